@@ -103,6 +103,7 @@ check_java() {
 
 # True when something accepts TCP connections on host:port.
 port_open() {
+  # shellcheck disable=SC2016  # $1/$2 are expanded by the inner bash, on purpose
   timeout 2 bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ "$1" "$2" >/dev/null 2>&1
 }
 
@@ -154,9 +155,14 @@ java_opts() {
 # JVM flags for the short-lived StorageTool runs: small heap, fast start.
 TOOL_OPTS=(-Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Djava.awt.headless=true)
 
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
 cmd_start() {
-  local pid t0 cid opts=()
-  t0=$SECONDS
+  local pid t0 t_launch cid opts=()
+  t0=$(now_ms)
+  [[ "$KAFKA_PORT" =~ ^[0-9]+$ ]] || die "KAFKA_PORT must be a number (got '$KAFKA_PORT')"
+  [[ "$KAFKA_CONTROLLER_PORT" =~ ^[0-9]+$ ]] || die "KAFKA_CONTROLLER_PORT must be a number (got '$KAFKA_CONTROLLER_PORT')"
+  [[ "$KAFKA_PORT" != "$KAFKA_CONTROLLER_PORT" ]] || die "KAFKA_PORT and KAFKA_CONTROLLER_PORT must differ"
 
   if pid="$(our_pid)"; then
     if port_open "$KAFKA_HOST" "$KAFKA_PORT"; then
@@ -179,8 +185,6 @@ cmd_start() {
 
   check_java
   cmd_fetch
-  [[ -n "$KAFKA_PORT" && "$KAFKA_PORT" =~ ^[0-9]+$ ]] || die "KAFKA_PORT must be a number"
-  [[ "$KAFKA_CONTROLLER_PORT" =~ ^[0-9]+$ ]] || die "KAFKA_CONTROLLER_PORT must be a number"
   [[ -f "$LOG4J_CONFIG" ]] || die "log4j2 config not found: $LOG4J_CONFIG"
 
   # Fresh data dir every start; refuse to wipe a non-empty dir this script did not create.
@@ -188,7 +192,7 @@ cmd_start() {
     if [[ -f "$OWNER_MARK" ]] || [[ -z "$(ls -A "$DATA_DIR" 2>/dev/null)" ]]; then
       rm -rf "$DATA_DIR"
     else
-      die "$DATA_DIR exists, is not empty and was not created by kafka.sh; refusing to wipe it (set KAFKA_DATA_DIR)"
+      die "$DATA_DIR exists, is not empty and was not created by kafka.sh; refusing to wipe it; point KAFKA_DATA_DIR elsewhere or remove it"
     fi
   fi
   mkdir -p "$DATA_DIR/kraft-logs"
@@ -204,11 +208,11 @@ cmd_start() {
   cp="$(classpath)"
   cid="${KAFKA_CLUSTER_ID:-}"
   if [[ -z "$cid" ]]; then
-    cid="$("$JAVA" "${TOOL_OPTS[@]}" -Dlog4j2.configurationFile="$LOG4J_CONFIG" -cp "$cp" \
+    cid="$("$JAVA" "${TOOL_OPTS[@]}" -Dlog4j2.configurationFile="$SCRIPT_DIR/tools-log4j2.properties" -cp "$cp" \
            kafka.tools.StorageTool random-uuid 2>"$DATA_DIR/format.log" | tail -n1 | tr -d '[:space:]')" || true
     [[ "$cid" =~ ^[A-Za-z0-9_-]{22}$ ]] || { cat "$DATA_DIR/format.log" >&2; die "StorageTool random-uuid failed (got '$cid')"; }
   fi
-  if ! "$JAVA" "${TOOL_OPTS[@]}" -Dlog4j2.configurationFile="$LOG4J_CONFIG" -cp "$cp" \
+  if ! "$JAVA" "${TOOL_OPTS[@]}" -Dlog4j2.configurationFile="$SCRIPT_DIR/tools-log4j2.properties" -cp "$cp" \
        kafka.tools.StorageTool format --standalone -t "$cid" -c "$PROPS_FILE" >>"$DATA_DIR/format.log" 2>&1; then
     err "formatting storage failed:"
     tail -n 60 "$DATA_DIR/format.log" >&2
@@ -217,11 +221,12 @@ cmd_start() {
 
   mapfile -t opts < <(java_opts)
   log "starting Kafka $KAFKA_VERSION on $KAFKA_HOST:$KAFKA_PORT (controller $KAFKA_CONTROLLER_PORT, cluster id $cid, data $DATA_DIR)"
+  t_launch=$(now_ms)
   nohup "$JAVA" "${opts[@]}" -cp "$cp" kafka.Kafka "$PROPS_FILE" >"$LOG_FILE" 2>&1 </dev/null &
   pid=$!
   echo "$pid" >"$PID_FILE"
 
-  local deadline=$((SECONDS + START_TIMEOUT))
+  local deadline=$((SECONDS + START_TIMEOUT))  # SECONDS: bash's built-in clock
   while :; do
     if ! kill -0 "$pid" 2>/dev/null; then
       err "broker process (pid $pid) exited during startup; last 60 lines of $LOG_FILE:"
@@ -242,7 +247,10 @@ cmd_start() {
     fi
     sleep 0.5
   done
-  log "Kafka ready on $KAFKA_HOST:$KAFKA_PORT (pid $pid) after $((SECONDS - t0))s; log: $LOG_FILE"
+  local t_ready
+  t_ready=$(now_ms)
+  log "Kafka ready on $KAFKA_HOST:$KAFKA_PORT (pid $pid) in $(( (t_ready - t0) / 1000 )).$(printf '%03d' $(( (t_ready - t0) % 1000 )))s" \
+      "(format $(( t_launch - t0 ))ms, broker boot $(( t_ready - t_launch ))ms); log: $LOG_FILE"
 }
 
 cmd_stop() {
