@@ -5,6 +5,7 @@ const { compilerOptions } = require('./tsconfig.json');
 const common = {
   rootDir: __dirname,
   testEnvironment: 'node',
+  testTimeout: 60_000,
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json', isolatedModules: true, diagnostics: false }] },
   moduleNameMapper: pathsToModuleNameMapper(compilerOptions.paths, { prefix: '<rootDir>/' }),
   moduleFileExtensions: ['ts', 'js', 'json'],
@@ -12,7 +13,7 @@ const common = {
 
 module.exports = {
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,scripts,bench}/**/*.spec.ts'] },
+    { ...common, testTimeout: 10_000, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,scripts,bench}/**/*.spec.ts'] },
     {
       ...common,
       displayName: 'integration',

@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { DEVICE_KINDS } from '@app/domain';
+
+/** config/<district>/devices.yaml: devices seeded into the register at start. */
+export const deviceConfigSchema = z
+  .object({
+    id: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'letters, digits, dot, dash or underscore (max 100)'),
+    kind: z.enum(DEVICE_KINDS),
+    name: z.string().min(1),
+    ownerDepartment: z.string().min(1),
+    location: z.object({ lat: z.number().min(-90).max(90), lng: z.number().min(-180).max(180) }).optional(),
+    address: z.string().optional(),
+    townshipCode: z.string().optional(),
+    /** Frigate camera name when it differs from the device id. */
+    frigateCamera: z.string().optional(),
+    /** Camera zone name → place id (config/<district>/places.geojson). */
+    zones: z.record(z.string(), z.string()).default({}),
+    /** Administrative Penalty Law art. 41: legal and technical review of the device. */
+    review: z
+      .object({
+        legalReviewPassed: z.boolean(),
+        technicalReviewPassed: z.boolean(),
+        reviewedOn: z.iso.date().optional(),
+        locationPublished: z.boolean(),
+      })
+      .strict()
+      .default({ legalReviewPassed: false, technicalReviewPassed: false, locationPublished: false }),
+  })
+  .strict();
+
+export const devicesFileSchema = z.object({ devices: z.array(deviceConfigSchema) }).strict();
+export type DeviceConfig = z.infer<typeof deviceConfigSchema>;

@@ -1,0 +1,83 @@
+import { z } from 'zod';
+
+/**
+ * The one place process.env is read. Everything else receives a validated `Env`.
+ * A wrong value stops the start with one line per bad setting, naming it and what is expected.
+ */
+const port = z.coerce.number().int().min(1).max(65535);
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  CONFIG_DIR: z.string().min(1).default('./config/demo'),
+  DATABASE_URL: optionalText.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+  DATABASE_SCHEMA: optionalText,
+  EMBEDDED_PG_PORT: port.default(54329),
+  MQTT_URL: optionalText.pipe(z.url({ protocol: /^(mqtt|mqtts|tcp|ws|wss)$/ }).optional()),
+  MQTT_USERNAME: optionalText,
+  MQTT_PASSWORD: optionalText,
+  MQTT_CLIENT_ID: optionalText,
+  MQTT_SHARE_GROUP: z.string().min(1).default('cloudpatrol'),
+  MQTT_RECEIVE_MAXIMUM: z.coerce.number().int().min(1).max(65535).default(1000),
+  FRIGATE_TOPIC_PREFIX: z.string().min(1).default('frigate'),
+  EMBEDDED_MQTT_PORT: port.default(1883),
+  EMBEDDED_MQTT_HOST: z.string().default('127.0.0.1'),
+  KAFKA_BROKERS: optionalText.pipe(
+    z
+      .string()
+      .regex(/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/, 'a comma-separated list of host:port')
+      .optional(),
+  ),
+  KAFKA_CLIENT_ID: z.string().min(1).default('cloudpatrol'),
+  KAFKA_GROUP_ID: z.string().min(1).default('cloudpatrol-ingest'),
+  KAFKA_TOPICS: z.string().default('monitoring.fire.v1,monitoring.police.v1,monitoring.emergency.v1,cloudpatrol.events.v1'),
+  /** Prepended to every Kafka topic name (tenancy on a shared cluster; each test run uses its own). */
+  KAFKA_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, dot, dash or underscore').default(''),
+  KAFKA_SSL: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  KAFKA_SASL_MECHANISM: optionalText.pipe(z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional()),
+  KAFKA_SASL_USERNAME: optionalText,
+  KAFKA_SASL_PASSWORD: optionalText,
+  KAFKA_DEAD_LETTER_TOPIC: z.string().min(1).default('cloudpatrol.dead-letter.v1'),
+  ADMIN_USERNAME: optionalText,
+  ADMIN_PASSWORD: optionalText,
+  JWT_SECRET: optionalText.pipe(z.string().min(32, 'at least 32 characters').optional()),
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86400).default(900),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  INGEST_BATCH_SIZE: z.coerce.number().int().min(1).max(10000).default(500),
+  INGEST_BATCH_WAIT_MS: z.coerce.number().int().min(0).max(5000).default(5),
+  MAX_PAYLOAD_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(256 * 1024),
+  DEMO_DEVICE_PASSWORD: z.string().min(1).default('cloudpatrol-demo'),
+  WORKER_ID: optionalText,
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function parseEnv(source: Record<string, string | undefined>): Env {
+  const parsed = envSchema.safeParse(source);
+  if (parsed.success) return parsed.data;
+  throw new ConfigError(
+    parsed.error.issues.map((i) => {
+      const key = i.path.join('.');
+      const value = source[key];
+      return `${key}=${value === undefined ? '(unset)' : JSON.stringify(value)}: ${i.message}`;
+    }),
+  );
+}
+
+/** Reads the process environment once. Tests build their own `Env` with `parseEnv`. */
+export function loadEnv(): Env {
+  return parseEnv(process.env);
+}

@@ -1,0 +1,80 @@
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Actor, townshipScope } from '@app/domain';
+import { AlertListener } from '@app/persistence';
+import { filter, Observable, Subject } from 'rxjs';
+import { CaseService } from '../cases/case.service';
+import { CaseView } from '../cases/case.view';
+import { LOGGER, type Logger } from '../observability/logger';
+import { RUNTIME_OPTIONS, type RuntimeOptions } from '../runtime/runtime-options';
+
+export interface LiveAlert {
+  type: 'case.opened' | 'case.updated';
+  case: CaseView;
+}
+
+/**
+ * Live alerts for operators: committed case changes arrive by PostgreSQL NOTIFY from whichever worker
+ * stored them; updates to one case within a short window are coalesced so a busy camera is one alert
+ * with a growing count, not a storm.
+ */
+@Injectable()
+export class AlertService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly alerts = new Subject<LiveAlert>();
+  private listener?: AlertListener;
+  private pending = new Map<string, boolean>();
+  private flushTimer?: NodeJS.Timeout;
+  private static readonly COALESCE_MS = 50;
+
+  constructor(
+    private readonly cases: CaseService,
+    @Inject(RUNTIME_OPTIONS) private readonly runtime: RuntimeOptions,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.runtime.runApi) return;
+    this.listener = new AlertListener(
+      this.runtime.databaseUrl,
+      (payload) => this.onNotification(payload),
+      (err) => this.logger.warn({ err: err.message }, 'alert listener error; reconnecting'),
+    );
+    await this.listener.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    await this.listener?.stop();
+    this.alerts.complete();
+  }
+
+  stream(actor: Actor): Observable<LiveAlert> {
+    const scope = townshipScope(actor);
+    return this.alerts.pipe(
+      filter((a) => scope === undefined || (a.case.townshipCode !== null && scope.includes(a.case.townshipCode))),
+    );
+  }
+
+  private onNotification(payload: string): void {
+    try {
+      const { caseId, opened } = JSON.parse(payload) as { caseId: string; opened: boolean };
+      this.pending.set(caseId, (this.pending.get(caseId) ?? false) || opened);
+    } catch {
+      return;
+    }
+    this.flushTimer ??= setTimeout(() => {
+      this.flushTimer = undefined;
+      void this.flush();
+    }, AlertService.COALESCE_MS);
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.pending;
+    this.pending = new Map();
+    try {
+      const views = await this.cases.viewsForAlert([...batch.keys()]);
+      for (const v of views) this.alerts.next({ type: batch.get(v.id) ? 'case.opened' : 'case.updated', case: v });
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, 'could not load cases for live alerts');
+    }
+  }
+}

@@ -1,0 +1,39 @@
+import { CanActivate, ExecutionContext, ForbiddenException, Injectable, UnauthorizedException, createParamDecorator } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Actor } from '@app/domain';
+import type { Request } from 'express';
+import { ACCESS_KEY, AccessRule } from './access.decorator';
+import { AuthService } from './auth.service';
+
+type AuthedRequest = Request & { actor?: Actor };
+
+/** Default deny: an endpoint without @Access is refused; otherwise the bearer token's role must be listed. */
+@Injectable()
+export class AccessGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly auth: AuthService,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const rule = this.reflector.getAllAndOverride<AccessRule | undefined>(ACCESS_KEY, [context.getHandler(), context.getClass()]);
+    if (!rule) throw new ForbiddenException('endpoint declares no access rule');
+    if (rule.public) return true;
+    const req = context.switchToHttp().getRequest<AuthedRequest>();
+    const header = req.headers.authorization;
+    let actor: Actor;
+    if (header?.startsWith('Bearer ')) actor = await this.auth.verify(header.slice(7), 'api');
+    else if (typeof req.query.token === 'string' && req.path.endsWith('/alerts/stream')) actor = await this.auth.verify(req.query.token, 'alert-stream');
+    else throw new UnauthorizedException('login required: send Authorization: Bearer <token>');
+    if (!rule.roles.includes(actor.role)) throw new ForbiddenException(`role ${actor.role} may not do this`);
+    req.actor = actor;
+    return true;
+  }
+}
+
+/** The authenticated caller; services take it first. */
+export const CurrentActor = createParamDecorator((_: unknown, ctx: ExecutionContext): Actor => {
+  const actor = ctx.switchToHttp().getRequest<AuthedRequest>().actor;
+  if (!actor) throw new UnauthorizedException();
+  return actor;
+});

@@ -1,0 +1,56 @@
+import type { CaseEntity } from '@app/persistence';
+import type { Category } from '@app/domain';
+
+/** A case as the API and the live stream show it. */
+export interface CaseView {
+  id: string;
+  caseNumber: string;
+  category: { code: string; name: string; nameZh: string; severity: string } | { code: string };
+  status: string;
+  severity: string;
+  townshipCode: string | null;
+  gridCode: string | null;
+  placeId: string | null;
+  handlingUnit: string | null;
+  heldReason: string | null;
+  officer: { id: string; name: string } | null;
+  deviceId: string;
+  location: { lat: number; lng: number } | null;
+  firstSeenAt: string;
+  lastSeenAt: string;
+  occurrenceCount: number;
+  latestEventId: string;
+  rule: { id: string; version: number };
+  explanation: Record<string, unknown>;
+  origin: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export function toCaseView(c: CaseEntity, categories: Map<string, Category>): CaseView {
+  const cat = categories.get(c.categoryCode);
+  return {
+    id: c.id,
+    caseNumber: c.caseNumber,
+    category: cat ? { code: cat.code, name: cat.name, nameZh: cat.nameZh, severity: cat.severity } : { code: c.categoryCode },
+    status: c.status,
+    severity: c.severity,
+    townshipCode: c.townshipCode,
+    gridCode: c.gridCode,
+    placeId: c.placeId,
+    handlingUnit: c.handlingUnit,
+    heldReason: c.heldReason,
+    officer: c.officer,
+    deviceId: c.deviceId,
+    location: c.lat !== null && c.lng !== null ? { lat: c.lat, lng: c.lng } : null,
+    firstSeenAt: c.firstSeenAt.toISOString(),
+    lastSeenAt: c.lastSeenAt.toISOString(),
+    occurrenceCount: c.occurrenceCount,
+    latestEventId: String(c.latestEventId),
+    rule: { id: c.ruleId, version: c.ruleVersion },
+    explanation: c.explanation,
+    origin: c.origin,
+    createdAt: c.createdAt.toISOString(),
+    updatedAt: c.updatedAt.toISOString(),
+  };
+}

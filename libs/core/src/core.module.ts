@@ -1,0 +1,28 @@
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { PersistenceModule } from '@app/persistence';
+import { AlertService } from './alerts/alert.service';
+import { AuthService } from './auth/auth.service';
+import { CaseService } from './cases/case.service';
+import { DeviceRegisterService } from './devices/device-register.service';
+import { HealthService } from './health/health.service';
+import { IngestWorkerService } from './ingest/ingest-worker.service';
+import { IngestService } from './ingest/ingest.service';
+import { LOGGER, type Logger } from './observability/logger';
+import { MetricsService } from './observability/metrics.service';
+import { RUNTIME_OPTIONS, type RuntimeOptions } from './runtime/runtime-options';
+
+const SERVICES = [AlertService, AuthService, CaseService, DeviceRegisterService, HealthService, IngestService, IngestWorkerService, MetricsService];
+
+/** Services and their repositories; the apps add transports (worker) and controllers (api). */
+@Global()
+@Module({})
+export class CoreModule {
+  static forRoot(runtime: RuntimeOptions, logger: Logger): DynamicModule {
+    return {
+      module: CoreModule,
+      imports: [PersistenceModule.forRoot({ url: runtime.databaseUrl, schema: runtime.env.DATABASE_SCHEMA, runMigrations: true })],
+      providers: [{ provide: RUNTIME_OPTIONS, useValue: runtime }, { provide: LOGGER, useValue: logger }, ...SERVICES],
+      exports: [RUNTIME_OPTIONS, LOGGER, ...SERVICES],
+    };
+  }
+}

@@ -1,0 +1,75 @@
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { DeviceEntity, DeviceRepository } from '@app/persistence';
+import type { RegisteredDevice } from '@app/domain';
+import { RUNTIME_OPTIONS, type RuntimeOptions } from '../runtime/runtime-options';
+
+/**
+ * The device register as the ingest path sees it: an in-memory lookup refreshed from the database,
+ * so checking a device costs nothing per event. Config-declared devices are seeded at start.
+ */
+@Injectable()
+export class DeviceRegisterService implements OnModuleInit {
+  private byId = new Map<string, RegisteredDevice>();
+  private byFrigateCamera = new Map<string, string>();
+  private loadedAt = 0;
+  private static readonly REFRESH_MS = 5_000;
+
+  constructor(
+    private readonly devices: DeviceRepository,
+    @Inject(RUNTIME_OPTIONS) private readonly runtime: RuntimeOptions,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    await this.devices.upsertConfigDevices(
+      this.runtime.district.devices.map((d) => ({
+        id: d.id,
+        kind: d.kind,
+        name: d.name,
+        ownerDepartment: d.ownerDepartment,
+        lat: d.location?.lat ?? null,
+        lng: d.location?.lng ?? null,
+        address: d.address ?? null,
+        townshipCode: d.townshipCode ?? null,
+        frigateCamera: d.frigateCamera ?? null,
+        zones: d.zones,
+        status: 'active',
+        legalReviewPassed: d.review.legalReviewPassed,
+        technicalReviewPassed: d.review.technicalReviewPassed,
+        reviewedOn: d.review.reviewedOn ?? null,
+        locationPublished: d.review.locationPublished,
+        managedBy: 'config',
+      })),
+    );
+    await this.refresh();
+  }
+
+  /** Reloads when stale; called once per batch, not per event. */
+  async refreshIfStale(): Promise<void> {
+    if (Date.now() - this.loadedAt > DeviceRegisterService.REFRESH_MS) await this.refresh();
+  }
+
+  async refresh(): Promise<void> {
+    const rows = await this.devices.findAll();
+    this.byId = new Map(rows.map((r) => [r.id, toRegistered(r)]));
+    this.byFrigateCamera = new Map(rows.filter((r) => r.frigateCamera).map((r) => [r.frigateCamera as string, r.id]));
+    this.loadedAt = Date.now();
+  }
+
+  lookup = (deviceId: string): RegisteredDevice | undefined => this.byId.get(deviceId);
+
+  deviceForFrigateCamera = (camera: string): string => this.byFrigateCamera.get(camera) ?? camera;
+
+  isKnown(deviceId: string): boolean {
+    return this.byId.has(deviceId);
+  }
+}
+
+function toRegistered(r: DeviceEntity): RegisteredDevice {
+  return {
+    id: r.id,
+    kind: r.kind as RegisteredDevice['kind'],
+    status: r.status,
+    location: r.lat !== null && r.lng !== null ? { lat: r.lat, lng: r.lng } : undefined,
+    townshipCode: r.townshipCode ?? undefined,
+  };
+}

@@ -1,0 +1,87 @@
+import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { KafkaIngestTransport, MqttIngestTransport } from '@app/messaging';
+import { hostname } from 'node:os';
+import { LOGGER, type Logger } from '../observability/logger';
+import { RUNTIME_OPTIONS, type RuntimeOptions } from '../runtime/runtime-options';
+import { IngestService } from './ingest.service';
+import { GENERIC_KAFKA_TOPIC } from './source-router';
+
+/** Starts the broker consumers in worker processes; each batch goes through IngestService. */
+@Injectable()
+export class IngestWorkerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private mqtt?: MqttIngestTransport;
+  private kafka?: KafkaIngestTransport;
+
+  constructor(
+    private readonly ingest: IngestService,
+    @Inject(RUNTIME_OPTIONS) private readonly runtime: RuntimeOptions,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  get mqttConnected(): boolean | undefined {
+    return this.mqtt?.isConnected;
+  }
+
+  get kafkaConnected(): boolean | undefined {
+    return this.kafka?.isConnected;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.runtime.runWorker) return;
+    const env = this.runtime.env;
+    const handler = async (batch: Parameters<IngestService['ingestBatch']>[0]) => {
+      await this.ingest.ingestBatch(batch);
+    };
+    const onError = (source: string) => (err: Error) => this.logger.error({ err: err.message, source }, 'ingest transport error');
+    if (this.runtime.mqtt) {
+      this.mqtt = new MqttIngestTransport(
+        {
+          url: this.runtime.mqtt.url,
+          username: this.runtime.mqtt.username,
+          password: this.runtime.mqtt.password,
+          protocolVersion: this.runtime.mqtt.protocolVersion,
+          clientId: env.MQTT_CLIENT_ID ?? `cloudpatrol-worker-${env.WORKER_ID ?? hostname()}`,
+          shareGroup: env.MQTT_SHARE_GROUP,
+          topics: ['cloudpatrol/v1/devices/+/events'],
+          receiveMaximum: env.MQTT_RECEIVE_MAXIMUM,
+          batchSize: env.INGEST_BATCH_SIZE,
+          batchWaitMs: env.INGEST_BATCH_WAIT_MS,
+          onError: onError('mqtt'),
+          onLog: (line) => this.logger.info({ source: 'mqtt' }, line),
+        },
+        handler,
+      );
+      await this.mqtt.start();
+      this.logger.info({ url: this.runtime.mqtt.url }, 'MQTT ingest connected');
+    }
+    if (env.KAFKA_BROKERS) {
+      this.kafka = new KafkaIngestTransport(
+        {
+          connection: {
+            brokers: env.KAFKA_BROKERS.split(','),
+            clientId: env.KAFKA_CLIENT_ID,
+            ssl: env.KAFKA_SSL,
+            sasl:
+              env.KAFKA_SASL_MECHANISM && env.KAFKA_SASL_USERNAME && env.KAFKA_SASL_PASSWORD
+                ? { mechanism: env.KAFKA_SASL_MECHANISM, username: env.KAFKA_SASL_USERNAME, password: env.KAFKA_SASL_PASSWORD }
+                : undefined,
+          },
+          groupId: env.KAFKA_GROUP_ID,
+          topics: [...new Set([...env.KAFKA_TOPICS.split(',').map((t) => t.trim()).filter(Boolean), GENERIC_KAFKA_TOPIC])].map((t) => env.KAFKA_TOPIC_PREFIX + t),
+          batchSize: env.INGEST_BATCH_SIZE,
+          onError: onError('kafka'),
+          onLog: (line) => this.logger.info({ source: 'kafka' }, line),
+        },
+        handler,
+      );
+      await this.kafka.start();
+      this.logger.info({ brokers: env.KAFKA_BROKERS }, 'Kafka ingest consuming');
+    }
+  }
+
+  /** Before the database closes: a batch in flight finishes storing and is acknowledged. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.mqtt?.stop();
+    await this.kafka?.stop();
+  }
+}

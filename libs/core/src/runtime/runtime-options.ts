@@ -1,0 +1,13 @@
+import type { DistrictConfig, Env } from '@app/config';
+
+/** Resolved at start by each app's main: where the database and brokers are, and which parts run here. */
+export interface RuntimeOptions {
+  env: Env;
+  databaseUrl: string;
+  mqtt?: { url: string; username?: string; password?: string; protocolVersion: 4 | 5 };
+  district: DistrictConfig;
+  runApi: boolean;
+  runWorker: boolean;
+}
+
+export const RUNTIME_OPTIONS = Symbol('RUNTIME_OPTIONS');

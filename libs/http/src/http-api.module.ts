@@ -1,0 +1,31 @@
+import { INestApplication, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { AccessGuard } from '@app/core';
+import { AlertsController } from './alerts.controller';
+import { AuthController } from './auth.controller';
+import { CasesController } from './cases.controller';
+import { HealthController } from './health.controller';
+
+@Module({
+  controllers: [HealthController, AuthController, CasesController, AlertsController],
+  providers: [{ provide: APP_GUARD, useClass: AccessGuard }],
+})
+export class HttpApiModule {}
+
+/** A worker serves only /health and /metrics. */
+@Module({
+  controllers: [HealthController],
+  providers: [{ provide: APP_GUARD, useClass: AccessGuard }],
+})
+export class OpsHttpModule {}
+
+/** Applies the HTTP settings every API process shares: body limits, OpenAPI at /api/docs. */
+export function configureHttpApp(app: INestApplication): void {
+  app.enableShutdownHooks();
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder().setTitle('CloudPatrol API').setDescription('Non-site enforcement monitoring service').setVersion('1').addBearerAuth().build(),
+  );
+  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
+}

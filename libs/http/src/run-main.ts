@@ -1,0 +1,25 @@
+import { ConfigError, loadEnv } from '@app/config';
+import { RunMode, startCloudPatrol } from './cloudpatrol.app';
+
+/** Entry point of each app: a bad setting stops the start with one line per problem and exit code 78. */
+export async function runMain(mode: RunMode): Promise<void> {
+  try {
+    const running = await startCloudPatrol(mode, loadEnv());
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      running.logger.info({ signal }, 'stopping');
+      void running.stop().then(() => process.exit(0));
+    };
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`CloudPatrol cannot start. ${err.message}\n`);
+      process.exit(78);
+    }
+    process.stderr.write(`CloudPatrol cannot start: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,15 @@
+/** A message as a transport received it, before any adapter looked at it. */
+export interface InboundMessage {
+  transport: 'mqtt' | 'kafka' | 'http';
+  topic: string;
+  payload: Buffer;
+  receivedAt: Date;
+  /** Kafka record key / MQTT client hint, when the transport has one. */
+  key?: string;
+}
+
+/**
+ * Stores a batch durably and resolves only when it is committed. Transports acknowledge (MQTT PUBACK,
+ * Kafka offset commit) after this resolves, never before; a rejection means "deliver again".
+ */
+export type BatchHandler = (batch: InboundMessage[]) => Promise<void>;

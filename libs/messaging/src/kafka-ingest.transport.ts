@@ -1,0 +1,149 @@
+import { Consumer, Kafka, KafkaConfig, logLevel, Producer, SASLOptions } from 'kafkajs';
+import { BatchHandler, InboundMessage } from './inbound-message';
+
+/**
+ * Every kafkajs import lives in this file: kafkajs is in maintenance mode, so
+ * swapping the client means changing this file only.
+ */
+export interface KafkaConnection {
+  brokers: string[];
+  clientId: string;
+  ssl: boolean;
+  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+}
+
+export function createKafka(c: KafkaConnection): Kafka {
+  const config: KafkaConfig = {
+    clientId: c.clientId,
+    brokers: c.brokers,
+    ssl: c.ssl,
+    sasl: c.sasl as SASLOptions | undefined,
+    logLevel: logLevel.WARN,
+    retry: { retries: 8, initialRetryTime: 200 },
+  };
+  return new Kafka(config);
+}
+
+export interface KafkaIngestOptions {
+  connection: KafkaConnection;
+  groupId: string;
+  topics: string[];
+  batchSize: number;
+  onError: (err: Error) => void;
+  onLog: (line: string) => void;
+}
+
+/**
+ * Consumes in batches; a chunk's offsets are committed only after the handler has committed it to the
+ * database. While storage fails the partition is paused in place (heartbeats keep the membership), then
+ * resumes: nothing is skipped and nothing is committed early.
+ */
+export class KafkaIngestTransport {
+  private consumer?: Consumer;
+  private connected = false;
+
+  constructor(
+    private readonly options: KafkaIngestOptions,
+    private readonly handler: BatchHandler,
+  ) {}
+
+  get isConnected(): boolean {
+    return this.connected;
+  }
+
+  async start(): Promise<void> {
+    const kafka = createKafka(this.options.connection);
+    const consumer = kafka.consumer({
+      groupId: this.options.groupId,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+      maxBytesPerPartition: 4 * 1024 * 1024,
+      allowAutoTopicCreation: true,
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.CONNECT, () => (this.connected = true));
+    consumer.on(consumer.events.DISCONNECT, () => (this.connected = false));
+    consumer.on(consumer.events.CRASH, (e) => {
+      this.connected = false;
+      this.options.onError(new Error(`Kafka consumer crashed: ${String(e.payload.error)}`));
+    });
+    await consumer.connect();
+    await this.ensureTopics(kafka);
+    await consumer.subscribe({ topics: this.options.topics, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
+        for (let i = 0; i < batch.messages.length && isRunning() && !isStale(); i += this.options.batchSize) {
+          const chunk = batch.messages.slice(i, i + this.options.batchSize);
+          const inbound: InboundMessage[] = chunk.map((m) => ({
+            transport: 'kafka',
+            topic: batch.topic,
+            payload: m.value ?? Buffer.alloc(0),
+            key: m.key?.toString('utf8'),
+            receivedAt: new Date(),
+          }));
+          let backoff = 200;
+          for (;;) {
+            try {
+              await this.handler(inbound);
+              break;
+            } catch (err) {
+              this.options.onError(err as Error);
+              if (!isRunning() || isStale()) return; // rebalanced away: the next owner re-reads from the committed offset
+              await heartbeat();
+              await new Promise((r) => setTimeout(r, backoff));
+              backoff = Math.min(backoff * 2, 5000);
+            }
+          }
+          const last = chunk[chunk.length - 1].offset;
+          resolveOffset(last);
+          await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
+          await heartbeat();
+        }
+      },
+    });
+  }
+
+  private async ensureTopics(kafka: Kafka): Promise<void> {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const missing = this.options.topics.filter((t) => !existing.has(t));
+      if (missing.length) await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions: 3 })), waitForLeaders: true });
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  async stop(): Promise<void> {
+    const c = this.consumer;
+    this.consumer = undefined;
+    if (c) await c.disconnect().catch(() => undefined);
+    this.connected = false;
+  }
+}
+
+/** Publishes records (outbox relay, simulator). */
+export class KafkaPublisher {
+  private producer?: Producer;
+
+  constructor(private readonly connection: KafkaConnection) {}
+
+  async start(): Promise<void> {
+    this.producer = createKafka(this.connection).producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true });
+    await this.producer.connect();
+  }
+
+  async send(topic: string, records: { key: string; value: string }[]): Promise<void> {
+    if (!this.producer) throw new Error('Kafka publisher not started');
+    await this.producer.send({ topic, messages: records, acks: -1 });
+  }
+
+  async stop(): Promise<void> {
+    await this.producer?.disconnect().catch(() => undefined);
+    this.producer = undefined;
+  }
+}

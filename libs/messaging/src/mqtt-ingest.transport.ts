@@ -1,0 +1,186 @@
+import { connect, IClientOptions, IPublishPacket, MqttClient } from 'mqtt';
+import { BatchHandler, InboundMessage } from './inbound-message';
+
+export interface MqttIngestOptions {
+  url: string;
+  username?: string;
+  password?: string;
+  /** Stable per worker: the broker keeps the session (and its backlog) under this id. */
+  clientId: string;
+  /** 5 where the broker speaks it (Mosquitto); 4 (3.1.1) for the embedded aedes broker. */
+  protocolVersion: 4 | 5;
+  /** MQTT 5 shared subscription group, so several workers split one topic (MQTT 5 only). */
+  shareGroup?: string;
+  topics: string[];
+  /** How many unacknowledged messages the broker may send us (MQTT 5 Receive Maximum). */
+  receiveMaximum: number;
+  batchSize: number;
+  batchWaitMs: number;
+  onError: (err: Error) => void;
+  onLog: (line: string) => void;
+}
+
+interface PendingMessage {
+  message: InboundMessage;
+  messageId?: number;
+  /** Set once MQTT.js asks to send the PUBACK; called after the batch commits. */
+  sendPuback?: () => void;
+  connection: number;
+}
+
+type SendPacket = (packet: { cmd: string; messageId?: number }, cb?: (err?: Error) => void, ...rest: unknown[]) => void;
+
+/**
+ * MQTT QoS 1 with a persistent session, acknowledging each message only after the batch holding it
+ * is stored. MQTT.js sends a PUBACK as soon as `handleMessage` calls back and processes one packet
+ * at a time, so acknowledging after store would serialise every message behind one database
+ * round trip. Instead `handleMessage` returns at once and the PUBACK packet itself is held back until
+ * the batch commits. The broker's in-flight window (Receive Maximum) bounds what we hold.
+ */
+export class MqttIngestTransport {
+  private client?: MqttClient;
+  private pending: PendingMessage[] = [];
+  private held = new Map<number, PendingMessage>();
+  private timer?: NodeJS.Timeout;
+  private flushing?: Promise<void>;
+  private connection = 0;
+  private closed = false;
+  private connected = false;
+
+  constructor(
+    private readonly options: MqttIngestOptions,
+    private readonly handler: BatchHandler,
+  ) {}
+
+  get isConnected(): boolean {
+    return this.connected;
+  }
+
+  async start(): Promise<void> {
+    const o = this.options;
+    const clientOptions: IClientOptions = {
+      clientId: o.clientId,
+      username: o.username,
+      password: o.password,
+      protocolVersion: o.protocolVersion,
+      clean: false,
+      reconnectPeriod: 1000,
+      connectTimeout: 10_000,
+      properties: o.protocolVersion === 5 ? { sessionExpiryInterval: 7 * 24 * 3600, receiveMaximum: o.receiveMaximum } : undefined,
+    };
+    const client = connect(o.url, clientOptions);
+    this.client = client;
+    this.interceptPuback(client);
+    client.handleMessage = (packet, callback) => {
+      this.accept(packet as IPublishPacket);
+      callback();
+    };
+    client.on('connect', () => {
+      this.connection++;
+      this.connected = true;
+      // Acks held for the previous connection are void: the broker redelivers those messages.
+      for (const p of this.held.values()) p.sendPuback = undefined;
+      this.held.clear();
+      // Subscribing again is harmless with a kept session, and picks up a changed topic list.
+      const filters = o.protocolVersion === 5 && o.shareGroup ? o.topics.map((t) => `$share/${o.shareGroup}/${t}`) : o.topics;
+      client.subscribe(filters, { qos: 1 }, (err) => {
+        if (err) o.onError(new Error(`MQTT subscribe failed: ${err.message}`));
+      });
+    });
+    client.on('close', () => {
+      this.connected = false;
+    });
+    client.on('error', (err) => o.onError(err));
+    await new Promise<void>((resolve, reject) => {
+      const onConnect = () => {
+        client.off('error', onError);
+        resolve();
+      };
+      const onError = (err: Error) => {
+        client.off('connect', onConnect);
+        reject(new Error(`cannot connect to MQTT broker ${o.url}: ${err.message}`));
+      };
+      client.once('connect', onConnect);
+      client.once('error', onError);
+    });
+  }
+
+  private interceptPuback(client: MqttClient): void {
+    const target = client as unknown as { _sendPacket: SendPacket };
+    const send = target._sendPacket.bind(client) as SendPacket;
+    target._sendPacket = (packet, cb, ...rest) => {
+      const held = packet.cmd === 'puback' && packet.messageId !== undefined ? this.held.get(packet.messageId) : undefined;
+      if (held && !held.sendPuback) {
+        held.sendPuback = () => send(packet, undefined, ...rest);
+        cb?.(); // let MQTT.js read the next packet now
+        return;
+      }
+      send(packet, cb, ...rest);
+    };
+  }
+
+  private accept(packet: IPublishPacket): void {
+    const entry: PendingMessage = {
+      message: {
+        transport: 'mqtt',
+        topic: packet.topic,
+        payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
+        receivedAt: new Date(),
+      },
+      messageId: packet.qos > 0 ? packet.messageId : undefined,
+      connection: this.connection,
+    };
+    if (entry.messageId !== undefined) this.held.set(entry.messageId, entry);
+    this.pending.push(entry);
+    if (this.pending.length >= this.options.batchSize) this.scheduleFlush(0);
+    else this.scheduleFlush(this.options.batchWaitMs);
+  }
+
+  private scheduleFlush(delay: number): void {
+    if (this.flushing) return; // the running flush picks up what arrived meanwhile
+    if (this.timer && delay > 0) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.flushing = this.flushLoop().finally(() => {
+        this.flushing = undefined;
+        if (this.pending.length) this.scheduleFlush(0);
+      });
+    }, delay);
+  }
+
+  private async flushLoop(): Promise<void> {
+    let backoff = 100;
+    while (this.pending.length && !this.closed) {
+      const batch = this.pending.slice(0, this.options.batchSize);
+      try {
+        await this.handler(batch.map((p) => p.message));
+        this.pending.splice(0, batch.length);
+        backoff = 100;
+        for (const p of batch) {
+          if (p.messageId === undefined) continue;
+          // Only ack on the connection that delivered it; after a reconnect the broker resends it.
+          if (p.connection === this.connection && this.held.get(p.messageId) === p) {
+            this.held.delete(p.messageId);
+            p.sendPuback?.();
+          }
+        }
+      } catch (err) {
+        // Storage is down: keep the batch, ack nothing, try again. The broker stops sending at Receive Maximum.
+        this.options.onError(err as Error);
+        await new Promise((r) => setTimeout(r, backoff));
+        backoff = Math.min(backoff * 2, 5000);
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    // A batch being stored finishes and is acked; anything not yet stored is redelivered by the broker.
+    if (this.flushing) await this.flushing.catch(() => undefined);
+    const c = this.client;
+    this.client = undefined;
+    if (c) await c.endAsync(false).catch(() => undefined);
+  }
+}

@@ -1,0 +1,25 @@
+import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+
+/** The device register (Administrative Penalty Law art. 41: review status and published location). */
+@Entity('devices')
+export class DeviceEntity {
+  @PrimaryColumn('text') id: string;
+  @Column('text') kind: string;
+  @Column('text') name: string;
+  @Column('text', { name: 'owner_department' }) ownerDepartment: string;
+  @Column('double precision', { nullable: true }) lat: number | null;
+  @Column('double precision', { nullable: true }) lng: number | null;
+  @Column('text', { nullable: true }) address: string | null;
+  @Column('text', { name: 'township_code', nullable: true }) townshipCode: string | null;
+  @Column('text', { name: 'frigate_camera', nullable: true }) frigateCamera: string | null;
+  @Column('jsonb', { default: () => "'{}'::jsonb" }) zones: Record<string, string>;
+  @Column('text', { default: 'active' }) status: 'active' | 'retired';
+  @Column('boolean', { name: 'legal_review_passed', default: false }) legalReviewPassed: boolean;
+  @Column('boolean', { name: 'technical_review_passed', default: false }) technicalReviewPassed: boolean;
+  @Column('date', { name: 'reviewed_on', nullable: true }) reviewedOn: string | null;
+  @Column('boolean', { name: 'location_published', default: false }) locationPublished: boolean;
+  /** Config-seeded devices are refreshed from config/ at start; API-created ones are not. */
+  @Column('text', { name: 'managed_by', default: 'api' }) managedBy: 'config' | 'api';
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
+}

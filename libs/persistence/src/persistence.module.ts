@@ -1,0 +1,49 @@
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions } from './data-source-options';
+import { CaseRepository } from './repositories/case.repository';
+import { DeviceRepository } from './repositories/device.repository';
+import { DatabaseHealthRepository } from './repositories/health.repository';
+import { IngestRepository } from './repositories/ingest.repository';
+import { SettingRepository } from './repositories/setting.repository';
+import { UserRepository } from './repositories/user.repository';
+
+const REPOSITORIES = [CaseRepository, DeviceRepository, DatabaseHealthRepository, IngestRepository, SettingRepository, UserRepository];
+
+/** Serialises migrations across instances starting at once. */
+const MIGRATION_LOCK = 4_242_001;
+
+export async function runMigrations(dataSource: DataSource): Promise<void> {
+  const runner = dataSource.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    await dataSource.runMigrations({ transaction: 'each' });
+  } finally {
+    await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    await runner.release();
+  }
+}
+
+@Global()
+@Module({})
+export class PersistenceModule {
+  static forRoot(options: { url: string; schema?: string; runMigrations: boolean }): DynamicModule {
+    return {
+      module: PersistenceModule,
+      imports: [
+        TypeOrmModule.forRootAsync({
+          useFactory: () => dataSourceOptions(options.url, options.schema),
+          dataSourceFactory: async (opts) => {
+            const ds = await new DataSource(opts!).initialize();
+            if (options.runMigrations) await runMigrations(ds);
+            return ds;
+          },
+        }),
+      ],
+      providers: REPOSITORIES,
+      exports: REPOSITORIES,
+    };
+  }
+}

@@ -1,0 +1,89 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(__dirname, '../..');
+
+/** What global setup started, for the tests (via env) and for teardown. */
+export interface TestServices {
+  runId: string;
+  pgAdminUrl: string;
+  mqttUrl: string;
+  mosquittoPid?: number;
+  mosquittoDir?: string;
+  kafkaBrokers: string;
+  kafkaStartedByUs: boolean;
+}
+
+export function portOpen(port: number, host = '127.0.0.1', timeoutMs = 1000): Promise<boolean> {
+  return new Promise((done) => {
+    const s = createConnection({ port, host });
+    const t = setTimeout(() => {
+      s.destroy();
+      done(false);
+    }, timeoutMs);
+    s.once('connect', () => {
+      clearTimeout(t);
+      s.destroy();
+      done(true);
+    });
+    s.once('error', () => {
+      clearTimeout(t);
+      done(false);
+    });
+  });
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const srv = createServer();
+    srv.once('error', fail);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => done(port));
+    });
+  });
+}
+
+export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/**
+ * The tests' own Mosquitto, with the project's delivery settings (config/mosquitto/conf.d), not the
+ * system broker's lossy defaults. Anonymous access on a loopback test port only.
+ */
+export async function startMosquitto(runId: string, port?: number, dir?: string): Promise<{ url: string; pid: number; dir: string; port: number }> {
+  const p = port ?? (await freePort());
+  const d = dir ?? join('/tmp', `cloudpatrol-mosquitto-${runId}`);
+  mkdirSync(d, { recursive: true });
+  execFileSync('chmod', ['777', d]); // mosquitto drops root privileges to its own user
+  const delivery = readFileSync(join(ROOT, 'config/mosquitto/conf.d/delivery.conf'), 'utf8');
+  const conf = join(d, 'mosquitto.conf');
+  writeFileSync(conf, [`listener ${p} 127.0.0.1`, 'allow_anonymous true', `persistence_location ${d}/`, 'log_dest stderr', 'log_type error', 'log_type warning', delivery].join('\n'));
+  const child = spawn('mosquitto', ['-c', conf], { detached: true, stdio: ['ignore', 'ignore', 'inherit'] });
+  child.unref();
+  await waitFor(`mosquitto on ${p}`, () => portOpen(p), 10_000);
+  return { url: `mqtt://127.0.0.1:${p}`, pid: child.pid as number, dir: d, port: p };
+}
+
+export function stopProcess(pid: number, signal: NodeJS.Signals = 'SIGTERM'): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    /* already gone */
+  }
+}
+
+/** The services global setup started (passed to test workers through the environment). */
+export function readServices(): TestServices {
+  const raw = process.env.CP_TEST_SERVICES;
+  if (!raw) throw new Error('test services not started: run integration tests through jest (npm test)');
+  return JSON.parse(raw) as TestServices;
+}

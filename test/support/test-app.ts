@@ -1,0 +1,89 @@
+import { parseEnv, loadDistrictConfig } from '@app/config';
+import { RunningCloudPatrol, startCloudPatrol, RunMode } from '@app/http';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import request from 'supertest';
+import { readServices, ROOT } from './services';
+
+export const ADMIN = { username: 'admin', password: 'test-admin-password' };
+
+/** A fresh database for one test file, on the machine's PostgreSQL; dropped by global teardown. */
+export async function createTestDatabase(): Promise<string> {
+  const s = readServices();
+  const name = `cpt_${s.runId}_${randomBytes(4).toString('hex')}`;
+  const admin = new Client({ connectionString: s.pgAdminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${name}"`);
+  await admin.end();
+  const url = new URL(s.pgAdminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+export interface TestAppOptions {
+  mode?: RunMode;
+  databaseUrl?: string;
+  kafka?: boolean;
+  /** Kafka topic prefix; a fresh one per app unless shared on purpose. */
+  kafkaTopicPrefix?: string;
+  env?: Record<string, string>;
+}
+
+export interface TestApp extends RunningCloudPatrol {
+  databaseUrl: string;
+  kafkaTopicPrefix: string;
+  token(): Promise<string>;
+}
+
+/** A real CloudPatrol process in this test: real PostgreSQL, the tests' Mosquitto, and Kafka when asked. */
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const s = readServices();
+  const databaseUrl = options.databaseUrl ?? (await createTestDatabase());
+  const kafkaTopicPrefix = options.kafkaTopicPrefix ?? `t${randomBytes(4).toString('hex')}.`;
+  const env = parseEnv({
+    NODE_ENV: 'test',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    DATABASE_URL: databaseUrl,
+    MQTT_URL: s.mqttUrl,
+    MQTT_CLIENT_ID: `cp-test-${randomBytes(4).toString('hex')}`,
+    MQTT_SHARE_GROUP: `g${randomBytes(4).toString('hex')}`,
+    KAFKA_BROKERS: options.kafka ? s.kafkaBrokers : undefined,
+    KAFKA_TOPIC_PREFIX: kafkaTopicPrefix,
+    KAFKA_GROUP_ID: `cp-test-${randomBytes(4).toString('hex')}`,
+    ADMIN_USERNAME: ADMIN.username,
+    ADMIN_PASSWORD: ADMIN.password,
+    CONFIG_DIR: join(ROOT, 'config/demo'),
+    ...options.env,
+  });
+  const running = await startCloudPatrol(options.mode ?? 'standalone', env, loadDistrictConfig(env.CONFIG_DIR));
+  let cached: string | undefined;
+  return {
+    ...running,
+    databaseUrl,
+    kafkaTopicPrefix,
+    token: async () => {
+      if (cached) return cached;
+      const res = await request(running.url).post('/api/v1/auth/login').send(ADMIN).expect(200);
+      cached = (res.body as { accessToken: string }).accessToken;
+      return cached;
+    },
+  };
+}
+
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < until) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
