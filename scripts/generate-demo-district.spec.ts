@@ -9,6 +9,7 @@ import type { ActiveInhibitor } from '../libs/domain/src/classification/suppress
 import type { CanonicalEvent, Detection, GeoPoint } from '../libs/domain/src/event/canonical-event';
 import { buildJurisdiction, JurisdictionIndex } from '../libs/domain/src/geo/jurisdiction-index';
 import { parseJurisdictionGeoJson } from '../libs/domain/src/geo/jurisdiction.parser';
+import { EMERGENCY_RECORD_TYPES, FIRE_RECORD_TYPES, POLICE_RECORD_TYPES } from '../libs/domain/src/adapters/department-feed.adapter';
 import { demoDistrictFiles, townshipCode } from './generate-demo-district';
 
 /**
@@ -216,12 +217,18 @@ describe('SYNTHETIC demo district: acceptance outcomes', () => {
     expect(shop).toEqual({ issues: [], reasons: ['do-not-disturb'] });
   });
 
+  it('every department feed record type maps to a category', () => {
+    const labels = new Set(ruleSet.rules.flatMap((r) => r.labels));
+    for (const t of [...FIRE_RECORD_TYPES, ...POLICE_RECORD_TYPES, ...EMERGENCY_RECORD_TYPES]) expect([t, labels.has(t)]).toEqual([t, true]);
+  });
+
   it('department feeds route to the department', () => {
     const feed = (label: string, source: CanonicalEvent['source']) =>
       run([ev('FIRE-PLATFORM', '2026-11-28T10:00:00+08:00', [{ label, confidence: 1 }], { source, sourceKind: 'feed', location: { lat: 23.09, lng: 113.3 } })]).issues[0];
     expect(feed('blocked_fire_exit', 'fire')).toMatchObject({ categoryCode: 'blocked-fire-lane', handlingUnit: 'fire-brigade' });
-    expect(feed('flooding', 'emergency')).toMatchObject({ categoryCode: 'incident-referral', handlingUnit: 'public-security' });
+    expect(feed('flooding', 'emergency')).toMatchObject({ categoryCode: 'incident-referral', handlingUnit: 'township-team:449901009' });
     expect(feed('illegal_vending', 'police')).toMatchObject({ categoryCode: 'street-occupation' });
+    expect(feed('illegal_parking', 'police')).toMatchObject({ categoryCode: 'motor-parking' });
     expect(feed('flooding', 'fire')).toBeUndefined();
   });
 });

@@ -87,3 +87,18 @@ export function readServices(): TestServices {
   if (!raw) throw new Error('test services not started: run integration tests through jest (npm test)');
   return JSON.parse(raw) as TestServices;
 }
+
+/** SIGTERM, then wait (up to 10 s) until the process is gone. */
+export async function stopProcessAndWait(pid: number): Promise<void> {
+  stopProcess(pid);
+  const until = Date.now() + 10_000;
+  while (Date.now() < until) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  stopProcess(pid, 'SIGKILL');
+}

@@ -13,6 +13,8 @@ export const deviceConfigSchema = z
     townshipCode: z.string().optional(),
     /** Frigate camera name when it differs from the device id. */
     frigateCamera: z.string().optional(),
+    /** Other ids a source uses for this device (a Hikvision `<mac>:ch<channel>`, ...). */
+    aliases: z.array(z.string().min(1)).default([]),
     /** Camera zone name → place id (config/<district>/places.geojson). */
     zones: z.record(z.string(), z.string()).default({}),
     /** Administrative Penalty Law art. 41: legal and technical review of the device. */

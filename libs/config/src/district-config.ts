@@ -1,29 +1,138 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RuleSet, ruleSetSchema } from '@app/domain';
+import { createHash } from 'node:crypto';
+import {
+  buildJurisdiction,
+  DeadlinePolicy,
+  deadlinePolicySchema,
+  GridCell,
+  JurisdictionIndex,
+  parseConfigText,
+  parseJurisdictionGeoJson,
+  parseRoutingYaml,
+  parseRuleSetYaml,
+  Place,
+  RoutingTable,
+  RuleSet,
+  Township,
+  unknownDeadlineCategories,
+  unownedCategories,
+  WorkingCalendar,
+  workingCalendarSchema,
+} from '@app/domain';
 import { ConfigError } from './env';
 import { DeviceConfig, devicesFileSchema } from './devices.schema';
-import { readYamlFile } from './yaml-file';
 
-/** Everything under CONFIG_DIR, validated together so one start reports every bad value. */
+/**
+ * Everything under CONFIG_DIR (and the shared calendar), validated together so one start reports every
+ * bad value as `file:line:col path: message`.
+ */
 export interface DistrictConfig {
   dir: string;
   devices: DeviceConfig[];
   ruleSet: RuleSet;
+  /** The rules file exactly as loaded, and its hash: stored so every version stays readable. */
   ruleSetText: string;
+  ruleSetSha256: string;
+  routing: RoutingTable;
+  jurisdiction: JurisdictionIndex;
+  townships: Township[];
+  grids: GridCell[];
+  places: Place[];
+  calendar: WorkingCalendar;
+  deadlines: DeadlinePolicy;
+  /** Things worth saying at start that are not errors (e.g. a category no unit owns). */
+  warnings: string[];
 }
 
-export function loadDistrictConfig(dir: string): DistrictConfig {
-  const errors: string[] = [];
-  const devices = readYamlFile(join(dir, 'devices.yaml'), devicesFileSchema);
-  if (!devices.ok) errors.push(...devices.errors);
-  const rules = readYamlFile(join(dir, 'rules.yaml'), ruleSetSchema);
-  if (!rules.ok) errors.push(...rules.errors);
-  if (!devices.ok || !rules.ok) throw new ConfigError(errors);
-  const ids = new Set<string>();
-  for (const d of devices.value.devices) {
-    if (ids.has(d.id)) errors.push(`${join(dir, 'devices.yaml')}: device id "${d.id}" appears twice`);
-    ids.add(d.id);
+function read(path: string, errors: string[]): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    errors.push(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    return undefined;
   }
-  if (errors.length) throw new ConfigError(errors);
-  return { dir, devices: devices.value.devices, ruleSet: rules.value, ruleSetText: JSON.stringify(rules.value) };
+}
+
+/** Parses the rules file alone (used by reload and by the replay command). */
+export function parseRulesFile(path: string, places: readonly Place[]): { ok: true; ruleSet: RuleSet; text: string } | { ok: false; errors: string[] } {
+  const errors: string[] = [];
+  const text = read(path, errors);
+  if (text === undefined) return { ok: false, errors };
+  const r = parseRuleSetYaml(text, path, { placeIds: new Set(places.map((p) => p.id)), placeTypes: new Set(places.map((p) => p.type)) });
+  return r.ok ? { ok: true, ruleSet: r.ruleSet, text } : r;
+}
+
+export function loadDistrictConfig(dir: string, calendarDir = join(dir, '..', 'calendar')): DistrictConfig {
+  const errors: string[] = [];
+  const file = (name: string) => join(dir, name);
+  const parsed = <T>(path: string, parse: (text: string) => { ok: true; value: T } | { ok: false; errors: string[] }): T | undefined => {
+    const text = read(path, errors);
+    if (text === undefined) return undefined;
+    const r = parse(text);
+    if (!r.ok) errors.push(...r.errors);
+    return r.ok ? r.value : undefined;
+  };
+
+  const townships = parsed(file('townships.geojson'), (t) => parseJurisdictionGeoJson(t, file('townships.geojson'), 'townships'));
+  const grids = parsed(file('grids.geojson'), (t) => parseJurisdictionGeoJson(t, file('grids.geojson'), 'grids'));
+  const places = parsed(file('places.geojson'), (t) => parseJurisdictionGeoJson(t, file('places.geojson'), 'places'));
+  const devices = parsed(file('devices.yaml'), (t) => parseConfigText(t, file('devices.yaml'), devicesFileSchema));
+  const rules = places ? parseRulesFile(file('rules.yaml'), places) : undefined;
+  if (rules && !rules.ok) errors.push(...rules.errors);
+  const ruleSet = rules?.ok ? rules.ruleSet : undefined;
+  const routing = parsed(file('routing.yaml'), (t) => {
+    const r = parseRoutingYaml(t, file('routing.yaml'), {
+      categories: ruleSet ? new Set(ruleSet.categories.map((c) => c.code)) : undefined,
+      placeTypes: places ? new Set(places.map((p) => p.type)) : undefined,
+    });
+    return r.ok ? { ok: true, value: r.routing } : r;
+  });
+  const calendar = parsed(join(calendarDir, 'cn-2026.yaml'), (t) => parseConfigText(t, join(calendarDir, 'cn-2026.yaml'), workingCalendarSchema));
+  const deadlines = parsed(join(calendarDir, 'deadlines.yaml'), (t) => parseConfigText(t, join(calendarDir, 'deadlines.yaml'), deadlinePolicySchema));
+
+  let jurisdiction: JurisdictionIndex | undefined;
+  if (townships && grids && places) {
+    const j = buildJurisdiction({ townships, grids, places });
+    if (j.ok) jurisdiction = j.jurisdiction;
+    else errors.push(...j.errors);
+  }
+  if (devices && places) {
+    const placeIds = new Set(places.map((p) => p.id));
+    const seen = new Set<string>();
+    devices.devices.forEach((d, i) => {
+      if (seen.has(d.id)) errors.push(`${file('devices.yaml')}: devices[${i}].id: "${d.id}" appears twice`);
+      seen.add(d.id);
+      for (const [zone, placeId] of Object.entries(d.zones)) {
+        if (!placeIds.has(placeId)) errors.push(`${file('devices.yaml')}: devices[${i}].zones.${zone}: unknown place "${placeId}"`);
+      }
+    });
+  }
+  const warnings: string[] = [];
+  if (ruleSet && routing) {
+    const unowned = unownedCategories(routing, ruleSet.categories.map((c) => c.code));
+    if (unowned.length) warnings.push(`no unit owns categories ${unowned.join(', ')}: their cases are held for an operator`);
+  }
+  if (ruleSet && deadlines) {
+    for (const p of unknownDeadlineCategories(deadlines, ruleSet.categories.map((c) => c.code))) warnings.push(`deadlines.yaml: ${p.message}`);
+  }
+
+  if (errors.length || !devices || !ruleSet || !rules?.ok || !routing || !jurisdiction || !townships || !grids || !places || !calendar || !deadlines) {
+    throw new ConfigError(errors.length ? errors : ['configuration incomplete']);
+  }
+  return {
+    dir,
+    devices: devices.devices,
+    ruleSet,
+    ruleSetText: rules.text,
+    ruleSetSha256: createHash('sha256').update(rules.text).digest('hex'),
+    routing,
+    jurisdiction,
+    townships,
+    grids,
+    places,
+    calendar,
+    deadlines,
+    warnings,
+  };
 }

@@ -1,4 +1,3 @@
 export * from './env';
 export * from './devices.schema';
-export * from './yaml-file';
 export * from './district-config';

@@ -27,7 +27,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       const ok = options.authenticate(username, password?.toString('utf8'));
       (client as unknown as { cpUser?: string }).cpUser = username;
       if (ok) done(null, true);
-      else done(Object.assign(new Error('bad username or password'), { returnCode: 4 }) as never, false);
+      else done(Object.assign(new Error('bad username or password'), { returnCode: 4 }), false);
     },
     authorizePublish: (client, packet, done) => {
       const user = (client as unknown as { cpUser?: string } | null)?.cpUser;

@@ -74,7 +74,11 @@ export class KafkaIngestTransport {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 1,
-      eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
+      eachBatch: async (payload) => {
+        const { batch } = payload;
+        const heartbeat = () => payload.heartbeat();
+        const isRunning = () => payload.isRunning();
+        const isStale = () => payload.isStale();
         for (let i = 0; i < batch.messages.length && isRunning() && !isStale(); i += this.options.batchSize) {
           const chunk = batch.messages.slice(i, i + this.options.batchSize);
           const inbound: InboundMessage[] = chunk.map((m) => ({
@@ -98,7 +102,7 @@ export class KafkaIngestTransport {
             }
           }
           const last = chunk[chunk.length - 1].offset;
-          resolveOffset(last);
+          payload.resolveOffset(last);
           await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
           await heartbeat();
         }

@@ -72,7 +72,7 @@ export class MqttIngestTransport {
     this.client = client;
     this.interceptPuback(client);
     client.handleMessage = (packet, callback) => {
-      this.accept(packet as IPublishPacket);
+      this.accept(packet);
       callback();
     };
     client.on('connect', () => {
@@ -107,7 +107,7 @@ export class MqttIngestTransport {
 
   private interceptPuback(client: MqttClient): void {
     const target = client as unknown as { _sendPacket: SendPacket };
-    const send = target._sendPacket.bind(client) as SendPacket;
+    const send: SendPacket = target._sendPacket.bind(client);
     target._sendPacket = (packet, cb, ...rest) => {
       const held = packet.cmd === 'puback' && packet.messageId !== undefined ? this.held.get(packet.messageId) : undefined;
       if (held && !held.sendPuback) {
@@ -172,6 +172,12 @@ export class MqttIngestTransport {
         backoff = Math.min(backoff * 2, 5000);
       }
     }
+  }
+
+  /** Publishes a reply a device waits for (QoS 1), on the same connection. */
+  async publish(topic: string, payload: string): Promise<void> {
+    if (!this.client) throw new Error('MQTT transport not started');
+    await this.client.publishAsync(topic, payload, { qos: 1 });
   }
 
   async stop(): Promise<void> {

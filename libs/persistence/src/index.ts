@@ -9,3 +9,4 @@ export * from './repositories/health.repository';
 export * from './repositories/ingest.repository';
 export * from './repositories/setting.repository';
 export * from './repositories/user.repository';
+export * from './repositories/classification-state.repository';

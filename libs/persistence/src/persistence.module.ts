@@ -3,13 +3,14 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from './data-source-options';
 import { CaseRepository } from './repositories/case.repository';
+import { ClassificationStateRepository } from './repositories/classification-state.repository';
 import { DeviceRepository } from './repositories/device.repository';
 import { DatabaseHealthRepository } from './repositories/health.repository';
 import { IngestRepository } from './repositories/ingest.repository';
 import { SettingRepository } from './repositories/setting.repository';
 import { UserRepository } from './repositories/user.repository';
 
-const REPOSITORIES = [CaseRepository, DeviceRepository, DatabaseHealthRepository, IngestRepository, SettingRepository, UserRepository];
+const REPOSITORIES = [CaseRepository, ClassificationStateRepository, DeviceRepository, DatabaseHealthRepository, IngestRepository, SettingRepository, UserRepository];
 
 /** Serialises migrations across instances starting at once. */
 const MIGRATION_LOCK = 4_242_001;

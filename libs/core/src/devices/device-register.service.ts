@@ -11,6 +11,8 @@ import { RUNTIME_OPTIONS, type RuntimeOptions } from '../runtime/runtime-options
 export class DeviceRegisterService implements OnModuleInit {
   private byId = new Map<string, RegisteredDevice>();
   private byFrigateCamera = new Map<string, string>();
+  private byAlias = new Map<string, string>();
+  private zones = new Map<string, Record<string, string>>();
   private loadedAt = 0;
   private static readonly REFRESH_MS = 5_000;
 
@@ -31,6 +33,7 @@ export class DeviceRegisterService implements OnModuleInit {
         address: d.address ?? null,
         townshipCode: d.townshipCode ?? null,
         frigateCamera: d.frigateCamera ?? null,
+        aliases: d.aliases,
         zones: d.zones,
         status: 'active',
         legalReviewPassed: d.review.legalReviewPassed,
@@ -52,12 +55,19 @@ export class DeviceRegisterService implements OnModuleInit {
     const rows = await this.devices.findAll();
     this.byId = new Map(rows.map((r) => [r.id, toRegistered(r)]));
     this.byFrigateCamera = new Map(rows.filter((r) => r.frigateCamera).map((r) => [r.frigateCamera as string, r.id]));
+    this.byAlias = new Map(rows.flatMap((r) => r.aliases.map((a): [string, string] => [a, r.id])));
+    this.zones = new Map(rows.map((r) => [r.id, r.zones]));
     this.loadedAt = Date.now();
   }
 
   lookup = (deviceId: string): RegisteredDevice | undefined => this.byId.get(deviceId);
 
-  deviceForFrigateCamera = (camera: string): string => this.byFrigateCamera.get(camera) ?? camera;
+  deviceForFrigateCamera = (camera: string): string | undefined => this.byFrigateCamera.get(camera);
+
+  deviceForAlias = (alias: string): string | undefined => this.byAlias.get(alias);
+
+  /** Camera zone → place id, from the device's `zones` map. */
+  zoneToPlace = (deviceId: string, zone: string): string | undefined => this.zones.get(deviceId)?.[zone];
 
   isKnown(deviceId: string): boolean {
     return this.byId.has(deviceId);

@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { LOGGER, type Logger } from '../observability/logger';
 import { RUNTIME_OPTIONS, type RuntimeOptions } from '../runtime/runtime-options';
 import { IngestService } from './ingest.service';
-import { GENERIC_KAFKA_TOPIC } from './source-router';
+import { GENERIC_KAFKA_TOPIC, ingestMqttTopics } from './source-router';
 
 /** Starts the broker consumers in worker processes; each batch goes through IngestService. */
 @Injectable()
@@ -29,8 +29,11 @@ export class IngestWorkerService implements OnApplicationBootstrap, BeforeApplic
   async onApplicationBootstrap(): Promise<void> {
     if (!this.runtime.runWorker) return;
     const env = this.runtime.env;
+    await this.ingest.recordRuleSetVersion();
     const handler = async (batch: Parameters<IngestService['ingestBatch']>[0]) => {
-      await this.ingest.ingestBatch(batch);
+      const { replies } = await this.ingest.ingestBatch(batch);
+      // Stored first, then answered: a dock re-sends until it hears back, and that is harmless now.
+      for (const r of replies) await this.mqtt?.publish(r.topic, JSON.stringify(r.payload)).catch((err: Error) => onError('mqtt')(err));
     };
     const onError = (source: string) => (err: Error) => this.logger.error({ err: err.message, source }, 'ingest transport error');
     if (this.runtime.mqtt) {
@@ -42,7 +45,7 @@ export class IngestWorkerService implements OnApplicationBootstrap, BeforeApplic
           protocolVersion: this.runtime.mqtt.protocolVersion,
           clientId: env.MQTT_CLIENT_ID ?? `cloudpatrol-worker-${env.WORKER_ID ?? hostname()}`,
           shareGroup: env.MQTT_SHARE_GROUP,
-          topics: ['cloudpatrol/v1/devices/+/events'],
+          topics: ingestMqttTopics(env.FRIGATE_TOPIC_PREFIX),
           receiveMaximum: env.MQTT_RECEIVE_MAXIMUM,
           batchSize: env.INGEST_BATCH_SIZE,
           batchWaitMs: env.INGEST_BATCH_WAIT_MS,

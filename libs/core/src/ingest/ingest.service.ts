@@ -1,61 +1,121 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { applyDeviceRegister, CanonicalEvent, classify, DetectedIssue } from '@app/domain';
-import { CaseUpsertRow, DeadLetterRow, IngestRepository } from '@app/persistence';
+import {
+  applyDeviceRegister,
+  CanonicalEvent,
+  classifyBatch,
+  defaultDeviceId,
+  DetectedIssue,
+  DjiEventsReply,
+  doNotDisturbPlaceIds,
+  historyFromLastCaseTimes,
+  parseTrackState,
+  Suppression,
+  suppressionKeyOf,
+  TrackState,
+  trackKeysFor,
+} from '@app/domain';
+import { CaseUpsertRow, ClassificationStateRepository, DeadLetterRow, IngestRepository } from '@app/persistence';
 import type { InboundMessage } from '@app/messaging';
+import type { EntityManager } from 'typeorm';
 import { DeviceRegisterService } from '../devices/device-register.service';
 import { MetricsService } from '../observability/metrics.service';
 import { RUNTIME_OPTIONS, type RuntimeOptions } from '../runtime/runtime-options';
-import { routeMessage } from './source-router';
+import { RouteContext, routeMessage, RoutedMessage } from './source-router';
 
 export type IngestOutcome =
   | { status: 'stored'; eventIds: string[] }
   | { status: 'duplicate' }
-  /** Understood, but carries nothing to store (a heartbeat, a message type we only acknowledge). */
+  /** Understood, but carries nothing to store (a heartbeat, telemetry, a message type we only acknowledge). */
   | { status: 'ignored' }
   | { status: 'rejected'; reason: string; detail: string };
 
-/** Why an alert was raised; the API turns these into live alerts after the transaction commits. */
+export interface IngestResult {
+  outcomes: IngestOutcome[];
+  /** Replies devices wait for (DJI `events_reply`), to send now that the batch is stored. */
+  replies: DjiEventsReply[];
+}
+
+/** What an alert notification carries; the API turns it into a live alert after the commit. */
 export interface AlertNotification {
   caseId: string;
   opened: boolean;
 }
 
+/** A dead letter keeps at most this much of a huge payload: the reason matters, the bulk does not. */
+const DEAD_LETTER_MAX_BYTES = 64 * 1024;
+
 /**
- * transport → adapter → classify → group → store → alert, for a whole batch at once:
- * one transaction stores new events, opens or grows cases, keeps rejects as dead letters and queues
- * the alerts. The transport acknowledges only after this resolves.
+ * transport → adapter → classify → group → store → alert, for a whole batch at once. One transaction
+ * stores the new events, classifies only those (a redelivered event never counts twice), opens or grows
+ * cases, records suppressions and dead letters and queues the alerts. The transport acknowledges after
+ * this resolves.
  */
 @Injectable()
 export class IngestService {
+  private readonly route: RouteContext;
+
   constructor(
     private readonly repository: IngestRepository,
+    private readonly state: ClassificationStateRepository,
     private readonly devices: DeviceRegisterService,
     private readonly metrics: MetricsService,
     @Inject(RUNTIME_OPTIONS) private readonly runtime: RuntimeOptions,
-  ) {}
+  ) {
+    this.route = {
+      kafkaTopicPrefix: runtime.env.KAFKA_TOPIC_PREFIX,
+      frigateTopicPrefix: runtime.env.FRIGATE_TOPIC_PREFIX,
+      maxPayloadBytes: runtime.env.MAX_PAYLOAD_BYTES,
+      deviceForFrigateCamera: (camera) => this.devices.deviceForFrigateCamera(camera),
+      deviceForHikvision: (ip, mac, channel) => {
+        const id = defaultDeviceId(mac, ip, undefined, channel);
+        return id === undefined ? undefined : this.devices.deviceForAlias(id);
+      },
+    };
+  }
 
-  async ingestBatch(batch: InboundMessage[]): Promise<IngestOutcome[]> {
-    const timer = this.metrics.batchSeconds.startTimer({ transport: batch[0]?.transport ?? 'none' });
+  /** Keeps the rules file in force, so a case's rule id and version can always be read back. */
+  async recordRuleSetVersion(): Promise<void> {
+    const d = this.runtime.district;
+    await this.repository.transaction((tx) => this.state.recordRuleSetVersion(tx, d.ruleSet.version, d.ruleSetSha256, d.ruleSetText));
+  }
+
+  async ingestBatch(batch: InboundMessage[]): Promise<IngestResult> {
+    const transport = batch[0]?.transport ?? 'none';
+    const timer = this.metrics.batchSeconds.startTimer({ transport });
     await this.devices.refreshIfStale();
     const outcomes: IngestOutcome[] = new Array<IngestOutcome>(batch.length);
     const events: CanonicalEvent[] = [];
     const eventMessage: number[] = [];
     const deadLetters: DeadLetterRow[] = [];
+    const telemetry: Parameters<ClassificationStateRepository['saveTelemetry']>[1] = [];
+    const replies: DjiEventsReply[] = [];
 
     batch.forEach((m, index) => {
       const reject = (source: string, reason: string, detail: string, deviceId?: string) => {
         outcomes[index] = { status: 'rejected', reason, detail };
-        deadLetters.push({ transport: m.transport, source, topic: m.topic, reason, detail, deviceId, payload: m.payload });
+        const payload = m.payload.length > DEAD_LETTER_MAX_BYTES ? m.payload.subarray(0, DEAD_LETTER_MAX_BYTES) : m.payload;
+        deadLetters.push({ transport: m.transport, source, topic: m.topic, reason, detail, deviceId, payload });
         this.metrics.rejected.inc({ transport: m.transport, source, reason });
       };
       if (m.payload.length > this.runtime.env.MAX_PAYLOAD_BYTES) {
         this.metrics.received.inc({ transport: m.transport, source: 'unknown' });
-        // Keep a bounded prefix: the reason matters, the bulk does not.
-        return reject('unknown', 'payload-too-large', `${m.payload.length} bytes exceeds MAX_PAYLOAD_BYTES ${this.runtime.env.MAX_PAYLOAD_BYTES}`);
+        return reject('unknown', 'payload-too-large', `${m.payload.length} bytes exceeds the limit of ${this.runtime.env.MAX_PAYLOAD_BYTES}`);
       }
-      const routed = routeMessage(m, this.runtime.env.KAFKA_TOPIC_PREFIX);
+      let routed: RoutedMessage;
+      try {
+        routed = routeMessage(m, this.route);
+      } catch (err) {
+        // An adapter must never throw; if one does, the message is kept aside, not retried forever.
+        return reject('unknown', 'invalid-schema', `adapter failed: ${(err as Error).message}`);
+      }
       this.metrics.received.inc({ transport: m.transport, source: routed.source });
+      if (routed.reply) replies.push(routed.reply);
       if (!routed.result.ok) return reject(routed.source, routed.result.rejection.reason, routed.result.rejection.detail);
+      if (routed.telemetry) {
+        const t = routed.telemetry;
+        if (!this.devices.lookup(t.deviceSn)) return reject(routed.source, 'unknown-device', `device "${t.deviceSn}" is not registered`, t.deviceSn);
+        telemetry.push({ deviceId: t.deviceSn, at: t.at, lat: t.position.lat, lng: t.position.lng, telemetry: t });
+      }
       if (routed.result.events.length === 0) {
         outcomes[index] = { status: 'ignored' };
         return;
@@ -71,13 +131,11 @@ export class IngestService {
     const stored = await this.repository
       .transaction(async (tx) => {
         const inserted = await this.repository.insertEvents(tx, events);
-        const caseRows = this.groupIntoCases(events, inserted);
+        const fresh = [...inserted.entries()].map(([i, id]) => ({ event: events[i], id }));
+        const { caseRows } = await this.classifyAndGroup(tx, fresh);
         const cases = await this.repository.upsertCases(tx, caseRows);
-        // Dead letters for payloads that would otherwise exceed a sane row size keep only a prefix.
-        await this.repository.insertDeadLetters(
-          tx,
-          deadLetters.map((d) => (d.payload.length > 1024 * 1024 ? { ...d, payload: d.payload.subarray(0, 64 * 1024) } : d)),
-        );
+        await this.repository.insertDeadLetters(tx, deadLetters);
+        await this.state.saveTelemetry(tx, telemetry);
         await this.repository.notifyAlerts(
           tx,
           cases.map((c) => ({ caseId: c.caseId, opened: c.opened }) satisfies AlertNotification),
@@ -85,7 +143,7 @@ export class IngestService {
         return { inserted, cases, caseRows };
       })
       .catch((err: unknown) => {
-        this.metrics.batchFailures.inc({ transport: batch[0]?.transport ?? 'none' });
+        this.metrics.batchFailures.inc({ transport });
         throw err;
       });
 
@@ -98,58 +156,102 @@ export class IngestService {
         outcomes[msg] = { status: 'stored', eventIds: [...(prev?.status === 'stored' ? prev.eventIds : []), id] };
       } else {
         this.metrics.duplicates.inc({ source: e.source, device: e.deviceId });
-        if (!outcomes[msg]) outcomes[msg] = { status: 'duplicate' };
+        outcomes[msg] ??= { status: 'duplicate' };
       }
     });
     const categoryOf = new Map(stored.caseRows.map((r) => [r.identityKey, r.categoryCode]));
-    for (const c of stored.cases) {
-      const category = categoryOf.get(c.identityKey) ?? 'unknown';
-      if (c.opened) this.metrics.casesOpened.inc({ category });
-    }
+    for (const c of stored.cases) if (c.opened) this.metrics.casesOpened.inc({ category: categoryOf.get(c.identityKey) ?? 'unknown' });
     for (const r of stored.caseRows) this.metrics.occurrences.inc({ category: r.categoryCode }, r.events.length);
     timer();
-    return outcomes;
+    return { outcomes, replies };
   }
 
-  /** Only events stored for the first time count: a redelivered event never adds an occurrence. */
-  private groupIntoCases(events: CanonicalEvent[], inserted: Map<number, string>): CaseUpsertRow[] {
+  /**
+   * Classifies the events stored for the first time, with their tracks locked so concurrent workers
+   * never race on one object, and stores the state classification changed.
+   */
+  private async classifyAndGroup(tx: EntityManager, fresh: { event: CanonicalEvent; id: string }[]): Promise<{ caseRows: CaseUpsertRow[] }> {
+    if (fresh.length === 0) return { caseRows: [] };
+    const { ruleSet, jurisdiction, routing } = this.runtime.district;
+    const events = fresh.map((f) => f.event);
+    const idOf = new Map(fresh.map((f) => [f.event, f.id]));
+    const stored = await this.state.lockTracks(tx, trackKeysFor(events, ruleSet));
+    const tracks = new Map<string, TrackState>();
+    for (const [key, json] of stored) {
+      const t = parseTrackState(json);
+      if (t) tracks.set(key, t);
+    }
+    let from = events[0].occurredAt;
+    let to = events[0].occurredAt;
+    for (const e of events) {
+      if (e.occurredAt < from) from = e.occurredAt;
+      if (e.occurredAt > to) to = e.occurredAt;
+    }
+    const activeInhibitors = await this.state.activeInhibitors(tx, from, to);
+    const history = historyFromLastCaseTimes(await this.state.lastCaseTimes(tx, doNotDisturbPlaceIds(ruleSet, jurisdiction)));
+    const result = classifyBatch(events, {
+      ruleSet,
+      jurisdiction,
+      routing,
+      zoneToPlace: this.devices.zoneToPlace,
+      tracks,
+      activeInhibitors,
+      doNotDisturbHistory: history,
+    });
+    await this.state.saveTracks(tx, result.tracks);
+    await this.state.saveInhibitors(tx, result.inhibitors);
+
+    const suppressions = new Map<string, { key: string; suppression: Suppression; count: number; eventId: string }>();
     const byIdentity = new Map<string, CaseUpsertRow>();
-    const severityOf = new Map(this.runtime.district.ruleSet.categories.map((c) => [c.code, c.severity]));
-    for (const [index, eventId] of inserted) {
-      const event = events[index];
-      for (const issue of classify(event, this.runtime.district.ruleSet)) {
+    for (const r of result.results) {
+      const eventId = idOf.get(r.event) as string;
+      for (const s of r.suppressed) {
+        const key = suppressionKeyOf(s);
+        const row = suppressions.get(key);
+        if (row) {
+          row.count++;
+          row.suppression = s;
+          row.eventId = eventId;
+        } else suppressions.set(key, { key, suppression: s, count: 1, eventId });
+      }
+      for (const issue of r.issues) {
         const row = byIdentity.get(issue.identityKey);
         if (row) {
-          row.events.push({ id: eventId, occurredAt: event.occurredAt });
-          if (event.occurredAt >= row.lastSeenAt) {
-            row.lastSeenAt = event.occurredAt;
+          row.events.push({ id: eventId, occurredAt: issue.occurredAt });
+          if (issue.occurredAt >= row.lastSeenAt) {
+            row.lastSeenAt = issue.occurredAt;
             row.latestEventId = eventId;
           }
-          if (event.occurredAt < row.firstSeenAt) row.firstSeenAt = event.occurredAt;
-        } else {
-          byIdentity.set(issue.identityKey, this.newCaseRow(issue, event, eventId, severityOf.get(issue.categoryCode) ?? 'medium'));
-        }
+          if (issue.occurredAt < row.firstSeenAt) row.firstSeenAt = issue.occurredAt;
+        } else byIdentity.set(issue.identityKey, caseRowOf(issue, eventId));
       }
     }
-    return [...byIdentity.values()];
+    await this.state.saveSuppressions(tx, [...suppressions.values()]);
+    return { caseRows: [...byIdentity.values()] };
   }
+}
 
-  private newCaseRow(issue: DetectedIssue, event: CanonicalEvent, eventId: string, severity: string): CaseUpsertRow {
-    return {
-      identityKey: issue.identityKey,
-      identity: issue.identity,
-      categoryCode: issue.categoryCode,
-      severity,
-      deviceId: event.deviceId,
-      lat: event.location?.lat,
-      lng: event.location?.lng,
-      firstSeenAt: event.occurredAt,
-      lastSeenAt: event.occurredAt,
-      latestEventId: eventId,
-      ruleId: issue.ruleId,
-      ruleVersion: issue.ruleVersion,
-      explanation: issue.explanation,
-      events: [{ id: eventId, occurredAt: event.occurredAt }],
-    };
-  }
+function caseRowOf(issue: DetectedIssue, eventId: string): CaseUpsertRow {
+  return {
+    identityKey: issue.identityKey,
+    identity: issue.identity,
+    categoryCode: issue.categoryCode,
+    severity: issue.severity,
+    townshipCode: issue.townshipCode,
+    gridCode: issue.gridCode,
+    placeId: issue.placeId,
+    handlingUnit: issue.handlingUnit,
+    heldReason: issue.heldReason,
+    officer: issue.officer,
+    deviceId: issue.deviceId,
+    lat: issue.location?.lat,
+    lng: issue.location?.lng,
+    firstSeenAt: issue.occurredAt,
+    lastSeenAt: issue.occurredAt,
+    latestEventId: eventId,
+    ruleId: issue.ruleId,
+    ruleVersion: issue.ruleVersion,
+    explanation: { ...issue.explanation, routing: issue.routing },
+    events: [{ id: eventId, occurredAt: issue.occurredAt }],
+  };
 }

@@ -1,64 +1,484 @@
-import { CanonicalEvent } from '../event/canonical-event';
-import { RuleSet } from './rule-set';
+import type { CanonicalEvent, Detection } from '../event/canonical-event';
+import type { Place } from '../geo/jurisdiction.schema';
+import type { Jurisdiction, JurisdictionLocation } from '../geo/jurisdiction-index';
+import { DetectedIssue, IssueExplanation, issueIdentity, Suppression, SuppressionReason } from './detected-issue';
+import { dwellOf, ObserveOutcome, observeTrack, trackKeyOf, TrackState } from './dwell-tracker';
+import { Category, Rule, RuleExemption, RuleSet, severityRank } from './rule-set';
+import { routeIssue, RoutingTable } from './routing-table';
+import {
+  ActiveInhibitor,
+  DoNotDisturbHistory,
+  doNotDisturbSubjects,
+  findInhibitor,
+  findSilence,
+  inhibitorsFromIssue,
+} from './suppression-policy';
+import { describeWindow, localClock, LocalClock, parseUtcOffset, windowAppliesToPlaces, windowContainsTime } from './time-window.matcher';
 
-/** One issue a rule found in an event, with everything needed to explain why. */
-export interface DetectedIssue {
-  categoryCode: string;
-  /** The grouping identity as a label set; equal sets while a case is open => one case. */
-  identity: Record<string, string>;
-  /** Stable text form of `identity`, the database's unique key for open cases. */
-  identityKey: string;
-  ruleId: string;
-  ruleVersion: number;
-  /** Inputs and thresholds that decided it, stored with the case for operators and courts. */
-  explanation: {
-    rule: string;
-    ruleVersion: number;
-    label: string;
-    confidence: number;
-    minConfidence: number;
-    deviceId: string;
-    eventId: string;
+export { identityKeyOf } from './detected-issue';
+export type { DetectedIssue, Suppression } from './detected-issue';
+
+/**
+ * Classification: canonical event (+ the states of the objects it tracks) in, issues and suppressions
+ * out. Pure: no clock (time is `event.occurredAt`), no I/O; everything it needs is in the context, and
+ * every state it changes is returned for the caller to store.
+ */
+export interface ClassifyContext {
+  ruleSet: RuleSet;
+  jurisdiction: Jurisdiction;
+  routing: RoutingTable;
+  /** Camera zone → place id (devices.yaml `zones`). */
+  zoneToPlace: (deviceId: string, zone: string) => string | undefined;
+  /** Stored track states by key (`trackKeysFor` names the ones a batch needs). */
+  tracks: ReadonlyMap<string, TrackState>;
+  /** Inhibitors in force (from stored source-category issues); expired ones are ignored by time. */
+  activeInhibitors: readonly ActiveInhibitor[];
+  doNotDisturbHistory: DoNotDisturbHistory;
+}
+
+export interface ClassifyResult {
+  issues: DetectedIssue[];
+  suppressed: Suppression[];
+  /** New or changed track states to upsert; those with `endedAt` may be deleted once the source ended them. */
+  tracks: TrackState[];
+  /** Inhibitors started by this event's issues: store them and pass them in from now on. */
+  inhibitors: ActiveInhibitor[];
+}
+
+interface CompiledRuleSet {
+  offsetMinutes: number;
+  rulesByLabel: Map<string, Rule[]>;
+  /** Labels whose objects need a track (a dwell rule or a grace exemption uses them). */
+  trackedLabels: Set<string>;
+  categories: Map<string, Category>;
+}
+
+// Rule sets are immutable values; compile each once (reloads bring a new object).
+const compiled = new WeakMap<RuleSet, CompiledRuleSet>();
+
+function compile(ruleSet: RuleSet): CompiledRuleSet {
+  const hit = compiled.get(ruleSet);
+  if (hit) return hit;
+  const rulesByLabel = new Map<string, Rule[]>();
+  const trackedLabels = new Set<string>();
+  for (const rule of ruleSet.rules) {
+    for (const label of rule.labels) {
+      rulesByLabel.set(label, [...(rulesByLabel.get(label) ?? []), rule]);
+      if (rule.dwell || rule.exemptions?.some((e) => e.graceMinutes !== undefined)) trackedLabels.add(label);
+    }
+  }
+  const c: CompiledRuleSet = {
+    offsetMinutes: parseUtcOffset(ruleSet.timezone),
+    rulesByLabel,
+    trackedLabels,
+    categories: new Map(ruleSet.categories.map((cat) => [cat.code, cat])),
+  };
+  compiled.set(ruleSet, c);
+  return c;
+}
+
+/** Track keys a batch of events will read: load these states before classifying the batch. */
+export function trackKeysFor(events: readonly CanonicalEvent[], ruleSet: RuleSet): string[] {
+  const { trackedLabels } = compile(ruleSet);
+  const keys = new Set<string>();
+  for (const e of events) {
+    for (const d of e.detections) {
+      const key = labelsOf(e, d).some((l) => trackedLabels.has(l)) ? trackKeyOf(e, d) : undefined;
+      if (key) keys.add(key);
+    }
+  }
+  return [...keys];
+}
+
+interface EventWhere {
+  /** Places the event is in, most specific first. */
+  places: Place[];
+  via?: 'zone' | 'geometry';
+  located?: JurisdictionLocation;
+}
+
+/**
+ * Camera zones mapped to places win over geometry: a fixed camera's position is where it hangs, the
+ * zone is where the object is. Without mapped zones (drones, feeds) the event's point decides.
+ */
+function whereOf(event: CanonicalEvent, ctx: ClassifyContext): EventWhere {
+  const located = event.location ? ctx.jurisdiction.locate(event.location) : undefined;
+  const zoneIds = event.zones.map((z) => ctx.zoneToPlace(event.deviceId, z)).filter((id): id is string => id !== undefined);
+  const zonePlaces = ctx.jurisdiction.rankPlaces(zoneIds);
+  if (zonePlaces.length > 0) return { places: zonePlaces, via: 'zone', located };
+  const places = located?.places ?? [];
+  return { places, ...(places.length > 0 && { via: 'geometry' as const }), located };
+}
+
+const inPlaceList = (p: Place, ids: readonly string[] | undefined, types: readonly string[] | undefined): boolean =>
+  ids?.includes(p.id) === true || types?.includes(p.type) === true;
+
+interface Candidate {
+  rule: Rule;
+  detection: Detection;
+  issue: DetectedIssue;
+  /** All places of the event (policies look at every one, not just the identity's). */
+  places: Place[];
+  trackKey?: string;
+  pre?: { reason: SuppressionReason; detail: string; reference?: string };
+}
+
+type TrackOutcome = { key: string; outcome: ObserveOutcome } | { key?: undefined };
+
+/** Classifies one event. For a batch use `classifyBatch`, which threads states from event to event. */
+export function classify(event: CanonicalEvent, ctx: ClassifyContext): ClassifyResult {
+  const rs = compile(ctx.ruleSet);
+  const where = whereOf(event, ctx);
+  const clock = localClock(event.occurredAt, rs.offsetMinutes);
+  const changedTracks = new Map<string, TrackState>();
+  const candidates: Candidate[] = [];
+
+  // Frigate flags objects it judged false positives; the adapter keeps them for the record, they never count.
+  if (event.attributes.falsePositive === true) return { issues: [], suppressed: [], tracks: [], inhibitors: [] };
+
+  for (const detection of event.detections) {
+    const labels = labelsOf(event, detection);
+    const track = observe(event, detection, labels, where, ctx, rs, changedTracks);
+    const rules = new Set(labels.flatMap((l) => rs.rulesByLabel.get(l) ?? []));
+    for (const rule of rules) {
+      const c = evaluateRule(event, detection, rule, where, clock, track, changedTracks, ctx, rs);
+      if (c) candidates.push(c);
+    }
+  }
+
+  // Policies run after every candidate of the event exists, so a fire and garbage in one photo
+  // inhibit the same way whichever detection came first.
+  const issues: DetectedIssue[] = [];
+  const suppressed: Suppression[] = [];
+  const seenIssue = new Set<string>();
+  const seenSuppression = new Set<string>();
+  const suppress = (c: Candidate, reason: SuppressionReason, detail: string, reference?: string): void => {
+    const key = `${reason}|${c.issue.identityKey}`;
+    if (seenSuppression.has(key)) return;
+    seenSuppression.add(key);
+    suppressed.push({ reason, detail, ...(reference !== undefined && { reference }), issue: c.issue });
+  };
+
+  const live = candidates.filter((c) => {
+    if (c.pre) suppress(c, c.pre.reason, c.pre.detail, c.pre.reference);
+    return !c.pre;
+  });
+  const unsilenced = live.filter((c) => {
+    const s = findSilence(c.issue, c.places, ctx.ruleSet);
+    if (s) suppress(c, 'silenced', `silence "${s.id}" (${s.from} – ${s.to}): ${s.reason}`, [s.id, s.reference].filter(Boolean).join(' '));
+    return !s;
+  });
+  const eventInhibitors = unsilenced.flatMap((c) => inhibitorsFromIssue(c.issue, ctx.ruleSet));
+  const inhibitors = [...ctx.activeInhibitors, ...eventInhibitors];
+  for (const c of unsilenced) {
+    const inhibitor = findInhibitor(
+      c.issue,
+      c.places.map((p) => p.id),
+      inhibitors,
+      ctx.ruleSet,
+    );
+    if (inhibitor) {
+      suppress(
+        c,
+        'inhibited',
+        `inhibition "${inhibitor.inhibitionId}": ${inhibitor.sourceCategory} at the same ${inhibitor.scope} until ${inhibitor.until.toISOString()}`,
+        `${inhibitor.inhibitionId} ${inhibitor.sourceIdentityKey}`,
+      );
+      continue;
+    }
+    const dnd = doNotDisturb(c, ctx);
+    if (dnd) {
+      suppress(c, 'do-not-disturb', dnd.detail, dnd.subjectId);
+      continue;
+    }
+    if (seenIssue.has(c.issue.identityKey)) continue;
+    seenIssue.add(c.issue.identityKey);
+    issues.push(c.issue);
+    if (c.trackKey) confirm(c, changedTracks, ctx);
+  }
+  return {
+    issues,
+    suppressed,
+    tracks: [...changedTracks.values()],
+    inhibitors: issues.flatMap((i) => inhibitorsFromIssue(i, ctx.ruleSet)),
   };
 }
 
-export function identityKeyOf(identity: Record<string, string>): string {
-  return Object.keys(identity)
-    .sort()
-    .map((k) => `${k}=${identity[k]}`)
-    .join('|');
+/**
+ * A detection's label, plus Frigate's sub label (`attributes.subLabel`, e.g. person → "vendor") when the
+ * event is about that one object: a rule listing `vendor` matches a model label or a sub label alike.
+ */
+function labelsOf(event: CanonicalEvent, detection: Detection): string[] {
+  const sub = event.attributes.subLabel;
+  return typeof sub === 'string' && sub !== '' && sub !== detection.label && event.detections.length === 1 ? [detection.label, sub] : [detection.label];
 }
 
-/** Canonical event in, zero or more detected issues out. Pure: same inputs, same answer. */
-export function classify(event: CanonicalEvent, ruleSet: RuleSet): DetectedIssue[] {
-  const issues: DetectedIssue[] = [];
-  const seen = new Set<string>();
-  for (const rule of ruleSet.rules) {
-    if (rule.sources && !rule.sources.includes(event.source) && !rule.sources.includes(event.sourceKind)) continue;
-    for (const d of event.detections) {
-      if (!rule.labels.includes(d.label) || d.confidence < rule.minConfidence) continue;
-      const identity: Record<string, string> = { category: rule.category, device: event.deviceId };
-      if (d.plate) identity.plate = d.plate;
-      const identityKey = identityKeyOf(identity);
-      if (seen.has(identityKey)) continue;
-      seen.add(identityKey);
-      issues.push({
-        categoryCode: rule.category,
-        identity,
-        identityKey,
-        ruleId: rule.id,
-        ruleVersion: ruleSet.version,
-        explanation: {
-          rule: rule.id,
-          ruleVersion: ruleSet.version,
-          label: d.label,
-          confidence: d.confidence,
-          minConfidence: rule.minConfidence,
-          deviceId: event.deviceId,
-          eventId: event.eventId,
+function currentTrack(key: string, changed: ReadonlyMap<string, TrackState>, ctx: ClassifyContext): TrackState | undefined {
+  return changed.get(key) ?? ctx.tracks.get(key);
+}
+
+function observe(
+  event: CanonicalEvent,
+  detection: Detection,
+  labels: readonly string[],
+  where: EventWhere,
+  ctx: ClassifyContext,
+  rs: CompiledRuleSet,
+  changed: Map<string, TrackState>,
+): TrackOutcome {
+  if (!labels.some((l) => rs.trackedLabels.has(l))) return {};
+  const key = trackKeyOf(event, detection);
+  if (!key) return {};
+  const outcome = observeTrack(
+    currentTrack(key, changed, ctx),
+    key,
+    {
+      at: event.occurredAt,
+      deviceId: event.deviceId,
+      label: detection.label,
+      ...(detection.trackId !== undefined && { trackId: detection.trackId }),
+      ...(detection.plate !== undefined && { plate: detection.plate }),
+      ...(detection.stationary !== undefined && { stationary: detection.stationary }),
+      ...(detection.box && { box: detection.box }),
+      ...(event.location && { location: event.location }),
+      placeIds: where.places.map((p) => p.id),
+      ended: event.phase === 'end',
+    },
+    ctx.ruleSet.tracking,
+  );
+  if (outcome.kind === 'applied') changed.set(key, outcome.state);
+  return { key, outcome };
+}
+
+function evaluateRule(
+  event: CanonicalEvent,
+  detection: Detection,
+  rule: Rule,
+  where: EventWhere,
+  clock: LocalClock,
+  track: TrackOutcome,
+  changed: ReadonlyMap<string, TrackState>,
+  ctx: ClassifyContext,
+  rs: CompiledRuleSet,
+): Candidate | undefined {
+  if (rule.sources && !rule.sources.some((s) => s === event.source || s === event.sourceKind)) return undefined;
+  if (detection.confidence < rule.minConfidence) return undefined;
+  const hasPlaceCondition = rule.places !== undefined || rule.placeTypes !== undefined;
+  const matched = hasPlaceCondition ? where.places.filter((p) => inPlaceList(p, rule.places, rule.placeTypes)) : where.places;
+  if (hasPlaceCondition && matched.length === 0) return undefined;
+
+  let activeWindow: string | undefined;
+  if (rule.timeWindows?.active) {
+    const w = rule.timeWindows.active.find((x) => windowAppliesToPlaces(x, where.places) && windowContainsTime(x, clock));
+    // Outside its active windows the rule does not apply at all: nothing to record.
+    if (!w) return undefined;
+    activeWindow = describeWindow(w);
+  }
+
+  const category = rs.categories.get(rule.category);
+  if (!category) return undefined; // unreachable: the schema checks category references
+  const state = track.key !== undefined ? currentTrack(track.key, changed, ctx) : undefined;
+  const issue = buildIssue(event, detection, rule, category, matched[0], where, state, track.key, ctx);
+  if (activeWindow) issue.explanation.window = { kind: 'active', window: activeWindow, localTime: clock.text };
+  const candidate: Candidate = { rule, detection, issue, places: where.places, ...(track.key !== undefined && { trackKey: track.key }) };
+
+  // Dwell and exemptions need the object's history.
+  const exemption = rule.exemptions?.find((e) => where.places.some((p) => inPlaceList(p, e.places, e.placeTypes)));
+  if (rule.dwell || exemption?.graceMinutes !== undefined) {
+    if (track.key === undefined) {
+      if (rule.dwell) return { ...candidate, pre: { reason: 'no-track', detail: 'dwell needs a tracked object (tracker id or plate); this detection has neither' } };
+    } else if (track.outcome.kind === 'late') {
+      issue.explanation.lateBySeconds = track.outcome.lateBySeconds;
+      return {
+        ...candidate,
+        pre: {
+          reason: 'late-event',
+          detail: `${Math.round(track.outcome.lateBySeconds)} s older than the track's latest observation (tolerance ${ctx.ruleSet.tracking.lateToleranceSeconds} s): ignored for dwell`,
         },
-      });
+      };
     }
   }
-  return issues;
+  const measured = state ? dwellOf(state, rule.dwell?.requireStationary ?? false, event.occurredAt) : { seconds: 0 };
+  if (rule.dwell) {
+    issue.explanation.dwell = {
+      requiredMinutes: rule.dwell.minutes,
+      observedMinutes: Math.round((measured.seconds / 60) * 100) / 100,
+      ...(measured.since !== undefined && { since: measured.since }),
+      requireStationary: rule.dwell.requireStationary,
+    };
+    // Not reached yet: no issue and nothing to record (the track state shows the progress).
+    if (measured.seconds < rule.dwell.minutes * 60) return undefined;
+  }
+  if (exemption) {
+    const exempt = exemptionHolds(exemption, measured.seconds);
+    const place = where.places.find((p) => inPlaceList(p, exemption.places, exemption.placeTypes));
+    issue.explanation.exemption = {
+      reason: exemption.reason,
+      ...(exemption.graceMinutes !== undefined && { graceMinutes: exemption.graceMinutes }),
+      ...(place && { placeId: place.id }),
+    };
+    if (exempt) {
+      const grace = exemption.graceMinutes !== undefined ? ` (within ${exemption.graceMinutes} min grace)` : '';
+      return { ...candidate, pre: { reason: 'exemption', detail: `${exemption.reason}${grace}`, ...(place && { reference: place.id }) } };
+    }
+  }
+
+  const allowed = rule.timeWindows?.allowed?.find((x) => windowAppliesToPlaces(x, where.places) && windowContainsTime(x, clock));
+  if (allowed) {
+    const text = describeWindow(allowed);
+    issue.explanation.window = { kind: 'allowed', window: text, localTime: clock.text };
+    return { ...candidate, pre: { reason: 'allowed-window', detail: `allowed ${text} (local ${clock.text})` } };
+  }
+  return candidate;
+}
+
+/** Grace counts the same clock as dwell (stationary time for dwell rules, presence otherwise). */
+function exemptionHolds(exemption: RuleExemption, dwellSeconds: number): boolean {
+  return exemption.graceMinutes === undefined || dwellSeconds < exemption.graceMinutes * 60;
+}
+
+function buildIssue(
+  event: CanonicalEvent,
+  detection: Detection,
+  rule: Rule,
+  category: Category,
+  place: Place | undefined,
+  where: EventWhere,
+  state: TrackState | undefined,
+  trackKey: string | undefined,
+  ctx: ClassifyContext,
+): DetectedIssue {
+  const { jurisdiction } = ctx;
+  // A known place decides township and grid (both sources of a place agree); otherwise the point does.
+  const township = place ? jurisdiction.township(place.townshipCode) : where.located?.township;
+  const grid = place
+    ? place.gridCode !== undefined
+      ? jurisdiction.grid(place.gridCode)
+      : where.located?.grid?.townshipCode === place.townshipCode
+        ? where.located.grid
+        : undefined
+    : where.located?.grid;
+  const plate = detection.plate ?? state?.plate;
+  const confirmed = state?.confirmed[rule.id];
+  // A track keeps the identity of its first issue, so a plate read later does not open a second case.
+  const id = confirmed
+    ? { identity: confirmed.identity, identityKey: confirmed.identityKey, from: identityFrom(confirmed.identity) }
+    : issueIdentity({
+        categoryCode: category.code,
+        ...(place && { placeId: place.id }),
+        ...(grid && { gridCode: grid.code }),
+        deviceId: event.deviceId,
+        ...(category.identityIncludesPlate && plate !== undefined && { plate }),
+      });
+  const severity = rule.severity ?? category.severity;
+  const placeTypes = [...new Set([...(place ? [place.type] : []), ...where.places.map((p) => p.type)])];
+  const routing = routeIssue(ctx.routing, category.code, { ...(township && { townshipCode: township.code }), placeTypes });
+  const explanation: IssueExplanation = {
+    rule: rule.id,
+    ruleVersion: ctx.ruleSet.version,
+    category: category.code,
+    severity,
+    label: detection.label,
+    ...(typeof event.attributes.subLabel === 'string' && { subLabel: event.attributes.subLabel }),
+    confidence: detection.confidence,
+    minConfidence: rule.minConfidence,
+    deviceId: event.deviceId,
+    eventId: event.eventId,
+    source: event.source,
+    occurredAt: event.occurredAt.toISOString(),
+    ...(event.location && { location: event.location }),
+    ...(event.zones.length > 0 && { zones: event.zones }),
+    ...(place && where.via && { place: { id: place.id, name: place.name, type: place.type, via: where.via } }),
+    ...(township && { township: { code: township.code, name: township.name } }),
+    ...(grid && { grid: { code: grid.code, ...(grid.officer && { officer: grid.officer }) } }),
+    identityFrom: id.from,
+    ...(trackKey !== undefined && { trackKey }),
+    ...(plate !== undefined && { plate }),
+    routing: routing.held ? { held: routing.reason, reason: routing.detail } : { unit: routing.unit, reason: routing.reason },
+  };
+  return {
+    categoryCode: category.code,
+    severity,
+    identity: id.identity,
+    identityKey: id.identityKey,
+    ruleId: rule.id,
+    ruleVersion: ctx.ruleSet.version,
+    occurredAt: event.occurredAt,
+    eventId: event.eventId,
+    deviceId: event.deviceId,
+    source: event.source,
+    ...(event.location && { location: event.location }),
+    ...(township && { townshipCode: township.code }),
+    ...(grid && { gridCode: grid.code }),
+    ...(place && { placeId: place.id, placeType: place.type }),
+    ...(grid?.officer && { officer: grid.officer }),
+    ...(routing.held ? { heldReason: routing.reason } : { handlingUnit: routing.unit }),
+    routing,
+    ...(trackKey !== undefined && { trackKey }),
+    explanation,
+  };
+}
+
+function identityFrom(identity: Record<string, string>): 'place' | 'grid' | 'device' {
+  return identity.place !== undefined ? 'place' : identity.grid !== undefined ? 'grid' : 'device';
+}
+
+function doNotDisturb(c: Candidate, ctx: ClassifyContext): { subjectId: string; detail: string } | undefined {
+  const dnd = ctx.ruleSet.doNotDisturb;
+  if (dnd.entries.length === 0) return undefined;
+  if (severityRank(c.issue.severity) > severityRank(dnd.maxSeverity)) return undefined;
+  const until = c.issue.occurredAt;
+  const since = new Date(until.getTime() - dnd.windowDays * 86_400_000);
+  for (const s of doNotDisturbSubjects(c.places, ctx.ruleSet, ctx.jurisdiction)) {
+    const earlierCase = ctx.doNotDisturbHistory({ subjectId: s.subjectId, placeIds: s.placeIds, since, until });
+    c.issue.explanation.doNotDisturb = { subjectId: s.subjectId, earlierCase, windowDays: dnd.windowDays };
+    if (!earlierCase) {
+      return {
+        subjectId: s.subjectId,
+        detail: `do-not-disturb "${s.entry.name}": minor (${c.issue.severity}) first issue, no earlier case in ${dnd.windowDays} days${s.entry.reason ? ` (${s.entry.reason})` : ''}`,
+      };
+    }
+  }
+  return undefined;
+}
+
+function confirm(c: Candidate, changed: Map<string, TrackState>, ctx: ClassifyContext): void {
+  if (!c.trackKey) return;
+  const state = currentTrack(c.trackKey, changed, ctx);
+  if (!state || state.confirmed[c.rule.id]) return;
+  changed.set(c.trackKey, {
+    ...state,
+    confirmed: { ...state.confirmed, [c.rule.id]: { at: c.issue.occurredAt.toISOString(), identity: c.issue.identity, identityKey: c.issue.identityKey } },
+  });
+}
+
+export interface BatchResult {
+  /** Per event, in source-time order. */
+  results: Array<{ event: CanonicalEvent } & Pick<ClassifyResult, 'issues' | 'suppressed'>>;
+  /** Final state of every track the batch changed (upsert these in the same transaction as the cases). */
+  tracks: TrackState[];
+  /** Inhibitors started in the batch (store these). */
+  inhibitors: ActiveInhibitor[];
+}
+
+/**
+ * Classifies a batch in source-time order (stable for equal times), threading track states and
+ * inhibitors from one event to the next so the batch equals the same events classified one by one.
+ */
+export function classifyBatch(events: readonly CanonicalEvent[], ctx: ClassifyContext): BatchResult {
+  const ordered = events.map((e, i) => ({ e, i })).sort((a, b) => a.e.occurredAt.getTime() - b.e.occurredAt.getTime() || a.i - b.i);
+  const tracks = new Map(ctx.tracks);
+  const changed = new Map<string, TrackState>();
+  const inhibitors: ActiveInhibitor[] = [];
+  const results: BatchResult['results'] = [];
+  for (const { e } of ordered) {
+    const r = classify(e, { ...ctx, tracks, activeInhibitors: [...ctx.activeInhibitors, ...inhibitors] });
+    for (const t of r.tracks) {
+      tracks.set(t.key, t);
+      changed.set(t.key, t);
+    }
+    inhibitors.push(...r.inhibitors);
+    results.push({ event: e, issues: r.issues, suppressed: r.suppressed });
+  }
+  return { results, tracks: [...changed.values()], inhibitors };
 }

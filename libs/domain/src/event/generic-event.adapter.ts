@@ -67,7 +67,7 @@ export function adaptGenericEvent(topic: string, payload: Uint8Array | string): 
       occurredAt: new Date(e.occurredAt),
       location: e.location,
       zones: e.zones ?? [],
-      detections: e.detections.map((d) => ({ ...d, box: d.box as [number, number, number, number] | undefined })),
+      detections: e.detections.map((d) => ({ ...d, box: d.box })),
       media: e.media ?? [],
       attributes: {},
       raw: decoded.text,

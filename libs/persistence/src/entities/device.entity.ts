@@ -12,7 +12,9 @@ export class DeviceEntity {
   @Column('text', { nullable: true }) address: string | null;
   @Column('text', { name: 'township_code', nullable: true }) townshipCode: string | null;
   @Column('text', { name: 'frigate_camera', nullable: true }) frigateCamera: string | null;
-  @Column('jsonb', { default: () => "'{}'::jsonb" }) zones: Record<string, string>;
+  @Column('jsonb', { default: () => "'{}'" }) zones: Record<string, string>;
+  /** Other ids sources use for this device (a Hikvision `<mac>:ch<channel>`, ...). */
+  @Column('jsonb', { default: () => "'[]'" }) aliases: string[];
   @Column('text', { default: 'active' }) status: 'active' | 'retired';
   @Column('boolean', { name: 'legal_review_passed', default: false }) legalReviewPassed: boolean;
   @Column('boolean', { name: 'technical_review_passed', default: false }) technicalReviewPassed: boolean;

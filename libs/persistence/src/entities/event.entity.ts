@@ -15,10 +15,10 @@ export class EventEntity {
   @Column('timestamptz', { name: 'received_at', default: () => 'now()' }) receivedAt: Date;
   @Column('double precision', { nullable: true }) lat: number | null;
   @Column('double precision', { nullable: true }) lng: number | null;
-  @Column('jsonb', { default: () => "'[]'::jsonb" }) zones: string[];
+  @Column('jsonb', { default: () => "'[]'" }) zones: string[];
   @Column('jsonb') detections: Detection[];
-  @Column('jsonb', { default: () => "'[]'::jsonb" }) media: MediaRef[];
-  @Column('jsonb', { default: () => "'{}'::jsonb" }) attributes: Record<string, unknown>;
+  @Column('jsonb', { default: () => "'[]'" }) media: MediaRef[];
+  @Column('jsonb', { default: () => "'{}'" }) attributes: Record<string, unknown>;
   @Column('text', { nullable: true }) phase: string | null;
   /** The payload exactly as received: the evidence of what the source said. */
   @Column('text', { name: 'raw_payload' }) rawPayload: string;

@@ -1,3 +1,8 @@
+import { DeviceTelemetryEntity } from './device-telemetry.entity';
+import { InhibitorEntity } from './inhibitor.entity';
+import { RuleSetVersionEntity } from './rule-set-version.entity';
+import { SuppressionEntity } from './suppression.entity';
+import { TrackStateEntity } from './track-state.entity';
 import { CaseEntity } from './case.entity';
 import { CaseOccurrenceEntity } from './case-occurrence.entity';
 import { DeadLetterEntity } from './dead-letter.entity';
@@ -6,5 +11,5 @@ import { EventEntity } from './event.entity';
 import { SettingEntity } from './setting.entity';
 import { UserEntity } from './user.entity';
 
-export { CaseEntity, CaseOccurrenceEntity, DeadLetterEntity, DeviceEntity, EventEntity, SettingEntity, UserEntity };
-export const ENTITIES = [CaseEntity, CaseOccurrenceEntity, DeadLetterEntity, DeviceEntity, EventEntity, SettingEntity, UserEntity];
+export { DeviceTelemetryEntity, InhibitorEntity, RuleSetVersionEntity, SuppressionEntity, TrackStateEntity, CaseEntity, CaseOccurrenceEntity, DeadLetterEntity, DeviceEntity, EventEntity, SettingEntity, UserEntity };
+export const ENTITIES = [DeviceTelemetryEntity, InhibitorEntity, RuleSetVersionEntity, SuppressionEntity, TrackStateEntity, CaseEntity, CaseOccurrenceEntity, DeadLetterEntity, DeviceEntity, EventEntity, SettingEntity, UserEntity];

@@ -1,0 +1,135 @@
+import type { EventSource, GeoPoint } from '../event/canonical-event';
+import type { GridOfficer } from '../geo/jurisdiction.schema';
+import type { IssueSeverity } from './rule-set';
+import type { HeldReason, RouteDecision } from './routing-table';
+
+/**
+ * What classification hands to grouping. Everything an operator or a court needs to see why a case
+ * exists is in `explanation` (plain JSON: stored as is with the case).
+ */
+// A type alias (not an interface) so it is assignable to Record<string, unknown> (a jsonb column).
+export type IssueExplanation = {
+  rule: string;
+  ruleVersion: number;
+  category: string;
+  severity: IssueSeverity;
+  label: string;
+  /** Frigate's sub label, when the event carried one (a rule may have matched it instead of `label`). */
+  subLabel?: string;
+  confidence: number;
+  minConfidence: number;
+  deviceId: string;
+  eventId: string;
+  source: EventSource;
+  /** Source time, ISO 8601. */
+  occurredAt: string;
+  location?: GeoPoint;
+  zones?: string[];
+  /** The place the identity is about, and how it was known (camera zone mapping or the point's geometry). */
+  place?: { id: string; name: string; type: string; via: 'zone' | 'geometry' };
+  township?: { code: string; name: string };
+  grid?: { code: string; officer?: GridOfficer };
+  identityFrom: 'place' | 'grid' | 'device';
+  trackKey?: string;
+  plate?: string;
+  dwell?: { requiredMinutes: number; observedMinutes: number; since?: string; requireStationary: boolean };
+  /** The rule's active window that let it apply, or the allowed window that suppressed it. */
+  window?: { kind: 'active' | 'allowed'; window: string; localTime: string };
+  exemption?: { reason: string; graceMinutes?: number; placeId?: string };
+  doNotDisturb?: { subjectId: string; earlierCase: boolean; windowDays: number };
+  lateBySeconds?: number;
+  routing: { unit?: string; held?: HeldReason; reason: string };
+};
+
+export interface DetectedIssue {
+  categoryCode: string;
+  severity: IssueSeverity;
+  /** The grouping identity as a label set; equal sets while a case is open => one case. */
+  identity: Record<string, string>;
+  /** Stable text form of `identity`, the database's unique key for open cases. */
+  identityKey: string;
+  ruleId: string;
+  ruleVersion: number;
+  /** Source time of the detection. */
+  occurredAt: Date;
+  eventId: string;
+  deviceId: string;
+  source: EventSource;
+  location?: GeoPoint;
+  townshipCode?: string;
+  gridCode?: string;
+  placeId?: string;
+  placeType?: string;
+  officer?: GridOfficer;
+  /** Set when routed; `heldReason` when held for an operator instead. */
+  handlingUnit?: string;
+  heldReason?: HeldReason;
+  routing: RouteDecision;
+  trackKey?: string;
+  /** Inputs and thresholds that decided it, stored with the case for operators and courts. */
+  explanation: IssueExplanation;
+}
+
+/**
+ * Why a detection that matched a rule did not become an issue. Only policy decisions are reported
+ * (not "dwell not reached yet": the track state shows that progress, and it would be one row per
+ * camera update). The would-be issue is attached so it can be aggregated per `reason` + `identityKey`.
+ */
+export const SUPPRESSION_REASONS = [
+  'allowed-window',
+  'exemption',
+  'silenced',
+  'inhibited',
+  'do-not-disturb',
+  'late-event',
+  'no-track',
+] as const;
+export type SuppressionReason = (typeof SUPPRESSION_REASONS)[number];
+
+export interface Suppression {
+  reason: SuppressionReason;
+  detail: string;
+  /** Silence id and reference, inhibition id and the inhibiting identity, do-not-disturb subject, ... */
+  reference?: string;
+  issue: DetectedIssue;
+}
+
+/** Aggregation key for stored suppressions: one row per reason and identity, counted, like a case. */
+export const suppressionKeyOf = (s: Suppression): string => `${s.reason}|${s.issue.identityKey}`;
+
+export function identityKeyOf(identity: Record<string, string>): string {
+  return Object.keys(identity)
+    .sort()
+    .map((k) => `${k}=${identity[k]}`)
+    .join('|');
+}
+
+/**
+ * Identity = {category, where, plate?}:
+ * - where = the place id when the detection is in a configured place, else the grid code, else the
+ *   device (last resort). Never the device when a place or grid is known: a camera and a drone seeing
+ *   the same place and category must group into one case.
+ * - plate only for categories that ask for it (parking): two cars in one place are two cases.
+ * - never the tracker id: Frigate gives a lost and re-found object a new id, which would split one
+ *   parked car into several cases. Dwell per object lives in the track state, not in the identity.
+ */
+export function issueIdentity(input: { categoryCode: string; placeId?: string; gridCode?: string; deviceId: string; plate?: string }): {
+  identity: Record<string, string>;
+  identityKey: string;
+  from: 'place' | 'grid' | 'device';
+} {
+  const identity: Record<string, string> = { category: input.categoryCode };
+  let from: 'place' | 'grid' | 'device';
+  if (input.placeId !== undefined) {
+    identity.place = input.placeId;
+    from = 'place';
+  } else if (input.gridCode !== undefined) {
+    identity.grid = input.gridCode;
+    from = 'grid';
+  } else {
+    identity.device = input.deviceId;
+    from = 'device';
+  }
+  if (input.plate !== undefined) identity.plate = input.plate;
+  return { identity, identityKey: identityKeyOf(identity), from };
+}

@@ -1,0 +1,296 @@
+import { createHash } from 'node:crypto';
+import { open } from 'node:fs/promises';
+import sharp from 'sharp';
+import {
+  DEFAULT_PHOTO_UTC_OFFSET,
+  DEFAULT_QUALITY_THRESHOLDS,
+  PhotoMetadata,
+  QualityAssessment,
+  QualityMeasures,
+  QualityThresholds,
+  assessQuality,
+  normalizePhotoMetadata,
+} from '@app/domain/imagery';
+import { ConcurrencyLimiter } from './concurrency-limiter';
+import { measureQuality } from './image-measures';
+import { readPhotoMetadata } from './photo-metadata.reader';
+import type { DerivativeFormat } from './photo-storage';
+
+/**
+ * One uploaded photo → checked, hashed, oriented, measured, with its derivatives. The original bytes are never
+ * altered (they are the evidence); the derivatives are re-encoded without any metadata.
+ *
+ * Cost model (DOMAIN.md §8): decoding a 12 MP JPEG is most of the work and decoding it twice halves throughput,
+ * so each photo is decoded once, straight to preview size (JPEG shrink-on-load does most of the downscale inside
+ * the decoder); the thumbnail and the quality measures are taken from that preview.
+ */
+
+export const PHOTO_REJECTION_REASONS = [
+  'file-too-large',
+  'not-an-image',
+  'truncated',
+  'corrupt', // complete but undecodable image data
+  'too-many-pixels', // decoded size over the limit: refused from the header, before any decoding
+  'unsupported-format', // an image, but not one accepted as evidence (GIF, SVG, HEIF, BMP, ...)
+] as const;
+export type PhotoRejectionReason = (typeof PHOTO_REJECTION_REASONS)[number];
+
+export const ACCEPTED_PHOTO_FORMATS = ['jpeg', 'png', 'webp', 'tiff'] as const;
+export type AcceptedPhotoFormat = (typeof ACCEPTED_PHOTO_FORMATS)[number];
+
+export interface PhotoProcessorOptions {
+  /** Bytes; larger files are refused before they are read. */
+  maxFileBytes: number;
+  /** width × height from the header; larger images are refused before decoding (also sharp's limitInputPixels). */
+  maxPixels: number;
+  /** Long side of the thumbnail, px. */
+  thumbSize: number;
+  /** Long side of the preview, px (never enlarged). */
+  previewSize: number;
+  /** Photos processed at once; more than the cores only adds memory. */
+  concurrency: number;
+  derivativeFormat: DerivativeFormat;
+  /** 1..100 */
+  derivativeQuality: number;
+  /** libvips sensitivity: 'error' refuses truncated and corrupt data but tolerates warnings cameras commonly trigger. */
+  failOn: 'truncated' | 'error' | 'warning';
+  acceptedFormats: readonly AcceptedPhotoFormat[];
+  /** Interprets EXIF local times that carry no offset. */
+  localUtcOffset: string;
+  qualityThresholds: QualityThresholds;
+  /** Upper bound for one decode (a pathological file must not hold a slot forever). */
+  timeoutSeconds: number;
+}
+
+export const DEFAULT_PHOTO_PROCESSOR_OPTIONS: PhotoProcessorOptions = {
+  maxFileBytes: 40 * 1024 * 1024,
+  maxPixels: 100_000_000,
+  thumbSize: 320,
+  previewSize: 1600,
+  concurrency: 2,
+  derivativeFormat: 'webp',
+  derivativeQuality: 80,
+  failOn: 'error',
+  acceptedFormats: ACCEPTED_PHOTO_FORMATS,
+  localUtcOffset: DEFAULT_PHOTO_UTC_OFFSET,
+  qualityThresholds: DEFAULT_QUALITY_THRESHOLDS,
+  timeoutSeconds: 30,
+};
+
+export interface PhotoDerivative {
+  data: Buffer;
+  width: number;
+  height: number;
+}
+
+export interface ProcessedPhoto {
+  ok: true;
+  /** Of the original bytes exactly as received. */
+  sha256: string;
+  bytes: number;
+  format: AcceptedPhotoFormat;
+  /** Displayed size, after EXIF orientation. */
+  width: number;
+  height: number;
+  /** EXIF orientation of the original (1..8), applied to the derivatives. */
+  orientation?: number;
+  metadata: PhotoMetadata;
+  quality: QualityMeasures & QualityAssessment;
+  derivatives: { format: DerivativeFormat; thumb: PhotoDerivative; preview: PhotoDerivative };
+}
+
+export interface PhotoRejection {
+  ok: false;
+  reason: PhotoRejectionReason;
+  /** For the pilot: what was wrong, with the numbers. */
+  detail: string;
+  /** Known once the bytes were read (not for a file refused for its size). */
+  sha256?: string;
+  bytes?: number;
+}
+
+export type PhotoProcessResult = ProcessedPhoto | PhotoRejection;
+
+export class PhotoProcessor {
+  readonly options: PhotoProcessorOptions;
+  private readonly limiter: ConcurrencyLimiter;
+
+  constructor(options: Partial<PhotoProcessorOptions> = {}) {
+    this.options = { ...DEFAULT_PHOTO_PROCESSOR_OPTIONS, ...options };
+    for (const key of ['maxFileBytes', 'maxPixels', 'thumbSize', 'previewSize', 'concurrency', 'timeoutSeconds'] as const) {
+      if (!Number.isInteger(this.options[key]) || this.options[key] < 1) throw new RangeError(`PhotoProcessor: ${key} must be a positive integer`);
+    }
+    if (this.options.thumbSize > this.options.previewSize) throw new RangeError('PhotoProcessor: thumbSize must not exceed previewSize');
+    this.limiter = new ConcurrencyLimiter(this.options.concurrency);
+  }
+
+  /** Photos in flight and waiting. */
+  get load(): { active: number; pending: number } {
+    return { active: this.limiter.active, pending: this.limiter.pending };
+  }
+
+  /** A file path or the bytes. Never throws for a bad photo: refusals are results; I/O errors do throw. */
+  async process(input: string | Buffer): Promise<PhotoProcessResult> {
+    return this.limiter.run(async () => {
+      const loaded = typeof input === 'string' ? await this.readFile(input) : this.checkSize(input);
+      if (!loaded.ok) return loaded;
+      return this.processBytes(loaded.data);
+    });
+  }
+
+  private checkSize(data: Buffer): { ok: true; data: Buffer } | PhotoRejection {
+    if (data.length > this.options.maxFileBytes) return tooLarge(data.length, this.options.maxFileBytes);
+    return { ok: true, data };
+  }
+
+  /** Size from the open file first: an oversized file is refused without reading it. */
+  private async readFile(file: string): Promise<{ ok: true; data: Buffer } | PhotoRejection> {
+    const handle = await open(file, 'r');
+    try {
+      const { size } = await handle.stat();
+      if (size > this.options.maxFileBytes) return tooLarge(size, this.options.maxFileBytes);
+      // One buffer, read once: the bytes hashed are the bytes decoded, even if the file changes meanwhile.
+      return this.checkSize(await handle.readFile());
+    } finally {
+      await handle.close();
+    }
+  }
+
+  private async processBytes(data: Buffer): Promise<PhotoProcessResult> {
+    const { options } = this;
+    const bytes = data.length;
+    const sha256 = createHash('sha256').update(data).digest('hex');
+    const refuse = (reason: PhotoRejectionReason, detail: string): PhotoRejection => ({ ok: false, reason, detail, sha256, bytes });
+
+    // 1. Magic bytes: sharp never sees formats we do not accept (no SVG/PDF parsing of uploads).
+    const sniffed = sniffFormat(data);
+    if (sniffed.kind === 'unknown') return refuse('not-an-image', bytes === 0 ? 'the file is empty' : 'the file is not an image (unknown signature)');
+    if (sniffed.kind === 'other-image' || !options.acceptedFormats.includes(sniffed.format)) {
+      return refuse('unsupported-format', `${sniffed.format} is not accepted; send ${options.acceptedFormats.join(', ')}`);
+    }
+
+    // 2. Header only: dimensions and orientation. The pixel limit is checked here, before any decoding.
+    let header: sharp.Metadata;
+    try {
+      header = await sharp(data, { limitInputPixels: false, failOn: options.failOn }).metadata();
+    } catch (err) {
+      return refuse(...classifyDecodeError(err, data, sniffed.format));
+    }
+    const pixels = (header.width ?? 0) * (header.height ?? 0);
+    if (pixels > options.maxPixels) {
+      return refuse('too-many-pixels', `${header.width} × ${header.height} = ${(pixels / 1e6).toFixed(1)} MP exceeds the ${(options.maxPixels / 1e6).toFixed(0)} MP limit`);
+    }
+    if (pixels === 0) return refuse('corrupt', 'the image header has no dimensions');
+
+    // 3. exifr reads the header segments while libvips decodes (it needs none of the pixels).
+    const metadataRead = readPhotoMetadata(data);
+
+    // 4. The one decode: oriented, shrunk on load, to 8-bit sRGB preview pixels.
+    let preview: { data: Buffer; info: sharp.OutputInfo };
+    try {
+      let pipeline = sharp(data, { failOn: options.failOn, limitInputPixels: options.maxPixels, sequentialRead: true })
+        .timeout({ seconds: options.timeoutSeconds })
+        .autoOrient()
+        .resize({ width: options.previewSize, height: options.previewSize, fit: 'inside', withoutEnlargement: true });
+      // Evidence previews are opaque; a transparent PNG is shown on white.
+      if (header.hasAlpha) pipeline = pipeline.flatten({ background: '#ffffff' });
+      preview = await pipeline.toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    } catch (err) {
+      await metadataRead;
+      return refuse(...classifyDecodeError(err, data, sniffed.format));
+    }
+
+    // 5. Encode both derivatives (libvips threads) while the JS thread measures quality. No withMetadata():
+    //    sharp's default output carries no EXIF/XMP/ICC, so position and camera data stay with the original only.
+    const raw = { raw: { width: preview.info.width, height: preview.info.height, channels: preview.info.channels } } as const;
+    const thumbSize = options.thumbSize;
+    const encodes = Promise.all([
+      this.encode(sharp(preview.data, raw)),
+      this.encode(sharp(preview.data, raw).resize({ width: thumbSize, height: thumbSize, fit: 'inside', withoutEnlargement: true })),
+    ]);
+    const measures = measureQuality(preview.data, preview.info.width, preview.info.height, preview.info.channels);
+    const [previewOut, thumbOut] = await encodes;
+
+    const read = await metadataRead;
+    const metadata = normalizePhotoMetadata(read.ok ? read.raw : {}, { localUtcOffset: options.localUtcOffset });
+    if (!read.ok) metadata.warnings.push(`metadata-unreadable: ${read.error}`);
+
+    const orientation = header.orientation;
+    const swapped = orientation !== undefined && orientation >= 5;
+    return {
+      ok: true,
+      sha256,
+      bytes,
+      format: sniffed.format,
+      width: swapped ? (header.height ?? 0) : (header.width ?? 0),
+      height: swapped ? (header.width ?? 0) : (header.height ?? 0),
+      ...(orientation !== undefined && { orientation }),
+      metadata,
+      quality: { ...measures, ...assessQuality(measures, options.qualityThresholds) },
+      derivatives: { format: options.derivativeFormat, preview: previewOut, thumb: thumbOut },
+    };
+  }
+
+  private async encode(image: sharp.Sharp): Promise<PhotoDerivative> {
+    const quality = this.options.derivativeQuality;
+    // WebP effort 2 of 6: within a few % of the default's size at about half its encode time (measured, 1600 px).
+    const encoded = this.options.derivativeFormat === 'webp' ? image.webp({ quality, effort: 2 }) : image.jpeg({ quality, mozjpeg: false });
+    const { data, info } = await encoded.toBuffer({ resolveWithObject: true });
+    return { data, width: info.width, height: info.height };
+  }
+}
+
+function tooLarge(size: number, max: number): PhotoRejection {
+  return { ok: false, reason: 'file-too-large', detail: `${size} bytes exceeds the ${max}-byte limit (${mib(size)} > ${mib(max)})`, bytes: size };
+}
+
+const mib = (n: number): string => `${(n / 1024 / 1024).toFixed(1)} MiB`;
+
+// ---------------------------------------------------------------------------------------------------------
+// Format sniffing and error classification
+// ---------------------------------------------------------------------------------------------------------
+
+type Sniffed = { kind: 'accepted'; format: AcceptedPhotoFormat } | { kind: 'other-image'; format: string } | { kind: 'unknown' };
+
+/** By signature, not by file name or declared content type (both come from the client). */
+export function sniffFormat(data: Uint8Array): Sniffed {
+  const ascii = (from: number, to: number): string => String.fromCharCode(...data.subarray(from, to));
+  if (data.length >= 3 && data[0] === 0xff && data[1] === 0xd8 && data[2] === 0xff) return { kind: 'accepted', format: 'jpeg' };
+  if (data.length >= 8 && ascii(0, 8) === '\x89PNG\r\n\x1a\n') return { kind: 'accepted', format: 'png' };
+  if (data.length >= 12 && ascii(0, 4) === 'RIFF' && ascii(8, 12) === 'WEBP') return { kind: 'accepted', format: 'webp' };
+  if (data.length >= 4 && (ascii(0, 4) === 'II*\0' || ascii(0, 4) === 'MM\0*')) return { kind: 'accepted', format: 'tiff' };
+  if (data.length >= 6 && /^GIF8[79]a$/.test(ascii(0, 6))) return { kind: 'other-image', format: 'gif' };
+  if (data.length >= 2 && ascii(0, 2) === 'BM') return { kind: 'other-image', format: 'bmp' };
+  if (data.length >= 12 && ascii(4, 8) === 'ftyp') {
+    const brand = ascii(8, 12);
+    return { kind: 'other-image', format: /^(avif|avis)$/.test(brand) ? 'avif' : /^(heic|heix|hevc|heim|heis|mif1|msf1)$/.test(brand) ? 'heif' : 'iso-bmff' };
+  }
+  if (data.length >= 4 && ascii(0, 4) === '%PDF') return { kind: 'other-image', format: 'pdf' };
+  const head = ascii(0, Math.min(data.length, 256)).trimStart();
+  if (/^(<\?xml[^>]*>\s*)?(<!--[\s\S]*?-->\s*)*<svg[\s>]/i.test(head)) return { kind: 'other-image', format: 'svg' };
+  return { kind: 'unknown' };
+}
+
+const TRUNCATION_MESSAGE = /premature end|truncat|unexpected end|end of (file|data|stream|input)|not enough (data|image data)|short read|read error/i;
+
+/** libvips errors are text; the container's end marker settles "truncated" when the text is vague. */
+export function classifyDecodeError(err: unknown, data: Uint8Array, format: AcceptedPhotoFormat): [PhotoRejectionReason, string] {
+  const message = err instanceof Error ? err.message : String(err);
+  if (/pixel limit/i.test(message)) return ['too-many-pixels', message];
+  if (TRUNCATION_MESSAGE.test(message) || lacksEndMarker(data, format)) return ['truncated', `the ${format} data ends early: ${message}`];
+  return ['corrupt', `the ${format} data cannot be decoded: ${message}`];
+}
+
+function lacksEndMarker(data: Uint8Array, format: AcceptedPhotoFormat): boolean {
+  if (format === 'jpeg') {
+    // EOI (FF D9), allowing the zero padding some cameras append.
+    let end = data.length;
+    while (end > 2 && data[end - 1] === 0) end--;
+    return !(data[end - 2] === 0xff && data[end - 1] === 0xd9);
+  }
+  if (format === 'png') {
+    const iend = [0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82]; // "IEND" + its CRC
+    return data.length < 12 || iend.some((b, i) => data[data.length - 8 + i] !== b);
+  }
+  return false;
+}

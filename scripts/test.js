@@ -1,0 +1,21 @@
+#!/usr/bin/env node
+// `npm test`: every test — lint (errors only), type check, then unit, integration and e2e tests
+// against the real PostgreSQL, the tests' own Mosquitto and Kafka (started by jest's global setup when absent).
+'use strict';
+const { spawnSync } = require('node:child_process');
+const { join } = require('node:path');
+
+const root = join(__dirname, '..');
+const bin = (pkg, rel) => join(root, 'node_modules', pkg, rel);
+const steps = [
+  ['lint', [bin('eslint', 'bin/eslint.js'), '.', '--max-warnings=0']],
+  ['typecheck', [bin('typescript', 'bin/tsc'), '-p', 'tsconfig.json', '--noEmit']],
+  ['jest', [bin('jest', 'bin/jest.js'), '--ci', '--maxWorkers=2', ...process.argv.slice(2)]],
+];
+for (const [name, args] of steps) {
+  const started = Date.now();
+  process.stdout.write(`\n=== ${name}\n`);
+  const r = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit', env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' } });
+  process.stdout.write(`=== ${name}: ${r.status === 0 ? 'ok' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}

@@ -1,0 +1,21 @@
+import { DataSource } from 'typeorm';
+import { dataSourceOptions, runMigrations } from '@app/persistence';
+import { createTestDatabase } from '../support/test-app';
+
+describe('database schema', () => {
+  it('is exactly what the entities describe after the migrations run, and the migrations undo cleanly', async () => {
+    const ds = await new DataSource(dataSourceOptions(await createTestDatabase())).initialize();
+    try {
+      await runMigrations(ds);
+      const pending = await ds.driver.createSchemaBuilder().log();
+      expect(pending.upQueries.map((q) => q.query)).toEqual([]);
+      // Running again is a no-op (another instance starting at the same time takes the lock and finds nothing to do).
+      await runMigrations(ds);
+      for (let i = 0; i < ds.migrations.length; i++) await ds.undoLastMigration();
+      const tables = await ds.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> 'migrations'`);
+      expect(tables).toEqual([]);
+    } finally {
+      await ds.destroy();
+    }
+  });
+});
