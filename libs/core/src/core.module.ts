@@ -4,6 +4,9 @@ import { AlertService } from './alerts/alert.service';
 import { AuthService } from './auth/auth.service';
 import { CaseService } from './cases/case.service';
 import { DeviceRegisterService } from './devices/device-register.service';
+import { DeviceService } from './devices/device.service';
+import { UserService } from './auth/user.service';
+import { HikvisionIngestService } from './ingest/hikvision-ingest.service';
 import { HealthService } from './health/health.service';
 import { IngestWorkerService } from './ingest/ingest-worker.service';
 import { IngestService } from './ingest/ingest.service';
@@ -11,7 +14,19 @@ import { LOGGER, type Logger } from './observability/logger';
 import { MetricsService } from './observability/metrics.service';
 import { RUNTIME_OPTIONS, type RuntimeOptions } from './runtime/runtime-options';
 
-const SERVICES = [AlertService, AuthService, CaseService, DeviceRegisterService, HealthService, IngestService, IngestWorkerService, MetricsService];
+const SERVICES = [
+  AlertService,
+  AuthService,
+  CaseService,
+  DeviceRegisterService,
+  DeviceService,
+  HealthService,
+  HikvisionIngestService,
+  IngestService,
+  IngestWorkerService,
+  MetricsService,
+  UserService,
+];
 
 /** Services and their repositories; the apps add transports (worker) and controllers (api). */
 @Global()

@@ -13,3 +13,6 @@ export * from './health/health.service';
 export * from './ingest/ingest.service';
 export * from './ingest/ingest-worker.service';
 export * from './ingest/source-router';
+export * from './devices/device.service';
+export * from './auth/user.service';
+export * from './ingest/hikvision-ingest.service';

@@ -5,10 +5,14 @@ import { AccessGuard } from '@app/core';
 import { AlertsController } from './alerts.controller';
 import { AuthController } from './auth.controller';
 import { CasesController } from './cases.controller';
+import { DevicesController } from './devices.controller';
 import { HealthController } from './health.controller';
+import { HikvisionController } from './hikvision.controller';
+import { UsersController } from './users.controller';
+import { raw } from 'express';
 
 @Module({
-  controllers: [HealthController, AuthController, CasesController, AlertsController],
+  controllers: [HealthController, AuthController, CasesController, AlertsController, DevicesController, UsersController, HikvisionController],
   providers: [{ provide: APP_GUARD, useClass: AccessGuard }],
 })
 export class HttpApiModule {}
@@ -23,6 +27,8 @@ export class OpsHttpModule {}
 /** Applies the HTTP settings every API process shares: body limits, OpenAPI at /api/docs. */
 export function configureHttpApp(app: INestApplication): void {
   app.enableShutdownHooks();
+  // Hikvision pushes XML or multipart (XML + pictures): read the bytes as they are, within a limit.
+  app.use('/api/v1/ingest/hikvision', raw({ type: () => true, limit: '8mb' }));
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder().setTitle('CloudPatrol API').setDescription('Non-site enforcement monitoring service').setVersion('1').addBearerAuth().build(),

@@ -7,43 +7,51 @@ export const BRIGHT_LEVEL = 247;
 /**
  * Blur and exposure measures from interleaved 8-bit pixels (the decoded preview, 3 or 4 channels).
  *
+ * - sharpness: variance of the 4-neighbour Laplacian of the green channel over every interior pixel. Green
+ *   carries most of the luma detail, and reading it in place avoids a greyscale copy (half the cost).
+ * - exposure: BT.601 luma of every second pixel of every second row; a quarter sample estimates a mean and
+ *   clipped shares to well under 1%.
+ *
  * Done in JS rather than with sharp's convolve + stats: sharp writes a convolution back to 8 bits, which clips
  * the negative half of the Laplacian, and a second libvips pipeline over the preview cost more (≈60 ms) than
- * this loop (≈15 ms for 1600 × 1200).
+ * these loops (≈13 ms for 1600 × 1200).
  */
 export function measureQuality(pixels: Uint8Array, width: number, height: number, channels: number): QualityMeasures {
-  if (channels < 3 || pixels.length < width * height * channels) throw new RangeError('measureQuality: expected interleaved RGB(A) pixels');
-  const n = width * height;
-  // BT.601 luma in fixed point; the grey copy makes the Laplacian's neighbour reads cheap.
-  const grey = new Uint8Array(n);
+  if (channels < 3 || width < 1 || height < 1 || pixels.length < width * height * channels) {
+    throw new RangeError('measureQuality: expected interleaved RGB(A) pixels');
+  }
+  return { sharpness: laplacianVariance(pixels, width, height, channels, 1), ...exposure(pixels, width, height, channels) };
+}
+
+function exposure(pixels: Uint8Array, width: number, height: number, channels: number): Omit<QualityMeasures, 'sharpness'> {
   let sum = 0;
   let dark = 0;
   let bright = 0;
-  for (let i = 0, p = 0; i < n; i++, p += channels) {
-    const y = (pixels[p] * 77 + pixels[p + 1] * 150 + pixels[p + 2] * 29 + 128) >> 8;
-    grey[i] = y;
-    sum += y;
-    if (y <= DARK_LEVEL) dark++;
-    else if (y >= BRIGHT_LEVEL) bright++;
+  let n = 0;
+  for (let y = 0; y < height; y += 2) {
+    for (let x = 0, p = y * width * channels; x < width; x += 2, p += 2 * channels) {
+      const luma = (pixels[p] * 77 + pixels[p + 1] * 150 + pixels[p + 2] * 29 + 128) >> 8;
+      sum += luma;
+      n++;
+      if (luma <= DARK_LEVEL) dark++;
+      else if (luma >= BRIGHT_LEVEL) bright++;
+    }
   }
-  return {
-    sharpness: laplacianVariance(grey, width, height),
-    meanLuminance: n > 0 ? sum / n : 0,
-    clippedDark: n > 0 ? dark / n : 0,
-    clippedBright: n > 0 ? bright / n : 0,
-  };
+  return { meanLuminance: sum / n, clippedDark: dark / n, clippedBright: bright / n };
 }
 
-/** Variance of the 4-neighbour Laplacian over the interior pixels (the classic "variance of Laplacian" focus measure). */
-export function laplacianVariance(grey: Uint8Array, width: number, height: number): number {
+/**
+ * Variance of the 4-neighbour Laplacian (the classic "variance of Laplacian" focus measure) of one channel of
+ * interleaved pixels, over the interior pixels. For a single-channel image pass channels 1, channel 0.
+ */
+export function laplacianVariance(pixels: Uint8Array, width: number, height: number, channels = 1, channel = 0): number {
   if (width < 3 || height < 3) return 0;
+  const stride = width * channels;
   let sum = 0;
   let sumSq = 0;
   for (let y = 1; y < height - 1; y++) {
-    const row = y * width;
-    for (let x = 1; x < width - 1; x++) {
-      const i = row + x;
-      const l = grey[i - 1] + grey[i + 1] + grey[i - width] + grey[i + width] - 4 * grey[i];
+    for (let x = 1, i = y * stride + channels + channel; x < width - 1; x++, i += channels) {
+      const l = pixels[i - channels] + pixels[i + channels] + pixels[i - stride] + pixels[i + stride] - 4 * pixels[i];
       sum += l;
       sumSq += l * l;
     }

@@ -49,7 +49,13 @@ export interface PhotoProcessorOptions {
   previewSize: number;
   /** Photos processed at once; more than the cores only adds memory. */
   concurrency: number;
+  /**
+   * JPEG by default: a 1600 px WebP costs ~6× a JPEG to encode here (≈80 ms vs ≈12 ms), which alone would cut
+   * throughput by a third. WebP saves ~10-25% bytes; choose it where storage matters more than CPU.
+   */
   derivativeFormat: DerivativeFormat;
+  /** Kernel for the final downscale to preview size (after shrink-on-load): lanczos3 is sharpest, linear cheapest. */
+  previewKernel: 'lanczos3' | 'mitchell' | 'linear';
   /** 1..100 */
   derivativeQuality: number;
   /** libvips sensitivity: 'error' refuses truncated and corrupt data but tolerates warnings cameras commonly trigger. */
@@ -68,7 +74,8 @@ export const DEFAULT_PHOTO_PROCESSOR_OPTIONS: PhotoProcessorOptions = {
   thumbSize: 320,
   previewSize: 1600,
   concurrency: 2,
-  derivativeFormat: 'webp',
+  derivativeFormat: 'jpeg',
+  previewKernel: 'mitchell',
   derivativeQuality: 80,
   failOn: 'error',
   acceptedFormats: ACCEPTED_PHOTO_FORMATS,
@@ -191,7 +198,7 @@ export class PhotoProcessor {
       let pipeline = sharp(data, { failOn: options.failOn, limitInputPixels: options.maxPixels, sequentialRead: true })
         .timeout({ seconds: options.timeoutSeconds })
         .autoOrient()
-        .resize({ width: options.previewSize, height: options.previewSize, fit: 'inside', withoutEnlargement: true });
+        .resize({ width: options.previewSize, height: options.previewSize, fit: 'inside', withoutEnlargement: true, kernel: options.previewKernel });
       // Evidence previews are opaque; a transparent PNG is shown on white.
       if (header.hasAlpha) pipeline = pipeline.flatten({ background: '#ffffff' });
       preview = await pipeline.toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
@@ -233,8 +240,9 @@ export class PhotoProcessor {
 
   private async encode(image: sharp.Sharp): Promise<PhotoDerivative> {
     const quality = this.options.derivativeQuality;
-    // WebP effort 2 of 6: within a few % of the default's size at about half its encode time (measured, 1600 px).
-    const encoded = this.options.derivativeFormat === 'webp' ? image.webp({ quality, effort: 2 }) : image.jpeg({ quality, mozjpeg: false });
+    // WebP effort 2 of 6: within a few % of the default's size at about half its encode time. JPEG without
+    // Huffman optimisation: ~5% bigger, half the encode time (measured on 1600 px previews).
+    const encoded = this.options.derivativeFormat === 'webp' ? image.webp({ quality, effort: 2 }) : image.jpeg({ quality, optimiseCoding: false });
     const { data, info } = await encoded.toBuffer({ resolveWithObject: true });
     return { data, width: info.width, height: info.height };
   }

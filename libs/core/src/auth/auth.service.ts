@@ -3,7 +3,8 @@ import { JwtService } from '@nestjs/jwt';
 import { Actor, Role, ROLES } from '@app/domain';
 import { SettingRepository, UserRepository } from '@app/persistence';
 import bcrypt from 'bcryptjs';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { DeviceRegisterService } from '../devices/device-register.service';
 import { LOGGER, type Logger } from '../observability/logger';
 import { RUNTIME_OPTIONS, type RuntimeOptions } from '../runtime/runtime-options';
 
@@ -25,6 +26,7 @@ export class AuthService implements OnModuleInit {
   constructor(
     private readonly users: UserRepository,
     private readonly settings: SettingRepository,
+    private readonly devices: DeviceRegisterService,
     @Inject(RUNTIME_OPTIONS) private readonly runtime: RuntimeOptions,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
@@ -65,6 +67,20 @@ export class AuthService implements OnModuleInit {
   async streamToken(actor: Actor): Promise<{ token: string; expiresIn: number }> {
     const claims: TokenClaims = { sub: actor.id, usr: actor.username, role: actor.role, twp: actor.townshipCode, unit: actor.unitCode, aud: 'alert-stream' };
     return { token: await this.jwt.signAsync(claims, { expiresIn: 60 }), expiresIn: 60 };
+  }
+
+  /** HTTP Basic for devices: username = registered, active device id; password = the device password. */
+  verifyDevice(basic: string): Actor {
+    const decoded = Buffer.from(basic, 'base64').toString('utf8');
+    const sep = decoded.indexOf(':');
+    const id = sep > 0 ? decoded.slice(0, sep) : '';
+    const password = sep > 0 ? decoded.slice(sep + 1) : '';
+    const device = this.devices.lookup(id);
+    const expected = Buffer.from(this.runtime.env.DEMO_DEVICE_PASSWORD);
+    const given = Buffer.from(password);
+    const ok = device?.status === 'active' && given.length === expected.length && timingSafeEqual(given, expected);
+    if (!ok) throw new UnauthorizedException('wrong device id or password');
+    return { id, username: id, role: 'device' };
   }
 
   async verify(token: string, audience: TokenClaims['aud']): Promise<Actor> {

@@ -35,7 +35,6 @@ export class DeviceRegisterService implements OnModuleInit {
         frigateCamera: d.frigateCamera ?? null,
         aliases: d.aliases,
         zones: d.zones,
-        status: 'active',
         legalReviewPassed: d.review.legalReviewPassed,
         technicalReviewPassed: d.review.technicalReviewPassed,
         reviewedOn: d.review.reviewedOn ?? null,

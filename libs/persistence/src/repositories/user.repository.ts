@@ -11,6 +11,10 @@ export class UserRepository {
     return this.dataSource.getRepository(UserEntity).findOne({ where: { username } });
   }
 
+  findAll(): Promise<UserEntity[]> {
+    return this.dataSource.getRepository(UserEntity).find({ order: { username: 'ASC' } });
+  }
+
   count(): Promise<number> {
     return this.dataSource.getRepository(UserEntity).count();
   }

@@ -1,0 +1,111 @@
+import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import type { Actor } from '@app/domain';
+import { DeviceEntity, DeviceRepository } from '@app/persistence';
+import { DeviceRegisterService } from './device-register.service';
+
+export interface DeviceInput {
+  id: string;
+  kind: DeviceEntity['kind'];
+  name: string;
+  ownerDepartment: string;
+  location?: { lat: number; lng: number };
+  address?: string;
+  townshipCode?: string;
+  frigateCamera?: string;
+  aliases?: string[];
+  zones?: Record<string, string>;
+  review?: { legalReviewPassed: boolean; technicalReviewPassed: boolean; reviewedOn?: string; locationPublished: boolean };
+}
+
+export type DeviceView = ReturnType<typeof toDeviceView>;
+
+export function toDeviceView(d: DeviceEntity) {
+  return {
+    id: d.id,
+    kind: d.kind,
+    name: d.name,
+    ownerDepartment: d.ownerDepartment,
+    location: d.lat !== null && d.lng !== null ? { lat: d.lat, lng: d.lng } : null,
+    address: d.address,
+    townshipCode: d.townshipCode,
+    frigateCamera: d.frigateCamera,
+    aliases: d.aliases,
+    zones: d.zones,
+    status: d.status,
+    review: {
+      legalReviewPassed: d.legalReviewPassed,
+      technicalReviewPassed: d.technicalReviewPassed,
+      reviewedOn: d.reviewedOn,
+      locationPublished: d.locationPublished,
+      /** Administrative Penalty Law art. 41: only a reviewed device's records can support a penalty. */
+      usableAsPenaltyEvidence: d.legalReviewPassed && d.technicalReviewPassed && d.locationPublished,
+    },
+    managedBy: d.managedBy,
+    createdAt: d.createdAt.toISOString(),
+    updatedAt: d.updatedAt.toISOString(),
+  };
+}
+
+/** The device register: create, list, update, retire. A retired device's events are kept aside, never cased. */
+@Injectable()
+export class DeviceService {
+  constructor(
+    private readonly devices: DeviceRepository,
+    private readonly register: DeviceRegisterService,
+  ) {}
+
+  async list(_actor: Actor): Promise<{ items: DeviceView[]; total: number }> {
+    const rows = await this.devices.findAll();
+    return { items: rows.map(toDeviceView), total: rows.length };
+  }
+
+  async get(_actor: Actor, id: string): Promise<DeviceView> {
+    const d = await this.devices.findById(id);
+    if (!d) throw new NotFoundException(`device ${id} not found`);
+    return toDeviceView(d);
+  }
+
+  async create(_actor: Actor, input: DeviceInput): Promise<DeviceView> {
+    if (await this.devices.findById(input.id)) throw new ConflictException(`device ${input.id} already exists`);
+    await this.devices.insert({ ...this.columns(input), id: input.id, status: 'active', managedBy: 'api' });
+    await this.register.refresh();
+    return this.get(_actor, input.id);
+  }
+
+  async update(actor: Actor, id: string, input: Omit<DeviceInput, 'id'>): Promise<DeviceView> {
+    const existing = await this.devices.findById(id);
+    if (!existing) throw new NotFoundException(`device ${id} not found`);
+    if (existing.status === 'retired') throw new ConflictException(`device ${id} is retired`);
+    await this.devices.update(id, this.columns({ ...input, id }));
+    await this.register.refresh();
+    return this.get(actor, id);
+  }
+
+  async retire(actor: Actor, id: string): Promise<DeviceView> {
+    const existing = await this.devices.findById(id);
+    if (!existing) throw new NotFoundException(`device ${id} not found`);
+    await this.devices.update(id, { status: 'retired' });
+    await this.register.refresh();
+    return this.get(actor, id);
+  }
+
+  private columns(input: DeviceInput): Omit<DeviceEntity, 'id' | 'status' | 'managedBy' | 'createdAt' | 'updatedAt'> {
+    if ((input.location?.lat === undefined) !== (input.location?.lng === undefined)) throw new BadRequestException('location needs lat and lng');
+    return {
+      kind: input.kind,
+      name: input.name,
+      ownerDepartment: input.ownerDepartment,
+      lat: input.location?.lat ?? null,
+      lng: input.location?.lng ?? null,
+      address: input.address ?? null,
+      townshipCode: input.townshipCode ?? null,
+      frigateCamera: input.frigateCamera ?? null,
+      aliases: input.aliases ?? [],
+      zones: input.zones ?? {},
+      legalReviewPassed: input.review?.legalReviewPassed ?? false,
+      technicalReviewPassed: input.review?.technicalReviewPassed ?? false,
+      reviewedOn: input.review?.reviewedOn ?? null,
+      locationPublished: input.review?.locationPublished ?? false,
+    };
+  }
+}

@@ -1,0 +1,63 @@
+import { Body, Controller, Delete, Get, Param, Post, Put } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { Access, CurrentActor, DeviceService } from '@app/core';
+import { DEVICE_KINDS, type Actor } from '@app/domain';
+import { z } from 'zod';
+import { ZodValidationPipe } from './zod-validation.pipe';
+
+const deviceBody = z
+  .object({
+    kind: z.enum(DEVICE_KINDS),
+    name: z.string().min(1).max(200),
+    ownerDepartment: z.string().min(1).max(100),
+    location: z.object({ lat: z.number().min(-90).max(90), lng: z.number().min(-180).max(180) }).optional(),
+    address: z.string().max(500).optional(),
+    townshipCode: z.string().max(50).optional(),
+    frigateCamera: z.string().max(100).optional(),
+    aliases: z.array(z.string().min(1).max(100)).max(20).optional(),
+    zones: z.record(z.string().max(100), z.string().max(100)).optional(),
+    review: z
+      .object({ legalReviewPassed: z.boolean(), technicalReviewPassed: z.boolean(), reviewedOn: z.iso.date().optional(), locationPublished: z.boolean() })
+      .strict()
+      .optional(),
+  })
+  .strict();
+const newDeviceBody = deviceBody.extend({ id: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'letters, digits, dot, dash or underscore (max 100)') });
+
+@ApiTags('devices')
+@ApiBearerAuth()
+@Controller('api/v1/devices')
+export class DevicesController {
+  constructor(private readonly devices: DeviceService) {}
+
+  @Get()
+  @Access('operator', 'supervisor', 'admin')
+  list(@CurrentActor() actor: Actor) {
+    return this.devices.list(actor);
+  }
+
+  @Get(':id')
+  @Access('operator', 'supervisor', 'admin')
+  get(@CurrentActor() actor: Actor, @Param('id') id: string) {
+    return this.devices.get(actor, id);
+  }
+
+  @Post()
+  @Access('supervisor', 'admin')
+  create(@CurrentActor() actor: Actor, @Body(new ZodValidationPipe(newDeviceBody)) body: z.infer<typeof newDeviceBody>) {
+    return this.devices.create(actor, body);
+  }
+
+  @Put(':id')
+  @Access('supervisor', 'admin')
+  update(@CurrentActor() actor: Actor, @Param('id') id: string, @Body(new ZodValidationPipe(deviceBody)) body: z.infer<typeof deviceBody>) {
+    return this.devices.update(actor, id, body);
+  }
+
+  /** Retiring keeps the record and its evidence; later events from it are kept aside with the reason. */
+  @Delete(':id')
+  @Access('supervisor', 'admin')
+  retire(@CurrentActor() actor: Actor, @Param('id') id: string) {
+    return this.devices.retire(actor, id);
+  }
+}
