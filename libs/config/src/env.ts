@@ -52,6 +52,11 @@ export const envSchema = z.object({
   INGEST_BATCH_SIZE: z.coerce.number().int().min(1).max(10000).default(500),
   INGEST_BATCH_WAIT_MS: z.coerce.number().int().min(0).max(5000).default(5),
   MAX_PAYLOAD_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(256 * 1024),
+  /** Drone photos and other media; default `<DATA_DIR>/media`. */
+  MEDIA_DIR: optionalText,
+  PHOTO_MAX_BYTES: z.coerce.number().int().min(1024).max(512 * 1024 * 1024).default(40 * 1024 * 1024),
+  PHOTO_MAX_PIXELS: z.coerce.number().int().min(1).max(1_000_000_000).default(100_000_000),
+  PHOTO_PREVIEW_SIZE: z.coerce.number().int().min(320).max(4096).default(1600),
   DEMO_DEVICE_PASSWORD: z.string().min(1).default('cloudpatrol-demo'),
   WORKER_ID: optionalText,
 });

@@ -5,6 +5,7 @@ import { AuthService } from './auth/auth.service';
 import { CaseService } from './cases/case.service';
 import { DeviceRegisterService } from './devices/device-register.service';
 import { DeviceService } from './devices/device.service';
+import { PhotoService } from './imagery/photo.service';
 import { UserService } from './auth/user.service';
 import { HikvisionIngestService } from './ingest/hikvision-ingest.service';
 import { HealthService } from './health/health.service';
@@ -13,6 +14,7 @@ import { IngestService } from './ingest/ingest.service';
 import { LOGGER, type Logger } from './observability/logger';
 import { MetricsService } from './observability/metrics.service';
 import { RUNTIME_OPTIONS, type RuntimeOptions } from './runtime/runtime-options';
+import { CASE_LOOP_SERVICES } from './case-loop';
 
 const SERVICES = [
   AlertService,
@@ -25,7 +27,9 @@ const SERVICES = [
   IngestService,
   IngestWorkerService,
   MetricsService,
+  PhotoService,
   UserService,
+  ...CASE_LOOP_SERVICES,
 ];
 
 /** Services and their repositories; the apps add transports (worker) and controllers (api). */

@@ -16,3 +16,5 @@ export * from './ingest/source-router';
 export * from './devices/device.service';
 export * from './auth/user.service';
 export * from './ingest/hikvision-ingest.service';
+export * from './case-loop';
+export * from './imagery/photo.service';

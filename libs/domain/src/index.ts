@@ -12,3 +12,4 @@ export * from './time/config-issues';
 export * from './time/working-calendar';
 export * from './time/working-time';
 export * from './time/deadline-policy';
+export * from './imagery';

@@ -9,10 +9,13 @@ import { DevicesController } from './devices.controller';
 import { HealthController } from './health.controller';
 import { HikvisionController } from './hikvision.controller';
 import { UsersController } from './users.controller';
+import { PhotosController } from './photos.controller';
+import { CaseLoopHttpModule } from './case-loop/case-loop-http.module';
 import { raw } from 'express';
 
 @Module({
-  controllers: [HealthController, AuthController, CasesController, AlertsController, DevicesController, UsersController, HikvisionController],
+  imports: [CaseLoopHttpModule],
+  controllers: [HealthController, AuthController, CasesController, AlertsController, DevicesController, UsersController, HikvisionController, PhotosController],
   providers: [{ provide: APP_GUARD, useClass: AccessGuard }],
 })
 export class HttpApiModule {}

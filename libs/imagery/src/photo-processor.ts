@@ -213,7 +213,8 @@ export class PhotoProcessor {
     const thumbSize = options.thumbSize;
     const encodes = Promise.all([
       this.encode(sharp(preview.data, raw)),
-      this.encode(sharp(preview.data, raw).resize({ width: thumbSize, height: thumbSize, fit: 'inside', withoutEnlargement: true })),
+      // Linear is plenty for a ≥ 5× reduction (libvips box-shrinks first) and 40% cheaper than lanczos3.
+      this.encode(sharp(preview.data, raw).resize({ width: thumbSize, height: thumbSize, fit: 'inside', withoutEnlargement: true, kernel: 'linear' })),
     ]);
     const measures = measureQuality(preview.data, preview.info.width, preview.info.height, preview.info.channels);
     const [previewOut, thumbOut] = await encodes;
@@ -283,7 +284,8 @@ const TRUNCATION_MESSAGE = /premature end|truncat|unexpected end|end of (file|da
 
 /** libvips errors are text; the container's end marker settles "truncated" when the text is vague. */
 export function classifyDecodeError(err: unknown, data: Uint8Array, format: AcceptedPhotoFormat): [PhotoRejectionReason, string] {
-  const message = err instanceof Error ? err.message : String(err);
+  // libvips repeats a line per retry ("...\nVipsJpeg: X\nVipsJpeg: X"): keep each once.
+  const message = [...new Set((err instanceof Error ? err.message : String(err)).split('\n').map((l) => l.trim()).filter(Boolean))].join('; ');
   if (/pixel limit/i.test(message)) return ['too-many-pixels', message];
   if (TRUNCATION_MESSAGE.test(message) || lacksEndMarker(data, format)) return ['truncated', `the ${format} data ends early: ${message}`];
   return ['corrupt', `the ${format} data cannot be decoded: ${message}`];

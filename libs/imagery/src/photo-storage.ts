@@ -1,5 +1,4 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
@@ -185,7 +184,8 @@ export class LocalDiskPhotoStorage implements PhotoStorage {
     const handle = await open(file, 'r').catch((err: NodeJS.ErrnoException) => {
       throw err.code === 'ENOENT' ? new PhotoNotFoundError(key) : err;
     });
-    return createReadStream(file, { fd: handle.fd, autoClose: true });
+    // The stream owns the handle and closes it at end or on destroy.
+    return handle.createReadStream();
   }
 
   async exists(key: string): Promise<boolean> {

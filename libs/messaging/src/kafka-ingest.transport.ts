@@ -141,6 +141,19 @@ export class KafkaPublisher {
     await this.producer.connect();
   }
 
+  /** Creates the topics that do not exist yet (several partitions; records with one key stay in one, in order). */
+  async ensureTopics(topics: string[], numPartitions = 3): Promise<void> {
+    const admin = createKafka(this.connection).admin();
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const missing = topics.filter((t) => !existing.has(t));
+      if (missing.length) await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions })), waitForLeaders: true });
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
   async send(topic: string, records: { key: string; value: string }[]): Promise<void> {
     if (!this.producer) throw new Error('Kafka publisher not started');
     await this.producer.send({ topic, messages: records, acks: -1 });

@@ -10,3 +10,8 @@ export * from './repositories/ingest.repository';
 export * from './repositories/setting.repository';
 export * from './repositories/user.repository';
 export * from './repositories/classification-state.repository';
+export * from './repositories/case-loop.repository';
+export * from './repositories/audit-log.repository';
+export * from './repositories/evidence.repository';
+export * from './repositories/outbox.repository';
+export * from './repositories/photo.repository';

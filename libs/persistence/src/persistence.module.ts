@@ -3,14 +3,21 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from './data-source-options';
 import { CaseRepository } from './repositories/case.repository';
+import { PhotoRepository } from './repositories/photo.repository';
 import { ClassificationStateRepository } from './repositories/classification-state.repository';
 import { DeviceRepository } from './repositories/device.repository';
 import { DatabaseHealthRepository } from './repositories/health.repository';
 import { IngestRepository } from './repositories/ingest.repository';
 import { SettingRepository } from './repositories/setting.repository';
 import { UserRepository } from './repositories/user.repository';
+import { CaseLoopRepository } from './repositories/case-loop.repository';
+import { AuditLogRepository } from './repositories/audit-log.repository';
+import { EvidenceRepository } from './repositories/evidence.repository';
+import { OutboxRepository } from './repositories/outbox.repository';
 
-const REPOSITORIES = [CaseRepository, ClassificationStateRepository, DeviceRepository, DatabaseHealthRepository, IngestRepository, SettingRepository, UserRepository];
+const REPOSITORIES = [
+  PhotoRepository,
+  CaseRepository, ClassificationStateRepository, DeviceRepository, DatabaseHealthRepository, IngestRepository, SettingRepository, UserRepository, CaseLoopRepository, AuditLogRepository, EvidenceRepository, OutboxRepository];
 
 /** Serialises migrations across instances starting at once. */
 const MIGRATION_LOCK = 4_242_001;

@@ -8,9 +8,13 @@ import { LOGGER, type Logger } from '../observability/logger';
 import { RUNTIME_OPTIONS, type RuntimeOptions } from '../runtime/runtime-options';
 
 export interface LiveAlert {
-  type: 'case.opened' | 'case.updated';
+  type: 'case.opened' | 'case.updated' | 'case.due-soon' | 'case.overdue';
   case: CaseView;
+  /** Deadline alerts (case loop): the step, its due instant, and for overdue ones whom it was escalated to. */
+  deadline?: { step: string; dueAt: string; escalatedTo?: string };
 }
+
+type DeadlineNotice = { type: 'case.due-soon' | 'case.overdue'; caseId: string; deadline: NonNullable<LiveAlert['deadline']> };
 
 /**
  * Live alerts for operators: committed case changes arrive by PostgreSQL NOTIFY from whichever worker
@@ -22,6 +26,7 @@ export class AlertService implements OnApplicationBootstrap, OnApplicationShutdo
   private readonly alerts = new Subject<LiveAlert>();
   private listener?: AlertListener;
   private pending = new Map<string, boolean>();
+  private deadlineNotices: DeadlineNotice[] = [];
   private flushTimer?: NodeJS.Timeout;
   private static readonly COALESCE_MS = 50;
 
@@ -56,8 +61,10 @@ export class AlertService implements OnApplicationBootstrap, OnApplicationShutdo
 
   private onNotification(payload: string): void {
     try {
-      const { caseId, opened } = JSON.parse(payload) as { caseId: string; opened: boolean };
-      this.pending.set(caseId, (this.pending.get(caseId) ?? false) || opened);
+      const { caseId, opened, type, deadline } = JSON.parse(payload) as { caseId: string; opened: boolean; type?: string; deadline?: DeadlineNotice['deadline'] };
+      // Deadline alerts are never coalesced away: each is raised once per step by the deadline watcher.
+      if ((type === 'case.due-soon' || type === 'case.overdue') && deadline) this.deadlineNotices.push({ type, caseId, deadline });
+      else this.pending.set(caseId, (this.pending.get(caseId) ?? false) || opened);
     } catch {
       return;
     }
@@ -70,9 +77,16 @@ export class AlertService implements OnApplicationBootstrap, OnApplicationShutdo
   private async flush(): Promise<void> {
     const batch = this.pending;
     this.pending = new Map();
+    const notices = this.deadlineNotices;
+    this.deadlineNotices = [];
     try {
-      const views = await this.cases.viewsForAlert([...batch.keys()]);
-      for (const v of views) this.alerts.next({ type: batch.get(v.id) ? 'case.opened' : 'case.updated', case: v });
+      const views = await this.cases.viewsForAlert([...new Set([...batch.keys(), ...notices.map((n) => n.caseId)])]);
+      for (const v of views) if (batch.has(v.id)) this.alerts.next({ type: batch.get(v.id) ? 'case.opened' : 'case.updated', case: v });
+      const byId = new Map(views.map((v) => [v.id, v]));
+      for (const n of notices) {
+        const v = byId.get(n.caseId);
+        if (v) this.alerts.next({ type: n.type, case: v, deadline: n.deadline });
+      }
     } catch (err) {
       this.logger.warn({ err: (err as Error).message }, 'could not load cases for live alerts');
     }

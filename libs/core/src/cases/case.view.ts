@@ -1,5 +1,6 @@
 import type { CaseEntity } from '@app/persistence';
-import type { Category } from '@app/domain';
+import type { CaseAction, Category } from '@app/domain';
+import type { CaseLoopView } from '../case-loop/case-loop.view';
 
 /** A case as the API and the live stream show it. */
 export interface CaseView {
@@ -25,6 +26,10 @@ export interface CaseView {
   origin: string;
   createdAt: string;
   updatedAt: string;
+  /** The closed loop: review and evidence usability (art. 41), the running deadline, handling record. */
+  loop?: CaseLoopView;
+  /** The transitions the asking user may make now (role, scope, state and the review gate). */
+  allowedActions?: CaseAction[];
 }
 
 export function toCaseView(c: CaseEntity, categories: Map<string, Category>): CaseView {

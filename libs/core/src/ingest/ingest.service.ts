@@ -20,7 +20,7 @@ import type { EntityManager } from 'typeorm';
 import { DeviceRegisterService } from '../devices/device-register.service';
 import { MetricsService } from '../observability/metrics.service';
 import { RUNTIME_OPTIONS, type RuntimeOptions } from '../runtime/runtime-options';
-import { RouteContext, routeMessage, RoutedMessage } from './source-router';
+import { RouteContext, routeMessage, RoutedMessage, sourceOfTopic } from './source-router';
 
 export type IngestOutcome =
   | { status: 'stored'; eventIds: string[] }
@@ -45,10 +45,31 @@ export interface AlertNotification {
 const DEAD_LETTER_MAX_BYTES = 64 * 1024;
 
 /**
+ * Dead-letter reason for a message its adapter accepted but PostgreSQL refused (a NUL character in a
+ * text, a year 0 date...): the same bytes would fail the same way on every retry.
+ */
+export const UNSTORABLE_REASON = 'unstorable';
+
+/**
+ * PostgreSQL errors caused by the values themselves, not by the database's state: class 22 (data
+ * exception: invalid byte sequence, unsupported Unicode escape, date/time or numeric out of range) and
+ * 54000 (program limit exceeded, e.g. an index row too large). Retrying the same batch cannot succeed.
+ */
+export function isDataError(err: unknown): boolean {
+  const e = err as { code?: unknown; driverError?: { code?: unknown } } | null;
+  const code = typeof e?.code === 'string' ? e.code : e?.driverError?.code;
+  return typeof code === 'string' && (code.startsWith('22') || code === '54000');
+}
+
+/** PostgreSQL text cannot hold U+0000: dead-letter columns show it escaped instead. */
+const storableText = (text: string): string => text.replaceAll('\u0000', '\\u0000');
+
+/**
  * transport → adapter → classify → group → store → alert, for a whole batch at once. One transaction
  * stores the new events, classifies only those (a redelivered event never counts twice), opens or grows
  * cases, records suppressions and dead letters and queues the alerts. The transport acknowledges after
- * this resolves.
+ * this resolves. A message the database refuses is split off and dead-lettered, so it can never hold the
+ * consumer in an endless retry; every other failure rejects, and the transport delivers the batch again.
  */
 @Injectable()
 export class IngestService {
@@ -80,8 +101,43 @@ export class IngestService {
   }
 
   async ingestBatch(batch: InboundMessage[]): Promise<IngestResult> {
+    try {
+      return await this.storeBatch(batch);
+    } catch (err) {
+      if (!isDataError(err)) throw err;
+      // Some value in the batch cannot be stored: halve until the message is found, store the rest.
+      if (batch.length === 1) return this.keepUnstorable(batch[0], err as Error);
+      const half = Math.ceil(batch.length / 2);
+      const first = await this.ingestBatch(batch.slice(0, half));
+      const second = await this.ingestBatch(batch.slice(half));
+      return { outcomes: [...first.outcomes, ...second.outcomes], replies: [...first.replies, ...second.replies] };
+    }
+  }
+
+  /** A message whose values PostgreSQL refuses: kept as a dead letter, answered if the device waits for it. */
+  private async keepUnstorable(m: InboundMessage, err: Error): Promise<IngestResult> {
+    const source = sourceOfTopic(m, this.route);
+    const detail = storableText(`accepted by the ${source} adapter but refused by the database: ${err.message}`);
+    let reply: DjiEventsReply | undefined;
+    try {
+      reply = routeMessage(m, this.route).reply;
+    } catch {
+      reply = undefined;
+    }
+    const payload = m.payload.length > DEAD_LETTER_MAX_BYTES ? m.payload.subarray(0, DEAD_LETTER_MAX_BYTES) : m.payload;
+    await this.repository.transaction((tx) =>
+      this.repository.insertDeadLetters(tx, [{ transport: m.transport, source, topic: storableText(m.topic), reason: UNSTORABLE_REASON, detail, payload }]),
+    );
+    this.metrics.received.inc({ transport: m.transport, source });
+    this.metrics.rejected.inc({ transport: m.transport, source, reason: UNSTORABLE_REASON });
+    return { outcomes: [{ status: 'rejected', reason: UNSTORABLE_REASON, detail }], replies: reply ? [reply] : [] };
+  }
+
+  private async storeBatch(batch: InboundMessage[]): Promise<IngestResult> {
     const transport = batch[0]?.transport ?? 'none';
     const timer = this.metrics.batchSeconds.startTimer({ transport });
+    // Counted once the batch is committed: a batch stored again after a failure is not counted twice.
+    const counts: (() => void)[] = [];
     await this.devices.refreshIfStale();
     const outcomes: IngestOutcome[] = new Array<IngestOutcome>(batch.length);
     const events: CanonicalEvent[] = [];
@@ -94,21 +150,32 @@ export class IngestService {
       const reject = (source: string, reason: string, detail: string, deviceId?: string) => {
         outcomes[index] = { status: 'rejected', reason, detail };
         const payload = m.payload.length > DEAD_LETTER_MAX_BYTES ? m.payload.subarray(0, DEAD_LETTER_MAX_BYTES) : m.payload;
-        deadLetters.push({ transport: m.transport, source, topic: m.topic, reason, detail, deviceId, payload });
-        this.metrics.rejected.inc({ transport: m.transport, source, reason });
+        // Details quote the payload's own values (a device id...), which may hold what text columns cannot.
+        deadLetters.push({
+          transport: m.transport,
+          source,
+          topic: storableText(m.topic),
+          reason,
+          detail: storableText(detail),
+          deviceId: deviceId === undefined ? undefined : storableText(deviceId),
+          payload,
+        });
+        counts.push(() => this.metrics.rejected.inc({ transport: m.transport, source, reason }));
       };
       if (m.payload.length > this.runtime.env.MAX_PAYLOAD_BYTES) {
-        this.metrics.received.inc({ transport: m.transport, source: 'unknown' });
-        return reject('unknown', 'payload-too-large', `${m.payload.length} bytes exceeds the limit of ${this.runtime.env.MAX_PAYLOAD_BYTES}`);
+        // Refused unread; the topic still tells which source sent it.
+        const source = sourceOfTopic(m, this.route);
+        counts.push(() => this.metrics.received.inc({ transport: m.transport, source }));
+        return reject(source, 'payload-too-large', `${m.payload.length} bytes exceeds the limit of ${this.runtime.env.MAX_PAYLOAD_BYTES}`);
       }
       let routed: RoutedMessage;
       try {
         routed = routeMessage(m, this.route);
       } catch (err) {
         // An adapter must never throw; if one does, the message is kept aside, not retried forever.
-        return reject('unknown', 'invalid-schema', `adapter failed: ${(err as Error).message}`);
+        return reject(sourceOfTopic(m, this.route), 'invalid-schema', `adapter failed: ${(err as Error).message}`);
       }
-      this.metrics.received.inc({ transport: m.transport, source: routed.source });
+      counts.push(() => this.metrics.received.inc({ transport: m.transport, source: routed.source }));
       if (routed.reply) replies.push(routed.reply);
       if (!routed.result.ok) return reject(routed.source, routed.result.rejection.reason, routed.result.rejection.detail);
       if (routed.telemetry) {
@@ -147,6 +214,7 @@ export class IngestService {
         throw err;
       });
 
+    for (const count of counts) count();
     events.forEach((e, i) => {
       const id = stored.inserted.get(i);
       const msg = eventMessage[i];

@@ -5,12 +5,14 @@ import {
   adaptFrigateEvent,
   adaptGenericEvent,
   adaptHikvisionAlert,
+  adaptPhotoDetection,
   AdapterResult,
   DjiEventsReply,
   DjiTelemetry,
   GENERIC_EVENT_TOPIC_PREFIX,
   isDepartmentFeedTopic,
   isFrigateEventsTopic,
+  PHOTO_DETECTION_TOPIC,
   rejected,
 } from '@app/domain';
 import type { InboundMessage } from '@app/messaging';
@@ -75,6 +77,7 @@ export function routeMessage(m: InboundMessage, ctx: RouteContext): RoutedMessag
       break;
     }
     case 'http': {
+      if (m.topic === PHOTO_DETECTION_TOPIC) return { source: 'drone-upload', result: adaptPhotoDetection(m.payload) };
       if (m.topic === HIKVISION_HTTP_TOPIC) {
         const r = adaptHikvisionAlert(m.payload, { now: m.receivedAt, deviceIdFor: ctx.deviceForHikvision, maxBytes: ctx.maxPayloadBytes });
         return { source: 'hikvision', result: r, heartbeat: r.heartbeat ? { deviceId: r.heartbeat.deviceId, at: r.heartbeat.at } : undefined };
@@ -83,4 +86,29 @@ export function routeMessage(m: InboundMessage, ctx: RouteContext): RoutedMessag
     }
   }
   return { source: 'unknown', result: rejected('unsupported-message', `no adapter for ${m.transport} topic "${m.topic}"`) };
+}
+
+/**
+ * The source family a message comes from, by transport and topic alone: for dead letters of messages
+ * refused before (or despite) their adapter, such as a payload too large to read.
+ */
+export function sourceOfTopic(m: InboundMessage, ctx: RouteContext): string {
+  switch (m.transport) {
+    case 'mqtt':
+      if (m.topic.startsWith(GENERIC_EVENT_TOPIC_PREFIX)) return 'cloudpatrol';
+      if (isFrigateEventsTopic(m.topic, ctx.frigateTopicPrefix)) return 'frigate';
+      if (/^thing\/product\/[^/]+\/(osd|events)$/.test(m.topic)) return 'dji';
+      break;
+    case 'kafka': {
+      const topic = m.topic.startsWith(ctx.kafkaTopicPrefix) ? m.topic.slice(ctx.kafkaTopicPrefix.length) : m.topic;
+      if (topic === GENERIC_KAFKA_TOPIC) return 'cloudpatrol';
+      if (isDepartmentFeedTopic(topic)) return topic.split('.')[1];
+      break;
+    }
+    case 'http':
+      if (m.topic === PHOTO_DETECTION_TOPIC) return 'drone-upload';
+      if (m.topic === HIKVISION_HTTP_TOPIC) return 'hikvision';
+      break;
+  }
+  return 'unknown';
 }

@@ -2,3 +2,4 @@
 export * from './photo-metadata';
 export * from './photo-quality';
 export * from './photo-placement';
+export * from './photo-detection.adapter';

@@ -44,6 +44,7 @@ export const PHOTO_METADATA_WARNINGS = [
   'no-time', // no usable capture time
   'implausible-time', // a capture time outside 2000..2100 (camera clock unset)
   'invalid-utc-offset', // the offset given to interpret local times is malformed
+  'metadata-unreadable', // added by the reader (libs/imagery) when exifr fails; the photo is still processed
 ] as const;
 export type PhotoMetadataWarningCode = (typeof PHOTO_METADATA_WARNINGS)[number];
 
@@ -152,7 +153,7 @@ function checkedPosition(where: string, lat: unknown, lng: unknown, warnings: st
     return undefined;
   }
   const point = geoPoint(la, ln);
-  if (!point) warnings.push(`invalid-position: ${where} position (${String(lat)}, ${String(lng)}) is not a valid latitude/longitude`);
+  if (!point) warnings.push(`invalid-position: ${where} position (${shown(lat)}, ${shown(lng)}) is not a valid latitude/longitude`);
   return point;
 }
 
@@ -184,7 +185,7 @@ function ranged(name: string, value: unknown, [min, max]: readonly [number, numb
   if (value === undefined || value === null || value === '') return undefined;
   const n = finiteNumber(value);
   if (n === undefined || n < min || n > max) {
-    warnings.push(`invalid-value: ${name} ${String(value)} is outside ${min}..${max}`);
+    warnings.push(`invalid-value: ${name} ${shown(value)} is outside ${min}..${max}`);
     return undefined;
   }
   return n;
@@ -273,6 +274,20 @@ function gpsTime(date: unknown, time: unknown): Date | undefined {
 }
 
 // ---------------------------------------------------------------------------------------------------------
+
+/** A field value for a warning: short, and never "[object Object]". */
+function shown(value: unknown): string {
+  let t: string;
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') t = String(value);
+  else {
+    try {
+      t = JSON.stringify(value) ?? typeof value;
+    } catch {
+      t = typeof value; // circular
+    }
+  }
+  return t.length > 40 ? `${t.slice(0, 40)}…` : t;
+}
 
 function assign<K extends keyof PhotoMetadata>(target: PhotoMetadata, key: K, value: PhotoMetadata[K] | undefined): void {
   if (value !== undefined) target[key] = value;

@@ -127,22 +127,33 @@ export function aerialScene(width: number, height: number, seed = 1): Buffer {
   const cell = 96;
   const cols = Math.ceil(width / cell) + 1;
   const rows = Math.ceil(height / cell) + 1;
-  const palette = Array.from({ length: cols * rows }, () => [60 + (rand() % 150), 60 + (rand() % 140), 50 + (rand() % 120)]);
+  const palette = new Uint8Array(cols * rows * 3);
+  for (let i = 0; i < palette.length; i += 3) {
+    palette[i] = 60 + (rand() % 150);
+    palette[i + 1] = 60 + (rand() % 140);
+    palette[i + 2] = 50 + (rand() % 120);
+  }
   const waveX = Float32Array.from({ length: width }, (_, x) => Math.sin(x / 23 + seed) * 18);
   const waveY = Float32Array.from({ length: height }, (_, y) => Math.cos(y / 17 + seed) * 14);
-  for (let y = 0; y < height; y++) {
-    const cy = Math.floor(y / cell);
-    const roadY = y % (cell * 4) < 10;
-    for (let x = 0; x < width; x++) {
-      const cx = Math.floor(x / cell);
-      const [r0, g0, b0] = palette[cy * cols + cx];
-      const edge = x % cell < 2 || y % cell < 2 ? -45 : 0; // walls and kerbs: hard edges
-      const road = roadY || x % (cell * 5) < 12 ? 1 : 0;
-      const t = waveX[x] + waveY[y] + edge + ((rand() & 63) - 32);
-      const i = (y * width + x) * 3;
-      out[i] = clamp(road ? 120 + t * 0.3 : r0 + t);
-      out[i + 1] = clamp(road ? 122 + t * 0.3 : g0 + t);
-      out[i + 2] = clamp(road ? 125 + t * 0.3 : b0 + t * 0.8);
+  for (let y = 0, i = 0; y < height; y++) {
+    const rowBase = Math.floor(y / cell) * cols;
+    const roadRow = y % (cell * 4) < 10;
+    const kerbRow = y % cell < 2;
+    const wy = waveY[y];
+    for (let x = 0; x < width; x++, i += 3) {
+      const c = (rowBase + ((x / cell) | 0)) * 3;
+      // Walls and kerbs are hard edges; the xorshift term is sensor noise.
+      const t = waveX[x] + wy + (kerbRow || x % cell < 2 ? -45 : 0) + ((rand() & 63) - 32);
+      if (roadRow || x % (cell * 5) < 12) {
+        const v = 121 + t * 0.3;
+        out[i] = clamp(v - 1);
+        out[i + 1] = clamp(v + 1);
+        out[i + 2] = clamp(v + 4);
+      } else {
+        out[i] = clamp(palette[c] + t);
+        out[i + 1] = clamp(palette[c + 1] + t);
+        out[i + 2] = clamp(palette[c + 2] + t * 0.8);
+      }
     }
   }
   return out;

@@ -1,3 +1,4 @@
+import { PhotoEntity } from './photo.entity';
 import { DeviceTelemetryEntity } from './device-telemetry.entity';
 import { InhibitorEntity } from './inhibitor.entity';
 import { RuleSetVersionEntity } from './rule-set-version.entity';
@@ -10,6 +11,12 @@ import { DeviceEntity } from './device.entity';
 import { EventEntity } from './event.entity';
 import { SettingEntity } from './setting.entity';
 import { UserEntity } from './user.entity';
+import { CaseWorkflowEntity } from './case-workflow.entity';
+import { CaseTransitionEntity } from './case-transition.entity';
+import { CaseStatementEntity } from './case-statement.entity';
+import { AuditEntryEntity } from './audit-entry.entity';
+import { EvidenceItemEntity } from './evidence-item.entity';
+import { OutboxEntity } from './outbox.entity';
 
-export { DeviceTelemetryEntity, InhibitorEntity, RuleSetVersionEntity, SuppressionEntity, TrackStateEntity, CaseEntity, CaseOccurrenceEntity, DeadLetterEntity, DeviceEntity, EventEntity, SettingEntity, UserEntity };
-export const ENTITIES = [DeviceTelemetryEntity, InhibitorEntity, RuleSetVersionEntity, SuppressionEntity, TrackStateEntity, CaseEntity, CaseOccurrenceEntity, DeadLetterEntity, DeviceEntity, EventEntity, SettingEntity, UserEntity];
+export { PhotoEntity, DeviceTelemetryEntity, InhibitorEntity, RuleSetVersionEntity, SuppressionEntity, TrackStateEntity, CaseEntity, CaseOccurrenceEntity, DeadLetterEntity, DeviceEntity, EventEntity, SettingEntity, UserEntity, CaseWorkflowEntity, CaseTransitionEntity, CaseStatementEntity, AuditEntryEntity, EvidenceItemEntity, OutboxEntity };
+export const ENTITIES = [PhotoEntity, DeviceTelemetryEntity, InhibitorEntity, RuleSetVersionEntity, SuppressionEntity, TrackStateEntity, CaseEntity, CaseOccurrenceEntity, DeadLetterEntity, DeviceEntity, EventEntity, SettingEntity, UserEntity, CaseWorkflowEntity, CaseTransitionEntity, CaseStatementEntity, AuditEntryEntity, EvidenceItemEntity, OutboxEntity];

@@ -1,0 +1,61 @@
+import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { LOGGER, type Logger } from '../observability/logger';
+import { RUNTIME_OPTIONS, type RuntimeOptions } from '../runtime/runtime-options';
+import { CaseLoopService } from './case-loop.service';
+import { Clock } from './clock';
+import { DeadlineWatcher } from './deadline-watcher.service';
+import { EvidenceService } from './evidence.service';
+
+const INTAKE_EVERY_MS = 2_000;
+const DEADLINES_EVERY_MS = 30_000;
+
+/**
+ * The loop's background work in worker processes: record the opening of new cases (and seal their
+ * evidence), seal every other new event, and watch deadlines. Every step is safe with several workers
+ * (row locks with SKIP LOCKED, the audit chain lock), so each worker may run it.
+ */
+@Injectable()
+export class CaseLoopScheduler implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private inFlight = new Set<Promise<unknown>>();
+  private stopped = false;
+
+  constructor(
+    private readonly loop: CaseLoopService,
+    private readonly evidence: EvidenceService,
+    private readonly deadlines: DeadlineWatcher,
+    private readonly clock: Clock,
+    @Inject(RUNTIME_OPTIONS) private readonly runtime: RuntimeOptions,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (!this.runtime.runWorker) return;
+    this.every('case intake and evidence sealing', INTAKE_EVERY_MS, async () => {
+      while ((await this.loop.intakePending(100)) === 100 && !this.stopped);
+      while ((await this.evidence.sealPending(this.clock.now(), 500)) === 500 && !this.stopped);
+    });
+    this.every('deadline watch', DEADLINES_EVERY_MS, () => this.deadlines.scan());
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    this.timers.forEach((t) => clearTimeout(t));
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** Runs `work` now and then `ms` after each run ends (never two at once). */
+  private every(name: string, ms: number, work: () => Promise<unknown>): void {
+    const run = (): void => {
+      if (this.stopped) return;
+      const p = work()
+        .catch((err: Error) => this.logger.warn({ err: err.message, job: name }, 'case loop job failed; retrying'))
+        .finally(() => {
+          this.inFlight.delete(p);
+          if (!this.stopped) this.timers.set(name, setTimeout(run, ms));
+        });
+      this.inFlight.add(p);
+    };
+    this.timers.set(name, setTimeout(run, 0));
+  }
+}

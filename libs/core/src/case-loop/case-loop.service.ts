@@ -1,0 +1,517 @@
+import { HttpException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import {
+  type Actor,
+  allowedActions,
+  applyCaseChanges,
+  type CaseAction,
+  type CaseActionInputs,
+  CASE_ACTION_RULES,
+  type CaseNext,
+  type CaseTransitionRecord,
+  townshipScope,
+  transition,
+  TRANSITION_ERROR_HTTP_STATUS,
+  type TransitionFailure,
+} from '@app/domain';
+import { deadlineFrom, stepDeadlineFor, stepDeadlineState } from '@app/domain/cases/case-deadlines';
+import { formatPartyCode } from '@app/domain/cases/party-access';
+import { AuditLogRepository, CaseLoopRepository, type LoopCaseRow, OutboxRepository, type TransitionRow, type WorkflowRow } from '@app/persistence';
+import { randomInt } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import { CaseService } from '../cases/case.service';
+import type { CaseView } from '../cases/case.view';
+import { LOGGER, type Logger } from '../observability/logger';
+import { RUNTIME_OPTIONS, type RuntimeOptions } from '../runtime/runtime-options';
+import { asCaseStatus, emptyWorkflow, snapshotOf } from './case-loop.view';
+import { Clock } from './clock';
+import { DistrictDirectory } from './district-directory';
+import { EvidenceService, type PendingEvidence } from './evidence.service';
+
+export const CASES_TOPIC = 'cloudpatrol.cases.v1';
+
+/** The body of POST /api/v1/cases/{id}/transitions, already shape-checked; the state machine checks the rest. */
+export interface TransitionRequest {
+  action: CaseAction;
+  reason?: string;
+  note?: string;
+  /** dispatch: the unit to dispatch to (default: the routed unit); transfer: the receiving unit. */
+  unit?: string;
+  /** transfer: the township the case moves to (default: the receiving township team's township). */
+  townshipCode?: string;
+  /** review-register: the reviewer's judgement that the record is usable as penalty evidence. */
+  evidenceUsableForPenalty?: boolean;
+  /** report-back: what was done (`note` is accepted too). */
+  resultNote?: string;
+  /** report-back: after-photos, as media keys under DATA_DIR/media or URLs. */
+  photos?: string[];
+  /** send-back: in_progress (default) or dispatched. */
+  to?: 'in_progress' | 'dispatched';
+}
+
+export interface TransitionView {
+  seq: number;
+  action: string;
+  from: string | null;
+  to: string;
+  at: string;
+  actor: { id: string; role: string };
+  reason: string | null;
+  note: string | null;
+  fromUnit: string | null;
+  toUnit: string | null;
+  photos: string[];
+  details: Record<string, unknown>;
+  auditSeq: number;
+}
+
+export interface TimelineItem {
+  type: 'transition' | 'statement';
+  at: string;
+  transition?: TransitionView & { actorName: string | null };
+  statement?: { id: string; statement: string; contact: string | null; sha256: string; auditSeq: number };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A refused transition: the domain's code and message with its HTTP status (403 role/scope, 409 state/review, 422 input). */
+export class TransitionRefused extends HttpException {
+  constructor(readonly failure: TransitionFailure) {
+    const status = TRANSITION_ERROR_HTTP_STATUS[failure.code];
+    super({ statusCode: status, error: failure.code, message: failure.message }, status);
+  }
+}
+
+/**
+ * The closed loop. Each transition runs in one transaction under the case row's lock: the state machine
+ * decides, then the case row and its loop state are updated, the step recorded (case_transitions), the
+ * audit chain extended, the lifecycle event queued in the outbox and a live alert notified — all or nothing.
+ */
+@Injectable()
+export class CaseLoopService {
+  constructor(
+    private readonly repo: CaseLoopRepository,
+    private readonly audit: AuditLogRepository,
+    private readonly outbox: OutboxRepository,
+    private readonly evidence: EvidenceService,
+    private readonly directory: DistrictDirectory,
+    private readonly cases: CaseService,
+    private readonly clock: Clock,
+    @Inject(RUNTIME_OPTIONS) private readonly runtime: RuntimeOptions,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async transition(actor: Actor, caseId: string, body: TransitionRequest): Promise<{ case: CaseView; transition: TransitionView }> {
+    if (!UUID.test(caseId)) throw notFound(caseId);
+    const now = this.clock.now();
+    const done = await this.repo.transaction(async (tx) => {
+      const row = await this.repo.lockCase(tx, caseId);
+      if (!row) throw notFound(caseId);
+      // Someone who may take this action at all but cannot see the case learns nothing about it.
+      if (CASE_ACTION_RULES[body.action].roles.includes(actor.role) && !canSee(actor, row)) throw notFound(caseId);
+      const wf = (await this.repo.findWorkflow(tx, caseId)) ?? (await this.recordOpening(tx, row, now));
+      const snapshot = snapshotOf(row, wf);
+      if (!allowedActions(snapshot, actor).includes(body.action)) {
+        // Role, scope, state or the review gate: the machine says which, before any input is looked at.
+        const refused = transition(snapshot, body.action, actor, {}, now);
+        if (!refused.ok) throw new TransitionRefused(refused);
+      }
+      const input = this.inputFor(body, row, now);
+      const result = transition(snapshot, body.action, actor, input, now);
+      if (!result.ok) throw new TransitionRefused(result);
+      return this.store(tx, row, wf, result.next, result.record, body, now);
+    });
+    this.logger.info({ caseId, action: body.action, actor: actor.id, seq: done.seq }, 'case transition');
+    // The actor just acted on it, so they get the case back even when it has now left their scope (a transfer).
+    return { case: await this.cases.viewAfterAction(actor, caseId), transition: done.view };
+  }
+
+  private inputFor(body: TransitionRequest, row: LoopCaseRow, now: Date): CaseActionInputs[CaseAction] {
+    const { deadlines, calendar } = this.runtime.district;
+    const handleDue = (): Date => deadlineFrom(now, row.categoryCode, 'handle', deadlines, calendar).dueAt;
+    switch (body.action) {
+      case 'review-register':
+        return { evidenceUsableForPenalty: body.evidenceUsableForPenalty, note: body.note };
+      case 'reject':
+        return { reason: body.reason } as CaseActionInputs['reject'];
+      case 'dispatch': {
+        if (body.unit !== undefined && !this.directory.unit(body.unit)) throw invalidInput(`Unknown unit "${body.unit}": name a unit of the responsibility list.`);
+        return { unitCode: body.unit, dueAt: handleDue(), note: body.note };
+      }
+      case 'accept':
+        return { note: body.note };
+      case 'report-back': {
+        for (const p of body.photos ?? []) {
+          if (this.evidence.media.classify(p).kind === 'invalid') throw invalidInput(`Photo "${p}" is neither a media key (folders/name.jpg) nor a URL.`);
+        }
+        return { resultNote: body.resultNote ?? body.note, photos: body.photos } as CaseActionInputs['report-back'];
+      }
+      case 'verify-close':
+        return { note: body.note };
+      case 'send-back':
+        return { reason: body.reason, to: body.to } as CaseActionInputs['send-back'];
+      case 'transfer': {
+        const unit = body.unit === undefined ? undefined : this.directory.unit(body.unit);
+        if (body.unit !== undefined && !unit) throw invalidInput(`Unknown unit "${body.unit}": name a unit of the responsibility list.`);
+        if (body.townshipCode !== undefined && !this.directory.townships.has(body.townshipCode)) throw invalidInput(`Unknown township "${body.townshipCode}".`);
+        // A township team is its township's: sending the case there moves the case to that township.
+        const toTownshipCode = body.townshipCode ?? (unit?.townshipCode && unit.townshipCode !== row.townshipCode ? unit.townshipCode : undefined);
+        return { reason: body.reason, toUnit: body.unit, toTownshipCode, dueAt: handleDue() };
+      }
+      case 'reopen':
+        return { reason: body.reason } as CaseActionInputs['reopen'];
+    }
+  }
+
+  private async store(
+    tx: EntityManager,
+    row: LoopCaseRow,
+    wf: WorkflowRow,
+    patch: CaseNext,
+    record: CaseTransitionRecord,
+    body: TransitionRequest,
+    now: Date,
+  ): Promise<{ seq: number; view: TransitionView }> {
+    const { deadlines, calendar } = this.runtime.district;
+    const before = snapshotOf(row, wf);
+    let next = patch;
+    let evidenceNote = wf.evidenceNote;
+    const details: Record<string, unknown> = {};
+
+    if (record.action === 'review-register') {
+      // Art. 41: a record from a device without passed legal and technical review is never penalty evidence.
+      const deviceProblem = await this.deviceReviewProblem(tx, row.deviceId);
+      if (deviceProblem && next.evidenceUsableForPenalty) next = { ...next, evidenceUsableForPenalty: false };
+      evidenceNote = next.evidenceUsableForPenalty ? null : (deviceProblem ?? 'The reviewer did not accept the record as penalty evidence.');
+      details.evidenceUsableForPenalty = next.evidenceUsableForPenalty ?? false;
+      details.evidenceNote = evidenceNote;
+    }
+    if (record.action === 'reject' && record.from === 'detected') evidenceNote = 'Rejected on review: not usable as penalty evidence.';
+    if (record.action === 'reopen' && record.to === 'detected') evidenceNote = null;
+
+    const after = applyCaseChanges(before, next);
+    const step = stepDeadlineFor(after.status, now, after, row.categoryCode, deadlines, calendar);
+    const sameStep = step !== null && wf.step === step.step && wf.stepDueAt?.getTime() === step.dueAt.getTime();
+    if (record.action === 'dispatch' || record.action === 'transfer') {
+      details.dueAt = after.dueAt?.toISOString() ?? null;
+      if (step) details.deadline = { ...step.limit, calendarCovered: step.calendarCovered };
+      if (step && !step.calendarCovered) this.logger.warn({ caseId: row.id, dueAt: step.dueAt }, 'deadline falls after the working calendar: holidays not known, weekends only counted');
+    }
+    if (record.action === 'transfer' && after.townshipCode !== before.townshipCode) details.toTownshipCode = after.townshipCode;
+
+    const seq = wf.transitionCount + 1;
+    const partyCode = wf.partyCode ?? (after.status === 'registered' && !row.identity.plate ? formatPartyCode(randomInt(0, 1_000_000)) : null);
+    const nextWf: WorkflowRow = {
+      ...wf,
+      reviewedAt: after.reviewedAt ?? null,
+      reviewedBy: after.reviewedBy ?? null,
+      evidenceUsableForPenalty: after.evidenceUsableForPenalty ?? null,
+      evidenceNote,
+      rejectedAt: after.rejectedAt ?? null,
+      rejectedBy: after.rejectedBy ?? null,
+      rejectionReason: after.rejectionReason ?? null,
+      dispatchedAt: after.dispatchedAt ?? null,
+      dispatchedBy: after.dispatchedBy ?? null,
+      dueAt: after.dueAt ?? null,
+      acceptedAt: after.acceptedAt ?? null,
+      acceptedBy: after.acceptedBy ?? null,
+      reportedAt: after.reportedAt ?? null,
+      reportedBy: after.reportedBy ?? null,
+      resultNote: after.resultNote ?? null,
+      afterPhotos: after.afterPhotos ? [...after.afterPhotos] : null,
+      closedAt: after.closedAt ?? null,
+      closedBy: after.closedBy ?? null,
+      transferCount: after.transferCount ?? 0,
+      sendBackCount: after.sendBackCount ?? 0,
+      reopenCount: after.reopenCount ?? 0,
+      transitionCount: seq,
+      ...this.stepFields(step, sameStep ? wf : null, now),
+      partyCode,
+    };
+    await this.repo.saveWorkflow(tx, nextWf);
+    await this.repo.updateCase(tx, row.id, {
+      status: after.status,
+      handlingUnit: after.handlingUnit ?? null,
+      townshipCode: after.townshipCode === '' ? null : after.townshipCode,
+      grouping: after.status === 'closed' || after.status === 'rejected' ? 'close' : record.action === 'reopen' ? 'reopen' : 'keep',
+    });
+
+    let pending: PendingEvidence = { refs: [], items: [] };
+    if (record.action === 'review-register' || (record.action === 'reject' && record.from === 'detected')) {
+      // What the reviewer judged: every event of the case, sealed now if it was not yet.
+      pending = await this.evidence.caseEvidence(tx, row.id, now);
+    } else if (record.action === 'report-back' && record.photos.length > 0) {
+      pending = await this.evidence.photoEvidence(row.id, seq, record.photos, now);
+    }
+    const transitionRow = toTransitionRow(row.id, seq, record, details);
+    const { seq: auditSeq } = await this.audit.append(tx, {
+      at: now,
+      actorId: record.actorId,
+      actorRole: record.actorRole,
+      action: 'case.transition',
+      caseId: row.id,
+      data: { caseNumber: row.caseNumber, transition: auditedTransition(transitionRow), ...(pending.refs.length ? { evidence: pending.refs } : {}) },
+    });
+    await this.evidence.commit(tx, pending, auditSeq);
+    await this.repo.insertTransition(tx, { ...transitionRow, auditSeq });
+    await this.outbox.insert(tx, [
+      { topic: CASES_TOPIC, key: row.id, payload: lifecycleEvent(row, transitionRow, auditSeq, after.status, after.handlingUnit ?? null, after.townshipCode, after.dueAt ?? null) },
+    ]);
+    await this.repo.notifyAlert(tx, { caseId: row.id, opened: false });
+    return { seq, view: toTransitionView({ ...transitionRow, auditSeq }) };
+  }
+
+  private stepFields(
+    step: ReturnType<typeof stepDeadlineFor>,
+    keep: WorkflowRow | null,
+    now: Date,
+  ): Pick<WorkflowRow, 'step' | 'stepStartedAt' | 'stepDueAt' | 'stepLimit' | 'deadlineState' | 'dueSoonAlertedAt' | 'escalatedAt'> {
+    if (!step) return { step: null, stepStartedAt: null, stepDueAt: null, stepLimit: null, deadlineState: null, dueSoonAlertedAt: null, escalatedAt: null };
+    // The same clock keeps running (accept, a send-back to the unit): its alerts are not raised again.
+    if (keep) {
+      return {
+        step: keep.step,
+        stepStartedAt: keep.stepStartedAt,
+        stepDueAt: keep.stepDueAt,
+        stepLimit: keep.stepLimit,
+        deadlineState: keep.deadlineState,
+        dueSoonAlertedAt: keep.dueSoonAlertedAt,
+        escalatedAt: keep.escalatedAt,
+      };
+    }
+    return {
+      step: step.step,
+      stepStartedAt: step.startedAt,
+      stepDueAt: step.dueAt,
+      stepLimit: { ...step.limit, calendarCovered: step.calendarCovered },
+      deadlineState: stepDeadlineState(step, now, this.runtime.district.calendar),
+      dueSoonAlertedAt: null,
+      escalatedAt: null,
+    };
+  }
+
+  private async deviceReviewProblem(tx: EntityManager, deviceId: string): Promise<string | null> {
+    const rows: { legal: boolean; technical: boolean }[] = await tx.query(
+      'SELECT legal_review_passed AS legal, technical_review_passed AS technical FROM devices WHERE id = $1',
+      [deviceId],
+    );
+    const d = rows[0];
+    if (!d) return `Device ${deviceId} is not in the device register: its records are not usable as penalty evidence (Administrative Penalty Law art. 41).`;
+    const missing = [!d.legal && 'legal', !d.technical && 'technical'].filter(Boolean);
+    return missing.length
+      ? `Device ${deviceId} has not passed ${missing.join(' and ')} review: its records are not usable as penalty evidence (Administrative Penalty Law art. 41).`
+      : null;
+  }
+
+  /**
+   * Records a case's opening (seq 1) the first time the loop meets it: the ingest path makes cases, the loop
+   * gives them a record, sealed evidence, a review clock and an `open` lifecycle event.
+   */
+  async recordOpening(tx: EntityManager, row: LoopCaseRow, now: Date): Promise<WorkflowRow> {
+    const { deadlines, calendar } = this.runtime.district;
+    const status = asCaseStatus(row.status);
+    const step = stepDeadlineFor(status, row.createdAt, {}, row.categoryCode, deadlines, calendar);
+    const wf: WorkflowRow = { ...emptyWorkflow(row.id), transitionCount: 1, ...this.stepFields(step, null, now) };
+    await this.repo.saveWorkflow(tx, wf);
+    const pending = await this.evidence.caseEvidence(tx, row.id, now);
+    const machine = row.origin !== 'manual';
+    const transitionRow: Omit<TransitionRow, 'auditSeq'> = {
+      caseId: row.id,
+      seq: 1,
+      action: 'open',
+      fromStatus: null,
+      toStatus: status,
+      actorId: machine ? row.deviceId : 'unknown',
+      actorRole: machine ? 'device' : 'operator',
+      at: row.createdAt,
+      reason: null,
+      note: null,
+      fromUnit: null,
+      toUnit: null,
+      photos: [],
+      details: { categoryCode: row.categoryCode, townshipCode: row.townshipCode, routedUnit: row.handlingUnit, rule: { id: row.ruleId, version: row.ruleVersion } },
+    };
+    const { seq: auditSeq } = await this.audit.append(tx, {
+      at: now,
+      actorId: transitionRow.actorId,
+      actorRole: transitionRow.actorRole,
+      action: 'case.transition',
+      caseId: row.id,
+      data: { caseNumber: row.caseNumber, transition: auditedTransition(transitionRow), evidence: pending.refs },
+    });
+    await this.evidence.commit(tx, pending, auditSeq);
+    await this.repo.insertTransition(tx, { ...transitionRow, auditSeq });
+    await this.outbox.insert(tx, [
+      { topic: CASES_TOPIC, key: row.id, payload: lifecycleEvent(row, transitionRow, auditSeq, status, row.handlingUnit, row.townshipCode ?? '', null) },
+    ]);
+    return wf;
+  }
+
+  /** The intake job: records the opening of cases the ingest path made since the last run. */
+  async intakePending(limit = 100): Promise<number> {
+    let recorded = 0;
+    for (const id of await this.repo.casesAwaitingIntake(limit)) {
+      const done = await this.repo.transaction(async (tx) => {
+        const row = await this.repo.lockCase(tx, id, { skipLocked: true });
+        if (!row || (await this.repo.findWorkflow(tx, id))) return false;
+        await this.recordOpening(tx, row, this.clock.now());
+        return true;
+      });
+      if (done) recorded++;
+    }
+    return recorded;
+  }
+
+  /** The case's record: every transition (who, when, why) and the party's statements, in time order. */
+  async timeline(actor: Actor, caseId: string): Promise<{ caseId: string; caseNumber: string; items: TimelineItem[] }> {
+    const row = await this.visibleCase(actor, caseId);
+    const [transitions, statements] = await Promise.all([this.repo.transitionsOf(row.id), this.repo.statementsOf(row.id)]);
+    const items: TimelineItem[] = [
+      ...transitions.map((t) => ({ type: 'transition' as const, at: t.at.toISOString(), transition: { ...toTransitionView(t), actorName: t.actorName } })),
+      ...statements.map((s) => ({
+        type: 'statement' as const,
+        at: s.submittedAt.toISOString(),
+        statement: { id: s.id, statement: s.statement, contact: s.contact, sha256: s.sha256, auditSeq: s.auditSeq },
+      })),
+    ].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+    return { caseId: row.id, caseNumber: row.caseNumber, items };
+  }
+
+  /** The case's evidence with its SHA-256 and whether each piece may serve as penalty evidence. */
+  async evidenceOf(actor: Actor, caseId: string) {
+    const row = await this.visibleCase(actor, caseId);
+    const items = await this.evidence.itemsOfCase(row.id);
+    return {
+      caseId: row.id,
+      caseNumber: row.caseNumber,
+      items: items.map((i) => ({
+        key: i.itemKey,
+        kind: i.kind,
+        eventId: i.eventId,
+        deviceId: i.deviceId,
+        uri: i.uri,
+        sha256: i.sha256,
+        bytes: i.bytes,
+        local: i.local,
+        usableAsPenaltyEvidence: i.usableAsPenaltyEvidence,
+        sealedAt: i.sealedAt.toISOString(),
+        auditSeq: i.auditSeq,
+      })),
+    };
+  }
+
+  private async visibleCase(actor: Actor, caseId: string): Promise<LoopCaseRow> {
+    const row = UUID.test(caseId) ? await this.repo.findCase(caseId) : null;
+    if (!row || !canSee(actor, row)) throw notFound(caseId);
+    return row;
+  }
+}
+
+/** Staff see their scope (an officer: their township); a department liaison sees what its unit handles. */
+export function canSee(actor: Actor, row: { townshipCode: string | null; handlingUnit: string | null }): boolean {
+  if (actor.role === 'department_liaison') return !!actor.unitCode && row.handlingUnit === actor.unitCode;
+  const scope = townshipScope(actor);
+  return scope === undefined || (row.townshipCode !== null && scope.includes(row.townshipCode));
+}
+
+function notFound(caseId: string): NotFoundException {
+  return new NotFoundException(`case ${caseId} not found`);
+}
+
+function invalidInput(message: string): TransitionRefused {
+  return new TransitionRefused({ ok: false, code: 'invalid-input', message });
+}
+
+function toTransitionRow(caseId: string, seq: number, r: CaseTransitionRecord, details: Record<string, unknown>): Omit<TransitionRow, 'auditSeq'> {
+  return {
+    caseId,
+    seq,
+    action: r.action,
+    fromStatus: r.from,
+    toStatus: r.to,
+    actorId: r.actorId,
+    actorRole: r.actorRole,
+    at: r.at,
+    reason: r.reason,
+    note: r.note,
+    fromUnit: r.fromUnit,
+    toUnit: r.toUnit,
+    photos: [...r.photos],
+    details,
+  };
+}
+
+/** The transition as its audit entry records it; AuditVerifier compares the stored row with this. */
+function auditedTransition(t: Omit<TransitionRow, 'auditSeq'>): Record<string, unknown> {
+  return {
+    caseId: t.caseId,
+    seq: t.seq,
+    action: t.action,
+    from: t.fromStatus,
+    to: t.toStatus,
+    actorId: t.actorId,
+    actorRole: t.actorRole,
+    at: t.at.toISOString(),
+    reason: t.reason,
+    note: t.note,
+    fromUnit: t.fromUnit,
+    toUnit: t.toUnit,
+    photos: t.photos,
+    details: t.details,
+  };
+}
+
+function toTransitionView(t: TransitionRow): TransitionView {
+  return {
+    seq: t.seq,
+    action: t.action,
+    from: t.fromStatus,
+    to: t.toStatus,
+    at: t.at.toISOString(),
+    actor: { id: t.actorId, role: t.actorRole },
+    reason: t.reason,
+    note: t.note,
+    fromUnit: t.fromUnit,
+    toUnit: t.toUnit,
+    photos: t.photos,
+    details: t.details,
+    auditSeq: t.auditSeq,
+  };
+}
+
+/** One record of cloudpatrol.cases.v1 (key = case id). Documented in docs/case-loop.md. */
+function lifecycleEvent(
+  row: LoopCaseRow,
+  t: Omit<TransitionRow, 'auditSeq'>,
+  auditSeq: number,
+  status: string,
+  handlingUnit: string | null,
+  townshipCode: string,
+  dueAt: Date | null,
+): Record<string, unknown> {
+  return {
+    schema: CASES_TOPIC,
+    eventId: `${row.id}:${t.seq}`,
+    caseId: row.id,
+    caseNumber: row.caseNumber,
+    seq: t.seq,
+    action: t.action,
+    from: t.fromStatus,
+    to: t.toStatus,
+    at: t.at.toISOString(),
+    actor: { id: t.actorId, role: t.actorRole },
+    reason: t.reason,
+    note: t.note,
+    fromUnit: t.fromUnit,
+    toUnit: t.toUnit,
+    photos: t.photos,
+    case: {
+      status,
+      origin: row.origin,
+      categoryCode: row.categoryCode,
+      townshipCode: townshipCode === '' ? null : townshipCode,
+      handlingUnit,
+      dueAt: dueAt?.toISOString() ?? null,
+    },
+    auditSeq,
+  };
+}

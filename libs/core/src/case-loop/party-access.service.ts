@@ -1,0 +1,145 @@
+import { HttpException, Injectable, NotFoundException } from '@nestjs/common';
+import { sha256Hex } from '@app/domain/cases/audit-chain';
+import { publicStatusNote } from '@app/domain/cases/open311';
+import { expectedVerification, normalizeVerification, partyMayLookUp } from '@app/domain/cases/party-access';
+import { AuditLogRepository, CaseLoopRepository, type LoopCaseRow, type WorkflowRow } from '@app/persistence';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { asCaseStatus } from './case-loop.view';
+import { Clock } from './clock';
+import { DistrictDirectory } from './district-directory';
+
+export interface PartyCredentials {
+  caseNumber: string;
+  verification: string;
+}
+
+/** Lookups and statements per client address in a window: enough for a person, slow for guessing codes. */
+const WINDOW_MS = 10 * 60_000;
+const MAX_PER_WINDOW = 30;
+const EVIDENCE_SHOWN = 50;
+
+const NO_MATCH = 'No case matches this case number and verification value.';
+
+/**
+ * The party-facing lookup (Administrative Penalty Law art. 41): with the case number from the notice and
+ * the plate (vehicle cases) or the 6-digit code from the notice letter, a party sees that one case — the
+ * violation, the evidence and its hashes — and can submit a statement and defence (陈述申辩), which joins
+ * the case record. Every failure answers the same 404, compared in constant time, whether the case exists
+ * or not; a client address gets MAX_PER_WINDOW tries per window (per process: put the API behind a shared
+ * rate limiter too when it runs as several instances).
+ */
+@Injectable()
+export class PartyAccessService {
+  private readonly attempts = new Map<string, { count: number; since: number }>();
+  private readonly dummy = randomBytes(16).toString('hex');
+
+  constructor(
+    private readonly repo: CaseLoopRepository,
+    private readonly audit: AuditLogRepository,
+    private readonly directory: DistrictDirectory,
+    private readonly clock: Clock,
+  ) {}
+
+  async lookup(client: string, creds: PartyCredentials) {
+    const { row, workflow } = await this.authenticate(client, creds);
+    const [events, statements] = await Promise.all([this.repo.caseEvents(row.id, EVIDENCE_SHOWN), this.repo.statementsOf(row.id)]);
+    const status = asCaseStatus(row.status);
+    const category = this.directory.categories.get(row.categoryCode);
+    const place = row.placeId ? this.directory.places.get(row.placeId) : undefined;
+    return {
+      caseNumber: row.caseNumber,
+      status,
+      statusNote: publicStatusNote(status, this.directory.unitName(row.handlingUnit)),
+      category: category ? { code: category.code, name: category.name, nameZh: category.nameZh } : { code: row.categoryCode },
+      violation: {
+        firstSeenAt: row.firstSeenAt.toISOString(),
+        lastSeenAt: row.lastSeenAt.toISOString(),
+        occurrences: row.occurrenceCount,
+        township: this.directory.townshipName(row.townshipCode),
+        place: place?.name ?? null,
+        location: row.lat !== null && row.lng !== null ? { lat: round(row.lat, 4), lng: round(row.lng, 4) } : null,
+      },
+      handledBy: this.directory.unitName(row.handlingUnit),
+      dueAt: workflow?.dueAt?.toISOString() ?? null,
+      evidence: {
+        usableForPenalty: workflow?.evidenceUsableForPenalty ?? null,
+        note: workflow?.evidenceNote ?? null,
+        // Only this case's events; other objects' plates in a detection are not shown.
+        items: events.map((e) => ({
+          occurredAt: e.occurredAt.toISOString(),
+          device: {
+            id: e.deviceId,
+            name: e.deviceName,
+            address: e.deviceLocationPublished ? e.deviceAddress : null,
+            legalReviewPassed: e.deviceLegalReviewPassed ?? false,
+            technicalReviewPassed: e.deviceTechnicalReviewPassed ?? false,
+          },
+          detections: (Array.isArray(e.detections) ? e.detections : []).map((d) => ({ label: d.label, confidence: d.confidence })),
+          media: (Array.isArray(e.media) ? e.media : []).map((m) => ({ kind: m.kind, uri: m.uri })),
+          sha256: e.sha256,
+          usableAsPenaltyEvidence: e.usableAsPenaltyEvidence ?? ((e.deviceLegalReviewPassed && e.deviceTechnicalReviewPassed) || false),
+        })),
+      },
+      statements: statements.map((s) => ({ id: s.id, submittedAt: s.submittedAt.toISOString(), statement: s.statement })),
+    };
+  }
+
+  async submitStatement(client: string, input: PartyCredentials & { statement: string; contact?: string }) {
+    const { row } = await this.authenticate(client, input);
+    const now = this.clock.now();
+    const statement = input.statement.trim();
+    const sha256 = sha256Hex(statement);
+    return this.repo.transaction(async (tx) => {
+      const locked = await this.repo.lockCase(tx, row.id);
+      if (!locked || !partyMayLookUp(asCaseStatus(locked.status))) throw new NotFoundException(NO_MATCH);
+      const { seq } = await this.audit.append(tx, {
+        at: now,
+        actorId: null,
+        actorRole: 'party',
+        action: 'case.statement',
+        caseId: row.id,
+        // The text stays in case_statements; the chain keeps its hash (verification compares the two).
+        data: { caseNumber: row.caseNumber, statement: { sha256, length: statement.length, status: locked.status } },
+      });
+      const id = await this.repo.insertStatement(tx, {
+        caseId: row.id,
+        submittedAt: now,
+        statement,
+        contact: input.contact?.trim() || null,
+        sha256,
+        auditSeq: seq,
+      });
+      await this.repo.notifyAlert(tx, { caseId: row.id, opened: false });
+      return { id, caseNumber: row.caseNumber, receivedAt: now.toISOString(), sha256 };
+    });
+  }
+
+  private async authenticate(client: string, creds: PartyCredentials): Promise<{ row: LoopCaseRow; workflow: WorkflowRow | null }> {
+    this.throttle(client);
+    const found = await this.repo.findByCaseNumber(creds.caseNumber.trim().toUpperCase());
+    const expected = found && partyMayLookUp(asCaseStatus(found.row.status)) ? expectedVerification(found.row.identity, found.workflow?.partyCode) : null;
+    // Same work whether or not the case exists: hash both sides and compare the digests in constant time.
+    const given = createHash('sha256').update(normalizeVerification(creds.verification)).digest();
+    const wanted = createHash('sha256').update(expected?.value ?? this.dummy).digest();
+    const match = timingSafeEqual(given, wanted) && expected !== null;
+    if (!found || !match) throw new NotFoundException(NO_MATCH);
+    return found;
+  }
+
+  private throttle(client: string): void {
+    const now = Date.now();
+    const a = this.attempts.get(client);
+    if (!a || now - a.since > WINDOW_MS) {
+      if (this.attempts.size > 10_000) this.attempts.clear();
+      this.attempts.set(client, { count: 1, since: now });
+      return;
+    }
+    a.count++;
+    if (a.count > MAX_PER_WINDOW) throw new HttpException('Too many lookups from this address; try again in a few minutes.', 429);
+  }
+}
+
+function round(v: number, decimals: number): number {
+  const f = 10 ** decimals;
+  return Math.round(v * f) / f;
+}

@@ -1,0 +1,146 @@
+import { BadRequestException, Inject, Injectable, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
+import { Actor, PHOTO_DETECTION_TOPIC, placePhoto, townshipScope } from '@app/domain';
+import { LocalDiskPhotoStorage, PhotoIntake, PhotoProcessor, PhotoStorage, IntakeOutcome, StoredPhotoSummary } from '@app/imagery';
+import { PhotoEntity, PhotoRepository } from '@app/persistence';
+import { join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import { DeviceRegisterService } from '../devices/device-register.service';
+import { IngestOutcome, IngestService } from '../ingest/ingest.service';
+import { RUNTIME_OPTIONS, type RuntimeOptions } from '../runtime/runtime-options';
+
+export type UploadResult =
+  | { fileName?: string; status: 'stored' | 'duplicate'; sha256: string; flags: string[]; qualityVerdict?: string }
+  | { fileName?: string; status: 'rejected'; reason: string; detail: string; sha256?: string };
+
+export interface PhotoMark {
+  label: string;
+  confidence?: number;
+  box?: [number, number, number, number];
+  note?: string;
+}
+
+/**
+ * Drone photos: pilots upload many per flight; each is stored byte for byte (its SHA-256 is the evidence
+ * hash and the key, so a retried upload stores nothing twice), processed once (derivatives, metadata,
+ * quality) and catalogued with its township and grid. Marks on a photo become events for classification.
+ */
+@Injectable()
+export class PhotoService {
+  readonly storage: PhotoStorage;
+  private readonly intake: PhotoIntake;
+
+  constructor(
+    private readonly photos: PhotoRepository,
+    private readonly devices: DeviceRegisterService,
+    private readonly ingest: IngestService,
+    @Inject(RUNTIME_OPTIONS) private readonly runtime: RuntimeOptions,
+  ) {
+    const env = runtime.env;
+    const mediaDir = resolve(env.MEDIA_DIR ?? join(env.DATA_DIR, 'media'));
+    this.storage = new LocalDiskPhotoStorage(join(mediaDir, 'photos'));
+    const processor = new PhotoProcessor({ maxFileBytes: env.PHOTO_MAX_BYTES, maxPixels: env.PHOTO_MAX_PIXELS, previewSize: env.PHOTO_PREVIEW_SIZE });
+    this.intake = new PhotoIntake(this.storage, processor, { spoolDir: join(mediaDir, 'incoming') });
+  }
+
+  /** The check before upload: a resumed flight sends only what is missing. */
+  async check(_actor: Actor, sha256s: string[]) {
+    const catalogued = await this.photos.existing(sha256s.map((s) => s.toLowerCase()));
+    const r = await this.intake.checkFingerprints(sha256s);
+    // Stored bytes without a catalogue row (a crash between the two) count as missing: the upload repairs it.
+    return { stored: r.stored.filter((s) => catalogued.has(s)), missing: [...r.missing, ...r.stored.filter((s) => !catalogued.has(s))], invalid: r.invalid };
+  }
+
+  /** One file of a flight's upload, read as a stream (never a whole batch in memory). */
+  async receive(actor: Actor, flight: { flightId: string; deviceId?: string }, file: Readable, declared: { fileName?: string; sha256?: string }): Promise<UploadResult> {
+    if (flight.deviceId && !this.devices.lookup(flight.deviceId)) {
+      file.resume();
+      return { fileName: declared.fileName, status: 'rejected', reason: 'unknown-device', detail: `device "${flight.deviceId}" is not registered` };
+    }
+    const outcome: IntakeOutcome = await this.intake.ingest(file, declared);
+    switch (outcome.status) {
+      case 'rejected':
+        return { fileName: declared.fileName, status: 'rejected', reason: outcome.reason, detail: outcome.detail, sha256: outcome.sha256 };
+      case 'stored':
+        return { fileName: declared.fileName, status: 'stored', ...(await this.catalogue(actor, flight, outcome.photo, declared.fileName)) };
+      case 'duplicate': {
+        const row = await this.photos.findBySha(outcome.sha256);
+        if (row) return { fileName: declared.fileName, status: 'duplicate', sha256: outcome.sha256, flags: row.flags, qualityVerdict: row.qualityVerdict };
+        // Bytes stored but never catalogued: derive again and catalogue now.
+        const again = await this.intake.reprocess(outcome.sha256);
+        if (again?.status !== 'stored') throw new ServiceUnavailableException(`photo ${outcome.sha256} is stored but could not be processed again`);
+        return { fileName: declared.fileName, status: 'stored', ...(await this.catalogue(actor, flight, again.photo, declared.fileName)) };
+      }
+    }
+  }
+
+  private async catalogue(actor: Actor, flight: { flightId: string; deviceId?: string }, photo: StoredPhotoSummary, fileName?: string) {
+    const place = placePhoto(photo.metadata, this.runtime.district.jurisdiction);
+    const flags: string[] = [...new Set<string>([...place.flags, ...photo.metadata.warnings.map((w) => w.split(':')[0])])];
+    await this.photos.insertIfAbsent({
+      sha256: photo.sha256,
+      flightId: flight.flightId,
+      uploadedBy: actor.username,
+      deviceId: flight.deviceId ?? null,
+      fileName: fileName ?? null,
+      bytes: String(photo.bytes),
+      format: photo.format,
+      width: photo.width,
+      height: photo.height,
+      originalKey: photo.originalKey,
+      thumbKey: photo.derivatives.thumb.key,
+      previewKey: photo.derivatives.preview.key,
+      takenAt: photo.metadata.takenAt ?? null,
+      lat: photo.metadata.position?.lat ?? null,
+      lng: photo.metadata.position?.lng ?? null,
+      absoluteAltitude: photo.metadata.absoluteAltitude ?? null,
+      relativeAltitude: photo.metadata.relativeAltitude ?? null,
+      gimbalYaw: photo.metadata.gimbalYaw ?? null,
+      metadata: { ...photo.metadata },
+      quality: { ...photo.quality },
+      qualityVerdict: photo.quality.verdict,
+      townshipCode: place.townshipCode ?? null,
+      gridCode: place.gridCode ?? null,
+      flags,
+    });
+    return { sha256: photo.sha256, flags, qualityVerdict: photo.quality.verdict };
+  }
+
+  async get(actor: Actor, sha256: string): Promise<PhotoEntity> {
+    const scope = townshipScope(actor);
+    const row = /^[0-9a-f]{64}$/.test(sha256) ? await this.photos.findBySha(sha256, actor.role === 'pilot' ? undefined : scope) : null;
+    if (!row) throw new NotFoundException(`photo ${sha256} not found`);
+    return row;
+  }
+
+  async file(actor: Actor, sha256: string, kind: 'thumb' | 'preview' | 'original'): Promise<{ stream: Readable; contentType: string }> {
+    const row = await this.get(actor, sha256);
+    const key = kind === 'thumb' ? row.thumbKey : kind === 'preview' ? row.previewKey : row.originalKey;
+    const type = key.endsWith('.webp') ? 'image/webp' : key.endsWith('.png') ? 'image/png' : key.endsWith('.tif') || key.endsWith('.tiff') ? 'image/tiff' : 'image/jpeg';
+    return { stream: await this.storage.get(key), contentType: type };
+  }
+
+  listFlight(_actor: Actor, flightId: string) {
+    return this.photos.listByFlight(flightId);
+  }
+
+  /** A pilot's marks, or a detector's sidecar, become a canonical event through the normal ingest path. */
+  async mark(actor: Actor, sha256: string, marks: PhotoMark[], by: 'pilot' | 'detector'): Promise<IngestOutcome> {
+    const row = await this.get(actor, sha256);
+    if (!row.deviceId) throw new BadRequestException('the photo was uploaded without a deviceId: it cannot be attributed to a drone');
+    const payload = {
+      photo: {
+        sha256: row.sha256,
+        flightId: row.flightId,
+        deviceId: row.deviceId,
+        takenAt: (row.takenAt ?? row.createdAt).toISOString(),
+        ...(row.lat !== null && row.lng !== null && { position: { lat: row.lat, lng: row.lng } }),
+      },
+      by,
+      marks,
+    };
+    const { outcomes } = await this.ingest.ingestBatch([{ transport: 'http', topic: PHOTO_DETECTION_TOPIC, payload: Buffer.from(JSON.stringify(payload)), receivedAt: new Date() }]);
+    const outcome = outcomes[0];
+    if (outcome?.status === 'rejected') throw new BadRequestException(`${outcome.reason}: ${outcome.detail}`);
+    return outcome;
+  }
+}

@@ -1,0 +1,37 @@
+import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { Access, CASE_READERS, CaseLoopService, CurrentActor } from '@app/core';
+import type { Actor } from '@app/domain';
+import { ZodValidationPipe } from '../zod-validation.pipe';
+import { transitionBody, type TransitionBody } from './case-loop.schemas';
+
+/** The closed loop on a case: transitions, the record (timeline) and the sealed evidence. */
+@ApiTags('case loop')
+@ApiBearerAuth()
+@Controller('api/v1/cases')
+export class CaseLoopController {
+  constructor(private readonly loop: CaseLoopService) {}
+
+  /**
+   * One step of the loop. Every human role may call; the state machine decides: 403 role or scope,
+   * 409 state or the art. 41 review gate, 422 missing reason or bad input — always with the reason.
+   */
+  @Post(':id/transitions')
+  @HttpCode(200)
+  @Access('operator', 'supervisor', 'township_officer', 'department_liaison', 'admin', 'pilot')
+  transition(@CurrentActor() actor: Actor, @Param('id') id: string, @Body(new ZodValidationPipe(transitionBody)) body: TransitionBody) {
+    return this.loop.transition(actor, id, body);
+  }
+
+  @Get(':id/timeline')
+  @Access(...CASE_READERS, 'department_liaison')
+  timeline(@CurrentActor() actor: Actor, @Param('id') id: string) {
+    return this.loop.timeline(actor, id);
+  }
+
+  @Get(':id/evidence')
+  @Access(...CASE_READERS, 'department_liaison')
+  evidence(@CurrentActor() actor: Actor, @Param('id') id: string) {
+    return this.loop.evidenceOf(actor, id);
+  }
+}

@@ -1,0 +1,56 @@
+import { CASE_ACTIONS } from '@app/domain';
+import { FIGURE_GROUPINGS } from '@app/core';
+import { z } from 'zod';
+
+/** Free text: bounded, and without NUL (PostgreSQL text and jsonb cannot hold it). */
+const text = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters');
+
+/**
+ * Shape only; which fields an action needs, and whether they make sense, is the state machine's call
+ * (it answers 422 with the reason), so every action shares one body.
+ */
+export const transitionBody = z
+  .object({
+    action: z.enum(CASE_ACTIONS),
+    reason: text(4000).optional(),
+    note: text(4000).optional(),
+    unit: text(100).min(1).optional(),
+    townshipCode: text(50).min(1).optional(),
+    evidenceUsableForPenalty: z.boolean().optional(),
+    resultNote: text(4000).optional(),
+    photos: z.array(text(512).min(1)).max(20).optional(),
+    to: z.enum(['in_progress', 'dispatched']).optional(),
+  })
+  .strict();
+export type TransitionBody = z.infer<typeof transitionBody>;
+
+const instant = z.union([z.iso.datetime({ offset: true }), z.iso.date()]).transform((s) => new Date(s));
+
+export const figuresQuery = z
+  .object({
+    from: instant,
+    to: instant,
+    by: z.enum(FIGURE_GROUPINGS).default('township'),
+  })
+  .strict();
+export type FiguresQuery = z.infer<typeof figuresQuery>;
+
+export const partyLookupBody = z
+  .object({
+    caseNumber: text(40).refine((s) => s.trim().length > 0, 'the case number from the notice'),
+    verification: text(40).refine((s) => s.trim().length > 0, 'the plate, or the code from the notice letter'),
+  })
+  .strict();
+export type PartyLookupBody = z.infer<typeof partyLookupBody>;
+
+export const partyStatementBody = partyLookupBody
+  .extend({
+    statement: text(10_000).refine((s) => s.trim().length > 0, 'say what you want to state'),
+    contact: text(200).optional(),
+  })
+  .strict();
+export type PartyStatementBody = z.infer<typeof partyStatementBody>;

@@ -1,0 +1,29 @@
+import { Controller, Get, Param, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { Access, Open311ReadService } from '@app/core';
+
+/** Open311 GeoReport v2, read only, public: no login and no personal data. */
+@ApiTags('open311')
+@Controller('open311/v2')
+export class Open311Controller {
+  constructor(private readonly open311: Open311ReadService) {}
+
+  @Get('services.json')
+  @Access.public()
+  services() {
+    return this.open311.services();
+  }
+
+  /** Filters: service_request_id, service_code, status (open|closed), start_date, end_date; at most 1000. */
+  @Get('requests.json')
+  @Access.public()
+  requests(@Query() query: Record<string, unknown>) {
+    return this.open311.requests(query);
+  }
+
+  @Get('requests/:id.json')
+  @Access.public()
+  request(@Param('id') id: string) {
+    return this.open311.request(id);
+  }
+}

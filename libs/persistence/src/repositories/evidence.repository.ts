@@ -1,0 +1,132 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+
+/** An event not yet sealed, with its payload hash computed by the database. */
+export interface UnsealedEventRow {
+  eventId: string;
+  deviceId: string;
+  sha256: string;
+  media: { kind: string; uri: string; sha256?: string }[];
+  /** The device had passed legal and technical review (art. 41). */
+  deviceReviewed: boolean;
+}
+
+export interface EvidenceItemRow {
+  itemKey: string;
+  kind: 'event' | 'media' | 'after-photo';
+  eventId: string | null;
+  caseId: string | null;
+  deviceId: string | null;
+  uri: string | null;
+  sha256: string | null;
+  bytes: number | null;
+  local: boolean;
+  usableAsPenaltyEvidence: boolean | null;
+  sealedAt: Date;
+  auditSeq: number;
+}
+
+const UNSEALED_COLUMNS = `e.id::text AS "eventId", e.device_id AS "deviceId", encode(sha256(convert_to(e.raw_payload, 'UTF8')), 'hex') AS sha256, e.media,
+  COALESCE(d.legal_review_passed AND d.technical_review_passed, false) AS "deviceReviewed"`;
+
+/** A case's items: those of its events (by event, through the index) and its own (after-photos). */
+const CASE_ITEMS = `SELECT x.* FROM evidence_items x JOIN case_occurrences o ON o.event_id = x.event_id WHERE o.case_id = $1
+   UNION SELECT x.* FROM evidence_items x WHERE x.case_id = $1
+   ORDER BY id`;
+
+/**
+ * Sealed evidence (evidence_items). Callers hold the audit chain lock while they look for unsealed events
+ * and insert their items, so two sealers never seal the same event.
+ */
+@Injectable()
+export class EvidenceRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  transaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(work);
+  }
+
+  /**
+   * Events not sealed yet, oldest first. Events commit out of id order, so the scan starts a margin below
+   * the highest sealed id rather than at it; anything older is sealed when its case is opened or reviewed.
+   */
+  async unsealedEvents(tx: EntityManager, limit: number, margin = 10_000): Promise<UnsealedEventRow[]> {
+    return tx.query(
+      `SELECT ${UNSEALED_COLUMNS}
+         FROM events e LEFT JOIN devices d ON d.id = e.device_id
+        WHERE e.id > COALESCE((SELECT max(event_id) FROM evidence_items), 0) - $2
+          AND NOT EXISTS (SELECT 1 FROM evidence_items x WHERE x.item_key = 'event:' || e.id::text)
+        ORDER BY e.id LIMIT $1`,
+      [limit, margin],
+    );
+  }
+
+  async unsealedEventsOfCase(tx: EntityManager, caseId: string): Promise<UnsealedEventRow[]> {
+    return tx.query(
+      `SELECT ${UNSEALED_COLUMNS}
+         FROM case_occurrences o JOIN events e ON e.id = o.event_id LEFT JOIN devices d ON d.id = e.device_id
+        WHERE o.case_id = $1 AND NOT EXISTS (SELECT 1 FROM evidence_items x WHERE x.item_key = 'event:' || e.id::text)
+        ORDER BY e.id`,
+      [caseId],
+    );
+  }
+
+  /** Items already sealed for a case's events (payloads and their media). */
+  async sealedItemsOfCase(tx: EntityManager, caseId: string): Promise<EvidenceItemRow[]> {
+    return this.mapItems(
+      await tx.query(
+        CASE_ITEMS,
+        [caseId],
+      ),
+    );
+  }
+
+  async insertItems(tx: EntityManager, items: EvidenceItemRow[]): Promise<void> {
+    if (items.length === 0) return;
+    await tx.query(
+      `INSERT INTO evidence_items (item_key, kind, event_id, case_id, device_id, uri, sha256, bytes, local, usable_as_penalty_evidence, sealed_at, audit_seq)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::boolean[], $10::boolean[], $11::timestamptz[], $12::bigint[])`,
+      [
+        items.map((i) => i.itemKey),
+        items.map((i) => i.kind),
+        items.map((i) => i.eventId),
+        items.map((i) => i.caseId),
+        items.map((i) => i.deviceId),
+        items.map((i) => i.uri),
+        items.map((i) => i.sha256),
+        items.map((i) => i.bytes),
+        items.map((i) => i.local),
+        items.map((i) => i.usableAsPenaltyEvidence),
+        items.map((i) => i.sealedAt.toISOString()),
+        items.map((i) => i.auditSeq),
+      ],
+    );
+  }
+
+  async itemsOfCase(caseId: string): Promise<EvidenceItemRow[]> {
+    return this.mapItems(
+      await this.dataSource.query(
+        CASE_ITEMS,
+        [caseId],
+      ),
+    );
+  }
+
+  private mapItems(rows: Record<string, unknown>[]): EvidenceItemRow[] {
+    return rows.map((r) => ({
+      itemKey: String(r.item_key),
+      kind: r.kind as EvidenceItemRow['kind'],
+      eventId: r.event_id === null ? null : String(r.event_id as string),
+      caseId: (r.case_id as string | null) ?? null,
+      deviceId: (r.device_id as string | null) ?? null,
+      uri: (r.uri as string | null) ?? null,
+      sha256: (r.sha256 as string | null) ?? null,
+      bytes: r.bytes === null ? null : Number(r.bytes),
+      local: Boolean(r.local),
+      usableAsPenaltyEvidence: (r.usable_as_penalty_evidence as boolean | null) ?? null,
+      sealedAt: r.sealed_at as Date,
+      auditSeq: Number(r.audit_seq),
+    }));
+  }
+}
