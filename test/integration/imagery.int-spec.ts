@@ -156,10 +156,11 @@ describe('drone photo upload', () => {
   });
 });
 
-function binary(res: http.IncomingMessage, done: (err: Error | null, body: Buffer) => void): void {
+function binary(res: request.Response, done: (err: Error | null, body: Buffer) => void): void {
+  const stream = res as unknown as http.IncomingMessage;
   const chunks: Buffer[] = [];
-  res.on('data', (c: Buffer) => chunks.push(c));
-  res.on('end', () => done(null, Buffer.concat(chunks)));
+  stream.on('data', (c: Buffer) => chunks.push(c));
+  stream.on('end', () => done(null, Buffer.concat(chunks)));
 }
 
 /** Sends a multipart upload and cuts the connection after `fraction` of the body. */

@@ -18,3 +18,4 @@ export * from './auth/user.service';
 export * from './ingest/hikvision-ingest.service';
 export * from './case-loop';
 export * from './imagery/photo.service';
+export * from './classification/replay';

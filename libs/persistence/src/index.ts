@@ -15,3 +15,4 @@ export * from './repositories/audit-log.repository';
 export * from './repositories/evidence.repository';
 export * from './repositories/outbox.repository';
 export * from './repositories/photo.repository';
+export * from './repositories/replay.repository';
