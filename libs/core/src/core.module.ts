@@ -6,6 +6,7 @@ import { CaseService } from './cases/case.service';
 import { DeviceRegisterService } from './devices/device-register.service';
 import { DeviceService } from './devices/device.service';
 import { PhotoService } from './imagery/photo.service';
+import { RuleSetService } from './classification/rule-set.service';
 import { UserService } from './auth/user.service';
 import { HikvisionIngestService } from './ingest/hikvision-ingest.service';
 import { HealthService } from './health/health.service';
@@ -28,6 +29,7 @@ const SERVICES = [
   IngestWorkerService,
   MetricsService,
   PhotoService,
+  RuleSetService,
   UserService,
   ...CASE_LOOP_SERVICES,
 ];

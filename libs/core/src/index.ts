@@ -19,3 +19,4 @@ export * from './ingest/hikvision-ingest.service';
 export * from './case-loop';
 export * from './imagery/photo.service';
 export * from './classification/replay';
+export * from './classification/rule-set.service';

@@ -10,12 +10,13 @@ import { HealthController } from './health.controller';
 import { HikvisionController } from './hikvision.controller';
 import { UsersController } from './users.controller';
 import { PhotosController } from './photos.controller';
+import { RulesController } from './rules.controller';
 import { CaseLoopHttpModule } from './case-loop/case-loop-http.module';
 import { raw } from 'express';
 
 @Module({
   imports: [CaseLoopHttpModule],
-  controllers: [HealthController, AuthController, CasesController, AlertsController, DevicesController, UsersController, HikvisionController, PhotosController],
+  controllers: [HealthController, AuthController, CasesController, AlertsController, DevicesController, UsersController, HikvisionController, PhotosController, RulesController],
   providers: [{ provide: APP_GUARD, useClass: AccessGuard }],
 })
 export class HttpApiModule {}

@@ -29,7 +29,6 @@ export class IngestWorkerService implements OnApplicationBootstrap, BeforeApplic
   async onApplicationBootstrap(): Promise<void> {
     if (!this.runtime.runWorker) return;
     const env = this.runtime.env;
-    await this.ingest.recordRuleSetVersion();
     const handler = async (batch: Parameters<IngestService['ingestBatch']>[0]) => {
       const { replies } = await this.ingest.ingestBatch(batch);
       // Stored first, then answered: a dock re-sends until it hears back, and that is harmless now.

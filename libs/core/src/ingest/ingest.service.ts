@@ -17,6 +17,7 @@ import {
 import { CaseUpsertRow, ClassificationStateRepository, DeadLetterRow, IngestRepository } from '@app/persistence';
 import type { InboundMessage } from '@app/messaging';
 import type { EntityManager } from 'typeorm';
+import { RuleSetService } from '../classification/rule-set.service';
 import { DeviceRegisterService } from '../devices/device-register.service';
 import { MetricsService } from '../observability/metrics.service';
 import { RUNTIME_OPTIONS, type RuntimeOptions } from '../runtime/runtime-options';
@@ -79,6 +80,7 @@ export class IngestService {
     private readonly repository: IngestRepository,
     private readonly state: ClassificationStateRepository,
     private readonly devices: DeviceRegisterService,
+    private readonly rules: RuleSetService,
     private readonly metrics: MetricsService,
     @Inject(RUNTIME_OPTIONS) private readonly runtime: RuntimeOptions,
   ) {
@@ -92,12 +94,6 @@ export class IngestService {
         return id === undefined ? undefined : this.devices.deviceForAlias(id);
       },
     };
-  }
-
-  /** Keeps the rules file in force, so a case's rule id and version can always be read back. */
-  async recordRuleSetVersion(): Promise<void> {
-    const d = this.runtime.district;
-    await this.repository.transaction((tx) => this.state.recordRuleSetVersion(tx, d.ruleSet.version, d.ruleSetSha256, d.ruleSetText));
   }
 
   async ingestBatch(batch: InboundMessage[]): Promise<IngestResult> {
@@ -139,6 +135,7 @@ export class IngestService {
     // Counted once the batch is committed: a batch stored again after a failure is not counted twice.
     const counts: (() => void)[] = [];
     await this.devices.refreshIfStale();
+    await this.rules.refreshIfStale();
     const outcomes: IngestOutcome[] = new Array<IngestOutcome>(batch.length);
     const events: CanonicalEvent[] = [];
     const eventMessage: number[] = [];
@@ -240,7 +237,8 @@ export class IngestService {
    */
   private async classifyAndGroup(tx: EntityManager, fresh: { event: CanonicalEvent; id: string }[]): Promise<{ caseRows: CaseUpsertRow[] }> {
     if (fresh.length === 0) return { caseRows: [] };
-    const { ruleSet, jurisdiction, routing } = this.runtime.district;
+    const { jurisdiction, routing } = this.runtime.district;
+    const ruleSet = this.rules.ruleSet;
     const events = fresh.map((f) => f.event);
     const idOf = new Map(fresh.map((f) => [f.event, f.id]));
     const stored = await this.state.lockTracks(tx, trackKeysFor(events, ruleSet));

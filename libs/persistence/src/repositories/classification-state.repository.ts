@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager } from 'typeorm';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import type { ActiveInhibitor, Suppression, TrackState } from '@app/domain';
 
 /**
@@ -8,6 +9,8 @@ import type { ActiveInhibitor, Suppression, TrackState } from '@app/domain';
  */
 @Injectable()
 export class ClassificationStateRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
   /**
    * Locks the tracks a batch will touch (advisory locks in sorted order, so concurrent workers queue
    * instead of deadlocking) and returns their stored states.
@@ -148,5 +151,20 @@ export class ClassificationStateRepository {
 
   async recordRuleSetVersion(tx: EntityManager, version: number, sha256: string, content: string): Promise<void> {
     await tx.query(`INSERT INTO rule_set_versions (version, sha256, content) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING`, [version, sha256, content]);
+  }
+
+  async ruleSetVersion(sha256: string): Promise<{ version: number; sha256: string; content: string; loadedAt: Date } | undefined> {
+    const rows: { version: number; sha256: string; content: string; loaded_at: Date }[] = await this.dataSource.query(
+      `SELECT version, sha256, content, loaded_at FROM rule_set_versions WHERE sha256 = $1`,
+      [sha256],
+    );
+    return rows[0] && { version: rows[0].version, sha256: rows[0].sha256, content: rows[0].content, loadedAt: rows[0].loaded_at };
+  }
+
+  async ruleSetHistory(): Promise<{ version: number; sha256: string; loadedAt: Date }[]> {
+    const rows: { version: number; sha256: string; loaded_at: Date }[] = await this.dataSource.query(
+      `SELECT version, sha256, loaded_at FROM rule_set_versions ORDER BY id DESC LIMIT 200`,
+    );
+    return rows.map((r) => ({ version: r.version, sha256: r.sha256, loadedAt: r.loaded_at }));
   }
 }

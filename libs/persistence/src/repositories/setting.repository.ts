@@ -15,4 +15,13 @@ export class SettingRepository {
     );
     return rows[0].value;
   }
+
+  async get(key: string): Promise<string | undefined> {
+    const rows: { value: string }[] = await this.dataSource.query(`SELECT value FROM settings WHERE key = $1`, [key]);
+    return rows[0]?.value;
+  }
+
+  async set(key: string, value: string): Promise<void> {
+    await this.dataSource.query(`INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`, [key, value]);
+  }
 }

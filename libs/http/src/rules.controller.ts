@@ -1,0 +1,26 @@
+import { Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { Access, CurrentActor, RuleSetService } from '@app/core';
+import type { Actor } from '@app/domain';
+
+@ApiTags('rules')
+@ApiBearerAuth()
+@Controller('api/v1/rules')
+export class RulesController {
+  constructor(private readonly rules: RuleSetService) {}
+
+  /** The version in force and every version loaded before it. */
+  @Get()
+  @Access('operator', 'supervisor', 'admin')
+  describe(@CurrentActor() actor: Actor) {
+    return this.rules.describe(actor);
+  }
+
+  /** Re-reads CONFIG_DIR/rules.yaml; 422 with `file:line:col` errors leaves the rules in force unchanged. */
+  @Post('reload')
+  @HttpCode(200)
+  @Access('supervisor', 'admin')
+  reload(@CurrentActor() actor: Actor) {
+    return this.rules.reload(actor);
+  }
+}
