@@ -109,7 +109,7 @@ function receiveFlightUpload(photos: PhotoService, actor: Actor, flightId: strin
         } catch (err) {
           stream.resume();
           failed = true;
-          reject(err as Error);
+          reject(err instanceof Error ? err : new Error(String(err)));
         }
       });
     });
