@@ -88,7 +88,7 @@ export async function startCloudPatrol(mode: RunMode, env: Env, district?: Distr
     const runtime: RuntimeOptions = { env, databaseUrl, mqtt, district: config, runApi: mode !== 'worker', runWorker: mode !== 'api' };
     const app = await NestFactory.create<NestExpressApplication>(CloudPatrolModule.register(runtime, logger), { logger: new PinoNestLogger(logger), bodyParser: true });
     app.useBodyParser('json', { limit: '1mb' });
-    configureHttpApp(app);
+    configureHttpApp(app, { corsOrigins: env.CORS_ORIGINS });
     cleanups.push(() => app.close());
     await app.listen(env.PORT, env.HOST);
     const address = app.getHttpServer().address() as { port: number };

@@ -12,7 +12,8 @@ import { UsersController } from './users.controller';
 import { PhotosController } from './photos.controller';
 import { RulesController } from './rules.controller';
 import { CaseLoopHttpModule } from './case-loop/case-loop-http.module';
-import { raw } from 'express';
+import { raw, type NextFunction, type Request, type Response } from 'express';
+import helmet from 'helmet';
 
 @Module({
   imports: [CaseLoopHttpModule],
@@ -29,8 +30,14 @@ export class HttpApiModule {}
 export class OpsHttpModule {}
 
 /** Applies the HTTP settings every API process shares: body limits, OpenAPI at /api/docs. */
-export function configureHttpApp(app: INestApplication): void {
+export function configureHttpApp(app: INestApplication, options: { corsOrigins: string[] } = { corsOrigins: [] }): void {
   app.enableShutdownHooks();
+  // Secure headers everywhere; the OpenAPI page needs its own inline script, so it gets a looser policy.
+  const strict = helmet({ contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], imgSrc: ["'self'", 'data:', 'blob:'], connectSrc: ["'self'"] } } });
+  const docs = helmet({ contentSecurityPolicy: false });
+  app.use((req: Request, res: Response, next: NextFunction) => (req.path.startsWith('/api/docs') ? docs(req, res, next) : strict(req, res, next)));
+  // CORS is closed unless origins are configured: the console is served by the API itself.
+  if (options.corsOrigins.length > 0) app.enableCors({ origin: options.corsOrigins, credentials: false });
   // Hikvision pushes XML or multipart (XML + pictures): read the bytes as they are, within a limit.
   app.use('/api/v1/ingest/hikvision', raw({ type: () => true, limit: '8mb' }));
   const document = SwaggerModule.createDocument(
