@@ -72,7 +72,7 @@ describe('case loop: the party lookup and Open311 GeoReport v2', () => {
 
   describe('party lookup (陈述申辩)', () => {
     it('shows the party their case and its evidence with the case number and the plate, however typed', async () => {
-      const res = await lookup(carA.caseNumber.toLowerCase(), ' 粤b 12345 ').expect(200);
+      const res = await lookup(carA.caseNumber.toLowerCase(), ' 粤b 12345 ').expect(200).expect('Cache-Control', 'no-store');
       const body = res.body as {
         caseNumber: string;
         status: string;
@@ -97,6 +97,7 @@ describe('case loop: the party lookup and Open311 GeoReport v2', () => {
         await lookup(unreviewed.caseNumber, '粤D55555'),
         await lookup(rejected.caseNumber, '粤E66666'),
       ];
+      await lookup(carA.caseNumber, 'x\u0000').expect(400);
       for (const res of misses) {
         expect(res.status).toBe(404);
         expect(res.body).toEqual({ statusCode: 404, error: 'Not Found', message: 'No case matches this case number and verification value.' });
@@ -141,7 +142,7 @@ describe('case loop: the party lookup and Open311 GeoReport v2', () => {
     const get = (path: string) => request(app.url).get(`/open311/v2/${path}`);
 
     it('lists the categories as services, without a login', async () => {
-      const res = await get('services.json').expect(200).expect('Content-Type', /json/);
+      const res = await get('services.json').expect(200).expect('Content-Type', /json/).expect('Access-Control-Allow-Origin', '*');
       const services = res.body as Record<string, unknown>[];
       expect(services).toHaveLength(9);
       expect(services).toContainEqual({
@@ -201,6 +202,8 @@ describe('case loop: the party lookup and Open311 GeoReport v2', () => {
       expect((await get(`requests/${unreviewed.caseNumber}.json`).expect(404)).body).toEqual([{ code: 404, description: `service request ${unreviewed.caseNumber} not found` }]);
       expect((await get('requests.json?status=pending').expect(400)).body).toEqual([{ code: 400, description: 'status must be open or closed, not "pending"' }]);
       expect(((await get('requests.json?start_date=2026-01-01&end_date=2026-12-31').expect(400)).body as { code: number }[])[0].code).toBe(400);
+      await get('requests.json?service_request_id=CP%00').expect(400);
+      await get('requests/CP%00.json').expect(404);
     });
   });
 

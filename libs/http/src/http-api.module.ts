@@ -14,9 +14,10 @@ import { RulesController } from './rules.controller';
 import { CaseLoopHttpModule } from './case-loop/case-loop-http.module';
 import { raw, type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
+import { serveWebApp, WebModule } from './web';
 
 @Module({
-  imports: [CaseLoopHttpModule],
+  imports: [CaseLoopHttpModule, WebModule],
   controllers: [HealthController, AuthController, CasesController, AlertsController, DevicesController, UsersController, HikvisionController, PhotosController, RulesController],
   providers: [{ provide: APP_GUARD, useClass: AccessGuard }],
 })
@@ -45,4 +46,5 @@ export function configureHttpApp(app: INestApplication, options: { corsOrigins: 
     new DocumentBuilder().setTitle('CloudPatrol API').setDescription('Non-site enforcement monitoring service').setVersion('1').addBearerAuth().build(),
   );
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
+  serveWebApp(app);
 }

@@ -1,14 +1,15 @@
-import { Controller, Get, Param, Query } from '@nestjs/common';
+import { Controller, Get, Header, Param, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Access, Open311ReadService } from '@app/core';
 
-/** Open311 GeoReport v2, read only, public: no login and no personal data. */
+/** Open311 GeoReport v2, read only, public: no login and no personal data, so any origin may read it (CORS). */
 @ApiTags('open311')
 @Controller('open311/v2')
 export class Open311Controller {
   constructor(private readonly open311: Open311ReadService) {}
 
   @Get('services.json')
+  @Header('Access-Control-Allow-Origin', '*')
   @Access.public()
   services() {
     return this.open311.services();
@@ -16,12 +17,14 @@ export class Open311Controller {
 
   /** Filters: service_request_id, service_code, status (open|closed), start_date, end_date; at most 1000. */
   @Get('requests.json')
+  @Header('Access-Control-Allow-Origin', '*')
   @Access.public()
   requests(@Query() query: Record<string, unknown>) {
     return this.open311.requests(query);
   }
 
   @Get('requests/:id.json')
+  @Header('Access-Control-Allow-Origin', '*')
   @Access.public()
   request(@Param('id') id: string) {
     return this.open311.request(id);

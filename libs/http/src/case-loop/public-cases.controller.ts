@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Ip, Post } from '@nestjs/common';
+import { Body, Controller, Header, HttpCode, Ip, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Access, PartyAccessService } from '@app/core';
 import { ZodValidationPipe } from '../zod-validation.pipe';
@@ -12,6 +12,7 @@ export class PublicCasesController {
 
   @Post('lookup')
   @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
   @Access.public()
   lookup(@Ip() ip: string, @Body(new ZodValidationPipe(partyLookupBody)) body: PartyLookupBody) {
     return this.party.lookup(ip, body);
@@ -19,6 +20,7 @@ export class PublicCasesController {
 
   /** A statement and defence (陈述申辩); it joins the case record and the audit chain. */
   @Post('statements')
+  @Header('Cache-Control', 'no-store')
   @Access.public()
   statement(@Ip() ip: string, @Body(new ZodValidationPipe(partyStatementBody)) body: PartyStatementBody) {
     return this.party.submitStatement(ip, body);
