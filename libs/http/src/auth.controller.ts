@@ -1,10 +1,11 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, Ip, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Access, AuthService, CurrentActor } from '@app/core';
 import { ROLES, type Actor } from '@app/domain';
 import { z } from 'zod';
 import { ZodValidationPipe } from './zod-validation.pipe';
 
+const refreshSchema = z.object({ refreshToken: z.string().min(20).max(200) }).strict();
 const loginSchema = z.object({ username: z.string().min(1).max(100), password: z.string().min(1).max(200) }).strict();
 
 @ApiTags('auth')
@@ -15,8 +16,24 @@ export class AuthController {
   @Post('login')
   @HttpCode(200)
   @Access.public()
-  login(@Body(new ZodValidationPipe(loginSchema)) body: z.infer<typeof loginSchema>) {
-    return this.auth.login(body.username, body.password);
+  login(@Body(new ZodValidationPipe(loginSchema)) body: z.infer<typeof loginSchema>, @Ip() ip: string) {
+    return this.auth.login(body.username, body.password, ip);
+  }
+
+  /** A new access token (and a new refresh token: each is good once). */
+  @Post('refresh')
+  @HttpCode(200)
+  @Access.public()
+  refresh(@Body(new ZodValidationPipe(refreshSchema)) body: z.infer<typeof refreshSchema>) {
+    return this.auth.refresh(body.refreshToken);
+  }
+
+  /** Ends the login: its refresh tokens stop working; the short-lived access token simply expires. */
+  @Post('logout')
+  @HttpCode(204)
+  @Access.public()
+  logout(@Body(new ZodValidationPipe(refreshSchema)) body: z.infer<typeof refreshSchema>) {
+    return this.auth.logout(body.refreshToken);
   }
 
   /** A 60-second token for EventSource (`/api/v1/alerts/stream?token=`), which cannot send headers. */

@@ -2,7 +2,7 @@ import { DynamicModule, INestApplication, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { ConfigError, DistrictConfig, Env, loadDistrictConfig } from '@app/config';
-import { CoreModule, createLogger, Logger, PinoNestLogger, RuntimeOptions } from '@app/core';
+import { AuthService, CoreModule, createLogger, Logger, PinoNestLogger, RuntimeOptions } from '@app/core';
 import { startEmbeddedBroker, EmbeddedBroker } from '@app/messaging';
 import { EmbeddedDatabase, startEmbeddedPostgres } from '@app/persistence';
 import { randomBytes } from 'node:crypto';
@@ -58,19 +58,20 @@ export async function startCloudPatrol(mode: RunMode, env: Env, district?: Distr
       logger.info({ port: env.EMBEDDED_PG_PORT, dataDir: resolve(env.DATA_DIR) }, 'embedded PostgreSQL started');
     }
 
+    let verifyDevice: (id: string, password: string) => Promise<boolean> = () => Promise.resolve(false);
     let mqtt: RuntimeOptions['mqtt'];
     if (mode !== 'api') {
       if (env.MQTT_URL) {
         mqtt = { url: env.MQTT_URL, username: env.MQTT_USERNAME, password: env.MQTT_PASSWORD, protocolVersion: 5 };
       } else if (mode === 'standalone') {
         const workerPassword = randomBytes(24).toString('base64url');
-        const deviceIds = new Set(config.devices.map((d) => d.id));
         const broker: EmbeddedBroker = await startEmbeddedBroker({
           host: env.EMBEDDED_MQTT_HOST,
           port: env.EMBEDDED_MQTT_PORT,
-          authenticate: (username, password) =>
+          // Devices are checked against the register once the app is up (until then only the worker connects).
+          authenticate: async (username, password) =>
             (username === WORKER_USERNAME && password === workerPassword) ||
-            (username !== undefined && deviceIds.has(username) && password === env.DEMO_DEVICE_PASSWORD),
+            (username !== undefined && password !== undefined && (await verifyDevice(username, password))),
           // A device publishes only on its own topic.
           authorizePublish: (username, topic) => username === WORKER_USERNAME || topic === `cloudpatrol/v1/devices/${username}/events`,
         });
@@ -88,6 +89,8 @@ export async function startCloudPatrol(mode: RunMode, env: Env, district?: Distr
     const runtime: RuntimeOptions = { env, databaseUrl, mqtt, district: config, runApi: mode !== 'worker', runWorker: mode !== 'api' };
     const app = await NestFactory.create<NestExpressApplication>(CloudPatrolModule.register(runtime, logger), { logger: new PinoNestLogger(logger), bodyParser: true });
     app.useBodyParser('json', { limit: '1mb' });
+    const auth = app.get(AuthService);
+    verifyDevice = (id, password) => auth.verifyDeviceCredentials(id, password);
     configureHttpApp(app, { corsOrigins: env.CORS_ORIGINS });
     cleanups.push(() => app.close());
     await app.listen(env.PORT, env.HOST);

@@ -54,6 +54,13 @@ export class DevicesController {
     return this.devices.update(actor, id, body);
   }
 
+  /** Issues a new device password (shown once); the previous one stops working. */
+  @Post(':id/credentials')
+  @Access('supervisor', 'admin')
+  credentials(@CurrentActor() actor: Actor, @Param('id') id: string) {
+    return this.devices.issueCredentials(actor, id);
+  }
+
   /** Retiring keeps the record and its evidence; later events from it are kept aside with the reason. */
   @Delete(':id')
   @Access('supervisor', 'admin')

@@ -14,7 +14,7 @@ export interface EmbeddedBrokerOptions {
   host: string;
   port: number;
   /** Returns true when the credentials are valid for this client. */
-  authenticate: (username: string | undefined, password: string | undefined) => boolean;
+  authenticate: (username: string | undefined, password: string | undefined) => boolean | Promise<boolean>;
   /** Returns true when `username` may publish on `topic`. */
   authorizePublish: (username: string | undefined, topic: string) => boolean;
 }
@@ -24,10 +24,14 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   const { Aedes } = (await import('aedes')) as { Aedes: typeof AedesType };
   const broker = await Aedes.createBroker({
     authenticate: (client, username, password, done) => {
-      const ok = options.authenticate(username, password?.toString('utf8'));
-      (client as unknown as { cpUser?: string }).cpUser = username;
-      if (ok) done(null, true);
-      else done(Object.assign(new Error('bad username or password'), { returnCode: 4 }), false);
+      void Promise.resolve()
+        .then(() => options.authenticate(username, password?.toString('utf8')))
+        .catch(() => false)
+        .then((ok) => {
+          (client as unknown as { cpUser?: string }).cpUser = username;
+          if (ok === true) done(null, true);
+          else done(Object.assign(new Error('bad username or password'), { returnCode: 4 }), false);
+        });
     },
     authorizePublish: (client, packet, done) => {
       const user = (client as unknown as { cpUser?: string } | null)?.cpUser;

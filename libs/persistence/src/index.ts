@@ -16,3 +16,4 @@ export * from './repositories/evidence.repository';
 export * from './repositories/outbox.repository';
 export * from './repositories/photo.repository';
 export * from './repositories/replay.repository';
+export * from './repositories/refresh-token.repository';

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { dataSourceOptions } from './data-source-options';
 import { CaseRepository } from './repositories/case.repository';
 import { PhotoRepository } from './repositories/photo.repository';
+import { RefreshTokenRepository } from './repositories/refresh-token.repository';
 import { ClassificationStateRepository } from './repositories/classification-state.repository';
 import { DeviceRepository } from './repositories/device.repository';
 import { DatabaseHealthRepository } from './repositories/health.repository';
@@ -17,6 +18,7 @@ import { OutboxRepository } from './repositories/outbox.repository';
 
 const REPOSITORIES = [
   PhotoRepository,
+  RefreshTokenRepository,
   CaseRepository, ClassificationStateRepository, DeviceRepository, DatabaseHealthRepository, IngestRepository, SettingRepository, UserRepository, CaseLoopRepository, AuditLogRepository, EvidenceRepository, OutboxRepository];
 
 /** Serialises migrations across instances starting at once. */

@@ -23,7 +23,7 @@ export class AccessGuard implements CanActivate {
     const header = req.headers.authorization;
     let actor: Actor;
     if (header?.startsWith('Bearer ')) actor = await this.auth.verify(header.slice(7), 'api');
-    else if (header?.startsWith('Basic ') && rule.roles.includes('device')) actor = this.auth.verifyDevice(header.slice(6));
+    else if (header?.startsWith('Basic ') && rule.roles.includes('device')) actor = await this.auth.verifyDevice(header.slice(6));
     else if (typeof req.query.token === 'string' && req.path.endsWith('/alerts/stream')) actor = await this.auth.verify(req.query.token, 'alert-stream');
     else throw new UnauthorizedException('login required: send Authorization: Bearer <token>');
     if (!rule.roles.includes(actor.role)) throw new ForbiddenException(`role ${actor.role} may not do this`);

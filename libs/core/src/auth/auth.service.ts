@@ -1,9 +1,10 @@
-import { Inject, Injectable, OnModuleInit, UnauthorizedException } from '@nestjs/common';
+import { HttpException, HttpStatus, Inject, Injectable, OnModuleInit, UnauthorizedException } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { Actor, Role, ROLES } from '@app/domain';
-import { SettingRepository, UserRepository } from '@app/persistence';
+import { DeviceRepository, RefreshTokenRepository, SettingRepository, UserEntity, UserRepository } from '@app/persistence';
 import bcrypt from 'bcryptjs';
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { LoginThrottle } from './login-throttle';
 import { DeviceRegisterService } from '../devices/device-register.service';
 import { LOGGER, type Logger } from '../observability/logger';
 import { RUNTIME_OPTIONS, type RuntimeOptions } from '../runtime/runtime-options';
@@ -17,16 +18,34 @@ interface TokenClaims {
   aud: 'api' | 'alert-stream';
 }
 
+export interface TokenPair {
+  accessToken: string;
+  tokenType: 'Bearer';
+  expiresIn: number;
+  refreshToken: string;
+  refreshExpiresIn: number;
+}
+
+const LOCKOUT_FAILURES = 5;
+const LOCKOUT_MS = 15 * 60_000;
+const REFRESH_TTL_MS = 12 * 3600_000; // one working day and a bit: a shift logs in once
+const DEVICE_AUTH_CACHE_MS = 5 * 60_000;
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+
 /** Logins and bearer tokens. The first administrator comes from ADMIN_USERNAME/ADMIN_PASSWORD or is generated once. */
 @Injectable()
 export class AuthService implements OnModuleInit {
   private jwt!: JwtService;
   private dummyHash!: string;
+  private readonly throttle = new LoginThrottle(30, 5 * 60_000);
+  private readonly deviceAuthCache = new Map<string, number>();
 
   constructor(
     private readonly users: UserRepository,
     private readonly settings: SettingRepository,
     private readonly devices: DeviceRegisterService,
+    private readonly deviceRepository: DeviceRepository,
+    private readonly refreshTokens: RefreshTokenRepository,
     @Inject(RUNTIME_OPTIONS) private readonly runtime: RuntimeOptions,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
@@ -53,14 +72,47 @@ export class AuthService implements OnModuleInit {
     this.logger.info({ username }, 'administrator account created');
   }
 
-  async login(username: string, password: string): Promise<{ accessToken: string; tokenType: 'Bearer'; expiresIn: number }> {
+  async login(username: string, password: string, client = 'unknown'): Promise<TokenPair> {
+    if (!this.throttle.take(client)) throw new HttpException('too many login attempts from this address; wait a few minutes', HttpStatus.TOO_MANY_REQUESTS);
     const user = await this.users.findByUsername(username);
+    if (user?.lockedUntil && user.lockedUntil > new Date()) {
+      throw new HttpException(`account locked after repeated failed logins; try again after ${user.lockedUntil.toISOString()}`, HttpStatus.TOO_MANY_REQUESTS);
+    }
     // Compare against a dummy hash when the user is unknown, so timing does not reveal which usernames exist.
     const ok = await bcrypt.compare(password, user?.passwordHash ?? this.dummyHash);
-    if (!user || !ok || user.disabled || !(ROLES as readonly string[]).includes(user.role)) throw new UnauthorizedException('wrong username or password');
+    if (!user || !ok || user.disabled || !(ROLES as readonly string[]).includes(user.role)) {
+      if (user) await this.users.recordFailedLogin(user.id, LOCKOUT_FAILURES, new Date(Date.now() + LOCKOUT_MS));
+      throw new UnauthorizedException('wrong username or password');
+    }
+    await this.users.recordSuccessfulLogin(user.id);
+    return this.issue(user, randomUUID());
+  }
+
+  /** Rotates a refresh token. A token used twice means it was copied: the whole family is revoked. */
+  async refresh(refreshToken: string): Promise<TokenPair> {
+    const row = await this.refreshTokens.findByHash(sha256(refreshToken));
+    if (!row || row.expiresAt < new Date()) throw new UnauthorizedException('invalid or expired refresh token');
+    if (row.revokedAt || !(await this.refreshTokens.revokeIfActive(row.id))) {
+      await this.refreshTokens.revokeFamily(row.familyId);
+      this.logger.warn({ userId: row.userId }, 'refresh token reused: all sessions of that login revoked');
+      throw new UnauthorizedException('refresh token already used; log in again');
+    }
+    const user = await this.users.findById(row.userId);
+    if (!user || user.disabled) throw new UnauthorizedException('account disabled');
+    return this.issue(user, row.familyId);
+  }
+
+  async logout(refreshToken: string): Promise<void> {
+    const row = await this.refreshTokens.findByHash(sha256(refreshToken));
+    if (row) await this.refreshTokens.revokeFamily(row.familyId);
+  }
+
+  private async issue(user: UserEntity, familyId: string): Promise<TokenPair> {
     const expiresIn = this.runtime.env.ACCESS_TOKEN_TTL_SECONDS;
     const claims: TokenClaims = { sub: user.id, usr: user.username, role: user.role as Role, twp: user.townshipCode ?? undefined, unit: user.unitCode ?? undefined, aud: 'api' };
-    return { accessToken: await this.jwt.signAsync(claims, { expiresIn }), tokenType: 'Bearer', expiresIn };
+    const refreshToken = randomBytes(32).toString('base64url');
+    await this.refreshTokens.insert({ userId: user.id, familyId, tokenHash: sha256(refreshToken), expiresAt: new Date(Date.now() + REFRESH_TTL_MS) });
+    return { accessToken: await this.jwt.signAsync(claims, { expiresIn }), tokenType: 'Bearer', expiresIn, refreshToken, refreshExpiresIn: REFRESH_TTL_MS / 1000 };
   }
 
   /** A short-lived token for EventSource, which cannot send an Authorization header. */
@@ -69,18 +121,38 @@ export class AuthService implements OnModuleInit {
     return { token: await this.jwt.signAsync(claims, { expiresIn: 60 }), expiresIn: 60 };
   }
 
-  /** HTTP Basic for devices: username = registered, active device id; password = the device password. */
-  verifyDevice(basic: string): Actor {
+  /** HTTP Basic for devices: username = registered, active device id; password = that device's password. */
+  async verifyDevice(basic: string): Promise<Actor> {
     const decoded = Buffer.from(basic, 'base64').toString('utf8');
     const sep = decoded.indexOf(':');
     const id = sep > 0 ? decoded.slice(0, sep) : '';
-    const password = sep > 0 ? decoded.slice(sep + 1) : '';
-    const device = this.devices.lookup(id);
-    const expected = Buffer.from(this.runtime.env.DEMO_DEVICE_PASSWORD);
-    const given = Buffer.from(password);
-    const ok = device?.status === 'active' && given.length === expected.length && timingSafeEqual(given, expected);
-    if (!ok) throw new UnauthorizedException('wrong device id or password');
+    if (!(await this.verifyDeviceCredentials(id, sep > 0 ? decoded.slice(sep + 1) : ''))) throw new UnauthorizedException('wrong device id or password');
     return { id, username: id, role: 'device' };
+  }
+
+  /**
+   * A device's credentials (MQTT CONNECT and HTTP Basic). A device with its own password must use it; a
+   * config-declared device without one uses DEMO_DEVICE_PASSWORD. Good answers are cached briefly (bcrypt
+   * costs ~100 ms and cameras reconnect often); the register is still read each time, so a retired device or a
+   * new password takes effect at once.
+   */
+  async verifyDeviceCredentials(id: string, password: string): Promise<boolean> {
+    if (!id || !password || id.length > 100 || password.length > 200) return false;
+    const stored = await this.deviceRepository.passwordHash(id);
+    if (!stored || stored.status !== 'active') return false;
+    // Keyed by the stored hash too: a new password (from any process) invalidates what was cached.
+    const cacheKey = `${id}\u0000${sha256(password)}\u0000${stored.hash ?? 'demo'}`;
+    const cached = this.deviceAuthCache.get(cacheKey);
+    if (cached && cached > Date.now()) return true;
+    let ok: boolean;
+    if (stored.hash) ok = await bcrypt.compare(password, stored.hash);
+    else if (stored.managedBy === 'config') {
+      const expected = Buffer.from(this.runtime.env.DEMO_DEVICE_PASSWORD);
+      const given = Buffer.from(password);
+      ok = given.length === expected.length && timingSafeEqual(given, expected);
+    } else ok = false;
+    if (ok) this.deviceAuthCache.set(cacheKey, Date.now() + DEVICE_AUTH_CACHE_MS);
+    return ok;
   }
 
   async verify(token: string, audience: TokenClaims['aud']): Promise<Actor> {

@@ -380,6 +380,7 @@ export class CaseLoopService {
   async evidenceOf(actor: Actor, caseId: string) {
     const row = await this.visibleCase(actor, caseId);
     const items = await this.evidence.itemsOfCase(row.id);
+    await this.audit.appendAlone({ at: new Date(), actorId: actor.id, actorRole: actor.role, action: 'evidence.read', caseId: row.id, data: { items: items.length } });
     return {
       caseId: row.id,
       caseNumber: row.caseNumber,

@@ -1,7 +1,14 @@
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import type { Actor } from '@app/domain';
 import { DeviceEntity, DeviceRepository } from '@app/persistence';
+import bcrypt from 'bcryptjs';
+import { randomBytes } from 'node:crypto';
 import { DeviceRegisterService } from './device-register.service';
+
+export interface DeviceCredentials {
+  username: string;
+  password: string;
+}
 
 export interface DeviceInput {
   id: string;
@@ -65,11 +72,22 @@ export class DeviceService {
     return toDeviceView(d);
   }
 
-  async create(_actor: Actor, input: DeviceInput): Promise<DeviceView> {
+  /** Registers a device and issues its own password, shown this once (the register keeps only a hash). */
+  async create(actor: Actor, input: DeviceInput): Promise<DeviceView & { credentials: DeviceCredentials }> {
     if (await this.devices.findById(input.id)) throw new ConflictException(`device ${input.id} already exists`);
     await this.devices.insert({ ...this.columns(input), id: input.id, status: 'active', managedBy: 'api' });
+    const credentials = await this.issueCredentials(actor, input.id);
     await this.register.refresh();
-    return this.get(_actor, input.id);
+    return { ...(await this.get(actor, input.id)), credentials };
+  }
+
+  /** A new password for the device (MQTT username = device id; HTTP Basic for pushes). The old one stops working. */
+  async issueCredentials(_actor: Actor, id: string): Promise<DeviceCredentials> {
+    const d = await this.devices.findById(id);
+    if (!d) throw new NotFoundException(`device ${id} not found`);
+    const password = randomBytes(18).toString('base64url');
+    await this.devices.setPasswordHash(id, await bcrypt.hash(password, 10));
+    return { username: id, password };
   }
 
   async update(actor: Actor, id: string, input: Omit<DeviceInput, 'id'>): Promise<DeviceView> {
@@ -89,7 +107,7 @@ export class DeviceService {
     return this.get(actor, id);
   }
 
-  private columns(input: DeviceInput): Omit<DeviceEntity, 'id' | 'status' | 'managedBy' | 'createdAt' | 'updatedAt'> {
+  private columns(input: DeviceInput): Omit<DeviceEntity, 'id' | 'status' | 'managedBy' | 'createdAt' | 'updatedAt' | 'passwordHash'> {
     if ((input.location?.lat === undefined) !== (input.location?.lng === undefined)) throw new BadRequestException('location needs lat and lng');
     return {
       kind: input.kind,

@@ -1,7 +1,7 @@
 import { BadRequestException, Inject, Injectable, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
 import { Actor, PHOTO_DETECTION_TOPIC, placePhoto, townshipScope } from '@app/domain';
 import { LocalDiskPhotoStorage, PhotoIntake, PhotoProcessor, PhotoStorage, IntakeOutcome, StoredPhotoSummary } from '@app/imagery';
-import { PhotoEntity, PhotoRepository } from '@app/persistence';
+import { AuditLogRepository, PhotoEntity, PhotoRepository } from '@app/persistence';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { DeviceRegisterService } from '../devices/device-register.service';
@@ -31,6 +31,7 @@ export class PhotoService {
 
   constructor(
     private readonly photos: PhotoRepository,
+    private readonly audit: AuditLogRepository,
     private readonly devices: DeviceRegisterService,
     private readonly ingest: IngestService,
     @Inject(RUNTIME_OPTIONS) private readonly runtime: RuntimeOptions,
@@ -115,6 +116,10 @@ export class PhotoService {
   async file(actor: Actor, sha256: string, kind: 'thumb' | 'preview' | 'original'): Promise<{ stream: Readable; contentType: string }> {
     const row = await this.get(actor, sha256);
     const key = kind === 'thumb' ? row.thumbKey : kind === 'preview' ? row.previewKey : row.originalKey;
+    // Every read of evidence is recorded with who read it (thumbnails in lists are not evidence reads).
+    if (kind !== 'thumb') {
+      await this.audit.appendAlone({ at: new Date(), actorId: actor.id, actorRole: actor.role, action: 'evidence.read', caseId: null, data: { photo: sha256, kind } });
+    }
     const type = key.endsWith('.webp') ? 'image/webp' : key.endsWith('.png') ? 'image/png' : key.endsWith('.tif') || key.endsWith('.tiff') ? 'image/tiff' : 'image/jpeg';
     return { stream: await this.storage.get(key), contentType: type };
   }

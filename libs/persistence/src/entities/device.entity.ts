@@ -20,6 +20,8 @@ export class DeviceEntity {
   @Column('boolean', { name: 'technical_review_passed', default: false }) technicalReviewPassed: boolean;
   @Column('date', { name: 'reviewed_on', nullable: true }) reviewedOn: string | null;
   @Column('boolean', { name: 'location_published', default: false }) locationPublished: boolean;
+  /** bcrypt hash of the device's own MQTT/HTTP password; null = the demo password applies (config devices only). */
+  @Column('text', { name: 'password_hash', nullable: true, select: false }) passwordHash: string | null;
   /** Config-seeded devices are refreshed from config/ at start; API-created ones are not. */
   @Column('text', { name: 'managed_by', default: 'api' }) managedBy: 'config' | 'api';
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;

@@ -1,3 +1,4 @@
+import { RefreshTokenEntity } from './refresh-token.entity';
 import { PhotoEntity } from './photo.entity';
 import { DeviceTelemetryEntity } from './device-telemetry.entity';
 import { InhibitorEntity } from './inhibitor.entity';
@@ -18,5 +19,5 @@ import { AuditEntryEntity } from './audit-entry.entity';
 import { EvidenceItemEntity } from './evidence-item.entity';
 import { OutboxEntity } from './outbox.entity';
 
-export { PhotoEntity, DeviceTelemetryEntity, InhibitorEntity, RuleSetVersionEntity, SuppressionEntity, TrackStateEntity, CaseEntity, CaseOccurrenceEntity, DeadLetterEntity, DeviceEntity, EventEntity, SettingEntity, UserEntity, CaseWorkflowEntity, CaseTransitionEntity, CaseStatementEntity, AuditEntryEntity, EvidenceItemEntity, OutboxEntity };
-export const ENTITIES = [PhotoEntity, DeviceTelemetryEntity, InhibitorEntity, RuleSetVersionEntity, SuppressionEntity, TrackStateEntity, CaseEntity, CaseOccurrenceEntity, DeadLetterEntity, DeviceEntity, EventEntity, SettingEntity, UserEntity, CaseWorkflowEntity, CaseTransitionEntity, CaseStatementEntity, AuditEntryEntity, EvidenceItemEntity, OutboxEntity];
+export { RefreshTokenEntity, PhotoEntity, DeviceTelemetryEntity, InhibitorEntity, RuleSetVersionEntity, SuppressionEntity, TrackStateEntity, CaseEntity, CaseOccurrenceEntity, DeadLetterEntity, DeviceEntity, EventEntity, SettingEntity, UserEntity, CaseWorkflowEntity, CaseTransitionEntity, CaseStatementEntity, AuditEntryEntity, EvidenceItemEntity, OutboxEntity };
+export const ENTITIES = [RefreshTokenEntity, PhotoEntity, DeviceTelemetryEntity, InhibitorEntity, RuleSetVersionEntity, SuppressionEntity, TrackStateEntity, CaseEntity, CaseOccurrenceEntity, DeadLetterEntity, DeviceEntity, EventEntity, SettingEntity, UserEntity, CaseWorkflowEntity, CaseTransitionEntity, CaseStatementEntity, AuditEntryEntity, EvidenceItemEntity, OutboxEntity];

@@ -55,6 +55,11 @@ export class AuditLogRepository {
     return { seq, hash };
   }
 
+  /** Appends in a transaction of its own (reads of evidence, account changes). */
+  appendAlone(entry: AuditAppend): Promise<{ seq: number; hash: string }> {
+    return this.dataSource.transaction((tx) => this.append(tx, entry));
+  }
+
   /** Entries after `afterSeq`, in order. */
   async page(afterSeq: number, limit: number): Promise<StoredAuditEntry[]> {
     const rows: AuditRow[] = await this.dataSource.query(

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { DeviceEntity } from '../entities';
 
-export type DeviceRow = Omit<DeviceEntity, 'createdAt' | 'updatedAt'>;
+export type DeviceRow = Omit<DeviceEntity, 'createdAt' | 'updatedAt' | 'passwordHash'>;
 
 @Injectable()
 export class DeviceRepository {
@@ -19,6 +19,19 @@ export class DeviceRepository {
 
   async update(id: string, changes: Partial<DeviceRow>): Promise<void> {
     await this.dataSource.getRepository(DeviceEntity).update({ id }, changes);
+  }
+
+  /** The device's own password hash (not selected by default: it never leaves the credentials path). */
+  async passwordHash(id: string): Promise<{ hash: string | null; managedBy: string; status: string } | undefined> {
+    const rows: { password_hash: string | null; managed_by: string; status: string }[] = await this.dataSource.query(
+      `SELECT password_hash, managed_by, status FROM devices WHERE id = $1`,
+      [id],
+    );
+    return rows[0] && { hash: rows[0].password_hash, managedBy: rows[0].managed_by, status: rows[0].status };
+  }
+
+  async setPasswordHash(id: string, hash: string): Promise<void> {
+    await this.dataSource.query(`UPDATE devices SET password_hash = $2, updated_at = now() WHERE id = $1`, [id, hash]);
   }
 
   findAll(): Promise<DeviceEntity[]> {

@@ -11,6 +11,24 @@ export class UserRepository {
     return this.dataSource.getRepository(UserEntity).findOne({ where: { username } });
   }
 
+  findById(id: string): Promise<UserEntity | null> {
+    return this.dataSource.getRepository(UserEntity).findOne({ where: { id } });
+  }
+
+  /** Counts a failed login; at `maxFailures` the account locks until `lockUntil` and the count restarts. */
+  async recordFailedLogin(id: string, maxFailures: number, lockUntil: Date): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE users SET failed_logins = CASE WHEN failed_logins + 1 >= $2 THEN 0 ELSE failed_logins + 1 END,
+                        locked_until = CASE WHEN failed_logins + 1 >= $2 THEN $3 ELSE locked_until END
+        WHERE id = $1`,
+      [id, maxFailures, lockUntil],
+    );
+  }
+
+  async recordSuccessfulLogin(id: string): Promise<void> {
+    await this.dataSource.query(`UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1`, [id]);
+  }
+
   findAll(): Promise<UserEntity[]> {
     return this.dataSource.getRepository(UserEntity).find({ order: { username: 'ASC' } });
   }
