@@ -1,21 +1,13 @@
 import { parseDeadlinePolicy, type DeadlinePolicy } from '../time/deadline-policy';
-import type { WorkingCalendar } from '../time/working-calendar';
+import { testCalendar } from '../time/working-calendar.fixture';
 import { deadlineFrom, stepDeadlineFor, stepDeadlineState } from './case-deadlines';
 
 /** The 2026 National Day week, as in config/calendar/cn-2026.yaml. */
-const cal: WorkingCalendar = {
-  name: 'test',
-  timeZone: 'Asia/Shanghai',
-  utcOffsetMinutes: 480,
-  workdayHours: [
-    { start: '09:00', end: '12:00' },
-    { start: '13:30', end: '17:30' },
-  ],
-  weekend: [6, 0],
+const cal = testCalendar({
   holidays: ['2026-10-01', '2026-10-02', '2026-10-03', '2026-10-04', '2026-10-05', '2026-10-06', '2026-10-07'],
   makeupWorkdays: ['2026-09-20', '2026-10-10'],
   covers: { from: '2026-01-01', to: '2026-12-31' },
-};
+});
 const at = (local: string): Date => new Date(`${local}+08:00`);
 
 function policy(): DeadlinePolicy {

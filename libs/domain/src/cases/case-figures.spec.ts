@@ -1,4 +1,4 @@
-import type { WorkingCalendar } from '../time/working-calendar';
+import { testCalendar } from '../time/working-calendar.fixture';
 import {
   type DueCaseRecord,
   closureFigures,
@@ -57,18 +57,7 @@ describe('closureFigures', () => {
 });
 
 describe('medianTimeToClose', () => {
-  const cal: WorkingCalendar = {
-    name: 'test',
-    timeZone: 'Asia/Shanghai',
-    utcOffsetMinutes: 480,
-    workdayHours: [
-      { start: '09:00', end: '12:00' },
-      { start: '13:30', end: '17:30' },
-    ],
-    weekend: [6, 0],
-    holidays: [],
-    makeupWorkdays: [],
-  };
+  const cal = testCalendar();
 
   it('takes the middle value, or the mean of the two middle values', () => {
     expect(median([5, 1, 3])).toBe(3);

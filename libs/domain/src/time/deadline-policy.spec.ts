@@ -1,18 +1,10 @@
 import { computeDueAt, type DeadlinePolicy, parseDeadlinePolicy, resolveDeadline, resolveMilestones, unknownDeadlineCategories } from './deadline-policy';
-import type { WorkingCalendar } from './working-calendar';
+import { testCalendar } from './working-calendar.fixture';
 
-const cal: WorkingCalendar = {
-  name: 'test',
-  timeZone: 'Asia/Shanghai',
-  utcOffsetMinutes: 480,
-  workdayHours: [
-    { start: '09:00', end: '12:00' },
-    { start: '13:30', end: '17:30' },
-  ],
-  weekend: [6, 0],
+const cal = testCalendar({
   holidays: ['2026-10-01', '2026-10-02', '2026-10-05', '2026-10-06', '2026-10-07'],
   makeupWorkdays: ['2026-10-10'],
-};
+});
 const at = (local: string): Date => new Date(`${local}+08:00`);
 
 /** Shaped like config/calendar/deadlines.yaml. */

@@ -1,24 +1,18 @@
 import fc from 'fast-check';
 import type { WorkingCalendar } from './working-calendar';
+import { testCalendar } from './working-calendar.fixture';
 import { addWorkingTime, deadlineStatus, isWorkingDay, workingTimeBetween } from './working-time';
 
 /** The parts of config/calendar/cn-2026.yaml these tests use (State Council notice of 2025-11-04). */
-const cal: WorkingCalendar = {
+const cal = testCalendar({
   name: 'test-cn-2026',
-  timeZone: 'Asia/Shanghai',
-  utcOffsetMinutes: 480,
-  workdayHours: [
-    { start: '09:00', end: '12:00' },
-    { start: '13:30', end: '17:30' },
-  ],
-  weekend: [6, 0],
   holidays: [
     ...range('2026-02', 15, 23),
     ...range('2026-09', 25, 27),
     ...range('2026-10', 1, 7),
   ],
   makeupWorkdays: ['2026-02-14', '2026-02-28', '2026-09-20', '2026-10-10'],
-};
+});
 
 /** Consecutive dates of one month: range('2026-10', 1, 3) = 2026-10-01 … 2026-10-03. */
 function range(month: string, from: number, to: number): string[] {
