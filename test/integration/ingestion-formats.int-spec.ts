@@ -6,6 +6,8 @@ import { connect, connectAsync, MqttClient } from 'mqtt';
 import { Client } from 'pg';
 import request from 'supertest';
 import { GENERIC_MQTT_TOPIC, genericEvent } from '../fixtures/generic-events';
+import { deleteKafkaTopics } from '../fixtures/kafka-topics';
+import { PrivateMosquitto, startPrivateMosquitto } from '../fixtures/private-mosquitto';
 import { readServices } from '../support/services';
 import { eventually, startTestApp, TestApp } from '../support/test-app';
 
@@ -53,10 +55,13 @@ describe('ingestion formats: real payloads over MQTT and Kafka become canonical 
   let mqtt: MqttClient;
   let db: Client;
   let producer: Producer;
+  let broker: PrivateMosquitto;
 
   beforeAll(async () => {
-    app = await startTestApp({ kafka: true, env: { MAX_PAYLOAD_BYTES: String(MAX_PAYLOAD_BYTES) } });
-    mqtt = await connectAsync(readServices().mqttUrl, { protocolVersion: 5 });
+    // Malformed payloads on the fixed device topics stay out of other test files' apps.
+    broker = await startPrivateMosquitto();
+    app = await startTestApp({ kafka: true, env: { MQTT_URL: broker.url, MAX_PAYLOAD_BYTES: String(MAX_PAYLOAD_BYTES) } });
+    mqtt = await connectAsync(broker.url, { protocolVersion: 5 });
     db = new Client({ connectionString: app.databaseUrl });
     await db.connect();
     producer = new Kafka({ clientId: 'ingestion-formats-test', brokers: readServices().kafkaBrokers.split(','), logLevel: logLevel.NOTHING }).producer();
@@ -68,6 +73,8 @@ describe('ingestion formats: real payloads over MQTT and Kafka become canonical 
     await mqtt?.endAsync();
     await db?.end();
     await app?.stop();
+    await broker?.stop();
+    if (app) await deleteKafkaTopics(app.kafkaTopicPrefix);
   });
 
   const publish = (topic: string, payload: string | Buffer) => mqtt.publishAsync(topic, payload, { qos: 1 });
@@ -172,7 +179,7 @@ describe('ingestion formats: real payloads over MQTT and Kafka become canonical 
     let replyClient: MqttClient;
 
     beforeAll(async () => {
-      replyClient = connect(readServices().mqttUrl, { protocolVersion: 5 });
+      replyClient = connect(broker.url, { protocolVersion: 5 });
       replyClient.on('message', (topic, payload) => {
         const body = JSON.parse(payload.toString('utf8')) as Record<string, unknown>;
         // At the moment the dock hears back, is the event already stored? (stored first, then answered)

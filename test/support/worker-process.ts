@@ -17,6 +17,8 @@ export interface WorkerIdentity {
   mqttShareGroup: string;
   kafkaGroupId: string;
   kafkaTopicPrefix: string;
+  /** The broker to use; the run's shared test Mosquitto unless given. */
+  mqttUrl?: string;
   /** Extra environment (e.g. INGEST_BATCH_SIZE). */
   env?: Record<string, string>;
 }
@@ -78,7 +80,7 @@ export class WorkerProcess {
           NODE_ENV: 'test',
           TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'),
           DATABASE_URL: identity.databaseUrl,
-          MQTT_URL: s.mqttUrl,
+          MQTT_URL: identity.mqttUrl ?? s.mqttUrl,
           MQTT_CLIENT_ID: identity.mqttClientId,
           MQTT_SHARE_GROUP: identity.mqttShareGroup,
           KAFKA_BROKERS: s.kafkaBrokers,

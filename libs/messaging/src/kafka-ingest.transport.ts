@@ -69,7 +69,7 @@ export class KafkaIngestTransport {
     });
     await consumer.connect();
     await this.ensureTopics(kafka);
-    await consumer.subscribe({ topics: this.options.topics, fromBeginning: true });
+    await this.subscribe(consumer);
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -110,13 +110,31 @@ export class KafkaIngestTransport {
     });
   }
 
+  /**
+   * A topic created a moment ago can still be unknown to the broker's metadata; kafkajs's subscribe
+   * does not retry that, and the worker would fail its first start on a fresh cluster. Retry briefly.
+   */
+  private async subscribe(consumer: Consumer): Promise<void> {
+    await untilMetadataSettles('subscription', this.options.onLog, async () => {
+      await consumer.subscribe({ topics: this.options.topics, fromBeginning: true });
+      return true;
+    });
+  }
+
   private async ensureTopics(kafka: Kafka): Promise<void> {
     const admin = kafka.admin();
     await admin.connect();
     try {
       const existing = new Set(await admin.listTopics());
       const missing = this.options.topics.filter((t) => !existing.has(t));
-      if (missing.length) await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions: 3 })), waitForLeaders: true });
+      if (missing.length === 0) return;
+      // kafkajs's own waitForLeaders gives up at once when the broker still calls a topic it has just
+      // created unknown (UNKNOWN_TOPIC_OR_PARTITION; frequent on a busy broker): wait here instead.
+      await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions: 3 })), waitForLeaders: false });
+      await untilMetadataSettles(`leaders for ${missing.join(', ')}`, this.options.onLog, async () => {
+        const { topics } = await admin.fetchTopicMetadata({ topics: missing });
+        return topics.length === missing.length && topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
+      });
     } finally {
       await admin.disconnect();
     }
@@ -127,6 +145,27 @@ export class KafkaIngestTransport {
     this.consumer = undefined;
     if (c) await c.disconnect().catch(() => undefined);
     this.connected = false;
+  }
+}
+
+/** Metadata answers a broker gives for a moment after creating a topic. */
+const SETTLING_METADATA = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
+
+/** Retries `attempt` until it returns true, for up to 30 s, while it fails only with settling-metadata errors. */
+async function untilMetadataSettles(what: string, onLog: (line: string) => void, attempt: () => Promise<boolean>): Promise<void> {
+  const until = Date.now() + 30_000;
+  for (let n = 1; ; n++) {
+    let done = false;
+    try {
+      done = await attempt();
+    } catch (err) {
+      const type = (err as { type?: string }).type;
+      if (type === undefined || !SETTLING_METADATA.has(type) || Date.now() > until) throw err;
+      onLog(`waiting for Kafka metadata (${what}): ${type}, attempt ${n}`);
+    }
+    if (done) return;
+    if (Date.now() > until) throw new Error(`timed out waiting for Kafka metadata: ${what}`);
+    await new Promise((r) => setTimeout(r, Math.min(100 * n, 1000)));
   }
 }
 
