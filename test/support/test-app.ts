@@ -40,7 +40,8 @@ export interface TestApp extends RunningCloudPatrol {
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const s = readServices();
   const databaseUrl = options.databaseUrl ?? (await createTestDatabase());
-  const kafkaTopicPrefix = options.kafkaTopicPrefix ?? `t${randomBytes(4).toString('hex')}.`;
+  // Named after the run, so global teardown can delete this run's topics.
+  const kafkaTopicPrefix = options.kafkaTopicPrefix ?? `t${s.runId}${randomBytes(3).toString('hex')}.`;
   const env = parseEnv({
     NODE_ENV: 'test',
     PORT: '0',

@@ -11,6 +11,8 @@ import { GENERIC_KAFKA_TOPIC, ingestMqttTopics } from './source-router';
 export class IngestWorkerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private mqtt?: MqttIngestTransport;
   private kafka?: KafkaIngestTransport;
+  private kafkaStarting?: Promise<void>;
+  private stopping = false;
 
   constructor(
     private readonly ingest: IngestService,
@@ -76,14 +78,31 @@ export class IngestWorkerService implements OnApplicationBootstrap, BeforeApplic
         },
         handler,
       );
-      await this.kafka.start();
-      this.logger.info({ brokers: env.KAFKA_BROKERS }, 'Kafka ingest consuming');
+      // Joining the group can wait out a crashed member's session (30 s): serve /health meanwhile
+      // (Kafka reported down until joined) and keep MQTT ingesting.
+      this.kafkaStarting = this.startKafka(this.kafka, env.KAFKA_BROKERS);
+    }
+  }
+
+  private async startKafka(kafka: KafkaIngestTransport, brokers: string): Promise<void> {
+    for (let attempt = 1; !this.stopping; attempt++) {
+      try {
+        await kafka.start();
+        this.logger.info({ brokers }, 'Kafka ingest consuming');
+        return;
+      } catch (err) {
+        this.logger.error({ err: (err as Error).message, attempt }, 'Kafka ingest could not start; retrying');
+        await kafka.stop();
+        await new Promise((r) => setTimeout(r, Math.min(1000 * attempt, 10_000)));
+      }
     }
   }
 
   /** Before the database closes: a batch in flight finishes storing and is acknowledged. */
   async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
     await this.mqtt?.stop();
-    await this.kafka?.stop();
+    await this.kafka?.stop(); // also cuts short a group join in progress
+    await this.kafkaStarting?.catch(() => undefined);
   }
 }

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
   applyDeviceRegister,
+  type RejectionReason,
   CanonicalEvent,
   classifyBatch,
   defaultDeviceId,
@@ -18,6 +19,7 @@ import { CaseUpsertRow, ClassificationStateRepository, DeadLetterRow, IngestRepo
 import type { InboundMessage } from '@app/messaging';
 import type { EntityManager } from 'typeorm';
 import { RuleSetService } from '../classification/rule-set.service';
+import { DeviceRateLimiter } from './device-rate-limiter';
 import { DeviceRegisterService } from '../devices/device-register.service';
 import { MetricsService } from '../observability/metrics.service';
 import { RUNTIME_OPTIONS, type RuntimeOptions } from '../runtime/runtime-options';
@@ -49,7 +51,7 @@ const DEAD_LETTER_MAX_BYTES = 64 * 1024;
  * Dead-letter reason for a message its adapter accepted but PostgreSQL refused (a NUL character in a
  * text, a year 0 date...): the same bytes would fail the same way on every retry.
  */
-export const UNSTORABLE_REASON = 'unstorable';
+export const UNSTORABLE_REASON: RejectionReason = 'unstorable';
 
 /**
  * PostgreSQL errors caused by the values themselves, not by the database's state: class 22 (data
@@ -75,6 +77,7 @@ const storableText = (text: string): string => text.replaceAll('\u0000', '\\u000
 @Injectable()
 export class IngestService {
   private readonly route: RouteContext;
+  private readonly rateLimiter: DeviceRateLimiter;
 
   constructor(
     private readonly repository: IngestRepository,
@@ -84,6 +87,7 @@ export class IngestService {
     private readonly metrics: MetricsService,
     @Inject(RUNTIME_OPTIONS) private readonly runtime: RuntimeOptions,
   ) {
+    this.rateLimiter = new DeviceRateLimiter(runtime.env.DEVICE_EVENTS_PER_SECOND, runtime.env.DEVICE_EVENTS_BURST);
     this.route = {
       kafkaTopicPrefix: runtime.env.KAFKA_TOPIC_PREFIX,
       frigateTopicPrefix: runtime.env.FRIGATE_TOPIC_PREFIX,
@@ -143,6 +147,7 @@ export class IngestService {
     const telemetry: Parameters<ClassificationStateRepository['saveTelemetry']>[1] = [];
     const replies: DjiEventsReply[] = [];
 
+    const nowMs = Date.now();
     batch.forEach((m, index) => {
       const reject = (source: string, reason: string, detail: string, deviceId?: string) => {
         outcomes[index] = { status: 'rejected', reason, detail };
@@ -187,6 +192,9 @@ export class IngestService {
       for (const adapted of routed.result.events) {
         const gated = applyDeviceRegister(adapted, this.devices.lookup);
         if (!gated.ok) return reject(routed.source, gated.rejection.reason, gated.rejection.detail, adapted.deviceId);
+        if (!this.rateLimiter.take(gated.event.deviceId, nowMs)) {
+          return reject(routed.source, 'rate-limited', `device "${gated.event.deviceId}" sent more than ${this.runtime.env.DEVICE_EVENTS_PER_SECOND} events/s`, gated.event.deviceId);
+        }
         events.push(gated.event);
         eventMessage.push(index);
       }

@@ -85,6 +85,10 @@ export const REJECTION_REASONS = [
   'retired-device',
   'topic-mismatch',
   'unsupported-message',
+  /** Parsed fine, but the database refuses a value in it (a NUL character, year 0000): isolated, kept aside. */
+  'unstorable',
+  /** More events from one device per second than allowed; the excess is kept aside, not processed. */
+  'rate-limited',
 ] as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
 
