@@ -61,15 +61,14 @@ export class IngestRepository {
   async insertEvents(tx: EntityManager, events: CanonicalEvent[]): Promise<Map<number, string>> {
     const inserted = new Map<number, string>();
     if (events.length === 0) return inserted;
-    const rows: { id: string; ord: number }[] = await tx.query(
+    const rows: { id: string; source: string; source_event_id: string }[] = await tx.query(
       `INSERT INTO events (source, source_event_id, source_kind, device_id, occurred_at, lat, lng, zones, detections, media, attributes, phase, raw_payload)
        SELECT t.source, t.source_event_id, t.source_kind, t.device_id, t.occurred_at, t.lat, t.lng, t.zones::jsonb, t.detections::jsonb, t.media::jsonb, t.attributes::jsonb, t.phase, t.raw_payload
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::float8[], $7::float8[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[])
               WITH ORDINALITY AS t(source, source_event_id, source_kind, device_id, occurred_at, lat, lng, zones, detections, media, attributes, phase, raw_payload, ord)
         ORDER BY t.ord
        ON CONFLICT (source, source_event_id) DO NOTHING
-       RETURNING id, (SELECT o.ord FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS o(source, source_event_id, ord)
-                       WHERE o.source = events.source AND o.source_event_id = events.source_event_id LIMIT 1) AS ord`,
+       RETURNING id, source, source_event_id`,
       [
         events.map((e) => e.source),
         events.map((e) => e.eventId),
@@ -86,7 +85,13 @@ export class IngestRepository {
         events.map((e) => e.raw),
       ],
     );
-    for (const r of rows) inserted.set(Number(r.ord) - 1, String(r.id));
+    // The first occurrence of a key in the batch is the one stored; later copies are duplicates.
+    const indexOf = new Map<string, number>();
+    events.forEach((e, i) => {
+      const key = `${e.source}\u0000${e.eventId}`;
+      if (!indexOf.has(key)) indexOf.set(key, i);
+    });
+    for (const r of rows) inserted.set(indexOf.get(`${r.source}\u0000${r.source_event_id}`) as number, String(r.id));
     return inserted;
   }
 
