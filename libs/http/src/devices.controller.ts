@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Param, Post, Put } from '@nestjs/common';
+import { Body, Controller, Delete, Get, NotFoundException, Param, PipeTransform, Post, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Access, CurrentActor, DeviceService } from '@app/core';
 import { DEVICE_KINDS, type Actor } from '@app/domain';
@@ -22,7 +22,16 @@ const deviceBody = z
       .optional(),
   })
   .strict();
-const newDeviceBody = deviceBody.extend({ id: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'letters, digits, dot, dash or underscore (max 100)') });
+const DEVICE_ID = /^[A-Za-z0-9._-]{1,100}$/;
+const newDeviceBody = deviceBody.extend({ id: z.string().regex(DEVICE_ID, 'letters, digits, dot, dash or underscore (max 100)') });
+
+/** A path id no device can have (every id matches DEVICE_ID) names no device: 404, without asking the database. */
+const deviceId: PipeTransform<string, string> = {
+  transform: (id: string) => {
+    if (!DEVICE_ID.test(id)) throw new NotFoundException(`device ${id.slice(0, 100)} not found`);
+    return id;
+  },
+};
 
 @ApiTags('devices')
 @ApiBearerAuth()
@@ -38,7 +47,7 @@ export class DevicesController {
 
   @Get(':id')
   @Access('operator', 'supervisor', 'admin')
-  get(@CurrentActor() actor: Actor, @Param('id') id: string) {
+  get(@CurrentActor() actor: Actor, @Param('id', deviceId) id: string) {
     return this.devices.get(actor, id);
   }
 
@@ -50,21 +59,21 @@ export class DevicesController {
 
   @Put(':id')
   @Access('supervisor', 'admin')
-  update(@CurrentActor() actor: Actor, @Param('id') id: string, @Body(new ZodValidationPipe(deviceBody)) body: z.infer<typeof deviceBody>) {
+  update(@CurrentActor() actor: Actor, @Param('id', deviceId) id: string, @Body(new ZodValidationPipe(deviceBody)) body: z.infer<typeof deviceBody>) {
     return this.devices.update(actor, id, body);
   }
 
   /** Issues a new device password (shown once); the previous one stops working. */
   @Post(':id/credentials')
   @Access('supervisor', 'admin')
-  credentials(@CurrentActor() actor: Actor, @Param('id') id: string) {
+  credentials(@CurrentActor() actor: Actor, @Param('id', deviceId) id: string) {
     return this.devices.issueCredentials(actor, id);
   }
 
   /** Retiring keeps the record and its evidence; later events from it are kept aside with the reason. */
   @Delete(':id')
   @Access('supervisor', 'admin')
-  retire(@CurrentActor() actor: Actor, @Param('id') id: string) {
+  retire(@CurrentActor() actor: Actor, @Param('id', deviceId) id: string) {
     return this.devices.retire(actor, id);
   }
 }

@@ -39,7 +39,7 @@ export class PhotosController {
   /** Send the SHA-256s first; upload only the `missing` ones. */
   @Post('flights/:flightId/photos/check')
   @HttpCode(200)
-  @Access(...STAFF)
+  @Access('pilot', 'supervisor', 'admin')
   check(@CurrentActor() actor: Actor, @Param('flightId', new ZodValidationPipe(flightId)) _flight: string, @Body(new ZodValidationPipe(checkBody)) body: z.infer<typeof checkBody>) {
     return this.photos.check(actor, body.sha256);
   }
@@ -94,7 +94,13 @@ function receiveFlightUpload(photos: PhotoService, actor: Actor, flightId: strin
     let declaredSha: string | undefined;
     let chain = Promise.resolve();
     let failed = false;
-    const bb = busboy({ headers: req.headers, limits: { files: 1000, fields: 2000, fileSize: 1024 * 1024 * 1024 } });
+    let bb: busboy.Busboy;
+    try {
+      bb = busboy({ headers: req.headers, limits: { files: 1000, fields: 2000, fileSize: 1024 * 1024 * 1024 } });
+    } catch (err) {
+      // A multipart content type without a usable boundary: the client's mistake, not a server error.
+      return reject(new BadRequestException(`unreadable multipart body: ${(err as Error).message}`));
+    }
     bb.on('field', (name, value) => {
       if (name === 'deviceId') deviceId = value.trim() || undefined;
       if (name === 'sha256') declaredSha = value.trim().toLowerCase() || undefined;

@@ -6,6 +6,8 @@ export interface InboundMessage {
   receivedAt: Date;
   /** Kafka record key / MQTT client hint, when the transport has one. */
   key?: string;
+  /** The device the transport authenticated (HTTP pushes): its events may only name that device. */
+  authenticatedDeviceId?: string;
 }
 
 /**

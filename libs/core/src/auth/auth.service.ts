@@ -137,7 +137,8 @@ export class AuthService implements OnModuleInit {
    * new password takes effect at once.
    */
   async verifyDeviceCredentials(id: string, password: string): Promise<boolean> {
-    if (!id || !password || id.length > 100 || password.length > 200) return false;
+    // Only ids a device can have reach the database (a NUL or a quote never does).
+    if (!/^[A-Za-z0-9._-]{1,100}$/.test(id) || !password || password.length > 200) return false;
     const stored = await this.deviceRepository.passwordHash(id);
     if (!stored || stored.status !== 'active') return false;
     // Keyed by the stored hash too: a new password (from any process) invalidates what was cached.

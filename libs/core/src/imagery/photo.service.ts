@@ -106,10 +106,10 @@ export class PhotoService {
     return { sha256: photo.sha256, flags, qualityVerdict: photo.quality.verdict };
   }
 
+  /** Pilots see the photos they uploaded; staff by township scope; anything else answers 404. */
   async get(actor: Actor, sha256: string): Promise<PhotoEntity> {
-    const scope = townshipScope(actor);
-    const row = /^[0-9a-f]{64}$/.test(sha256) ? await this.photos.findBySha(sha256, actor.role === 'pilot' ? undefined : scope) : null;
-    if (!row) throw new NotFoundException(`photo ${sha256} not found`);
+    const row = /^[0-9a-f]{64}$/.test(sha256) ? await this.photos.findBySha(sha256, actor.role === 'pilot' ? undefined : townshipScope(actor)) : null;
+    if (!row || (actor.role === 'pilot' && row.uploadedBy !== actor.username)) throw new NotFoundException(`photo ${sha256} not found`);
     return row;
   }
 
@@ -124,8 +124,11 @@ export class PhotoService {
     return { stream: await this.storage.get(key), contentType: type };
   }
 
-  listFlight(_actor: Actor, flightId: string) {
-    return this.photos.listByFlight(flightId);
+  async listFlight(actor: Actor, flightId: string) {
+    const rows = await this.photos.listByFlight(flightId);
+    const scope = townshipScope(actor);
+    if (actor.role === 'pilot') return rows.filter((r) => r.uploadedBy === actor.username);
+    return scope === undefined ? rows : rows.filter((r) => r.townshipCode !== null && scope.includes(r.townshipCode));
   }
 
   /** A pilot's marks, or a detector's sidecar, become a canonical event through the normal ingest path. */

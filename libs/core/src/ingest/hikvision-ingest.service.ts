@@ -11,10 +11,10 @@ import { HIKVISION_HTTP_TOPIC } from './source-router';
 export class HikvisionIngestService {
   constructor(private readonly ingest: IngestService) {}
 
-  async receive(_device: Actor, xml: Buffer): Promise<IngestOutcome> {
+  async receive(device: Actor, xml: Buffer): Promise<IngestOutcome> {
     let outcome: IngestOutcome | undefined;
     try {
-      const result = await this.ingest.ingestBatch([{ transport: 'http', topic: HIKVISION_HTTP_TOPIC, payload: xml, receivedAt: new Date() }]);
+      const result = await this.ingest.ingestBatch([{ transport: 'http', topic: HIKVISION_HTTP_TOPIC, payload: xml, receivedAt: new Date(), authenticatedDeviceId: device.id }]);
       outcome = result.outcomes[0];
     } catch {
       throw new ServiceUnavailableException('could not store the alarm now; send it again');

@@ -192,6 +192,9 @@ export class IngestService {
       for (const adapted of routed.result.events) {
         const gated = applyDeviceRegister(adapted, this.devices.lookup);
         if (!gated.ok) return reject(routed.source, gated.rejection.reason, gated.rejection.detail, adapted.deviceId);
+        if (m.authenticatedDeviceId !== undefined && gated.event.deviceId !== m.authenticatedDeviceId) {
+          return reject(routed.source, 'topic-mismatch', `device "${m.authenticatedDeviceId}" may not report for device "${gated.event.deviceId}"`, m.authenticatedDeviceId);
+        }
         if (!this.rateLimiter.take(gated.event.deviceId, nowMs)) {
           return reject(routed.source, 'rate-limited', `device "${gated.event.deviceId}" sent more than ${this.runtime.env.DEVICE_EVENTS_PER_SECOND} events/s`, gated.event.deviceId);
         }

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { Access, CASE_READERS, CaseLoopService, CurrentActor } from '@app/core';
-import type { Actor } from '@app/domain';
+import { Access, CASE_READERS, CaseLoopService, CurrentActor, TransitionRefused } from '@app/core';
+import { CASE_ACTION_RULES, type Actor } from '@app/domain';
 import { ZodValidationPipe } from '../zod-validation.pipe';
 import { transitionBody, type TransitionBody } from './case-loop.schemas';
 
@@ -20,6 +20,13 @@ export class CaseLoopController {
   @HttpCode(200)
   @Access('operator', 'supervisor', 'township_officer', 'department_liaison', 'admin', 'pilot')
   transition(@CurrentActor() actor: Actor, @Param('id') id: string, @Body(new ZodValidationPipe(transitionBody)) body: TransitionBody) {
+    // A role that may never take this action is refused before the case is looked up: the answer is then the
+    // same for every id, so it cannot tell a case outside the caller's scope from one that does not exist.
+    const rule = CASE_ACTION_RULES[body.action];
+    if (!rule.roles.includes(actor.role)) {
+      const name = (role: string) => role.replace('_', ' ');
+      throw new TransitionRefused({ ok: false, code: 'forbidden-role', message: `A ${name(actor.role)} cannot ${rule.verb} a case; allowed: ${rule.roles.map(name).join(', ')}.` });
+    }
     return this.loop.transition(actor, id, body);
   }
 

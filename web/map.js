@@ -1,0 +1,253 @@
+// The district map as SVG: township and grid boundaries and places drawn from GeoJSON with a simple
+// equirectangular projection fitted to the district's bounding box; cases as markers. No tiles from the
+// internet unless web/config.json names a tile server (map.tileUrl, e.g. a city's own).
+import { h, s, clear } from './dom.js';
+import { district, mapConfig, townshipName, categoryName } from './district.js';
+import { isZh, t, label } from './i18n.js';
+
+const WIDTH = 1000;
+const PAD = 14;
+
+function ringsOf(geometry) {
+  return geometry.type === 'Polygon' ? [geometry.coordinates] : geometry.coordinates;
+}
+
+function bboxOf(features) {
+  const b = [Infinity, Infinity, -Infinity, -Infinity];
+  for (const f of features) {
+    for (const polygon of ringsOf(f.geometry)) {
+      for (const [lng, lat] of polygon[0]) {
+        b[0] = Math.min(b[0], lng);
+        b[1] = Math.min(b[1], lat);
+        b[2] = Math.max(b[2], lng);
+        b[3] = Math.max(b[3], lat);
+      }
+    }
+  }
+  return b;
+}
+
+/** lng/lat → SVG user units; x is shrunk by cos(latitude) so the district keeps its shape. */
+export function projection(bbox) {
+  const [minLng, minLat, maxLng, maxLat] = bbox;
+  const kx = Math.cos((((minLat + maxLat) / 2) * Math.PI) / 180);
+  const scale = WIDTH / ((maxLng - minLng) * kx || 1);
+  const height = (maxLat - minLat) * scale;
+  return {
+    width: WIDTH,
+    height,
+    project: ([lng, lat]) => [(lng - minLng) * kx * scale, (maxLat - lat) * scale],
+  };
+}
+
+function pathOf(geometry, project) {
+  let d = '';
+  for (const polygon of ringsOf(geometry)) {
+    for (const ring of polygon) {
+      d += ring.map((p, i) => `${i ? 'L' : 'M'}${project(p).map((v) => v.toFixed(1)).join(' ')}`).join('') + 'Z';
+    }
+  }
+  return d;
+}
+
+function centreOf(feature, project) {
+  const [a, b, c, d] = bboxOf([feature]);
+  return project([(a + c) / 2, (b + d) / 2]);
+}
+
+// Web Mercator tile maths, for the optional raster layer under the vectors.
+const lng2tile = (lng, z) => ((lng + 180) / 360) * 2 ** z;
+const lat2tile = (lat, z) => ((1 - Math.log(Math.tan((lat * Math.PI) / 180) + 1 / Math.cos((lat * Math.PI) / 180)) / Math.PI) / 2) * 2 ** z;
+const tile2lng = (x, z) => (x / 2 ** z) * 360 - 180;
+const tile2lat = (y, z) => (Math.atan(Math.sinh(Math.PI - (2 * Math.PI * y) / 2 ** z)) * 180) / Math.PI;
+
+function tileLayer(bbox, project) {
+  const { tileUrl, tileMaxZoom = 18 } = mapConfig();
+  if (!tileUrl) return null;
+  const [minLng, minLat, maxLng, maxLat] = bbox;
+  const z = Math.max(1, Math.min(tileMaxZoom, Math.floor(Math.log2((360 * 4) / (maxLng - minLng)))));
+  const g = s('g', { class: 'tiles', 'aria-hidden': 'true' });
+  for (let x = Math.floor(lng2tile(minLng, z)); x <= Math.floor(lng2tile(maxLng, z)); x++) {
+    for (let y = Math.floor(lat2tile(maxLat, z)); y <= Math.floor(lat2tile(minLat, z)); y++) {
+      const [x0, y0] = project([tile2lng(x, z), tile2lat(y, z)]);
+      const [x1, y1] = project([tile2lng(x + 1, z), tile2lat(y + 1, z)]);
+      const href = tileUrl.replace('{z}', z).replace('{x}', x).replace('{y}', y);
+      g.append(s('image', { href, x: x0, y: y0, width: x1 - x0, height: y1 - y0, preserveAspectRatio: 'none' }));
+    }
+  }
+  return g;
+}
+
+/**
+ * createMap({ label, onSelect, focusTownship }) → { el, setCases(cases, { selectedId, freshIds }), select(id) }
+ * Keyboard: markers are buttons (Tab, Enter); +/−/reset buttons zoom; drag pans.
+ */
+export function createMap({ label: ariaLabel, onSelect, focusTownship, compact = false } = {}) {
+  const geo = district();
+  const bbox = bboxOf(geo.townships.features);
+  const { width, height, project } = projection(bbox);
+  const base = { x: -PAD, y: -PAD, w: width + 2 * PAD, h: height + 2 * PAD };
+  let view = { ...base };
+  const markers = s('g', { class: 'markers' });
+  const labels = s('g', { class: 'labels', 'aria-hidden': 'true' });
+  const svg = s('svg', {
+    class: ['map-svg', mapConfig().tileUrl && 'has-tiles'],
+    viewBox: `${view.x} ${view.y} ${view.w} ${view.h}`,
+    preserveAspectRatio: 'xMidYMid meet',
+    role: 'group',
+    'aria-label': ariaLabel ?? t('console.map'),
+  });
+  svg.append(s('title', {}, ariaLabel ?? t('console.map')));
+  const tiles = tileLayer(bbox, project);
+  if (tiles) svg.append(tiles);
+
+  const townshipLayer = s('g', { class: 'townships' });
+  for (const f of geo.townships.features) {
+    const code = f.properties.code;
+    townshipLayer.append(s('path', { d: pathOf(f.geometry, project), class: ['township', focusTownship === code && 'focus'], dataset: { code } }));
+    const [cx, cy] = centreOf(f, project);
+    labels.append(s('text', { x: cx, y: cy, class: 'township-label', 'text-anchor': 'middle' }, isZh() ? f.properties.nameZh : f.properties.name));
+  }
+  const gridLayer = s('g', { class: 'grids' });
+  for (const f of geo.grids.features) gridLayer.append(s('path', { d: pathOf(f.geometry, project), class: 'grid' }));
+  const placeLayer = s('g', { class: 'places' });
+  for (const f of geo.places.features) {
+    placeLayer.append(s('path', { d: pathOf(f.geometry, project), class: `place place-${f.properties.type}` }, s('title', {}, f.properties.name)));
+  }
+  svg.append(townshipLayer, gridLayer, placeLayer, labels, markers);
+
+  // Markers and labels keep their size on screen whatever the zoom: sizes are in CSS pixels.
+  const applyView = () => {
+    svg.setAttribute('viewBox', `${view.x} ${view.y} ${view.w} ${view.h}`);
+    const rect = svg.getBoundingClientRect();
+    const k = rect.width && rect.height ? Math.max(view.w / rect.width, view.h / rect.height) : view.w / 600;
+    for (const m of markers.querySelectorAll('.marker')) {
+      m.querySelector('circle.dot').setAttribute('r', 8 * k);
+      m.querySelector('circle.halo')?.setAttribute('r', 13 * k);
+      const count = m.querySelector('text');
+      if (count) {
+        count.setAttribute('font-size', 10 * k);
+        count.setAttribute('dy', 3.5 * k);
+      }
+    }
+    labels.setAttribute('font-size', 13 * k);
+  };
+  new ResizeObserver(() => applyView()).observe(svg);
+
+  const zoom = (factor, cx = view.x + view.w / 2, cy = view.y + view.h / 2) => {
+    const w = Math.min(base.w, Math.max(base.w / 16, view.w * factor));
+    const f = w / view.w;
+    view = { x: cx - (cx - view.x) * f, y: cy - (cy - view.y) * f, w, h: view.h * f };
+    applyView();
+  };
+
+  /** Show this area (lng/lat bbox) as big as fits. */
+  const fit = (b, margin = 0.5) => {
+    const [x0, y0] = project([b[0], b[3]]);
+    const [x1, y1] = project([b[2], b[1]]);
+    const w = Math.max(x1 - x0, 40) * (1 + margin);
+    const hgt = Math.max(y1 - y0, 40) * (1 + margin);
+    const scale = Math.max(w / base.w, hgt / base.h);
+    view = { w: base.w * scale, h: base.h * scale, x: (x0 + x1) / 2 - (base.w * scale) / 2, y: (y0 + y1) / 2 - (base.h * scale) / 2 };
+    applyView();
+  };
+
+  // Drag to pan.
+  let drag = null;
+  svg.addEventListener('pointerdown', (e) => {
+    if (e.target.closest('.marker')) return;
+    drag = { x: e.clientX, y: e.clientY, view: { ...view }, moved: false };
+    svg.setPointerCapture(e.pointerId);
+  });
+  svg.addEventListener('pointermove', (e) => {
+    if (!drag) return;
+    const rect = svg.getBoundingClientRect();
+    const k = Math.max(view.w / rect.width, view.h / rect.height);
+    const dx = (e.clientX - drag.x) * k;
+    const dy = (e.clientY - drag.y) * k;
+    if (Math.abs(dx) + Math.abs(dy) > 2) drag.moved = true;
+    view = { ...drag.view, x: drag.view.x - dx, y: drag.view.y - dy };
+    applyView();
+  });
+  const endDrag = () => (drag = null);
+  svg.addEventListener('pointerup', endDrag);
+  svg.addEventListener('pointercancel', endDrag);
+  svg.addEventListener(
+    'wheel',
+    (e) => {
+      e.preventDefault();
+      const rect = svg.getBoundingClientRect();
+      const k = Math.max(view.w / rect.width, view.h / rect.height);
+      const cx = view.x + (e.clientX - rect.left - (rect.width - view.w / k) / 2) * k;
+      const cy = view.y + (e.clientY - rect.top - (rect.height - view.h / k) / 2) * k;
+      zoom(e.deltaY > 0 ? 1.25 : 0.8, cx, cy);
+    },
+    { passive: false },
+  );
+
+  const controls = h(
+    'div',
+    { class: 'map-controls' },
+    h('button', { type: 'button', class: 'btn btn-icon', 'aria-label': t('case.zoomIn'), title: t('case.zoomIn'), onClick: () => zoom(0.7) }, '+'),
+    h('button', { type: 'button', class: 'btn btn-icon', 'aria-label': t('case.zoomOut'), title: t('case.zoomOut'), onClick: () => zoom(1 / 0.7) }, '−'),
+    h('button', { type: 'button', class: 'btn btn-icon', 'aria-label': 'reset', title: 'reset', onClick: () => ((view = { ...base }), applyView()) }, '⟲'),
+  );
+  const attribution = mapConfig().tileUrl && mapConfig().tileAttribution ? h('div', { class: 'map-attribution' }, mapConfig().tileAttribution) : null;
+  const el = h('div', { class: ['map', compact && 'map-compact'] }, svg, controls, attribution);
+
+  let selected = null;
+  const api = {
+    el,
+    fit,
+    fitTownship(code) {
+      const f = geo.townships.features.find((x) => x.properties.code === code);
+      if (f) fit(bboxOf([f]), 0.15);
+    },
+    fitPoint(lat, lng, span = 0.012) {
+      fit([lng - span, lat - span, lng + span, lat + span], 0);
+    },
+    setCases(cases, { selectedId, freshIds } = {}) {
+      selected = selectedId ?? selected;
+      clear(markers);
+      // Draw the selected and the most severe last, so they sit on top.
+      const order = { low: 0, medium: 1, high: 2, critical: 3 };
+      const list = cases.filter((c) => c.location).sort((a, b) => (order[a.severity] ?? 0) - (order[b.severity] ?? 0) || (a.id === selected) - (b.id === selected));
+      for (const c of list) {
+        const [x, y] = project([c.location.lng, c.location.lat]);
+        const name = `${c.caseNumber} ${categoryName(c.category)} · ${townshipName(c.townshipCode)} · ${label('status', c.status)}${c.occurrenceCount > 1 ? ` · ×${c.occurrenceCount}` : ''}`;
+        const g = s(
+          'g',
+          {
+            class: ['marker', `sev-${c.severity}`, `st-${c.status}`, c.id === selected && 'selected', freshIds?.has(c.id) && 'fresh'],
+            transform: `translate(${x.toFixed(1)} ${y.toFixed(1)})`,
+            tabindex: onSelect ? '0' : undefined,
+            role: onSelect ? 'button' : 'img',
+            'aria-label': name,
+            dataset: { id: c.id },
+          },
+          s('title', {}, name),
+          s('circle', { class: 'halo', r: 16 }),
+          s('circle', { class: 'dot', r: 9 }),
+          c.occurrenceCount > 1 ? s('text', { 'text-anchor': 'middle', dy: 4, 'font-size': 11 }, c.occurrenceCount > 99 ? '99+' : String(c.occurrenceCount)) : null,
+        );
+        if (onSelect) {
+          g.addEventListener('click', () => onSelect(c.id));
+          g.addEventListener('keydown', (e) => {
+            if (e.key === 'Enter' || e.key === ' ') {
+              e.preventDefault();
+              onSelect(c.id);
+            }
+          });
+        }
+        markers.append(g);
+      }
+      applyView();
+    },
+    select(id) {
+      selected = id;
+      for (const m of markers.querySelectorAll('.marker')) m.classList.toggle('selected', m.dataset.id === id);
+    },
+  };
+  applyView();
+  return api;
+}

@@ -1,0 +1,556 @@
+// Pieces every case page shares: badges, the deadline, evidence with zoom, the rule explanation, the
+// device's review status, and the action forms (what the caller may do now is the server's allowedActions).
+import { api, imageUrl, upload, ApiError, session } from '../api.js';
+import { h, replace, toast, nextId } from '../dom.js';
+import { t, label, fmtDateTime, fmtSpan, fmtPercent } from '../i18n.js';
+import { categoryName, townshipName, unitName, units, placeName, grid } from '../district.js';
+import { sha256Hex } from '../sha256.js';
+
+export const CLOSED = ['closed', 'rejected'];
+export const OPEN = ['detected', 'registered', 'dispatched', 'in_progress', 'reported'];
+const SHA = /[0-9a-f]{64}/;
+
+export function statusBadge(status) {
+  return h('span', { class: `badge status status-${status}` }, label('status', status));
+}
+
+export function severityBadge(severity) {
+  return h('span', { class: `badge sev sev-${severity}` }, label('severity', severity));
+}
+
+/** The clock that matters now: the handling deadline once dispatched, else the running step's. */
+export function deadlineOf(c) {
+  if (CLOSED.includes(c.status)) return { dueAt: c.loop?.dueAt ?? null, state: null, step: null };
+  const running = c.loop?.deadline;
+  const dueAt = running?.dueAt ?? c.loop?.dueAt ?? null;
+  if (!dueAt) return { dueAt: null, state: null, step: null };
+  const overdue = new Date(dueAt).getTime() < Date.now();
+  return { dueAt, state: overdue ? 'overdue' : (running?.state ?? 'on-track'), step: running?.step ?? null };
+}
+
+export function deadlineBadge(c, { long = false } = {}) {
+  if (c.status === 'closed' && c.loop?.closedAt && c.loop?.dueAt) {
+    const late = new Date(c.loop.closedAt).getTime() > new Date(c.loop.dueAt).getTime();
+    return h('span', { class: ['deadline', late ? 'deadline-overdue' : 'deadline-met'] }, t(late ? 'case.closedLate' : 'case.closedOnTime'), long ? ` · ${t('case.due', { time: fmtDateTime(c.loop.dueAt) })}` : null);
+  }
+  const d = deadlineOf(c);
+  if (!d.dueAt || !d.state) return long ? h('span', { class: 'deadline none' }, t('case.noDeadline')) : null;
+  const ms = new Date(d.dueAt).getTime() - Date.now();
+  const text = d.state === 'overdue' ? t('case.overdueBy', { time: fmtSpan(ms) }) : t('case.remaining', { time: fmtSpan(ms) });
+  return h(
+    'span',
+    { class: `deadline deadline-${d.state}`, title: t('case.due', { time: fmtDateTime(d.dueAt) }) },
+    d.state === 'overdue' ? '⚠ ' : d.state === 'due-soon' ? '⏰ ' : '',
+    text,
+    long ? ` · ${t('case.due', { time: fmtDateTime(d.dueAt) })}${d.step ? ` (${label('case.step', d.step)})` : ''}` : null,
+  );
+}
+
+export const isOverdue = (c) => deadlineOf(c).state === 'overdue';
+
+export function shaOf(ref) {
+  return typeof ref === 'string' ? (ref.match(SHA)?.[0] ?? null) : null;
+}
+
+/** A photo from the library as a thumbnail button; click (or Enter) opens the zoom dialog. */
+export function photoThumb(sha, caption) {
+  const img = h('img', { alt: caption ?? t('case.evidencePhoto'), loading: 'lazy', class: 'thumb-img' });
+  const fallback = h('span', { class: 'thumb-fallback' }, `${t('case.evidencePhoto')} ${sha.slice(0, 8)}…`);
+  const button = h('button', { type: 'button', class: 'thumb', title: t('case.zoom'), 'aria-label': `${t('case.zoom')}: ${caption ?? sha.slice(0, 12)}`, onClick: () => openZoom(sha, caption) }, img, fallback);
+  imageUrl(`/photos/${sha}/thumb`).then((url) => {
+    if (url) {
+      img.src = url;
+      button.classList.add('loaded');
+    } else button.disabled = true;
+  });
+  return button;
+}
+
+let zoomDialog;
+/** The preview image in a modal dialog, zoomable with buttons, +/- keys or the wheel; Esc closes. */
+export function openZoom(sha, caption) {
+  zoomDialog?.remove();
+  let scale = 1;
+  const img = h('img', { alt: caption ?? sha, class: 'zoom-img' });
+  const frame = h('div', { class: 'zoom-frame', tabindex: '0' }, img);
+  const setScale = (k) => {
+    scale = Math.min(8, Math.max(1, k));
+    img.style.width = `${scale * 100}%`;
+  };
+  frame.addEventListener('wheel', (e) => {
+    e.preventDefault();
+    setScale(scale * (e.deltaY > 0 ? 0.8 : 1.25));
+  });
+  const dialog = h(
+    'dialog',
+    { class: 'zoom', 'aria-label': caption ?? t('case.zoom') },
+    h(
+      'div',
+      { class: 'zoom-bar' },
+      h('span', { class: 'zoom-caption' }, caption ?? '', ' ', h('code', {}, sha.slice(0, 16), '…')),
+      h('button', { type: 'button', class: 'btn', onClick: () => setScale(scale * 1.5) }, t('case.zoomIn'), ' +'),
+      h('button', { type: 'button', class: 'btn', onClick: () => setScale(scale / 1.5) }, t('case.zoomOut'), ' −'),
+      h('button', { type: 'button', class: 'btn btn-primary', onClick: () => dialog.close() }, t('case.close')),
+    ),
+    frame,
+  );
+  dialog.addEventListener('keydown', (e) => {
+    if (e.key === '+' || e.key === '=') setScale(scale * 1.5);
+    if (e.key === '-') setScale(scale / 1.5);
+  });
+  dialog.addEventListener('close', () => dialog.remove());
+  document.body.append(dialog);
+  zoomDialog = dialog;
+  dialog.showModal();
+  imageUrl(`/photos/${sha}/preview`).then((url) => url && (img.src = url));
+}
+
+/** The evidence of a case: photos as zoomable thumbnails, every item with its SHA-256 and Art. 41 usability. */
+export function evidenceList(items, c) {
+  const photos = [];
+  const others = [];
+  for (const item of items) {
+    const sha = item.kind === 'event' ? null : shaOf(item.uri) ?? (item.kind === 'media' ? null : item.sha256);
+    if (sha && (item.kind === 'media' || item.kind === 'after-photo')) {
+      // The same picture named by several events is shown once (each item is still listed below).
+      if (photos.some((p) => p.sha === sha)) others.push(item);
+      else photos.push({ sha, item });
+    } else others.push(item);
+  }
+  for (const ref of c?.loop?.afterPhotos ?? []) {
+    const sha = shaOf(ref);
+    if (sha && !photos.some((p) => p.sha === sha)) photos.push({ sha, item: { kind: 'after-photo', uri: ref, sha256: null } });
+  }
+  const usable = (v) =>
+    v === true ? h('span', { class: 'ok' }, '✓ ', t('case.evidenceUsable')) : v === false ? h('span', { class: 'warn' }, '✗ ', t('case.evidenceNotUsable')) : h('span', { class: 'muted' }, t('case.evidenceUnknown'));
+  const kindName = (k) => ({ event: t('case.evidenceEvent'), media: t('case.evidenceMedia'), 'after-photo': t('case.evidenceAfter') })[k] ?? k;
+  if (photos.length === 0 && others.length === 0) return h('p', { class: 'muted' }, t('case.noEvidence'));
+  return h(
+    'div',
+    { class: 'evidence' },
+    photos.length
+      ? h(
+          'ul',
+          { class: 'thumbs', role: 'list' },
+          photos.map(({ sha, item }) => h('li', {}, photoThumb(sha, kindName(item.kind)), h('small', { class: 'thumb-meta' }, kindName(item.kind)))),
+        )
+      : null,
+    h(
+      'ul',
+      { class: 'evidence-items', role: 'list' },
+      [...photos.map((p) => p.item), ...others].map((item) =>
+        h(
+          'li',
+          {},
+          h('strong', {}, kindName(item.kind)),
+          item.eventId ? ` #${item.eventId}` : '',
+          item.kind === 'after-photo' ? null : [' · ', usable(item.usableAsPenaltyEvidence)],
+          h('br'),
+          h('code', { class: 'sha', title: t('case.sha') }, item.sha256 ? `sha256:${item.sha256}` : (item.uri ?? '')),
+        ),
+      ),
+    ),
+  );
+}
+
+/**
+ * The evidence section, loading itself. A new case's evidence is sealed by the worker shortly after the
+ * case opens, so an empty answer is asked again a few times.
+ */
+export function liveEvidence(c, first) {
+  const box = h('div', { class: 'evidence-box', 'aria-busy': 'true' });
+  let tries = 0;
+  const show = (items) => {
+    replace(box, evidenceList(items, c));
+    box.setAttribute('aria-busy', 'false');
+    if (items.length === 0 && tries++ < 8) setTimeout(load, 1500);
+  };
+  const load = () =>
+    // Stop asking once the section has left the page.
+    (tries > 0 && !box.isConnected ? Promise.resolve() : api(`/cases/${c.id}/evidence`)
+      .then((r) => show(r.items))
+      .catch(() => show([])));
+  if (first) show(first);
+  else load();
+  return box;
+}
+
+const pct = (v) => (typeof v === 'number' ? fmtPercent(v) : '—');
+
+/** Why the case exists: rule and version, inputs and thresholds, where and who handles it. */
+export function explanation(c) {
+  const e = c.explanation ?? {};
+  const rows = [
+    [t('case.rule'), `${e.rule ?? c.rule?.id} v${e.ruleVersion ?? c.rule?.version}`],
+    [t('case.label'), [e.label, e.subLabel].filter(Boolean).join(' / ') || null],
+    [t('case.confidence'), e.confidence !== undefined ? `${pct(e.confidence)} (${t('case.minConfidence')} ${pct(e.minConfidence)})` : null],
+    [t('case.source'), e.source ? label('source', e.source) : null],
+    [t('case.device'), e.deviceId ?? c.deviceId],
+    [t('case.zones'), Array.isArray(e.zones) ? e.zones.join(', ') : null],
+    [t('case.place'), e.place ? `${e.place.name} (${e.place.type})` : null],
+    [t('case.grid'), e.grid ? `${e.grid.code}${e.grid.officer ? ` · ${e.grid.officer.name}` : ''}` : null],
+    [t('case.plate'), e.plate ?? null],
+    [t('case.dwell'), e.dwell ? JSON.stringify(e.dwell) : null],
+    [t('case.exemption'), e.exemption ? (e.exemption.reason ?? JSON.stringify(e.exemption)) : null],
+    [t('case.window'), e.window ? `${e.window.window} (${e.window.localTime})` : null],
+    [t('case.routing'), e.routing ? (e.routing.held ? `${e.routing.held}: ${e.routing.reason}` : `${unitName(e.routing.unit)} — ${e.routing.reason}`) : null],
+  ].filter(([, v]) => v !== null && v !== undefined && v !== '');
+  return h('dl', { class: 'kv' }, rows.map(([k, v]) => [h('dt', {}, k), h('dd', {}, String(v))]));
+}
+
+let devicesPromise;
+export function deviceOf(id) {
+  devicesPromise ??= api('/devices').then((r) => new Map(r.items.map((d) => [d.id, d]))).catch(() => new Map());
+  return devicesPromise.then((m) => m.get(id) ?? null);
+}
+export const forgetDevices = () => (devicesPromise = undefined);
+
+/** The device and its Administrative Penalty Law art. 41 review. Operators, supervisors and admins can read devices. */
+export function deviceBox(c) {
+  const box = h('div', { class: 'device-box' }, h('p', { class: 'muted' }, c.deviceId));
+  if (!['operator', 'supervisor', 'admin'].includes(session.user?.role)) {
+    const ok = c.loop?.evidence?.deviceReviewPassed;
+    replace(box, h('p', {}, h('strong', {}, c.deviceId), ' · ', ok === true ? h('span', { class: 'ok' }, '✓ ', t('case.deviceUsable')) : ok === false ? h('span', { class: 'warn' }, '✗ ', t('case.deviceNotUsable')) : ''));
+    return box;
+  }
+  deviceOf(c.deviceId).then((d) => {
+    if (!d) return;
+    const yn = (v) => (v ? h('span', { class: 'ok' }, '✓ ', t('case.yes')) : h('span', { class: 'warn' }, '✗ ', t('case.no')));
+    replace(
+      box,
+      h('p', {}, h('strong', {}, d.name), ' ', h('span', { class: 'muted' }, `${d.id} · ${d.kind}${d.address ? ` · ${d.address}` : ''}`)),
+      h(
+        'dl',
+        { class: 'kv kv-compact' },
+        h('dt', {}, t('case.legalReview')),
+        h('dd', {}, yn(d.review.legalReviewPassed), d.review.reviewedOn ? ` (${d.review.reviewedOn})` : ''),
+        h('dt', {}, t('case.technicalReview')),
+        h('dd', {}, yn(d.review.technicalReviewPassed)),
+        h('dt', {}, t('case.locationPublished')),
+        h('dd', {}, yn(d.review.locationPublished)),
+      ),
+      h('p', { class: d.review.usableAsPenaltyEvidence ? 'ok' : 'warn' }, d.review.usableAsPenaltyEvidence ? `✓ ${t('case.deviceUsable')}` : `✗ ${t('case.deviceNotUsable')}`),
+    );
+  });
+  return box;
+}
+
+/** Facts of a case as a definition list. */
+export function facts(c) {
+  const g = grid(c.gridCode);
+  const rows = [
+    [t('case.category'), categoryName(c.category)],
+    [t('case.severity'), severityBadge(c.severity)],
+    [t('case.status'), statusBadge(c.status)],
+    [t('case.township'), townshipName(c.townshipCode)],
+    [t('case.grid'), c.gridCode ? `${c.gridCode}${g?.name ? ` · ${g.name}` : ''}` : null],
+    [t('case.gridOfficer'), c.officer?.name ?? null],
+    [t('case.place'), placeName(c.placeId)],
+    [t('case.unit'), c.handlingUnit ? unitName(c.handlingUnit) : c.heldReason ? t('case.held', { reason: c.heldReason }) : null],
+    [t('case.location'), c.location ? `${c.location.lat.toFixed(5)}, ${c.location.lng.toFixed(5)}` : null],
+    [t('case.firstSeen'), fmtDateTime(c.firstSeenAt)],
+    [t('case.lastSeen'), fmtDateTime(c.lastSeenAt)],
+    [t('case.occurrences'), String(c.occurrenceCount)],
+    [t('case.origin'), label('case.origin', c.origin)],
+    [t('case.review'), c.loop?.review ? t('case.reviewedBy', { time: fmtDateTime(c.loop.review.reviewedAt) }) : t('case.notReviewed')],
+    [t('case.deadline'), deadlineBadge(c, { long: true })],
+    [t('case.rejection'), c.loop?.rejectionReason ?? null],
+    [t('case.result'), c.loop?.resultNote ?? null],
+  ].filter(([, v]) => v !== null && v !== undefined && v !== '');
+  return h('dl', { class: 'kv' }, rows.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
+}
+
+function unitSelect(name, selected, { exclude } = {}) {
+  const id = nextId('unit');
+  const select = h(
+    'select',
+    { id, name, required: true },
+    h('option', { value: '' }, t('action.chooseUnit')),
+    units()
+      .filter((u) => u.code !== exclude)
+      .map((u) => h('option', { value: u.code, selected: u.code === selected }, unitName(u.code))),
+  );
+  return h('div', { class: 'field' }, h('label', { for: id }, t('action.unit')), select);
+}
+
+function textField(name, labelText, { required = false, multiline = false, list, value } = {}) {
+  const id = nextId(name);
+  const input = multiline ? h('textarea', { id, name, rows: 3, required, maxlength: 4000 }, value ?? '') : h('input', { id, name, type: 'text', required, maxlength: 4000, list, value, autocomplete: 'off' });
+  return h('div', { class: 'field' }, h('label', { for: id }, labelText), input);
+}
+
+/**
+ * A file input with a button and the chosen names in the page's language (the browser's own control
+ * speaks the browser's language). The input stays the labelled, focusable control.
+ */
+export function filePicker(attrs) {
+  const input = h('input', { type: 'file', class: 'file-input', ...attrs });
+  const names = h('span', { class: 'file-names muted' }, t('file.none'));
+  input.addEventListener('change', () => {
+    const files = [...input.files];
+    names.textContent = files.length === 0 ? t('file.none') : files.length === 1 ? files[0].name : t('file.count', { n: files.length });
+  });
+  return h('div', { class: 'file-pick' }, input, h('span', { class: 'btn file-button', 'aria-hidden': 'true' }, attrs.webkitdirectory ? t('file.chooseFolder') : t('file.choose')), names);
+}
+
+const QUICK_REJECT = ['reason.falsePositive', 'reason.duplicate', 'reason.outOfScope'];
+
+/** Uploads after-photos for a report-back and answers their media keys. */
+async function uploadReportPhotos(caseId, files, onProgress) {
+  if (files.length === 0) return [];
+  const form = new FormData();
+  for (const f of files) {
+    form.append('sha256', await sha256Hex(f));
+    form.append('photos', f, f.name);
+  }
+  const res = await upload(`/cases/${caseId}/report-photos`, form, { onProgress });
+  const bad = res.results.filter((r) => r.status === 'rejected');
+  if (bad.length) throw new ApiError(422, bad.map((r) => `${r.fileName}: ${r.reason} ${r.detail ?? ''}`).join('; '));
+  return res.results.map((r) => r.key ?? r.sha256);
+}
+
+/**
+ * The forms for what this user may do on the case now. onDone(updatedCase) after a transition.
+ * Register, reject with a reason and dispatch take one or two clicks.
+ */
+export function actionsPanel(c, { onDone, onStart, compact = false } = {}) {
+  const allowed = c.allowedActions ?? [];
+  const wrap = h('div', { class: ['actions', compact && 'actions-compact'] });
+  if (allowed.length === 0) {
+    wrap.append(h('p', { class: 'muted' }, t('action.none')));
+    return wrap;
+  }
+  const error = h('p', { class: 'form-error', role: 'alert' });
+
+  const run = async (form, steps) => {
+    const buttons = [...wrap.querySelectorAll('button')];
+    buttons.forEach((b) => (b.disabled = true));
+    error.textContent = '';
+    onStart?.();
+    let current = c;
+    let action;
+    try {
+      for (const step of steps) {
+        action = step.action;
+        const body = typeof step.body === 'function' ? await step.body() : step.body;
+        current = (await api(`/cases/${c.id}/transitions`, { method: 'POST', body: { action: step.action, ...body } })).case;
+      }
+      toast(t('action.done', { action: label('action', steps.at(-1).action) }), 'ok');
+      onDone?.(current);
+    } catch (err) {
+      const message = err.status === 0 ? t('app.network') : err.message;
+      error.textContent = t('action.failed', { action: label('action', action), message });
+      buttons.forEach((b) => (b.disabled = false));
+      if (current !== c) onDone?.(current);
+    }
+  };
+
+  const form = (action, fields, buttons, onSubmit) => {
+    const f = h('form', { class: `action-form action-${action}`, novalidate: false }, fields, h('div', { class: 'buttons' }, buttons));
+    f.addEventListener('submit', (e) => {
+      e.preventDefault();
+      onSubmit(f, e.submitter);
+    });
+    return f;
+  };
+  const value = (f, name) => f.elements.namedItem(name)?.value?.trim() ?? '';
+
+  if (allowed.includes('review-register')) {
+    const usableId = nextId('usable');
+    const canDispatchNext = ['operator', 'supervisor', 'township_officer'].includes(session.user?.role);
+    wrap.append(
+      form(
+        'review-register',
+        [
+          h('div', { class: 'field field-check' }, h('input', { type: 'checkbox', id: usableId, name: 'usable', checked: c.loop?.evidence?.deviceReviewPassed === true }), h('label', { for: usableId }, t('action.usable'))),
+          canDispatchNext ? unitSelect('unit', c.handlingUnit) : null,
+        ],
+        [
+          h('button', { type: 'submit', class: 'btn', value: 'register', formnovalidate: true }, t('action.review-register')),
+          canDispatchNext ? h('button', { type: 'submit', class: 'btn btn-primary', value: 'register-dispatch' }, t('action.registerDispatch')) : null,
+        ],
+        (f, submitter) => {
+          const register = { action: 'review-register', body: { evidenceUsableForPenalty: f.elements.namedItem('usable').checked } };
+          if (submitter?.value === 'register-dispatch') {
+            const unit = value(f, 'unit');
+            run(f, [register, { action: 'dispatch', body: unit && unit !== c.handlingUnit ? { unit } : {} }]);
+          } else run(f, [register]);
+        },
+      ),
+    );
+  }
+  if (allowed.includes('dispatch')) {
+    wrap.append(
+      form('dispatch', [unitSelect('unit', c.handlingUnit)], [h('button', { type: 'submit', class: 'btn btn-primary' }, t('action.dispatch'))], (f) => {
+        const unit = value(f, 'unit');
+        run(f, [{ action: 'dispatch', body: unit && unit !== c.handlingUnit ? { unit } : {} }]);
+      }),
+    );
+  }
+  if (allowed.includes('accept')) {
+    wrap.append(form('accept', [], [h('button', { type: 'submit', class: 'btn btn-primary' }, t('action.accept'))], (f) => run(f, [{ action: 'accept', body: {} }])));
+  }
+  if (allowed.includes('report-back')) {
+    const photosId = nextId('photos');
+    const progress = h('progress', { max: 1, value: 0, hidden: true, 'aria-label': t('action.uploadProgress') });
+    wrap.append(
+      form(
+        'report-back',
+        [
+          textField('resultNote', t('action.resultNote'), { required: true, multiline: true }),
+          h(
+            'div',
+            { class: 'field' },
+            h('label', { for: photosId }, t('action.photos')),
+            filePicker({ id: photosId, name: 'photos', accept: 'image/*', multiple: true, capture: 'environment' }),
+            h('small', { class: 'muted' }, t('action.photosHint')),
+            progress,
+          ),
+        ],
+        [h('button', { type: 'submit', class: 'btn btn-primary' }, t('action.report-back'))],
+        (f) => {
+          const resultNote = value(f, 'resultNote');
+          if (!resultNote) return (error.textContent = t('action.resultRequired'));
+          const files = [...f.elements.namedItem('photos').files];
+          run(f, [
+            {
+              action: 'report-back',
+              body: async () => {
+                progress.hidden = files.length === 0;
+                const photos = await uploadReportPhotos(c.id, files, (p) => (progress.value = p));
+                return { resultNote, ...(photos.length ? { photos } : {}) };
+              },
+            },
+          ]);
+        },
+      ),
+    );
+  }
+  if (allowed.includes('verify-close')) {
+    wrap.append(
+      form('verify-close', [textField('note', t('action.note'))], [h('button', { type: 'submit', class: 'btn btn-primary' }, t('action.verify-close'))], (f) => {
+        const note = value(f, 'note');
+        run(f, [{ action: 'verify-close', body: note ? { note } : {} }]);
+      }),
+    );
+  }
+
+  // Actions that need a reason sit behind a disclosure, with quick reasons as one-click buttons.
+  // Quick reasons submit at once when nothing else is needed (reject), otherwise fill in the reason.
+  const reasoned = (action, extra = [], quick = [], bodyOf = () => ({}), quickSubmits = extra.length === 0) => {
+    const listId = nextId('reasons');
+    const f = form(
+      action,
+      [
+        textField('reason', t('action.reason'), { required: true, list: quick.length ? listId : undefined }),
+        quick.length ? h('datalist', { id: listId }, quick.map((k) => h('option', { value: t(k) }))) : null,
+        extra,
+        quick.length
+          ? h(
+              'div',
+              { class: 'quick-reasons' },
+              quick.map((k) =>
+                quickSubmits
+                  ? h('button', { type: 'submit', class: 'btn btn-small', value: t(k), formnovalidate: true }, t(k))
+                  : h('button', { type: 'button', class: 'btn btn-small', onClick: (e) => (e.target.form.elements.namedItem('reason').value = t(k)) }, t(k)),
+              ),
+            )
+          : null,
+      ],
+      [h('button', { type: 'submit', class: ['btn', action === 'reject' ? 'btn-danger' : 'btn-primary'], value: '' }, t(`action.${action}`))],
+      (form, submitter) => {
+        const reason = submitter?.value || value(form, 'reason');
+        if (!reason) return (error.textContent = t('action.reasonRequired'));
+        run(form, [{ action, body: { reason, ...bodyOf(form) } }]);
+      },
+    );
+    return h('details', { class: `action-more action-more-${action}` }, h('summary', {}, t(`action.${action}`), '…'), f);
+  };
+  if (allowed.includes('reject')) wrap.append(reasoned('reject', [], QUICK_REJECT));
+  if (allowed.includes('send-back')) {
+    const id = nextId('to');
+    wrap.append(
+      reasoned(
+        'send-back',
+        [
+          h(
+            'div',
+            { class: 'field' },
+            h('label', { for: id }, t('action.sendBackTo')),
+            h('select', { id, name: 'to' }, ['in_progress', 'dispatched'].map((v) => h('option', { value: v }, t(`action.sendBackTo.${v}`)))),
+          ),
+        ],
+        [],
+        (f) => ({ to: f.elements.namedItem('to').value }),
+      ),
+    );
+  }
+  if (allowed.includes('transfer')) {
+    wrap.append(reasoned('transfer', [unitSelect('unit', '', { exclude: c.handlingUnit })], ['reason.notOurs'], (f) => ({ unit: f.elements.namedItem('unit').value || undefined })));
+  }
+  if (allowed.includes('reopen')) wrap.append(reasoned('reopen'));
+  wrap.append(error);
+  return wrap;
+}
+
+/** Timeline of the loop (who did what, when, why) from /cases/:id/timeline. */
+export function timelineList(items) {
+  if (!items.length) return h('p', { class: 'muted' }, '—');
+  return h(
+    'ol',
+    { class: 'timeline' },
+    items.map((item) => {
+      if (item.type === 'statement') {
+        return h('li', { class: 'tl-statement' }, h('time', { datetime: item.at }, fmtDateTime(item.at)), h('strong', {}, t('case.statement')), h('p', {}, item.statement.statement));
+      }
+      const tr = item.transition;
+      const photos = (tr.photos ?? []).map(shaOf).filter(Boolean);
+      return h(
+        'li',
+        { class: `tl-${tr.action}` },
+        h('time', { datetime: tr.at }, fmtDateTime(tr.at)),
+        h('strong', {}, label('action', tr.action)),
+        ' ',
+        tr.from ? h('span', { class: 'muted' }, `${label('status', tr.from)} → `) : null,
+        statusBadge(tr.to),
+        h('div', { class: 'tl-who' }, `${tr.actorName ?? tr.actor.id} · ${label('role', tr.actor.role)}`),
+        tr.toUnit ? h('div', {}, `${t('case.unit')}: ${tr.fromUnit ? `${unitName(tr.fromUnit)} → ` : ''}${unitName(tr.toUnit)}`) : null,
+        tr.reason ? h('div', {}, `${t('action.reason')}: ${tr.reason}`) : null,
+        tr.note ? h('div', {}, `${tr.action === 'report-back' ? t('case.result') : t('action.note')}: ${tr.note}`) : null,
+        photos.length ? h('div', { class: 'thumbs thumbs-small' }, photos.map((sha) => photoThumb(sha, t('case.afterPhotos')))) : null,
+      );
+    }),
+  );
+}
+
+/** The audit trail: every transition with its sequence number in the append-only hash chain. */
+export function auditTable(items) {
+  const rows = items.filter((i) => i.type === 'transition').map((i) => i.transition);
+  return h(
+    'div',
+    { class: 'table-wrap' },
+    h(
+      'table',
+      { class: 'table' },
+      h('caption', { class: 'visually-hidden' }, t('case.audit')),
+      h('thead', {}, h('tr', {}, [t('case.auditSeq'), t('case.time'), t('case.actor'), t('case.role'), t('case.action'), t('case.change')].map((x) => h('th', { scope: 'col' }, x)))),
+      h(
+        'tbody',
+        {},
+        rows.map((r) =>
+          h(
+            'tr',
+            {},
+            h('td', {}, r.auditSeq ?? '—'),
+            h('td', {}, fmtDateTime(r.at)),
+            h('td', {}, r.actorName ?? r.actor.id),
+            h('td', {}, label('role', r.actor.role)),
+            h('td', {}, label('action', r.action)),
+            h('td', {}, `${r.from ? label('status', r.from) : '∅'} → ${label('status', r.to)}`),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+

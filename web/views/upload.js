@@ -1,0 +1,286 @@
+// Pilot upload: choose a flight's folder, fingerprint each photo (SHA-256 in the browser), ask the server
+// which it lacks (/check), upload only those in batches of ~20 with a progress bar per batch, and carry
+// on by itself after a dropped connection (each retry re-checks first, so nothing is sent twice).
+import { api, upload } from '../api.js';
+import { h, replace, nextId } from '../dom.js';
+import { filePicker } from './common.js';
+import { t, fmtBytes } from '../i18n.js';
+import { sha256Hex } from '../sha256.js';
+
+const BATCH_FILES = 20;
+const BATCH_BYTES = 256 * 1024 * 1024;
+const IMAGE = /\.(jpe?g|png|tiff?|webp|dng|heic)$/i;
+const FLIGHT = /^[A-Za-z0-9._-]{1,100}$/;
+
+function defaultFlightId() {
+  const d = new Date();
+  const p = (n) => String(n).padStart(2, '0');
+  return `FLIGHT-${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}`;
+}
+
+const sleep = (ms, signal) =>
+  new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    const wake = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    window.addEventListener('online', wake, { once: true });
+    signal?.addEventListener('abort', wake, { once: true });
+  });
+
+export async function render(main, _params, { setTitle }) {
+  setTitle(t('upload.title'));
+  let entries = [];
+  let batches = [];
+  let running = false;
+  let controller = null;
+
+  const ids = { flight: nextId('flight'), device: nextId('device'), folder: nextId('folder'), files: nextId('files') };
+  const flight = h('input', { id: ids.flight, name: 'flight', required: true, value: defaultFlightId(), pattern: '[A-Za-z0-9._\\-]{1,100}', autocomplete: 'off' });
+  const device = h('input', { id: ids.device, name: 'device', list: `${ids.device}-list`, autocomplete: 'off', placeholder: 'DRONE-01' });
+  const deviceList = h('datalist', { id: `${ids.device}-list` });
+  const folderPick = filePicker({ id: ids.folder, webkitdirectory: true, multiple: true });
+  const filesPick = filePicker({ id: ids.files, accept: 'image/*', multiple: true });
+  const folder = folderPick.querySelector('input');
+  const picker = filesPick.querySelector('input');
+  const startButton = h('button', { type: 'submit', class: 'btn btn-primary' }, t('upload.start'));
+  const pauseButton = h('button', { type: 'button', class: 'btn', hidden: true }, t('upload.pause'));
+  const error = h('p', { class: 'form-error', role: 'alert' });
+  const statusLine = h('p', { class: 'upload-status', role: 'status' });
+  const overall = h('progress', { max: 1, value: 0, 'aria-label': t('upload.overall') });
+  const batchList = h('ol', { class: 'batches', 'aria-label': t('upload.batches') });
+  const resultBody = h('tbody');
+
+  const form = h(
+    'form',
+    { class: 'panel upload-form' },
+    h('p', { class: 'muted' }, t('upload.intro')),
+    h(
+      'div',
+      { class: 'form-row' },
+      h('div', { class: 'field' }, h('label', { for: ids.flight }, t('upload.flight')), flight),
+      h('div', { class: 'field' }, h('label', { for: ids.device }, t('upload.device')), device, deviceList),
+    ),
+    h('div', { class: 'form-row' }, h('div', { class: 'field' }, h('label', { for: ids.folder }, t('upload.folder')), folderPick), h('div', { class: 'field' }, h('label', { for: ids.files }, t('upload.files')), filesPick)),
+    error,
+    h('div', { class: 'buttons' }, startButton, pauseButton),
+  );
+  main.append(
+    h(
+      'section',
+      { class: 'page upload' },
+      h('header', { class: 'page-head' }, h('h1', {}, t('upload.title'))),
+      form,
+      h('section', { class: 'panel', 'aria-labelledby': 'progress-h' }, h('h2', { id: 'progress-h' }, t('upload.overall')), statusLine, overall, h('h3', {}, t('upload.batches')), batchList),
+      h(
+        'section',
+        { class: 'panel', 'aria-labelledby': 'results-h' },
+        h('h2', { id: 'results-h' }, t('upload.results')),
+        h('div', { class: 'table-wrap' }, h('table', { class: 'table results' }, h('thead', {}, h('tr', {}, [t('upload.file'), t('upload.size'), t('upload.result'), 'SHA-256'].map((x) => h('th', { scope: 'col' }, x)))), resultBody)),
+      ),
+    ),
+  );
+  api('/devices')
+    .then((r) => replace(deviceList, r.items.filter((d) => d.kind === 'drone' || d.kind === 'dock').map((d) => h('option', { value: d.id }, d.name))))
+    .catch(() => undefined);
+
+  // ---- the table of files ----
+  const statusText = (e) => {
+    const base = t(`upload.status.${e.status}`);
+    return e.reason ? `${base}: ${e.reason}` : base;
+  };
+  function row(e) {
+    e.row ??= h('tr', {}, h('td', { class: 'file-name' }, e.name), h('td', { class: 'num' }, fmtBytes(e.file.size)), h('td', { class: 'file-status' }), h('td', {}, h('code', { class: 'sha' })));
+    e.row.className = `st-${e.status}`;
+    e.row.children[2].textContent = statusText(e);
+    e.row.children[3].firstChild.textContent = e.sha ? `${e.sha.slice(0, 16)}…` : '';
+    return e.row;
+  }
+  const paint = (e) => row(e);
+  function choose(files) {
+    if (running) return;
+    entries = [...files]
+      .sort((a, b) => (a.webkitRelativePath || a.name).localeCompare(b.webkitRelativePath || b.name))
+      .map((file) => ({ file, name: file.webkitRelativePath || file.name, status: IMAGE.test(file.name) || file.type.startsWith('image/') ? 'pending' : 'notImage', sha: null, reason: null }));
+    batches = [];
+    replace(batchList);
+    replace(resultBody, entries.map(row));
+    overall.value = 0;
+    statusLine.textContent = '';
+    error.textContent = '';
+  }
+  folder.addEventListener('change', () => choose(folder.files));
+  picker.addEventListener('change', () => choose(picker.files));
+
+  function updateOverall() {
+    const photos = entries.filter((e) => e.status !== 'notImage');
+    const finished = photos.filter((e) => ['skipped', 'stored', 'duplicate', 'rejected'].includes(e.status)).length;
+    overall.max = Math.max(1, photos.length);
+    overall.value = finished;
+  }
+
+  function summary() {
+    const n = (s) => entries.filter((e) => e.status === s).length;
+    return t('upload.done', { stored: n('stored'), duplicate: n('duplicate'), skipped: n('skipped'), rejected: n('rejected') });
+  }
+
+  // ---- the steps ----
+  async function fingerprint(signal) {
+    const todo = entries.filter((e) => e.status !== 'notImage' && !e.sha);
+    let done = 0;
+    for (const e of todo) {
+      if (signal.aborted) return false;
+      e.status = 'hashing';
+      paint(e);
+      e.sha = await sha256Hex(e.file);
+      e.status = 'pending';
+      paint(e);
+      statusLine.textContent = t('upload.hashing', { done: ++done, total: todo.length });
+    }
+    return true;
+  }
+
+  /** Which of these the server already has (marked skipped); answers the missing ones. */
+  async function check(list) {
+    const missing = new Set();
+    for (let i = 0; i < list.length; i += 1000) {
+      const part = list.slice(i, i + 1000);
+      const res = await api(`/flights/${encodeURIComponent(flight.value.trim())}/photos/check`, { method: 'POST', body: { sha256: [...new Set(part.map((e) => e.sha))] } });
+      for (const sha of res.missing) missing.add(sha);
+    }
+    for (const e of list) {
+      if (!missing.has(e.sha) && !['stored', 'duplicate'].includes(e.status)) {
+        e.status = 'skipped';
+        paint(e);
+      }
+    }
+    return list.filter((e) => missing.has(e.sha));
+  }
+
+  function makeBatches(list) {
+    const out = [];
+    let cur = [];
+    let bytes = 0;
+    for (const e of list) {
+      if (cur.length && (cur.length >= BATCH_FILES || bytes + e.file.size > BATCH_BYTES)) {
+        out.push(cur);
+        cur = [];
+        bytes = 0;
+      }
+      cur.push(e);
+      bytes += e.file.size;
+    }
+    if (cur.length) out.push(cur);
+    return out.map((files, i) => {
+      const progress = h('progress', { max: 1, value: 0, 'aria-label': t('upload.batch', { n: i + 1, count: files.length }) });
+      const state = h('span', { class: 'batch-state' }, t('upload.batchStatus.waiting'));
+      const el = h('li', { class: 'batch' }, h('span', { class: 'batch-name' }, t('upload.batch', { n: i + 1, count: files.length })), progress, state);
+      return { n: i + 1, files, progress, state, el, done: false };
+    });
+  }
+
+  const setBatch = (b, status, value) => {
+    b.el.className = `batch batch-${status}`;
+    b.state.textContent = t(`upload.batchStatus.${status}`);
+    if (value !== undefined) b.progress.value = value;
+  };
+
+  const retryable = (err) => err.status === 0 || err.status >= 500 || err.status === 429;
+
+  async function sendBatch(b, signal) {
+    let attempt = 0;
+    while (!signal.aborted) {
+      let files = [];
+      try {
+        // A retry first asks again: what arrived before the drop is not sent twice.
+        const open = b.files.filter((e) => !['stored', 'duplicate', 'skipped', 'rejected'].includes(e.status));
+        files = attempt === 0 ? open : await check(open);
+        if (files.length === 0) {
+          setBatch(b, 'done', 1);
+          updateOverall();
+          return true;
+        }
+        setBatch(b, 'uploading', 0);
+        statusLine.textContent = t('upload.uploading', { batch: b.n, batches: batches.length });
+        for (const e of files) {
+          e.status = 'uploading';
+          e.reason = null;
+          paint(e);
+        }
+        const data = new FormData();
+        if (device.value.trim()) data.append('deviceId', device.value.trim());
+        for (const e of files) {
+          data.append('sha256', e.sha);
+          data.append('photos', e.file, e.name.split('/').pop());
+        }
+        const res = await upload(`/flights/${encodeURIComponent(flight.value.trim())}/photos`, data, { signal, onProgress: (p) => (b.progress.value = p) });
+        res.results.forEach((r, i) => {
+          const e = files.find((f) => r.sha256 && f.sha === r.sha256 && f.status === 'uploading') ?? files[i];
+          if (!e) return;
+          e.status = r.status;
+          e.reason = r.status === 'rejected' ? `${r.reason}${r.detail ? ` (${r.detail})` : ''}` : null;
+          paint(e);
+        });
+        setBatch(b, 'done', 1);
+        updateOverall();
+        return true;
+      } catch (err) {
+        for (const e of files) if (e.status === 'uploading') (e.status = 'retry'), paint(e);
+        setBatch(b, 'retry');
+        if (err.name === 'AbortError') return false;
+        if (!retryable(err)) throw err;
+        const wait = Math.min(30, 2 ** Math.min(attempt, 5));
+        statusLine.textContent = t('upload.offline', { seconds: wait });
+        attempt += 1;
+        await sleep(wait * 1000, signal);
+      }
+    }
+    return false;
+  }
+
+  async function run() {
+    error.textContent = '';
+    if (!FLIGHT.test(flight.value.trim())) return (error.textContent = t('upload.flightInvalid'));
+    if (!entries.some((e) => e.status !== 'notImage')) return (error.textContent = t('upload.noFiles'));
+    running = true;
+    controller = new AbortController();
+    const { signal } = controller;
+    startButton.hidden = true;
+    pauseButton.hidden = false;
+    folder.disabled = picker.disabled = flight.disabled = device.disabled = true;
+    try {
+      if (!(await fingerprint(signal))) return;
+      if (batches.length === 0 || batches.every((b) => b.done)) {
+        statusLine.textContent = t('upload.checking');
+        const missing = await check(entries.filter((e) => e.sha && ['pending', 'retry'].includes(e.status)));
+        batches = makeBatches(missing);
+        replace(batchList, batches.map((b) => b.el));
+        updateOverall();
+      }
+      for (const b of batches) {
+        if (b.done) continue;
+        if (!(await sendBatch(b, signal))) return;
+        b.done = true;
+      }
+      statusLine.textContent = summary();
+    } catch (err) {
+      error.textContent = t('app.error', { message: err.status === 0 ? t('app.network') : err.message });
+    } finally {
+      running = false;
+      if (signal.aborted) statusLine.textContent = t('upload.paused');
+      startButton.hidden = false;
+      startButton.textContent = batches.some((b) => !b.done) ? t('upload.resume') : t('upload.start');
+      pauseButton.hidden = true;
+      folder.disabled = picker.disabled = flight.disabled = device.disabled = false;
+      updateOverall();
+    }
+  }
+
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    if (!running) run();
+  });
+  pauseButton.addEventListener('click', () => controller?.abort());
+  return () => controller?.abort();
+}
