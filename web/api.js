@@ -1,5 +1,6 @@
 // The HTTP API as the browser uses it: bearer token in sessionStorage, JSON errors, image blobs, the live stream.
 
+const REFRESH_KEY = 'cp.refresh';
 const TOKEN_KEY = 'cp.token';
 const BASE = '/api/v1';
 
@@ -38,10 +39,15 @@ export const session = {
     if (!c) return null;
     return { id: c.sub, username: c.usr, role: c.role, townshipCode: c.twp ?? null, unitCode: c.unit ?? null, expiresAt: c.exp ? c.exp * 1000 : null };
   },
-  set(token) {
+  set(token, refreshToken) {
     sessionStorage.setItem(TOKEN_KEY, token);
+    if (refreshToken) sessionStorage.setItem(REFRESH_KEY, refreshToken);
   },
   clear() {
+    const refreshToken = sessionStorage.getItem(REFRESH_KEY);
+    // Ends the login on the server too: its refresh token stops working.
+    if (refreshToken) fetch(`${BASE}/auth/logout`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ refreshToken }) }).catch(() => {});
+    sessionStorage.removeItem(REFRESH_KEY);
     sessionStorage.removeItem(TOKEN_KEY);
     for (const url of imageCache.values()) url.then((u) => u && URL.revokeObjectURL(u));
     imageCache.clear();
@@ -71,8 +77,31 @@ async function failure(res) {
   return new ApiError(res.status, messageOf(res.status, body), body);
 }
 
+let refreshing = null;
+/**
+ * Access tokens live 15 minutes; a console stays open all day. On a 401 the refresh token (good once) buys a
+ * new pair; concurrent calls share one refresh.
+ */
+export function refreshSession() {
+  const refreshToken = sessionStorage.getItem(REFRESH_KEY);
+  if (!refreshToken) return Promise.resolve(false);
+  refreshing ??= fetch(`${BASE}/auth/refresh`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ refreshToken }) })
+    .then(async (res) => {
+      if (!res.ok) return false;
+      const pair = await res.json();
+      session.set(pair.accessToken, pair.refreshToken);
+      return true;
+    })
+    .catch(() => false)
+    .finally(() => {
+      refreshing = null;
+    });
+  return refreshing;
+}
+
 /** fetch + bearer token + JSON; throws ApiError with the server's reason. */
-export async function api(path, { method = 'GET', body, signal } = {}) {
+export async function api(path, options = {}, retried = false) {
+  const { method = 'GET', body, signal } = options;
   const headers = { Accept: 'application/json' };
   const token = session.token;
   if (token) headers.Authorization = `Bearer ${token}`;
@@ -84,6 +113,7 @@ export async function api(path, { method = 'GET', body, signal } = {}) {
     if (err.name === 'AbortError') throw err;
     throw new ApiError(0, 'network', null);
   }
+  if (res.status === 401 && !retried && (await refreshSession())) return api(path, options, true);
   if (!res.ok) throw await failure(res);
   return res.status === 204 ? null : res.json();
 }
@@ -111,8 +141,8 @@ export async function login(username, password) {
     }
     throw new ApiError(res.status, messageOf(res.status, body), body);
   }
-  const { accessToken } = await res.json();
-  session.set(accessToken);
+  const { accessToken, refreshToken } = await res.json();
+  session.set(accessToken, refreshToken);
   return session.user;
 }
 

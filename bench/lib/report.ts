@@ -1,0 +1,296 @@
+/**
+ * Benchmark results: the JSON (headline keys first, then details), a Markdown table with every figure,
+ * its target and a pass/fail mark, and a hand-written SVG bar chart.
+ */
+import type { RateResult } from '../phases/broker-limit';
+import type { CloudPatrolResult } from '../phases/cloudpatrol';
+import type { NaiveResult } from '../phases/naive';
+import type { PhotoResult } from '../phases/photos';
+import type { PgRates } from '../phases/postgres';
+import { round } from './stats';
+
+export interface BenchDetails {
+  mqttLimit?: RateResult;
+  kafkaLimit?: RateResult;
+  postgres?: PgRates;
+  cloudpatrol?: CloudPatrolResult;
+  naive?: NaiveResult;
+  photos?: PhotoResult;
+}
+
+export interface Machine {
+  cpus: number;
+  cpuModel: string;
+  memoryMb: number;
+  node: string;
+  platform: string;
+  /** 1-minute load average when the run started and ended (the machine may be shared). */
+  loadAverageStart: number;
+  loadAverageEnd?: number;
+  postgres?: string;
+  mosquitto?: string;
+}
+
+export const TARGETS = {
+  eventsPerSecond: 5000,
+  speedupVsNaive: 5,
+  p99Ms: 250,
+  photosPerSecond: 10,
+  photoShareOfBare: 0.6,
+  peakRssMb: 600,
+} as const;
+
+export interface BenchResults {
+  eventsPerSecond?: number;
+  naiveEventsPerSecond?: number;
+  speedupVsNaive?: number;
+  brokerLimitEventsPerSecond?: number;
+  shareOfBrokerLimit?: number;
+  kafkaLimitMessagesPerSecond?: number;
+  copyRowsPerSecond?: number;
+  unnestRowsPerSecond?: number;
+  singleInsertRowsPerSecond?: number;
+  fixedLoadOfferedPerSecond?: number;
+  fixedLoadEventsPerSecond?: number;
+  p50Ms?: number;
+  p95Ms?: number;
+  p99Ms?: number;
+  storeP50Ms?: number;
+  storeP99Ms?: number;
+  saturationAlertP50Ms?: number;
+  saturationAlertP99Ms?: number;
+  saturationStoreP50Ms?: number;
+  saturationStoreP99Ms?: number;
+  naiveSaturationStoreP50Ms?: number;
+  naiveSaturationStoreP99Ms?: number;
+  naiveFixedLoadEventsPerSecond?: number;
+  naiveStoreP50Ms?: number;
+  naiveStoreP99Ms?: number;
+  naiveLost?: number;
+  photosPerSecond?: number;
+  barePhotosPerSecond?: number;
+  photoShareOfBare?: number;
+  peakRssMb?: number;
+  barePeakRssMb?: number;
+  cloudPatrolPeakRssMb?: number;
+  naivePeakRssMb?: number;
+  targets: typeof TARGETS;
+  checks: Record<string, boolean | null>;
+  runtimeSeconds: number;
+  timestamp: string;
+  machine: Machine;
+  errors: string[];
+  details: BenchDetails;
+}
+
+export function summarise(d: BenchDetails, machine: Machine, startedAt: number, errors: string[]): BenchResults {
+  const cp = d.cloudpatrol;
+  const eventsPerSecond = cp?.saturation?.eventsPerSecond;
+  const naiveEventsPerSecond = d.naive?.saturation?.eventsPerSecond;
+  const broker = d.mqttLimit?.messagesPerSecond;
+  const ratio = (a?: number, b?: number, digits = 2) => (a !== undefined && b ? round(a / b, digits) : undefined);
+  const r: Omit<BenchResults, 'checks'> = {
+    eventsPerSecond,
+    naiveEventsPerSecond,
+    speedupVsNaive: ratio(eventsPerSecond, naiveEventsPerSecond),
+    brokerLimitEventsPerSecond: broker,
+    shareOfBrokerLimit: ratio(eventsPerSecond, broker, 3),
+    kafkaLimitMessagesPerSecond: d.kafkaLimit?.messagesPerSecond,
+    copyRowsPerSecond: d.postgres?.copyRowsPerSecond,
+    unnestRowsPerSecond: d.postgres?.unnestRowsPerSecond,
+    singleInsertRowsPerSecond: d.postgres?.singleRowsPerSecond,
+    fixedLoadOfferedPerSecond: cp?.fixedLoad?.offeredPerSecond,
+    fixedLoadEventsPerSecond: cp?.fixedLoad?.sustainedEventsPerSecond,
+    p50Ms: cp?.fixedLoad?.alertLatency.p50Ms,
+    p95Ms: cp?.fixedLoad?.alertLatency.p95Ms,
+    p99Ms: cp?.fixedLoad?.alertLatency.p99Ms,
+    storeP50Ms: cp?.fixedLoad?.storeLatency.p50Ms,
+    storeP99Ms: cp?.fixedLoad?.storeLatency.p99Ms,
+    saturationAlertP50Ms: cp?.saturation?.alertLatency.p50Ms,
+    saturationAlertP99Ms: cp?.saturation?.alertLatency.p99Ms,
+    saturationStoreP50Ms: cp?.saturation?.storeLatency.p50Ms,
+    saturationStoreP99Ms: cp?.saturation?.storeLatency.p99Ms,
+    naiveSaturationStoreP50Ms: d.naive?.saturation?.storeLatency.p50Ms,
+    naiveSaturationStoreP99Ms: d.naive?.saturation?.storeLatency.p99Ms,
+    naiveFixedLoadEventsPerSecond: d.naive?.fixedLoad?.sustainedEventsPerSecond,
+    naiveStoreP50Ms: d.naive?.fixedLoad?.storeLatency.p50Ms,
+    naiveStoreP99Ms: d.naive?.fixedLoad?.storeLatency.p99Ms,
+    naiveLost: d.naive?.saturation?.lost,
+    photosPerSecond: d.photos?.pipeline?.photosPerSecond,
+    barePhotosPerSecond: d.photos?.bare?.photosPerSecond,
+    photoShareOfBare: d.photos?.shareOfBare,
+    peakRssMb: d.photos?.pipeline?.peakRssMb,
+    barePeakRssMb: d.photos?.bare?.peakRssMb,
+    cloudPatrolPeakRssMb: cp?.peakRssMb,
+    naivePeakRssMb: d.naive?.peakRssMb,
+    targets: TARGETS,
+    runtimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+    timestamp: new Date(startedAt).toISOString(),
+    machine,
+    errors,
+    details: d,
+  };
+  const check = (v: number | undefined, ok: (v: number) => boolean) => (v === undefined ? null : ok(v));
+  return {
+    ...r,
+    checks: {
+      eventsPerSecond: check(r.eventsPerSecond, (v) => v >= TARGETS.eventsPerSecond),
+      speedupVsNaive: check(r.speedupVsNaive, (v) => v >= TARGETS.speedupVsNaive),
+      p99Ms: check(r.p99Ms, (v) => v <= TARGETS.p99Ms),
+      photosPerSecond: check(r.photosPerSecond, (v) => v >= TARGETS.photosPerSecond),
+      photoShareOfBare: check(r.photoShareOfBare, (v) => v >= TARGETS.photoShareOfBare),
+      peakRssMb: check(r.peakRssMb, (v) => v < TARGETS.peakRssMb),
+    },
+  };
+}
+
+const fmt = (v: number | undefined, unit = '', digits = 0): string =>
+  v === undefined ? 'not measured' : `${v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })}${unit}`;
+const mark = (ok: boolean | null | undefined): string => (ok === null || ok === undefined ? '–' : ok ? '✅ pass' : '❌ fail');
+
+export function markdown(r: BenchResults): string {
+  const d = r.details;
+  const cp = d.cloudpatrol;
+  const sat = cp?.saturation;
+  const fixed = cp?.fixedLoad;
+  const nsat = d.naive?.saturation;
+  const rows: [string, string, string, string][] = [
+    [`CloudPatrol end-to-end at saturation (publish → stored and grouped, ${fmt(sat?.events)} events: 200 identities + ${fmt(sat?.probes)} probes)`, fmt(r.eventsPerSecond, ' events/s'), '≥ 5,000 events/s', mark(r.checks.eventsPerSecond)],
+    [`Naive baseline at saturation (stock Nest MQTT + TypeORM save() per event, stored only)`, fmt(r.naiveEventsPerSecond, ' events/s'), '', ''],
+    ['CloudPatrol / naive', fmt(r.speedupVsNaive, '×', 2), '≥ 5×', mark(r.checks.speedupVsNaive)],
+    ['Broker limit: MQTT.js QoS 1 publish → subscribe through Mosquitto, no processing', fmt(r.brokerLimitEventsPerSecond, ' msg/s'), 'reference (§8: ≈ 29k)', ''],
+    ['CloudPatrol / broker limit', r.shareOfBrokerLimit === undefined ? 'not measured' : `${fmt(r.shareOfBrokerLimit * 100, ' %', 1)}`, '', ''],
+    ['Kafka produce → consume (kafkajs, batches of 1,000, acks all, 3 partitions)', fmt(r.kafkaLimitMessagesPerSecond, ' msg/s'), 'reference', ''],
+    ['PostgreSQL COPY FROM STDIN into an events-like table', fmt(r.copyRowsPerSecond, ' rows/s'), 'reference (§8: ≈ 52k)', ''],
+    ['PostgreSQL 1,000-row unnest INSERT … ON CONFLICT', fmt(r.unnestRowsPerSecond, ' rows/s'), 'reference (§8: ≈ 31k)', ''],
+    ['PostgreSQL single-row INSERT (autocommit)', fmt(r.singleInsertRowsPerSecond, ' rows/s'), 'reference (§8: ≈ 3.4k)', ''],
+    [`CloudPatrol at a fixed offered load of ${fmt(r.fixedLoadOfferedPerSecond, '/s')} for ${fmt(fixed?.seconds, ' s')}: sustained`, fmt(r.fixedLoadEventsPerSecond, ' events/s'), '= offered load', mark(fixed ? fixed.allGrouped : null)],
+    [
+      `Publish → live alert p50 (${fmt(fixed?.alertLatency.samples)} probes = 1 event in ${fmt(fixed?.probeEvery)}, each opening a new case; ${fmt(fixed?.alertsReceived)} alerts streamed in the window)`,
+      fmt(r.p50Ms, ' ms', 1),
+      '',
+      '',
+    ],
+    ['Publish → live alert p95', fmt(r.p95Ms, ' ms', 1), '', ''],
+    ['Publish → live alert p99', fmt(r.p99Ms, ' ms', 1), '≤ 250 ms', mark(r.checks.p99Ms)],
+    ['Publish → stored p50 / p99, CloudPatrol (probes)', `${fmt(r.storeP50Ms, ' ms', 1)} / ${fmt(r.storeP99Ms, ' ms', 1)}`, '', ''],
+    [`Naive at the same fixed load: sustained; publish → stored p50 / p99`, `${fmt(r.naiveFixedLoadEventsPerSecond, ' events/s')}; ${fmt(r.naiveStoreP50Ms, ' ms', 1)} / ${fmt(r.naiveStoreP99Ms, ' ms', 1)}`, '', ''],
+    [
+      `At saturation (the burst queues in the broker): publish → live alert p50 / p99 (${fmt(sat?.alertLatency.samples)} probes)`,
+      `${fmt(r.saturationAlertP50Ms, ' ms')} / ${fmt(r.saturationAlertP99Ms, ' ms')}`,
+      '',
+      '',
+    ],
+    ['At saturation: publish → stored p50 / p99, CloudPatrol (every event)', `${fmt(r.saturationStoreP50Ms, ' ms')} / ${fmt(r.saturationStoreP99Ms, ' ms')}`, '', ''],
+    ['At saturation: publish → stored p50 / p99, naive (every stored event)', `${fmt(r.naiveSaturationStoreP50Ms, ' ms')} / ${fmt(r.naiveSaturationStoreP99Ms, ' ms')}`, '', ''],
+    ['Naive: messages acknowledged by the broker but never stored', nsat ? `${fmt(r.naiveLost)}${nsat.partial ? ` (${nsat.partial})` : ''}` : 'not measured', '', ''],
+    [`Photos/s, imagery pipeline (${fmt(d.photos?.photos)} × 12 MP JPEG, 2 in flight)`, fmt(r.photosPerSecond, '/s', 1), '≥ 10/s', mark(r.checks.photosPerSecond)],
+    ['Photos/s, bare sharp resize to 720 px (reference)', fmt(r.barePhotosPerSecond, '/s', 1), 'reference (§8: ≈ 16/s)', ''],
+    ['Pipeline / bare', r.photoShareOfBare === undefined ? 'not measured' : fmt(r.photoShareOfBare * 100, ' %', 0), '≥ 60 %', mark(r.checks.photoShareOfBare)],
+    ['Peak RSS, photo pipeline process', fmt(r.peakRssMb, ' MB'), '< 600 MB', mark(r.checks.peakRssMb)],
+    ['Peak RSS, bare resize process', fmt(r.barePeakRssMb, ' MB'), '', ''],
+    ['Peak RSS, CloudPatrol process (whole CloudPatrol phase)', fmt(r.cloudPatrolPeakRssMb, ' MB'), '', ''],
+    ['Peak RSS, naive process (whole naive phase)', fmt(r.naivePeakRssMb, ' MB'), '', ''],
+  ];
+  const mix = cp?.mix;
+  if (mix) {
+    rows.push([
+      `Device simulator, all sources (${mix.rate}/s for ${mix.seconds} s, 5 % duplicates, 2 % malformed): well-formed generic + department events stored`,
+      `${mix.storedOfExpected} / ${mix.expectedEvents}`,
+      'all',
+      mark(mix.storedOfExpected === mix.expectedEvents),
+    ]);
+  }
+  const m = r.machine;
+  const lines = [
+    `# CloudPatrol benchmark — ${r.timestamp}`,
+    '',
+    `Machine: ${m.cpus} × ${m.cpuModel}, ${Math.round(m.memoryMb / 1024)} GB, Node ${m.node}, ${m.postgres ?? 'PostgreSQL ?'}, ${m.mosquitto ?? 'Mosquitto ?'}; ` +
+      `load average ${m.loadAverageStart} at start, ${m.loadAverageEnd ?? '?'} at end. Run took ${r.runtimeSeconds} s.`,
+    '',
+    '| Figure | Value | Target | |',
+    '|---|---:|---|---|',
+    ...rows.map(([a, b, c, e]) => `| ${a} | ${b} | ${c} | ${e} |`),
+    '',
+  ];
+  if (sat) {
+    lines.push(
+      `Saturation detail: ${fmt(sat.published)} published in ${fmt(sat.publishSeconds, ' s', 2)} (${fmt(sat.publishPerSecond, '/s')}); ` +
+        `${fmt(sat.stored)} events stored, ${fmt(sat.grouped)} grouped into ${fmt(sat.cases)} cases, ${fmt(sat.deadLetters)} dead letters` +
+        `${sat.deadLetters ? ` ${JSON.stringify(sat.deadLettersByReason)}` : ''}, in ${fmt(sat.seconds, ' s', 2)}; ` +
+        `${fmt(sat.alertsReceived)} alerts streamed during the burst.`,
+    );
+  }
+  if (mix) lines.push(`Simulator detail: stored by source ${JSON.stringify(mix.storedBySource)}; dead letters by reason ${JSON.stringify(mix.deadLettersByReason)}.`);
+  if (r.errors.length) lines.push('', 'Errors / partial results:', ...r.errors.map((e) => `- ${e.split('\n')[0]}`));
+  lines.push('', '![chart](latest.svg)', '');
+  return lines.join('\n');
+}
+
+interface Bar {
+  label: string;
+  value: number | undefined;
+  color: string;
+}
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+function panel(x: number, y: number, w: number, title: string, bars: Bar[], unit: string, target?: { value: number; label: string }): string {
+  const labelW = 190;
+  const barH = 20;
+  const gap = 8;
+  const chartW = w - labelW - 70;
+  const max = Math.max(1, target?.value ?? 0, ...bars.map((b) => b.value ?? 0)) * 1.05;
+  const out = [`<text x="${x}" y="${y}" font-size="14" font-weight="bold">${esc(title)}</text>`];
+  if (target) {
+    const tx = x + labelW + (target.value / max) * chartW;
+    const h = bars.length * (barH + gap);
+    out.push(`<line x1="${tx.toFixed(1)}" y1="${y + 8}" x2="${tx.toFixed(1)}" y2="${y + 14 + h}" stroke="#c00" stroke-dasharray="4 3"/>`);
+    out.push(`<text x="${tx.toFixed(1)}" y="${y + 24 + h}" font-size="10" fill="#c00" text-anchor="middle">${esc(target.label)}</text>`);
+  }
+  bars.forEach((b, i) => {
+    const by = y + 14 + i * (barH + gap);
+    const bw = b.value === undefined ? 0 : Math.max(1, (b.value / max) * chartW);
+    out.push(`<text x="${x + labelW - 6}" y="${by + 14}" font-size="11" text-anchor="end">${esc(b.label)}</text>`);
+    out.push(`<rect x="${x + labelW}" y="${by}" width="${bw.toFixed(1)}" height="${barH}" fill="${b.color}"/>`);
+    const text = b.value === undefined ? 'not measured' : `${Math.round(b.value * 10) / 10 >= 100 ? Math.round(b.value).toLocaleString('en-US') : (Math.round(b.value * 10) / 10).toString()}${unit}`;
+    out.push(`<text x="${x + labelW + bw + 4}" y="${by + 14}" font-size="11" paint-order="stroke" stroke="white" stroke-width="3">${esc(text)}</text>`);
+  });
+  return out.join('\n');
+}
+
+export function svg(r: BenchResults): string {
+  const blue = '#2f6db5';
+  const grey = '#9aa5b1';
+  const orange = '#d9822b';
+  const green = '#3d9a50';
+  const w = 760;
+  const p1 = panel(20, 30, w - 40, 'Throughput on this machine (events, messages or rows per second)', [
+    { label: 'MQTT pub→sub (broker limit)', value: r.brokerLimitEventsPerSecond, color: grey },
+    { label: 'Kafka produce→consume', value: r.kafkaLimitMessagesPerSecond, color: grey },
+    { label: 'PostgreSQL COPY', value: r.copyRowsPerSecond, color: grey },
+    { label: 'PostgreSQL unnest 1000-row', value: r.unnestRowsPerSecond, color: grey },
+    { label: 'PostgreSQL single-row INSERT', value: r.singleInsertRowsPerSecond, color: grey },
+    { label: 'CloudPatrol end-to-end', value: r.eventsPerSecond, color: blue },
+    { label: 'Naive Nest + TypeORM save()', value: r.naiveEventsPerSecond, color: orange },
+  ], '/s', { value: TARGETS.eventsPerSecond, label: 'target 5,000/s' });
+  const p2 = panel(20, 300, w - 40, `Publish → live alert at ${r.fixedLoadOfferedPerSecond ?? '?'} events/s (ms)`, [
+    { label: 'p50', value: r.p50Ms, color: blue },
+    { label: 'p95', value: r.p95Ms, color: blue },
+    { label: 'p99', value: r.p99Ms, color: blue },
+  ], ' ms', { value: TARGETS.p99Ms, label: 'p99 target 250 ms' });
+  const p3 = panel(20, 450, w - 40, '12 MP photos per second (2 in flight)', [
+    { label: 'imagery pipeline', value: r.photosPerSecond, color: green },
+    { label: 'bare sharp resize', value: r.barePhotosPerSecond, color: grey },
+  ], '/s', { value: TARGETS.photosPerSecond, label: 'target 10/s' });
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="560" viewBox="0 0 ${w} 560" font-family="sans-serif">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+    p1,
+    p2,
+    p3,
+    `<text x="20" y="550" font-size="10" fill="#555">${esc(`CloudPatrol benchmark ${r.timestamp} · ${r.machine.cpus} CPUs · Node ${r.machine.node} · load avg ${r.machine.loadAverageStart}→${r.machine.loadAverageEnd ?? '?'}`)}</text>`,
+    '</svg>',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,388 @@
+/**
+ * Phase 3, CloudPatrol end to end (its own process: `startCloudPatrol('standalone')` on the bench's
+ * Mosquitto, Kafka and a fresh database):
+ * - saturation: N generic events about 200 identities published as fast as QoS 1 allows (4 connections);
+ *   events/s = events / (first publish → as many rows in case_occurrences, i.e. stored AND grouped); after
+ *   every 100th event a latency probe (publish → alert under a backlog); publish → stored for every event;
+ * - fixed offered load: R events/s for D s, one in `probeEvery` a latency probe that opens a new case;
+ *   p50/p95/p99 of (SSE alert arrival − publish time embedded in the probe's event id);
+ * - mixed sources: the device simulator (Frigate, generic, DJI OSD over MQTT; department records over
+ *   Kafka; Hikvision over HTTP) with duplicates and malformed input, checked against the database.
+ */
+import type { DistrictConfig } from '@app/config';
+import { Kafka, logLevel } from 'kafkajs';
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Client } from 'pg';
+import { simDistrict } from '../../scripts/simulator/district';
+import { HttpSink, KafkaSink, MqttSink } from '../../scripts/simulator/sinks';
+import { runPaced, simulate, SimulationResult } from '../../scripts/simulator/simulate';
+import { SimulatedStream } from '../../scripts/simulator/stream';
+import { MqttPublisher } from '../lib/publisher';
+import { BenchChild, Cleanup, createDatabase, isType, log, pgClient, ROOT, sleep, startChild } from '../lib/services';
+import { AlertCollector, SendTimes, storeLatency } from '../lib/latency';
+import { login } from '../lib/sse';
+import { LatencySummary, round } from '../lib/stats';
+import { identityEvent, Identity, PROBE_PREFIX, probeEvent, publishedAtOf } from '../lib/workload';
+
+export interface SaturationResult {
+  events: number;
+  published: number;
+  publishSeconds?: number;
+  publishPerSecond?: number;
+  stored: number;
+  grouped: number;
+  cases: number;
+  deadLetters: number;
+  deadLettersByReason: Record<string, { count: number; example: string }>;
+  seconds?: number;
+  eventsPerSecond?: number;
+  probes: number;
+  probesWithoutAlert: number;
+  /** Alerts the SSE client received during the burst (when connected). */
+  alertsReceived: number;
+  /** Publish → live alert of the probes in the burst (queueing behind the backlog included). */
+  alertLatency: LatencySummary;
+  /** Publish → stored of every event of the burst. */
+  storeLatency: LatencySummary;
+  partial?: string;
+}
+
+export interface FixedLoadResult {
+  offeredPerSecond: number;
+  seconds: number;
+  events: number;
+  achievedOfferedPerSecond?: number;
+  /** Events grouped per second over the window (first publish → last event grouped). */
+  sustainedEventsPerSecond?: number;
+  allGrouped: boolean;
+  probes: number;
+  probeEvery: number;
+  /** Every alert the SSE client received during the window (opened and updated cases). */
+  alertsReceived: number;
+  openedAlerts: number;
+  probesWithoutAlert: number;
+  /** Publish → live alert (SSE `case.opened`) for each probe. */
+  alertLatency: LatencySummary;
+  /** Publish → stored (events.received_at, the storing transaction's start) for each probe. */
+  storeLatency: LatencySummary;
+  partial?: string;
+}
+
+export interface MixResult {
+  rate: number;
+  seconds: number;
+  simulator: Omit<SimulationResult, 'eventIds'>;
+  expectedEvents: number;
+  storedOfExpected: number;
+  storedBySource: Record<string, number>;
+  deadLettersByReason: Record<string, number>;
+  partial?: string;
+}
+
+export interface CloudPatrolResult {
+  startupSeconds?: number;
+  settings: Record<string, string | number>;
+  saturation?: SaturationResult;
+  fixedLoad?: FixedLoadResult;
+  mix?: MixResult;
+  /** Peak resident set of the CloudPatrol process over the whole phase (VmHWM), MB. */
+  peakRssMb?: number;
+  errors: string[];
+}
+
+export interface CloudPatrolPhaseOptions {
+  runId: string;
+  adminUrl: string;
+  mqttUrl: string;
+  kafkaBrokers?: string;
+  district: DistrictConfig;
+  identities: Identity[];
+  saturationPayloads: { topic: string; payload: string }[];
+  fixedRate: number;
+  fixedSeconds: number;
+  probeEvery: number;
+  saturationProbeEvery: number;
+  /** Keep the SSE client connected during the saturation burst (operators watching); default true. */
+  saturationAlerts: boolean;
+  mixRate: number;
+  mixSeconds: number;
+  cleanup: Cleanup;
+  /** Epoch ms by which the whole phase must be over. */
+  deadline: number;
+}
+
+const ADMIN = 'admin';
+
+export async function runCloudPatrolPhase(o: CloudPatrolPhaseOptions): Promise<CloudPatrolResult> {
+  const result: CloudPatrolResult = { settings: {}, errors: [] };
+  const saturationProbes = Math.floor(o.saturationPayloads.length / o.saturationProbeEvery);
+  const fixedProbes = Math.floor((o.fixedRate * o.fixedSeconds) / o.probeEvery);
+  const probeDevices = Math.max(1, Math.ceil((saturationProbes + fixedProbes) / 4));
+  const databaseUrl = await createDatabase(o.adminUrl, `cpbench_${o.runId}_cp`, o.cleanup);
+  const dataDir = join('/tmp', `cloudpatrol-bench-data-${o.runId}`);
+  o.cleanup.add('bench data dir', () => rmSync(dataDir, { recursive: true, force: true }));
+  const adminPassword = randomBytes(12).toString('base64url');
+  const kafkaPrefix = `bench${o.runId}.`;
+  // The product defaults, stated so the results say what was measured.
+  const settings = { INGEST_BATCH_SIZE: '500', INGEST_BATCH_WAIT_MS: '5', MQTT_RECEIVE_MAXIMUM: '1000' };
+  result.settings = { ...settings, probeDevices, kafka: o.kafkaBrokers ? 'on' : 'off' };
+  const kafkaBrokers = o.kafkaBrokers;
+  if (kafkaBrokers) o.cleanup.add('Kafka topics of the CloudPatrol run', () => dropKafkaTenancy(kafkaBrokers, kafkaPrefix, `cp-bench-${o.runId}`));
+  const started = Date.now();
+  const child: BenchChild = startChild(
+    'bench/children/cloudpatrol.ts',
+    [],
+    {
+      NODE_ENV: 'production',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      DATABASE_URL: databaseUrl,
+      DATA_DIR: dataDir,
+      CONFIG_DIR: join(ROOT, 'config/demo'),
+      MQTT_URL: o.mqttUrl,
+      MQTT_CLIENT_ID: `cp-bench-${o.runId}`,
+      MQTT_SHARE_GROUP: `bench${o.runId}`,
+      KAFKA_BROKERS: o.kafkaBrokers,
+      KAFKA_TOPIC_PREFIX: kafkaPrefix,
+      KAFKA_GROUP_ID: `cp-bench-${o.runId}`,
+      ADMIN_USERNAME: ADMIN,
+      ADMIN_PASSWORD: adminPassword,
+      JWT_SECRET: randomBytes(32).toString('hex'),
+      BENCH_PROBE_DEVICES: String(probeDevices),
+      ...settings,
+    },
+    o.cleanup,
+  );
+  const pg = pgClient(databaseUrl);
+  const alerts = new AlertCollector();
+  try {
+    const ready = await child.message(isType<{ type: 'ready'; url: string }>('ready'), 150_000, 'CloudPatrol start');
+    result.startupSeconds = round((Date.now() - started) / 1000, 1);
+    log(`CloudPatrol up at ${ready.url} in ${result.startupSeconds} s`);
+    await pg.connect();
+    const token = await login(ready.url, ADMIN, adminPassword);
+    if (o.saturationAlerts) await alerts.open(ready.url, token);
+
+    result.saturation = await saturation(o, pg, alerts, probeDevices, Math.min(o.deadline, Date.now() + 150_000)).catch((err: Error) => {
+      result.errors.push(`saturation: ${err.message}`);
+      return undefined;
+    });
+    if (result.saturation) {
+      const s = result.saturation;
+      const alertText = s.alertLatency.samples ? `; alert p50 ${s.alertLatency.p50Ms} ms, p99 ${s.alertLatency.p99Ms} ms` : '';
+      log(`saturation: ${s.eventsPerSecond ?? '?'} events/s (${s.grouped}/${s.events} grouped)${alertText}`);
+    }
+
+    if (!o.saturationAlerts) await alerts.open(ready.url, token);
+    if (Date.now() + (o.fixedSeconds + 25) * 1000 < o.deadline) {
+      result.fixedLoad = await fixedLoad(o, pg, alerts, saturationProbes, fixedProbes, probeDevices).catch((err: Error) => {
+        result.errors.push(`fixed load: ${err.message}`);
+        return undefined;
+      });
+      if (result.fixedLoad) log(`fixed load ${o.fixedRate}/s: alert p50 ${result.fixedLoad.alertLatency.p50Ms} ms, p99 ${result.fixedLoad.alertLatency.p99Ms} ms (${result.fixedLoad.alertLatency.samples} probes)`);
+    } else result.errors.push('fixed load: skipped, not enough time left');
+    alerts.close();
+
+    if (Date.now() + (o.mixSeconds + 25) * 1000 < o.deadline) {
+      result.mix = await mixedSources(o, pg, ready.url, kafkaPrefix).catch((err: Error) => {
+        result.errors.push(`mixed sources: ${err.message}`);
+        return undefined;
+      });
+      if (result.mix) log(`mixed sources: ${result.mix.storedOfExpected}/${result.mix.expectedEvents} expected events stored, dead letters ${JSON.stringify(result.mix.deadLettersByReason)}`);
+    } else result.errors.push('mixed sources: skipped, not enough time left');
+  } catch (err) {
+    result.errors.push((err as Error).message);
+  } finally {
+    alerts.close();
+    result.peakRssMb = child.peakRssMb();
+    await pg.end().catch(() => undefined);
+    await child.stop(15_000);
+  }
+  return result;
+}
+
+/** Deletes the topics CloudPatrol created under this run's prefix, and its consumer group. */
+async function dropKafkaTenancy(brokers: string, prefix: string, groupId: string): Promise<void> {
+  const admin = new Kafka({ clientId: 'bench-cleanup', brokers: brokers.split(','), logLevel: logLevel.NOTHING }).admin();
+  try {
+    await admin.connect();
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
+    if (topics.length) await admin.deleteTopics({ topics });
+    await admin.deleteGroups([groupId]).catch(() => undefined);
+  } catch (err) {
+    log(`could not delete the Kafka topics under ${prefix}: ${(err as Error).message}`);
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+async function count(pg: Client, sql: string): Promise<number> {
+  const r = await pg.query<{ n: string }>(sql);
+  return Number(r.rows[0].n);
+}
+
+/**
+ * Waits until `target` rows are in case_occurrences: polls every 250 ms, every 50 ms near the end
+ * (counting costs the database a little; the end time is what matters).
+ */
+async function waitGrouped(pg: Client, target: number, deadline: number): Promise<{ grouped: number; doneAt?: number }> {
+  let grouped = 0;
+  while (Date.now() < deadline) {
+    grouped = await count(pg, 'SELECT count(*) AS n FROM case_occurrences');
+    if (grouped >= target) return { grouped, doneAt: Date.now() };
+    await sleep(grouped >= target * 0.9 ? 50 : 250);
+  }
+  return { grouped };
+}
+
+async function saturation(o: CloudPatrolPhaseOptions, pg: Client, alerts: AlertCollector, probeDevices: number, deadline: number): Promise<SaturationResult> {
+  const n = o.saturationPayloads.length;
+  const prefix = `sat-${o.runId}-`;
+  const times = new SendTimes(prefix, n);
+  const pub = await MqttPublisher.open(o.mqttUrl, 4, 1000, 'bench-cp');
+  const alertsBefore = alerts.alerts;
+  let published = 0;
+  let publishedAt = 0;
+  let probes = 0;
+  const t0 = Date.now();
+  const publishing = (async () => {
+    for (let i = 0; i < n; i++) {
+      if (Date.now() > deadline) break;
+      const p = o.saturationPayloads[i];
+      times.mark(i);
+      await pub.send(p.topic, p.payload);
+      published++;
+      if (i % o.saturationProbeEvery === o.saturationProbeEvery - 1) {
+        const m = probeEvent('saturation', probes++, probeDevices, new Date());
+        await pub.send(m.topic, m.payload);
+        published++;
+      }
+    }
+    await pub.drain(30_000);
+    publishedAt = Date.now();
+  })();
+  const total = n + Math.floor(n / o.saturationProbeEvery);
+  const { grouped, doneAt } = await waitGrouped(pg, total, deadline);
+  await publishing;
+  await pub.close();
+  // The last probes' alerts may still be on their way.
+  const until = Date.now() + (o.saturationAlerts ? 5_000 : 0);
+  while (alerts.latencies.saturation.size < probes && Date.now() < until) await sleep(50);
+  const [stored, cases, deadLetters] = [
+    await count(pg, 'SELECT count(*) AS n FROM events'),
+    await count(pg, 'SELECT count(*) AS n FROM cases'),
+    await count(pg, 'SELECT count(*) AS n FROM dead_letters'),
+  ];
+  const reasons = await pg.query<{ reason: string; detail: string; n: string }>(
+    'SELECT reason, min(detail) AS detail, count(*) AS n FROM dead_letters GROUP BY reason ORDER BY count(*) DESC',
+  );
+  const seconds = ((doneAt ?? Date.now()) - t0) / 1000;
+  return {
+    events: total,
+    published,
+    publishSeconds: round((publishedAt - t0) / 1000, 2),
+    publishPerSecond: round(pub.acked / ((publishedAt - t0) / 1000)),
+    stored,
+    grouped,
+    cases,
+    deadLetters,
+    deadLettersByReason: Object.fromEntries(reasons.rows.map((r) => [r.reason, { count: Number(r.n), example: r.detail.slice(0, 200) }])),
+    seconds: round(seconds, 2),
+    eventsPerSecond: round(grouped / seconds),
+    probes,
+    probesWithoutAlert: probes - alerts.latencies.saturation.size,
+    alertsReceived: alerts.alerts - alertsBefore,
+    alertLatency: alerts.summary('saturation'),
+    storeLatency: await storeLatency(pg, `${prefix}%`, times.of),
+    ...(!doneAt && { partial: `${grouped} of ${total} grouped when the phase's time ran out` }),
+  };
+}
+
+async function fixedLoad(o: CloudPatrolPhaseOptions, pg: Client, alerts: AlertCollector, firstProbe: number, probes: number, probeDevices: number): Promise<FixedLoadResult> {
+  await sleep(1000); // let the alert stream settle after the saturation backlog
+  const alertsBefore = alerts.alerts;
+  const openedBefore = alerts.opened;
+  const base = await count(pg, 'SELECT count(*) AS n FROM case_occurrences');
+  const pub = await MqttPublisher.open(o.mqttUrl, 1, 1000, 'bench-fixed');
+  let k = 0;
+  const t0 = Date.now();
+  const paced = await runPaced({
+    rate: o.fixedRate,
+    durationMs: o.fixedSeconds * 1000,
+    emit: async (i, now) => {
+      const m = i % o.probeEvery === 0 && k < probes ? probeEvent('fixed', firstProbe + k++, probeDevices, now) : identityEvent(o.identities, `fix-${o.runId}-${i}`, i, now);
+      await pub.send(m.topic, m.payload);
+    },
+  });
+  await pub.drain(10_000);
+  await pub.close();
+  const { grouped: total, doneAt } = await waitGrouped(pg, base + paced.emitted, Date.now() + 20_000);
+  const grouped = total - base;
+  const until = Date.now() + 5_000;
+  while (alerts.latencies.fixed.size < k && Date.now() < until) await sleep(50);
+  const seconds = ((doneAt ?? Date.now()) - t0) / 1000;
+  return {
+    offeredPerSecond: o.fixedRate,
+    seconds: o.fixedSeconds,
+    events: paced.emitted,
+    achievedOfferedPerSecond: round(paced.achievedRate),
+    sustainedEventsPerSecond: round(grouped / seconds),
+    allGrouped: grouped >= paced.emitted,
+    probes: k,
+    probeEvery: o.probeEvery,
+    alertsReceived: alerts.alerts - alertsBefore,
+    openedAlerts: alerts.opened - openedBefore,
+    probesWithoutAlert: k - alerts.latencies.fixed.size,
+    alertLatency: alerts.summary('fixed'),
+    storeLatency: await storeLatency(pg, `${PROBE_PREFIX.fixed}-%`, publishedAtOf),
+    ...(grouped < paced.emitted && { partial: `${grouped} of ${paced.emitted} grouped 20 s after the load ended` }),
+  };
+}
+
+async function mixedSources(o: CloudPatrolPhaseOptions, pg: Client, url: string, kafkaPrefix: string): Promise<MixResult> {
+  const started = (await pg.query<{ now: Date }>('SELECT now() AS now')).rows[0].now;
+  const district = simDistrict(o.district, 3);
+  const sinks = {
+    mqtt: new MqttSink({ url: o.mqttUrl, passwordFor: () => undefined, protocolVersion: 5, clientIdPrefix: `sim-${o.runId}` }),
+    kafka: o.kafkaBrokers ? new KafkaSink({ brokers: o.kafkaBrokers.split(','), topicPrefix: kafkaPrefix, clientId: `sim-${o.runId}` }) : undefined,
+    http: new HttpSink({ baseUrl: url, passwordFor: () => 'cloudpatrol-demo' }),
+  };
+  await sinks.kafka?.start();
+  try {
+    const stream = new SimulatedStream({ district, runId: `mix${o.runId}`, seed: 11, duplicates: 0.05, malformed: 0.02, transports: { mqtt: true, kafka: !!sinks.kafka, http: true } });
+    const sim = await simulate({ stream, sinks, rate: o.mixRate, durationMs: o.mixSeconds * 1000 });
+    // Wait until storage is quiet (events and dead letters unchanged for 3 s), at most 20 s.
+    const until = Date.now() + 20_000;
+    let last = -1;
+    let stableSince = Date.now();
+    while (Date.now() < until) {
+      const n = await count(pg, `SELECT (SELECT count(*) FROM events) + (SELECT count(*) FROM dead_letters) AS n`);
+      if (n !== last) {
+        last = n;
+        stableSince = Date.now();
+      } else if (Date.now() - stableSince >= 3000) break;
+      await sleep(250);
+    }
+    const expected = [...new Set(sim.eventIds)];
+    const storedOfExpected = Number((await pg.query<{ n: string }>('SELECT count(*) AS n FROM events WHERE source_event_id = ANY($1::text[])', [expected])).rows[0].n);
+    const bySource = await pg.query<{ source: string; n: string }>('SELECT source, count(*) AS n FROM events WHERE received_at >= $1 GROUP BY source ORDER BY source', [started]);
+    const byReason = await pg.query<{ reason: string; n: string }>('SELECT reason, count(*) AS n FROM dead_letters WHERE received_at >= $1 GROUP BY reason ORDER BY reason', [started]);
+    const { eventIds: _ids, ...simulator } = sim;
+    return {
+      rate: o.mixRate,
+      seconds: o.mixSeconds,
+      simulator,
+      expectedEvents: expected.length,
+      storedOfExpected,
+      storedBySource: Object.fromEntries(bySource.rows.map((r) => [r.source, Number(r.n)])),
+      deadLettersByReason: Object.fromEntries(byReason.rows.map((r) => [r.reason, Number(r.n)])),
+      ...(storedOfExpected < expected.length && { partial: `${expected.length - storedOfExpected} well-formed generic/department events not stored` }),
+    };
+  } finally {
+    await sinks.mqtt.close();
+    await sinks.kafka?.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * What the simulator needs from a district (config/demo by default): the registered devices it may
+ * speak as, and for each grid cell a point inside it that is in no configured place (so a detection
+ * there groups by grid, and no silence, exemption or do-not-disturb place swallows it).
+ */
+import type { DistrictConfig } from '@app/config';
+import type { AreaGeometry } from '@app/domain';
+import { mulberry32 } from './random';
+
+export interface SimTarget {
+  gridCode: string;
+  townshipCode: string;
+  lat: number;
+  lng: number;
+}
+
+export interface SimCamera {
+  deviceId: string;
+  frigateCamera: string;
+  /** Frigate zone name → place type it maps to (no-parking, fire-lane, night-market, ...). */
+  zones: Record<string, string>;
+}
+
+export interface SimDistrict {
+  /** Devices that publish CloudPatrol's generic JSON (cameras without a Frigate name). */
+  genericDevices: string[];
+  frigateCameras: SimCamera[];
+  /** Hikvision cameras: device id and the `<mac>:ch<channel>` alias the alarm carries. */
+  hikvision: { deviceId: string; mac: string; channel: string }[];
+  drones: string[];
+  targets: SimTarget[];
+}
+
+export function simDistrict(config: DistrictConfig, seed = 7): SimDistrict {
+  const placeType = new Map(config.places.map((p) => [p.id, p.type]));
+  const hikvision: SimDistrict['hikvision'] = [];
+  for (const d of config.devices) {
+    for (const alias of d.aliases) {
+      const m = /^([0-9a-f]{2}(?::[0-9a-f]{2}){5}):ch(\d+)$/i.exec(alias);
+      if (m) hikvision.push({ deviceId: d.id, mac: m[1], channel: m[2] });
+    }
+  }
+  const hikIds = new Set(hikvision.map((h) => h.deviceId));
+  return {
+    genericDevices: config.devices.filter((d) => d.kind === 'camera' && !d.frigateCamera && !hikIds.has(d.id)).map((d) => d.id),
+    frigateCameras: config.devices
+      .filter((d) => d.frigateCamera)
+      .map((d) => ({
+        deviceId: d.id,
+        frigateCamera: d.frigateCamera as string,
+        zones: Object.fromEntries(Object.entries(d.zones).map(([zone, place]) => [zone, placeType.get(place) ?? 'unknown'])),
+      })),
+    hikvision,
+    drones: config.devices.filter((d) => d.kind === 'drone').map((d) => d.id),
+    targets: gridTargets(config, seed),
+  };
+}
+
+/** One point per grid cell, inside the cell and outside every place; cells where none is found are skipped. */
+export function gridTargets(config: DistrictConfig, seed = 7): SimTarget[] {
+  const rand = mulberry32(seed);
+  const out: SimTarget[] = [];
+  for (const grid of config.grids) {
+    const [minX, minY, maxX, maxY] = bbox(grid.geometry);
+    for (let attempt = 0; attempt < 400; attempt++) {
+      const lng = minX + (maxX - minX) * (0.05 + 0.9 * rand());
+      const lat = minY + (maxY - minY) * (0.05 + 0.9 * rand());
+      const where = config.jurisdiction.locate({ lat, lng });
+      if (where.grid?.code === grid.code && where.places.length === 0) {
+        out.push({ gridCode: grid.code, townshipCode: grid.townshipCode, lat, lng });
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+function bbox(g: AreaGeometry): [number, number, number, number] {
+  const polygons = g.type === 'Polygon' ? [g.coordinates] : g.coordinates;
+  let minX = Infinity;
+  let minY = Infinity;
+  let maxX = -Infinity;
+  let maxY = -Infinity;
+  for (const poly of polygons)
+    for (const ring of poly)
+      for (const [x, y] of ring) {
+        minX = Math.min(minX, x);
+        minY = Math.min(minY, y);
+        maxX = Math.max(maxX, x);
+        maxY = Math.max(maxY, y);
+      }
+  return [minX, minY, maxX, maxY];
+}
