@@ -57,7 +57,7 @@ export const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   INGEST_BATCH_SIZE: z.coerce.number().int().min(1).max(10000).default(500),
   INGEST_BATCH_WAIT_MS: z.coerce.number().int().min(0).max(5000).default(5),
-  /** Events one device may send per second (per worker), and the burst allowed; 0 = no limit. */
+  /** Events one device may report per second of its own (source) time, per worker, and the burst; 0 = no limit. */
   DEVICE_EVENTS_PER_SECOND: z.coerce.number().min(0).max(1_000_000).default(1000),
   DEVICE_EVENTS_BURST: z.coerce.number().int().min(1).max(10_000_000).default(10_000),
   MAX_PAYLOAD_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(256 * 1024),

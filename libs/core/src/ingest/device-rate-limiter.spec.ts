@@ -9,6 +9,17 @@ describe('device rate limiter', () => {
     expect(l.take('cam', 100)).toBe(false);
   });
 
+  it('does not take a backlog of events spread over source time for a flood', () => {
+    const l = new DeviceRateLimiter(10, 3);
+    // 100 events, one every 0.2 s of source time, all arriving at once after an outage.
+    expect(Array.from({ length: 100 }, (_, i) => l.take('cam', i * 200)).every(Boolean)).toBe(true);
+  });
+
+  it('lets late events refill nothing', () => {
+    const l = new DeviceRateLimiter(10, 2);
+    expect([l.take('cam', 10_000), l.take('cam', 10_000), l.take('cam', 0), l.take('cam', 5_000)]).toEqual([true, true, false, false]);
+  });
+
   it('is off at rate 0', () => {
     const l = new DeviceRateLimiter(0, 0);
     expect(Array.from({ length: 1000 }, () => l.take('cam', 0)).every(Boolean)).toBe(true);

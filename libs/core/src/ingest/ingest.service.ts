@@ -147,7 +147,6 @@ export class IngestService {
     const telemetry: Parameters<ClassificationStateRepository['saveTelemetry']>[1] = [];
     const replies: DjiEventsReply[] = [];
 
-    const nowMs = Date.now();
     batch.forEach((m, index) => {
       const reject = (source: string, reason: string, detail: string, deviceId?: string) => {
         outcomes[index] = { status: 'rejected', reason, detail };
@@ -195,8 +194,8 @@ export class IngestService {
         if (m.authenticatedDeviceId !== undefined && gated.event.deviceId !== m.authenticatedDeviceId) {
           return reject(routed.source, 'topic-mismatch', `device "${m.authenticatedDeviceId}" may not report for device "${gated.event.deviceId}"`, m.authenticatedDeviceId);
         }
-        if (!this.rateLimiter.take(gated.event.deviceId, nowMs)) {
-          return reject(routed.source, 'rate-limited', `device "${gated.event.deviceId}" sent more than ${this.runtime.env.DEVICE_EVENTS_PER_SECOND} events/s`, gated.event.deviceId);
+        if (!this.rateLimiter.take(gated.event.deviceId, gated.event.occurredAt.getTime())) {
+          return reject(routed.source, 'rate-limited', `device "${gated.event.deviceId}" reported more than ${this.runtime.env.DEVICE_EVENTS_PER_SECOND} events per second of its own time`, gated.event.deviceId);
         }
         events.push(gated.event);
         eventMessage.push(index);
