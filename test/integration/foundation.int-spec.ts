@@ -122,6 +122,10 @@ describe('foundation: one event travels the whole way', () => {
     const health = await request(app.url).get('/health').expect(200);
     expect(health.body).toMatchObject({ status: 'ok', checks: { database: { status: 'up' }, mqtt: { status: 'up' }, kafka: { status: 'up' } } });
     await request(app.url).get('/api/docs-json').expect(200);
+    // Kafka lag per partition, caught up after the Kafka test.
+    const metrics = await request(app.url).get('/metrics').expect(200);
+    expect(metrics.text).toMatch(/cloudpatrol_ingest_lag\{transport="kafka",topic="[^"]*cloudpatrol\.events\.v1",partition="\d+"\} 0/);
+    expect(metrics.text).toMatch(/cloudpatrol_events_stored_total\{source="cloudpatrol",device="DEMO-CAM-01"\} \d+/);
     await request(app.url).get('/api/v1/cases').expect(401);
     await request(app.url).get('/api/v1/cases').set('Authorization', 'Bearer forged.token.value').expect(401);
     await request(app.url).post('/api/v1/auth/login').send({ username: 'admin', password: 'wrong' }).expect(401);

@@ -31,6 +31,8 @@ export interface KafkaIngestOptions {
   batchSize: number;
   onError: (err: Error) => void;
   onLog: (line: string) => void;
+  /** Records still to read behind the committed offset, per partition, after each batch. */
+  onLag?: (topic: string, partition: number, lag: number) => void;
 }
 
 /**
@@ -106,6 +108,7 @@ export class KafkaIngestTransport {
           await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
           await heartbeat();
         }
+        if (payload.isRunning() && !payload.isStale()) this.options.onLag?.(batch.topic, batch.partition, Number(batch.offsetLag()));
       },
     });
   }

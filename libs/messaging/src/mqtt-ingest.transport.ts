@@ -56,6 +56,11 @@ export class MqttIngestTransport {
     return this.connected;
   }
 
+  /** Messages received and not yet stored (so not yet acknowledged): this worker's share of the lag. */
+  get backlog(): number {
+    return this.pending.length;
+  }
+
   async start(): Promise<void> {
     const o = this.options;
     const clientOptions: IClientOptions = {

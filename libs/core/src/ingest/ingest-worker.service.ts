@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { LOGGER, type Logger } from '../observability/logger';
 import { RUNTIME_OPTIONS, type RuntimeOptions } from '../runtime/runtime-options';
 import { IngestService } from './ingest.service';
+import { MetricsService } from '../observability/metrics.service';
 import { GENERIC_KAFKA_TOPIC, ingestMqttTopics } from './source-router';
 
 /** Starts the broker consumers in worker processes; each batch goes through IngestService. */
@@ -13,9 +14,11 @@ export class IngestWorkerService implements OnApplicationBootstrap, BeforeApplic
   private kafka?: KafkaIngestTransport;
   private kafkaStarting?: Promise<void>;
   private stopping = false;
+  private mqttBacklog?: NodeJS.Timeout;
 
   constructor(
     private readonly ingest: IngestService,
+    private readonly metrics: MetricsService,
     @Inject(RUNTIME_OPTIONS) private readonly runtime: RuntimeOptions,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
@@ -56,6 +59,8 @@ export class IngestWorkerService implements OnApplicationBootstrap, BeforeApplic
         handler,
       );
       await this.mqtt.start();
+      const mqtt = this.mqtt;
+      this.mqttBacklog = setInterval(() => this.metrics.lag.set({ transport: 'mqtt', topic: 'all', partition: '-' }, mqtt.backlog), 1000);
       this.logger.info({ url: this.runtime.mqtt.url }, 'MQTT ingest connected');
     }
     if (env.KAFKA_BROKERS) {
@@ -75,6 +80,7 @@ export class IngestWorkerService implements OnApplicationBootstrap, BeforeApplic
           batchSize: env.INGEST_BATCH_SIZE,
           onError: onError('kafka'),
           onLog: (line) => this.logger.info({ source: 'kafka' }, line),
+          onLag: (topic, partition, lag) => this.metrics.lag.set({ transport: 'kafka', topic, partition: String(partition) }, lag),
         },
         handler,
       );
@@ -101,6 +107,7 @@ export class IngestWorkerService implements OnApplicationBootstrap, BeforeApplic
   /** Before the database closes: a batch in flight finishes storing and is acknowledged. */
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
+    if (this.mqttBacklog) clearInterval(this.mqttBacklog);
     await this.mqtt?.stop();
     await this.kafka?.stop(); // also cuts short a group join in progress
     await this.kafkaStarting?.catch(() => undefined);
