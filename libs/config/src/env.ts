@@ -29,7 +29,12 @@ export const envSchema = z.object({
   MQTT_USERNAME: optionalText,
   MQTT_PASSWORD: optionalText,
   MQTT_CLIENT_ID: optionalText,
-  MQTT_SHARE_GROUP: z.string().min(1).default('cloudpatrol'),
+  /**
+   * MQTT 5 shared-subscription group, to split topics across workers. Unset: every worker subscribes to
+   * everything (idempotent storage makes that correct, at N× the work) — the safe default, because
+   * Mosquitto 2.0 does not restore shared subscriptions after a broker restart.
+   */
+  MQTT_SHARE_GROUP: optionalText,
   MQTT_RECEIVE_MAXIMUM: z.coerce.number().int().min(1).max(65535).default(1000),
   FRIGATE_TOPIC_PREFIX: z.string().min(1).default('frigate'),
   EMBEDDED_MQTT_PORT: port.default(1883),

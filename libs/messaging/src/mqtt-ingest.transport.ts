@@ -86,9 +86,12 @@ export class MqttIngestTransport {
       // Acks held for the previous connection are void: the broker redelivers those messages.
       for (const p of this.held.values()) p.sendPuback = undefined;
       this.held.clear();
-      // Subscribing again is harmless with a kept session, and picks up a changed topic list.
+      // Subscribe on every connect, even with a kept session: Mosquitto 2.0 restores a persistent session after
+      // a restart without its shared subscriptions, and MQTT.js skips topics it believes subscribed unless told
+      // `resubscribe` (measured: without this a restarted broker delivers nothing to the worker).
       const filters = o.protocolVersion === 5 && o.shareGroup ? o.topics.map((t) => `$share/${o.shareGroup}/${t}`) : o.topics;
-      client.subscribe(filters, { qos: 1 }, (err) => {
+      const request = { ...Object.fromEntries(filters.map((f) => [f, { qos: 1 as const }])), resubscribe: true };
+      client.subscribe(request as unknown as Parameters<MqttClient['subscribe']>[0], (err) => {
         if (err) o.onError(new Error(`MQTT subscribe failed: ${err.message}`));
       });
     });
