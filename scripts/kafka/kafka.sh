@@ -13,7 +13,7 @@
 #
 # Environment (all optional):
 #   KAFKA_PORT=9092  KAFKA_CONTROLLER_PORT=9093  KAFKA_HOST=127.0.0.1
-#   KAFKA_DATA_DIR=/tmp/cloudpatrol-kafka-$KAFKA_PORT   (wiped on every start)
+#   KAFKA_DATA_DIR=/tmp/cloudpatrol-kafka-$KAFKA_PORT   (wiped on every start unless KAFKA_KEEP_DATA=1)
 #   KAFKA_HOME_CACHE=$HOME/.cache/cloudpatrol-kafka/<version>
 #   KAFKA_VERSION=<from pom.xml>   KAFKA_START_TIMEOUT=120   KAFKA_STOP_TIMEOUT=30
 #   KAFKA_HEAP_OPTS="-Xms256m -Xmx512m"   KAFKA_JVM_OPTS (extra JVM flags)
@@ -187,8 +187,12 @@ cmd_start() {
   cmd_fetch
   [[ -f "$LOG4J_CONFIG" ]] || die "log4j2 config not found: $LOG4J_CONFIG"
 
-  # Fresh data dir every start; refuse to wipe a non-empty dir this script did not create.
-  if [[ -e "$DATA_DIR" ]]; then
+  # KAFKA_KEEP_DATA=1 restarts on the data a previous start formatted (the fault tests restart a broker
+  # mid-stream and expect its topics and offsets back).
+  local keep=0
+  if [[ "${KAFKA_KEEP_DATA:-0}" == 1 && -f "$DATA_DIR/kraft-logs/meta.properties" && -f "$OWNER_MARK" ]]; then keep=1; fi
+  # Otherwise a fresh data dir every start; refuse to wipe a non-empty dir this script did not create.
+  if [[ $keep == 0 && -e "$DATA_DIR" ]]; then
     if [[ -f "$OWNER_MARK" ]] || [[ -z "$(ls -A "$DATA_DIR" 2>/dev/null)" ]]; then
       rm -rf "$DATA_DIR"
     else
@@ -207,12 +211,14 @@ cmd_start() {
   local cp
   cp="$(classpath)"
   cid="${KAFKA_CLUSTER_ID:-}"
-  if [[ -z "$cid" ]]; then
+  if [[ $keep == 1 ]]; then
+    cid="$(sed -n 's/^cluster.id=//p' "$DATA_DIR/kraft-logs/meta.properties")"
+  elif [[ -z "$cid" ]]; then
     cid="$("$JAVA" "${TOOL_OPTS[@]}" -Dlog4j2.configurationFile="$SCRIPT_DIR/tools-log4j2.properties" -cp "$cp" \
            kafka.tools.StorageTool random-uuid 2>"$DATA_DIR/format.log" | tail -n1 | tr -d '[:space:]')" || true
     [[ "$cid" =~ ^[A-Za-z0-9_-]{22}$ ]] || { cat "$DATA_DIR/format.log" >&2; die "StorageTool random-uuid failed (got '$cid')"; }
   fi
-  if ! "$JAVA" "${TOOL_OPTS[@]}" -Dlog4j2.configurationFile="$SCRIPT_DIR/tools-log4j2.properties" -cp "$cp" \
+  if [[ $keep == 0 ]] && ! "$JAVA" "${TOOL_OPTS[@]}" -Dlog4j2.configurationFile="$SCRIPT_DIR/tools-log4j2.properties" -cp "$cp" \
        kafka.tools.StorageTool format --standalone -t "$cid" -c "$PROPS_FILE" >>"$DATA_DIR/format.log" 2>&1; then
     err "formatting storage failed:"
     tail -n 60 "$DATA_DIR/format.log" >&2

@@ -9,6 +9,9 @@ import { eventIds, genericEvent, GENERIC_MQTT_TOPIC, publishMqttStream } from '.
 import { freePort, startMosquitto, stopProcessAndWait } from '../support/services';
 import { createTestDatabase, eventually } from '../support/test-app';
 import { WorkerProcess, type WorkerIdentity } from '../support/worker-process';
+import { execFileSync } from 'node:child_process';
+import { Kafka, logLevel } from 'kafkajs';
+import { ROOT } from '../support/services';
 
 /**
  * The fault suite (`npm run test:faults`, also part of `npm test`): infrastructure fails mid-stream and
@@ -119,6 +122,68 @@ describe('faults mid-stream', () => {
       await worker.stop();
       await stopProcessAndWait(broker.pid);
       await database.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 300_000);
+
+  it('the Kafka broker restarted mid-stream: offsets and records survive, every event stored once', async () => {
+    const t = tag();
+    const [port, controllerPort] = [await freePort(), await freePort()];
+    const dataDir = join(tmpdir(), `cp-fault-kafka-${t}`);
+    const kafkaEnv = { ...process.env, KAFKA_PORT: String(port), KAFKA_CONTROLLER_PORT: String(controllerPort), KAFKA_DATA_DIR: dataDir };
+    const kafkaSh = (cmd: string, extra: Record<string, string> = {}) =>
+      execFileSync('bash', [join(ROOT, 'scripts/kafka/kafka.sh'), cmd], { env: { ...kafkaEnv, ...extra }, stdio: 'ignore' });
+    kafkaSh('start');
+    const broker = await startMosquitto(`fault-kafka-${t}`);
+    const identity: WorkerIdentity = {
+      databaseUrl: await createTestDatabase(),
+      mqttUrl: broker.url,
+      mqttClientId: `cp-fault-k-worker-${t}`,
+      mqttShareGroup: '',
+      kafkaGroupId: `cp-fault-k-${t}`,
+      kafkaTopicPrefix: `faultk${t}.`,
+      env: { DEVICE_EVENTS_PER_SECOND: '0', KAFKA_BROKERS: `127.0.0.1:${port}` },
+    };
+    const worker = await WorkerProcess.start(identity, 120_000);
+    const db = new Client({ connectionString: identity.databaseUrl });
+    await db.connect();
+    const producer = new Kafka({ clientId: 'fault-producer', brokers: [`127.0.0.1:${port}`], logLevel: logLevel.NOTHING, retry: { retries: 3 } }).producer();
+    try {
+      await producer.connect();
+      const offered = 6000;
+      const ids = eventIds(`kf-${t}-`, offered);
+      const topic = `${identity.kafkaTopicPrefix}cloudpatrol.events.v1`;
+      // A producer that keeps trying through the outage (a resend after a lost ack is a duplicate the
+      // unique key absorbs).
+      const send = async (slice: string[]) => {
+        for (let attempt = 0; ; attempt++) {
+          try {
+            await producer.send({ topic, acks: -1, messages: slice.map((id) => ({ key: 'DEMO-CAM-01', value: genericEvent(id) })) });
+            return;
+          } catch (err) {
+            if (attempt > 60) throw err;
+            await new Promise((r) => setTimeout(r, 1000));
+          }
+        }
+      };
+      let restarted = false;
+      for (let i = 0; i < offered; i += 500) {
+        await send(ids.slice(i, i + 500));
+        if (!restarted && i >= 2000) {
+          await eventually('some stored', async () => ((await count(db, `kf-${t}-`)) >= 1000 ? true : undefined), 60_000);
+          kafkaSh('stop');
+          await new Promise((r) => setTimeout(r, 2000));
+          kafkaSh('start', { KAFKA_KEEP_DATA: '1' });
+          restarted = true;
+        }
+      }
+      await exactlyOnce(db, `kf-${t}-`, offered);
+    } finally {
+      await producer.disconnect().catch(() => undefined);
+      await db.end();
+      await worker.stop();
+      await stopProcessAndWait(broker.pid);
+      kafkaSh('stop');
       rmSync(dataDir, { recursive: true, force: true });
     }
   }, 300_000);
