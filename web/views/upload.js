@@ -127,16 +127,16 @@ export async function render(main, _params, { setTitle }) {
 
   // ---- the steps ----
   async function fingerprint(signal) {
-    const todo = entries.filter((e) => e.status !== 'notImage' && !e.sha);
+    const unhashed = entries.filter((e) => e.status !== 'notImage' && !e.sha);
     let done = 0;
-    for (const e of todo) {
+    for (const e of unhashed) {
       if (signal.aborted) return false;
       e.status = 'hashing';
       paint(e);
       e.sha = await sha256Hex(e.file);
       e.status = 'pending';
       paint(e);
-      statusLine.textContent = t('upload.hashing', { done: ++done, total: todo.length });
+      statusLine.textContent = t('upload.hashing', { done: ++done, total: unhashed.length });
     }
     return true;
   }
