@@ -30,7 +30,7 @@ for (const [name, args] of steps) {
 function printTotals() {
   try {
     const r = JSON.parse(readFileSync(resultsFile, 'utf8'));
-    process.stdout.write(`\ntests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped\n`);
+    process.stdout.write(`\ntests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numTotalTests - r.numPassedTests - r.numFailedTests} skipped\n`);
   } catch {
     process.stdout.write('\ntests: no results written\n');
   }

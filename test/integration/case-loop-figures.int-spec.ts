@@ -1,20 +1,10 @@
+import type { GroupFigures } from '@app/core';
 import { Client } from 'pg';
 import request from 'supertest';
 import { startTestApp, TestApp } from '../support/test-app';
 import { at, createStaff, insertCase, OTHER_TOWNSHIP, setClock, step, TEAM, type TestStaff, type TestUser, TOWNSHIP } from './case-loop-helpers';
 
-interface Group {
-  key: string;
-  name: string;
-  opened: number;
-  due: number;
-  closed: number;
-  closedOnTime: number;
-  open: number;
-  closureRate: number | null;
-  onTimeClosureRate: number | null;
-  medianTimeToCloseMinutes: number | null;
-}
+type Group = GroupFigures;
 interface Rate {
   key: string;
   reviewed: number;
