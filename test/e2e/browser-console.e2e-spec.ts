@@ -1,5 +1,5 @@
 import { connectAsync, type MqttClient } from 'mqtt';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import sharp from 'sharp';
 import request from 'supertest';
 import { createHash } from 'node:crypto';
@@ -38,10 +38,21 @@ async function snapshot(): Promise<Buffer> {
     <rect x="660" y="480" width="120" height="50" fill="#c9b458"/><rect x="380" y="445" width="520" height="180" fill="none" stroke="#ff3030" stroke-width="6"/>
     <text x="386" y="438" font-size="30" fill="#ff3030" font-family="DejaVu Sans">garbage 0.93</text>
     <text x="30" y="50" font-size="30" fill="#fff" font-family="DejaVu Sans">DEMO-CAM-01  SYNTHETIC</text></svg>`;
-  return sharp(Buffer.from(svg))
+  // Rendered at twice the drawing's size (2560 × 1440): the preview is half of it, zooming in shows the original.
+  return sharp(Buffer.from(svg), { density: 144 })
     .jpeg({ quality: 85 })
     .withExif({ IFD3: { GPSLatitudeRef: 'N', GPSLatitude: dmsRationals(23.105), GPSLongitudeRef: 'E', GPSLongitude: dmsRationals(113.255) } })
     .toBuffer();
+}
+
+/** The width of the picture an <img> shows, once it is `expected` or after 10 s. */
+async function naturalWidthOf(img: Locator, expected: number): Promise<number> {
+  const until = Date.now() + 10_000;
+  for (;;) {
+    const width = await img.evaluate((el) => (el as unknown as { naturalWidth: number }).naturalWidth);
+    if (width === expected || Date.now() > until) return width;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /**
@@ -187,7 +198,11 @@ describe('browser: operator console and township workspace', () => {
     await panel.locator('.thumb.loaded').first().click();
     const dialog = operator.locator('dialog.zoom');
     await dialog.locator('img[src^="blob:"]').waitFor();
+    const zoomed = dialog.locator('img');
+    expect(await naturalWidthOf(zoomed, 1280)).toBe(1280); // the preview
     await dialog.getByRole('button', { name: /放大/ }).click();
+    // Zooming in swaps in the original for the detail.
+    expect(await naturalWidthOf(zoomed, 2560)).toBe(2560);
     await operator.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached' });
   });

@@ -67,15 +67,20 @@ export function photoThumb(sha, caption) {
 }
 
 let zoomDialog;
-/** The preview image in a modal dialog, zoomable with buttons, +/- keys or the wheel; Esc closes. */
+/** The preview image in a modal dialog, zoomable with buttons, +/- keys or the wheel (at full detail); Esc closes. */
 export function openZoom(sha, caption) {
   zoomDialog?.remove();
   let scale = 1;
   const img = h('img', { alt: caption ?? sha, class: 'zoom-img' });
   const frame = h('div', { class: 'zoom-frame', tabindex: '0' }, img);
+  let original;
   const setScale = (k) => {
     scale = Math.min(8, Math.max(1, k));
     img.style.width = `${scale * 100}%`;
+    // The preview is about 1000 px: zooming in swaps in the original, loaded once, for the detail.
+    if (scale > 1 && !original) {
+      original = imageUrl(`/photos/${sha}/original`).then((url) => url && (img.src = url));
+    }
   };
   frame.addEventListener('wheel', (e) => {
     e.preventDefault();

@@ -71,8 +71,13 @@ export const envSchema = z.object({
   PHOTO_MAX_BYTES: z.coerce.number().int().min(1024).max(512 * 1024 * 1024).default(40 * 1024 * 1024),
   PHOTO_MAX_PIXELS: z.coerce.number().int().min(1).max(1_000_000_000).default(100_000_000),
   PHOTO_PREVIEW_SIZE: z.coerce.number().int().min(320).max(4096).default(1600),
+  PHOTO_PREVIEW_MIN_SIZE: z.coerce.number().int().min(320).max(4096).default(960),
   DEMO_DEVICE_PASSWORD: z.string().min(1).default('cloudpatrol-demo'),
   WORKER_ID: optionalText,
+}).superRefine((env, ctx) => {
+  if (env.PHOTO_PREVIEW_MIN_SIZE > env.PHOTO_PREVIEW_SIZE) {
+    ctx.addIssue({ code: 'custom', path: ['PHOTO_PREVIEW_MIN_SIZE'], message: `must not exceed PHOTO_PREVIEW_SIZE (${env.PHOTO_PREVIEW_SIZE})` });
+  }
 });
 
 export type Env = z.infer<typeof envSchema>;

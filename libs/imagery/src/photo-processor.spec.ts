@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parse as exifrParse } from 'exifr';
 import sharp from 'sharp';
-import { PhotoProcessor, PhotoProcessResult, ProcessedPhoto, sniffFormat } from './photo-processor';
+import { PhotoProcessor, PhotoProcessResult, previewLongSide, ProcessedPhoto, sniffFormat } from './photo-processor';
 import { makeDronePhoto, makePngBomb, nonImageBytes, truncated, writeOversizedFile } from './testing/photo-fixtures';
 
 const DJI = {
@@ -74,11 +74,11 @@ describe('PhotoProcessor', () => {
       expect(dji12mpResult).toMatchObject({ bytes: dji12mp.length, format: 'jpeg', width: 4000, height: 3000 });
     });
 
-    it('makes a 1600 px preview and a 320 px thumbnail', async () => {
+    it('makes a 1000 px preview (the decoder\'s ¼ size) and a 320 px thumbnail', async () => {
       const { preview, thumb, format } = dji12mpResult.derivatives;
       expect(format).toBe('jpeg');
-      expect([preview.width, preview.height, thumb.width, thumb.height]).toEqual([1600, 1200, 320, 240]);
-      expect(await sharp(preview.data).metadata()).toMatchObject({ format: 'jpeg', width: 1600, height: 1200 });
+      expect([preview.width, preview.height, thumb.width, thumb.height]).toEqual([1000, 750, 320, 240]);
+      expect(await sharp(preview.data).metadata()).toMatchObject({ format: 'jpeg', width: 1000, height: 750 });
       expect(await sharp(thumb.data).metadata()).toMatchObject({ format: 'jpeg', width: 320, height: 240 });
     });
 
@@ -242,6 +242,21 @@ describe('PhotoProcessor', () => {
   it('validates its options', () => {
     expect(() => new PhotoProcessor({ concurrency: 0 })).toThrow(RangeError);
     expect(() => new PhotoProcessor({ thumbSize: 2000, previewSize: 1600 })).toThrow(RangeError);
+    expect(() => new PhotoProcessor({ previewMinSize: 2000, previewSize: 1600 })).toThrow(RangeError);
+  });
+});
+
+describe('previewLongSide', () => {
+  it('takes the size a JPEG decoder reaches by itself, at least 960 and at most 1600 px', () => {
+    const side = (long: number) => previewLongSide(long, 960, 1600);
+    expect(side(4000)).toBe(1000); // 12 MP (DJI Mini, M3E wide): the ¼ decode
+    expect(side(5472)).toBe(1368); // 20 MP (Phantom 4 Pro, Mavic 3 Classic): ¼
+    expect(side(8064)).toBe(1008); // 48 MP (Mini 4 Pro high resolution): ⅛
+    expect(side(3840)).toBe(960); // a 4K frame: ¼
+    expect(side(2400)).toBe(1200); // ½
+    expect(side(1800)).toBe(1600); // even ½ is too small: the original, capped
+    expect(side(1200)).toBe(1200); // never enlarged (the resize also says withoutEnlargement)
+    expect(side(30000)).toBe(1600); // ⅛ is still too big: capped
   });
 });
 

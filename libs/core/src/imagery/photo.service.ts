@@ -39,7 +39,7 @@ export class PhotoService {
     const env = runtime.env;
     const mediaDir = resolve(env.MEDIA_DIR ?? join(env.DATA_DIR, 'media'));
     this.storage = new LocalDiskPhotoStorage(join(mediaDir, 'photos'));
-    const processor = new PhotoProcessor({ maxFileBytes: env.PHOTO_MAX_BYTES, maxPixels: env.PHOTO_MAX_PIXELS, previewSize: env.PHOTO_PREVIEW_SIZE });
+    const processor = new PhotoProcessor({ maxFileBytes: env.PHOTO_MAX_BYTES, maxPixels: env.PHOTO_MAX_PIXELS, previewSize: env.PHOTO_PREVIEW_SIZE, previewMinSize: env.PHOTO_PREVIEW_MIN_SIZE });
     this.intake = new PhotoIntake(this.storage, processor, { spoolDir: join(mediaDir, 'incoming') });
   }
 

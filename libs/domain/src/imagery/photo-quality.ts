@@ -33,7 +33,7 @@ export interface QualityAssessment {
 }
 
 /**
- * Defaults for aerial photos measured at preview scale (long side ≤ 1600 px). A motion-blurred photo scores
+ * Defaults for aerial photos measured at preview scale (long side 960–1600 px, or the photo's own when smaller). A motion-blurred photo scores
  * in the tens; a sharp one of a street scene in the hundreds or more. Tune per camera in config.
  */
 export const DEFAULT_QUALITY_THRESHOLDS: QualityThresholds = {
