@@ -8,7 +8,8 @@
  * Environment (all optional): TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test),
  * KAFKA_BROKERS (127.0.0.1:9092), BENCH_EVENTS (50000), BENCH_FIXED_RATE (1000), BENCH_FIXED_SECONDS (20),
  * BENCH_PROBE_EVERY (10), BENCH_PHOTOS (24), BENCH_PHOTO_DIR (/tmp/cloudpatrol-bench-photos),
- * BENCH_BUDGET_SECONDS (540), BENCH_SATURATION_ALERTS=0 (no SSE client during the burst), BENCH_KEEP_DATABASES=1, BENCH_SKIP (comma list: mqtt,kafka,postgres,cloudpatrol,naive,photos).
+ * BENCH_BUDGET_SECONDS (540), BENCH_SATURATION_ALERTS=0 (no SSE client during the burst), BENCH_KEEP_DATABASES=1, BENCH_SKIP (comma list: mqtt,kafka,postgres,cloudpatrol,naive,photos),
+ * BENCH_CPU_PROF=<dir> (V8 CPU profiles of the child processes).
  */
 import { loadDistrictConfig } from '@app/config';
 import { execFileSync } from 'node:child_process';

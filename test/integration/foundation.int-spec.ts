@@ -118,6 +118,30 @@ describe('foundation: one event travels the whole way', () => {
     expect(fromKafka.rows[0].raw_payload).toContain('KAFKA1');
   });
 
+  it('sends a busy case as a few alerts carrying its latest count, not one per detection', async () => {
+    const before = (await cases()).items[0].occurrenceCount;
+    const sse = await SseClient.open(`${app.url}/api/v1/alerts/stream`, await app.token());
+    try {
+      // 40 separate growths of the case, one every 60 ms (each stored before the next is sent).
+      const started = Date.now();
+      for (let i = 0; i < 40; i++) {
+        await mqtt.publishAsync(topic, event(`busy-${i}`), { qos: 1 });
+        await new Promise((r) => setTimeout(r, 60));
+      }
+      const last = await eventually('an alert with the final count', async () => {
+        const counts = (sse.events as { case: { occurrenceCount: number } }[]).map((e) => e.case.occurrenceCount);
+        return counts.includes(before + 40) ? counts : undefined;
+      });
+      const seconds = (Date.now() - started) / 1000;
+      expect((sse.events as { type: string }[]).every((e) => e.type === 'case.updated')).toBe(true);
+      // At most one growth alert a second for the case (40 growths in well under the 40 s that would allow).
+      expect(seconds).toBeLessThan(20);
+      expect(last.length).toBeLessThanOrEqual(Math.ceil(seconds) + 1);
+    } finally {
+      sse.close();
+    }
+  });
+
   it('answers health, metrics and OpenAPI, and refuses cases without a login', async () => {
     const health = await request(app.url).get('/health').expect(200);
     expect(health.body).toMatchObject({ status: 'ok', checks: { database: { status: 'up' }, mqtt: { status: 'up' }, kafka: { status: 'up' } } });

@@ -35,7 +35,7 @@ export const envSchema = z.object({
    * Mosquitto 2.0 does not restore shared subscriptions after a broker restart.
    */
   MQTT_SHARE_GROUP: optionalText,
-  MQTT_RECEIVE_MAXIMUM: z.coerce.number().int().min(1).max(65535).default(1000),
+  MQTT_RECEIVE_MAXIMUM: z.coerce.number().int().min(1).max(65535).default(2000),
   FRIGATE_TOPIC_PREFIX: z.string().min(1).default('frigate'),
   EMBEDDED_MQTT_PORT: port.default(1883),
   EMBEDDED_MQTT_HOST: z.string().default('127.0.0.1'),
@@ -62,6 +62,7 @@ export const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   INGEST_BATCH_SIZE: z.coerce.number().int().min(1).max(10000).default(500),
   INGEST_BATCH_WAIT_MS: z.coerce.number().int().min(0).max(5000).default(5),
+  INGEST_PIPELINE_DEPTH: z.coerce.number().int().min(1).max(8).default(2),
   /** Events one device may report per second of its own (source) time, per worker, and the burst; 0 = no limit. */
   DEVICE_EVENTS_PER_SECOND: z.coerce.number().min(0).max(1_000_000).default(1000),
   DEVICE_EVENTS_BURST: z.coerce.number().int().min(1).max(10_000_000).default(10_000),

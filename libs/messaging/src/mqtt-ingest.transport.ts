@@ -16,6 +16,12 @@ export interface MqttIngestOptions {
   receiveMaximum: number;
   batchSize: number;
   batchWaitMs: number;
+  /**
+   * Batches stored at once. With 2, the next full batch is decoded and inserted while the previous one is
+   * classified and committed, so the worker's CPU and the database's overlap instead of taking turns.
+   * A second batch starts only when a full one is waiting; the handler keeps classification in order.
+   */
+  pipelineDepth: number;
   onError: (err: Error) => void;
   onLog: (line: string) => void;
 }
@@ -42,7 +48,11 @@ export class MqttIngestTransport {
   private pending: PendingMessage[] = [];
   private held = new Map<number, PendingMessage>();
   private timer?: NodeJS.Timeout;
-  private flushing?: Promise<void>;
+  private readonly storing = new Set<Promise<void>>();
+  private storingMessages = 0;
+  /** After a failed batch: no batch starts before this time (ms), so a database outage is not hammered. */
+  private retryAt = 0;
+  private backoff = 100;
   private connection = 0;
   private closed = false;
   private connected = false;
@@ -58,7 +68,7 @@ export class MqttIngestTransport {
 
   /** Messages received and not yet stored (so not yet acknowledged): this worker's share of the lag. */
   get backlog(): number {
-    return this.pending.length;
+    return this.pending.length + this.storingMessages;
   }
 
   async start(): Promise<void> {
@@ -140,44 +150,62 @@ export class MqttIngestTransport {
     };
     if (entry.messageId !== undefined) this.held.set(entry.messageId, entry);
     this.pending.push(entry);
-    if (this.pending.length >= this.options.batchSize) this.scheduleFlush(0);
-    else this.scheduleFlush(this.options.batchWaitMs);
+    this.pump();
   }
 
-  private scheduleFlush(delay: number): void {
-    if (this.flushing) return; // the running flush picks up what arrived meanwhile
-    if (this.timer && delay > 0) return;
-    if (this.timer) clearTimeout(this.timer);
+  /**
+   * Starts what may start now: a batch when none is being stored (after `batchWaitMs`, to let a batch fill),
+   * and further batches up to `pipelineDepth` while full ones are waiting.
+   */
+  private pump(): void {
+    const o = this.options;
+    if (this.closed) return;
+    const wait = this.retryAt - Date.now();
+    if (wait > 0) return this.startTimer(wait);
+    while (this.pending.length >= o.batchSize && this.storing.size < o.pipelineDepth) this.startBatch();
+    if (this.pending.length > 0 && this.storing.size === 0) this.startTimer(o.batchWaitMs);
+  }
+
+  private startTimer(delay: number): void {
+    if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.flushing = this.flushLoop().finally(() => {
-        this.flushing = undefined;
-        if (this.pending.length) this.scheduleFlush(0);
-      });
+      // A batch that is not full yet goes only when nothing else is being stored.
+      if (!this.closed && this.retryAt <= Date.now() && this.pending.length > 0 && this.storing.size === 0) this.startBatch();
+      this.pump();
     }, delay);
   }
 
-  private async flushLoop(): Promise<void> {
-    let backoff = 100;
-    while (this.pending.length && !this.closed) {
-      const batch = this.pending.slice(0, this.options.batchSize);
-      try {
-        await this.handler(batch.map((p) => p.message));
-        this.pending.splice(0, batch.length);
-        backoff = 100;
-        for (const p of batch) {
-          if (p.messageId === undefined) continue;
-          // Only ack on the connection that delivered it; after a reconnect the broker resends it.
-          if (p.connection === this.connection && this.held.get(p.messageId) === p) {
-            this.held.delete(p.messageId);
-            p.sendPuback?.();
-          }
-        }
-      } catch (err) {
-        // Storage is down: keep the batch, ack nothing, try again. The broker stops sending at Receive Maximum.
-        this.options.onError(err as Error);
-        await new Promise((r) => setTimeout(r, backoff));
-        backoff = Math.min(backoff * 2, 5000);
+  private startBatch(): void {
+    const batch = this.pending.splice(0, this.options.batchSize);
+    this.storingMessages += batch.length;
+    const run = this.store(batch).finally(() => {
+      this.storing.delete(run);
+      this.storingMessages -= batch.length;
+      this.pump();
+    });
+    this.storing.add(run);
+  }
+
+  private async store(batch: PendingMessage[]): Promise<void> {
+    try {
+      await this.handler(batch.map((p) => p.message));
+    } catch (err) {
+      // Storage is down: keep the batch (back at the front, in order), ack nothing, try again after a pause.
+      // The broker stops sending at Receive Maximum.
+      this.options.onError(err as Error);
+      this.pending.unshift(...batch);
+      this.retryAt = Date.now() + this.backoff;
+      this.backoff = Math.min(this.backoff * 2, 5000);
+      return;
+    }
+    this.backoff = 100;
+    for (const p of batch) {
+      if (p.messageId === undefined) continue;
+      // Only ack on the connection that delivered it; after a reconnect the broker resends it.
+      if (p.connection === this.connection && this.held.get(p.messageId) === p) {
+        this.held.delete(p.messageId);
+        p.sendPuback?.();
       }
     }
   }
@@ -191,8 +219,8 @@ export class MqttIngestTransport {
   async stop(): Promise<void> {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
-    // A batch being stored finishes and is acked; anything not yet stored is redelivered by the broker.
-    if (this.flushing) await this.flushing.catch(() => undefined);
+    // Batches being stored finish and are acked; anything not yet stored is redelivered by the broker.
+    await Promise.allSettled([...this.storing]);
     const c = this.client;
     this.client = undefined;
     if (c) await c.endAsync(false).catch(() => undefined);

@@ -18,17 +18,22 @@ type DeadlineNotice = { type: 'case.due-soon' | 'case.overdue'; caseId: string; 
 
 /**
  * Live alerts for operators: committed case changes arrive by PostgreSQL NOTIFY from whichever worker
- * stored them; updates to one case within a short window are coalesced so a busy camera is one alert
- * with a growing count, not a storm.
+ * stored them. A new case, a person's action and a deadline go out within 50 ms. A case that only grew
+ * (more detections of the same problem) goes out at most once a second, with its latest count: a busy
+ * camera is one alert with a growing count, not a storm, and a burst does not turn into a view query and a
+ * write per case per batch for every open console.
  */
 @Injectable()
 export class AlertService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly alerts = new Subject<LiveAlert>();
   private listener?: AlertListener;
   private pending = new Map<string, boolean>();
+  private growing = new Set<string>();
   private deadlineNotices: DeadlineNotice[] = [];
   private flushTimer?: NodeJS.Timeout;
+  private growthTimer?: NodeJS.Timeout;
   private static readonly COALESCE_MS = 50;
+  private static readonly GROWTH_COALESCE_MS = 1000;
 
   constructor(
     private readonly cases: CaseService,
@@ -48,6 +53,7 @@ export class AlertService implements OnApplicationBootstrap, OnApplicationShutdo
 
   async onApplicationShutdown(): Promise<void> {
     if (this.flushTimer) clearTimeout(this.flushTimer);
+    if (this.growthTimer) clearTimeout(this.growthTimer);
     await this.listener?.stop();
     this.alerts.complete();
   }
@@ -61,24 +67,37 @@ export class AlertService implements OnApplicationBootstrap, OnApplicationShutdo
 
   private onNotification(payload: string): void {
     try {
-      const { caseId, opened, type, deadline } = JSON.parse(payload) as { caseId: string; opened: boolean; type?: string; deadline?: DeadlineNotice['deadline'] };
+      const { caseId, opened, growth, type, deadline } = JSON.parse(payload) as { caseId: string; opened: boolean; growth?: boolean; type?: string; deadline?: DeadlineNotice['deadline'] };
       // Deadline alerts are never coalesced away: each is raised once per step by the deadline watcher.
       if ((type === 'case.due-soon' || type === 'case.overdue') && deadline) this.deadlineNotices.push({ type, caseId, deadline });
-      else this.pending.set(caseId, (this.pending.get(caseId) ?? false) || opened);
+      else if (growth === true && !opened) {
+        if (!this.pending.has(caseId)) this.growing.add(caseId);
+        this.growthTimer ??= setTimeout(() => {
+          this.growthTimer = undefined;
+          const batch = new Map([...this.growing].map((id) => [id, false]));
+          this.growing = new Set();
+          void this.flush(batch, []);
+        }, AlertService.GROWTH_COALESCE_MS);
+        return;
+      } else {
+        this.pending.set(caseId, (this.pending.get(caseId) ?? false) || opened);
+        // This alert carries the case's latest state, growth included.
+        this.growing.delete(caseId);
+      }
     } catch {
       return;
     }
     this.flushTimer ??= setTimeout(() => {
       this.flushTimer = undefined;
-      void this.flush();
+      const batch = this.pending;
+      this.pending = new Map();
+      const notices = this.deadlineNotices;
+      this.deadlineNotices = [];
+      void this.flush(batch, notices);
     }, AlertService.COALESCE_MS);
   }
 
-  private async flush(): Promise<void> {
-    const batch = this.pending;
-    this.pending = new Map();
-    const notices = this.deadlineNotices;
-    this.deadlineNotices = [];
+  private async flush(batch: Map<string, boolean>, notices: DeadlineNotice[]): Promise<void> {
     try {
       const views = await this.cases.viewsForAlert([...new Set([...batch.keys(), ...notices.map((n) => n.caseId)])]);
       for (const v of views) if (batch.has(v.id)) this.alerts.next({ type: batch.get(v.id) ? 'case.opened' : 'case.updated', case: v });

@@ -53,6 +53,7 @@ export class IngestWorkerService implements OnApplicationBootstrap, BeforeApplic
           receiveMaximum: env.MQTT_RECEIVE_MAXIMUM,
           batchSize: env.INGEST_BATCH_SIZE,
           batchWaitMs: env.INGEST_BATCH_WAIT_MS,
+          pipelineDepth: env.INGEST_PIPELINE_DEPTH,
           onError: onError('mqtt'),
           onLog: (line) => this.logger.info({ source: 'mqtt' }, line),
         },

@@ -19,6 +19,7 @@ import { CaseUpsertRow, ClassificationStateRepository, DeadLetterRow, IngestRepo
 import type { InboundMessage } from '@app/messaging';
 import type { EntityManager } from 'typeorm';
 import { RuleSetService } from '../classification/rule-set.service';
+import { BatchTurn, BatchTurns } from './batch-turns';
 import { DeviceRateLimiter } from './device-rate-limiter';
 import { DeviceRegisterService } from '../devices/device-register.service';
 import { MetricsService } from '../observability/metrics.service';
@@ -42,6 +43,8 @@ export interface IngestResult {
 export interface AlertNotification {
   caseId: string;
   opened: boolean;
+  /** Only more occurrences of an open case: the alert may wait to be coalesced (AlertService). */
+  growth: boolean;
 }
 
 /** A dead letter keeps at most this much of a huge payload: the reason matters, the bulk does not. */
@@ -78,6 +81,7 @@ const storableText = (text: string): string => text.replaceAll('\u0000', '\\u000
 export class IngestService {
   private readonly route: RouteContext;
   private readonly rateLimiter: DeviceRateLimiter;
+  private readonly turns = new BatchTurns();
 
   constructor(
     private readonly repository: IngestRepository,
@@ -134,6 +138,16 @@ export class IngestService {
   }
 
   private async storeBatch(batch: InboundMessage[]): Promise<IngestResult> {
+    // Taken before the first await, so batches keep the order the transports handed them over in.
+    const turn = this.turns.take();
+    try {
+      return await this.storeBatchInTurn(batch, turn);
+    } finally {
+      turn.done();
+    }
+  }
+
+  private async storeBatchInTurn(batch: InboundMessage[], turn: BatchTurn): Promise<IngestResult> {
     const transport = batch[0]?.transport ?? 'none';
     const timer = this.metrics.batchSeconds.startTimer({ transport });
     // Counted once the batch is committed: a batch stored again after a failure is not counted twice.
@@ -204,7 +218,10 @@ export class IngestService {
 
     const stored = await this.repository
       .transaction(async (tx) => {
+        await turn.previousInserted;
         const inserted = await this.repository.insertEvents(tx, events);
+        turn.inserted();
+        await turn.previousDone;
         const fresh = [...inserted.entries()].map(([i, id]) => ({ event: events[i], id }));
         const { caseRows } = await this.classifyAndGroup(tx, fresh);
         const cases = await this.repository.upsertCases(tx, caseRows);
@@ -212,7 +229,7 @@ export class IngestService {
         await this.state.saveTelemetry(tx, telemetry);
         await this.repository.notifyAlerts(
           tx,
-          cases.map((c) => ({ caseId: c.caseId, opened: c.opened }) satisfies AlertNotification),
+          cases.map((c) => ({ caseId: c.caseId, opened: c.opened, growth: !c.opened }) satisfies AlertNotification),
         );
         return { inserted, cases, caseRows };
       })

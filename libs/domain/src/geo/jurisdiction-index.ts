@@ -75,6 +75,9 @@ const byCode = <T extends { code: string }>(a: { item: T }, b: { item: T }): num
 const bySpecificity = (a: { item: Place; area: number }, b: { item: Place; area: number }): number =>
   a.area - b.area || (a.item.id < b.item.id ? -1 : a.item.id > b.item.id ? 1 : 0);
 
+/** Points remembered by `locate` (a district's cameras and then some; drones bring new points every time). */
+const LOCATE_CACHE_SIZE = 20_000;
+
 export class JurisdictionIndex implements Jurisdiction {
   private readonly townships: PolygonLayer<Township>;
   private readonly grids: PolygonLayer<GridCell>;
@@ -82,6 +85,7 @@ export class JurisdictionIndex implements Jurisdiction {
   private readonly townshipByCode = new Map<string, Township>();
   private readonly gridByCode = new Map<string, GridCell>();
   private readonly placeById = new Map<string, { item: Place; area: number }>();
+  private readonly located = new Map<string, JurisdictionLocation>();
 
   constructor(input: { townships: readonly Township[]; grids: readonly GridCell[]; places: readonly Place[] }) {
     this.townships = new PolygonLayer(input.townships);
@@ -97,6 +101,18 @@ export class JurisdictionIndex implements Jurisdiction {
    * A grid cell of the located township is preferred over an overlapping one of another township.
    */
   locate(point: GeoPoint): JurisdictionLocation {
+    // Fixed cameras report the same point with every event: the answer for a point never changes (the index
+    // is rebuilt on a config reload), so it is remembered, up to a bound.
+    const key = `${point.lat},${point.lng}`;
+    const known = this.located.get(key);
+    if (known) return known;
+    const found = Object.freeze(this.locateUncached(point));
+    if (this.located.size >= LOCATE_CACHE_SIZE) this.located.clear();
+    this.located.set(key, found);
+    return found;
+  }
+
+  private locateUncached(point: GeoPoint): JurisdictionLocation {
     const township = this.townships.containing(point).sort(byCode)[0]?.item;
     const grids = this.grids.containing(point).sort(byCode);
     const grid = (township && grids.find((g) => g.item.townshipCode === township.code)) ?? grids[0];

@@ -61,28 +61,35 @@ export class IngestRepository {
   async insertEvents(tx: EntityManager, events: CanonicalEvent[]): Promise<Map<number, string>> {
     const inserted = new Map<number, string>();
     if (events.length === 0) return inserted;
+    // One JSON document rather than thirteen arrays: JSON.stringify is native, the nested values arrive as jsonb
+    // without a second encoding, and pg's array-literal escaping cost twice the CPU (measured, 500-row batches).
     const rows: { id: string; source: string; source_event_id: string }[] = await tx.query(
       `INSERT INTO events (source, source_event_id, source_kind, device_id, occurred_at, lat, lng, zones, detections, media, attributes, phase, raw_payload)
-       SELECT t.source, t.source_event_id, t.source_kind, t.device_id, t.occurred_at, t.lat, t.lng, t.zones::jsonb, t.detections::jsonb, t.media::jsonb, t.attributes::jsonb, t.phase, t.raw_payload
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::float8[], $7::float8[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[])
+       SELECT t.source, t.source_event_id, t.source_kind, t.device_id, t.occurred_at, t.lat, t.lng, t.zones, t.detections, t.media, t.attributes, t.phase, t.raw_payload
+         FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (source text, source_event_id text, source_kind text, device_id text, occurred_at timestamptz, lat float8,
+                                                          lng float8, zones jsonb, detections jsonb, media jsonb, attributes jsonb, phase text, raw_payload text))
               WITH ORDINALITY AS t(source, source_event_id, source_kind, device_id, occurred_at, lat, lng, zones, detections, media, attributes, phase, raw_payload, ord)
         ORDER BY t.ord
        ON CONFLICT (source, source_event_id) DO NOTHING
        RETURNING id, source, source_event_id`,
       [
-        events.map((e) => e.source),
-        events.map((e) => e.eventId),
-        events.map((e) => e.sourceKind),
-        events.map((e) => e.deviceId),
-        events.map((e) => e.occurredAt.toISOString()),
-        events.map((e) => e.location?.lat ?? null),
-        events.map((e) => e.location?.lng ?? null),
-        events.map((e) => JSON.stringify(e.zones)),
-        events.map((e) => JSON.stringify(e.detections)),
-        events.map((e) => JSON.stringify(e.media)),
-        events.map((e) => JSON.stringify(e.attributes)),
-        events.map((e) => e.phase ?? null),
-        events.map((e) => e.raw),
+        JSON.stringify(
+          events.map((e) => ({
+            source: e.source,
+            source_event_id: e.eventId,
+            source_kind: e.sourceKind,
+            device_id: e.deviceId,
+            occurred_at: e.occurredAt.toISOString(),
+            lat: e.location?.lat ?? null,
+            lng: e.location?.lng ?? null,
+            zones: e.zones,
+            detections: e.detections,
+            media: e.media,
+            attributes: e.attributes,
+            phase: e.phase ?? null,
+            raw_payload: e.raw,
+          })),
+        ),
       ],
     );
     // The first occurrence of a key in the batch is the one stored; later copies are duplicates.
@@ -108,11 +115,13 @@ export class IngestRepository {
                           handling_unit, held_reason, officer, device_id, lat, lng, first_seen_at, last_seen_at, occurrence_count,
                           latest_event_id, rule_id, rule_version, explanation, origin)
        SELECT 'CP-' || to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || '-' || lpad(nextval('case_number_seq')::text, 6, '0'),
-              t.category_code, 'detected', t.identity_key, t.identity::jsonb, t.severity, t.township_code, t.grid_code, t.place_id,
-              t.handling_unit, t.held_reason, t.officer::jsonb, t.device_id, t.lat, t.lng, t.first_seen_at, t.last_seen_at, t.occurrence_count,
-              t.latest_event_id, t.rule_id, t.rule_version, t.explanation::jsonb, 'machine'
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
-                     $11::text[], $12::float8[], $13::float8[], $14::timestamptz[], $15::timestamptz[], $16::int[], $17::bigint[], $18::text[], $19::int[], $20::text[])
+              t.category_code, 'detected', t.identity_key, t.identity, t.severity, t.township_code, t.grid_code, t.place_id,
+              t.handling_unit, t.held_reason, t.officer, t.device_id, t.lat, t.lng, t.first_seen_at, t.last_seen_at, t.occurrence_count,
+              t.latest_event_id, t.rule_id, t.rule_version, t.explanation, 'machine'
+         FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (category_code text, identity_key text, identity jsonb, severity text, township_code text, grid_code text,
+                                                          place_id text, handling_unit text, held_reason text, officer jsonb, device_id text, lat float8, lng float8,
+                                                          first_seen_at timestamptz, last_seen_at timestamptz, occurrence_count int, latest_event_id bigint,
+                                                          rule_id text, rule_version int, explanation jsonb))
               WITH ORDINALITY AS t(category_code, identity_key, identity, severity, township_code, grid_code, place_id, handling_unit, held_reason, officer,
                                    device_id, lat, lng, first_seen_at, last_seen_at, occurrence_count, latest_event_id, rule_id, rule_version, explanation, ord)
         ORDER BY t.ord
@@ -124,26 +133,30 @@ export class IngestRepository {
               updated_at = now()
        RETURNING id, identity_key, (xmax = 0) AS opened`,
       [
-        sorted.map((r) => r.categoryCode),
-        sorted.map((r) => r.identityKey),
-        sorted.map((r) => JSON.stringify(r.identity)),
-        sorted.map((r) => r.severity),
-        sorted.map((r) => r.townshipCode ?? null),
-        sorted.map((r) => r.gridCode ?? null),
-        sorted.map((r) => r.placeId ?? null),
-        sorted.map((r) => r.handlingUnit ?? null),
-        sorted.map((r) => r.heldReason ?? null),
-        sorted.map((r) => (r.officer ? JSON.stringify(r.officer) : null)),
-        sorted.map((r) => r.deviceId),
-        sorted.map((r) => r.lat ?? null),
-        sorted.map((r) => r.lng ?? null),
-        sorted.map((r) => r.firstSeenAt.toISOString()),
-        sorted.map((r) => r.lastSeenAt.toISOString()),
-        sorted.map((r) => r.events.length),
-        sorted.map((r) => r.latestEventId),
-        sorted.map((r) => r.ruleId),
-        sorted.map((r) => r.ruleVersion),
-        sorted.map((r) => JSON.stringify(r.explanation)),
+        JSON.stringify(
+          sorted.map((r) => ({
+            category_code: r.categoryCode,
+            identity_key: r.identityKey,
+            identity: r.identity,
+            severity: r.severity,
+            township_code: r.townshipCode ?? null,
+            grid_code: r.gridCode ?? null,
+            place_id: r.placeId ?? null,
+            handling_unit: r.handlingUnit ?? null,
+            held_reason: r.heldReason ?? null,
+            officer: r.officer ?? null,
+            device_id: r.deviceId,
+            lat: r.lat ?? null,
+            lng: r.lng ?? null,
+            first_seen_at: r.firstSeenAt.toISOString(),
+            last_seen_at: r.lastSeenAt.toISOString(),
+            occurrence_count: r.events.length,
+            latest_event_id: r.latestEventId,
+            rule_id: r.ruleId,
+            rule_version: r.ruleVersion,
+            explanation: r.explanation,
+          })),
+        ),
       ],
     );
     const byKey = new Map(results.map((r) => [r.identity_key, r]));
