@@ -104,6 +104,11 @@ describe('case loop: evidence chain and audit verification', () => {
     expect(sealed.sha256).toBe(sha256('{"eventId":"lone-1"}'));
     const entry = await db.query(`SELECT action FROM audit_log WHERE seq = $1`, [sealed.audit_seq]);
     expect(entry.rows[0].action).toBe('evidence.sealed');
+    // Queued by the events trigger when stored, taken off the queue when sealed.
+    const queued = await db.query(`SELECT count(*)::int AS n FROM evidence_queue WHERE event_id = $1`, [lone.rows[0].id]);
+    expect(queued.rows[0].n).toBe(0);
+    const sealedTwice = await db.query(`SELECT item_key, count(*)::int AS n FROM evidence_items WHERE kind = 'event' GROUP BY item_key HAVING count(*) > 1`);
+    expect(sealedTwice.rows).toEqual([]);
   });
 
   it('verifies an intact chain, for supervisors and admins only', async () => {

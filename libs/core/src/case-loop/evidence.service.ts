@@ -70,12 +70,15 @@ export class EvidenceService {
     );
   }
 
-  /** The background sealer: one audit entry per batch of newly stored events. Returns how many it sealed. */
+  /**
+   * The background sealer: one audit entry per batch of newly stored events. Returns how many it took off the
+   * queue (some may have been sealed with their case already), so the caller knows whether more are waiting.
+   */
   async sealPending(at: Date, limit = 200): Promise<number> {
     return this.evidence.transaction(async (tx) => {
       await this.audit.lockChain(tx);
-      const rows = await this.evidence.unsealedEvents(tx, limit);
-      if (rows.length === 0) return 0;
+      const { taken, rows } = await this.evidence.takeUnsealedEvents(tx, limit);
+      if (rows.length === 0) return taken;
       const items = await this.itemsForEvents(rows, at);
       const { seq } = await this.audit.append(tx, {
         at,
@@ -89,7 +92,7 @@ export class EvidenceService {
         tx,
         items.map((i) => ({ ...i, auditSeq: seq })),
       );
-      return rows.length;
+      return taken;
     });
   }
 

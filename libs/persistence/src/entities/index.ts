@@ -18,6 +18,7 @@ import { CaseStatementEntity } from './case-statement.entity';
 import { AuditEntryEntity } from './audit-entry.entity';
 import { EvidenceItemEntity } from './evidence-item.entity';
 import { OutboxEntity } from './outbox.entity';
+import { EvidenceQueueEntity } from './evidence-queue.entity';
 
-export { RefreshTokenEntity, PhotoEntity, DeviceTelemetryEntity, InhibitorEntity, RuleSetVersionEntity, SuppressionEntity, TrackStateEntity, CaseEntity, CaseOccurrenceEntity, DeadLetterEntity, DeviceEntity, EventEntity, SettingEntity, UserEntity, CaseWorkflowEntity, CaseTransitionEntity, CaseStatementEntity, AuditEntryEntity, EvidenceItemEntity, OutboxEntity };
-export const ENTITIES = [RefreshTokenEntity, PhotoEntity, DeviceTelemetryEntity, InhibitorEntity, RuleSetVersionEntity, SuppressionEntity, TrackStateEntity, CaseEntity, CaseOccurrenceEntity, DeadLetterEntity, DeviceEntity, EventEntity, SettingEntity, UserEntity, CaseWorkflowEntity, CaseTransitionEntity, CaseStatementEntity, AuditEntryEntity, EvidenceItemEntity, OutboxEntity];
+export { RefreshTokenEntity, PhotoEntity, DeviceTelemetryEntity, InhibitorEntity, RuleSetVersionEntity, SuppressionEntity, TrackStateEntity, CaseEntity, CaseOccurrenceEntity, DeadLetterEntity, DeviceEntity, EventEntity, SettingEntity, UserEntity, CaseWorkflowEntity, CaseTransitionEntity, CaseStatementEntity, AuditEntryEntity, EvidenceItemEntity, OutboxEntity, EvidenceQueueEntity };
+export const ENTITIES = [RefreshTokenEntity, PhotoEntity, DeviceTelemetryEntity, InhibitorEntity, RuleSetVersionEntity, SuppressionEntity, TrackStateEntity, CaseEntity, CaseOccurrenceEntity, DeadLetterEntity, DeviceEntity, EventEntity, SettingEntity, UserEntity, CaseWorkflowEntity, CaseTransitionEntity, CaseStatementEntity, AuditEntryEntity, EvidenceItemEntity, OutboxEntity, EvidenceQueueEntity];

@@ -48,18 +48,28 @@ export class EvidenceRepository {
   }
 
   /**
-   * Events not sealed yet, oldest first. Events commit out of id order, so the scan starts a margin below
-   * the highest sealed id rather than at it; anything older is sealed when its case is opened or reviewed.
+   * Takes up to `limit` events off the sealing queue, oldest first, and returns those not sealed yet (an event
+   * of a case that was opened or reviewed meanwhile is sealed already). Inside the sealing transaction: if it
+   * rolls back, the events stay queued. `taken` tells the caller whether more may be waiting.
    */
-  async unsealedEvents(tx: EntityManager, limit: number, margin = 10_000): Promise<UnsealedEventRow[]> {
-    return tx.query(
+  async takeUnsealedEvents(tx: EntityManager, limit: number): Promise<{ taken: number; rows: UnsealedEventRow[] }> {
+    // A CTE around DELETE … RETURNING: TypeORM answers a bare one with [rows, count].
+    const taken: { id: string }[] = await tx.query(
+      `WITH taken AS (
+         DELETE FROM evidence_queue WHERE event_id IN (SELECT event_id FROM evidence_queue ORDER BY event_id LIMIT $1 FOR UPDATE SKIP LOCKED)
+         RETURNING event_id)
+       SELECT event_id::text AS id FROM taken`,
+      [limit],
+    );
+    if (taken.length === 0) return { taken: 0, rows: [] };
+    const rows: UnsealedEventRow[] = await tx.query(
       `SELECT ${UNSEALED_COLUMNS}
          FROM events e LEFT JOIN devices d ON d.id = e.device_id
-        WHERE e.id > COALESCE((SELECT max(event_id) FROM evidence_items), 0) - $2
-          AND NOT EXISTS (SELECT 1 FROM evidence_items x WHERE x.item_key = 'event:' || e.id::text)
-        ORDER BY e.id LIMIT $1`,
-      [limit, margin],
+        WHERE e.id = ANY($1::bigint[]) AND NOT EXISTS (SELECT 1 FROM evidence_items x WHERE x.item_key = 'event:' || e.id::text)
+        ORDER BY e.id`,
+      [taken.map((t) => t.id)],
     );
+    return { taken: taken.length, rows };
   }
 
   async unsealedEventsOfCase(tx: EntityManager, caseId: string): Promise<UnsealedEventRow[]> {
