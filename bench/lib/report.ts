@@ -218,7 +218,8 @@ export function markdown(r: BenchResults): string {
       `Saturation detail: ${fmt(sat.published)} published in ${fmt(sat.publishSeconds, ' s', 2)} (${fmt(sat.publishPerSecond, '/s')}); ` +
         `${fmt(sat.stored)} events stored, ${fmt(sat.grouped)} grouped into ${fmt(sat.cases)} cases, ${fmt(sat.deadLetters)} dead letters` +
         `${sat.deadLetters ? ` ${JSON.stringify(sat.deadLettersByReason)}` : ''}, in ${fmt(sat.seconds, ' s', 2)}; ` +
-        `${fmt(sat.alertsReceived)} alerts streamed during the burst.`,
+        `${fmt(sat.alertsReceived)} alerts streamed during the burst; the background work it left (sealing every event into the audit chain, ` +
+        `recording each new case's opening) was done ${fmt(sat.backgroundCatchUpSeconds, ' s', 1)} later, before the fixed load started.`,
     );
   }
   if (mix) lines.push(`Simulator detail: stored by source ${JSON.stringify(mix.storedBySource)}; dead letters by reason ${JSON.stringify(mix.deadLettersByReason)}.`);

@@ -35,7 +35,7 @@ export const envSchema = z.object({
    * Mosquitto 2.0 does not restore shared subscriptions after a broker restart.
    */
   MQTT_SHARE_GROUP: optionalText,
-  MQTT_RECEIVE_MAXIMUM: z.coerce.number().int().min(1).max(65535).default(2000),
+  MQTT_RECEIVE_MAXIMUM: z.coerce.number().int().min(1).max(65535).default(6000),
   FRIGATE_TOPIC_PREFIX: z.string().min(1).default('frigate'),
   EMBEDDED_MQTT_PORT: port.default(1883),
   EMBEDDED_MQTT_HOST: z.string().default('127.0.0.1'),
@@ -60,7 +60,7 @@ export const envSchema = z.object({
   JWT_SECRET: optionalText.pipe(z.string().min(32, 'at least 32 characters').optional()),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86400).default(900),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  INGEST_BATCH_SIZE: z.coerce.number().int().min(1).max(10000).default(500),
+  INGEST_BATCH_SIZE: z.coerce.number().int().min(1).max(10000).default(2000),
   INGEST_BATCH_WAIT_MS: z.coerce.number().int().min(0).max(5000).default(5),
   INGEST_PIPELINE_DEPTH: z.coerce.number().int().min(1).max(8).default(2),
   /** Events one device may report per second of its own (source) time, per worker, and the burst; 0 = no limit. */
