@@ -142,7 +142,14 @@ describe('two workers on one stream', () => {
           );
         }
       }
-      await eventually('all 300 events stored', async () => (Number((await db.query(`SELECT count(*) AS n FROM events`)).rows[0].n) === 300 ? true : undefined), 30_000);
+      await eventually('all 300 events stored', async () => (Number((await db.query(`SELECT count(*) AS n FROM events`)).rows[0].n) === 300 ? true : undefined), 30_000).catch(
+        async (err: Error) => {
+          // Say where the missing events are: stored, or held (unacknowledged) by which worker.
+          const stored = (await db.query(`SELECT count(*)::int AS n FROM events`)).rows[0].n as number;
+          const held = await Promise.all([a, b].map(async (w) => /cloudpatrol_ingest_lag\{transport="mqtt"[^}]*\} (\d+)/.exec(await (await fetch(`${w.url}/metrics`)).text())?.[1]));
+          throw new Error(`${err.message}: ${stored} stored; held by the workers (received, not yet stored): ${held.join(' and ')}`);
+        },
+      );
       const cases = await db.query<{ grid_code: string; occurrence_count: number }>(`SELECT grid_code, occurrence_count FROM cases ORDER BY grid_code`);
       expect((await db.query(`SELECT reason FROM suppressions`)).rows).toEqual([]);
       expect(cases.rows).toHaveLength(grids.length);

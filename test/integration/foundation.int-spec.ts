@@ -128,12 +128,14 @@ describe('foundation: one event travels the whole way', () => {
         await mqtt.publishAsync(topic, event(`busy-${i}`), { qos: 1 });
         await new Promise((r) => setTimeout(r, 60));
       }
+      // Case alerts only: the deadline watcher may also report this (day-old) case overdue meanwhile.
+      const caseAlerts = () => (sse.events as { type: string; case: { occurrenceCount: number } }[]).filter((e) => e.type === 'case.opened' || e.type === 'case.updated');
       const last = await eventually('an alert with the final count', async () => {
-        const counts = (sse.events as { case: { occurrenceCount: number } }[]).map((e) => e.case.occurrenceCount);
+        const counts = caseAlerts().map((e) => e.case.occurrenceCount);
         return counts.includes(before + 40) ? counts : undefined;
       });
       const seconds = (Date.now() - started) / 1000;
-      expect((sse.events as { type: string }[]).every((e) => e.type === 'case.updated')).toBe(true);
+      expect(caseAlerts().every((e) => e.type === 'case.updated')).toBe(true);
       // At most one growth alert a second for the case (40 growths in well under the 40 s that would allow).
       expect(seconds).toBeLessThan(20);
       expect(last.length).toBeLessThanOrEqual(Math.ceil(seconds) + 1);
