@@ -23,7 +23,9 @@ export default async function globalSetup(): Promise<void> {
     await pg.end().catch(() => undefined);
   }
 
-  const mosquitto = await startMosquitto(runId);
+  // One broker per jest worker (scripts/test.js runs 2; more cover a larger --maxWorkers).
+  const workers = Math.max(2, Number(process.env.CP_TEST_MQTT_BROKERS ?? '4'));
+  const mqttBrokers = await Promise.all(Array.from({ length: workers }, (_, i) => startMosquitto(`${runId}-w${i + 1}`)));
 
   const kafkaBrokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
   const [host, port] = kafkaBrokers.split(',')[0].split(':');
@@ -36,9 +38,8 @@ export default async function globalSetup(): Promise<void> {
   const services: TestServices = {
     runId,
     pgAdminUrl,
-    mqttUrl: mosquitto.url,
-    mosquittoPid: mosquitto.pid,
-    mosquittoDir: mosquitto.dir,
+    mqttUrl: mqttBrokers[0].url,
+    mqttBrokers: mqttBrokers.map((b) => ({ url: b.url, pid: b.pid, dir: b.dir })),
     kafkaBrokers,
     kafkaStartedByUs,
   };

@@ -9,8 +9,10 @@ export default async function globalTeardown(): Promise<void> {
   if (!process.env.CP_TEST_SERVICES) return; // the other project's teardown already ran
   const s = readServices();
   delete process.env.CP_TEST_SERVICES;
-  if (s.mosquittoPid) await stopProcessAndWait(s.mosquittoPid);
-  if (s.mosquittoDir) rmSync(s.mosquittoDir, { recursive: true, force: true });
+  for (const broker of s.mqttBrokers) {
+    await stopProcessAndWait(broker.pid);
+    rmSync(broker.dir, { recursive: true, force: true });
+  }
   await deleteRunTopics(s.kafkaBrokers, `t${s.runId}`).catch(() => undefined);
   if (s.kafkaStartedByUs) execFileSync('bash', [join(ROOT, 'scripts/kafka/kafka.sh'), 'stop'], { stdio: 'inherit' });
   // Each test file made its own database; drop this run's.

@@ -9,9 +9,14 @@ export const ROOT = resolve(__dirname, '../..');
 export interface TestServices {
   runId: string;
   pgAdminUrl: string;
+  /** This jest worker's Mosquitto (`mqttBrokers` by JEST_WORKER_ID). */
   mqttUrl: string;
-  mosquittoPid?: number;
-  mosquittoDir?: string;
+  /**
+   * One Mosquitto per jest worker: every test app subscribes to the product's fixed device topics, so test
+   * files running at once on one broker would each store the other's events (seen: a two-worker test found
+   * 362 events of its 300, and a rules test 23 cases of its 1). Files of one worker run one after another.
+   */
+  mqttBrokers: { url: string; pid: number; dir: string }[];
   kafkaBrokers: string;
   kafkaStartedByUs: boolean;
 }
@@ -85,7 +90,10 @@ export function stopProcess(pid: number, signal: NodeJS.Signals = 'SIGTERM'): vo
 export function readServices(): TestServices {
   const raw = process.env.CP_TEST_SERVICES;
   if (!raw) throw new Error('test services not started: run integration tests through jest (npm test)');
-  return JSON.parse(raw) as TestServices;
+  const services = JSON.parse(raw) as TestServices;
+  const worker = Number(process.env.JEST_WORKER_ID ?? '1');
+  const broker = services.mqttBrokers[(worker - 1) % services.mqttBrokers.length];
+  return { ...services, mqttUrl: broker.url };
 }
 
 /** SIGTERM, then wait (up to 10 s) until the process is gone. */
