@@ -7,7 +7,7 @@
  *
  * Environment (all optional): TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test),
  * KAFKA_BROKERS (127.0.0.1:9092), BENCH_EVENTS (50000), BENCH_FIXED_RATE (1000), BENCH_FIXED_SECONDS (20),
- * BENCH_PROBE_EVERY (10), BENCH_PHOTOS (24), BENCH_PHOTO_DIR (/tmp/cloudpatrol-bench-photos),
+ * BENCH_PROBE_EVERY (10), BENCH_PHOTOS (24), BENCH_PHOTO_ROUNDS (3), BENCH_PHOTO_DIR (/tmp/cloudpatrol-bench-photos),
  * BENCH_BUDGET_SECONDS (540), BENCH_SATURATION_ALERTS=0 (no SSE client during the burst), BENCH_KEEP_DATABASES=1, BENCH_SKIP (comma list: mqtt,kafka,postgres,cloudpatrol,naive,photos),
  * BENCH_CPU_PROF=<dir> (V8 CPU profiles of the child processes), BENCH_INGEST_BATCH_SIZE, BENCH_INGEST_BATCH_WAIT_MS,
  * BENCH_INGEST_PIPELINE_DEPTH, BENCH_MQTT_RECEIVE_MAXIMUM (instead of the product defaults, for an experiment).
@@ -44,6 +44,7 @@ async function main(): Promise<number> {
   const fixedSeconds = num('BENCH_FIXED_SECONDS', 20);
   const probeEvery = num('BENCH_PROBE_EVERY', 10);
   const photoCount = num('BENCH_PHOTOS', 24);
+  const photoRounds = num('BENCH_PHOTO_ROUNDS', 3);
   const adminUrl = env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
   const kafkaBrokers = env.KAFKA_BROKERS ?? '127.0.0.1:9092';
   const resultsDir = join(ROOT, 'bench/results');
@@ -167,7 +168,7 @@ async function main(): Promise<number> {
 
     const photoDir = env.BENCH_PHOTO_DIR ?? '/tmp/cloudpatrol-bench-photos';
     mkdirSync(photoDir, { recursive: true });
-    details.photos = await phase('photos', 40_000, () => runPhotoPhase({ dir: photoDir, count: photoCount, cleanup, timeoutMs: 90_000 }));
+    details.photos = await phase('photos', 40_000, () => runPhotoPhase({ dir: photoDir, count: photoCount, rounds: photoRounds, cleanup, timeoutMs: 90_000 }));
     if (details.photos?.errors.length) errors.push(...details.photos.errors.map((e) => `photos ${e}`));
 
     details.naive = await phase('naive', 45_000, () =>
