@@ -105,6 +105,21 @@ export interface RouteInput {
  * township may be outside the district altogether, and a township team cannot be chosen.
  */
 export function routeIssue(routing: RoutingTable, categoryCode: string, where: RouteInput): RouteDecision {
+  // Pure in its inputs and asked for every detection: remembered per routing table (a reload brings a new one).
+  let known = decided.get(routing);
+  if (!known) decided.set(routing, (known = new Map()));
+  const key = `${categoryCode}\u0000${where.townshipCode ?? ''}\u0000${where.placeTypes.join('\u0001')}`;
+  const hit = known.get(key);
+  if (hit) return hit;
+  const decision = Object.freeze(decide(routing, categoryCode, where));
+  if (known.size >= 10_000) known.clear();
+  known.set(key, decision);
+  return decision;
+}
+
+const decided = new WeakMap<RoutingTable, Map<string, RouteDecision>>();
+
+function decide(routing: RoutingTable, categoryCode: string, where: RouteInput): RouteDecision {
   if (where.townshipCode === undefined) {
     return { held: true, reason: 'outside-every-township', detail: 'the location is outside every township boundary (or unknown)' };
   }

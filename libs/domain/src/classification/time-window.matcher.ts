@@ -26,8 +26,14 @@ export function localClock(at: Date, offsetMinutes: number): LocalClock {
   const minuteOfDay = shifted.getUTCHours() * 60 + shifted.getUTCMinutes();
   // getUTCDay: 0 = Sunday; WEEKDAYS starts on Monday.
   const weekday = WEEKDAYS[(shifted.getUTCDay() + 6) % 7];
-  const text = `${shifted.toISOString().slice(0, 16).replace('T', ' ')} ${weekday}`;
-  return { minuteOfDay, weekday, text };
+  return {
+    minuteOfDay,
+    weekday,
+    // Only explanations read it, and only when a window applied: built on first use.
+    get text() {
+      return `${shifted.toISOString().slice(0, 16).replace('T', ' ')} ${weekday}`;
+    },
+  };
 }
 
 const minutesOf = (hhmm: string): number => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
