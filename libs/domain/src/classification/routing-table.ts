@@ -107,7 +107,7 @@ export interface RouteInput {
 export function routeIssue(routing: RoutingTable, categoryCode: string, where: RouteInput): RouteDecision {
   // Pure in its inputs and asked for every detection: remembered per routing table (a reload brings a new one).
   let known = decided.get(routing);
-  if (!known) decided.set(routing, (known = new Map()));
+  if (!known) decided.set(routing, (known = new Map<string, RouteDecision>()));
   const key = `${categoryCode}\u0000${where.townshipCode ?? ''}\u0000${where.placeTypes.join('\u0001')}`;
   const hit = known.get(key);
   if (hit) return hit;
