@@ -193,10 +193,16 @@ export interface BenchChild {
   peakRssMb(): number | undefined;
 }
 
+/**
+ * The Node flags the service runs with (scripts/start.js, package.json start:*, the Dockerfile's NODE_OPTIONS),
+ * given to every child alike: CloudPatrol, the naive baseline and the photo measurements.
+ */
+export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=64'];
+
 export function startChild(script: string, args: string[], env: Record<string, string | undefined>, cleanup: Cleanup, options: { echo?: boolean } = {}): BenchChild {
   // BENCH_CPU_PROF=<dir>: each child writes a V8 CPU profile there when it exits (open it in Chrome DevTools).
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const child = spawn(process.execPath, [...profile, '-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, script), ...args], {
+  const child = spawn(process.execPath, [...profile, ...SERVICE_NODE_FLAGS, '-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, script), ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     env: { PATH: process.env.PATH, HOME: process.env.HOME, TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'), ...env },
