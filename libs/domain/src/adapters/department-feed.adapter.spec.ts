@@ -71,6 +71,17 @@ describe('department feed adapter', () => {
     expect(only(adaptDepartmentRecord(FIRE, fire({ revision: 2 }))).eventId).toBe('FIRE-PLATFORM:FA-20261128-000731:r2');
   });
 
+  it('keeps the same record id from two platforms apart (the platform is the device), and a re-sent record the same', () => {
+    /** What the events table keys on: (source, device, source_event_id, occurred_at). */
+    const identity = (e: AdaptedEvent) => [e.source, e.deviceId, e.eventId, e.occurredAt.toISOString()].join('|');
+    const a = only(adaptDepartmentRecord(FIRE, fire()));
+    const b = only(adaptDepartmentRecord(FIRE, fire({ platform: 'FIRE-PLATFORM-B' })));
+    expect(b.attributes.recordId).toBe(a.attributes.recordId);
+    expect(identity(b)).not.toBe(identity(a));
+    expect(identity(only(adaptDepartmentRecord(FIRE, fire())))).toBe(identity(a));
+    expect(identity(only(adaptDepartmentRecord(FIRE, fire({ revision: 2 }))))).not.toBe(identity(a));
+  });
+
   it('accepts every fire record type', () => {
     for (const type of FIRE_RECORD_TYPES) expect(only(adaptDepartmentRecord(FIRE, fire({ type }))).detections[0].label).toBe(type);
   });

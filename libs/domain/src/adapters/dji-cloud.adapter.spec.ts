@@ -187,6 +187,23 @@ describe('DJI events', () => {
   });
 });
 
+describe('DJI file identity: (gateway, object key, capture time)', () => {
+  /** What the events table keys on: (source, device, source_event_id, occurred_at). */
+  const identity = (gateway: string, payload: string) => {
+    const r = adaptDjiEvent(`thing/product/${gateway}/events`, payload, NOW);
+    if (!r.ok) throw new Error(r.rejection.detail);
+    const e = r.events[0];
+    return [e.source, e.deviceId, e.eventId, e.occurredAt.toISOString()].join('|');
+  };
+
+  it('keeps the same object key from two docks apart, and a re-sent callback (new tid, bid and send time) the same', () => {
+    const photo = fileUploadCallback();
+    expect(identity(DOCK_SN, photo)).not.toBe(identity('7CTDM4100B0SYN2', fileUploadCallback({}, { gateway: '7CTDM4100B0SYN2' })));
+    const resent = fileUploadCallback({}, { tid: 'resent-tid', bid: 'resent-bid', timestamp: 1764296760000 });
+    expect(identity(DOCK_SN, resent)).toBe(identity(DOCK_SN, photo));
+  });
+});
+
 describe('DJI adapter properties', () => {
   const mutation = fc.record({
     kind: fc.constantFrom('truncate' as const, 'delete' as const, 'insert' as const, 'replace' as const),

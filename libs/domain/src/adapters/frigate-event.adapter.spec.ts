@@ -136,6 +136,26 @@ describe('Frigate events adapter', () => {
     expect(e.detections[0].confidence).toBe(1);
   });
 
+  describe('identity: (camera, Frigate id, message, time)', () => {
+    /** What the events table keys on: (source, device, source_event_id, occurred_at). */
+    const identity = (e: AdaptedEvent) => [e.source, e.deviceId, e.eventId, e.occurredAt.toISOString()].join('|');
+    const cameras = { ...options, cameraToDevice: (camera: string) => ({ yunxi_rd_east: 'CAM-PARK-01', lanting_market: 'CAM-MARKET-01' })[camera] };
+    const on = (camera: string, type = 'update', extra: Record<string, unknown> = {}) =>
+      only(adaptFrigateEvent(TOPIC, frigateMessage(type, frigateCar({ camera, ...extra })), cameras));
+
+    it('keeps the same Frigate object id on two cameras (two Frigate instances) apart, and a redelivery the same', () => {
+      expect(on('yunxi_rd_east').eventId).toBe(on('lanting_market').eventId);
+      expect(identity(on('yunxi_rd_east'))).not.toBe(identity(on('lanting_market')));
+      expect(identity(on('yunxi_rd_east'))).toBe(identity(on('yunxi_rd_east')));
+      expect(identity(on('yunxi_rd_east', 'new'))).toBe(identity(on('yunxi_rd_east', 'new')));
+    });
+
+    it('makes each later frame of one object another event, and a re-sent frame the same', () => {
+      expect(identity(on('yunxi_rd_east', 'update', { frame_time: 1764295400.5 }))).not.toBe(identity(on('yunxi_rd_east')));
+      expect(identity(on('yunxi_rd_east', 'update', { frame_time: 1764295400.5 }))).toBe(identity(on('yunxi_rd_east', 'update', { frame_time: 1764295400.5 })));
+    });
+  });
+
   describe('rejections', () => {
     const car = frigateMessage('update');
     it.each([

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { adaptHikvisionAlert, defaultDeviceId, HikvisionAdapterOptions, HikvisionResult } from './hikvision-isapi.adapter';
+import { adaptHikvisionAlert, defaultDeviceId, distinguishingFields, HikvisionAdapterOptions, HikvisionResult } from './hikvision-isapi.adapter';
+import { readXml, XmlElement } from './xml-reader';
 import {
   AID_ABANDONED_OBJECT,
   AID_ILLEGAL_PARKING,
@@ -26,6 +27,11 @@ function only(r: HikvisionResult): AdaptedEvent {
   expect(r.events).toHaveLength(1);
   expect(r.heartbeat).toBeUndefined();
   return r.events[0];
+}
+function readRoot(xml: string): XmlElement {
+  const doc = readXml(xml);
+  if (!doc.ok) throw new Error(doc.error);
+  return doc.root;
 }
 const reasonOf = (r: HikvisionResult) => (r.ok ? undefined : r.rejection.reason);
 const detailOf = (r: HikvisionResult) => (r.ok ? '' : r.rejection.detail);
@@ -118,7 +124,62 @@ describe('Hikvision ISAPI alert adapter', () => {
     const repeat = only(adaptHikvisionAlert(AID_ILLEGAL_PARKING.replace('<activePostCount>1<', '<activePostCount>2<'), options));
     expect(retry.eventId).toBe(a.eventId);
     expect(repeat.eventId).not.toBe(a.eventId);
-    expect(a.eventId).toBe('24:0f:9b:3a:51:c7|ch1|AID|2026-11-28T02:21:07.000Z|n1|illegalParking|粤A5N8X1');
+    expect(a.eventId).toBe('24:0f:9b:3a:51:c7|ch1|AID|2026-11-28T02:21:07.000Z|n1|illegalParking|粤A5N8X1|laneNo=2|direction=upstream');
+  });
+
+  describe('identity: two alarms in the same second are two events, a re-send is one', () => {
+    const idOf = (xml: string) => only(adaptHikvisionAlert(xml, options)).eventId;
+    const resent = (xml: string) => (xml.includes('<isDataRetransmission>') ? xml.replace('<isDataRetransmission>false', '<isDataRetransmission>true') : xml);
+    const aid = (body: string) => hikAlert({ dateTime: '2026-11-28T16:40:02+08:00' }, `  <AID>\n    <illegalTrafficEvent>abandonedObject</illegalTrafficEvent>\n${body}  </AID>\n`);
+    const vca = (entry: string) =>
+      hikAlert({ eventType: 'fielddetection' }, `  <DetectionRegionList><DetectionRegionEntry>${entry}</DetectionRegionEntry></DetectionRegionList>\n`);
+    const anpr = (extra: string) =>
+      hikAlert({ eventType: 'ANPR' }, `  <ANPR><licensePlate>粤A7Q2K9</licensePlate><confidenceLevel>97</confidenceLevel>${extra}</ANPR>\n`);
+
+    it('tells apart abandoned objects on lanes 1 and 3 (same camera, second, type and post count); a retransmission keeps its id', () => {
+      const lane1 = aid('    <laneNo>1</laneNo>\n');
+      const lane3 = AID_ABANDONED_OBJECT; // lane 3, same header
+      expect(idOf(lane1)).not.toBe(idOf(lane3));
+      expect(idOf(lane3)).toBe('24:0f:9b:3a:51:c7|ch1|AID|2026-11-28T08:40:02.000Z|n1|abandonedObject|laneNo=3');
+      const retransmitted = AID_ABANDONED_OBJECT.replace('</AID>\n', '</AID>\n  <isDataRetransmission>true</isDataRetransmission>\n');
+      expect(idOf(retransmitted)).toBe(idOf(lane3));
+      expect(idOf(resent(AID_ILLEGAL_PARKING))).toBe(idOf(AID_ILLEGAL_PARKING));
+    });
+
+    it.each([
+      ['lane', aid('<laneNo>1</laneNo>'), aid('<laneNo>2</laneNo>')],
+      ['direction', aid('<laneNo>1</laneNo><direction>upstream</direction>'), aid('<laneNo>1</laneNo><direction>downstream</direction>')],
+      ['rule', aid('<ruleID>1</ruleID>'), aid('<ruleID>4</ruleID>')],
+      ['scene', aid('<sceneID>1</sceneID>'), aid('<sceneID>2</sceneID>')],
+      ['target', aid('<targetID>3301</targetID>'), aid('<targetID>3302</targetID>')],
+      ['picture file', aid('<pictureInfoList><pictureInfo><fileName>aid_0001.jpg</fileName></pictureInfo></pictureInfoList>'), aid('<pictureInfoList><pictureInfo><fileName>aid_0002.jpg</fileName></pictureInfo></pictureInfoList>')],
+      ['picture name', aid('<picName>p1.jpg</picName>'), aid('<picName>p2.jpg</picName>')],
+      ['alarm serial number', aid('<serialNo>7781</serialNo>'), aid('<serialNo>7782</serialNo>')],
+      ['violation code', hikAlert({ eventType: 'TFS' }, '<TFS><illegalTrafficEvent>illegalParking</illegalTrafficEvent><illegalCode>1039</illegalCode></TFS>'), hikAlert({ eventType: 'TFS' }, '<TFS><illegalTrafficEvent>illegalParking</illegalTrafficEvent><illegalCode>1625</illegalCode></TFS>')],
+      ['region', vca('<regionID>1</regionID><detectionTarget>vehicle</detectionTarget>'), vca('<regionID>2</regionID><detectionTarget>vehicle</detectionTarget>')],
+      ['detection target', vca('<regionID>1</regionID><detectionTarget>vehicle</detectionTarget>'), vca('<regionID>1</regionID><detectionTarget>human</detectionTarget>')],
+      [
+        'target rectangle',
+        vca('<regionID>1</regionID><TargetRect><X>0.1</X><Y>0.2</Y><width>0.1</width><height>0.1</height></TargetRect>'),
+        vca('<regionID>1</regionID><TargetRect><X>0.6</X><Y>0.2</Y><width>0.1</width><height>0.1</height></TargetRect>'),
+      ],
+      ['ANPR lane', anpr('<line>1</line>'), anpr('<line>2</line>')],
+      ['ANPR vehicle number', anpr('<vehicleInfo><index>57</index></vehicleInfo>'), anpr('<vehicleInfo><index>58</index></vehicleInfo>')],
+    ])('tells apart two alarms that differ only in %s, and gives each the same id when sent again', (_field, a, b) => {
+      expect(idOf(a)).not.toBe(idOf(b));
+      expect(idOf(a)).toBe(idOf(a));
+      expect(idOf(b)).toBe(idOf(resent(b)));
+    });
+
+    it('ignores fields that are not about the incident (header, GPS, vehicle colour, picture count, retransmission flag)', () => {
+      const base = aid('<laneNo>1</laneNo>');
+      const noisy = base
+        .replace('<laneNo>1</laneNo>', '<laneNo>1</laneNo><VehicleInfo><vehicleColor>white</vehicleColor></VehicleInfo>')
+        .replace('</EventNotificationAlert>', '<detectionPicturesNumber>2</detectionPicturesNumber><isDataRetransmission>true</isDataRetransmission></EventNotificationAlert>');
+      expect(idOf(noisy)).toBe(idOf(base));
+      expect(distinguishingFields(readRoot(ANPR_PLATE))).toEqual(['line=1', 'direction=forward', 'vehicleIndex=57', 'fileName=licensePlatePicture.jpg']);
+      expect(distinguishingFields(readRoot(NVR_PSIA_FIELD_DETECTION))).toEqual([]);
+    });
   });
 
   it('keeps the id when the device id mapping changes, and uses the mapping for deviceId', () => {

@@ -139,7 +139,9 @@ export function adaptHikvisionAlert(xml: Uint8Array | string, options: Hikvision
   Object.assign(attributes, read.attributes);
 
   const event: AdaptedEvent = {
-    eventId: boundedId(eventIdFor({ mac, ip, serial, channelId, eventType, occurredAt, activePostCount, labels: read.detections, uuid: field('UUID') })),
+    eventId: boundedId(
+      eventIdFor({ mac, ip, serial, channelId, eventType, occurredAt, activePostCount, labels: read.detections, uuid: field('UUID'), distinguishing: distinguishingFields(root) }),
+    ),
     source: 'hikvision',
     sourceKind: 'camera',
     deviceId,
@@ -290,9 +292,10 @@ function deviceLocation(root: XmlElement): GeoPoint | undefined {
 
 /**
  * Same alert → same id, whatever the transport does: a retried POST or a device's retransmission
- * (`isDataRetransmission`) carries the same source, channel, time, type and post count. The post count
- * tells repeated alarms for the same target apart; the incident names, plate and UUID tell apart two
- * targets reported in the same second.
+ * (`isDataRetransmission`) carries the same source, channel, time, type, post count and body. The post count
+ * tells repeated alarms for the same target apart; the incident names, plate, UUID and the body's
+ * distinguishing fields (lane, region, rule, target, pictures, see `distinguishingFields`) tell apart two
+ * alarms of one camera in the same second: two abandoned objects on lanes 1 and 3 are two events.
  */
 function eventIdFor(f: {
   mac?: string;
@@ -304,6 +307,7 @@ function eventIdFor(f: {
   activePostCount: number;
   labels: Detection[];
   uuid?: string;
+  distinguishing: string[];
 }): string {
   const who = f.mac ?? f.ip ?? f.serial ?? 'unknown';
   const parts = [who, `ch${f.channelId ?? '-'}`, f.eventType, f.occurredAt.toISOString(), `n${f.activePostCount}`];
@@ -312,5 +316,60 @@ function eventIdFor(f: {
   const plate = f.labels.find((d) => d.plate)?.plate;
   if (plate) parts.push(plate);
   if (f.uuid) parts.push(f.uuid);
+  // Appended last, so an alarm without any keeps the id it had before these were part of it.
+  parts.push(...f.distinguishing);
   return parts.join('|');
+}
+
+/**
+ * Body fields (by local name, lower-cased) that name *which* incident, place or target an alarm is about, in any
+ * event section (AID, TFS, ANPR, DetectionRegionList...): lane, direction, region, rule, scene, target, the
+ * device's alarm serial numbers, the violation code and the picture files. None of them changes when the
+ * same alarm is sent again, so a re-send keeps its id.
+ */
+const DISTINGUISHING_FIELDS = new Set([
+  'laneno',
+  'line',
+  'lane',
+  'direction',
+  'regionid',
+  'ruleid',
+  'rulename',
+  'sceneid',
+  'targetid',
+  'detectiontarget',
+  'serialno',
+  'parkingserialno',
+  'illegalcode',
+  'filename',
+  'picname',
+]);
+/** Target rectangles: two targets of one rule in the same second differ at least in where they are. */
+const RECT_ELEMENTS = new Set(['targetrect', 'rect']);
+const MAX_DISTINGUISHING_VALUE = 100;
+
+/** The distinguishing fields of an alert, as "name=value" in document order (no header field is one of them). */
+export function distinguishingFields(root: XmlElement): string[] {
+  const out: string[] = [];
+  const value = (text: string) => text.trim().replace(/\s+/g, ' ').slice(0, MAX_DISTINGUISHING_VALUE);
+  // Iterative depth-first walk in document order (the reader bounds depth and size; no recursion here either).
+  const stack: { element: XmlElement; parent: string }[] = root.children.map((element) => ({ element, parent: root.name })).reverse();
+  while (stack.length > 0) {
+    const { element, parent } = stack.pop() as { element: XmlElement; parent: string };
+    const name = element.name.toLowerCase();
+    if (name === 'extensions' || name === 'devicegpsinfo') continue;
+    if (RECT_ELEMENTS.has(name)) {
+      const rect = ['X', 'Y', 'width', 'height'].map((n) => xmlChildText(element, n) ?? '');
+      if (rect.some((v) => v !== '')) out.push(`rect=${value(rect.join(','))}`);
+      continue;
+    }
+    const text = element.children.length === 0 ? value(element.text) : '';
+    if (text !== '') {
+      if (DISTINGUISHING_FIELDS.has(name)) out.push(`${element.name}=${text}`);
+      // ANPR numbers each vehicle it reads (vehicleInfo/index): two cars in one second are two reads.
+      else if (name === 'index' && parent.toLowerCase() === 'vehicleinfo') out.push(`vehicleIndex=${text}`);
+    }
+    for (let i = element.children.length - 1; i >= 0; i--) stack.push({ element: element.children[i], parent: element.name });
+  }
+  return out;
 }

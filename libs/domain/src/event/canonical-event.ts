@@ -54,7 +54,7 @@ export interface MediaRef {
 export type TrackPhase = 'start' | 'update' | 'end';
 
 export interface CanonicalEvent {
-  /** Identity within the source; (source, eventId) is stored once. */
+  /** Identity within the source and device; (source, deviceId, eventId, occurredAt) is stored once. */
   eventId: string;
   source: EventSource;
   sourceKind: DeviceKind;

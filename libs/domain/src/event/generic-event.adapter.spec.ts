@@ -54,6 +54,27 @@ describe('generic canonical JSON adapter', () => {
     expect(deviceIdFromTopic('$share/g/cloudpatrol/v1/devices/X/events')).toBe('X');
     expect(deviceIdFromTopic('frigate/events')).toBeUndefined();
   });
+
+  describe('identity: ids need only be unique per device', () => {
+    /** What the events table keys on: (source, device, source_event_id, occurred_at). */
+    const identityOf = (deviceId: string, eventId: string, occurredAt = '2026-11-28T10:00:00+08:00') => {
+      const r = adaptGenericEvent(`cloudpatrol/v1/devices/${deviceId}/events`, JSON.stringify({ eventId, deviceId, occurredAt, detections: [] }));
+      if (!r.ok) throw new Error(r.rejection.detail);
+      const e = r.events[0];
+      return [e.source, e.deviceId, e.eventId, e.occurredAt.toISOString()].join('|');
+    };
+
+    it('keeps evt-0 of two cameras apart, and a re-send of one the same', () => {
+      expect(identityOf('CAM-A', 'evt-0')).not.toBe(identityOf('CAM-B', 'evt-0'));
+      expect(identityOf('CAM-A', 'evt-0')).toBe(identityOf('CAM-A', 'evt-0'));
+      // The same instant written with another offset is the same event.
+      expect(identityOf('CAM-A', 'evt-0', '2026-11-28T02:00:00Z')).toBe(identityOf('CAM-A', 'evt-0'));
+    });
+
+    it('keeps evt-0 sent again by a camera whose counter restarted (a later event) apart from the first evt-0', () => {
+      expect(identityOf('CAM-A', 'evt-0', '2026-11-28T11:30:00+08:00')).not.toBe(identityOf('CAM-A', 'evt-0'));
+    });
+  });
 });
 
 describe('device register gate', () => {

@@ -5,6 +5,9 @@ import { decodeJson, describeZodError } from './payload';
 /**
  * CloudPatrol's own JSON event, published on `cloudpatrol/v1/devices/{deviceId}/events`.
  * The smallest valid event: {"eventId","deviceId","occurredAt","detections":[{"label","confidence"}]}.
+ * `eventId` need only be unique per device: an event is identified by (deviceId, eventId, occurredAt), so two
+ * cameras both counting evt-0, evt-1… or a camera whose counter restarts after a reboot lose nothing, while a
+ * re-send (same device, id and time) is stored once.
  */
 export const genericEventSchema = z
   .object({

@@ -1,9 +1,13 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 import type { Detection, MediaRef } from '@app/domain';
 
-/** A stored canonical event. (source, source_event_id) is unique: redelivery stores nothing new. */
+/**
+ * A stored canonical event. Its identity is (source, device, source_event_id, occurred_at): a redelivery stores
+ * nothing new, while two devices using the same ids, or one device reusing an id later (a counter restarted by a
+ * reboot), are different events.
+ */
 @Entity('events')
-@Index('uq_events_source_event', ['source', 'sourceEventId'], { unique: true })
+@Index('uq_events_identity', ['source', 'deviceId', 'sourceEventId', 'occurredAt'], { unique: true })
 @Index('ix_events_device_occurred', ['deviceId', 'occurredAt'])
 export class EventEntity {
   @PrimaryGeneratedColumn('identity', { type: 'bigint', generatedIdentity: 'ALWAYS' }) id: string;
