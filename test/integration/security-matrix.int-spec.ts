@@ -68,6 +68,8 @@ const PROBES: Record<string, (t: Targets) => Probe> = {
   'GET /api/v1/rules': () => ({ method: 'GET', path: '/api/v1/rules' }),
   // Re-reading the unchanged rules file changes nothing.
   'POST /api/v1/rules/reload': () => ({ method: 'POST', path: '/api/v1/rules/reload' }),
+  // A reason that cannot be replayed: refused by validation (400), nothing replayed.
+  'POST /api/v1/dead-letters/replay': () => ({ method: 'POST', path: '/api/v1/dead-letters/replay', json: { reason: 'not-a-reason' } }),
   'GET /api/v1/users': () => ({ method: 'GET', path: '/api/v1/users' }),
   'POST /api/v1/users': () => ({ method: 'POST', path: '/api/v1/users', json: {} }),
   'POST /api/v1/ingest/hikvision': () => ({ method: 'POST', path: '/api/v1/ingest/hikvision', raw: { body: '', contentType: 'application/xml' } }),

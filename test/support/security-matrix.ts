@@ -106,6 +106,7 @@ export const EXPECTED: readonly EndpointDecision[] = [
   { method: 'POST', path: '/api/v1/devices/{id}/credentials', who: CENTRE_WRITERS, why: 'issues a device password: whoever registers devices' },
   { method: 'GET', path: '/api/v1/rules', who: CENTRE_READERS, why: 'the rules in force: the centre' },
   { method: 'POST', path: '/api/v1/rules/reload', who: CENTRE_WRITERS, why: 'changes classification for every worker' },
+  { method: 'POST', path: '/api/v1/dead-letters/replay', who: CENTRE_WRITERS, why: 'issue 23: stores what the rate limit kept aside, past the limit: supervision' },
   // Accounts
   { method: 'GET', path: '/api/v1/users', who: ['admin'], why: 'README: admin' },
   { method: 'POST', path: '/api/v1/users', who: ['admin'], why: 'README: admin' },

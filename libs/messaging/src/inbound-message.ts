@@ -8,6 +8,8 @@ export interface InboundMessage {
   key?: string;
   /** The device the transport authenticated (HTTP pushes): its events may only name that device. */
   authenticatedDeviceId?: string;
+  /** Id of the dead letter this message replays (POST /api/v1/dead-letters/replay): a person chose to store it, so the rate limit does not apply. */
+  replayOfDeadLetter?: string;
 }
 
 /**

@@ -1,34 +1,184 @@
+export interface RateLimitOptions {
+  ratePerSecond: number;
+  burst: number;
+  futureToleranceSeconds: number;
+}
+
+export interface RateLimitDecision {
+  allowed: boolean;
+  /** Set when the event's own time is ahead of its arrival by more than the tolerance: flagged, and its time never moves the budget. */
+  aheadBySeconds?: number;
+}
+
+/** How much the limiter may remember (worker memory stays bounded whatever devices send). Tests make them small. */
+export interface RateLimitMemory {
+  /** Windows remembered per device; the least recently touched is forgotten first (a spray of timestamps). */
+  maxWindowsPerDevice: number;
+  /** Windows remembered over all devices; the least recently active device is forgotten first (a spray of device ids). */
+  maxWindows: number;
+  /** Charged event keys remembered over all devices (for retries and releases); the oldest is forgotten first. */
+  maxCharges: number;
+}
+
+const DEFAULT_MEMORY: RateLimitMemory = { maxWindowsPerDevice: 4096, maxWindows: 250_000, maxCharges: 200_000 };
+
+/** Which clock an event was counted by: its own time, or (its own time is not believable) its arrival. */
+type Clock = 'event' | 'arrival';
+
+/** Events counted in one window; an object, so a charge can tell its own window from one made after it was forgotten. */
+interface Count {
+  n: number;
+}
+
+interface DeviceBudget {
+  /** Per window of the device's own time (Map order = least recently touched first). */
+  byEventTime: Map<number, Count>;
+  /** Events dated too far ahead, per window of arrival time: a budget of their own. */
+  byArrival: Map<number, Count>;
+}
+
 /**
- * A token bucket per device, refilled by the events' own source time: `ratePerSecond` sustained, `burst`
- * at once. A device flooding (a firmware loop, a replay attack) has the excess kept aside as dead letters.
- * Measured in source time, not arrival time, so a backlog that drains fast after an outage (events spread
- * over the outage) is not mistaken for a flood. Per worker process.
+ * Per-device flood limit (a firmware loop, a replay attack): the excess is kept aside as dead letters, which can
+ * be replayed. Per worker process.
+ *
+ * Counted per fixed window of time, not with a token bucket. A window of `capacity / ratePerSecond` seconds
+ * admits `capacity` events (capacity = the burst, at least one second's worth: sources report whole seconds, so
+ * a finer window would split what the device's clock cannot). Each window admits min(events dated in it,
+ * capacity) whatever order they arrive in — so a backlog drained after an outage, a platform back-filling older
+ * records after a live one, or a shuffled redelivery are judged the same. A token bucket refilled by event time
+ * depends on which event came first: one event dated a year ahead stopped the refill of everything after it.
+ * The price: up to twice the capacity across a window boundary; a flood is still held to the rate.
+ *
+ * Retries are never charged twice: a charge is remembered by the event's key (source + device + event id), a key
+ * already charged is allowed again for free, and a batch that failed to commit releases its charges.
+ *
+ * "Floods measured in arrival time" (issue 23), decided as: arrival time decides whether the event's own time
+ * is believable, and it is the clock of the events whose time is not; it never caps believable events. A cap in
+ * arrival time cannot tell a drained backlog from a flood — both are many events per second of arrival — and
+ * eating the backlog is the one failure this limiter must not have. What tells them apart is the device's own
+ * time: a backlog spreads over it, a firmware loop or a replay piles up in it. So an event dated no later than
+ * arrival + tolerance is counted in a window of its own time; one dated beyond that (a wrong clock, a forged
+ * date) is flagged (`aheadBySeconds`) and counted in a window of its arrival time, in a budget of its own: a
+ * device whose clock runs ahead is still held to the rate, and its odd dates never move or drain the budget of
+ * its normal events. Not limited: a sender forging distinct past times gets at most `ratePerSecond` per second
+ * of the past it claims — that is for device authentication to stop, not for a limit that would eat backlogs.
  */
 export class DeviceRateLimiter {
-  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  private readonly capacity: number;
+  private readonly windowMs: number;
+  private readonly toleranceMs: number;
+  private readonly memory: RateLimitMemory;
+  /** Least recently active device first. */
+  private readonly devices = new Map<string, DeviceBudget>();
+  /** `device \0 eventKey` → the count it was added to; oldest first. */
+  private readonly charges = new Map<string, { budget: DeviceBudget; clock: Clock; window: number; count: Count }>();
+  private windows = 0;
 
   constructor(
-    private readonly ratePerSecond: number,
-    private readonly burst: number,
-  ) {}
-
-  get enabled(): boolean {
-    return this.ratePerSecond > 0;
+    private readonly options: RateLimitOptions,
+    memory: Partial<RateLimitMemory> = {},
+  ) {
+    this.capacity = Math.max(1, Math.floor(Math.max(options.burst, options.ratePerSecond)));
+    this.windowMs = options.ratePerSecond > 0 ? (this.capacity / options.ratePerSecond) * 1000 : Infinity;
+    this.toleranceMs = Math.max(0, options.futureToleranceSeconds) * 1000;
+    this.memory = { ...DEFAULT_MEMORY, ...memory };
   }
 
-  /** Takes one token for `deviceId` at source time `sourceMs`; false when its bucket is empty. */
-  take(deviceId: string, sourceMs: number): boolean {
-    if (!this.enabled) return true;
-    const b = this.buckets.get(deviceId) ?? { tokens: this.burst, at: sourceMs };
-    // Only time moving forward refills: late or replayed events cannot buy more tokens.
-    if (sourceMs > b.at) {
-      b.tokens = Math.min(this.burst, b.tokens + ((sourceMs - b.at) / 1000) * this.ratePerSecond);
-      b.at = sourceMs;
+  get enabled(): boolean {
+    return this.options.ratePerSecond > 0;
+  }
+
+  /** What the limiter remembers now (bounded by RateLimitMemory). */
+  get memoryInUse(): { devices: number; windows: number; charges: number } {
+    return { devices: this.devices.size, windows: this.windows, charges: this.charges.size };
+  }
+
+  /** Charges one event of `deviceId`. `eventKey` identifies the event (source + device + event id): a key already charged and not released is allowed again without a second charge. */
+  take(deviceId: string, eventKey: string, eventMs: number, arrivalMs: number): RateLimitDecision {
+    const aheadBySeconds = this.aheadBySeconds(eventMs, arrivalMs);
+    // Flagged even with the limit off: a date from the future is worth telling whatever the rate.
+    const decision = (allowed: boolean): RateLimitDecision => (aheadBySeconds === undefined ? { allowed } : { allowed, aheadBySeconds });
+    if (!this.enabled) return decision(true);
+
+    const chargeKey = `${deviceId}\u0000${eventKey}`;
+    const charged = this.charges.get(chargeKey);
+    if (charged) {
+      this.charges.delete(chargeKey);
+      this.charges.set(chargeKey, charged);
+      return decision(true);
     }
-    const ok = b.tokens >= 1;
-    if (ok) b.tokens -= 1;
-    this.buckets.set(deviceId, b);
-    if (this.buckets.size > 100_000) this.buckets.clear(); // bounded memory under a spray of device ids
-    return ok;
+
+    // An unbelievable own time (ahead beyond the tolerance, or no time at all) is judged by arrival.
+    const clock: Clock = Number.isFinite(eventMs) && aheadBySeconds === undefined ? 'event' : 'arrival';
+    const window = Math.floor((clock === 'event' ? eventMs : arrivalMs) / this.windowMs);
+    const budget = this.budgetOf(deviceId);
+    const counts = clock === 'event' ? budget.byEventTime : budget.byArrival;
+    let count = counts.get(window);
+    if (count) counts.delete(window); // re-inserted below: most recently touched last
+    else {
+      count = { n: 0 };
+      this.windows++;
+    }
+    counts.set(window, count);
+    if (count.n >= this.capacity) return decision(false);
+    count.n++;
+    this.charges.set(chargeKey, { budget, clock, window, count });
+    this.trim(budget);
+    return decision(true);
+  }
+
+  /**
+   * How far the event's own time is ahead of its arrival, when beyond the tolerance; undefined otherwise. The
+   * same flag `take` sets, for events that skip the limit (a replayed dead letter, judged by its first arrival).
+   */
+  aheadBySeconds(eventMs: number, arrivalMs: number): number | undefined {
+    const aheadMs = eventMs - arrivalMs;
+    return Number.isFinite(aheadMs) && aheadMs > this.toleranceMs ? aheadMs / 1000 : undefined;
+  }
+
+  /** A batch that failed to commit gives its charges back, so its retry is judged afresh and never charged twice. */
+  release(deviceId: string, eventKey: string): void {
+    const chargeKey = `${deviceId}\u0000${eventKey}`;
+    const charged = this.charges.get(chargeKey);
+    if (!charged) return;
+    this.charges.delete(chargeKey);
+    // A count forgotten meanwhile (and maybe started afresh) holds nothing of this charge: nothing to give back.
+    if (this.devices.get(deviceId) !== charged.budget) return;
+    const counts = charged.clock === 'event' ? charged.budget.byEventTime : charged.budget.byArrival;
+    if (counts.get(charged.window) !== charged.count) return;
+    charged.count.n--;
+    if (charged.count.n === 0) {
+      counts.delete(charged.window);
+      this.windows--;
+      // Every device remembered holds a window, so bounding windows bounds devices too.
+      if (charged.budget.byEventTime.size + charged.budget.byArrival.size === 0) this.devices.delete(deviceId);
+    }
+  }
+
+  private budgetOf(deviceId: string): DeviceBudget {
+    let budget = this.devices.get(deviceId);
+    if (budget) this.devices.delete(deviceId);
+    else budget = { byEventTime: new Map(), byArrival: new Map() };
+    this.devices.set(deviceId, budget);
+    return budget;
+  }
+
+  /**
+   * Forgets the least recently touched first. Forgetting a window lets it admit a full capacity again; a sender
+   * can get that anyway by spreading its times, so nothing a flood could not already do. Forgetting a charge
+   * only means a late retry of it is charged again.
+   */
+  private trim(touched: DeviceBudget): void {
+    while (touched.byEventTime.size + touched.byArrival.size > this.memory.maxWindowsPerDevice) {
+      const counts = touched.byArrival.size > touched.byEventTime.size ? touched.byArrival : touched.byEventTime;
+      counts.delete(counts.keys().next().value as number);
+      this.windows--;
+    }
+    while (this.windows > this.memory.maxWindows && this.devices.size > 1) {
+      const [oldest, budget] = this.devices.entries().next().value as [string, DeviceBudget];
+      this.devices.delete(oldest);
+      this.windows -= budget.byEventTime.size + budget.byArrival.size;
+    }
+    while (this.charges.size > this.memory.maxCharges) this.charges.delete(this.charges.keys().next().value as string);
   }
 }

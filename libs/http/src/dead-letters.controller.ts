@@ -1,0 +1,29 @@
+import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { Access, CurrentActor, DeadLetterReplayService, REPLAY_MAX_LIMIT, REPLAYABLE_REASONS } from '@app/core';
+import type { Actor } from '@app/domain';
+import { z } from 'zod';
+import { ZodValidationPipe } from './zod-validation.pipe';
+
+const replayBody = z
+  .object({
+    reason: z.enum(REPLAYABLE_REASONS),
+    deviceId: z.string().min(1).max(200).optional(),
+    limit: z.number().int().min(1).max(REPLAY_MAX_LIMIT).optional(),
+  })
+  .strict();
+
+@ApiTags('dead-letters')
+@ApiBearerAuth()
+@Controller('api/v1/dead-letters')
+export class DeadLettersController {
+  constructor(private readonly replays: DeadLetterReplayService) {}
+
+  /** Stores messages the rate limit kept aside (oldest first, each once); `remaining` says whether to call again. */
+  @Post('replay')
+  @HttpCode(200)
+  @Access('supervisor', 'admin')
+  replay(@CurrentActor() actor: Actor, @Body(new ZodValidationPipe(replayBody)) body: z.infer<typeof replayBody>) {
+    return this.replays.replay(actor, body);
+  }
+}
