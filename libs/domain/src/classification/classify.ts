@@ -8,10 +8,17 @@ import { routeIssue, RoutingTable } from './routing-table';
 import {
   ActiveInhibitor,
   DoNotDisturbHistory,
+  DoNotDisturbLedger,
+  doNotDisturbPlaceIds,
+  DoNotDisturbRecord,
   doNotDisturbSubjects,
+  eitherHistory,
   findInhibitor,
   findSilence,
+  inhibitionDetail,
+  inhibitionReference,
   inhibitorsFromIssue,
+  mergeInhibitors,
 } from './suppression-policy';
 import { describeWindow, localClock, LocalClock, parseUtcOffset, windowAppliesToPlaces, windowContainsTime } from './time-window.matcher';
 
@@ -101,7 +108,7 @@ interface EventWhere {
  * Camera zones mapped to places win over geometry: a fixed camera's position is where it hangs, the
  * zone is where the object is. Without mapped zones (drones, feeds) the event's point decides.
  */
-function whereOf(event: CanonicalEvent, ctx: ClassifyContext): EventWhere {
+function whereOf(event: Pick<CanonicalEvent, 'deviceId' | 'zones' | 'location'>, ctx: Pick<ClassifyContext, 'jurisdiction' | 'zoneToPlace'>): EventWhere {
   const located = event.location ? ctx.jurisdiction.locate(event.location) : undefined;
   const zoneIds = event.zones.map((z) => ctx.zoneToPlace(event.deviceId, z)).filter((id): id is string => id !== undefined);
   const zonePlaces = ctx.jurisdiction.rankPlaces(zoneIds);
@@ -178,12 +185,7 @@ export function classify(event: CanonicalEvent, ctx: ClassifyContext): ClassifyR
       ctx.ruleSet,
     );
     if (inhibitor) {
-      suppress(
-        c,
-        'inhibited',
-        `inhibition "${inhibitor.inhibitionId}": ${inhibitor.sourceCategory} at the same ${inhibitor.scope} until ${inhibitor.until.toISOString()}`,
-        `${inhibitor.inhibitionId} ${inhibitor.sourceIdentityKey}`,
-      );
+      suppress(c, 'inhibited', inhibitionDetail(inhibitor), inhibitionReference(inhibitor));
       continue;
     }
     const dnd = doNotDisturb(c, ctx);
@@ -426,6 +428,14 @@ function identityFrom(identity: Record<string, string>): 'place' | 'grid' | 'dev
   return identity.place !== undefined ? 'place' : identity.grid !== undefined ? 'grid' : 'device';
 }
 
+/**
+ * 无事不扰: a listed business's minor FIRST issue gets no case; any earlier issue of the subject within the
+ * window — a case at one of its places, or a first issue suppressed here — makes this one a repeat, which opens
+ * a case. A repeat is any minor issue of the subject, not only the same category: the list names businesses
+ * whose conduct is trusted (包容审慎), and a second problem of another kind is just as much a sign that the
+ * trust is not borne out. Per category, a business could collect one free pass per category — garbage today,
+ * vending tomorrow, parking next week — and never be disturbed at all.
+ */
 function doNotDisturb(c: Candidate, ctx: ClassifyContext): { subjectId: string; detail: string } | undefined {
   const dnd = ctx.ruleSet.doNotDisturb;
   if (dnd.entries.length === 0) return undefined;
@@ -433,12 +443,12 @@ function doNotDisturb(c: Candidate, ctx: ClassifyContext): { subjectId: string; 
   const until = c.issue.occurredAt;
   const since = new Date(until.getTime() - dnd.windowDays * 86_400_000);
   for (const s of doNotDisturbSubjects(c.places, ctx.ruleSet, ctx.jurisdiction)) {
-    const earlierCase = ctx.doNotDisturbHistory({ subjectId: s.subjectId, placeIds: s.placeIds, since, until });
-    c.issue.explanation.doNotDisturb = { subjectId: s.subjectId, earlierCase, windowDays: dnd.windowDays };
-    if (!earlierCase) {
+    const earlierIssue = ctx.doNotDisturbHistory({ subjectId: s.subjectId, placeIds: s.placeIds, since, until });
+    c.issue.explanation.doNotDisturb = { subjectId: s.subjectId, earlierIssue, windowDays: dnd.windowDays };
+    if (!earlierIssue) {
       return {
         subjectId: s.subjectId,
-        detail: `do-not-disturb "${s.entry.name}": minor (${c.issue.severity}) first issue, no earlier case in ${dnd.windowDays} days${s.entry.reason ? ` (${s.entry.reason})` : ''}`,
+        detail: `do-not-disturb "${s.entry.name}": minor (${c.issue.severity}) first issue, no earlier issue (case or suppressed first issue) in ${dnd.windowDays} days${s.entry.reason ? ` (${s.entry.reason})` : ''}; a repeat within ${dnd.windowDays} days opens a case`,
       };
     }
   }
@@ -460,28 +470,104 @@ export interface BatchResult {
   results: Array<{ event: CanonicalEvent } & Pick<ClassifyResult, 'issues' | 'suppressed'>>;
   /** Final state of every track the batch changed (upsert these in the same transaction as the cases). */
   tracks: TrackState[];
-  /** Inhibitors started in the batch (store these). */
+  /** Inhibitors started in the batch, merged per source where their windows overlap (store these). */
   inhibitors: ActiveInhibitor[];
+  /** Do-not-disturb history the batch made (issues at listed places, suppressed first issues): see `repeatsAfterwards`. */
+  doNotDisturb: DoNotDisturbRecord[];
 }
 
 /**
- * Classifies a batch in source-time order (stable for equal times), threading track states and
- * inhibitors from one event to the next so the batch equals the same events classified one by one.
+ * Classifies a batch in source-time order (stable for equal times), threading track states, inhibitors and
+ * do-not-disturb history from one event to the next so the batch equals the same events classified one by one.
+ *
+ * Decisions that look at other events do not depend on the order events arrived in:
+ * - inhibition: an inhibitor mutes from its source's time on, so a fire can mute detections with the same
+ *   time that sort before it. The batch is classified once to collect the inhibitors it starts, then again
+ *   with all of them known (only when it started any);
+ * - do-not-disturb: a repeat needs an issue strictly earlier in source time, so equal times never decide
+ *   between each other. Across batches, a first issue stored before an earlier one arrived is made a repeat
+ *   afterwards (`repeatsAfterwards`, from `doNotDisturb`).
  */
 export function classifyBatch(events: readonly CanonicalEvent[], ctx: ClassifyContext): BatchResult {
   const ordered = events.map((e, i) => ({ e, i })).sort((a, b) => a.e.occurredAt.getTime() - b.e.occurredAt.getTime() || a.i - b.i);
+  const dndPlaces = ctx.ruleSet.doNotDisturb.entries.length > 0 ? new Set(doNotDisturbPlaceIds(ctx.ruleSet, ctx.jurisdiction)) : undefined;
+  const first = classifyInOrder(ordered, ctx, ctx.activeInhibitors, dndPlaces);
+  if (first.inhibitors.length === 0) return first;
+  return classifyInOrder(ordered, ctx, [...ctx.activeInhibitors, ...first.inhibitors], dndPlaces);
+}
+
+function classifyInOrder(
+  ordered: ReadonlyArray<{ e: CanonicalEvent }>,
+  ctx: ClassifyContext,
+  known: readonly ActiveInhibitor[],
+  dndPlaces: ReadonlySet<string> | undefined,
+): BatchResult {
   const tracks = new Map(ctx.tracks);
   const changed = new Map<string, TrackState>();
-  const inhibitors: ActiveInhibitor[] = [];
+  // Inhibitors started so far, merged as they come (a burst of smoke in one grid is one window, not one per
+  // detection): every later event is checked against them, so their number must not grow with the burst.
+  const started = new StartedInhibitors();
+  let active: readonly ActiveInhibitor[] = known;
   const results: BatchResult['results'] = [];
+  const ledger = new DoNotDisturbLedger();
+  const records: DoNotDisturbRecord[] = [];
+  const record = (r: DoNotDisturbRecord) => {
+    ledger.add(r);
+    records.push(r);
+  };
+  const history = dndPlaces ? eitherHistory(ctx.doNotDisturbHistory, ledger.history) : ctx.doNotDisturbHistory;
   for (const { e } of ordered) {
-    const r = classify(e, { ...ctx, tracks, activeInhibitors: [...ctx.activeInhibitors, ...inhibitors] });
+    const r = classify(e, { ...ctx, tracks, activeInhibitors: active, doNotDisturbHistory: history });
     for (const t of r.tracks) {
       tracks.set(t.key, t);
       changed.set(t.key, t);
     }
-    inhibitors.push(...r.inhibitors);
+    if (r.inhibitors.length > 0 && started.add(r.inhibitors)) active = [...known, ...started.all()];
+    if (dndPlaces) {
+      for (const i of r.issues) if (i.placeId !== undefined && dndPlaces.has(i.placeId)) record({ at: i.occurredAt, placeId: i.placeId });
+      for (const s of r.suppressed) if (s.reason === 'do-not-disturb' && s.reference !== undefined) record({ at: s.issue.occurredAt, subjectId: s.reference });
+    }
     results.push({ event: e, issues: r.issues, suppressed: r.suppressed });
   }
-  return { results, tracks: [...changed.values()], inhibitors };
+  return { results, tracks: [...changed.values()], inhibitors: mergeInhibitors(started.all()), doNotDisturb: records };
+}
+
+/** Inhibitor windows per (inhibition, source identity), merged where they overlap, as events come in time order. */
+class StartedInhibitors {
+  private readonly byKey = new Map<string, ActiveInhibitor[]>();
+
+  /** Adds windows; true when the set changed (a new window, or one reaching further). */
+  add(inhibitors: readonly ActiveInhibitor[]): boolean {
+    let changed = false;
+    for (const i of inhibitors) {
+      const key = `${i.inhibitionId}\u0000${i.sourceIdentityKey}`;
+      const windows = this.byKey.get(key);
+      if (!windows) {
+        this.byKey.set(key, [i]);
+        changed = true;
+        continue;
+      }
+      const overlapping = windows.findIndex((w) => i.from <= w.until && i.until >= w.from);
+      if (overlapping < 0) {
+        windows.push(i);
+        changed = true;
+        continue;
+      }
+      const w = windows[overlapping];
+      if (i.from < w.from || i.until > w.until) {
+        windows[overlapping] = { ...w, from: i.from < w.from ? i.from : w.from, until: i.until > w.until ? i.until : w.until };
+        changed = true;
+      }
+    }
+    return changed;
+  }
+
+  all(): ActiveInhibitor[] {
+    return [...this.byKey.values()].flat();
+  }
+}
+
+/** Ids of every place an event is in (zone mapping first, else its point), as classification sees them. */
+export function placeIdsOf(event: Pick<CanonicalEvent, 'deviceId' | 'zones' | 'location'>, ctx: Pick<ClassifyContext, 'jurisdiction' | 'zoneToPlace'>): string[] {
+  return whereOf(event, ctx).places.map((p) => p.id);
 }

@@ -36,7 +36,8 @@ export type IssueExplanation = {
   /** The rule's active window that let it apply, or the allowed window that suppressed it. */
   window?: { kind: 'active' | 'allowed'; window: string; localTime: string };
   exemption?: { reason: string; graceMinutes?: number; placeId?: string };
-  doNotDisturb?: { subjectId: string; earlierCase: boolean; windowDays: number };
+  /** The do-not-disturb subject asked about and whether an earlier issue (case or suppressed first issue) made this a repeat. */
+  doNotDisturb?: { subjectId: string; earlierIssue: boolean; windowDays: number };
   lateBySeconds?: number;
   routing: { unit?: string; held?: HeldReason; reason: string };
 };
@@ -94,8 +95,26 @@ export interface Suppression {
   issue: DetectedIssue;
 }
 
-/** Aggregation key for stored suppressions: one row per reason and identity, counted, like a case. */
-export const suppressionKeyOf = (s: Suppression): string => `${s.reason}|${s.issue.identityKey}`;
+/**
+ * Aggregation key for stored suppressions: one row per reason and identity, counted, like a case. A
+ * do-not-disturb first issue is one row per detection instead: it is rare by design (one per business per
+ * window), and a first issue that an earlier one arriving later turns into a repeat must be found again to
+ * become a case occurrence.
+ */
+export const suppressionKeyOf = (s: Suppression): string =>
+  s.reason === 'do-not-disturb'
+    ? `${s.reason}|${s.issue.identityKey}|${s.issue.source}:${s.issue.deviceId}:${s.issue.eventId}@${s.issue.occurredAt.toISOString()}`
+    : `${s.reason}|${s.issue.identityKey}`;
+
+/** The label set back from its key (`identityKeyOf` in reverse; the key is not escaped, so no value may hold `|`). */
+export function identityOfKey(identityKey: string): Record<string, string> {
+  const identity: Record<string, string> = {};
+  for (const part of identityKey.split('|')) {
+    const eq = part.indexOf('=');
+    if (eq > 0) identity[part.slice(0, eq)] = part.slice(eq + 1);
+  }
+  return identity;
+}
 
 export function identityKeyOf(identity: Record<string, string>): string {
   return Object.keys(identity)

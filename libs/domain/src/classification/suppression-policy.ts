@@ -61,13 +61,17 @@ function scopeOf(scope: Inhibition['scope'], issue: Pick<DetectedIssue, 'placeId
  * inhibitor. `placeIds` are all places of the detection (a fire in the street mutes the loading bay in it).
  */
 export function findInhibitor(
-  issue: DetectedIssue,
+  issue: InhibitableIssue,
   placeIds: readonly string[],
   inhibitors: readonly ActiveInhibitor[],
   ruleSet: RuleSet,
 ): ActiveInhibitor | undefined {
   const at = issue.occurredAt.getTime();
-  return inhibitors.find((a) => {
+  let best: ActiveInhibitor | undefined;
+  for (const a of inhibitors) if (mutes(a) && (!best || earlierSource(a, best))) best = a;
+  return best;
+
+  function mutes(a: ActiveInhibitor): boolean {
     const inh = ruleSet.inhibitions.find((i) => i.id === a.inhibitionId);
     if (!inh || inh.sourceCategories.includes(issue.categoryCode)) return false;
     const targeted = inh.targetCategories
@@ -82,7 +86,91 @@ export function findInhibitor(
       case 'township':
         return a.townshipCode !== undefined && a.townshipCode === issue.townshipCode;
     }
-  });
+  }
+}
+
+/** When several inhibitors mute a detection, the one named is the earliest (then by source), whatever order they came in. */
+const earlierSource = (a: ActiveInhibitor, b: ActiveInhibitor): boolean =>
+  a.from.getTime() !== b.from.getTime() ? a.from < b.from : a.sourceIdentityKey !== b.sourceIdentityKey ? a.sourceIdentityKey < b.sourceIdentityKey : a.inhibitionId < b.inhibitionId;
+
+/** What inhibition looks at: a detected issue, or an occurrence already stored in a case. */
+export type InhibitableIssue = Pick<DetectedIssue, 'categoryCode' | 'severity' | 'occurredAt' | 'gridCode' | 'townshipCode'>;
+
+/** The suppression detail and reference of an inhibited detection (live or taken off a case afterwards). */
+export function inhibitionDetail(inhibitor: ActiveInhibitor): string {
+  return `inhibition "${inhibitor.inhibitionId}": ${inhibitor.sourceCategory} at the same ${inhibitor.scope} from ${inhibitor.from.toISOString()} until ${inhibitor.until.toISOString()}`;
+}
+export const inhibitionReference = (inhibitor: ActiveInhibitor): string => `${inhibitor.inhibitionId} ${inhibitor.sourceIdentityKey}`;
+
+/**
+ * Inhibitors of one source merged where their windows overlap or touch, so the union of windows is kept
+ * exactly (a fire at 10:00 and another at 13:00 mute 10:00–11:00 and 13:00–14:00, never 11:00–13:00) with
+ * one inhibitor per stretch instead of one per detection. Sorted by source, inhibition and start: the same
+ * inhibitors in any order give the same list.
+ */
+export function mergeInhibitors(inhibitors: readonly ActiveInhibitor[]): ActiveInhibitor[] {
+  const sorted = [...inhibitors].sort(
+    (a, b) =>
+      cmp(a.sourceIdentityKey, b.sourceIdentityKey) || cmp(a.inhibitionId, b.inhibitionId) || a.from.getTime() - b.from.getTime() || a.until.getTime() - b.until.getTime(),
+  );
+  const out: ActiveInhibitor[] = [];
+  for (const i of sorted) {
+    const last = out[out.length - 1];
+    if (last && last.inhibitionId === i.inhibitionId && last.sourceIdentityKey === i.sourceIdentityKey && i.from.getTime() <= last.until.getTime()) {
+      if (i.until > last.until) out[out.length - 1] = { ...last, until: i.until };
+    } else out.push(i);
+  }
+  return out;
+}
+
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** An occurrence stored in a machine-made case that nobody has acted on yet, as inhibition sees it. */
+export interface StoredOccurrence extends InhibitableIssue {
+  /** Every place of the occurrence's event (a fire in the street mutes the loading bay in it). */
+  placeIds: readonly string[];
+}
+
+/**
+ * Occurrences that inhibitors started later would have muted had they arrived first: a fire stored after
+ * the minor issues of its grid takes them back off their cases, so the outcome does not depend on which
+ * arrived first. Same judgement as live classification (`findInhibitor`, current rule set).
+ */
+export function inhibitedAfterwards<T extends StoredOccurrence>(
+  occurrences: readonly T[],
+  started: readonly ActiveInhibitor[],
+  ruleSet: RuleSet,
+): Array<{ occurrence: T; inhibitor: ActiveInhibitor }> {
+  if (started.length === 0) return [];
+  const out: Array<{ occurrence: T; inhibitor: ActiveInhibitor }> = [];
+  for (const occurrence of occurrences) {
+    const inhibitor = findInhibitor(occurrence, occurrence.placeIds, started, ruleSet);
+    if (inhibitor) out.push({ occurrence, inhibitor });
+  }
+  return out;
+}
+
+/** Where to look for occurrences the inhibitors may mute: grids and townships (a place's township), and the time span. */
+export function inhibitorSearchScope(
+  inhibitors: readonly ActiveInhibitor[],
+  jurisdiction: Pick<Jurisdiction, 'place'>,
+): { gridCodes: string[]; townshipCodes: string[]; from: Date; until: Date } | undefined {
+  if (inhibitors.length === 0) return undefined;
+  const grids = new Set<string>();
+  const townships = new Set<string>();
+  let from = inhibitors[0].from;
+  let until = inhibitors[0].until;
+  for (const i of inhibitors) {
+    if (i.gridCode !== undefined) grids.add(i.gridCode);
+    if (i.townshipCode !== undefined) townships.add(i.townshipCode);
+    if (i.placeId !== undefined) {
+      const t = jurisdiction.place(i.placeId)?.townshipCode;
+      if (t !== undefined) townships.add(t);
+    }
+    if (i.from < from) from = i.from;
+    if (i.until > until) until = i.until;
+  }
+  return { gridCodes: [...grids].sort(), townshipCodes: [...townships].sort(), from, until };
 }
 
 /** Every given scope list must match (AND); within a list any entry matches (OR). `to` is exclusive. */
@@ -101,10 +189,11 @@ export function findSilence(issue: DetectedIssue, places: readonly Place[], rule
 }
 
 /**
- * "Was there an earlier case for this business / place in [since, until)?" — answered by the caller
- * (the worker looks at cases whose place is one of `placeIds`, by their first source time). Pure input:
- * the worker can prefetch the last case time of every listed place before a batch
- * (`doNotDisturbPlaceIds` lists them).
+ * "Was there an earlier minor-or-worse issue of this business / place in [since, until)?" — answered by the
+ * caller. An issue is a case at one of `placeIds` or a first issue that do-not-disturb suppressed for
+ * `subjectId`: without the latter a suppressed first issue never became history, so no repeat ever opened a
+ * case. `until` is the detection's own time and excluded: issues at the same instant are not earlier than
+ * each other, so which of them arrived first changes nothing.
  */
 export interface DoNotDisturbQuery {
   /** `business:<businessId>` or `place:<placeId>` */
@@ -114,6 +203,64 @@ export interface DoNotDisturbQuery {
   until: Date;
 }
 export type DoNotDisturbHistory = (query: DoNotDisturbQuery) => boolean;
+
+/**
+ * One earlier issue for do-not-disturb history: a case seen at a place (`placeId`, its first and last
+ * detection are each a record) or a suppressed first issue of a subject (`subjectId`).
+ */
+export type DoNotDisturbRecord = { at: Date; placeId: string; subjectId?: undefined } | { at: Date; subjectId: string; placeId?: undefined };
+
+/**
+ * Do-not-disturb history that grows: the worker fills it with stored records (cases and suppressed first
+ * issues, `doNotDisturbSubjectsOf` names what to load), and classifyBatch adds each decision of the batch,
+ * so a repeat in the same batch, or in the next one, is a repeat.
+ */
+export class DoNotDisturbLedger {
+  private readonly times = new Map<string, number[]>();
+
+  constructor(records: Iterable<DoNotDisturbRecord> = []) {
+    for (const r of records) this.add(r);
+  }
+
+  add(record: DoNotDisturbRecord): void {
+    const key = record.placeId !== undefined ? `p:${record.placeId}` : `s:${record.subjectId}`;
+    const list = this.times.get(key);
+    if (list) list.push(record.at.getTime());
+    else this.times.set(key, [record.at.getTime()]);
+  }
+
+  readonly history: DoNotDisturbHistory = (q) => {
+    const since = q.since.getTime();
+    const until = q.until.getTime();
+    const within = (key: string) => this.times.get(key)?.some((t) => t >= since && t < until) === true;
+    return within(`s:${q.subjectId}`) || q.placeIds.some((id) => within(`p:${id}`));
+  };
+}
+
+/**
+ * Stored first issues that a batch's issues make repeats: an issue of the subject that arrived later but
+ * happened before (within the window) means the stored one was never the first. The worker turns these into
+ * case occurrences, so which of two workers stored its events first does not decide which gets a case.
+ */
+export function repeatsAfterwards<T extends { at: Date; subjectId: string }>(
+  storedFirsts: readonly T[],
+  batch: readonly DoNotDisturbRecord[],
+  subjects: ReadonlyArray<{ subjectId: string; placeIds: string[] }>,
+  windowDays: number,
+): T[] {
+  if (storedFirsts.length === 0 || batch.length === 0) return [];
+  const { history } = new DoNotDisturbLedger(batch);
+  const placesOf = new Map(subjects.map((s) => [s.subjectId, s.placeIds]));
+  return storedFirsts.filter((f) =>
+    history({ subjectId: f.subjectId, placeIds: placesOf.get(f.subjectId) ?? [], since: new Date(f.at.getTime() - windowDays * 86_400_000), until: f.at }),
+  );
+}
+
+/** Either history says yes (stored history, then the batch's own decisions). */
+export const eitherHistory =
+  (a: DoNotDisturbHistory, b: DoNotDisturbHistory): DoNotDisturbHistory =>
+  (q) =>
+    a(q) || b(q);
 
 export interface DoNotDisturbSubject {
   subjectId: string;
@@ -135,6 +282,16 @@ export function doNotDisturbSubjects(places: readonly Place[], ruleSet: RuleSet,
   return out;
 }
 
+/** Every listed subject with its places: what the worker loads history for. */
+export function doNotDisturbSubjectsOf(ruleSet: RuleSet, jurisdiction: Jurisdiction): Array<{ subjectId: string; placeIds: string[] }> {
+  const out = new Map<string, string[]>();
+  for (const e of ruleSet.doNotDisturb.entries) {
+    if (e.placeId !== undefined) out.set(`place:${e.placeId}`, [e.placeId]);
+    if (e.businessId !== undefined) out.set(`business:${e.businessId}`, jurisdiction.placesOfBusiness(e.businessId).map((p) => p.id));
+  }
+  return [...out.entries()].map(([subjectId, placeIds]) => ({ subjectId, placeIds }));
+}
+
 /** All place ids whose case history the do-not-disturb check may ask about (prefetch these). */
 export function doNotDisturbPlaceIds(ruleSet: RuleSet, jurisdiction: Jurisdiction): string[] {
   const ids = new Set<string>();
@@ -145,7 +302,7 @@ export function doNotDisturbPlaceIds(ruleSet: RuleSet, jurisdiction: Jurisdictio
   return [...ids].sort();
 }
 
-/** Helper for the worker: answer history queries from "last case first-seen time per place id". */
+/** History from "last case first-seen time per place id" only (the replay command, which has no suppressions). */
 export function historyFromLastCaseTimes(lastCaseAt: ReadonlyMap<string, Date>): DoNotDisturbHistory {
   return (q) =>
     q.placeIds.some((id) => {

@@ -17,7 +17,7 @@ export class CaseEntity {
   @Column('text') severity: string;
   @Index('ix_cases_township') @Column('text', { name: 'township_code', nullable: true }) townshipCode: string | null;
   @Column('text', { name: 'grid_code', nullable: true }) gridCode: string | null;
-  @Column('text', { name: 'place_id', nullable: true }) placeId: string | null;
+  @Index('ix_cases_place') @Column('text', { name: 'place_id', nullable: true }) placeId: string | null;
   @Column('text', { name: 'handling_unit', nullable: true }) handlingUnit: string | null;
   @Column('text', { name: 'held_reason', nullable: true }) heldReason: string | null;
   @Column('jsonb', { nullable: true }) officer: { id: string; name: string } | null;

@@ -2,7 +2,7 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 /** A major incident muting minor detections at its place, grid or township until `until_at`. */
 @Entity('inhibitors')
-@Index('uq_inhibitors_source', ['inhibitionId', 'sourceIdentityKey'], { unique: true })
+@Index('uq_inhibitors_window', ['inhibitionId', 'sourceIdentityKey', 'fromAt'], { unique: true })
 @Index('ix_inhibitors_until', ['untilAt'])
 export class InhibitorEntity {
   @PrimaryGeneratedColumn('identity', { type: 'bigint', generatedIdentity: 'ALWAYS' }) id: string;

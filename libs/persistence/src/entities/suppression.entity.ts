@@ -3,6 +3,7 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 /** Detections that met a rule but did not become a case (silence, inhibition, do-not-disturb, ...), counted per reason and identity. */
 @Entity('suppressions')
 @Index('uq_suppressions_key', ['suppressionKey'], { unique: true })
+@Index('ix_suppressions_reason_reference', ['reason', 'reference'])
 export class SuppressionEntity {
   @PrimaryGeneratedColumn('identity', { type: 'bigint', generatedIdentity: 'ALWAYS' }) id: string;
   @Column('text', { name: 'suppression_key' }) suppressionKey: string;
