@@ -1,5 +1,8 @@
 import { makeDronePhoto } from '@app/imagery/testing/photo-fixtures';
 import fc from 'fast-check';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   type Answer,
   basic,
@@ -273,13 +276,16 @@ describe('security fuzz: hostile input to every body, query and path of the API'
   let admin: string;
   let target: MadeCase;
   let photoSha: string;
+  /** The app's MEDIA_DIR: an upload refused half-way leaves nothing in its temp directories. */
+  const media = mkdtempSync(join(tmpdir(), 'cp-fuzz-media-'));
+  const leftovers = () => [join(media, 'incoming'), join(media, 'photos', '.incoming')].flatMap((dir) => (existsSync(dir) ? readdirSync(dir) : []));
   const as = (token: string) => ({ Authorization: `Bearer ${token}` });
   const device = { Authorization: basic('HIK-GATE-01', DEVICE_PASSWORD) };
 
   beforeAll(async () => {
     // The API alone: no ingest worker and no background case-loop jobs, so every row a request did not write
     // stays as it was while the request runs (the invariant below is exact).
-    s = await startSecurityApp({}, 'api');
+    s = await startSecurityApp({ MEDIA_DIR: media }, 'api');
     admin = await s.app.token();
     operator = await createSecurityUser(s, 'operator');
     supervisor = await createSecurityUser(s, 'supervisor');
@@ -302,6 +308,7 @@ describe('security fuzz: hostile input to every body, query and path of the API'
 
   afterAll(async () => {
     await s?.stop();
+    rmSync(media, { recursive: true, force: true });
   });
 
   const counts = async (): Promise<Record<string, number>> => {
@@ -475,11 +482,53 @@ describe('security fuzz: hostile input to every body, query and path of the API'
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 0, max: targets.length - 1 }), multipart, async (i, raw) => {
         await hostile({ method: 'POST', path: targets[i].path, raw }, targets[i].headers());
+        expect(leftovers()).toEqual([]);
       }),
       { numRuns: 150 },
     );
     // Random bytes are never a photo.
     expect(await photos()).toBe(before);
+  });
+
+  /**
+   * Issue 13: a body that ended without its closing boundary raised an unheard `error` on the file stream and
+   * ended the whole process (API, worker, broker, database). Each multipart endpoint now answers 400 to a body
+   * cut short or malformed, after removing the partial file; the process keeps serving (afterEach).
+   */
+  it('answers 400 to truncated and malformed multipart bodies on every multipart endpoint, leaving no partial file', async () => {
+    const photo = await makeDronePhoto({ width: 640, height: 480, seed: 78 });
+    const b = 'fuzz-boundary';
+    const fileHead = Buffer.from(`--${b}\r\nContent-Disposition: form-data; name="photo"; filename="cut.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`);
+    const bad = (h: string) => Buffer.from(`--${b}\r\n${h}\r\n\r\nabc\r\n--${b}--\r\n`);
+    const bodies: { name: string; body: Buffer; contentType?: string }[] = [
+      { name: 'a photo cut half-way', body: Buffer.concat([fileHead, photo.subarray(0, photo.length >> 1)]) },
+      { name: 'a whole photo, no closing boundary', body: Buffer.concat([fileHead, photo]) },
+      { name: 'a deviceId field, then a photo cut short', body: Buffer.concat([Buffer.from(`--${b}\r\nContent-Disposition: form-data; name="deviceId"\r\n\r\nDRONE-01\r\n`), fileHead, photo.subarray(0, 1000)]) },
+      { name: 'cut in the part headers', body: fileHead.subarray(0, 40) },
+      { name: 'the boundary line only', body: Buffer.from(`--${b}\r\n`) },
+      { name: 'an empty body', body: Buffer.alloc(0) },
+      { name: 'another boundary than declared', body: Buffer.from(Buffer.concat([fileHead, photo.subarray(0, 1000), Buffer.from(`\r\n--${b}--\r\n`)]).toString('latin1').replaceAll(b, 'other'), 'latin1') },
+      { name: 'a header line without a colon', body: bad('Content-Disposition form-data; name="photo"; filename="x.jpg"') },
+      { name: 'a NUL in a header name', body: bad('Content\u0000Disposition: form-data; name="photo"; filename="x.jpg"') },
+      { name: 'a part header over 16 KiB', body: bad(`Content-Disposition: form-data; name="photo"; filename="x.jpg"\r\nX-Pad: ${'a'.repeat(20_000)}`) },
+      { name: 'no boundary in the content type', body: Buffer.concat([fileHead, photo]), contentType: 'multipart/form-data' },
+      { name: 'an empty boundary', body: Buffer.concat([fileHead, photo]), contentType: 'multipart/form-data; boundary=' },
+      { name: 'an unterminated quoted boundary', body: Buffer.concat([fileHead, photo]), contentType: 'multipart/form-data; boundary="unterminated' },
+    ];
+    const targets = [
+      { path: '/api/v1/flights/F-SEC-FUZZ-3/photos', headers: () => as(pilot.token) },
+      { path: `/api/v1/cases/${target.id}/report-photos`, headers: () => as(officer.token) },
+      { path: '/api/v1/ingest/hikvision', headers: () => device },
+    ];
+    const answers: string[] = [];
+    for (const t of targets) {
+      for (const { name, body, contentType } of bodies) {
+        const res = await hostile({ method: 'POST', path: t.path, raw: { body, contentType: contentType ?? `multipart/form-data; boundary=${b}` } }, t.headers());
+        answers.push(`${t.path.split('/').pop()}: ${name} → ${res.status}`);
+        expect(leftovers()).toEqual([]);
+      }
+    }
+    expect(answers).toEqual(targets.flatMap((t) => bodies.map(({ name }) => `${t.path.split('/').pop()}: ${name} → 400`)));
   });
 
   it('survives random and hostile XML from an authenticated device', async () => {

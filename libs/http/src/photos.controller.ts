@@ -1,10 +1,10 @@
-import { BadRequestException, Body, Controller, Get, HttpCode, Param, Post, Req, Res, StreamableFile } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Req, Res, StreamableFile } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Access, CurrentActor, PhotoService, UploadResult } from '@app/core';
 import type { Actor } from '@app/domain';
-import busboy from 'busboy';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
+import { streamMultipartFiles } from './multipart';
 import { ZodValidationPipe } from './zod-validation.pipe';
 
 const flightId = z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'letters, digits, dot, dash or underscore');
@@ -84,47 +84,16 @@ export class PhotosController {
   }
 }
 
-/** Streams each file part to the photo service in turn; nothing holds a whole batch in memory. */
-function receiveFlightUpload(photos: PhotoService, actor: Actor, flightId: string, req: Request): Promise<{ flightId: string; results: UploadResult[] }> {
-  const type = req.headers['content-type'] ?? '';
-  if (!type.startsWith('multipart/form-data')) throw new BadRequestException('send the photos as multipart/form-data');
-  return new Promise((resolve, reject) => {
-    const results: UploadResult[] = [];
-    let deviceId: string | undefined;
-    let declaredSha: string | undefined;
-    let chain = Promise.resolve();
-    let failed = false;
-    let bb: busboy.Busboy;
-    try {
-      bb = busboy({ headers: req.headers, limits: { files: 1000, fields: 2000, fileSize: 1024 * 1024 * 1024 } });
-    } catch (err) {
-      // A multipart content type without a usable boundary: the client's mistake, not a server error.
-      return reject(new BadRequestException(`unreadable multipart body: ${(err as Error).message}`));
-    }
-    bb.on('field', (name, value) => {
-      if (name === 'deviceId') deviceId = value.trim() || undefined;
-      if (name === 'sha256') declaredSha = value.trim().toLowerCase() || undefined;
-    });
-    bb.on('file', (_name, stream, info) => {
-      const declared = { fileName: info.filename, sha256: declaredSha };
-      declaredSha = undefined;
-      const flight = { flightId, deviceId };
-      chain = chain.then(async () => {
-        try {
-          results.push(await photos.receive(actor, flight, stream, declared));
-        } catch (err) {
-          stream.resume();
-          failed = true;
-          reject(err instanceof Error ? err : new Error(String(err)));
-        }
-      });
-    });
-    bb.on('error', (err: Error) => reject(new BadRequestException(`unreadable multipart body: ${err.message}`)));
-    bb.on('close', () => {
-      void chain.then(() => {
-        if (!failed) resolve({ flightId, results });
-      });
-    });
-    req.pipe(bb);
+/** Each file part goes to the photo service in turn; nothing holds a whole batch in memory. */
+async function receiveFlightUpload(photos: PhotoService, actor: Actor, flightId: string, req: Request): Promise<{ flightId: string; results: UploadResult[] }> {
+  const results: UploadResult[] = [];
+  let deviceId: string | undefined;
+  await streamMultipartFiles(req, { files: 1000, fields: 2000, fileBytes: 1024 * 1024 * 1024 }, async (part) => {
+    // A deviceId field holds for the files after it; a sha256 field declares the next file's hash only.
+    const device = part.fields.get('deviceId');
+    if (device !== undefined) deviceId = device.trim() || undefined;
+    const declared = { fileName: part.filename, sha256: part.fields.get('sha256')?.trim().toLowerCase() || undefined };
+    results.push(await photos.receive(actor, { flightId, deviceId }, part.stream, declared));
   });
+  return { flightId, results };
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
@@ -77,6 +78,43 @@ describe('PhotoIntake', () => {
     expect(o).toEqual({ status: 'rejected', reason: 'file-too-large', detail: `${big.length} bytes exceeds the 2000000-byte limit`, bytes: big.length });
     expect(source.readableEnded).toBe(true);
     expect(await readdir(path.join(root, 'spool'))).toEqual([]);
+  });
+
+  it('removes its spool file when the upload stream fails mid-file (request cut, client gone), and rejects', async () => {
+    const spool = path.join(root, 'spool');
+    let onDiskWhenCut: string[] = [];
+    let reads = 0;
+    // The first 100 KB arrive; asked for more, the stream fails as the multipart reader's does when the request is cut.
+    const cut = new Readable({
+      read() {
+        if (reads++ === 0) return void this.push(photo.subarray(0, 100_000));
+        onDiskWhenCut = readdirSync(spool);
+        this.destroy(new Error('Unexpected end of form'));
+      },
+    });
+    await expect(intake.ingest(cut)).rejects.toThrow('Unexpected end of form');
+    expect(onDiskWhenCut).toHaveLength(1);
+    expect(await readdir(spool)).toEqual([]);
+    stored(await intake.ingest(upload(photo)));
+  });
+
+  it('removes at start what a process that died mid-upload left in its spool, and only what predates the start', async () => {
+    const spool = path.join(root, 'spool');
+    const store = path.join(root, 'store', '.incoming');
+    await mkdir(spool, { recursive: true });
+    await mkdir(store, { recursive: true });
+    const started = Date.now() - 60_000;
+    const before = new Date(started - 3_600_000);
+    for (const f of [path.join(spool, 'crashed.upload'), path.join(spool, 'crashed.reprocess'), path.join(store, 'crashed.part')]) {
+      await writeFile(f, 'half');
+      await utimes(f, before, before);
+    }
+    // Written after the start: another process sharing the media directory may be writing it now.
+    await writeFile(path.join(spool, 'in-flight.upload'), 'half');
+    await writeFile(path.join(store, 'in-flight.part'), 'half');
+    new PhotoIntake(new LocalDiskPhotoStorage(path.join(root, 'store'), started), new PhotoProcessor({ maxFileBytes: 2_000_000 }), { spoolDir: spool, leftoversBefore: started });
+    expect(await readdir(spool)).toEqual(['in-flight.upload']);
+    expect(await readdir(store)).toEqual(['in-flight.part']);
   });
 
   it('re-derives a stored photo (catalogue repair) without rewriting the original', async () => {

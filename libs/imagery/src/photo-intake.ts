@@ -7,11 +7,13 @@ import { ConcurrencyLimiter } from './concurrency-limiter';
 import type { PhotoProcessor, PhotoRejectionReason, ProcessedPhoto } from './photo-processor';
 import {
   ORIGINAL_EXTENSIONS,
+  PROCESS_START,
   PhotoStorage,
   SHA256_PATTERN,
   derivativeKey,
   originalExtension,
   originalKey,
+  removeLeftovers,
 } from './photo-storage';
 
 /**
@@ -58,6 +60,11 @@ export interface PhotoIntakeOptions {
   spoolDir: string;
   /** Answered per call at most; more is a client bug. */
   maxFingerprints: number;
+  /**
+   * Spool files last modified before this (ms since the epoch; default: this process's start) are removed when
+   * the intake is made: left by a process that died mid-upload (see removeLeftovers for why not all of them).
+   */
+  leftoversBefore: number;
 }
 
 export class PhotoIntake {
@@ -69,7 +76,8 @@ export class PhotoIntake {
     private readonly processor: PhotoProcessor,
     options: Pick<PhotoIntakeOptions, 'spoolDir'> & Partial<PhotoIntakeOptions>,
   ) {
-    this.options = { maxFingerprints: 2000, ...options };
+    this.options = { maxFingerprints: 2000, leftoversBefore: PROCESS_START, ...options };
+    removeLeftovers(this.options.spoolDir, this.options.leftoversBefore);
   }
 
   /** The check before upload: which of these photos are already stored? */
@@ -98,7 +106,8 @@ export class PhotoIntake {
 
   /**
    * Receives one file. The stream is always read to its end (a refused file is drained, not abandoned) so the
-   * next file of the same multipart request can follow.
+   * next file of the same multipart request can follow. A stream that ends with an error (the request was cut
+   * or malformed, the client went away) rejects with that error, and its spool file is removed first.
    */
   async ingest(source: AsyncIterable<Uint8Array> | Readable, declared: DeclaredUpload = {}): Promise<IntakeOutcome> {
     await mkdir(this.options.spoolDir, { recursive: true });

@@ -1,6 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { readdirSync, rmSync, statSync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 
 /**
@@ -130,8 +132,10 @@ const INCOMING_DIR = '.incoming';
 export class LocalDiskPhotoStorage implements PhotoStorage {
   readonly rootDir: string;
 
-  constructor(rootDir: string) {
+  /** `leftoversBefore`: see removeLeftovers; the temp files of writes cut by a crash are removed here. */
+  constructor(rootDir: string, leftoversBefore = PROCESS_START) {
     this.rootDir = path.resolve(rootDir);
+    removeLeftovers(path.join(this.rootDir, INCOMING_DIR), leftoversBefore);
   }
 
   async putStream(key: string, source: AsyncIterable<Uint8Array> | Readable, options: PutOptions = {}): Promise<StoredObject> {
@@ -222,6 +226,41 @@ export class LocalDiskPhotoStorage implements PhotoStorage {
     assertValidKey(key);
     return path.join(this.rootDir, ...key.split('/'));
   }
+}
+
+/** When this process started (ms since the epoch). */
+export const PROCESS_START = performance.timeOrigin;
+
+/**
+ * Removes the files of a temp directory (upload spool, store's `.incoming`) last modified before `before`, at
+ * start: what a process that died mid-write left there; nothing else ever removes them. Returns how many.
+ * Only files older than this process's start, not all of them: the media directory may be shared with other
+ * processes (docker-compose mounts it in the API and the workers), and one of them restarting must not delete
+ * a file another is writing. A file being written is modified with every chunk, so one untouched since before
+ * this process started is not (at worst another process's upload stalled that long: its client sends it again);
+ * with a single process both rules remove the same files. Synchronous: it runs once, before the process takes
+ * any upload, over a directory holding at most the writes cut by one crash.
+ */
+export function removeLeftovers(dir: string, before: number): number {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return 0; // no directory yet: nothing was ever written here
+  }
+  let removed = 0;
+  for (const name of names) {
+    const file = path.join(dir, name);
+    try {
+      const info = statSync(file);
+      if (!info.isFile() || info.mtimeMs >= before) continue;
+      rmSync(file, { force: true });
+      removed++;
+    } catch {
+      // Gone meanwhile (its writer finished): nothing to remove.
+    }
+  }
+  return removed;
 }
 
 /** Makes a rename durable: the directory entry is metadata of the directory. */

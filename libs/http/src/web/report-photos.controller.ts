@@ -1,10 +1,10 @@
-import { BadRequestException, ConflictException, Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
+import { ConflictException, Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Access, CaseLoopService, CaseService, CurrentActor, PhotoService, type UploadResult } from '@app/core';
 import type { Actor } from '@app/domain';
 import { PhotoRepository } from '@app/persistence';
-import busboy from 'busboy';
 import type { Request } from 'express';
+import { streamMultipartFiles } from '../multipart';
 
 const MAX_FILES = 20;
 
@@ -50,47 +50,12 @@ export class ReportPhotosController {
   }
 }
 
-function receive(photos: PhotoService, actor: Actor, flightId: string, req: Request): Promise<UploadResult[]> {
-  const type = req.headers['content-type'] ?? '';
-  if (!type.startsWith('multipart/form-data')) throw new BadRequestException('send the photos as multipart/form-data');
-  return new Promise((resolve, reject) => {
-    const results: UploadResult[] = [];
-    let declaredSha: string | undefined;
-    let chain = Promise.resolve();
-    let failed = false;
-    let bb: busboy.Busboy;
-    try {
-      bb = busboy({ headers: req.headers, limits: { files: MAX_FILES, fields: 100, fileSize: 64 * 1024 * 1024 } });
-    } catch (err) {
-      // A multipart content type without a usable boundary: the client's mistake, not a server error.
-      return reject(new BadRequestException(`unreadable multipart body: ${(err as Error).message}`));
-    }
-    bb.on('field', (name, value) => {
-      if (name === 'sha256') declaredSha = value.trim().toLowerCase() || undefined;
-    });
-    bb.on('file', (_name, stream, info) => {
-      const declared = { fileName: info.filename, sha256: declaredSha };
-      declaredSha = undefined;
-      chain = chain.then(async () => {
-        try {
-          results.push(await photos.receive(actor, { flightId }, stream, declared));
-        } catch (err) {
-          stream.resume();
-          failed = true;
-          reject(err instanceof Error ? err : new Error(String(err)));
-        }
-      });
-    });
-    bb.on('filesLimit', () => {
-      failed = true;
-      reject(new BadRequestException(`at most ${MAX_FILES} photos per report`));
-    });
-    bb.on('error', (err: Error) => reject(new BadRequestException(`unreadable multipart body: ${err.message}`)));
-    bb.on('close', () => {
-      void chain.then(() => {
-        if (!failed) resolve(results);
-      });
-    });
-    req.pipe(bb);
+async function receive(photos: PhotoService, actor: Actor, flightId: string, req: Request): Promise<UploadResult[]> {
+  const results: UploadResult[] = [];
+  await streamMultipartFiles(req, { files: MAX_FILES, fields: 100, fileBytes: 64 * 1024 * 1024 }, async (part) => {
+    // A sha256 field declares the hash of the file after it.
+    const declared = { fileName: part.filename, sha256: part.fields.get('sha256')?.trim().toLowerCase() || undefined };
+    results.push(await photos.receive(actor, { flightId }, part.stream, declared));
   });
+  return results;
 }
