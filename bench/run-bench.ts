@@ -24,7 +24,7 @@ import { runPhotoPhase } from './phases/photos';
 import { measurePostgres } from './phases/postgres';
 import { BenchDetails, Machine, markdown, summarise, svg } from './lib/report';
 import { Cleanup, createDatabase, ensureKafka, log, pgClient, ROOT, startMosquitto, withTimeout } from './lib/services';
-import { benchIdentities, identityEvent } from './lib/workload';
+import { benchIdentities, benchSourceClock, identityEvent, SOURCE_MINUTES } from './lib/workload';
 
 const env = process.env;
 const num = (name: string, fallback: number): number => {
@@ -111,9 +111,11 @@ async function main(): Promise<number> {
 
     const district = loadDistrictConfig(join(ROOT, 'config/demo'));
     const identities = benchIdentities(district, 200);
-    log(`${identities.length} identities (${new Set(identities.map((i) => i.target.gridCode)).size} grid cells × ${new Set(identities.map((i) => i.label)).size} categories)`);
-    const base = Date.now() - events;
-    const saturationPayloads = Array.from({ length: events }, (_, i) => identityEvent(identities, `sat-${runId}-${i}`, i, new Date(base + i)));
+    // The saturation stream is a district's evening half hour (source time), published as fast as QoS 1 allows.
+    const sourceTime = benchSourceClock(district, events);
+    const roles = [...new Set(identities.map((i) => i.role))];
+    log(`${identities.length} identities (${roles.join(', ')}); source times ${sourceTime(0).toISOString()} + ${SOURCE_MINUTES} min`);
+    const saturationPayloads = Array.from({ length: events }, (_, i) => identityEvent(identities, `sat-${runId}-${i}`, i, sourceTime(i)));
 
     const mosquitto = await startMosquitto(runId, cleanup);
     log(`Mosquitto (project delivery.conf) on ${mosquitto.url}`);

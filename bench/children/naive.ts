@@ -21,7 +21,7 @@ interface GenericBody {
   deviceId: string;
   occurredAt: string;
   location?: { lat: number; lng: number };
-  detections: { label: string; confidence: number }[];
+  detections: { label: string; confidence: number; trackId?: string; plate?: string; stationary?: boolean }[];
 }
 
 @Injectable()

@@ -118,9 +118,15 @@ export async function runNaivePhase(o: {
         doneAt = Date.now();
         break;
       }
-      if (publishedAt && Date.now() - lastGrowth > 10_000) {
-        stalled = true;
-        break;
+      // A stall: nothing stored for 10 s since publishing ended (or since the last row), with nothing pending in the
+      // handler. Saves still queued (a slow or busy database) are not a stall: look again 10 s later, until the bound.
+      if (publishedAt && Date.now() - Math.max(lastGrowth, publishedAt) > 10_000) {
+        const st = await stats();
+        if (!st || st.received - st.saved - st.failed <= 0) {
+          stalled = true;
+          break;
+        }
+        lastGrowth = Date.now();
       }
       await sleep(100);
     }

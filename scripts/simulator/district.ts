@@ -75,6 +75,26 @@ export function gridTargets(config: DistrictConfig, seed = 7): SimTarget[] {
   return out;
 }
 
+/**
+ * A point of place `placeId` (at fractions `fx`, `fy` of its bounding box) that the district locates in that
+ * place and in none of `outside`, with the grid cell it is in. Throws when the place is unknown or the point
+ * misses, so a workload built on a changed district fails at once instead of measuring something else.
+ */
+export function placePoint(config: DistrictConfig, placeId: string, fx = 0.5, fy = 0.5, outside: readonly string[] = []): SimTarget {
+  const place = config.places.find((p) => p.id === placeId);
+  if (!place) throw new Error(`place "${placeId}" is not in the district`);
+  const [minX, minY, maxX, maxY] = bbox(place.geometry);
+  // Rounded as genericEvent writes it, so the point checked is the point sent.
+  const lng = Math.round((minX + (maxX - minX) * fx) * 1e6) / 1e6;
+  const lat = Math.round((minY + (maxY - minY) * fy) * 1e6) / 1e6;
+  const where = config.jurisdiction.locate({ lat, lng });
+  const ids = where.places.map((p) => p.id);
+  if (!where.grid || !ids.includes(placeId) || outside.some((o) => ids.includes(o))) {
+    throw new Error(`(${lat}, ${lng}) is not a point of place "${placeId}" outside ${outside.join(', ') || 'nothing'} (places there: ${ids.join(', ') || 'none'})`);
+  }
+  return { gridCode: where.grid.code, townshipCode: where.grid.townshipCode, lat, lng };
+}
+
 function bbox(g: AreaGeometry): [number, number, number, number] {
   const polygons = g.type === 'Polygon' ? [g.coordinates] : g.coordinates;
   let minX = Infinity;

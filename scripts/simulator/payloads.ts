@@ -67,13 +67,24 @@ export function genericEvent(e: {
   confidence?: number;
   location?: Point;
   kind?: SimKind;
+  /** A tracked object (dwell rules need one): the camera's tracker id, the plate it read, whether it stands still. */
+  trackId?: string;
+  plate?: string;
+  stationary?: boolean;
 }): SimMessage {
+  const detection = {
+    label: e.label,
+    confidence: e.confidence ?? 0.9,
+    ...(e.trackId !== undefined && { trackId: e.trackId }),
+    ...(e.plate !== undefined && { plate: e.plate }),
+    ...(e.stationary !== undefined && { stationary: e.stationary }),
+  };
   const body = {
     eventId: e.eventId,
     deviceId: e.deviceId,
     occurredAt: e.occurredAt.toISOString(),
     ...(e.location && { location: { lat: round(e.location.lat, 6), lng: round(e.location.lng, 6) } }),
-    detections: [{ label: e.label, confidence: e.confidence ?? 0.9 }],
+    detections: [detection],
   };
   return { transport: 'mqtt', topic: genericTopic(e.deviceId), payload: JSON.stringify(body), sender: e.deviceId, kind: e.kind ?? 'generic', eventId: e.eventId };
 }
