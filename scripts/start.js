@@ -26,6 +26,8 @@ if (stale) {
   const build = spawnSync(process.execPath, [join(root, 'node_modules/@nestjs/cli/bin/nest.js'), 'build', 'standalone'], { cwd: root, stdio: 'inherit' });
   if (build.status !== 0) process.exit(build.status ?? 1);
 }
+// `--build-only`: build when stale and stop (the tests build once before any of them starts the service).
+if (process.argv.includes('--build-only')) process.exit(0);
 // --max-semi-space-size: a larger young generation for ingest's short-lived objects (see the Dockerfile).
 const child = spawn(process.execPath, ['--enable-source-maps', '--max-semi-space-size=64', entry], { cwd: root, stdio: 'inherit' });
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));

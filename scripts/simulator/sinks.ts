@@ -89,7 +89,8 @@ export class MqttSink {
     const attempt = (protocolVersion: 4 | 5) =>
       new Promise<MqttClient>((resolve, reject) => {
         const options: IClientOptions = {
-          clientId: `${this.o.clientIdPrefix ?? 'sim'}-${sender}-${Math.random().toString(36).slice(2, 8)}`,
+          // A client id belongs to its device: `<device id>:…` (brokers refuse a session another device owns).
+          clientId: `${sender}:${this.o.clientIdPrefix ?? 'sim'}-${Math.random().toString(36).slice(2, 8)}`,
           username: sender,
           password: this.o.passwordFor(sender),
           protocolVersion,

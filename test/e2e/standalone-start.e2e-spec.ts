@@ -73,7 +73,7 @@ describe('npm start on embedded defaults', () => {
 
   it('turns a published event into one case, and keeps it across a restart', async () => {
     await start();
-    const mqtt = await connectAsync(`mqtt://127.0.0.1:${ports.mqtt}`, { username: 'DEMO-CAM-01', password: 'cloudpatrol-demo' });
+    const mqtt = await connectAsync(`mqtt://127.0.0.1:${ports.mqtt}`, { clientId: 'DEMO-CAM-01', username: 'DEMO-CAM-01', password: 'cloudpatrol-demo' });
     await mqtt.publishAsync(
       'cloudpatrol/v1/devices/DEMO-CAM-01/events',
       JSON.stringify({ eventId: 'e-1', deviceId: 'DEMO-CAM-01', occurredAt: '2026-11-28T10:00:00+08:00', detections: [{ label: 'garbage', confidence: 0.93 }] }),

@@ -73,11 +73,11 @@ describe('accounts, sessions and device credentials', () => {
     expect(JSON.stringify((await request(app.url).get('/api/v1/devices/CAM-NEW-01').set('Authorization', `Bearer ${admin}`).expect(200)).body)).not.toContain(password);
 
     const url = `mqtt://127.0.0.1:${mqttPort}`;
-    await expect(connectAsync(url, { username: 'CAM-NEW-01', password: 'cloudpatrol-demo', reconnectPeriod: 0 })).rejects.toThrow();
-    await expect(connectAsync(url, { username: 'CAM-NEW-01', reconnectPeriod: 0 })).rejects.toThrow();
-    await expect(connectAsync(url, { reconnectPeriod: 0 })).rejects.toThrow();
+    await expect(connectAsync(url, { clientId: 'CAM-NEW-01', username: 'CAM-NEW-01', password: 'cloudpatrol-demo', reconnectPeriod: 0 })).rejects.toThrow(/Bad username or password/);
+    await expect(connectAsync(url, { clientId: 'CAM-NEW-01', username: 'CAM-NEW-01', reconnectPeriod: 0 })).rejects.toThrow(/Bad username or password/);
+    await expect(connectAsync(url, { clientId: 'CAM-NEW-01', reconnectPeriod: 0 })).rejects.toThrow();
 
-    const device = await connectAsync(url, { username: 'CAM-NEW-01', password, reconnectPeriod: 0 });
+    const device = await connectAsync(url, { clientId: 'CAM-NEW-01', username: 'CAM-NEW-01', password, reconnectPeriod: 0 });
     const event = (id: string, deviceId: string) =>
       JSON.stringify({ eventId: id, deviceId, occurredAt: '2026-11-28T10:00:00+08:00', detections: [{ label: 'garbage', confidence: 0.9 }] });
     // Another device's topic: the broker refuses it and nothing is stored.
@@ -85,7 +85,7 @@ describe('accounts, sessions and device credentials', () => {
     device.publish('cloudpatrol/v1/devices/DEMO-CAM-01/events', event('spoof-1', 'DEMO-CAM-01'), { qos: 1 }, () => undefined);
     await new Promise((r) => setTimeout(r, 500));
     device.end(true);
-    const honest = await connectAsync(url, { username: 'CAM-NEW-01', password, reconnectPeriod: 0 });
+    const honest = await connectAsync(url, { clientId: 'CAM-NEW-01', username: 'CAM-NEW-01', password, reconnectPeriod: 0 });
     await honest.publishAsync('cloudpatrol/v1/devices/CAM-NEW-01/events', event('own-1', 'CAM-NEW-01'), { qos: 1 });
     await honest.endAsync();
     await eventually('its own event stored', async () => ((await db.query(`SELECT 1 FROM events WHERE source_event_id = 'own-1'`)).rowCount === 1 ? true : undefined));
@@ -93,8 +93,8 @@ describe('accounts, sessions and device credentials', () => {
 
     // A new password replaces the old one.
     const rotated = (await request(app.url).post('/api/v1/devices/CAM-NEW-01/credentials').set('Authorization', `Bearer ${admin}`).expect(201)).body as { password: string };
-    await expect(connectAsync(url, { username: 'CAM-NEW-01', password, reconnectPeriod: 0 })).rejects.toThrow();
-    const again = await connectAsync(url, { username: 'CAM-NEW-01', password: rotated.password, reconnectPeriod: 0 });
+    await expect(connectAsync(url, { clientId: 'CAM-NEW-01', username: 'CAM-NEW-01', password, reconnectPeriod: 0 })).rejects.toThrow(/Bad username or password/);
+    const again = await connectAsync(url, { clientId: 'CAM-NEW-01', username: 'CAM-NEW-01', password: rotated.password, reconnectPeriod: 0 });
     await again.endAsync();
 
     // The Hikvision push endpoint takes the same device credentials.

@@ -35,6 +35,9 @@ export default async function globalSetup(): Promise<void> {
     kafkaStartedByUs = true;
   }
 
+  // The e2e and fault tests run the real start (dist/): build it once here, not in two test files at once.
+  execFileSync(process.execPath, [join(ROOT, 'scripts/start.js'), '--build-only'], { stdio: 'inherit' });
+
   const services: TestServices = {
     runId,
     pgAdminUrl,

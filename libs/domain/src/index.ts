@@ -13,3 +13,4 @@ export * from './time/working-calendar';
 export * from './time/working-time';
 export * from './time/deadline-policy';
 export * from './imagery';
+export * from './access/broker-session';

@@ -2,10 +2,10 @@ import { DynamicModule, INestApplication, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { ConfigError, DistrictConfig, Env, loadDistrictConfig } from '@app/config';
-import { AuthService, CoreModule, createLogger, Logger, PinoNestLogger, RuntimeOptions } from '@app/core';
-import { startEmbeddedBroker, EmbeddedBroker } from '@app/messaging';
+import { AuthService, CoreModule, createLogger, DeviceRegisterService, IngestService, Logger, PinoNestLogger, RuntimeOptions } from '@app/core';
+import { mayDeviceSubscribe, mayHoldSession } from '@app/domain';
+import { DevicePublish, EmbeddedBroker, startEmbeddedBroker } from '@app/messaging';
 import { EmbeddedDatabase, startEmbeddedPostgres } from '@app/persistence';
-import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { configureHttpApp, HttpApiModule, OpsHttpModule } from './http-api.module';
 
@@ -30,8 +30,6 @@ class CloudPatrolModule {
     };
   }
 }
-
-const WORKER_USERNAME = 'cloudpatrol-worker';
 
 /**
  * Assembles a CloudPatrol process. Embedded PostgreSQL and MQTT start only in standalone mode and only
@@ -59,25 +57,29 @@ export async function startCloudPatrol(mode: RunMode, env: Env, district?: Distr
     }
 
     let verifyDevice: (id: string, password: string) => Promise<boolean> = () => Promise.resolve(false);
+    let isDevice: (id: string) => boolean = () => false;
+    let storeDevicePublish: (publish: DevicePublish) => Promise<void> = () => Promise.reject(new Error('CloudPatrol is not started yet'));
     let mqtt: RuntimeOptions['mqtt'];
+    let embeddedBroker: EmbeddedBroker | undefined;
     if (mode !== 'api') {
       if (env.MQTT_URL) {
         mqtt = { url: env.MQTT_URL, username: env.MQTT_USERNAME, password: env.MQTT_PASSWORD, protocolVersion: 5 };
       } else if (mode === 'standalone') {
-        const workerPassword = randomBytes(24).toString('base64url');
-        const broker: EmbeddedBroker = await startEmbeddedBroker({
+        // The in-process broker hands every device publish straight to ingest and acknowledges it once stored:
+        // no worker client, no second hop. It opens its port only once the app can authenticate and store.
+        const broker = await startEmbeddedBroker({
           host: env.EMBEDDED_MQTT_HOST,
           port: env.EMBEDDED_MQTT_PORT,
-          // Devices are checked against the register once the app is up (until then only the worker connects).
-          authenticate: async (username, password) =>
-            (username === WORKER_USERNAME && password === workerPassword) ||
-            (username !== undefined && password !== undefined && (await verifyDevice(username, password))),
+          authenticate: async (username, password) => username !== undefined && password !== undefined && (await verifyDevice(username, password)),
+          // The username has just proved to be a device; other devices' ids decide who owns a longer client id.
+          authorizeSession: (username, clientId) => mayHoldSession(username, clientId, (id) => id === username || isDevice(id)),
+          authorizeSubscribe: (username, filter) => username !== undefined && mayDeviceSubscribe(username, filter),
           // A device publishes only on its own topic.
-          authorizePublish: (username, topic) => username === WORKER_USERNAME || topic === `cloudpatrol/v1/devices/${username}/events`,
+          authorizePublish: (username, topic) => topic === `cloudpatrol/v1/devices/${username}/events`,
+          store: (publish) => storeDevicePublish(publish),
         });
+        embeddedBroker = broker;
         cleanups.push(() => broker.stop());
-        mqtt = { url: broker.url, username: WORKER_USERNAME, password: workerPassword, protocolVersion: 4 };
-        logger.info({ url: broker.url }, 'embedded MQTT broker started');
         if (env.DEMO_DEVICE_PASSWORD === 'cloudpatrol-demo') {
           logger.warn('demo devices use the documented default password; set DEMO_DEVICE_PASSWORD before exposing the broker');
         }
@@ -91,13 +93,27 @@ export async function startCloudPatrol(mode: RunMode, env: Env, district?: Distr
     app.useBodyParser('json', { limit: '1mb' });
     const auth = app.get(AuthService);
     verifyDevice = (id, password) => auth.verifyDeviceCredentials(id, password);
+    const register = app.get(DeviceRegisterService);
+    isDevice = (id) => register.isKnown(id);
     configureHttpApp(app, { corsOrigins: env.CORS_ORIGINS });
     cleanups.push(() => app.close());
     await app.listen(env.PORT, env.HOST);
+    if (embeddedBroker) {
+      const broker = embeddedBroker;
+      const ingest = app.get(IngestService);
+      ingest.onReplies((reply) => broker.publish(reply.topic, JSON.stringify(reply.payload)));
+      storeDevicePublish = async (publish) => {
+        await ingest.ingestDevicePublish({ transport: 'mqtt', topic: publish.topic, payload: publish.payload, receivedAt: new Date() });
+      };
+      await broker.openToDevices();
+      // Stopping: the broker stops taking publishes before the app (and its database) goes.
+      cleanups.push(() => broker.stop());
+      logger.info({ url: broker.url }, 'embedded MQTT broker open to devices (MQTT 3.1.1; a PUBACK means stored)');
+    }
     const address = app.getHttpServer().address() as { port: number };
     const url = `http://127.0.0.1:${address.port}`;
     logger.info({ url, mode, mqtt: mqtt?.url, kafka: env.KAFKA_BROKERS ?? 'off' }, 'CloudPatrol started');
-    return { app, url, mqttUrl: mqtt?.url, databaseUrl, logger, stop: stopAll };
+    return { app, url, mqttUrl: embeddedBroker?.url ?? mqtt?.url, databaseUrl, logger, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

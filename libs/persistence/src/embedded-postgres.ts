@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { resolve } from 'node:path';
 
@@ -16,6 +16,7 @@ const DATABASE = 'cloudpatrol';
 
 export async function startEmbeddedPostgres(options: { dataDir: string; port: number; log: (line: string) => void }): Promise<EmbeddedDatabase> {
   const databaseDir = resolve(options.dataDir, 'postgres');
+  await stopOrphanedServer(databaseDir, options.log);
   if (await portInUse(options.port)) {
     throw new Error(
       `EMBEDDED_PG_PORT ${options.port} is already in use on 127.0.0.1. Set DATABASE_URL to use that server, or EMBEDDED_PG_PORT to another port.`,
@@ -79,4 +80,88 @@ export function portInUse(port: number, host = '127.0.0.1'): Promise<boolean> {
     });
     socket.once('error', () => resolvePromise(false));
   });
+}
+
+/**
+ * After a `kill -9` of CloudPatrol its embedded PostgreSQL lives on (a child process is not killed with its
+ * parent), holding the port and the data folder, so the next start failed until someone killed it by hand.
+ * A server still running on OUR data folder (its postmaster.pid names a live postgres process started with
+ * this folder) is ours: it is woken if frozen, shut down fast (SIGINT: no new work, transactions rolled
+ * back, a clean checkpoint), and killed with its backends if it does not go within 15 s. Anything else on
+ * the port is left alone and reported as before.
+ */
+export async function stopOrphanedServer(databaseDir: string, log: (line: string) => void): Promise<void> {
+  const pid = orphanedPostmaster(databaseDir);
+  if (pid === undefined) return;
+  log(`an embedded PostgreSQL (pid ${pid}) from a previous run still holds ${databaseDir}; stopping it`);
+  const signalAll = (signal: NodeJS.Signals) => {
+    for (const p of [pid, ...childrenOf(pid)]) {
+      try {
+        process.kill(p, signal);
+      } catch {
+        /* gone already */
+      }
+    }
+  };
+  signalAll('SIGCONT'); // it may have been frozen (SIGSTOP) when its parent died
+  try {
+    process.kill(pid, 'SIGINT');
+  } catch {
+    return;
+  }
+  if (await exits(pid, 15_000)) return;
+  log(`embedded PostgreSQL (pid ${pid}) did not stop within 15 s; killing it and its backends`);
+  signalAll('SIGKILL');
+  await exits(pid, 10_000);
+  // Backends notice their postmaster's death and leave; the shared memory is free once they have.
+  for (const child of childrenOf(pid)) await exits(child, 5000);
+}
+
+function orphanedPostmaster(databaseDir: string): number | undefined {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(resolve(databaseDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  } catch {
+    return undefined;
+  }
+  if (!Number.isInteger(pid) || pid <= 1) return undefined;
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    // Ours only if it is a postgres server started on this very folder.
+    return cmdline.some((arg) => arg.includes('postgres')) && cmdline.some((arg) => resolve(arg) === databaseDir) ? pid : undefined;
+  } catch {
+    return undefined; // no such process: PostgreSQL removes a stale pid file itself
+  }
+}
+
+function childrenOf(pid: number): number[] {
+  const children: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      // Fields after the command name (which may hold spaces, inside parentheses): state, ppid, ...
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) children.push(Number(name));
+    } catch {
+      /* the process ended while we looked */
+    }
+  }
+  return children;
+}
+
+async function exits(pid: number, timeoutMs: number): Promise<boolean> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    try {
+      process.kill(pid, 0);
+      // A zombie (nobody has reaped it yet) is gone all the same.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return true;
+    } catch {
+      return true;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
 }
