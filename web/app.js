@@ -102,8 +102,28 @@ function beep() {
 
 let lastCue = 0;
 let titleTimer = null;
+/** Ingest stopped moving: the centre may be blind, so it says so until ingest moves again. */
+function ingestCue(alert) {
+  const banner = document.getElementById('banner');
+  if (alert.type === 'ingest.recovered') {
+    if (banner.dataset.kind === 'ingest') banner.hidden = true;
+    toast(t('console.ingestRecovered', { transport: alert.ingest.transport }), 'info');
+    return;
+  }
+  replace(
+    banner,
+    h('span', { class: 'banner-text' }, '⚠ ', t('console.ingestStalled', { transport: alert.ingest.transport, reason: alert.ingest.reason ?? '' })),
+    h('button', { type: 'button', class: 'btn btn-small btn-ghost', onClick: () => (banner.hidden = true) }, t('console.dismiss')),
+  );
+  banner.className = 'banner banner-critical';
+  banner.dataset.kind = 'ingest';
+  banner.hidden = false;
+}
+
 function cue(alert) {
-  if (!STAFF.includes(session.user?.role) || alert.type !== 'case.opened') return;
+  if (!STAFF.includes(session.user?.role)) return;
+  if (alert.type === 'ingest.stalled' || alert.type === 'ingest.recovered') return ingestCue(alert);
+  if (alert.type !== 'case.opened') return;
   const c = alert.case;
   if (c.severity !== 'high' && c.severity !== 'critical') return;
   const banner = document.getElementById('banner');
@@ -114,6 +134,7 @@ function cue(alert) {
     h('button', { type: 'button', class: 'btn btn-small btn-ghost', onClick: () => (banner.hidden = true) }, t('console.dismiss')),
   );
   banner.className = `banner banner-${c.severity}`;
+  banner.dataset.kind = 'case';
   banner.hidden = false;
   // No storm: one tone per 5 seconds however many arrive.
   if (Date.now() - lastCue > 5000) {

@@ -63,9 +63,19 @@ export const envSchema = z.object({
   INGEST_BATCH_SIZE: z.coerce.number().int().min(1).max(10000).default(2000),
   INGEST_BATCH_WAIT_MS: z.coerce.number().int().min(0).max(5000).default(5),
   INGEST_PIPELINE_DEPTH: z.coerce.number().int().min(1).max(8).default(2),
+  /** Ingest is reported stalled (health degraded, metric, live alert) when nothing committed this long while work waits. */
+  INGEST_STALL_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+  /** HTTP pushes (Hikvision, photo marks) waiting to be stored at once; beyond this they are answered 503 to send again. */
+  INGEST_HTTP_MAX_WAITING: z.coerce.number().int().min(1).max(100_000).default(5000),
+  /** PostgreSQL connections per process: ingest holds at most INGEST_PIPELINE_DEPTH + 1, the rest serve the API. */
+  DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(10),
+  /** How long a request waits for a free connection before it fails with 503 (never a hang). */
+  DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5000),
   /** Events one device may report per second of its own (source) time, per worker, and the burst; 0 = no limit. */
   DEVICE_EVENTS_PER_SECOND: z.coerce.number().min(0).max(1_000_000).default(1000),
   DEVICE_EVENTS_BURST: z.coerce.number().int().min(1).max(10_000_000).default(10_000),
+  /** An event dated further ahead of its arrival than this is flagged and limited by arrival time, apart from the device's normal events. */
+  DEVICE_EVENT_FUTURE_TOLERANCE_SECONDS: z.coerce.number().min(0).max(366 * 24 * 3600).default(300),
   MAX_PAYLOAD_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(256 * 1024),
   /** Drone photos and other media; default `<DATA_DIR>/media`. */
   MEDIA_DIR: optionalText,
@@ -78,6 +88,10 @@ export const envSchema = z.object({
 }).superRefine((env, ctx) => {
   if (env.PHOTO_PREVIEW_MIN_SIZE > env.PHOTO_PREVIEW_SIZE) {
     ctx.addIssue({ code: 'custom', path: ['PHOTO_PREVIEW_MIN_SIZE'], message: `must not exceed PHOTO_PREVIEW_SIZE (${env.PHOTO_PREVIEW_SIZE})` });
+  }
+  // Ingest transactions and the cache refresh must leave connections for the API (health, login, the console).
+  if (env.DB_POOL_SIZE < env.INGEST_PIPELINE_DEPTH + 2) {
+    ctx.addIssue({ code: 'custom', path: ['DB_POOL_SIZE'], message: `must be at least INGEST_PIPELINE_DEPTH + 2 (${env.INGEST_PIPELINE_DEPTH + 2})` });
   }
 });
 

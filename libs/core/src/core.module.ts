@@ -10,8 +10,10 @@ import { RuleSetService } from './classification/rule-set.service';
 import { UserService } from './auth/user.service';
 import { HikvisionIngestService } from './ingest/hikvision-ingest.service';
 import { HealthService } from './health/health.service';
+import { IngestWatchdogService } from './ingest/ingest-watchdog.service';
 import { IngestWorkerService } from './ingest/ingest-worker.service';
 import { IngestService } from './ingest/ingest.service';
+import { DeadLetterReplayService } from './ingest/dead-letter-replay.service';
 import { LOGGER, type Logger } from './observability/logger';
 import { MetricsService } from './observability/metrics.service';
 import { RUNTIME_OPTIONS, type RuntimeOptions } from './runtime/runtime-options';
@@ -26,6 +28,8 @@ const SERVICES = [
   HealthService,
   HikvisionIngestService,
   IngestService,
+  DeadLetterReplayService,
+  IngestWatchdogService,
   IngestWorkerService,
   MetricsService,
   PhotoService,
@@ -41,7 +45,12 @@ export class CoreModule {
   static forRoot(runtime: RuntimeOptions, logger: Logger): DynamicModule {
     return {
       module: CoreModule,
-      imports: [PersistenceModule.forRoot({ url: runtime.databaseUrl, schema: runtime.env.DATABASE_SCHEMA, runMigrations: true })],
+      imports: [PersistenceModule.forRoot({
+          url: runtime.databaseUrl,
+          schema: runtime.env.DATABASE_SCHEMA,
+          runMigrations: true,
+          pool: { size: runtime.env.DB_POOL_SIZE, connectTimeoutMs: runtime.env.DB_CONNECT_TIMEOUT_MS },
+        })],
       providers: [{ provide: RUNTIME_OPTIONS, useValue: runtime }, { provide: LOGGER, useValue: logger }, ...SERVICES],
       exports: [RUNTIME_OPTIONS, LOGGER, ...SERVICES],
     };

@@ -11,7 +11,7 @@ export class HealthController {
     private readonly metrics: MetricsService,
   ) {}
 
-  /** 200 when the database and configured brokers are reachable; 503 naming the failing part otherwise. */
+  /** 200 when the database and configured brokers are reachable and ingest is moving; 503 naming the failing part otherwise. */
   @Get('health')
   @Access.public()
   async check(@Res({ passthrough: true }) res: Response) {

@@ -11,14 +11,16 @@ import { HikvisionController } from './hikvision.controller';
 import { UsersController } from './users.controller';
 import { PhotosController } from './photos.controller';
 import { RulesController } from './rules.controller';
+import { DeadLettersController } from './dead-letters.controller';
 import { CaseLoopHttpModule } from './case-loop/case-loop-http.module';
 import { raw, type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import { serveWebApp, WebModule } from './web';
+import { useDatabaseUnavailableFilter } from './database-unavailable.filter';
 
 @Module({
   imports: [CaseLoopHttpModule, WebModule],
-  controllers: [HealthController, AuthController, CasesController, AlertsController, DevicesController, UsersController, HikvisionController, PhotosController, RulesController],
+  controllers: [HealthController, AuthController, CasesController, AlertsController, DevicesController, UsersController, HikvisionController, PhotosController, RulesController, DeadLettersController],
   providers: [{ provide: APP_GUARD, useClass: AccessGuard }],
 })
 export class HttpApiModule {}
@@ -33,6 +35,7 @@ export class OpsHttpModule {}
 /** Applies the HTTP settings every API process shares: body limits, OpenAPI at /api/docs. */
 export function configureHttpApp(app: INestApplication, options: { corsOrigins: string[] } = { corsOrigins: [] }): void {
   app.enableShutdownHooks();
+  useDatabaseUnavailableFilter(app);
   // Secure headers everywhere; the OpenAPI page needs its own inline script, so it gets a looser policy.
   const strict = helmet({ contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], imgSrc: ["'self'", 'data:', 'blob:'], connectSrc: ["'self'"] } } });
   const docs = helmet({ contentSecurityPolicy: false });

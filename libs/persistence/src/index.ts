@@ -14,6 +14,7 @@ export * from './repositories/case-loop.repository';
 export * from './repositories/audit-log.repository';
 export * from './repositories/evidence.repository';
 export * from './repositories/outbox.repository';
+export * from './repositories/dead-letter.repository';
 export * from './repositories/photo.repository';
 export * from './repositories/replay.repository';
 export * from './repositories/refresh-token.repository';

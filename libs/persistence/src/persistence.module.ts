@@ -1,7 +1,7 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { dataSourceOptions } from './data-source-options';
+import { dataSourceOptions, PoolOptions } from './data-source-options';
 import { CaseRepository } from './repositories/case.repository';
 import { PhotoRepository } from './repositories/photo.repository';
 import { RefreshTokenRepository } from './repositories/refresh-token.repository';
@@ -15,11 +15,12 @@ import { CaseLoopRepository } from './repositories/case-loop.repository';
 import { AuditLogRepository } from './repositories/audit-log.repository';
 import { EvidenceRepository } from './repositories/evidence.repository';
 import { OutboxRepository } from './repositories/outbox.repository';
+import { DeadLetterRepository } from './repositories/dead-letter.repository';
 
 const REPOSITORIES = [
   PhotoRepository,
   RefreshTokenRepository,
-  CaseRepository, ClassificationStateRepository, DeviceRepository, DatabaseHealthRepository, IngestRepository, SettingRepository, UserRepository, CaseLoopRepository, AuditLogRepository, EvidenceRepository, OutboxRepository];
+  CaseRepository, ClassificationStateRepository, DeviceRepository, DatabaseHealthRepository, IngestRepository, SettingRepository, UserRepository, CaseLoopRepository, AuditLogRepository, EvidenceRepository, OutboxRepository, DeadLetterRepository];
 
 /** Serialises migrations across instances starting at once. */
 const MIGRATION_LOCK = 4_242_001;
@@ -39,12 +40,12 @@ export async function runMigrations(dataSource: DataSource): Promise<void> {
 @Global()
 @Module({})
 export class PersistenceModule {
-  static forRoot(options: { url: string; schema?: string; runMigrations: boolean }): DynamicModule {
+  static forRoot(options: { url: string; schema?: string; runMigrations: boolean; pool?: PoolOptions }): DynamicModule {
     return {
       module: PersistenceModule,
       imports: [
         TypeOrmModule.forRootAsync({
-          useFactory: () => dataSourceOptions(options.url, options.schema),
+          useFactory: () => dataSourceOptions(options.url, options.schema, options.pool),
           dataSourceFactory: async (opts) => {
             const ds = await new DataSource(opts!).initialize();
             if (options.runMigrations) await runMigrations(ds);

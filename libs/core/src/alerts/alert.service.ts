@@ -7,14 +7,22 @@ import { CaseView } from '../cases/case.view';
 import { LOGGER, type Logger } from '../observability/logger';
 import { RUNTIME_OPTIONS, type RuntimeOptions } from '../runtime/runtime-options';
 
-export interface LiveAlert {
+export interface CaseAlert {
   type: 'case.opened' | 'case.updated' | 'case.due-soon' | 'case.overdue';
   case: CaseView;
   /** Deadline alerts (case loop): the step, its due instant, and for overdue ones whom it was escalated to. */
   deadline?: { step: string; dueAt: string; escalatedTo?: string };
 }
 
-type DeadlineNotice = { type: 'case.due-soon' | 'case.overdue'; caseId: string; deadline: NonNullable<LiveAlert['deadline']> };
+/** Ingest stopped moving (or moves again): the centre must know it may be blind. */
+export interface IngestAlert {
+  type: 'ingest.stalled' | 'ingest.recovered';
+  ingest: { transport: string; reason?: string; waiting: number; lastCommitAt?: string };
+}
+
+export type LiveAlert = CaseAlert | IngestAlert;
+
+type DeadlineNotice = { type: 'case.due-soon' | 'case.overdue'; caseId: string; deadline: NonNullable<CaseAlert['deadline']> };
 
 /**
  * Live alerts for operators: committed case changes arrive by PostgreSQL NOTIFY from whichever worker
@@ -61,13 +69,21 @@ export class AlertService implements OnApplicationBootstrap, OnApplicationShutdo
   stream(actor: Actor): Observable<LiveAlert> {
     const scope = townshipScope(actor);
     return this.alerts.pipe(
-      filter((a) => scope === undefined || (a.case.townshipCode !== null && scope.includes(a.case.townshipCode))),
+      // Ingest alerts concern the whole district: the centre's staff see them, township teams do not.
+      filter((a) => scope === undefined || ('case' in a && a.case.townshipCode !== null && scope.includes(a.case.townshipCode))),
     );
+  }
+
+  /** An alert raised in this process (the ingest watchdog). */
+  raise(alert: IngestAlert): void {
+    this.alerts.next(alert);
   }
 
   private onNotification(payload: string): void {
     try {
-      const { caseId, opened, growth, type, deadline } = JSON.parse(payload) as { caseId: string; opened: boolean; growth?: boolean; type?: string; deadline?: DeadlineNotice['deadline'] };
+      const parsed = JSON.parse(payload) as { caseId: string; opened: boolean; growth?: boolean; type?: string; deadline?: DeadlineNotice['deadline']; ingest?: IngestAlert['ingest'] };
+      if ((parsed.type === 'ingest.stalled' || parsed.type === 'ingest.recovered') && parsed.ingest) return this.raise({ type: parsed.type, ingest: parsed.ingest });
+      const { caseId, opened, growth, type, deadline } = parsed;
       // Deadline alerts are never coalesced away: each is raised once per step by the deadline watcher.
       if ((type === 'case.due-soon' || type === 'case.overdue') && deadline) this.deadlineNotices.push({ type, caseId, deadline });
       else if (growth === true && !opened) {

@@ -45,12 +45,19 @@ export class DeviceRegisterService implements OnModuleInit {
     await this.refresh();
   }
 
-  /** Reloads when stale; called once per batch, not per event. */
+  /** Reloads when stale; called once per batch, not per event. Parallel callers share one reload. */
   async refreshIfStale(): Promise<void> {
     if (Date.now() - this.loadedAt > DeviceRegisterService.REFRESH_MS) await this.refresh();
   }
 
-  async refresh(): Promise<void> {
+  private reloading?: Promise<void>;
+
+  refresh(): Promise<void> {
+    this.reloading ??= this.reload().finally(() => (this.reloading = undefined));
+    return this.reloading;
+  }
+
+  private async reload(): Promise<void> {
     const rows = await this.devices.findAll();
     this.byId = new Map(rows.map((r) => [r.id, toRegistered(r)]));
     this.byFrigateCamera = new Map(rows.filter((r) => r.frigateCamera).map((r) => [r.frigateCamera as string, r.id]));

@@ -1,26 +1,32 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DatabaseHealthRepository } from '@app/persistence';
+import { IngestWatchdogService } from '../ingest/ingest-watchdog.service';
 import { IngestWorkerService } from '../ingest/ingest-worker.service';
 import { RUNTIME_OPTIONS, type RuntimeOptions } from '../runtime/runtime-options';
 
 export interface HealthReport {
-  status: 'ok' | 'unavailable';
-  checks: Record<string, { status: 'up' | 'down'; detail?: string }>;
+  /** `degraded`: every part answers but ingest is not moving (answered 503 too: someone must look). */
+  status: 'ok' | 'degraded' | 'unavailable';
+  checks: Record<string, { status: 'up' | 'down' | 'degraded'; detail?: string }>;
 }
+
+/** /health answers within about a second even when PostgreSQL hangs: a probe must not hang with it. */
+const DATABASE_PING_MS = 1000;
 
 @Injectable()
 export class HealthService {
   constructor(
     private readonly database: DatabaseHealthRepository,
     private readonly worker: IngestWorkerService,
+    private readonly watchdog: IngestWatchdogService,
     @Inject(RUNTIME_OPTIONS) private readonly runtime: RuntimeOptions,
   ) {}
 
-  /** Healthy only when the database and every configured broker are reachable. */
+  /** Healthy only when the database and every configured broker are reachable and ingest is moving. */
   async check(): Promise<HealthReport> {
     const checks: HealthReport['checks'] = {};
     try {
-      await this.database.ping();
+      await withTimeout(this.database.ping(), DATABASE_PING_MS, `database did not answer within ${DATABASE_PING_MS} ms`);
       checks.database = { status: 'up' };
     } catch (err) {
       checks.database = { status: 'down', detail: (err as Error).message };
@@ -31,7 +37,16 @@ export class HealthService {
     if (this.runtime.runWorker && this.runtime.env.KAFKA_BROKERS) {
       checks.kafka = this.worker.kafkaConnected ? { status: 'up' } : { status: 'down', detail: `not connected to ${this.runtime.env.KAFKA_BROKERS}` };
     }
-    const status = Object.values(checks).every((c) => c.status === 'up') ? 'ok' : 'unavailable';
+    const stalled = this.watchdog.report().filter((t) => t.stalled);
+    checks.ingest = stalled.length === 0 ? { status: 'up' } : { status: 'degraded', detail: stalled.map((t) => `${t.transport}: ${t.reason ?? 'stalled'}`).join('; ') };
+    const states = Object.values(checks).map((c) => c.status);
+    const status = states.includes('down') ? 'unavailable' : states.includes('degraded') ? 'degraded' : 'ok';
     return { status, checks };
   }
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)));
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

@@ -146,9 +146,8 @@ export class PhotoService {
       by,
       marks,
     };
-    const { outcomes } = await this.ingest.ingestBatch([{ transport: 'http', topic: PHOTO_DETECTION_TOPIC, payload: Buffer.from(JSON.stringify(payload)), receivedAt: new Date() }]);
-    const outcome = outcomes[0];
-    if (outcome?.status === 'rejected') throw new BadRequestException(`${outcome.reason}: ${outcome.detail}`);
+    const outcome = await this.ingest.ingestPush({ transport: 'http', topic: PHOTO_DETECTION_TOPIC, payload: Buffer.from(JSON.stringify(payload)), receivedAt: new Date() });
+    if (outcome.status === 'rejected') throw new BadRequestException(`${outcome.reason}: ${outcome.detail}`);
     return outcome;
   }
 }

@@ -1,4 +1,4 @@
-import { BadRequestException, Injectable, ServiceUnavailableException } from '@nestjs/common';
+import { BadRequestException, Injectable } from '@nestjs/common';
 import type { Actor } from '@app/domain';
 import { IngestOutcome, IngestService } from './ingest.service';
 import { HIKVISION_HTTP_TOPIC } from './source-router';
@@ -12,14 +12,8 @@ export class HikvisionIngestService {
   constructor(private readonly ingest: IngestService) {}
 
   async receive(device: Actor, xml: Buffer): Promise<IngestOutcome> {
-    let outcome: IngestOutcome | undefined;
-    try {
-      const result = await this.ingest.ingestBatch([{ transport: 'http', topic: HIKVISION_HTTP_TOPIC, payload: xml, receivedAt: new Date(), authenticatedDeviceId: device.id }]);
-      outcome = result.outcomes[0];
-    } catch {
-      throw new ServiceUnavailableException('could not store the alarm now; send it again');
-    }
-    if (outcome?.status === 'rejected') throw new BadRequestException(`${outcome.reason}: ${outcome.detail}`);
-    return outcome ?? { status: 'ignored' };
+    const outcome = await this.ingest.ingestPush({ transport: 'http', topic: HIKVISION_HTTP_TOPIC, payload: xml, receivedAt: new Date(), authenticatedDeviceId: device.id });
+    if (outcome.status === 'rejected') throw new BadRequestException(`${outcome.reason}: ${outcome.detail}`);
+    return outcome;
   }
 }

@@ -14,7 +14,7 @@ export class IngestWorkerService implements OnApplicationBootstrap, BeforeApplic
   private kafka?: KafkaIngestTransport;
   private kafkaStarting?: Promise<void>;
   private stopping = false;
-  private mqttBacklog?: NodeJS.Timeout;
+  private mqttBacklogTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly ingest: IngestService,
@@ -25,6 +25,11 @@ export class IngestWorkerService implements OnApplicationBootstrap, BeforeApplic
 
   get mqttConnected(): boolean | undefined {
     return this.mqtt?.isConnected;
+  }
+
+  /** MQTT messages received and not yet stored, when this process consumes MQTT. */
+  get mqttBacklog(): number | undefined {
+    return this.mqtt?.backlog;
   }
 
   get kafkaConnected(): boolean | undefined {
@@ -61,7 +66,7 @@ export class IngestWorkerService implements OnApplicationBootstrap, BeforeApplic
       );
       await this.mqtt.start();
       const mqtt = this.mqtt;
-      this.mqttBacklog = setInterval(() => this.metrics.lag.set({ transport: 'mqtt', topic: 'all', partition: '-' }, mqtt.backlog), 1000);
+      this.mqttBacklogTimer = setInterval(() => this.metrics.lag.set({ transport: 'mqtt', topic: 'all', partition: '-' }, mqtt.backlog), 1000);
       this.logger.info({ url: this.runtime.mqtt.url }, 'MQTT ingest connected');
     }
     if (env.KAFKA_BROKERS) {
@@ -108,7 +113,7 @@ export class IngestWorkerService implements OnApplicationBootstrap, BeforeApplic
   /** Before the database closes: a batch in flight finishes storing and is acknowledged. */
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
-    if (this.mqttBacklog) clearInterval(this.mqttBacklog);
+    if (this.mqttBacklogTimer) clearInterval(this.mqttBacklogTimer);
     await this.mqtt?.stop();
     await this.kafka?.stop(); // also cuts short a group join in progress
     await this.kafkaStarting?.catch(() => undefined);

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown, ServiceUnavailableException } from '@nestjs/common';
 import {
   applyDeviceRegister,
   type RejectionReason,
@@ -7,24 +7,36 @@ import {
   defaultDeviceId,
   DetectedIssue,
   DjiEventsReply,
-  doNotDisturbPlaceIds,
-  historyFromLastCaseTimes,
+  type ClassifyContext,
+  DoNotDisturbLedger,
+  doNotDisturbSubjectsOf,
+  inhibitedAfterwards,
+  inhibitionDetail,
+  inhibitionReference,
+  inhibitorSearchScope,
+  identityOfKey,
+  type IssueExplanation,
   parseTrackState,
-  Suppression,
+  placeIdsOf,
+  repeatsAfterwards,
   suppressionKeyOf,
   TrackState,
   trackKeysFor,
 } from '@app/domain';
-import { CaseUpsertRow, ClassificationStateRepository, DeadLetterRow, IngestRepository } from '@app/persistence';
+import { CaseTakeOff, CaseUpsertRow, ClassificationStateRepository, DeadLetterRow, IngestRepository, type SuppressionRecord } from '@app/persistence';
 import type { InboundMessage } from '@app/messaging';
 import type { EntityManager } from 'typeorm';
 import { RuleSetService } from '../classification/rule-set.service';
 import { BatchTurn, BatchTurns } from './batch-turns';
 import { DeviceRateLimiter } from './device-rate-limiter';
 import { DeviceRegisterService } from '../devices/device-register.service';
+import { IngestProgress } from './ingest-progress';
+import { MicroBatcher } from './micro-batcher';
 import { MetricsService } from '../observability/metrics.service';
+import { LOGGER, type Logger } from '../observability/logger';
 import { RUNTIME_OPTIONS, type RuntimeOptions } from '../runtime/runtime-options';
 import { RouteContext, routeMessage, RoutedMessage, sourceOfTopic } from './source-router';
+import { classifyStoreFailure } from './store-failure';
 
 export type IngestOutcome =
   | { status: 'stored'; eventIds: string[] }
@@ -51,21 +63,17 @@ export interface AlertNotification {
 const DEAD_LETTER_MAX_BYTES = 64 * 1024;
 
 /**
- * Dead-letter reason for a message its adapter accepted but PostgreSQL refused (a NUL character in a
- * text, a year 0 date...): the same bytes would fail the same way on every retry.
+ * Dead-letter reason for a message its adapter accepted but that could not be stored (PostgreSQL refused its
+ * values — a NUL character in a text, a year 0 date — or storing it failed in a way that repeats on every
+ * retry): the same bytes would fail the same way again.
  */
 export const UNSTORABLE_REASON: RejectionReason = 'unstorable';
 
-/**
- * PostgreSQL errors caused by the values themselves, not by the database's state: class 22 (data
- * exception: invalid byte sequence, unsupported Unicode escape, date/time or numeric out of range) and
- * 54000 (program limit exceeded, e.g. an index row too large). Retrying the same batch cannot succeed.
- */
-export function isDataError(err: unknown): boolean {
-  const e = err as { code?: unknown; driverError?: { code?: unknown } } | null;
-  const code = typeof e?.code === 'string' ? e.code : e?.driverError?.code;
-  return typeof code === 'string' && (code.startsWith('22') || code === '54000');
-}
+/** Attempts of one transport failing in a row before ingest is reported stalled (health, metric, live alert). */
+const FAILURES_TO_STALL = 3;
+
+/** HTTP pushes stored in one transaction at most (a burst of parallel pushes becomes a few batches). */
+const HTTP_BATCH_SIZE = 500;
 
 /** PostgreSQL text cannot hold U+0000: dead-letter columns show it escaped instead. */
 const storableText = (text: string): string => text.replaceAll('\u0000', '\\u0000');
@@ -74,14 +82,23 @@ const storableText = (text: string): string => text.replaceAll('\u0000', '\\u000
  * transport → adapter → classify → group → store → alert, for a whole batch at once. One transaction
  * stores the new events, classifies only those (a redelivered event never counts twice), opens or grows
  * cases, records suppressions and dead letters and queues the alerts. The transport acknowledges after
- * this resolves. A message the database refuses is split off and dead-lettered, so it can never hold the
- * consumer in an endless retry; every other failure rejects, and the transport delivers the batch again.
+ * this resolves.
+ *
+ * No batch can wedge a stream: a batch that fails for a reason a retry cannot fix (its values, not the
+ * database's state) is halved until the failing messages are isolated; those are dead-lettered with the
+ * reason and their raw bytes, everything else is stored. A transient failure (database down) rejects, and
+ * the transport delivers the batch again in place.
  */
 @Injectable()
-export class IngestService {
+export class IngestService implements OnApplicationShutdown {
   private readonly route: RouteContext;
   private readonly rateLimiter: DeviceRateLimiter;
-  private readonly turns = new BatchTurns();
+  private readonly turns: BatchTurns;
+  readonly progress: IngestProgress;
+  private readonly httpPushes: MicroBatcher<InboundMessage, IngestOutcome>;
+  private readonly devicePublishes: MicroBatcher<InboundMessage, IngestOutcome>;
+  private sendReply?: (reply: DjiEventsReply) => Promise<void>;
+  private stopping = false;
 
   constructor(
     private readonly repository: IngestRepository,
@@ -90,12 +107,36 @@ export class IngestService {
     private readonly rules: RuleSetService,
     private readonly metrics: MetricsService,
     @Inject(RUNTIME_OPTIONS) private readonly runtime: RuntimeOptions,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {
-    this.rateLimiter = new DeviceRateLimiter(runtime.env.DEVICE_EVENTS_PER_SECOND, runtime.env.DEVICE_EVENTS_BURST);
+    const env = runtime.env;
+    this.rateLimiter = new DeviceRateLimiter({
+      ratePerSecond: env.DEVICE_EVENTS_PER_SECOND,
+      burst: env.DEVICE_EVENTS_BURST,
+      futureToleranceSeconds: env.DEVICE_EVENT_FUTURE_TOLERANCE_SECONDS,
+    });
+    this.turns = new BatchTurns(env.INGEST_PIPELINE_DEPTH);
+    this.progress = new IngestProgress({ stallMs: env.INGEST_STALL_SECONDS * 1000, failuresToStall: FAILURES_TO_STALL });
+    this.httpPushes = new MicroBatcher<InboundMessage, IngestOutcome>({
+      maxBatch: HTTP_BATCH_SIZE,
+      maxWaiting: env.INGEST_HTTP_MAX_WAITING,
+      run: async (messages) => (await this.ingestBatch(messages)).outcomes,
+    });
+    this.devicePublishes = new MicroBatcher<InboundMessage, IngestOutcome>({
+      maxBatch: env.INGEST_BATCH_SIZE,
+      // Bounded by what devices may have in flight; beyond it a publish waits (its PUBACK with it).
+      maxWaiting: env.INGEST_BATCH_SIZE * 4,
+      concurrency: env.INGEST_PIPELINE_DEPTH,
+      run: async (messages) => {
+        const { outcomes, replies } = await this.ingestBatch(messages);
+        for (const reply of replies) await this.sendReply?.(reply).catch((err: Error) => this.logger.warn({ err: err.message }, 'could not send a reply to a device'));
+        return outcomes;
+      },
+    });
     this.route = {
-      kafkaTopicPrefix: runtime.env.KAFKA_TOPIC_PREFIX,
-      frigateTopicPrefix: runtime.env.FRIGATE_TOPIC_PREFIX,
-      maxPayloadBytes: runtime.env.MAX_PAYLOAD_BYTES,
+      kafkaTopicPrefix: env.KAFKA_TOPIC_PREFIX,
+      frigateTopicPrefix: env.FRIGATE_TOPIC_PREFIX,
+      maxPayloadBytes: env.MAX_PAYLOAD_BYTES,
       deviceForFrigateCamera: (camera) => this.devices.deviceForFrigateCamera(camera),
       deviceForHikvision: (ip, mac, channel) => {
         const id = defaultDeviceId(mac, ip, undefined, channel);
@@ -104,13 +145,70 @@ export class IngestService {
     };
   }
 
+  /**
+   * One HTTP push (a Hikvision alarm, a photo mark), stored before the caller answers. Parallel pushes are
+   * stored together, a few batches at a time, so 50 cameras pushing at once take two database connections,
+   * not fifty. Answers 503 (send again) when storage is down or too many pushes are already waiting.
+   */
+  async ingestPush(message: InboundMessage): Promise<IngestOutcome> {
+    const queued = this.httpPushes.submit(message);
+    if (!queued.accepted) throw new ServiceUnavailableException(`too many pushes waiting to be stored (${this.runtime.env.INGEST_HTTP_MAX_WAITING}); send it again`);
+    try {
+      return await queued.result;
+    } catch {
+      throw new ServiceUnavailableException('could not store it now; send it again');
+    }
+  }
+
+  /** HTTP pushes waiting to be stored (for the stall watchdog). */
+  get pushesWaiting(): number {
+    return this.httpPushes.waiting;
+  }
+
+  /** Publishes handed over by the embedded broker and not stored yet (their PUBACKs wait). */
+  get devicePublishesWaiting(): number {
+    return this.devicePublishes.waiting;
+  }
+
+  /** Where replies go for publishes handed over by the embedded broker (DJI `events_reply`). */
+  onReplies(send: (reply: DjiEventsReply) => Promise<void>): void {
+    this.sendReply = send;
+  }
+
+  /**
+   * A device's publish handed over by the embedded broker, which sends the PUBACK when this resolves: so it
+   * resolves only once the message is stored (or dead-lettered with its reason). While the database is away
+   * it waits and tries again, like a transport redelivering in place; it gives up only when the service stops
+   * (the device then hears nothing and sends it again to the next start).
+   */
+  async ingestDevicePublish(message: InboundMessage): Promise<IngestOutcome> {
+    for (let backoff = 100; ; backoff = Math.min(backoff * 2, 5000)) {
+      if (this.stopping) throw new Error('CloudPatrol is stopping; not stored');
+      const queued = this.devicePublishes.submit(message);
+      if (queued.accepted) {
+        try {
+          return await queued.result;
+        } catch (err) {
+          this.logger.warn({ err: (err as Error).message }, 'device publish not stored yet; trying again');
+        }
+      }
+      await new Promise((r) => setTimeout(r, backoff));
+    }
+  }
+
+  onApplicationShutdown(): void {
+    this.stopping = true;
+  }
+
   async ingestBatch(batch: InboundMessage[]): Promise<IngestResult> {
+    if (batch.length === 0) return { outcomes: [], replies: [] };
     try {
       return await this.storeBatch(batch);
     } catch (err) {
-      if (!isDataError(err)) throw err;
-      // Some value in the batch cannot be stored: halve until the message is found, store the rest.
+      if (classifyStoreFailure(err) === 'transient') throw err;
+      // Something in the batch cannot be stored: halve until the messages are found, store the rest.
       if (batch.length === 1) return this.keepUnstorable(batch[0], err as Error);
+      this.logger.warn({ err: (err as Error).message, messages: batch.length, transport: batch[0].transport }, 'batch cannot be stored as a whole; splitting it to isolate the failing messages');
       const half = Math.ceil(batch.length / 2);
       const first = await this.ingestBatch(batch.slice(0, half));
       const second = await this.ingestBatch(batch.slice(half));
@@ -118,10 +216,11 @@ export class IngestService {
     }
   }
 
-  /** A message whose values PostgreSQL refuses: kept as a dead letter, answered if the device waits for it. */
+  /** A message that cannot be stored: kept as a dead letter with the reason, answered if the device waits for it. */
   private async keepUnstorable(m: InboundMessage, err: Error): Promise<IngestResult> {
     const source = sourceOfTopic(m, this.route);
-    const detail = storableText(`accepted by the ${source} adapter but refused by the database: ${err.message}`);
+    const detail = storableText(`accepted by the ${source} adapter but could not be stored: ${err.message}`);
+    this.logger.error({ err: err.message, source, topic: m.topic }, 'message dead-lettered: it cannot be stored');
     let reply: DjiEventsReply | undefined;
     try {
       reply = routeMessage(m, this.route).reply;
@@ -140,31 +239,43 @@ export class IngestService {
   private async storeBatch(batch: InboundMessage[]): Promise<IngestResult> {
     // Taken before the first await, so batches keep the order the transports handed them over in.
     const turn = this.turns.take();
+    const transport = batch[0].transport;
+    this.progress.attempted(transport);
     try {
-      return await this.storeBatchInTurn(batch, turn);
+      const result = await this.storeBatchInTurn(batch, turn);
+      this.progress.committed(transport);
+      return result;
+    } catch (err) {
+      this.progress.failed(transport, err);
+      this.metrics.batchFailures.inc({ transport, kind: classifyStoreFailure(err) });
+      throw err;
     } finally {
       turn.done();
     }
   }
 
   private async storeBatchInTurn(batch: InboundMessage[], turn: BatchTurn): Promise<IngestResult> {
-    const transport = batch[0]?.transport ?? 'none';
+    const transport = batch[0].transport;
     const timer = this.metrics.batchSeconds.startTimer({ transport });
     // Counted once the batch is committed: a batch stored again after a failure is not counted twice.
     const counts: (() => void)[] = [];
-    await this.devices.refreshIfStale();
-    await this.rules.refreshIfStale();
+    // Caches are refreshed holding no connection and no open transaction (the refresh needs a pool
+    // connection of its own; see BatchTurns).
+    await Promise.all([this.devices.refreshIfStale(), this.rules.refreshIfStale()]);
     const outcomes: IngestOutcome[] = new Array<IngestOutcome>(batch.length);
     const events: CanonicalEvent[] = [];
     const eventMessage: number[] = [];
     const deadLetters: DeadLetterRow[] = [];
     const telemetry: Parameters<ClassificationStateRepository['saveTelemetry']>[1] = [];
     const replies: DjiEventsReply[] = [];
+    // Rate-limit charges of this attempt: given back if it does not commit, so a retry is never charged twice.
+    const charged: { deviceId: string; key: string }[] = [];
 
     batch.forEach((m, index) => {
       const reject = (source: string, reason: string, detail: string, deviceId?: string) => {
         outcomes[index] = { status: 'rejected', reason, detail };
-        const payload = m.payload.length > DEAD_LETTER_MAX_BYTES ? m.payload.subarray(0, DEAD_LETTER_MAX_BYTES) : m.payload;
+        // A rate-limited message is kept whole (it passed MAX_PAYLOAD_BYTES): it is meant to be replayed.
+        const payload = m.payload.length > DEAD_LETTER_MAX_BYTES && reason !== 'rate-limited' ? m.payload.subarray(0, DEAD_LETTER_MAX_BYTES) : m.payload;
         // Details quote the payload's own values (a device id...), which may hold what text columns cannot.
         deadLetters.push({
           transport: m.transport,
@@ -202,23 +313,51 @@ export class IngestService {
         outcomes[index] = { status: 'ignored' };
         return;
       }
+      // A message's events are judged together: one refused (unregistered, not its own, rate-limited) keeps
+      // the whole message aside, and the others give back what they were charged.
+      const accepted: CanonicalEvent[] = [];
+      const chargedHere: { deviceId: string; key: string }[] = [];
+      const refuse = (source: string, reason: string, detail: string, deviceId?: string) => {
+        for (const c of chargedHere) this.rateLimiter.release(c.deviceId, c.key);
+        reject(source, reason, detail, deviceId);
+      };
       for (const adapted of routed.result.events) {
         const gated = applyDeviceRegister(adapted, this.devices.lookup);
-        if (!gated.ok) return reject(routed.source, gated.rejection.reason, gated.rejection.detail, adapted.deviceId);
-        if (m.authenticatedDeviceId !== undefined && gated.event.deviceId !== m.authenticatedDeviceId) {
-          return reject(routed.source, 'topic-mismatch', `device "${m.authenticatedDeviceId}" may not report for device "${gated.event.deviceId}"`, m.authenticatedDeviceId);
+        if (!gated.ok) return refuse(routed.source, gated.rejection.reason, gated.rejection.detail, adapted.deviceId);
+        const event = gated.event;
+        if (m.authenticatedDeviceId !== undefined && event.deviceId !== m.authenticatedDeviceId) {
+          return refuse(routed.source, 'topic-mismatch', `device "${m.authenticatedDeviceId}" may not report for device "${event.deviceId}"`, m.authenticatedDeviceId);
         }
-        if (!this.rateLimiter.take(gated.event.deviceId, gated.event.occurredAt.getTime())) {
-          return reject(routed.source, 'rate-limited', `device "${gated.event.deviceId}" reported more than ${this.runtime.env.DEVICE_EVENTS_PER_SECOND} events per second of its own time`, gated.event.deviceId);
+        let aheadBySeconds: number | undefined;
+        if (m.replayOfDeadLetter === undefined) {
+          const key = `${event.source}\u0000${event.deviceId}\u0000${event.eventId}\u0000${event.occurredAt.getTime()}`;
+          const decision = this.rateLimiter.take(event.deviceId, key, event.occurredAt.getTime(), m.receivedAt.getTime());
+          if (!decision.allowed) {
+            return refuse(routed.source, 'rate-limited', `device "${event.deviceId}" reported more than ${this.runtime.env.DEVICE_EVENTS_PER_SECOND} events per second`, event.deviceId);
+          }
+          chargedHere.push({ deviceId: event.deviceId, key });
+          aheadBySeconds = decision.aheadBySeconds;
+        } else {
+          // A replayed dead letter was judged by a person: the limit that kept it aside does not apply again.
+          aheadBySeconds = this.rateLimiter.aheadBySeconds(event.occurredAt.getTime(), m.receivedAt.getTime());
         }
-        events.push(gated.event);
+        // Its clock is ahead of ours: stored and flagged, never trusted to move anything.
+        if (aheadBySeconds !== undefined) event.attributes = { ...event.attributes, clockAheadSeconds: Math.round(aheadBySeconds) };
+        accepted.push(event);
+      }
+      charged.push(...chargedHere);
+      for (const event of accepted) {
+        events.push(event);
         eventMessage.push(index);
       }
     });
 
-    const stored = await this.repository
-      .transaction(async (tx) => {
-        await turn.previousInserted;
+    let stored: { inserted: Map<number, string>; cases: Awaited<ReturnType<IngestRepository['upsertCases']>>; caseRows: CaseUpsertRow[] };
+    try {
+      // The turn is waited for holding no connection; once open, the transaction waits only for batches
+      // that already hold theirs (BatchTurns).
+      await turn.mayOpen;
+      stored = await this.repository.transaction(async (tx) => {
         const inserted = await this.repository.insertEvents(tx, events);
         turn.inserted();
         await turn.previousDone;
@@ -232,11 +371,11 @@ export class IngestService {
           cases.map((c) => ({ caseId: c.caseId, opened: c.opened, growth: !c.opened }) satisfies AlertNotification),
         );
         return { inserted, cases, caseRows };
-      })
-      .catch((err: unknown) => {
-        this.metrics.batchFailures.inc({ transport });
-        throw err;
       });
+    } catch (err) {
+      for (const c of charged) this.rateLimiter.release(c.deviceId, c.key);
+      throw err;
+    }
 
     for (const count of counts) count();
     events.forEach((e, i) => {
@@ -280,9 +419,15 @@ export class IngestService {
       if (e.occurredAt < from) from = e.occurredAt;
       if (e.occurredAt > to) to = e.occurredAt;
     }
+    // Inhibition and do-not-disturb read what other batches decided: one worker decides at a time, so a fire
+    // or a first issue committed by another worker meanwhile is never missed (taken after the track locks).
+    const dndSubjects = doNotDisturbSubjectsOf(ruleSet, jurisdiction);
+    if (ruleSet.inhibitions.length > 0 || dndSubjects.length > 0) await this.state.lockDecisions(tx);
     const activeInhibitors = await this.state.activeInhibitors(tx, from, to);
-    const history = historyFromLastCaseTimes(await this.state.lastCaseTimes(tx, doNotDisturbPlaceIds(ruleSet, jurisdiction)));
-    const result = classifyBatch(events, {
+    // History counts cases and suppressed first issues, so a repeat after a suppressed first issue opens a case.
+    const historySince = new Date(from.getTime() - ruleSet.doNotDisturb.windowDays * 86_400_000);
+    const history = new DoNotDisturbLedger(dndSubjects.length > 0 ? await this.state.doNotDisturbRecords(tx, dndSubjects, historySince, to) : []).history;
+    const ctx: ClassifyContext = {
       ruleSet,
       jurisdiction,
       routing,
@@ -290,34 +435,141 @@ export class IngestService {
       tracks,
       activeInhibitors,
       doNotDisturbHistory: history,
-    });
+    };
+    const result = classifyBatch(events, ctx);
     await this.state.saveTracks(tx, result.tracks);
     await this.state.saveInhibitors(tx, result.inhibitors);
 
-    const suppressions = new Map<string, { key: string; suppression: Suppression; count: number; eventId: string }>();
+    const suppressions = new Map<string, { key: string; suppression: SuppressionRecord; count: number; eventId: string; firstAt: Date }>();
+    const addSuppression = (key: string, suppression: SuppressionRecord, eventId: string) => {
+      const row = suppressions.get(key);
+      if (!row) suppressions.set(key, { key, suppression, count: 1, eventId, firstAt: suppression.issue.occurredAt });
+      else {
+        row.count++;
+        if (suppression.issue.occurredAt < row.firstAt) row.firstAt = suppression.issue.occurredAt;
+        if (suppression.issue.occurredAt >= row.suppression.issue.occurredAt) {
+          row.suppression = suppression;
+          row.eventId = eventId;
+        }
+      }
+    };
+
+    // A fire stored after minor issues it mutes takes them back off their cases (those nobody has acted on),
+    // so the cases do not depend on which arrived first. Before this batch's cases are stored: a case it
+    // empties is withdrawn, and this batch's later issues of that identity open a new one, as in order.
+    const scope = inhibitorSearchScope(result.inhibitors, jurisdiction);
+    if (scope) {
+      const open = await this.state.openOccurrences(tx, scope);
+      const muted = inhibitedAfterwards(
+        open.map((o) => ({ ...o, placeIds: placeIdsOf(o, ctx) })),
+        result.inhibitors,
+        ruleSet,
+      );
+      const at = new Date();
+      const takeOffs = new Map<string, CaseTakeOff>();
+      for (const { occurrence: o, inhibitor } of muted) {
+        const reason = `${inhibitionDetail(inhibitor)}; stored before the inhibiting detection arrived, taken off case ${o.caseNumber} afterwards`;
+        const explanation: Record<string, unknown> = { ...o.explanation, eventId: o.sourceEventId, deviceId: o.deviceId, occurredAt: o.occurredAt.toISOString(), takenOffCase: o.caseNumber };
+        delete explanation.inhibitedAfterwards;
+        delete explanation.withdrawn;
+        addSuppression(
+          `inhibited|${o.identityKey}`,
+          {
+            reason: 'inhibited',
+            detail: reason,
+            reference: inhibitionReference(inhibitor),
+            issue: { categoryCode: o.categoryCode, identityKey: o.identityKey, ruleId: o.ruleId, ruleVersion: o.ruleVersion, deviceId: o.deviceId, townshipCode: o.townshipCode, occurredAt: o.occurredAt, explanation },
+          },
+          o.eventId,
+        );
+        let t = takeOffs.get(o.caseId);
+        if (!t) {
+          t = { caseId: o.caseId, caseNumber: o.caseNumber, eventIds: [], reason, note: { at: at.toISOString(), by: 'classification', ruleVersion: ruleSet.version, reason, events: [] } };
+          takeOffs.set(o.caseId, t);
+        }
+        t.eventIds.push(o.eventId);
+        (t.note.events as object[]).push({ eventId: o.eventId, sourceEventId: o.sourceEventId, occurredAt: o.occurredAt.toISOString(), inhibitor: inhibitionReference(inhibitor) });
+      }
+      const changed = await this.state.takeOffCases(tx, [...takeOffs.values()], at);
+      await this.repository.notifyAlerts(
+        tx,
+        changed.map((caseId) => ({ caseId, opened: false, growth: false }) satisfies AlertNotification),
+      );
+    }
+
     const byIdentity = new Map<string, CaseUpsertRow>();
+    const addCaseRow = (next: CaseUpsertRow) => {
+      const row = byIdentity.get(next.identityKey);
+      if (!row) return byIdentity.set(next.identityKey, next);
+      row.events.push(...next.events);
+      if (next.lastSeenAt >= row.lastSeenAt) {
+        row.lastSeenAt = next.lastSeenAt;
+        row.latestEventId = next.latestEventId;
+      }
+      if (next.firstSeenAt < row.firstSeenAt) row.firstSeenAt = next.firstSeenAt;
+    };
+
+    // A first issue stored before an earlier issue of its business arrived (another worker, a late upload) was
+    // never the first: it becomes the case occurrence it would have been in order, and its suppression goes.
+    if (result.doNotDisturb.length > 0) {
+      const windowMs = ruleSet.doNotDisturb.windowDays * 86_400_000;
+      const times = result.doNotDisturb.map((r) => r.at.getTime());
+      const firsts = await this.state.doNotDisturbFirsts(
+        tx,
+        dndSubjects.map((d) => d.subjectId),
+        new Date(Math.min(...times)),
+        new Date(Math.max(...times) + windowMs),
+      );
+      const repeats = repeatsAfterwards(firsts, result.doNotDisturb, dndSubjects, ruleSet.doNotDisturb.windowDays);
+      const superseded: { key: string; eventId: string; note: Record<string, unknown> }[] = [];
+      for (const f of repeats) {
+        const e = f.explanation as Partial<IssueExplanation>;
+        const places = dndSubjects.find((d) => d.subjectId === f.subjectId)?.placeIds ?? [];
+        const earlier = result.doNotDisturb
+          .filter((r) => r.at < f.at && (r.subjectId === f.subjectId || (r.placeId !== undefined && places.includes(r.placeId))))
+          .reduce((a, b) => (a.at > b.at ? a : b));
+        superseded.push({
+          key: f.key,
+          eventId: f.eventId,
+          note: { subjectId: f.subjectId, sourceEventId: e.eventId, occurredAt: f.at.toISOString(), earlierIssueAt: earlier.at.toISOString(), identityKey: f.identityKey, ruleVersion: ruleSet.version },
+        });
+        addCaseRow({
+          identityKey: f.identityKey,
+          identity: identityOfKey(f.identityKey),
+          categoryCode: f.categoryCode,
+          severity: e.severity ?? 'medium',
+          townshipCode: f.townshipCode,
+          gridCode: e.grid?.code,
+          placeId: e.place?.id,
+          handlingUnit: e.routing?.unit,
+          heldReason: e.routing?.held,
+          officer: e.grid?.officer,
+          deviceId: f.deviceId,
+          lat: e.location?.lat,
+          lng: e.location?.lng,
+          firstSeenAt: f.at,
+          lastSeenAt: f.at,
+          latestEventId: f.eventId,
+          ruleId: f.ruleId,
+          ruleVersion: f.ruleVersion,
+          explanation: {
+            ...f.explanation,
+            doNotDisturb: {
+              ...(e.doNotDisturb ?? { subjectId: f.subjectId, windowDays: ruleSet.doNotDisturb.windowDays }),
+              earlierIssue: true,
+              repeatOf: { at: earlier.at.toISOString(), note: 'an earlier issue of the subject arrived after this one was suppressed as the first' },
+            },
+          },
+          events: [{ id: f.eventId, occurredAt: f.at }],
+        });
+      }
+      await this.state.supersedeFirstIssues(tx, superseded, new Date());
+    }
+
     for (const r of result.results) {
       const eventId = idOf.get(r.event) as string;
-      for (const s of r.suppressed) {
-        const key = suppressionKeyOf(s);
-        const row = suppressions.get(key);
-        if (row) {
-          row.count++;
-          row.suppression = s;
-          row.eventId = eventId;
-        } else suppressions.set(key, { key, suppression: s, count: 1, eventId });
-      }
-      for (const issue of r.issues) {
-        const row = byIdentity.get(issue.identityKey);
-        if (row) {
-          row.events.push({ id: eventId, occurredAt: issue.occurredAt });
-          if (issue.occurredAt >= row.lastSeenAt) {
-            row.lastSeenAt = issue.occurredAt;
-            row.latestEventId = eventId;
-          }
-          if (issue.occurredAt < row.firstSeenAt) row.firstSeenAt = issue.occurredAt;
-        } else byIdentity.set(issue.identityKey, caseRowOf(issue, eventId));
-      }
+      for (const s of r.suppressed) addSuppression(suppressionKeyOf(s), s, eventId);
+      for (const issue of r.issues) addCaseRow(caseRowOf(issue, eventId));
     }
     await this.state.saveSuppressions(tx, [...suppressions.values()]);
     return { caseRows: [...byIdentity.values()] };

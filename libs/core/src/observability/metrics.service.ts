@@ -12,11 +12,17 @@ export class MetricsService {
   readonly casesOpened = new Counter({ name: 'cloudpatrol_cases_opened_total', help: 'Cases opened', labelNames: ['category'], registers: [this.registry] });
   readonly occurrences = new Counter({ name: 'cloudpatrol_case_occurrences_total', help: 'Detections added to cases', labelNames: ['category'], registers: [this.registry] });
   readonly batchSeconds = new Histogram({ name: 'cloudpatrol_ingest_batch_seconds', help: 'Time to store one batch', labelNames: ['transport'], buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [this.registry] });
-  readonly batchFailures = new Counter({ name: 'cloudpatrol_ingest_batch_failures_total', help: 'Batches that failed to store and will be retried', labelNames: ['transport'], registers: [this.registry] });
+  readonly batchFailures = new Counter({ name: 'cloudpatrol_ingest_batch_failures_total', help: 'Batch attempts that failed: transient (retried in place) or persistent (split to isolate the failing messages)', labelNames: ['transport', 'kind'], registers: [this.registry] });
   readonly lag = new Gauge({
     name: 'cloudpatrol_ingest_lag',
     help: 'Messages waiting: Kafka records behind the committed offset per partition; MQTT messages received but not yet stored',
     labelNames: ['transport', 'topic', 'partition'],
+    registers: [this.registry],
+  });
+  readonly ingestStalled = new Gauge({
+    name: 'cloudpatrol_ingest_stalled',
+    help: '1 while a transport has work waiting and nothing committed (INGEST_STALL_SECONDS), or its batches keep failing',
+    labelNames: ['transport'],
     registers: [this.registry],
   });
   readonly sseClients = new Gauge({ name: 'cloudpatrol_alert_stream_clients', help: 'Open live alert streams', registers: [this.registry] });

@@ -1,7 +1,64 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import type { ActiveInhibitor, Suppression, TrackState } from '@app/domain';
+import type { ActiveInhibitor, DetectedIssue, DoNotDisturbRecord, GeoPoint, IssueSeverity, Suppression, TrackState } from '@app/domain';
+import { AuditLogRepository } from './audit-log.repository';
+
+/** Decisions that look at other events (inhibition, do-not-disturb) are taken by one worker at a time. */
+export const DECISIONS_LOCK = 4_242_003;
+
+/** A suppression as stored: a live one, or an occurrence taken off a case afterwards (its case's explanation). */
+export interface SuppressionRecord {
+  reason: Suppression['reason'];
+  detail: string;
+  reference?: string;
+  issue: Pick<DetectedIssue, 'categoryCode' | 'identityKey' | 'ruleId' | 'ruleVersion' | 'deviceId' | 'townshipCode' | 'occurredAt'> & { explanation: object };
+}
+
+/** An occurrence of a machine-made case nobody has acted on yet, with what inhibition needs to judge it. */
+export interface OpenOccurrenceRow {
+  caseId: string;
+  caseNumber: string;
+  identityKey: string;
+  categoryCode: string;
+  severity: IssueSeverity;
+  gridCode?: string;
+  townshipCode?: string;
+  ruleId: string;
+  ruleVersion: number;
+  explanation: Record<string, unknown>;
+  eventId: string;
+  sourceEventId: string;
+  occurredAt: Date;
+  deviceId: string;
+  location?: GeoPoint;
+  zones: string[];
+}
+
+/** A stored do-not-disturb first issue (one detection): its suppression row, and the event it was. */
+export interface StoredFirstIssue {
+  key: string;
+  subjectId: string;
+  identityKey: string;
+  categoryCode: string;
+  ruleId: string;
+  ruleVersion: number;
+  deviceId: string;
+  townshipCode?: string;
+  at: Date;
+  eventId: string;
+  explanation: Record<string, unknown>;
+}
+
+/** Occurrences taken off one case afterwards, and why (kept in the case's explanation and the audit log). */
+export interface CaseTakeOff {
+  caseId: string;
+  caseNumber: string;
+  eventIds: string[];
+  reason: string;
+  /** What the case's explanation and the audit entry record (rule version, inhibitor, events). */
+  note: Record<string, unknown>;
+}
 
 /**
  * State classification reads and writes inside the ingest transaction: dwell tracks (locked so two
@@ -9,7 +66,18 @@ import type { ActiveInhibitor, Suppression, TrackState } from '@app/domain';
  */
 @Injectable()
 export class ClassificationStateRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly audit: AuditLogRepository,
+  ) {}
+
+  /**
+   * Held until the transaction ends. Inhibition and do-not-disturb read what other batches decided; two
+   * workers deciding at once would each miss the other's fire or first issue. Taken after the track locks.
+   */
+  async lockDecisions(tx: EntityManager): Promise<void> {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [DECISIONS_LOCK]);
+  }
 
   /**
    * Locks the tracks a batch will touch (advisory locks in sorted order, so concurrent workers queue
@@ -26,8 +94,15 @@ export class ClassificationStateRepository {
     return states;
   }
 
-  async saveTracks(tx: EntityManager, tracks: TrackState[]): Promise<void> {
-    if (tracks.length === 0) return;
+  async saveTracks(tx: EntityManager, changed: TrackState[]): Promise<void> {
+    if (changed.length === 0) return;
+    // One row per track (the newest state wins): ON CONFLICT DO UPDATE may not touch a row twice in one statement.
+    const latest = new Map<string, TrackState>();
+    for (const t of changed) {
+      const seen = latest.get(t.key);
+      if (!seen || seen.lastSeenAt <= t.lastSeenAt) latest.set(t.key, t);
+    }
+    const tracks = [...latest.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     await tx.query(
       `INSERT INTO track_states (track_key, device_id, state, last_seen_at, ended_at)
        SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::timestamptz[], $5::timestamptz[])
@@ -68,13 +143,22 @@ export class ClassificationStateRepository {
     }));
   }
 
-  async saveInhibitors(tx: EntityManager, inhibitors: ActiveInhibitor[]): Promise<void> {
-    if (inhibitors.length === 0) return;
+  async saveInhibitors(tx: EntityManager, started: ActiveInhibitor[]): Promise<void> {
+    if (started.length === 0) return;
+    // One row per (inhibition, source identity, start): classification merges overlapping windows, but ON CONFLICT
+    // DO UPDATE may not touch a row twice in one statement, so fold whatever still shares a key. Windows with
+    // different starts stay apart: a fire at 10:00 and one at 13:00 must not mute 11:00–13:00.
+    const folded = new Map<string, ActiveInhibitor>();
+    for (const i of started) {
+      const key = `${i.inhibitionId}\u0000${i.sourceIdentityKey}\u0000${i.from.toISOString()}`;
+      const seen = folded.get(key);
+      folded.set(key, seen ? { ...seen, until: i.until > seen.until ? i.until : seen.until } : i);
+    }
+    const inhibitors = [...folded.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, i]) => i);
     await tx.query(
       `INSERT INTO inhibitors (inhibition_id, source_category, source_identity_key, scope, place_id, grid_code, township_code, from_at, until_at)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::timestamptz[])
-       ON CONFLICT (inhibition_id, source_identity_key) DO UPDATE
-         SET from_at = LEAST(inhibitors.from_at, EXCLUDED.from_at), until_at = GREATEST(inhibitors.until_at, EXCLUDED.until_at)`,
+       ON CONFLICT (inhibition_id, source_identity_key, from_at) DO UPDATE SET until_at = GREATEST(inhibitors.until_at, EXCLUDED.until_at)`,
       [
         inhibitors.map((i) => i.inhibitionId),
         inhibitors.map((i) => i.sourceCategory),
@@ -89,22 +173,39 @@ export class ClassificationStateRepository {
     );
   }
 
-  /** Suppressed detections, counted per (reason, identity) like cases, so a silenced site is one row. */
-  async saveSuppressions(tx: EntityManager, rows: { key: string; suppression: Suppression; count: number; eventId: string }[]): Promise<void> {
+  /**
+   * Suppressed detections, counted per key (`suppressionKeyOf`: reason and identity) like cases, so a silenced
+   * site is one row. A row stands for `count` detections from `firstAt` to the latest (`suppression`, `eventId`).
+   */
+  async saveSuppressions(tx: EntityManager, rows: { key: string; suppression: SuppressionRecord; count: number; eventId: string; firstAt: Date }[]): Promise<void> {
     if (rows.length === 0) return;
-    const sorted = [...rows].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    // One row per key, counts added, the earliest time and the latest detection kept: a statement may not update a row twice.
+    const folded = new Map<string, { key: string; suppression: SuppressionRecord; count: number; eventId: string; firstAt: Date }>();
+    for (const r of rows) {
+      const seen = folded.get(r.key);
+      if (!seen) folded.set(r.key, { ...r });
+      else {
+        seen.count += r.count;
+        if (r.firstAt < seen.firstAt) seen.firstAt = r.firstAt;
+        if (r.suppression.issue.occurredAt >= seen.suppression.issue.occurredAt) {
+          seen.suppression = r.suppression;
+          seen.eventId = r.eventId;
+        }
+      }
+    }
+    const sorted = [...folded.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     await tx.query(
       `INSERT INTO suppressions (suppression_key, reason, detail, reference, category_code, identity_key, rule_id, rule_version, device_id, township_code,
                                  count, first_seen_at, last_seen_at, latest_event_id, explanation)
-       SELECT t.key, t.reason, t.detail, t.reference, t.category, t.identity_key, t.rule_id, t.rule_version, t.device_id, t.township, t.count, t.at, t.at, t.event_id, t.explanation::jsonb
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::text[], $10::text[], $11::int[], $12::timestamptz[], $13::bigint[], $14::text[])
-              AS t(key, reason, detail, reference, category, identity_key, rule_id, rule_version, device_id, township, count, at, event_id, explanation)
+       SELECT t.key, t.reason, t.detail, t.reference, t.category, t.identity_key, t.rule_id, t.rule_version, t.device_id, t.township, t.count, t.first_at, t.at, t.event_id, t.explanation::jsonb
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::text[], $10::text[], $11::int[], $12::timestamptz[], $13::bigint[], $14::text[], $15::timestamptz[])
+              AS t(key, reason, detail, reference, category, identity_key, rule_id, rule_version, device_id, township, count, at, event_id, explanation, first_at)
        ON CONFLICT (suppression_key) DO UPDATE SET
          count = suppressions.count + EXCLUDED.count,
          detail = EXCLUDED.detail,
          first_seen_at = LEAST(suppressions.first_seen_at, EXCLUDED.first_seen_at),
          last_seen_at = GREATEST(suppressions.last_seen_at, EXCLUDED.last_seen_at),
-         latest_event_id = EXCLUDED.latest_event_id`,
+         latest_event_id = CASE WHEN EXCLUDED.last_seen_at >= suppressions.last_seen_at THEN EXCLUDED.latest_event_id ELSE suppressions.latest_event_id END`,
       [
         sorted.map((r) => r.key),
         sorted.map((r) => r.suppression.reason),
@@ -120,18 +221,207 @@ export class ClassificationStateRepository {
         sorted.map((r) => r.suppression.issue.occurredAt),
         sorted.map((r) => r.eventId),
         sorted.map((r) => JSON.stringify(r.suppression.issue.explanation)),
+        sorted.map((r) => r.firstAt),
       ],
     );
   }
 
-  /** For the do-not-disturb rule: when each of these places last had a case. */
-  async lastCaseTimes(tx: EntityManager, placeIds: string[]): Promise<Map<string, Date>> {
-    if (placeIds.length === 0) return new Map();
-    const rows: { place_id: string; at: Date }[] = await tx.query(
-      `SELECT place_id, max(first_seen_at) AS at FROM cases WHERE place_id = ANY($1) GROUP BY place_id`,
-      [placeIds],
+  /**
+   * Do-not-disturb history overlapping [from, to): cases at the subjects' places (their first and last
+   * detection; a rejected case was no issue: a false positive, or withdrawn by a later inhibition) and the first
+   * issues do-not-disturb suppressed (reference = subject id, first and last seen).
+   */
+  async doNotDisturbRecords(tx: EntityManager, subjects: { subjectId: string; placeIds: string[] }[], from: Date, to: Date): Promise<DoNotDisturbRecord[]> {
+    if (subjects.length === 0) return [];
+    const rows: { kind: 'place' | 'subject'; ref: string; first_at: Date; last_at: Date }[] = await tx.query(
+      `SELECT 'place' AS kind, place_id AS ref, first_seen_at AS first_at, last_seen_at AS last_at FROM cases
+        WHERE place_id = ANY($1::text[]) AND status <> 'rejected' AND last_seen_at >= $3 AND first_seen_at < $4
+       UNION ALL
+       SELECT 'subject', reference, first_seen_at, last_seen_at FROM suppressions
+        WHERE reason = 'do-not-disturb' AND reference = ANY($2::text[]) AND last_seen_at >= $3 AND first_seen_at < $4`,
+      [[...new Set(subjects.flatMap((s) => s.placeIds))], subjects.map((s) => s.subjectId), from, to],
     );
-    return new Map(rows.map((r) => [r.place_id, r.at]));
+    const out: DoNotDisturbRecord[] = [];
+    for (const r of rows) {
+      for (const at of r.first_at.getTime() === r.last_at.getTime() ? [r.first_at] : [r.first_at, r.last_at]) {
+        out.push(r.kind === 'place' ? { at, placeId: r.ref } : { at, subjectId: r.ref });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * First issues do-not-disturb suppressed for these subjects, one detection each (count 1), with source time in
+   * (after, before): candidates for `repeatsAfterwards`. The stored explanation is the would-be issue's.
+   */
+  async doNotDisturbFirsts(tx: EntityManager, subjectIds: string[], after: Date, before: Date): Promise<StoredFirstIssue[]> {
+    if (subjectIds.length === 0) return [];
+    const rows: {
+      suppression_key: string;
+      reference: string;
+      identity_key: string;
+      category_code: string;
+      rule_id: string;
+      rule_version: number;
+      device_id: string;
+      township_code: string | null;
+      first_seen_at: Date;
+      latest_event_id: string;
+      explanation: Record<string, unknown>;
+    }[] = await tx.query(
+      `SELECT suppression_key, reference, identity_key, category_code, rule_id, rule_version, device_id, township_code, first_seen_at, latest_event_id::text AS latest_event_id, explanation
+         FROM suppressions
+        WHERE reason = 'do-not-disturb' AND reference = ANY($1::text[]) AND count = 1 AND first_seen_at > $2 AND first_seen_at < $3
+        ORDER BY suppression_key`,
+      [subjectIds, after, before],
+    );
+    return rows.map((r) => ({
+      key: r.suppression_key,
+      subjectId: r.reference,
+      identityKey: r.identity_key,
+      categoryCode: r.category_code,
+      ruleId: r.rule_id,
+      ruleVersion: r.rule_version,
+      deviceId: r.device_id,
+      townshipCode: r.township_code ?? undefined,
+      at: r.first_seen_at,
+      eventId: String(r.latest_event_id),
+      explanation: r.explanation,
+    }));
+  }
+
+  /**
+   * First issues that turned out to be repeats (an earlier issue of the business arrived later): their
+   * suppressions go, as they become case occurrences, and the audit log keeps why (the case they join may be
+   * an older one whose explanation is its first issue's).
+   */
+  async supersedeFirstIssues(tx: EntityManager, firsts: { key: string; eventId: string; note: Record<string, unknown> }[], at: Date): Promise<void> {
+    if (firsts.length === 0) return;
+    const sorted = [...firsts].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    await tx.query(`DELETE FROM suppressions WHERE suppression_key = ANY($1::text[])`, [sorted.map((f) => f.key)]);
+    for (const f of sorted) {
+      await this.audit.append(tx, { at, actorId: null, actorRole: 'system', action: 'do-not-disturb.repeat-afterwards', caseId: null, data: { eventId: f.eventId, ...f.note } });
+    }
+  }
+
+  /**
+   * Occurrences in [from, until] of machine-made cases in these grids or townships that no person has acted on
+   * (status detected, nothing recorded after the opening), their cases locked: what a newly stored inhibitor may
+   * take back. A person's review taken first wins (the lock waits, then the case no longer qualifies).
+   */
+  async openOccurrences(tx: EntityManager, scope: { gridCodes: string[]; townshipCodes: string[]; from: Date; until: Date }): Promise<OpenOccurrenceRow[]> {
+    const rows: {
+      case_id: string;
+      case_number: string;
+      identity_key: string;
+      category_code: string;
+      severity: IssueSeverity;
+      grid_code: string | null;
+      township_code: string | null;
+      rule_id: string;
+      rule_version: number;
+      explanation: Record<string, unknown>;
+      event_id: string;
+      source_event_id: string;
+      occurred_at: Date;
+      device_id: string;
+      lat: number | null;
+      lng: number | null;
+      zones: string[] | null;
+    }[] = await tx.query(
+      `SELECT c.id AS case_id, c.case_number, c.identity_key, c.category_code, c.severity, c.grid_code, c.township_code, c.rule_id, c.rule_version,
+              c.explanation, o.event_id::text AS event_id, e.source_event_id, o.occurred_at, e.device_id, e.lat, e.lng, e.zones
+         FROM cases c
+         JOIN case_occurrences o ON o.case_id = c.id
+         JOIN events e ON e.id = o.event_id
+        WHERE c.status = 'detected' AND c.origin = 'machine'
+          AND (c.grid_code = ANY($1::text[]) OR c.township_code = ANY($2::text[]))
+          AND o.occurred_at >= $3 AND o.occurred_at <= $4
+          AND NOT EXISTS (SELECT 1 FROM case_workflow w WHERE w.case_id = c.id AND w.transition_count > 1)
+        ORDER BY c.id, o.event_id
+          FOR UPDATE OF c`,
+      [scope.gridCodes, scope.townshipCodes, scope.from, scope.until],
+    );
+    return rows.map((r) => ({
+      caseId: r.case_id,
+      caseNumber: r.case_number,
+      identityKey: r.identity_key,
+      categoryCode: r.category_code,
+      severity: r.severity,
+      gridCode: r.grid_code ?? undefined,
+      townshipCode: r.township_code ?? undefined,
+      ruleId: r.rule_id,
+      ruleVersion: r.rule_version,
+      explanation: r.explanation,
+      eventId: String(r.event_id),
+      sourceEventId: r.source_event_id,
+      occurredAt: r.occurred_at,
+      deviceId: r.device_id,
+      location: r.lat !== null && r.lng !== null ? { lat: r.lat, lng: r.lng } : undefined,
+      zones: r.zones ?? [],
+    }));
+  }
+
+  /**
+   * Takes occurrences off their cases: counters, first/last seen and latest event recomputed from what is left,
+   * the reason appended to the case's explanation (`inhibitedAfterwards`) and to the audit log. A case left with
+   * no occurrence is withdrawn: `rejected` (terminal, reopenable by a supervisor, not a reviewed false positive:
+   * nobody reviewed it) with `explanation.withdrawn`, its grouping closed and, if the case loop already holds
+   * it, its review clock stopped. Returns the ids of the cases changed.
+   */
+  async takeOffCases(tx: EntityManager, takeOffs: CaseTakeOff[], at: Date): Promise<string[]> {
+    if (takeOffs.length === 0) return [];
+    const sorted = [...takeOffs].sort((a, b) => (a.caseId < b.caseId ? -1 : a.caseId > b.caseId ? 1 : 0));
+    const pairs = sorted.flatMap((t) => t.eventIds.map((e) => [t.caseId, e] as const));
+    await tx.query(
+      `DELETE FROM case_occurrences o USING unnest($1::uuid[], $2::bigint[]) AS t(case_id, event_id) WHERE o.case_id = t.case_id AND o.event_id = t.event_id`,
+      [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
+    );
+    // Wrapped in a SELECT: TypeORM hands back [rows, count] for a bare UPDATE … RETURNING.
+    const updated: { id: string; n: number }[] = await tx.query(
+      `WITH t AS (SELECT * FROM unnest($1::uuid[], $2::jsonb[]) AS t(id, note)),
+            l AS (SELECT t.id, count(o.event_id)::int AS n, min(o.occurred_at) AS first_at, max(o.occurred_at) AS last_at,
+                         (array_agg(o.event_id ORDER BY o.occurred_at DESC, o.event_id DESC) FILTER (WHERE o.event_id IS NOT NULL))[1] AS latest
+                    FROM t LEFT JOIN case_occurrences o ON o.case_id = t.id GROUP BY t.id),
+            u AS (UPDATE cases c SET
+              occurrence_count = l.n,
+              first_seen_at = coalesce(l.first_at, c.first_seen_at),
+              last_seen_at = coalesce(l.last_at, c.last_seen_at),
+              latest_event_id = coalesce(l.latest, c.latest_event_id),
+              status = CASE WHEN l.n = 0 THEN 'rejected' ELSE c.status END,
+              grouping_open = CASE WHEN l.n = 0 THEN false ELSE c.grouping_open END,
+              explanation = jsonb_set(c.explanation, '{inhibitedAfterwards}', coalesce(c.explanation->'inhibitedAfterwards', '[]'::jsonb) || jsonb_build_array(t.note))
+                            || CASE WHEN l.n = 0 THEN jsonb_build_object('withdrawn', t.note) ELSE '{}'::jsonb END,
+              updated_at = now()
+         FROM t JOIN l ON l.id = t.id
+        WHERE c.id = t.id
+       RETURNING c.id, l.n)
+       SELECT id, n FROM u`,
+      [sorted.map((t) => t.caseId), sorted.map((t) => JSON.stringify(t.note))],
+    );
+    const left = new Map(updated.map((u) => [u.id, u.n]));
+    const withdrawn = sorted.filter((t) => left.get(t.caseId) === 0);
+    if (withdrawn.length > 0) {
+      // Only the loop's clock and rejection fields: the loop's own record of the case is its transitions.
+      await tx.query(
+        `UPDATE case_workflow w SET rejected_at = $3, rejected_by = 'classification', rejection_reason = t.reason,
+                step = NULL, step_started_at = NULL, step_due_at = NULL, step_limit = NULL, deadline_state = NULL, updated_at = now()
+           FROM unnest($1::uuid[], $2::text[]) AS t(case_id, reason) WHERE w.case_id = t.case_id`,
+        [withdrawn.map((t) => t.caseId), withdrawn.map((t) => t.reason), at],
+      );
+    }
+    for (const t of sorted) {
+      const remaining = left.get(t.caseId) ?? 0;
+      await this.audit.append(tx, {
+        at,
+        actorId: null,
+        actorRole: 'system',
+        action: remaining === 0 ? 'case.withdrawn' : 'case.occurrences-withdrawn',
+        caseId: t.caseId,
+        data: { caseNumber: t.caseNumber, reason: t.reason, remainingOccurrences: remaining, ...t.note },
+      });
+    }
+    return sorted.map((t) => t.caseId);
   }
 
   async saveTelemetry(tx: EntityManager, rows: { deviceId: string; at: Date; lat?: number; lng?: number; telemetry: object }[]): Promise<void> {

@@ -46,6 +46,28 @@ export interface CaseUpsertResult {
 export const ALERT_CHANNEL = 'cloudpatrol_alerts';
 
 /**
+ * One row per identity (occurrences added, the widest first/last seen, the newest event kept): ON CONFLICT DO
+ * UPDATE may not touch a row twice in one statement, and a burst of one identity must never fail a batch.
+ */
+export function foldCaseRows(rows: readonly CaseUpsertRow[]): Map<string, CaseUpsertRow> {
+  const folded = new Map<string, CaseUpsertRow>();
+  for (const r of rows) {
+    const seen = folded.get(r.identityKey);
+    if (!seen) {
+      folded.set(r.identityKey, { ...r, events: [...r.events] });
+      continue;
+    }
+    seen.events.push(...r.events);
+    if (r.firstSeenAt < seen.firstSeenAt) seen.firstSeenAt = r.firstSeenAt;
+    if (r.lastSeenAt >= seen.lastSeenAt) {
+      seen.lastSeenAt = r.lastSeenAt;
+      seen.latestEventId = r.latestEventId;
+    }
+  }
+  return folded;
+}
+
+/**
  * The hot path: explicit batched SQL, one statement per table per batch (unnest), inside one
  * transaction whose commit is what lets the transport acknowledge.
  */
@@ -57,21 +79,24 @@ export class IngestRepository {
     return this.dataSource.transaction(work);
   }
 
-  /** Inserts new events; a (source, source_event_id) already stored is skipped. Returns the ids of rows inserted, by input index. */
+  /**
+   * Inserts new events; one whose identity (source, device, source_event_id, occurred_at) is already stored is
+   * skipped. Returns the ids of rows inserted, by input index.
+   */
   async insertEvents(tx: EntityManager, events: CanonicalEvent[]): Promise<Map<number, string>> {
     const inserted = new Map<number, string>();
     if (events.length === 0) return inserted;
     // One JSON document rather than thirteen arrays: JSON.stringify is native, the nested values arrive as jsonb
     // without a second encoding, and pg's array-literal escaping cost twice the CPU (measured, 500-row batches).
-    const rows: { id: string; source: string; source_event_id: string }[] = await tx.query(
+    const rows: { id: string; source: string; device_id: string; source_event_id: string; occurred_ms: string }[] = await tx.query(
       `INSERT INTO events (source, source_event_id, source_kind, device_id, occurred_at, lat, lng, zones, detections, media, attributes, phase, raw_payload)
        SELECT t.source, t.source_event_id, t.source_kind, t.device_id, t.occurred_at, t.lat, t.lng, t.zones, t.detections, t.media, t.attributes, t.phase, t.raw_payload
          FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (source text, source_event_id text, source_kind text, device_id text, occurred_at timestamptz, lat float8,
                                                           lng float8, zones jsonb, detections jsonb, media jsonb, attributes jsonb, phase text, raw_payload text))
               WITH ORDINALITY AS t(source, source_event_id, source_kind, device_id, occurred_at, lat, lng, zones, detections, media, attributes, phase, raw_payload, ord)
         ORDER BY t.ord
-       ON CONFLICT (source, source_event_id) DO NOTHING
-       RETURNING id, source, source_event_id`,
+       ON CONFLICT (source, device_id, source_event_id, occurred_at) DO NOTHING
+       RETURNING id, source, device_id, source_event_id, round(extract(epoch FROM occurred_at) * 1000)::bigint::text AS occurred_ms`,
       [
         JSON.stringify(
           events.map((e) => ({
@@ -92,13 +117,15 @@ export class IngestRepository {
         ),
       ],
     );
-    // The first occurrence of a key in the batch is the one stored; later copies are duplicates.
+    // The first occurrence of an identity in the batch is the one stored; later copies are duplicates. Times are
+    // compared in epoch milliseconds (what a JS Date holds), never through a driver's date parsing.
+    const identity = (source: string, deviceId: string, eventId: string, occurredMs: string) => `${source}\u0000${deviceId}\u0000${eventId}\u0000${occurredMs}`;
     const indexOf = new Map<string, number>();
     events.forEach((e, i) => {
-      const key = `${e.source}\u0000${e.eventId}`;
+      const key = identity(e.source, e.deviceId, e.eventId, String(e.occurredAt.getTime()));
       if (!indexOf.has(key)) indexOf.set(key, i);
     });
-    for (const r of rows) inserted.set(indexOf.get(`${r.source}\u0000${r.source_event_id}`) as number, String(r.id));
+    for (const r of rows) inserted.set(indexOf.get(identity(r.source, r.device_id, r.source_event_id, r.occurred_ms)) as number, String(r.id));
     return inserted;
   }
 
@@ -109,7 +136,7 @@ export class IngestRepository {
    */
   async upsertCases(tx: EntityManager, rows: CaseUpsertRow[]): Promise<CaseUpsertResult[]> {
     if (rows.length === 0) return [];
-    const sorted = [...rows].sort((a, b) => (a.identityKey < b.identityKey ? -1 : a.identityKey > b.identityKey ? 1 : 0));
+    const sorted = [...foldCaseRows(rows).values()].sort((a, b) => (a.identityKey < b.identityKey ? -1 : a.identityKey > b.identityKey ? 1 : 0));
     const results: { id: string; identity_key: string; opened: boolean }[] = await tx.query(
       `INSERT INTO cases (case_number, category_code, status, identity_key, identity, severity, township_code, grid_code, place_id,
                           handling_unit, held_reason, officer, device_id, lat, lng, first_seen_at, last_seen_at, occurrence_count,

@@ -1,0 +1,66 @@
+import { MicroBatcher } from './micro-batcher';
+
+describe('MicroBatcher', () => {
+  it('stores parallel submissions in few batches, each item answered with its own result', async () => {
+    const batches: number[][] = [];
+    const b = new MicroBatcher<number, string>({
+      maxBatch: 10,
+      maxWaiting: 1000,
+      run: async (items) => {
+        batches.push(items);
+        await new Promise((r) => setTimeout(r, 5));
+        return items.map((i) => `stored ${i}`);
+      },
+    });
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => {
+        const s = b.submit(i);
+        if (!s.accepted) throw new Error('refused');
+        return s.result;
+      }),
+    );
+    expect(results).toEqual(Array.from({ length: 50 }, (_, i) => `stored ${i}`));
+    expect(batches.flat().sort((x, y) => x - y)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    expect(batches.length).toBe(5);
+    expect(b.waiting).toBe(0);
+  });
+
+  it('never runs more than `concurrency` batches at once', async () => {
+    let running = 0;
+    let most = 0;
+    const b = new MicroBatcher<number, number>({
+      maxBatch: 1,
+      maxWaiting: 100,
+      concurrency: 2,
+      run: async (items) => {
+        running++;
+        most = Math.max(most, running);
+        await new Promise((r) => setTimeout(r, 2));
+        running--;
+        return items;
+      },
+    });
+    await Promise.all(Array.from({ length: 20 }, (_, i) => (b.submit(i) as { result: Promise<number> }).result));
+    expect(most).toBe(2);
+  });
+
+  it('fails every item of a failed batch and keeps going with the next', async () => {
+    let calls = 0;
+    const b = new MicroBatcher<number, number>({
+      maxBatch: 100,
+      maxWaiting: 100,
+      concurrency: 1,
+      run: (items) => (++calls === 1 ? Promise.reject(new Error('database down')) : Promise.resolve(items)),
+    });
+    const first = [b.submit(1), b.submit(2)].map((s) => (s as { result: Promise<number> }).result);
+    await expect(Promise.all(first)).rejects.toThrow('database down');
+    await expect((b.submit(3) as { result: Promise<number> }).result).resolves.toBe(3);
+  });
+
+  it('refuses at once beyond maxWaiting', () => {
+    const b = new MicroBatcher<number, number>({ maxBatch: 10, maxWaiting: 2, run: () => new Promise(() => undefined) });
+    expect(b.submit(1).accepted).toBe(true);
+    expect(b.submit(2).accepted).toBe(true);
+    expect(b.submit(3).accepted).toBe(false);
+  });
+});

@@ -1,0 +1,78 @@
+/**
+ * Gathers items submitted one at a time (HTTP pushes arriving in parallel) into batches: a batch starts as
+ * soon as fewer than `concurrency` are running, and takes everything waiting (up to `maxBatch`). So a lone
+ * push is stored at once, and fifty parallel ones become a few batches instead of fifty transactions each
+ * wanting a connection. Each item gets its own result; a batch that fails fails each of its items.
+ * Beyond `maxWaiting` items are refused at once, so memory stays bounded and the caller can answer "again".
+ */
+export interface MicroBatcherOptions<I, O> {
+  maxBatch: number;
+  maxWaiting: number;
+  /** Batches running at once (2 lets the next batch insert while the previous one commits). */
+  concurrency?: number;
+  /** Stores a batch; resolves with one result per item, in order. */
+  run: (items: I[]) => Promise<O[]>;
+}
+
+interface Waiting<I, O> {
+  item: I;
+  resolve: (result: O) => void;
+  reject: (err: unknown) => void;
+}
+
+export type Submission<O> = { accepted: true; result: Promise<O> } | { accepted: false };
+
+export class MicroBatcher<I, O> {
+  private queue: Waiting<I, O>[] = [];
+  private running = 0;
+  private scheduled = false;
+
+  constructor(private readonly options: MicroBatcherOptions<I, O>) {}
+
+  /** Items queued or in a running batch. */
+  get waiting(): number {
+    return this.queue.length + this.inFlight;
+  }
+
+  private inFlight = 0;
+
+  submit(item: I): Submission<O> {
+    if (this.waiting >= this.options.maxWaiting) return { accepted: false };
+    const result = new Promise<O>((resolve, reject) => this.queue.push({ item, resolve, reject }));
+    this.schedule();
+    return { accepted: true, result };
+  }
+
+  /** Starts on the next turn of the event loop, so pushes that arrived together go together. */
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    const concurrency = this.options.concurrency ?? 2;
+    while (this.queue.length > 0 && this.running < concurrency) {
+      const batch = this.queue.splice(0, this.options.maxBatch);
+      this.running++;
+      this.inFlight += batch.length;
+      void this.runBatch(batch).finally(() => {
+        this.running--;
+        this.inFlight -= batch.length;
+        this.pump();
+      });
+    }
+  }
+
+  private async runBatch(batch: Waiting<I, O>[]): Promise<void> {
+    try {
+      const results = await this.options.run(batch.map((w) => w.item));
+      batch.forEach((w, i) => w.resolve(results[i]));
+    } catch (err) {
+      for (const w of batch) w.reject(err);
+    }
+  }
+}
