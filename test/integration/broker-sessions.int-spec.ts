@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { connectAsync, IClientOptions, MqttClient } from 'mqtt';
 import { Client } from 'pg';
 import { freePort, portOpen, ROOT, stopProcessAndWait, waitFor } from '../support/services';
+import { fileUploadCallback } from '@app/domain/adapters/dji-cloud.fixtures';
 import { eventually, startTestApp, TestApp } from '../support/test-app';
 
 /**
@@ -83,6 +84,19 @@ describe('broker sessions and subscriptions', () => {
       expect(received).toEqual([]);
       await market.endAsync();
       await spy.endAsync();
+    });
+
+    it('a DJI gateway publishes on its own uplink topics and hears its events_reply once the callback is stored', async () => {
+      const dock = await device('DRONE-01');
+      expect(await granted(dock, 'thing/product/DRONE-01/events_reply')).toBe(1);
+      const replies: { tid?: string }[] = [];
+      dock.on('message', (_topic, payload) => replies.push(JSON.parse(payload.toString()) as { tid?: string }));
+      const callback = fileUploadCallback({ object_key: 'wayline/sess-flight/DJI_0009.jpeg', name: 'DJI_0009.jpeg' }, { tid: 'sess-tid-1', bid: 'sess-bid-1', gateway: 'DRONE-01' });
+      await dock.publishAsync('thing/product/DRONE-01/events', callback, { qos: 1 });
+      // The PUBACK came after the store: the event is there, and the reply follows.
+      expect((await db.query(`SELECT 1 FROM events WHERE source = 'dji' AND source_event_id = 'file:wayline/sess-flight/DJI_0009.jpeg'`)).rowCount).toBe(1);
+      await eventually('the events_reply', async () => (replies.some((r) => r.tid === 'sess-tid-1') ? true : undefined));
+      await dock.endAsync();
     });
   });
 

@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { ConfigError, DistrictConfig, Env, loadDistrictConfig } from '@app/config';
 import { AuthService, CoreModule, createLogger, DeviceRegisterService, IngestService, Logger, PinoNestLogger, RuntimeOptions } from '@app/core';
-import { mayDeviceSubscribe, mayHoldSession } from '@app/domain';
+import { mayDevicePublish, mayDeviceSubscribe, mayHoldSession } from '@app/domain';
 import { DevicePublish, EmbeddedBroker, startEmbeddedBroker } from '@app/messaging';
 import { EmbeddedDatabase, startEmbeddedPostgres } from '@app/persistence';
 import { resolve } from 'node:path';
@@ -74,8 +74,8 @@ export async function startCloudPatrol(mode: RunMode, env: Env, district?: Distr
           // The username has just proved to be a device; other devices' ids decide who owns a longer client id.
           authorizeSession: (username, clientId) => mayHoldSession(username, clientId, (id) => id === username || isDevice(id)),
           authorizeSubscribe: (username, filter) => username !== undefined && mayDeviceSubscribe(username, filter),
-          // A device publishes only on its own topic.
-          authorizePublish: (username, topic) => topic === `cloudpatrol/v1/devices/${username}/events`,
+          // A device publishes only on its own topics.
+          authorizePublish: (username, topic) => username !== undefined && mayDevicePublish(username, topic),
           store: (publish) => storeDevicePublish(publish),
         });
         embeddedBroker = broker;

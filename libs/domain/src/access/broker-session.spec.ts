@@ -1,4 +1,4 @@
-import { mayDeviceSubscribe, mayHoldSession, sessionOwner } from './broker-session';
+import { mayDevicePublish, mayDeviceSubscribe, mayHoldSession, sessionOwner } from './broker-session';
 
 const accounts = new Set(['CAM-01', 'CAM-01-B', 'DOCK-7']);
 const isAccount = (id: string) => accounts.has(id);
@@ -38,5 +38,21 @@ describe('device subscriptions', () => {
     for (const filter of ['#', '$SYS/#', 'cloudpatrol/v1/devices/+/events', 'cloudpatrol/v1/devices/CAM-01-B/events', 'thing/product/DOCK-7/#', 'frigate/#']) {
       expect(mayDeviceSubscribe('DOCK-7', filter)).toBe(false);
     }
+  });
+});
+
+describe('device publications', () => {
+  it('a device publishes its own events and, as a DJI gateway, its own uplink topics', () => {
+    expect(mayDevicePublish('CAM-01', 'cloudpatrol/v1/devices/CAM-01/events')).toBe(true);
+    expect(mayDevicePublish('DOCK-7', 'thing/product/DOCK-7/osd')).toBe(true);
+    expect(mayDevicePublish('DOCK-7', 'thing/product/DOCK-7/events')).toBe(true);
+    expect(mayDevicePublish('DOCK-7', 'sys/product/DOCK-7/status')).toBe(true);
+  });
+
+  it('never on another device’s topics or replies meant for devices', () => {
+    expect(mayDevicePublish('CAM-01', 'cloudpatrol/v1/devices/CAM-01-B/events')).toBe(false);
+    expect(mayDevicePublish('DOCK-7', 'thing/product/CAM-01/osd')).toBe(false);
+    expect(mayDevicePublish('DOCK-7', 'thing/product/DOCK-7/events_reply')).toBe(false);
+    expect(mayDevicePublish('DOCK-7', 'frigate/events')).toBe(false);
   });
 });

@@ -44,3 +44,17 @@ export function deviceSubscriptions(deviceId: string): string[] {
 export function mayDeviceSubscribe(deviceId: string, topicFilter: string): boolean {
   return deviceSubscriptions(deviceId).includes(topicFilter);
 }
+
+/**
+ * The topics a device may publish on: its own event topic, and the DJI Cloud API uplink topics of its own
+ * serial number (a dock or gateway registered under its SN). Publishing for other devices (an NVR for its
+ * cameras, a dock for its aircraft) needs those devices registered under it, which the register does not
+ * model yet.
+ */
+export function mayDevicePublish(deviceId: string, topic: string): boolean {
+  return (
+    topic === `cloudpatrol/v1/devices/${deviceId}/events` ||
+    ['osd', 'state', 'events', 'requests', 'services_reply'].some((t) => topic === `thing/product/${deviceId}/${t}`) ||
+    topic === `sys/product/${deviceId}/status`
+  );
+}
