@@ -245,11 +245,12 @@ describe('browser: operator console and township workspace', () => {
   });
 
   it('makes overdue cases stand out in the workspace', async () => {
-    // The same workspace three days later: the verification deadline has passed. The clock belongs to the
-    // whole browser profile, so this runs in a second Chromium of its own.
+    // The same workspace two weeks later: the verification deadline (working days) has passed whatever the
+    // weekday or holiday today (three calendar days from a Friday night are still before Monday's deadline).
+    // The clock belongs to the whole browser profile, so this runs in a second Chromium of its own.
     const elsewhere = await launchBrowser();
     const later = await elsewhere.newPage('yunxi-later');
-    await later.clock.setFixedTime(new Date(Date.now() + 3 * 86_400_000));
+    await later.clock.setFixedTime(new Date(Date.now() + 14 * 86_400_000));
     await signIn(later, app.url, USERS.yunxi.username, USERS.yunxi.password);
     const card = later.locator('.work-card.overdue', { hasText: caseNumber });
     await card.getByText('已超期', { exact: true }).waitFor();
