@@ -492,8 +492,10 @@ export function classifyBatch(events: readonly CanonicalEvent[], ctx: ClassifyCo
   const ordered = events.map((e, i) => ({ e, i })).sort((a, b) => a.e.occurredAt.getTime() - b.e.occurredAt.getTime() || a.i - b.i);
   const dndPlaces = ctx.ruleSet.doNotDisturb.entries.length > 0 ? new Set(doNotDisturbPlaceIds(ctx.ruleSet, ctx.jurisdiction)) : undefined;
   const first = classifyInOrder(ordered, ctx, ctx.activeInhibitors, dndPlaces);
-  if (first.inhibitors.length === 0) return first;
-  return classifyInOrder(ordered, ctx, [...ctx.activeInhibitors, ...first.inhibitors], dndPlaces);
+  // In time order an inhibitor reaches every later event already; only events of the very same instant that
+  // came before the one starting it missed it, and only then is the batch classified again with all known.
+  if (!first.startedAfterSameInstant) return first.result;
+  return classifyInOrder(ordered, ctx, [...ctx.activeInhibitors, ...first.result.inhibitors], dndPlaces).result;
 }
 
 function classifyInOrder(
@@ -501,8 +503,10 @@ function classifyInOrder(
   ctx: ClassifyContext,
   known: readonly ActiveInhibitor[],
   dndPlaces: ReadonlySet<string> | undefined,
-): BatchResult {
+): { result: BatchResult; startedAfterSameInstant: boolean } {
   const tracks = new Map(ctx.tracks);
+  let startedAfterSameInstant = false;
+  let previousAt = Number.NaN;
   const changed = new Map<string, TrackState>();
   // Inhibitors started so far, merged as they come (a burst of smoke in one grid is one window, not one per
   // detection): every later event is checked against them, so their number must not grow with the burst.
@@ -522,14 +526,18 @@ function classifyInOrder(
       tracks.set(t.key, t);
       changed.set(t.key, t);
     }
-    if (r.inhibitors.length > 0 && started.add(r.inhibitors)) active = [...known, ...started.all()];
+    if (r.inhibitors.length > 0) {
+      if (e.occurredAt.getTime() === previousAt) startedAfterSameInstant = true;
+      if (started.add(r.inhibitors)) active = [...known, ...started.all()];
+    }
+    previousAt = e.occurredAt.getTime();
     if (dndPlaces) {
       for (const i of r.issues) if (i.placeId !== undefined && dndPlaces.has(i.placeId)) record({ at: i.occurredAt, placeId: i.placeId });
       for (const s of r.suppressed) if (s.reason === 'do-not-disturb' && s.reference !== undefined) record({ at: s.issue.occurredAt, subjectId: s.reference });
     }
     results.push({ event: e, issues: r.issues, suppressed: r.suppressed });
   }
-  return { results, tracks: [...changed.values()], inhibitors: mergeInhibitors(started.all()), doNotDisturb: records };
+  return { result: { results, tracks: [...changed.values()], inhibitors: mergeInhibitors(started.all()), doNotDisturb: records }, startedAfterSameInstant };
 }
 
 /** Inhibitor windows per (inhibition, source identity), merged where they overlap, as events come in time order. */
