@@ -128,7 +128,11 @@ export class IngestService implements OnApplicationShutdown {
       maxWaiting: env.INGEST_BATCH_SIZE * 4,
       concurrency: env.INGEST_PIPELINE_DEPTH,
       run: async (messages) => {
-        const { outcomes, replies } = await this.ingestBatch(messages);
+        const { outcomes, replies } = await this.ingestBatch(messages).catch((err: Error) => {
+          // Logged once per batch, not once per waiting publish.
+          this.logger.error({ err: err.message, messages: messages.length, source: 'mqtt' }, 'device publishes not stored yet; they wait unacknowledged and are tried again');
+          throw err;
+        });
         for (const reply of replies) await this.sendReply?.(reply).catch((err: Error) => this.logger.warn({ err: err.message }, 'could not send a reply to a device'));
         return outcomes;
       },
@@ -188,8 +192,8 @@ export class IngestService implements OnApplicationShutdown {
       if (queued.accepted) {
         try {
           return await queued.result;
-        } catch (err) {
-          this.logger.warn({ err: (err as Error).message }, 'device publish not stored yet; trying again');
+        } catch {
+          // Logged by the batch; this publish waits and goes again.
         }
       }
       await new Promise((r) => setTimeout(r, backoff));
