@@ -5,7 +5,9 @@
  *     [--kafka 127.0.0.1:9092 --kafka-prefix ''] [--http http://127.0.0.1:3000] [--seed 1] [--config config/demo]
  *
  * MQTT: each device connects as itself (username = device id, password = --password, default
- * DEMO_DEVICE_PASSWORD or 'cloudpatrol-demo'); Frigate as --frigate-user (default "frigate").
+ * DEMO_DEVICE_PASSWORD or 'cloudpatrol-demo'); a camera's Frigate events as the NVR it is registered
+ * under (DEMO-NVR-01 in the demo), or as --frigate-user (password --frigate-password) when given; an aircraft's
+ * DJI telemetry as the dock it is registered under (DEMO-DOCK-01).
  * Hikvision alarms need --http (device Basic auth); department records need --kafka.
  * Kinds and weights: --mix garbage=20,frigate-parked=15,... (see DEFAULT_MIX in stream.ts).
  */
@@ -29,7 +31,7 @@ interface CliOptions {
   seed: number;
   config: string;
   password: string;
-  frigateUser: string;
+  frigateUser?: string;
   frigatePassword: string;
   frigatePrefix: string;
   mqttVersion?: 4 | 5;
@@ -50,7 +52,6 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
     seed: 1,
     config: 'config/demo',
     password: env.DEMO_DEVICE_PASSWORD ?? 'cloudpatrol-demo',
-    frigateUser: 'frigate',
     frigatePassword: env.FRIGATE_MQTT_PASSWORD ?? env.DEMO_DEVICE_PASSWORD ?? 'cloudpatrol-demo',
     frigatePrefix: 'frigate',
     mix: {},

@@ -19,6 +19,8 @@ export interface SimCamera {
   frigateCamera: string;
   /** Frigate zone name → place type it maps to (no-parking, fire-lane, night-market, ...). */
   zones: Record<string, string>;
+  /** The NVR (Frigate instance) it is registered under: the account that publishes its events. */
+  nvr?: string;
 }
 
 export interface SimDistrict {
@@ -28,6 +30,8 @@ export interface SimDistrict {
   /** Hikvision cameras: device id and the `<mac>:ch<channel>` alias the alarm carries. */
   hikvision: { deviceId: string; mac: string; channel: string }[];
   drones: string[];
+  /** Aircraft → the dock or gateway it is registered under, which publishes for it. */
+  gateways: Record<string, string>;
   targets: SimTarget[];
 }
 
@@ -40,6 +44,7 @@ export function simDistrict(config: DistrictConfig, seed = 7): SimDistrict {
       if (m) hikvision.push({ deviceId: d.id, mac: m[1], channel: m[2] });
     }
   }
+  const kind = new Map(config.devices.map((d) => [d.id, d.kind]));
   const hikIds = new Set(hikvision.map((h) => h.deviceId));
   return {
     genericDevices: config.devices.filter((d) => d.kind === 'camera' && !d.frigateCamera && !hikIds.has(d.id)).map((d) => d.id),
@@ -49,9 +54,11 @@ export function simDistrict(config: DistrictConfig, seed = 7): SimDistrict {
         deviceId: d.id,
         frigateCamera: d.frigateCamera as string,
         zones: Object.fromEntries(Object.entries(d.zones).map(([zone, place]) => [zone, placeType.get(place) ?? 'unknown'])),
+        nvr: d.parentId !== undefined && kind.get(d.parentId) === 'nvr' ? d.parentId : undefined,
       })),
     hikvision,
     drones: config.devices.filter((d) => d.kind === 'drone').map((d) => d.id),
+    gateways: Object.fromEntries(config.devices.filter((d) => d.kind === 'drone' && d.parentId !== undefined && kind.get(d.parentId) === 'dock').map((d) => [d.id, d.parentId as string])),
     targets: gridTargets(config, seed),
   };
 }

@@ -154,12 +154,12 @@ export function hikvisionParkingAlarm(a: { deviceId: string; mac: string; channe
 }
 
 /** DJI Cloud API aircraft OSD on `thing/product/{sn}/osd` (telemetry: stored as the latest position, not as an event). */
-export function djiOsd(o: { sn: string; at: Date; position: Point; height?: number; tid: string }): SimMessage {
+export function djiOsd(o: { sn: string; gateway?: string; at: Date; position: Point; height?: number; tid: string }): SimMessage {
   const payload = aircraftOsd(
     { latitude: round(o.position.lat, 7), longitude: round(o.position.lng, 7), height: o.height ?? 120 },
-    { timestamp: o.at.getTime(), gateway: o.sn, tid: o.tid, bid: `${o.tid}-b` },
+    { timestamp: o.at.getTime(), gateway: o.gateway ?? o.sn, tid: o.tid, bid: `${o.tid}-b` },
   );
-  return { transport: 'mqtt', topic: `thing/product/${o.sn}/osd`, payload, sender: o.sn, kind: 'dji-osd' };
+  return { transport: 'mqtt', topic: `thing/product/${o.sn}/osd`, payload, sender: o.gateway ?? o.sn, kind: 'dji-osd' };
 }
 
 export type Department = 'fire' | 'police' | 'emergency';

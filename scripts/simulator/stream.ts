@@ -167,7 +167,9 @@ export class SimulatedStream {
       }
       case 'dji-osd': {
         const t = target();
-        return djiOsd({ sn: pick(this.rand, d.drones), at: now, position: jitter(t, this.rand), height: 80 + 60 * this.rand(), tid: `${this.runId}-osd-${n}` });
+        const sn = pick(this.rand, d.drones);
+        // An aircraft under a dock is heard through the dock (its gateway), as DJI Cloud API does.
+        return djiOsd({ sn, gateway: d.gateways[sn], at: now, position: jitter(t, this.rand), height: 80 + 60 * this.rand(), tid: `${this.runId}-osd-${n}` });
       }
       case 'fire':
       case 'police':
@@ -178,6 +180,11 @@ export class SimulatedStream {
     }
   }
 
+  /** Who publishes a camera's Frigate events: --frigate-user when given, else the NVR the camera is registered under. */
+  private frigateSender(track: FrigateTrack): string {
+    return this.o.frigateSender ?? this.o.district.frigateCameras.find((c) => c.frigateCamera === track.camera)?.nvr ?? FRIGATE_SENDER;
+  }
+
   private frigate(kind: FrigateTrack['kind'], now: Date): SimMessage {
     const pool = this.tracks[kind];
     const nowSec = now.getTime() / 1000;
@@ -186,7 +193,7 @@ export class SimulatedStream {
     if (pool.length === 0 || (pool.length < wanted && this.rand() < 0.25)) {
       const track = this.newTrack(kind, nowSec);
       pool.push(track);
-      return { ...frigateEvent(track, 'new', nowSec, prefix), sender: this.o.frigateSender ?? FRIGATE_SENDER };
+      return { ...frigateEvent(track, 'new', nowSec, prefix), sender: this.frigateSender(track) };
     }
     const i = Math.floor(this.rand() * pool.length);
     const track = pool[i];
@@ -194,7 +201,7 @@ export class SimulatedStream {
     // Moving objects leave after a few frames; parked cars and vendors stay, and now and then go.
     const ends = kind === 'frigate-moving' ? track.updates >= 4 + (Math.floor(track.startSec) % 4) : this.rand() < 0.01;
     if (!track.stationary) track.box = track.box.map((v, j) => v + (j % 2 === 0 ? 14 : 3)) as FrigateTrack['box'];
-    const msg = { ...frigateEvent(track, ends ? 'end' : 'update', nowSec, prefix), sender: this.o.frigateSender ?? FRIGATE_SENDER };
+    const msg = { ...frigateEvent(track, ends ? 'end' : 'update', nowSec, prefix), sender: this.frigateSender(track) };
     track.lastFrameSec = nowSec;
     if (ends) pool.splice(i, 1);
     return msg;

@@ -13,6 +13,8 @@ export const deviceConfigSchema = z
     townshipCode: z.string().optional(),
     /** Frigate camera name when it differs from the device id. */
     frigateCamera: z.string().optional(),
+    /** The source it is registered under and that publishes for it: a camera's NVR (kind nvr), an aircraft's dock. */
+    parentId: z.string().optional(),
     /** Other ids a source uses for this device (a Hikvision `<mac>:ch<channel>`, ...). */
     aliases: z.array(z.string().min(1)).default([]),
     /** Camera zone name → place id (config/<district>/places.geojson). */

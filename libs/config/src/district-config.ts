@@ -107,6 +107,14 @@ export function loadDistrictConfig(dir: string, calendarDir = join(dir, '..', 'c
         if (!placeIds.has(placeId)) errors.push(`${file('devices.yaml')}: devices[${i}].zones.${zone}: unknown place "${placeId}"`);
       }
     });
+    // A camera is registered under an NVR, an aircraft under a dock: the source that publishes for it.
+    const kinds = new Map(devices.devices.map((d) => [d.id, d.kind]));
+    devices.devices.forEach((d, i) => {
+      if (d.parentId === undefined) return;
+      const parentKind = kinds.get(d.parentId);
+      if (parentKind === undefined) errors.push(`${file('devices.yaml')}: devices[${i}].parentId: unknown device "${d.parentId}"`);
+      else if (d.parentId === d.id || (parentKind !== 'nvr' && parentKind !== 'dock')) errors.push(`${file('devices.yaml')}: devices[${i}].parentId: "${d.parentId}" is a ${parentKind}: only an nvr or a dock has devices under it`);
+    });
   }
   const warnings: string[] = [];
   if (ruleSet && routing) {

@@ -2,8 +2,8 @@ import { DynamicModule, INestApplication, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { ConfigError, DistrictConfig, Env, loadDistrictConfig } from '@app/config';
-import { AuthService, CoreModule, createLogger, DeviceRegisterService, IngestService, Logger, PinoNestLogger, RuntimeOptions } from '@app/core';
-import { mayDevicePublish, mayDeviceSubscribe, mayHoldSession } from '@app/domain';
+import { AuthService, CoreModule, createLogger, DeviceRegisterService, ingestMqttTopics, IngestService, Logger, PinoNestLogger, RuntimeOptions } from '@app/core';
+import { BrokerAccount, frigateEventReporter, mayDeviceSubscribe, mayHoldSession, maySourcePublish, topicMatchesFilter } from '@app/domain';
 import { DevicePublish, EmbeddedBroker, startEmbeddedBroker } from '@app/messaging';
 import { EmbeddedDatabase, startEmbeddedPostgres } from '@app/persistence';
 import { resolve } from 'node:path';
@@ -58,6 +58,8 @@ export async function startCloudPatrol(mode: RunMode, env: Env, district?: Distr
 
     let verifyDevice: (id: string, password: string) => Promise<boolean> = () => Promise.resolve(false);
     let isDevice: (id: string) => boolean = () => false;
+    let brokerAccount: (id: string) => BrokerAccount | undefined = () => undefined;
+    let isFrigateCamera: (camera: string) => boolean = () => false;
     let storeDevicePublish: (publish: DevicePublish) => Promise<void> = () => Promise.reject(new Error('CloudPatrol is not started yet'));
     let mqtt: RuntimeOptions['mqtt'];
     let embeddedBroker: EmbeddedBroker | undefined;
@@ -74,8 +76,11 @@ export async function startCloudPatrol(mode: RunMode, env: Env, district?: Distr
           // The username has just proved to be a device; other devices' ids decide who owns a longer client id.
           authorizeSession: (username, clientId) => mayHoldSession(username, clientId, (id) => id === username || isDevice(id)),
           authorizeSubscribe: (username, filter) => username !== undefined && mayDeviceSubscribe(username, filter),
-          // A device publishes only on its own topics.
-          authorizePublish: (username, topic) => username !== undefined && mayDevicePublish(username, topic),
+          // A device publishes only on its own topics; an NVR or a dock also for the devices registered under it.
+          authorizePublish: (username, topic) => {
+            const account = username === undefined ? undefined : brokerAccount(username);
+            return account !== undefined && maySourcePublish(account, topic, { frigateTopicPrefix: env.FRIGATE_TOPIC_PREFIX, isFrigateCamera: (camera) => isFrigateCamera(camera) });
+          },
           store: (publish) => storeDevicePublish(publish),
         });
         embeddedBroker = broker;
@@ -95,6 +100,8 @@ export async function startCloudPatrol(mode: RunMode, env: Env, district?: Distr
     verifyDevice = (id, password) => auth.verifyDeviceCredentials(id, password);
     const register = app.get(DeviceRegisterService);
     isDevice = (id) => register.isKnown(id);
+    brokerAccount = (id) => register.brokerAccount(id);
+    isFrigateCamera = (camera) => register.deviceForFrigateCamera(camera) !== undefined;
     configureHttpApp(app, { corsOrigins: env.CORS_ORIGINS });
     cleanups.push(() => app.close());
     await app.listen(env.PORT, env.HOST);
@@ -102,8 +109,15 @@ export async function startCloudPatrol(mode: RunMode, env: Env, district?: Distr
       const broker = embeddedBroker;
       const ingest = app.get(IngestService);
       ingest.onReplies((reply) => broker.publish(reply.topic, JSON.stringify(reply.payload)));
+      // What a worker subscribes to on Mosquitto is what ingest reads; the rest a source publishes (Frigate
+      // snapshots, availability and stats, DJI state and status) is taken and not kept, as on Mosquitto.
+      const ingested = ingestMqttTopics(env.FRIGATE_TOPIC_PREFIX);
       storeDevicePublish = async (publish) => {
-        await ingest.ingestDevicePublish({ transport: 'mqtt', topic: publish.topic, payload: publish.payload, receivedAt: new Date() });
+        if (!ingested.some((filter) => topicMatchesFilter(filter, publish.topic))) return;
+        // An NVR's Frigate event may only name one of its own cameras (ingest holds it to authenticatedDeviceId).
+        const account = publish.username === undefined ? undefined : register.brokerAccount(publish.username);
+        const authenticatedDeviceId = account && frigateEventReporter(account, publish.topic, publish.payload, env.FRIGATE_TOPIC_PREFIX);
+        await ingest.ingestDevicePublish({ transport: 'mqtt', topic: publish.topic, payload: publish.payload, receivedAt: new Date(), authenticatedDeviceId });
       };
       await broker.openToDevices();
       // Stopping: the broker stops taking publishes before the app (and its database) goes.

@@ -14,6 +14,8 @@ const deviceBody = z
     address: z.string().max(500).optional(),
     townshipCode: z.string().max(50).optional(),
     frigateCamera: z.string().max(100).optional(),
+    /** The NVR (for a camera) or dock (for an aircraft) it is registered under. */
+    parentId: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/).optional(),
     aliases: z.array(z.string().min(1).max(100)).max(20).optional(),
     zones: z.record(z.string().max(100), z.string().max(100)).optional(),
     review: z

@@ -6,7 +6,11 @@ export interface InboundMessage {
   receivedAt: Date;
   /** Kafka record key / MQTT client hint, when the transport has one. */
   key?: string;
-  /** The device the transport authenticated (HTTP pushes): its events may only name that device. */
+  /**
+   * The device the transport authenticated (HTTP pushes), or the one an authenticated source may speak for in
+   * this message (the embedded broker: an NVR's own camera named in a Frigate event, else the NVR itself): its
+   * events may only name that device.
+   */
   authenticatedDeviceId?: string;
   /** Id of the dead letter this message replays (POST /api/v1/dead-letters/replay): a person chose to store it, so the rate limit does not apply. */
   replayOfDeadLetter?: string;

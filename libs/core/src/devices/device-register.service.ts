@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { DeviceEntity, DeviceRepository } from '@app/persistence';
-import type { RegisteredDevice } from '@app/domain';
+import type { BrokerAccount, RegisteredDevice } from '@app/domain';
 import { RUNTIME_OPTIONS, type RuntimeOptions } from '../runtime/runtime-options';
 
 /**
@@ -13,6 +13,7 @@ export class DeviceRegisterService implements OnModuleInit {
   private byFrigateCamera = new Map<string, string>();
   private byAlias = new Map<string, string>();
   private zones = new Map<string, Record<string, string>>();
+  private accounts = new Map<string, BrokerAccount>();
   private loadedAt = 0;
   private static readonly REFRESH_MS = 5_000;
 
@@ -33,6 +34,7 @@ export class DeviceRegisterService implements OnModuleInit {
         address: d.address ?? null,
         townshipCode: d.townshipCode ?? null,
         frigateCamera: d.frigateCamera ?? null,
+        parentId: d.parentId ?? null,
         aliases: d.aliases,
         zones: d.zones,
         legalReviewPassed: d.review.legalReviewPassed,
@@ -63,12 +65,20 @@ export class DeviceRegisterService implements OnModuleInit {
     this.byFrigateCamera = new Map(rows.filter((r) => r.frigateCamera).map((r) => [r.frigateCamera as string, r.id]));
     this.byAlias = new Map(rows.flatMap((r) => r.aliases.map((a): [string, string] => [a, r.id])));
     this.zones = new Map(rows.map((r) => [r.id, r.zones]));
+    this.accounts = new Map(rows.map((r) => [r.id, { id: r.id, kind: r.kind as BrokerAccount['kind'], devices: [] as BrokerAccount['devices'] }]));
+    for (const r of rows) {
+      const parent = r.parentId === null ? undefined : this.accounts.get(r.parentId);
+      if (parent && r.status === 'active') (parent.devices as { id: string; frigateCamera?: string }[]).push({ id: r.id, frigateCamera: r.frigateCamera ?? undefined });
+    }
     this.loadedAt = Date.now();
   }
 
   lookup = (deviceId: string): RegisteredDevice | undefined => this.byId.get(deviceId);
 
   deviceForFrigateCamera = (camera: string): string | undefined => this.byFrigateCamera.get(camera);
+
+  /** The broker account of a device: its kind and the active devices registered under it (an NVR's cameras, a dock's aircraft). */
+  brokerAccount = (deviceId: string): BrokerAccount | undefined => this.accounts.get(deviceId);
 
   deviceForAlias = (alias: string): string | undefined => this.byAlias.get(alias);
 

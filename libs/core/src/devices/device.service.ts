@@ -19,6 +19,8 @@ export interface DeviceInput {
   address?: string;
   townshipCode?: string;
   frigateCamera?: string;
+  /** The NVR or dock it is registered under (that publishes for it). */
+  parentId?: string;
   aliases?: string[];
   zones?: Record<string, string>;
   review?: { legalReviewPassed: boolean; technicalReviewPassed: boolean; reviewedOn?: string; locationPublished: boolean };
@@ -36,6 +38,7 @@ export function toDeviceView(d: DeviceEntity) {
     address: d.address,
     townshipCode: d.townshipCode,
     frigateCamera: d.frigateCamera,
+    parentId: d.parentId,
     aliases: d.aliases,
     zones: d.zones,
     status: d.status,
@@ -75,6 +78,7 @@ export class DeviceService {
   /** Registers a device and issues its own password, shown this once (the register keeps only a hash). */
   async create(actor: Actor, input: DeviceInput): Promise<DeviceView & { credentials: DeviceCredentials }> {
     if (await this.devices.findById(input.id)) throw new ConflictException(`device ${input.id} already exists`);
+    await this.checkParent(input.id, input.parentId);
     await this.devices.insert({ ...this.columns(input), id: input.id, status: 'active', managedBy: 'api' });
     const credentials = await this.issueCredentials(actor, input.id);
     await this.register.refresh();
@@ -94,6 +98,7 @@ export class DeviceService {
     const existing = await this.devices.findById(id);
     if (!existing) throw new NotFoundException(`device ${id} not found`);
     if (existing.status === 'retired') throw new ConflictException(`device ${id} is retired`);
+    await this.checkParent(id, input.parentId);
     await this.devices.update(id, this.columns({ ...input, id }));
     await this.register.refresh();
     return this.get(actor, id);
@@ -107,6 +112,15 @@ export class DeviceService {
     return this.get(actor, id);
   }
 
+  /** A device is registered under an NVR (its cameras) or a dock (its aircraft), never under itself. */
+  private async checkParent(id: string, parentId: string | undefined): Promise<void> {
+    if (parentId === undefined) return;
+    if (parentId === id) throw new BadRequestException('a device cannot be its own parent');
+    const parent = await this.devices.findById(parentId);
+    if (!parent) throw new BadRequestException(`parent device ${parentId} not found`);
+    if (parent.kind !== 'nvr' && parent.kind !== 'dock') throw new BadRequestException(`parent device ${parentId} is a ${parent.kind}: only an nvr or a dock has devices under it`);
+  }
+
   private columns(input: DeviceInput): Omit<DeviceEntity, 'id' | 'status' | 'managedBy' | 'createdAt' | 'updatedAt' | 'passwordHash'> {
     if ((input.location?.lat === undefined) !== (input.location?.lng === undefined)) throw new BadRequestException('location needs lat and lng');
     return {
@@ -118,6 +132,7 @@ export class DeviceService {
       address: input.address ?? null,
       townshipCode: input.townshipCode ?? null,
       frigateCamera: input.frigateCamera ?? null,
+      parentId: input.parentId ?? null,
       aliases: input.aliases ?? [],
       zones: input.zones ?? {},
       legalReviewPassed: input.review?.legalReviewPassed ?? false,

@@ -1,4 +1,4 @@
-import { mayDevicePublish, mayDeviceSubscribe, mayHoldSession, sessionOwner } from './broker-session';
+import { BrokerAccount, frigateEventReporter, mayDevicePublish, mayDeviceSubscribe, mayHoldSession, maySourcePublish, sessionOwner, topicMatchesFilter } from './broker-session';
 
 const accounts = new Set(['CAM-01', 'CAM-01-B', 'DOCK-7']);
 const isAccount = (id: string) => accounts.has(id);
@@ -54,5 +54,80 @@ describe('device publications', () => {
     expect(mayDevicePublish('DOCK-7', 'thing/product/CAM-01/osd')).toBe(false);
     expect(mayDevicePublish('DOCK-7', 'thing/product/DOCK-7/events_reply')).toBe(false);
     expect(mayDevicePublish('DOCK-7', 'frigate/events')).toBe(false);
+  });
+});
+
+describe('sources with devices behind them', () => {
+  const nvr: BrokerAccount = {
+    id: 'NVR-01',
+    kind: 'nvr',
+    devices: [
+      { id: 'CAM-PARK-01', frigateCamera: 'yunxi_rd_east' },
+      { id: 'CAM-MARKET-01', frigateCamera: 'lanting_market' },
+    ],
+  };
+  const dock: BrokerAccount = { id: 'DOCK-01', kind: 'dock', devices: [{ id: 'UAV-01' }] };
+  const registered = new Set(['yunxi_rd_east', 'lanting_market', 'other_nvr_cam']);
+  const ctx = { frigateTopicPrefix: 'frigate', isFrigateCamera: (c: string) => registered.has(c) };
+
+  it('an NVR publishes its Frigate topics: events, instance topics, zones and its own cameras', () => {
+    for (const topic of ['frigate/events', 'frigate/available', 'frigate/stats', 'frigate/reviews', 'frigate/yunxi_rd_east/car/snapshot', 'frigate/lanting_market/person', 'frigate/no_parking/car']) {
+      expect(maySourcePublish(nvr, topic, ctx)).toBe(true);
+    }
+    // With another topic_prefix, that one.
+    expect(maySourcePublish(nvr, 'cp-nvr/events', { ...ctx, frigateTopicPrefix: 'cp-nvr' })).toBe(true);
+  });
+
+  it('an NVR is refused another NVR’s (or an unowned) camera, topics outside its prefix and other devices’ topics', () => {
+    expect(maySourcePublish(nvr, 'frigate/other_nvr_cam/car/snapshot', ctx)).toBe(false);
+    expect(maySourcePublish(nvr, 'frigatex/events', ctx)).toBe(false);
+    expect(maySourcePublish(nvr, 'frigate/', ctx)).toBe(false);
+    expect(maySourcePublish(nvr, 'cloudpatrol/v1/devices/CAM-PARK-01/events', ctx)).toBe(false);
+    expect(maySourcePublish(nvr, 'thing/product/UAV-01/osd', ctx)).toBe(false);
+    // Its own device topic stays its own.
+    expect(maySourcePublish(nvr, 'cloudpatrol/v1/devices/NVR-01/events', ctx)).toBe(true);
+  });
+
+  it('a dock publishes its own and its aircraft’s DJI uplinks, nobody else’s', () => {
+    for (const sn of ['DOCK-01', 'UAV-01']) {
+      for (const t of ['osd', 'state', 'events', 'requests', 'services_reply']) expect(maySourcePublish(dock, `thing/product/${sn}/${t}`, ctx)).toBe(true);
+      expect(maySourcePublish(dock, `sys/product/${sn}/status`, ctx)).toBe(true);
+    }
+    expect(maySourcePublish(dock, 'thing/product/UAV-02/osd', ctx)).toBe(false);
+    expect(maySourcePublish(dock, 'thing/product/UAV-01/events_reply', ctx)).toBe(false);
+    expect(maySourcePublish(dock, 'frigate/events', ctx)).toBe(false);
+    expect(maySourcePublish(dock, 'cloudpatrol/v1/devices/UAV-01/events', ctx)).toBe(false);
+  });
+
+  it('devices under a camera or a feed give it nothing more', () => {
+    const camera: BrokerAccount = { id: 'CAM-01', kind: 'camera', devices: [{ id: 'UAV-01', frigateCamera: 'yunxi_rd_east' }] };
+    expect(maySourcePublish(camera, 'thing/product/UAV-01/osd', ctx)).toBe(false);
+    expect(maySourcePublish(camera, 'frigate/events', ctx)).toBe(false);
+    expect(maySourcePublish(camera, 'cloudpatrol/v1/devices/CAM-01/events', ctx)).toBe(true);
+  });
+
+  it('binds an NVR’s Frigate event to its own camera, or to itself when it names another camera', () => {
+    const message = (camera: unknown) => JSON.stringify({ type: 'new', before: {}, after: { id: '1', camera, label: 'car' } });
+    expect(frigateEventReporter(nvr, 'frigate/events', message('yunxi_rd_east'), 'frigate')).toBe('CAM-PARK-01');
+    expect(frigateEventReporter(nvr, 'frigate/events', Buffer.from(message('lanting_market')), 'frigate')).toBe('CAM-MARKET-01');
+    expect(frigateEventReporter(nvr, 'frigate/events', message('other_nvr_cam'), 'frigate')).toBe('NVR-01');
+    // Not an event, not an NVR, no camera, not JSON: left to the adapter.
+    expect(frigateEventReporter(nvr, 'frigate/available', 'online', 'frigate')).toBeUndefined();
+    expect(frigateEventReporter(dock, 'frigate/events', message('yunxi_rd_east'), 'frigate')).toBeUndefined();
+    expect(frigateEventReporter(nvr, 'frigate/events', message(undefined), 'frigate')).toBeUndefined();
+    expect(frigateEventReporter(nvr, 'frigate/events', '{not json', 'frigate')).toBeUndefined();
+  });
+});
+
+describe('topic filters', () => {
+  it('matches + and # as MQTT does', () => {
+    expect(topicMatchesFilter('thing/product/+/osd', 'thing/product/UAV-01/osd')).toBe(true);
+    expect(topicMatchesFilter('thing/product/+/osd', 'thing/product/UAV-01/state')).toBe(false);
+    expect(topicMatchesFilter('thing/product/+/osd', 'thing/product/osd')).toBe(false);
+    expect(topicMatchesFilter('frigate/events', 'frigate/events')).toBe(true);
+    expect(topicMatchesFilter('frigate/events', 'frigate/events/x')).toBe(false);
+    expect(topicMatchesFilter('frigate/#', 'frigate')).toBe(true);
+    expect(topicMatchesFilter('frigate/#', 'frigate/a/b')).toBe(true);
+    expect(topicMatchesFilter('frigate/#', 'other/a')).toBe(false);
   });
 });

@@ -1,3 +1,5 @@
+import type { DeviceKind } from '../event/canonical-event';
+
 /**
  * Who may hold which MQTT session and read which topics, on any broker CloudPatrol runs or ships a
  * configuration for. A device's username is its device id.
@@ -47,14 +49,88 @@ export function mayDeviceSubscribe(deviceId: string, topicFilter: string): boole
 
 /**
  * The topics a device may publish on: its own event topic, and the DJI Cloud API uplink topics of its own
- * serial number (a dock or gateway registered under its SN). Publishing for other devices (an NVR for its
- * cameras, a dock for its aircraft) needs those devices registered under it, which the register does not
- * model yet.
+ * serial number (a dock or gateway registered under its SN). A source with devices behind it (an NVR, a dock)
+ * may publish more: see `maySourcePublish`.
  */
 export function mayDevicePublish(deviceId: string, topic: string): boolean {
-  return (
-    topic === `cloudpatrol/v1/devices/${deviceId}/events` ||
-    ['osd', 'state', 'events', 'requests', 'services_reply'].some((t) => topic === `thing/product/${deviceId}/${t}`) ||
-    topic === `sys/product/${deviceId}/status`
-  );
+  return topic === `cloudpatrol/v1/devices/${deviceId}/events` || mayDjiUplink(deviceId, topic);
+}
+
+/** The DJI Cloud API uplink topics of serial number `sn`. */
+function mayDjiUplink(sn: string, topic: string): boolean {
+  return DJI_UPLINKS.some((t) => topic === `thing/product/${sn}/${t}`) || topic === `sys/product/${sn}/status`;
+}
+
+const DJI_UPLINKS = ['osd', 'state', 'events', 'requests', 'services_reply'];
+
+/** A broker account as the device register knows it: the device, and the devices registered under it. */
+export interface BrokerAccount {
+  id: string;
+  kind: DeviceKind;
+  /** Devices registered under it (`parentId`): an NVR's cameras with their Frigate camera names, a dock's aircraft. */
+  devices: readonly { id: string; frigateCamera?: string }[];
+}
+
+export interface SourcePublishContext {
+  /** Frigate's `mqtt.topic_prefix`, as ingest reads it (FRIGATE_TOPIC_PREFIX). */
+  frigateTopicPrefix: string;
+  /** True when `camera` is the Frigate camera name of any registered device. */
+  isFrigateCamera: (camera: string) => boolean;
+}
+
+/**
+ * What a source with devices behind it may publish, on top of its own topics (`mayDevicePublish`):
+ *
+ * - an NVR (one Frigate instance, one account for all its cameras): topics under its Frigate topic prefix —
+ *   `<prefix>/events`, `<prefix>/available`, `<prefix>/stats`, zone counts, and `<prefix>/<camera>/…`
+ *   (snapshots, counts, motion) for its own cameras only: a second segment that names another registered
+ *   Frigate camera is refused. Which camera an event on `<prefix>/events` is about is in its payload:
+ *   `frigateEventReporter` binds it to the NVR's own cameras.
+ * - a dock or gateway: the DJI uplink topics of the aircraft registered under it (`thing/product/<sn>/osd`,
+ *   `state`, `events`, `requests`, `services_reply`, `sys/product/<sn>/status`).
+ *
+ * Frigate publishes many more topics than CloudPatrol reads (and a refused publish disconnects an MQTT 3.1.1
+ * client), so within its prefix an NVR is refused only what would speak for another NVR's camera.
+ */
+export function maySourcePublish(account: BrokerAccount, topic: string, ctx: SourcePublishContext): boolean {
+  if (mayDevicePublish(account.id, topic)) return true;
+  if (account.kind === 'nvr') {
+    const prefix = `${ctx.frigateTopicPrefix}/`;
+    if (!topic.startsWith(prefix) || topic.includes('+')) return false;
+    const segment = topic.slice(prefix.length).split('/')[0];
+    if (segment === '') return false;
+    return !ctx.isFrigateCamera(segment) || account.devices.some((d) => d.frigateCamera === segment);
+  }
+  if (account.kind === 'dock') return account.devices.some((d) => mayDjiUplink(d.id, topic));
+  return false;
+}
+
+/**
+ * The device an NVR's `<prefix>/events` message may name: the registered device of its `after.camera` when that
+ * camera is one of the NVR's own, otherwise the NVR itself (so ingest, holding the message to
+ * `authenticatedDeviceId`, keeps it aside as "may not report for device …"). Undefined when the publisher is
+ * not an NVR, the topic is not its events topic, or the payload names no camera (its adapter says why).
+ */
+export function frigateEventReporter(account: BrokerAccount, topic: string, payload: Uint8Array | string, frigateTopicPrefix: string): string | undefined {
+  if (account.kind !== 'nvr' || topic !== `${frigateTopicPrefix}/events`) return undefined;
+  let camera: unknown;
+  try {
+    const body = JSON.parse(typeof payload === 'string' ? payload : new TextDecoder().decode(payload)) as { after?: { camera?: unknown } } | null;
+    camera = body?.after?.camera;
+  } catch {
+    return undefined;
+  }
+  if (typeof camera !== 'string' || camera === '') return undefined;
+  return account.devices.find((d) => d.frigateCamera === camera)?.id ?? account.id;
+}
+
+/** True when `topic` matches the MQTT topic filter `filter` (`+` one level, `#` the rest). */
+export function topicMatchesFilter(filter: string, topic: string): boolean {
+  const f = filter.split('/');
+  const t = topic.split('/');
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '#') return true; // what came before matched ("a/#" matches "a" too)
+    if (i >= t.length || (f[i] !== '+' && f[i] !== t[i])) return false;
+  }
+  return f.length === t.length;
 }

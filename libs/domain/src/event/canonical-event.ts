@@ -5,7 +5,7 @@
  */
 
 /** What kind of thing produced the event; defaults to the registered device's kind. */
-export const DEVICE_KINDS = ['camera', 'drone', 'dock', 'sensor', 'feed'] as const;
+export const DEVICE_KINDS = ['camera', 'drone', 'dock', 'nvr', 'sensor', 'feed'] as const;
 export type DeviceKind = (typeof DEVICE_KINDS)[number];
 
 /** Which adapter produced the event (the source family). Part of the idempotency key. */

@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 
 /** The device register (Administrative Penalty Law art. 41: review status and published location). */
 @Entity('devices')
@@ -12,6 +12,10 @@ export class DeviceEntity {
   @Column('text', { nullable: true }) address: string | null;
   @Column('text', { name: 'township_code', nullable: true }) townshipCode: string | null;
   @Column('text', { name: 'frigate_camera', nullable: true }) frigateCamera: string | null;
+  /** The source it is registered under and that publishes for it: a camera's NVR, an aircraft's dock. */
+  @Index('ix_devices_parent_id')
+  @Column('text', { name: 'parent_id', nullable: true })
+  parentId: string | null;
   @Column('jsonb', { default: () => "'{}'" }) zones: Record<string, string>;
   /** Other ids sources use for this device (a Hikvision `<mac>:ch<channel>`, ...). */
   @Column('jsonb', { default: () => "'[]'" }) aliases: string[];
