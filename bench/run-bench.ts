@@ -8,7 +8,7 @@
  * Environment (all optional): TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test),
  * KAFKA_BROKERS (127.0.0.1:9092), BENCH_EVENTS (50000), BENCH_FIXED_RATE (1000), BENCH_FIXED_SECONDS (20),
  * BENCH_PROBE_EVERY (10), BENCH_PHOTOS (24), BENCH_PHOTO_ROUNDS (3), BENCH_PHOTO_DIR (/tmp/cloudpatrol-bench-photos),
- * BENCH_BUDGET_SECONDS (540), BENCH_SATURATION_ALERTS=0 (no SSE client during the burst), BENCH_KEEP_DATABASES=1, BENCH_SKIP (comma list: mqtt,kafka,postgres,cloudpatrol,naive,photos),
+ * BENCH_BUDGET_SECONDS (540), BENCH_SATURATION_ALERTS=0 (no SSE client during the burst), BENCH_KEEP_DATABASES=1, BENCH_SKIP (comma list: mqtt,kafka,postgres,cloudpatrol,embedded,naive,photos),
  * BENCH_CPU_PROF=<dir> (V8 CPU profiles of the child processes), BENCH_INGEST_BATCH_SIZE, BENCH_INGEST_BATCH_WAIT_MS,
  * BENCH_INGEST_PIPELINE_DEPTH, BENCH_MQTT_RECEIVE_MAXIMUM (instead of the product defaults, for an experiment).
  */
@@ -19,6 +19,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { measureKafkaLimit, measureMqttLimit } from './phases/broker-limit';
 import { runCloudPatrolPhase } from './phases/cloudpatrol';
+import { runEmbeddedPhase } from './phases/embedded';
 import { runNaivePhase } from './phases/naive';
 import { runPhotoPhase } from './phases/photos';
 import { measurePostgres } from './phases/postgres';
@@ -167,6 +168,11 @@ async function main(): Promise<number> {
       }),
     );
     if (details.cloudpatrol?.errors.length) errors.push(...details.cloudpatrol.errors.map((e) => `cloudpatrol ${e}`));
+
+    details.embedded = await phase('embedded', 40_000, () =>
+      runEmbeddedPhase({ adminUrl, runId, payloads: saturationPayloads, cleanup, deadline: Math.min(deadline - 150_000, Date.now() + 120_000) }),
+    );
+    if (details.embedded?.errors.length) errors.push(...details.embedded.errors.slice(0, 5).map((e) => `embedded ${e}`));
 
     const photoDir = env.BENCH_PHOTO_DIR ?? '/tmp/cloudpatrol-bench-photos';
     mkdirSync(photoDir, { recursive: true });

@@ -1,0 +1,115 @@
+/**
+ * The one-command start's own path (issue 13): CloudPatrol with its embedded MQTT broker, where a device's
+ * PUBACK is sent only once its event is committed. The saturation stream is published by each camera over
+ * its own connection (the embedded broker lets a device publish only its own topics, and binds the client id
+ * to the device), QoS 1, as fast as the PUBACKs allow. Because a PUBACK means stored, the rate is simply
+ * events acknowledged per second — checked against the rows in the database at the end.
+ */
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { rmSync } from 'node:fs';
+import { connect, MqttClient } from 'mqtt';
+import { BenchChild, Cleanup, createDatabase, freePort, isType, log, pgClient, ROOT, sleep, startChild } from '../lib/services';
+
+export interface EmbeddedPhaseOptions {
+  adminUrl: string;
+  runId: string;
+  payloads: { topic: string; payload: string }[];
+  cleanup: Cleanup;
+  deadline: number;
+}
+
+export interface EmbeddedResult {
+  events: number;
+  acknowledged: number;
+  stored: number;
+  seconds?: number;
+  eventsPerSecond?: number;
+  devices: number;
+  errors: string[];
+}
+
+const DEVICE_PASSWORD = 'cloudpatrol-demo';
+/** Publishes awaiting their PUBACK per device connection. */
+const WINDOW = 500;
+
+export async function runEmbeddedPhase(o: EmbeddedPhaseOptions): Promise<EmbeddedResult> {
+  const byDevice = new Map<string, { topic: string; payload: string }[]>();
+  for (const p of o.payloads) {
+    const device = /^cloudpatrol\/v1\/devices\/([^/]+)\/events$/.exec(p.topic)?.[1];
+    if (!device) continue;
+    byDevice.set(device, [...(byDevice.get(device) ?? []), p]);
+  }
+  const result: EmbeddedResult = { events: [...byDevice.values()].reduce((n, l) => n + l.length, 0), acknowledged: 0, stored: 0, devices: byDevice.size, errors: [] };
+  const databaseUrl = await createDatabase(o.adminUrl, `cpbench_${o.runId}_embedded`, o.cleanup);
+  const dataDir = join('/tmp', `cloudpatrol-bench-embedded-${o.runId}`);
+  o.cleanup.add('bench embedded data dir', () => rmSync(dataDir, { recursive: true, force: true }));
+  const mqttPort = await freePort();
+  const child: BenchChild = startChild(
+    'bench/children/cloudpatrol.ts',
+    [],
+    {
+      NODE_ENV: 'production',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      DATABASE_URL: databaseUrl,
+      DATA_DIR: dataDir,
+      CONFIG_DIR: join(ROOT, 'config/demo'),
+      // No MQTT_URL: the embedded broker, as `npm start` runs it.
+      EMBEDDED_MQTT_PORT: String(mqttPort),
+      EMBEDDED_MQTT_HOST: '127.0.0.1',
+      DEMO_DEVICE_PASSWORD: DEVICE_PASSWORD,
+      ADMIN_USERNAME: 'admin',
+      ADMIN_PASSWORD: randomBytes(12).toString('base64url'),
+      JWT_SECRET: randomBytes(32).toString('hex'),
+      BENCH_PROBE_DEVICES: '0',
+    },
+    o.cleanup,
+  );
+  const clients: MqttClient[] = [];
+  const pg = pgClient(databaseUrl);
+  try {
+    await child.message(isType<{ type: 'ready'; url: string }>('ready'), 150_000, 'CloudPatrol (embedded broker) start');
+    await pg.connect();
+    for (const device of byDevice.keys()) {
+      clients.push(
+        await new Promise<MqttClient>((resolve, reject) => {
+          const c = connect(`mqtt://127.0.0.1:${mqttPort}`, { clientId: device, username: device, password: DEVICE_PASSWORD, protocolVersion: 4, clean: true, reconnectPeriod: 0 });
+          c.once('connect', () => resolve(c));
+          c.once('error', reject);
+        }),
+      );
+    }
+    const started = Date.now();
+    await Promise.all(
+      [...byDevice.values()].map(async (messages, i) => {
+        const client = clients[i];
+        let inflight = 0;
+        for (const m of messages) {
+          while (inflight >= WINDOW) await sleep(1);
+          if (Date.now() > o.deadline) throw new Error('out of time');
+          inflight++;
+          client.publish(m.topic, m.payload, { qos: 1 }, (err) => {
+            inflight--;
+            if (err) result.errors.push(err.message);
+            else result.acknowledged++;
+          });
+        }
+        while (inflight > 0 && Date.now() < o.deadline) await sleep(2);
+      }),
+    );
+    result.seconds = (Date.now() - started) / 1000;
+    result.eventsPerSecond = Math.round(result.acknowledged / result.seconds);
+    // Every PUBACK meant stored: the rows are there already.
+    result.stored = Number((await pg.query<{ n: string }>('SELECT count(*) AS n FROM events')).rows[0].n);
+    log(`embedded broker: ${result.eventsPerSecond} events/s acknowledged-after-store (${result.acknowledged}/${result.events} acknowledged, ${result.stored} stored, ${result.devices} device connections)`);
+  } catch (err) {
+    result.errors.push((err as Error).message);
+  } finally {
+    await Promise.all(clients.map((c) => c.endAsync(true).catch(() => undefined)));
+    await pg.end().catch(() => undefined);
+    await child.stop();
+  }
+  return result;
+}
