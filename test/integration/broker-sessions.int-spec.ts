@@ -1,11 +1,8 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { connectAsync, IClientOptions, MqttClient } from 'mqtt';
 import { Client } from 'pg';
-import { freePort, portOpen, ROOT, stopProcessAndWait, waitFor } from '../support/services';
+import { freePort } from '../support/services';
 import { fileUploadCallback } from '@app/domain/adapters/dji-cloud.fixtures';
+import { ShippedMosquitto, startShippedMosquitto } from '../fixtures/shipped-mosquitto';
 import { eventually, startTestApp, TestApp } from '../support/test-app';
 
 /**
@@ -101,44 +98,15 @@ describe('broker sessions and subscriptions', () => {
   });
 
   describe('Mosquitto with the shipped configuration', () => {
-    let dir: string;
-    let pid: number;
+    let mosquitto: ShippedMosquitto;
     let url: string;
     let app: TestApp;
     let db: Client;
 
     beforeAll(async () => {
-      dir = mkdtempSync(join(tmpdir(), 'cloudpatrol-mosquitto-acl-'));
-      chmodSync(dir, 0o777); // mosquitto drops root privileges to its own user
-      const port = await freePort();
-      const passwords = join(dir, 'passwords');
-      writeFileSync(passwords, '');
-      for (const [user, password] of [
-        ['cloudpatrol-worker-1', 'worker-secret'],
-        ['cloudpatrol-worker-2', 'worker-secret'],
-        ['DEMO-CAM-01', PASSWORD],
-        ['CAM-MARKET-01', PASSWORD],
-      ]) {
-        execFileSync('mosquitto_passwd', ['-b', passwords, user, password]);
-      }
-      chmodSync(passwords, 0o644);
-      writeFileSync(join(dir, 'acl'), readFileSync(join(ROOT, 'config/mosquitto/acl')));
-      chmodSync(join(dir, 'acl'), 0o644);
-      // The shipped mosquitto.conf with this test's paths and port; its delivery settings inline.
-      const shipped = readFileSync(join(ROOT, 'config/mosquitto/mosquitto.conf'), 'utf8')
-        .replaceAll('/mosquitto/config/', `${dir}/`)
-        .replaceAll('/mosquitto/data/', `${dir}/`)
-        .replace(/^listener .*$/m, `listener ${port} 127.0.0.1`)
-        .replace(/^log_dest .*$/m, 'log_dest stderr')
-        .replace(/^log_type (warning|notice)$/gm, '')
-        .replace(/^include_dir .*$/m, readFileSync(join(ROOT, 'config/mosquitto/conf.d/delivery.conf'), 'utf8'));
-      expect(shipped).toMatch(/^use_username_as_clientid true$/m);
-      writeFileSync(join(dir, 'mosquitto.conf'), shipped);
-      const child = spawn('mosquitto', ['-c', join(dir, 'mosquitto.conf')], { detached: true, stdio: ['ignore', 'ignore', 'inherit'] });
-      child.unref();
-      pid = child.pid as number;
-      await waitFor(`mosquitto on ${port}`, () => portOpen(port), 10_000);
-      url = `mqtt://127.0.0.1:${port}`;
+      mosquitto = await startShippedMosquitto({ 'cloudpatrol-worker-1': 'worker-secret', 'cloudpatrol-worker-2': 'worker-secret', 'DEMO-CAM-01': PASSWORD, 'CAM-MARKET-01': PASSWORD });
+      expect(mosquitto.config).toMatch(/^use_username_as_clientid true$/m);
+      url = mosquitto.url;
       app = await startTestApp({ env: { MQTT_URL: url, MQTT_USERNAME: 'cloudpatrol-worker-1', MQTT_PASSWORD: 'worker-secret', MQTT_CLIENT_ID: 'cloudpatrol-worker-1' } });
       db = new Client({ connectionString: app.databaseUrl });
       await db.connect();
@@ -147,8 +115,7 @@ describe('broker sessions and subscriptions', () => {
     afterAll(async () => {
       await db?.end();
       await app?.stop();
-      if (pid) await stopProcessAndWait(pid);
-      if (dir) rmSync(dir, { recursive: true, force: true });
+      await mosquitto?.stop();
     });
 
     const device = (id: string, options: IClientOptions = {}) =>

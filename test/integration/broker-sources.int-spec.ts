@@ -1,13 +1,10 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { connectAsync, IClientOptions, MqttClient } from 'mqtt';
 import { Client } from 'pg';
 import request from 'supertest';
 import { aircraftOsd, fileUploadCallback } from '@app/domain/adapters/dji-cloud.fixtures';
 import { frigateCar, frigateMessage } from '@app/domain/adapters/frigate-event.fixtures';
-import { freePort, portOpen, ROOT, stopProcessAndWait, waitFor } from '../support/services';
+import { freePort } from '../support/services';
+import { ShippedMosquitto, startShippedMosquitto } from '../fixtures/shipped-mosquitto';
 import { eventually, startTestApp, TestApp } from '../support/test-app';
 
 /**
@@ -130,41 +127,14 @@ describe('sources with devices behind them', () => {
   });
 
   describe('Mosquitto with the shipped configuration', () => {
-    let dir: string;
-    let pid: number;
+    let mosquitto: ShippedMosquitto;
     let url: string;
     let app: TestApp;
     let db: Client;
 
     beforeAll(async () => {
-      dir = mkdtempSync(join(tmpdir(), 'cloudpatrol-mosquitto-sources-'));
-      chmodSync(dir, 0o777); // mosquitto drops root privileges to its own user
-      const port = await freePort();
-      const passwords = join(dir, 'passwords');
-      writeFileSync(passwords, '');
-      for (const [user, password] of [
-        ['cloudpatrol-worker-1', 'worker-secret'],
-        ['DEMO-NVR-01', PASSWORD],
-        ['DEMO-DOCK-01', PASSWORD],
-      ]) {
-        execFileSync('mosquitto_passwd', ['-b', passwords, user, password]);
-      }
-      chmodSync(passwords, 0o644);
-      writeFileSync(join(dir, 'acl'), readFileSync(join(ROOT, 'config/mosquitto/acl')));
-      chmodSync(join(dir, 'acl'), 0o644);
-      const shipped = readFileSync(join(ROOT, 'config/mosquitto/mosquitto.conf'), 'utf8')
-        .replaceAll('/mosquitto/config/', `${dir}/`)
-        .replaceAll('/mosquitto/data/', `${dir}/`)
-        .replace(/^listener .*$/m, `listener ${port} 127.0.0.1`)
-        .replace(/^log_dest .*$/m, 'log_dest stderr')
-        .replace(/^log_type (warning|notice)$/gm, '')
-        .replace(/^include_dir .*$/m, readFileSync(join(ROOT, 'config/mosquitto/conf.d/delivery.conf'), 'utf8'));
-      writeFileSync(join(dir, 'mosquitto.conf'), shipped);
-      const child = spawn('mosquitto', ['-c', join(dir, 'mosquitto.conf')], { detached: true, stdio: ['ignore', 'ignore', 'inherit'] });
-      child.unref();
-      pid = child.pid as number;
-      await waitFor(`mosquitto on ${port}`, () => portOpen(port), 10_000);
-      url = `mqtt://127.0.0.1:${port}`;
+      mosquitto = await startShippedMosquitto({ 'cloudpatrol-worker-1': 'worker-secret', 'DEMO-NVR-01': PASSWORD, 'DEMO-DOCK-01': PASSWORD });
+      url = mosquitto.url;
       app = await startTestApp({ env: { MQTT_URL: url, MQTT_USERNAME: 'cloudpatrol-worker-1', MQTT_PASSWORD: 'worker-secret', MQTT_CLIENT_ID: 'cloudpatrol-worker-1' } });
       db = new Client({ connectionString: app.databaseUrl });
       await db.connect();
@@ -173,8 +143,7 @@ describe('sources with devices behind them', () => {
     afterAll(async () => {
       await db?.end();
       await app?.stop();
-      if (pid) await stopProcessAndWait(pid);
-      if (dir) rmSync(dir, { recursive: true, force: true });
+      await mosquitto?.stop();
     });
 
     it('the demo NVR on MQTT 3.1.1 delivers its cameras’ events', async () => {
