@@ -444,19 +444,10 @@ export class IngestService implements OnApplicationShutdown {
     await this.state.saveTracks(tx, result.tracks);
     await this.state.saveInhibitors(tx, result.inhibitors);
 
-    const suppressions = new Map<string, { key: string; suppression: SuppressionRecord; count: number; eventId: string; firstAt: Date }>();
-    const addSuppression = (key: string, suppression: SuppressionRecord, eventId: string) => {
-      const row = suppressions.get(key);
-      if (!row) suppressions.set(key, { key, suppression, count: 1, eventId, firstAt: suppression.issue.occurredAt });
-      else {
-        row.count++;
-        if (suppression.issue.occurredAt < row.firstAt) row.firstAt = suppression.issue.occurredAt;
-        if (suppression.issue.occurredAt >= row.suppression.issue.occurredAt) {
-          row.suppression = suppression;
-          row.eventId = eventId;
-        }
-      }
-    };
+    // Rows go to the repositories as they come: they fold rows that share a key before each statement.
+    const suppressions: Parameters<ClassificationStateRepository['saveSuppressions']>[1] = [];
+    const addSuppression = (key: string, suppression: SuppressionRecord, eventId: string) =>
+      suppressions.push({ key, suppression, count: 1, eventId, firstAt: suppression.issue.occurredAt });
 
     // A fire stored after minor issues it mutes takes them back off their cases (those nobody has acted on),
     // so the cases do not depend on which arrived first. Before this batch's cases are stored: a case it
@@ -501,17 +492,8 @@ export class IngestService implements OnApplicationShutdown {
       );
     }
 
-    const byIdentity = new Map<string, CaseUpsertRow>();
-    const addCaseRow = (next: CaseUpsertRow) => {
-      const row = byIdentity.get(next.identityKey);
-      if (!row) return byIdentity.set(next.identityKey, next);
-      row.events.push(...next.events);
-      if (next.lastSeenAt >= row.lastSeenAt) {
-        row.lastSeenAt = next.lastSeenAt;
-        row.latestEventId = next.latestEventId;
-      }
-      if (next.firstSeenAt < row.firstSeenAt) row.firstSeenAt = next.firstSeenAt;
-    };
+    const caseRows: CaseUpsertRow[] = [];
+    const addCaseRow = (row: CaseUpsertRow) => caseRows.push(row);
 
     // A first issue stored before an earlier issue of its business arrived (another worker, a late upload) was
     // never the first: it becomes the case occurrence it would have been in order, and its suppression goes.
@@ -575,8 +557,8 @@ export class IngestService implements OnApplicationShutdown {
       for (const s of r.suppressed) addSuppression(suppressionKeyOf(s), s, eventId);
       for (const issue of r.issues) addCaseRow(caseRowOf(issue, eventId));
     }
-    await this.state.saveSuppressions(tx, [...suppressions.values()]);
-    return { caseRows: [...byIdentity.values()] };
+    await this.state.saveSuppressions(tx, suppressions);
+    return { caseRows };
   }
 }
 
