@@ -1,7 +1,7 @@
 import { connectAsync, IClientOptions, MqttClient } from 'mqtt';
 import { Client } from 'pg';
-import { freePort } from '../support/services';
 import { fileUploadCallback } from '@app/domain/adapters/dji-cloud.fixtures';
+import { EmbeddedStart, startEmbedded } from '../fixtures/embedded-start';
 import { ShippedMosquitto, startShippedMosquitto } from '../fixtures/shipped-mosquitto';
 import { eventually, startTestApp, TestApp } from '../support/test-app';
 
@@ -34,25 +34,19 @@ async function countStored(db: Client, prefix: string): Promise<number> {
 
 describe('broker sessions and subscriptions', () => {
   describe('the embedded broker', () => {
-    let app: TestApp;
+    let embedded: EmbeddedStart;
     let db: Client;
-    let url: string;
 
     beforeAll(async () => {
-      const port = await freePort();
-      app = await startTestApp({ env: { MQTT_URL: '', EMBEDDED_MQTT_PORT: String(port) } });
-      url = `mqtt://127.0.0.1:${port}`;
-      db = new Client({ connectionString: app.databaseUrl });
-      await db.connect();
+      embedded = await startEmbedded();
+      ({ db } = embedded);
     });
 
     afterAll(async () => {
-      await db?.end();
-      await app?.stop();
+      await embedded?.stop();
     });
 
-    const device = (id: string, options: IClientOptions = {}) =>
-      connectAsync(url, { protocolVersion: 4, username: id, password: PASSWORD, clientId: id, reconnectPeriod: 0, ...options });
+    const device = (id: string, options: IClientOptions = {}) => embedded.device(id, options);
 
     it('refuses an impostor client id, and the real device keeps its session and keeps storing', async () => {
       const market = await device('CAM-MARKET-01');

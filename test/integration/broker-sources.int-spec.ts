@@ -3,7 +3,7 @@ import { Client } from 'pg';
 import request from 'supertest';
 import { aircraftOsd, fileUploadCallback } from '@app/domain/adapters/dji-cloud.fixtures';
 import { frigateCar, frigateMessage } from '@app/domain/adapters/frigate-event.fixtures';
-import { freePort } from '../support/services';
+import { EmbeddedStart, startEmbedded } from '../fixtures/embedded-start';
 import { ShippedMosquitto, startShippedMosquitto } from '../fixtures/shipped-mosquitto';
 import { eventually, startTestApp, TestApp } from '../support/test-app';
 
@@ -35,25 +35,21 @@ const closes = (client: MqttClient, timeoutMs = 3000) =>
 
 describe('sources with devices behind them', () => {
   describe('the embedded broker (MQTT 3.1.1)', () => {
+    let embedded: EmbeddedStart;
     let app: TestApp;
     let db: Client;
     let url: string;
 
     beforeAll(async () => {
-      const port = await freePort();
-      app = await startTestApp({ env: { MQTT_URL: '', EMBEDDED_MQTT_PORT: String(port) } });
-      url = `mqtt://127.0.0.1:${port}`;
-      db = new Client({ connectionString: app.databaseUrl });
-      await db.connect();
+      embedded = await startEmbedded();
+      ({ app, db, url } = embedded);
     });
 
     afterAll(async () => {
-      await db?.end();
-      await app?.stop();
+      await embedded?.stop();
     });
 
-    const connect = (id: string, options: IClientOptions = {}) =>
-      connectAsync(url, { protocolVersion: 4, username: id, password: PASSWORD, clientId: id, reconnectPeriod: 0, ...options });
+    const connect = (id: string, options: IClientOptions = {}) => embedded.device(id, options);
 
     it('the demo NVR publishes events, snapshots and availability for its cameras; events are stored under the camera', async () => {
       const nvr = await connect('DEMO-NVR-01', { clientId: 'DEMO-NVR-01:frigate' });
