@@ -4,6 +4,7 @@
  * the machine's PostgreSQL, and child processes. Everything started is registered with a `Cleanup`,
  * which undoes it in reverse order, also on error and on SIGINT/SIGTERM.
  */
+import { randomBytes } from 'node:crypto';
 import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -268,3 +269,17 @@ export const isType =
   <T extends { type: string }>(type: T['type']) =>
   (m: unknown): m is T =>
     typeof m === 'object' && m !== null && (m as { type?: unknown }).type === type;
+
+/** What every CloudPatrol child of the bench runs with: production mode, its own database and data folder, the demo district. */
+export function cloudPatrolChildEnv(databaseUrl: string, dataDir: string): Record<string, string> {
+  return {
+    NODE_ENV: 'production',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    DATABASE_URL: databaseUrl,
+    DATA_DIR: dataDir,
+    CONFIG_DIR: join(ROOT, 'config/demo'),
+    JWT_SECRET: randomBytes(32).toString('hex'),
+  };
+}

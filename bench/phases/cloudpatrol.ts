@@ -23,7 +23,7 @@ import { HttpSink, KafkaSink, MqttSink } from '../../scripts/simulator/sinks';
 import { runPaced, simulate, SimulationResult } from '../../scripts/simulator/simulate';
 import { SimulatedStream } from '../../scripts/simulator/stream';
 import { MqttPublisher } from '../lib/publisher';
-import { BenchChild, Cleanup, createDatabase, isType, log, pgClient, ROOT, sleep, startChild } from '../lib/services';
+import { BenchChild, Cleanup, cloudPatrolChildEnv, createDatabase, isType, log, pgClient, sleep, startChild } from '../lib/services';
 import { AlertCollector, SendTimes, storeLatency } from '../lib/latency';
 import { login } from '../lib/sse';
 import { LatencySummary, round } from '../lib/stats';
@@ -146,13 +146,7 @@ export async function runCloudPatrolPhase(o: CloudPatrolPhaseOptions): Promise<C
     'bench/children/cloudpatrol.ts',
     [],
     {
-      NODE_ENV: 'production',
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      DATABASE_URL: databaseUrl,
-      DATA_DIR: dataDir,
-      CONFIG_DIR: join(ROOT, 'config/demo'),
+      ...cloudPatrolChildEnv(databaseUrl, dataDir),
       MQTT_URL: o.mqttUrl,
       MQTT_CLIENT_ID: `cp-bench-${o.runId}`,
       MQTT_SHARE_GROUP: `bench${o.runId}`,
@@ -161,7 +155,6 @@ export async function runCloudPatrolPhase(o: CloudPatrolPhaseOptions): Promise<C
       KAFKA_GROUP_ID: `cp-bench-${o.runId}`,
       ADMIN_USERNAME: ADMIN,
       ADMIN_PASSWORD: adminPassword,
-      JWT_SECRET: randomBytes(32).toString('hex'),
       BENCH_PROBE_DEVICES: String(probeDevices),
       ...settings,
     },

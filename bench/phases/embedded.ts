@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
 import { connect, MqttClient } from 'mqtt';
-import { BenchChild, Cleanup, createDatabase, freePort, isType, log, pgClient, ROOT, sleep, startChild } from '../lib/services';
+import { BenchChild, Cleanup, cloudPatrolChildEnv, createDatabase, freePort, isType, log, pgClient, sleep, startChild } from '../lib/services';
 
 export interface EmbeddedPhaseOptions {
   adminUrl: string;
@@ -49,20 +49,13 @@ export async function runEmbeddedPhase(o: EmbeddedPhaseOptions): Promise<Embedde
     'bench/children/cloudpatrol.ts',
     [],
     {
-      NODE_ENV: 'production',
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      DATABASE_URL: databaseUrl,
-      DATA_DIR: dataDir,
-      CONFIG_DIR: join(ROOT, 'config/demo'),
+      ...cloudPatrolChildEnv(databaseUrl, dataDir),
       // No MQTT_URL: the embedded broker, as `npm start` runs it.
       EMBEDDED_MQTT_PORT: String(mqttPort),
       EMBEDDED_MQTT_HOST: '127.0.0.1',
       DEMO_DEVICE_PASSWORD: DEVICE_PASSWORD,
       ADMIN_USERNAME: 'admin',
       ADMIN_PASSWORD: randomBytes(12).toString('base64url'),
-      JWT_SECRET: randomBytes(32).toString('hex'),
       BENCH_PROBE_DEVICES: '0',
     },
     o.cleanup,
