@@ -14,3 +14,4 @@ export * from './time/working-time';
 export * from './time/deadline-policy';
 export * from './imagery';
 export * from './access/broker-session';
+export * from './evidence/picture-requests';

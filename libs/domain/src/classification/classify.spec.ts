@@ -5,6 +5,8 @@ import { parseTrackState, TrackState } from './dwell-tracker';
 import { ActiveInhibitor, DoNotDisturbLedger, doNotDisturbSubjectsOf, inhibitedAfterwards, mergeInhibitors, repeatsAfterwards, StoredOccurrence } from './suppression-policy';
 import { at, context, event, frigateStream, jurisdiction, ruleSet } from './test-district.fixture';
 import type { CanonicalEvent } from '../event/canonical-event';
+import { applyDeviceRegister } from '../event/device-register';
+import { adaptPhotoDetection } from '../imagery/photo-detection.adapter';
 
 /** Runs a stream event by event like a worker would: state carried between calls. */
 function run(events: CanonicalEvent[], ctx: ClassifyContext = context()): { issues: DetectedIssue[]; suppressed: Suppression[]; tracks: Map<string, TrackState> } {
@@ -174,6 +176,142 @@ describe('classify: dwell (a car in a no-parking place)', () => {
     ];
     expect(trackKeysFor(events, ruleSet)).toEqual(['CAM-PARK#track:a']);
     expect(classifyBatch(events, context()).tracks.map((t) => t.key)).toEqual(['CAM-PARK#track:a']);
+  });
+});
+
+describe('classify: dwell proof (the first and the last picture of a dwell)', () => {
+  // A car seen every few minutes (ANPR-like) in the no-parking street, 21:00 local onwards.
+  const parked = (hhmm: string, stationary = true) =>
+    event({
+      at: `2026-11-28T${hhmm}:00+08:00`,
+      eventId: `car-${hhmm}`,
+      deviceId: 'CAM-PARK',
+      zones: ['no_parking'],
+      detections: [{ label: 'car', confidence: 0.9, plate: '粤A12345', stationary }],
+    });
+
+  it('the issue at 21:11 links the 21:00 event as the start of the dwell and samples 21:04 and 21:08', () => {
+    const { issues } = run([parked('21:00'), parked('21:04'), parked('21:08'), parked('21:11')]);
+    expect(issues).toHaveLength(1);
+    const [issue] = issues;
+    expect(issue.eventId).toBe('car-21:11');
+    expect(issue.dwellProof).toEqual({
+      first: { eventId: 'car-21:00', occurredAt: new Date('2026-11-28T21:00:00+08:00') },
+      sample: [
+        { eventId: 'car-21:04', occurredAt: new Date('2026-11-28T21:04:00+08:00') },
+        { eventId: 'car-21:08', occurredAt: new Date('2026-11-28T21:08:00+08:00') },
+        { eventId: 'car-21:11', occurredAt: new Date('2026-11-28T21:11:00+08:00') },
+      ],
+    });
+    expect(issue.explanation.dwell).toEqual({
+      requiredMinutes: 10,
+      observedMinutes: 11,
+      since: '2026-11-28T13:00:00.000Z',
+      requireStationary: true,
+      firstEventId: 'car-21:00',
+      sampledEvents: 3,
+    });
+    expect(JSON.parse(JSON.stringify(issue.explanation))).toEqual(issue.explanation);
+  });
+
+  it('later occurrences of the confirmed track carry the proof too, with the same first event', () => {
+    const { issues } = run([parked('21:00'), parked('21:04'), parked('21:08'), parked('21:11'), parked('21:13')]);
+    expect(issues.map((i) => i.identityKey)).toEqual(['category=motor-parking|place=np-street|plate=粤A12345', 'category=motor-parking|place=np-street|plate=粤A12345']);
+    expect(issues[1].dwellProof?.first.eventId).toBe('car-21:00');
+    expect(issues[1].dwellProof?.sample.map((e) => e.eventId)).toEqual(['car-21:04', 'car-21:08', 'car-21:11', 'car-21:13']);
+  });
+
+  it('a move at 21:05 restarts the proof with the clock', () => {
+    const { issues } = run([parked('21:00'), parked('21:04'), parked('21:05', false), parked('21:06'), parked('21:10'), parked('21:14'), parked('21:16')]);
+    expect(issues.map((i) => i.eventId)).toEqual(['car-21:16']);
+    expect(issues[0].dwellProof?.first.eventId).toBe('car-21:06');
+    expect(issues[0].dwellProof?.sample.map((e) => e.eventId)).toEqual(['car-21:10', 'car-21:14', 'car-21:16']);
+    expect(issues[0].explanation.dwell).toMatchObject({ since: '2026-11-28T13:06:00.000Z', firstEventId: 'car-21:06' });
+  });
+
+  it('a Frigate stream: the proof starts at the event the stationary clock started at, bounded, the issue last', () => {
+    const stream = frigateStream({ start: '2026-11-28T10:00:00+08:00', minutes: 12 });
+    const { issues } = run(stream);
+    // stationary from the third message (10:00:10)
+    expect(issues[0].dwellProof?.first).toEqual({ eventId: stream[2].eventId, occurredAt: stream[2].occurredAt });
+    for (const i of issues) {
+      expect(i.dwellProof?.sample.length).toBeLessThanOrEqual(9);
+      expect(i.dwellProof?.sample.at(-1)?.eventId).toBe(i.eventId);
+    }
+    // the same, event by event or as one batch in reverse
+    const batch = classifyBatch([...stream].reverse(), context());
+    expect(batch.results.flatMap((r) => r.issues).map((i) => i.dwellProof)).toEqual(issues.map((i) => i.dwellProof));
+  });
+
+  it('a track stored before proofs existed still classifies; its issues carry no proof until the clock restarts', () => {
+    const stream = frigateStream({ start: '2026-11-28T10:00:00+08:00', minutes: 12 });
+    const before = run(stream.slice(0, 72));
+    const legacy = new Map(
+      [...before.tracks.values()].map((t) => {
+        const { proof: _proof, ...old } = JSON.parse(JSON.stringify(t)) as TrackState;
+        return [t.key, parseTrackState(old) as TrackState];
+      }),
+    );
+    const after = run(stream.slice(72), context({ tracks: legacy }));
+    expect(after.issues[0].occurredAt.toISOString()).toBe('2026-11-28T02:10:10.000Z');
+    expect(after.issues[0].dwellProof).toBeUndefined();
+    expect(after.issues[0].explanation.dwell).not.toHaveProperty('firstEventId');
+  });
+
+  it('rules without dwell carry no proof', () => {
+    const r = classify(event({ at: '2026-11-28T10:00:00+08:00', location: at.openT1East, detections: [{ label: 'garbage', confidence: 0.93 }] }), context());
+    expect(r.issues[0].dwellProof).toBeUndefined();
+  });
+});
+
+describe('classify: an event without position', () => {
+  it('a drone photo without GPS is held as no-position (identified by device), never placed', () => {
+    const drone = event({ at: '2027-01-10T10:30:00+08:00', deviceId: 'DRONE-1', source: 'drone-upload', sourceKind: 'drone', detections: [{ label: 'garbage', confidence: 0.8 }] });
+    const r = classify(drone, context());
+    expect(r.issues).toHaveLength(1);
+    expect(r.issues[0]).toMatchObject({ identityKey: 'category=exposed-garbage|device=DRONE-1', heldReason: 'no-position', routing: { held: true, reason: 'no-position' } });
+    expect(r.issues[0].routing).toMatchObject({ detail: expect.stringContaining('place it by hand') });
+    expect(r.issues[0]).not.toHaveProperty('townshipCode');
+    expect(r.issues[0]).not.toHaveProperty('location');
+    expect(r.issues[0].explanation.routing).toEqual({ held: 'no-position', reason: expect.stringContaining('no GPS') });
+  });
+
+  it('zones that map to no place do not place it either; a mapped zone does', () => {
+    const unmapped = classify(event({ at: '2027-01-10T10:00:00+08:00', deviceId: 'CAM-MARKET', zones: ['elsewhere'], detections: [{ label: 'garbage', confidence: 0.9 }] }), context());
+    expect(unmapped.issues[0]).toMatchObject({ heldReason: 'no-position' });
+    const mapped = classify(event({ at: '2027-01-10T10:00:00+08:00', deviceId: 'CAM-MARKET', zones: ['market'], detections: [{ label: 'garbage', confidence: 0.9 }] }), context());
+    expect(mapped.issues[0]).toMatchObject({ handlingUnit: 'township-team:T1' });
+  });
+
+  it('a known position outside every township is still outside-every-township', () => {
+    const r = classify(event({ at: '2027-01-10T10:30:00+08:00', deviceId: 'DRONE-1', source: 'drone-upload', sourceKind: 'drone', location: at.outside, detections: [{ label: 'garbage', confidence: 0.8 }] }), context());
+    expect(r.issues[0]).toMatchObject({ heldReason: 'outside-every-township' });
+  });
+
+  it('from upload to issue: a pilot mark on a photo without GPS is not placed at the drone\'s home, and is held', () => {
+    const adapted = adaptPhotoDetection(
+      JSON.stringify({ photo: { sha256: 'b'.repeat(64), flightId: 'F-1', deviceId: 'DRONE-1', takenAt: '2027-01-10T10:30:00+08:00' }, by: 'pilot', marks: [{ label: 'garbage' }] }),
+    );
+    if (!adapted.ok) throw new Error(adapted.rejection.detail);
+    // the drone is registered at its home in Township One
+    const gated = applyDeviceRegister(adapted.events[0], () => ({ id: 'DRONE-1', kind: 'drone', status: 'active', location: at.openT1East, townshipCode: 'T1' }));
+    if (!gated.ok) throw new Error(gated.rejection.detail);
+    expect(gated.event.location).toBeUndefined();
+    expect(gated.event.attributes.positionSource).toBe('none');
+    expect(classify(gated.event, context()).issues[0]).toMatchObject({ heldReason: 'no-position', identityKey: `category=exposed-garbage|device=DRONE-1|photo=${'b'.repeat(64)}` });
+  });
+
+  it('two unplaced photos of one drone are two held cases: nobody knows they show the same place', () => {
+    const keys = ['c', 'd'].map((x) => {
+      const adapted = adaptPhotoDetection(
+        JSON.stringify({ photo: { sha256: x.repeat(64), flightId: 'F-1', deviceId: 'DRONE-1', takenAt: '2027-01-10T10:30:00+08:00' }, by: 'pilot', marks: [{ label: 'garbage' }] }),
+      );
+      if (!adapted.ok) throw new Error(adapted.rejection.detail);
+      const gated = applyDeviceRegister(adapted.events[0], () => ({ id: 'DRONE-1', kind: 'drone', status: 'active' }));
+      if (!gated.ok) throw new Error(gated.rejection.detail);
+      return classify(gated.event, context()).issues[0].identityKey;
+    });
+    expect(new Set(keys).size).toBe(2);
   });
 });
 

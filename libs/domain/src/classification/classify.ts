@@ -2,7 +2,7 @@ import type { CanonicalEvent, Detection } from '../event/canonical-event';
 import type { Place } from '../geo/jurisdiction.schema';
 import type { Jurisdiction, JurisdictionLocation } from '../geo/jurisdiction-index';
 import { DetectedIssue, IssueExplanation, issueIdentity, Suppression, SuppressionReason } from './detected-issue';
-import { dwellOf, ObserveOutcome, observeTrack, trackKeyOf, TrackState } from './dwell-tracker';
+import { dwellOf, dwellProofOf, ObserveOutcome, observeTrack, trackKeyOf, TrackState } from './dwell-tracker';
 import { Category, Rule, RuleExemption, RuleSet, severityRank } from './rule-set';
 import { routeIssue, RoutingTable } from './routing-table';
 import {
@@ -236,6 +236,7 @@ function observe(
     key,
     {
       at: event.occurredAt,
+      eventId: event.eventId,
       deviceId: event.deviceId,
       label: detection.label,
       ...(detection.trackId !== undefined && { trackId: detection.trackId }),
@@ -310,6 +311,12 @@ function evaluateRule(
     };
     // Not reached yet: no issue and nothing to record (the track state shows the progress).
     if (measured.seconds < rule.dwell.minutes * 60) return undefined;
+    const proof = state && dwellProofOf(state, rule.dwell.requireStationary, { eventId: event.eventId, at: event.occurredAt });
+    if (proof) {
+      issue.dwellProof = proof;
+      issue.explanation.dwell.firstEventId = proof.first.eventId;
+      issue.explanation.dwell.sampledEvents = proof.sample.length;
+    }
   }
   if (exemption) {
     const exempt = exemptionHolds(exemption, measured.seconds);
@@ -362,6 +369,9 @@ function buildIssue(
     : where.located?.grid;
   const plate = detection.plate ?? state?.plate;
   const confirmed = state?.confirmed[rule.id];
+  // No point, and no camera zone placing it (a drone photo without GPS): nobody can say where it is.
+  const noPosition = !event.location && !township;
+  const unplacedPhoto = noPosition && !place && !grid ? /^photo:([0-9a-f]{64})$/.exec(event.media.find((m) => m.uri.startsWith('photo:'))?.uri ?? '')?.[1] : undefined;
   // A track keeps the identity of its first issue, so a plate read later does not open a second case.
   const id = confirmed
     ? { identity: confirmed.identity, identityKey: confirmed.identityKey, from: identityFrom(confirmed.identity) }
@@ -371,10 +381,11 @@ function buildIssue(
         ...(grid && { gridCode: grid.code }),
         deviceId: event.deviceId,
         ...(category.identityIncludesPlate && plate !== undefined && { plate }),
+        ...(unplacedPhoto !== undefined && { unplacedPhoto }),
       });
   const severity = rule.severity ?? category.severity;
   const placeTypes = [...new Set([...(place ? [place.type] : []), ...where.places.map((p) => p.type)])];
-  const routing = routeIssue(ctx.routing, category.code, { ...(township && { townshipCode: township.code }), placeTypes });
+  const routing = routeIssue(ctx.routing, category.code, { ...(township && { townshipCode: township.code }), placeTypes, ...(noPosition && { noPosition }) });
   // Built by assignment rather than conditional spreads: this runs for every detection of every event, and
   // the spreads were most of classification's cost. Same keys in the same order; the casts cover the
   // required keys assigned below.

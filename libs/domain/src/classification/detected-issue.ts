@@ -1,5 +1,6 @@
 import type { EventSource, GeoPoint } from '../event/canonical-event';
 import type { GridOfficer } from '../geo/jurisdiction.schema';
+import type { DwellProof } from './dwell-tracker';
 import type { IssueSeverity } from './rule-set';
 import type { HeldReason, RouteDecision } from './routing-table';
 
@@ -32,7 +33,11 @@ export type IssueExplanation = {
   identityFrom: 'place' | 'grid' | 'device';
   trackKey?: string;
   plate?: string;
-  dwell?: { requiredMinutes: number; observedMinutes: number; since?: string; requireStationary: boolean };
+  /**
+   * `since` is the start of the counted period; `firstEventId` the event it started at and `sampledEvents` how
+   * many events of the period the issue links (its `dwellProof`, the issue's own event included).
+   */
+  dwell?: { requiredMinutes: number; observedMinutes: number; since?: string; requireStationary: boolean; firstEventId?: string; sampledEvents?: number };
   /** The rule's active window that let it apply, or the allowed window that suppressed it. */
   window?: { kind: 'active' | 'allowed'; window: string; localTime: string };
   exemption?: { reason: string; graceMinutes?: number; placeId?: string };
@@ -67,6 +72,12 @@ export interface DetectedIssue {
   heldReason?: HeldReason;
   routing: RouteDecision;
   trackKey?: string;
+  /**
+   * Set when a dwell rule produced the issue and the track knows its period's events: the event the counted
+   * period started at (the first picture) and a bounded, time-spread sample of the later ones, the issue's own
+   * event last. Event ids are the canonical `eventId`s of the same device (see `DwellProof`).
+   */
+  dwellProof?: DwellProof;
   /** Inputs and thresholds that decided it, stored with the case for operators and courts. */
   explanation: IssueExplanation;
 }
@@ -132,7 +143,15 @@ export function identityKeyOf(identity: Record<string, string>): string {
  * - never the tracker id: Frigate gives a lost and re-found object a new id, which would split one
  *   parked car into several cases. Dwell per object lives in the track state, not in the identity.
  */
-export function issueIdentity(input: { categoryCode: string; placeId?: string; gridCode?: string; deviceId: string; plate?: string }): {
+export function issueIdentity(input: {
+  categoryCode: string;
+  placeId?: string;
+  gridCode?: string;
+  deviceId: string;
+  plate?: string;
+  /** Nothing places it (a drone photo without GPS): the photo itself, so unplaced photos never merge into one case. */
+  unplacedPhoto?: string;
+}): {
   identity: Record<string, string>;
   identityKey: string;
   from: 'place' | 'grid' | 'device';
@@ -147,6 +166,7 @@ export function issueIdentity(input: { categoryCode: string; placeId?: string; g
     from = 'grid';
   } else {
     identity.device = input.deviceId;
+    if (input.unplacedPhoto !== undefined) identity.photo = input.unplacedPhoto;
     from = 'device';
   }
   if (input.plate !== undefined) identity.plate = input.plate;

@@ -17,9 +17,52 @@ import type { TrackingSettings } from './rule-set';
  * - one older than that is ignored for dwell (state unchanged) and reported as suppressed `late-event`;
  *   rules without dwell still classify it normally (a late garbage photo is still garbage).
  * A track silent for more than `tracking.maxGapSeconds`, or observed after it ended, starts afresh.
+ *
+ * Proof of duration: besides the clocks, a state remembers WHICH events observed the object during each
+ * counted period (`proof`): the event the clock started at (`first`) and a bounded sample of the events since,
+ * so a dwell case can link the picture of the car at 21:00 as well as the one at 21:11 that crossed the
+ * threshold. The presence period (from `firstSeenAt`) and the stationary period (from `stationarySince`) each
+ * have their own trail, restarted whenever their clock restarts (fresh track, gap, ended track, movement).
+ * Late observations (within tolerance) never enter a trail; a late "moving" one restarts the stationary trail
+ * at the track's latest observation, exactly where it restarts the clock.
  */
 
 const isoTime = z.iso.datetime({ offset: true });
+
+/** Most events a trail's `sample` holds (besides `first`). */
+export const DWELL_SAMPLE_MAX = 8;
+
+const proofRefSchema = z.object({ eventId: z.string(), at: isoTime }).strict();
+
+/**
+ * The events of one counted period. `first` is the event the clock started at (its `at` equals the clock's
+ * start); `sample` holds later events of the period in time order, at most `DWELL_SAMPLE_MAX`, at least
+ * `spacingSeconds` apart from each other (and from `first`). The sample is thinned deterministically
+ * (`extendTrail`) so that it stays spread over the whole period however long it lasts.
+ */
+export const dwellTrailSchema = z
+  .object({
+    first: proofRefSchema,
+    sample: z.array(proofRefSchema).max(DWELL_SAMPLE_MAX),
+    spacingSeconds: z.number().nonnegative(),
+  })
+  .strict();
+
+export const trackProofSchema = z
+  .object({
+    /** The track's latest observation (at `lastSeenAt`): where a late "moving" observation restarts the stationary trail. */
+    last: proofRefSchema,
+    /** Presence period, from `firstSeenAt`. */
+    seen: dwellTrailSchema.optional(),
+    /** Stationary period, from `stationarySince`; absent while the object moves. */
+    stationary: dwellTrailSchema.optional(),
+  })
+  .strict();
+
+/** One event of a trail: the canonical event's `eventId` (with the track's device and `at` as occurredAt it names the stored event). */
+export type ProofRef = z.infer<typeof proofRefSchema>;
+export type DwellTrail = z.infer<typeof dwellTrailSchema>;
+export type TrackProof = z.infer<typeof trackProofSchema>;
 
 export const trackStateSchema = z
   .object({
@@ -41,6 +84,11 @@ export const trackStateSchema = z
     confirmed: z.record(z.string(), z.object({ at: isoTime, identity: z.record(z.string(), z.string()), identityKey: z.string() })),
     /** The source closed the track (Frigate `end`); the store may delete it once persisted. */
     endedAt: isoTime.optional(),
+    /**
+     * Which events observed the object during the counted periods (see "Proof of duration" above). Optional:
+     * states stored before it existed still parse; their trails start at the next restart of a clock.
+     */
+    proof: trackProofSchema.optional(),
   })
   .strict();
 
@@ -72,6 +120,8 @@ export function trackKeyOf(event: Pick<CanonicalEvent, 'deviceId'>, detection: P
 
 export interface TrackObservation {
   at: Date;
+  /** The observing event's `eventId` (recorded in the track's proof of duration). */
+  eventId: string;
   deviceId: string;
   label: string;
   trackId?: string;
@@ -112,8 +162,35 @@ function isStationary(obs: TrackObservation, previousBox: Box | undefined, track
 const iso = (d: Date): string => d.toISOString();
 const ms = (isoText: string): number => Date.parse(isoText);
 
+const startTrail = (ref: ProofRef): DwellTrail => ({ first: ref, sample: [], spacingSeconds: 0 });
+
+/**
+ * Adds an in-order observation to a trail's sample (pure). Deterministic thinning keeps the sample spread:
+ * - an event is taken when it is at least `spacingSeconds` after the newest sampled event (or `first`), and is
+ *   not that event again (one event observing a track twice is sampled once);
+ * - when that makes the sample longer than `DWELL_SAMPLE_MAX`, every other entry is dropped counting back from
+ *   the newest (kept), and so is the oldest (it is the closest to `first`, which already shows the start):
+ *   of 9 entries the 3rd, 5th, 7th and 9th stay. `spacingSeconds` becomes the mean spacing of what is kept
+ *   since `first` ((newest - first) / kept), so later events are taken at about the new spread.
+ * Over a long period the sample therefore holds events from the whole period up to recent ones, roughly evenly
+ * apart, and never more than `DWELL_SAMPLE_MAX` of them.
+ */
+export function extendTrail(trail: DwellTrail, ref: ProofRef): DwellTrail {
+  const newest = trail.sample.length > 0 ? trail.sample[trail.sample.length - 1] : trail.first;
+  if (newest.eventId === ref.eventId && newest.at === ref.at) return trail;
+  const gapMs = ms(ref.at) - ms(newest.at);
+  if (gapMs < 0 || gapMs < trail.spacingSeconds * 1000) return trail;
+  const sample = [...trail.sample, ref];
+  if (sample.length <= DWELL_SAMPLE_MAX) return { ...trail, sample };
+  const kept = sample.filter((_, i) => i > 0 && (sample.length - 1 - i) % 2 === 0);
+  const spanMs = ms(kept[kept.length - 1].at) - ms(trail.first.at);
+  return { first: trail.first, sample: kept, spacingSeconds: Math.round(spanMs / kept.length) / 1000 };
+}
+
 function fresh(key: string, obs: TrackObservation, tracking: TrackingSettings): TrackState {
   const at = iso(obs.at);
+  const ref: ProofRef = { eventId: obs.eventId, at };
+  const stationary = isStationary(obs, undefined, tracking);
   return {
     v: 1,
     key,
@@ -123,13 +200,14 @@ function fresh(key: string, obs: TrackObservation, tracking: TrackingSettings): 
     ...(obs.plate !== undefined && { plate: obs.plate }),
     firstSeenAt: at,
     lastSeenAt: at,
-    ...(isStationary(obs, undefined, tracking) && { stationarySince: at }),
+    ...(stationary && { stationarySince: at }),
     ...(obs.box && { lastBox: obs.box }),
     ...(obs.location && { lastLocation: obs.location }),
     placeIds: [...obs.placeIds],
     observations: 1,
     confirmed: {},
     ...(obs.ended && { endedAt: at }),
+    proof: { last: ref, seen: startTrail(ref), ...(stationary && { stationary: startTrail(ref) }) },
   };
 }
 
@@ -157,12 +235,22 @@ export function observeTrack(previous: TrackState | undefined, key: string, obs:
         ...(movedWhileCounted && { stationarySince: previous.lastSeenAt }),
         observations: previous.observations + 1,
         ...(obs.ended && previous.endedAt === undefined && { endedAt: previous.lastSeenAt }),
+        ...(movedWhileCounted && previous.proof && { proof: lateRestart(previous.proof, previous.lastSeenAt) }),
       },
     };
   }
   const stationary = isStationary(obs, previous.lastBox, tracking);
-  const { stationarySince: _since, endedAt: _ended, ...rest } = previous;
+  const { stationarySince: _since, endedAt: _ended, proof: _proof, ...rest } = previous;
   const stationarySince = stationary ? (previous.stationarySince ?? iso(obs.at)) : undefined;
+  const ref: ProofRef = { eventId: obs.eventId, at: iso(obs.at) };
+  // A trail goes on only while its clock does; one missing (a state stored before proofs existed) stays missing
+  // until its clock restarts, rather than pretending an arbitrary later event started the period.
+  const seen = previous.proof?.seen && extendTrail(previous.proof.seen, ref);
+  const stationaryTrail = !stationary
+    ? undefined
+    : previous.stationarySince === undefined
+      ? startTrail(ref)
+      : previous.proof?.stationary && extendTrail(previous.proof.stationary, ref);
   return {
     kind: 'applied',
     restarted: false,
@@ -177,8 +265,15 @@ export function observeTrack(previous: TrackState | undefined, key: string, obs:
       placeIds: [...obs.placeIds],
       observations: previous.observations + 1,
       ...(obs.ended ? { endedAt: iso(obs.at) } : previous.endedAt !== undefined && { endedAt: previous.endedAt }),
+      proof: { last: ref, ...(seen && { seen }), ...(stationaryTrail && { stationary: stationaryTrail }) },
     },
   };
+}
+
+/** A late "moving" observation restarts the stationary clock at the latest observation: so does its trail. */
+function lateRestart(proof: TrackProof, lastSeenAt: string): TrackProof {
+  const { stationary: _stationary, ...rest } = proof;
+  return ms(proof.last.at) === ms(lastSeenAt) ? { ...rest, stationary: startTrail(proof.last) } : rest;
 }
 
 export interface DwellMeasure {
@@ -192,4 +287,38 @@ export function dwellOf(state: TrackState, requireStationary: boolean, at: Date)
   const since = requireStationary ? state.stationarySince : state.firstSeenAt;
   if (since === undefined) return { seconds: 0 };
   return { since, seconds: Math.max(0, (at.getTime() - ms(since)) / 1000) };
+}
+
+/** One event of a dwell proof, as an issue carries it. */
+export interface DwellProofEvent {
+  eventId: string;
+  occurredAt: Date;
+}
+
+/**
+ * The events proving how long an object dwelt: `first` is the event its counted period started at, `sample`
+ * later events of the period in time order, the last being the event at hand (the issue's own event); at
+ * most `DWELL_SAMPLE_MAX + 1` entries.
+ */
+export interface DwellProof {
+  first: DwellProofEvent;
+  sample: DwellProofEvent[];
+}
+
+/**
+ * The proof for the clock `dwellOf` measures, as seen by the event `at` (source time) with id `eventId`.
+ * Undefined when the state holds no trail for that clock (a state stored before proofs existed) or the trail
+ * is not the clock's (defensive: both restart together).
+ */
+export function dwellProofOf(state: TrackState, requireStationary: boolean, event: { eventId: string; at: Date }): DwellProof | undefined {
+  const since = requireStationary ? state.stationarySince : state.firstSeenAt;
+  const trail = requireStationary ? state.proof?.stationary : state.proof?.seen;
+  if (since === undefined || !trail || ms(trail.first.at) !== ms(since)) return undefined;
+  const at = event.at.getTime();
+  const own = (r: ProofRef): boolean => r.eventId === event.eventId && ms(r.at) === at;
+  const toEvent = (r: ProofRef): DwellProofEvent => ({ eventId: r.eventId, occurredAt: new Date(r.at) });
+  // A late event (within tolerance) sees only what was sampled before its own time.
+  const before = trail.sample.filter((r) => ms(r.at) <= at && !own(r)).map(toEvent);
+  const sample = own(trail.first) ? before : [...before, { eventId: event.eventId, occurredAt: event.at }];
+  return { first: toEvent(trail.first), sample };
 }

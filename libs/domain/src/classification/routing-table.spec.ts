@@ -36,8 +36,11 @@ describe('routeIssue', () => {
     expect(routeIssue(routing, 'street-occupation', { townshipCode: 'T', placeTypes: ['market'] })).toMatchObject({ unit: 'catch-all' });
   });
 
-  it('holds what is outside every township, and what nobody owns', () => {
+  it('holds what is outside every township, what has no position at all, and what nobody owns', () => {
     expect(routeIssue(routing, 'motor-parking', { placeTypes: [] })).toMatchObject({ held: true, reason: 'outside-every-township' });
+    expect(routeIssue(routing, 'motor-parking', { placeTypes: [], noPosition: true })).toMatchObject({ held: true, reason: 'no-position', detail: expect.stringContaining('place it by hand') });
+    // asked again without the flag: not the remembered no-position decision
+    expect(routeIssue(routing, 'motor-parking', { placeTypes: [] })).toMatchObject({ reason: 'outside-every-township' });
     expect(routeIssue(routing, 'street-occupation', { townshipCode: 'T', placeTypes: [] })).toMatchObject({ held: true, reason: 'no-unit-owns-category' });
   });
 

@@ -48,7 +48,13 @@ export type RoutingUnit = z.infer<typeof routingUnitSchema>;
 export type Responsibility = z.infer<typeof responsibilitySchema>;
 export type RoutingTable = z.infer<typeof routingTableSchema>;
 
-export const HELD_REASONS = ['outside-every-township', 'no-unit-owns-category'] as const;
+/**
+ * - `outside-every-township`: the case has a position, outside every township boundary;
+ * - `no-position`: the case has no position at all (a drone photo without GPS, nothing placing it) — an
+ *   operator must place it by hand;
+ * - `no-unit-owns-category`: no responsibility entry covers it.
+ */
+export const HELD_REASONS = ['outside-every-township', 'no-position', 'no-unit-owns-category'] as const;
 export type HeldReason = (typeof HELD_REASONS)[number];
 
 export type RouteDecision =
@@ -97,18 +103,21 @@ export interface RouteInput {
   townshipCode?: string;
   /** Types of the places the case is about, the identity's place first. */
   placeTypes: readonly string[];
+  /** The event has no position at all and nothing (no camera zone) places it: held as `no-position`. */
+  noPosition?: boolean;
 }
 
 /**
  * Most specific entry wins: exact category and place type (in `placeTypes` order), then the category
  * anywhere (`*`), then `*` categories. Without a township the case is held: a point outside every
- * township may be outside the district altogether, and a township team cannot be chosen.
+ * township may be outside the district altogether, and a township team cannot be chosen; without any
+ * position (`noPosition`) it is held for an operator to place it by hand.
  */
 export function routeIssue(routing: RoutingTable, categoryCode: string, where: RouteInput): RouteDecision {
   // Pure in its inputs and asked for every detection: remembered per routing table (a reload brings a new one).
   let known = decided.get(routing);
   if (!known) decided.set(routing, (known = new Map<string, RouteDecision>()));
-  const key = `${categoryCode}\u0000${where.townshipCode ?? ''}\u0000${where.placeTypes.join('\u0001')}`;
+  const key = `${categoryCode}\u0000${where.townshipCode ?? ''}\u0000${where.noPosition === true ? 'x' : ''}\u0000${where.placeTypes.join('\u0001')}`;
   const hit = known.get(key);
   if (hit) return hit;
   const decision = Object.freeze(decide(routing, categoryCode, where));
@@ -121,7 +130,8 @@ const decided = new WeakMap<RoutingTable, Map<string, RouteDecision>>();
 
 function decide(routing: RoutingTable, categoryCode: string, where: RouteInput): RouteDecision {
   if (where.townshipCode === undefined) {
-    return { held: true, reason: 'outside-every-township', detail: 'the location is outside every township boundary (or unknown)' };
+    if (where.noPosition === true) return { held: true, reason: 'no-position', detail: 'the photo has no position (no GPS) and nothing else places it (no device position, no mapped camera zone); place it by hand' };
+    return { held: true, reason: 'outside-every-township', detail: 'the location is outside every township boundary' };
   }
   const find = (category: string, placeType: string): Responsibility | undefined =>
     routing.responsibilities.find((r) => r.category === category && r.placeType === placeType);

@@ -11,9 +11,23 @@ export interface RegisteredDevice {
 
 export type DeviceLookup = (deviceId: string) => RegisteredDevice | undefined;
 
+/** Where an event's position came from, recorded in `attributes.positionSource`. */
+export const POSITION_SOURCES = ['event', 'device', 'none'] as const;
+export type PositionSource = (typeof POSITION_SOURCES)[number];
+
+/**
+ * Sources whose events are never placed at the device's registered position: a drone's registered home is
+ * not where its photo was taken. A photo without GPS stays without position (classification holds its
+ * issues as `no-position` for an operator to place by hand).
+ */
+const NEVER_PLACED_AT_DEVICE: ReadonlySet<AdaptedEvent['source']> = new Set(['drone-upload']);
+
 /**
  * Events from unknown or retired devices are kept aside (dead-letter) with the reason, never turned
- * into cases. Known devices lend their kind and position to events that lack them.
+ * into cases. Known devices lend their kind, and their position to events that lack one (except for
+ * the sources in `NEVER_PLACED_AT_DEVICE`). `attributes.positionSource` records where the position came
+ * from: `event` (the payload: GPS, the source's own position), `device` (the register) or `none`; a value an
+ * adapter already set is kept.
  */
 export function applyDeviceRegister(
   event: AdaptedEvent,
@@ -26,12 +40,16 @@ export function applyDeviceRegister(
   if (device.status === 'retired') {
     return { ok: false, rejection: { reason: 'retired-device', detail: `device "${event.deviceId}" is retired` } };
   }
+  const { location: own, ...rest } = event;
+  const location = own ?? (NEVER_PLACED_AT_DEVICE.has(event.source) ? undefined : device.location);
+  const positionSource: PositionSource = own ? 'event' : location ? 'device' : 'none';
   return {
     ok: true,
     event: {
-      ...event,
+      ...rest,
       sourceKind: event.sourceKind ?? device.kind,
-      location: event.location ?? device.location,
+      ...(location && { location }),
+      attributes: event.attributes.positionSource !== undefined ? event.attributes : { ...event.attributes, positionSource },
     },
   };
 }
