@@ -85,9 +85,10 @@ describe('case loop: evidence chain and audit verification', () => {
     expect(items).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ key: `event:${eventId}`, kind: 'event', sha256: sha256(raw), usableAsPenaltyEvidence: true }),
-        expect.objectContaining({ key: `event:${eventId}:media:0`, kind: 'media', uri: snapshot, sha256: sha256(readFileSync(file(snapshot))), local: true }),
-        expect.objectContaining({ key: `event:${eventId}:media:1`, kind: 'media', uri: 'https://nvr.example/clips/1.mp4', sha256: null, local: false }),
-        expect.objectContaining({ kind: 'after-photo', uri: afterPhoto, sha256: sha256(readFileSync(file(afterPhoto))), local: true, usableAsPenaltyEvidence: null }),
+        expect.objectContaining({ key: `event:${eventId}:media:0`, kind: 'image', status: 'present', uri: snapshot, sha256: sha256(readFileSync(file(snapshot))), local: true }),
+        // Named by the source, bytes not here: listed, never usable as penalty evidence by itself.
+        expect.objectContaining({ key: `event:${eventId}:media:1`, kind: 'video', status: 'missing', uri: 'https://nvr.example/clips/1.mp4', sha256: null, local: false, usableAsPenaltyEvidence: false }),
+        expect.objectContaining({ kind: 'image', role: 'after-photo', uri: afterPhoto, sha256: sha256(readFileSync(file(afterPhoto))), local: true, usableAsPenaltyEvidence: null }),
       ]),
     );
   });

@@ -131,7 +131,7 @@ describe('ingestion formats: real payloads over MQTT and Kafka become canonical 
       // An end has left every zone; it is placed in the zones the object entered.
       expect(ended.zones).toEqual(['no_parking']);
       expect(ended.attributes.endTime).toBe(1764295999.5);
-      expect(started.media).toEqual([]);
+      expect(started.media).toEqual([{ kind: 'snapshot', uri: 'frigate/yunxi_rd_east/car/snapshot' }]);
       expect(updated.media).toEqual([{ kind: 'snapshot', uri: 'frigate/yunxi_rd_east/car/snapshot' }]);
     });
 

@@ -15,6 +15,8 @@ export const deviceConfigSchema = z
     frigateCamera: z.string().optional(),
     /** The source it is registered under and that publishes for it: a camera's NVR (kind nvr), an aircraft's dock. */
     parentId: z.string().optional(),
+    /** A source's HTTP API pictures are fetched from (a Frigate instance: http://frigate.local:5000). */
+    apiUrl: z.url({ protocol: /^https?$/ }).optional(),
     /** Other ids a source uses for this device (a Hikvision `<mac>:ch<channel>`, ...). */
     aliases: z.array(z.string().min(1)).default([]),
     /** Camera zone name → place id (config/<district>/places.geojson). */

@@ -6,6 +6,9 @@ import { CaseService } from './cases/case.service';
 import { DeviceRegisterService } from './devices/device-register.service';
 import { DeviceService } from './devices/device.service';
 import { PhotoService } from './imagery/photo.service';
+import { PictureService } from './pictures/picture.service';
+import { PictureFetchService } from './pictures/picture-fetch.service';
+import { PictureStore } from './pictures/picture-store';
 import { RuleSetService } from './classification/rule-set.service';
 import { UserService } from './auth/user.service';
 import { HikvisionIngestService } from './ingest/hikvision-ingest.service';
@@ -33,6 +36,9 @@ const SERVICES = [
   IngestWorkerService,
   MetricsService,
   PhotoService,
+  PictureService,
+  PictureFetchService,
+  PictureStore,
   RuleSetService,
   UserService,
   ...CASE_LOOP_SERVICES,

@@ -24,3 +24,6 @@ export * from './case-loop';
 export * from './imagery/photo.service';
 export * from './classification/replay';
 export * from './classification/rule-set.service';
+export * from './pictures/picture-store';
+export * from './pictures/picture.service';
+export * from './pictures/picture-fetch.service';

@@ -2,7 +2,7 @@ import { DynamicModule, INestApplication, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { ConfigError, DistrictConfig, Env, loadDistrictConfig } from '@app/config';
-import { AuthService, CoreModule, createLogger, DeviceRegisterService, ingestMqttTopics, IngestService, Logger, PinoNestLogger, RuntimeOptions } from '@app/core';
+import { AuthService, CoreModule, createLogger, DeviceRegisterService, ingestMqttTopics, IngestService, IngestWorkerService, Logger, PinoNestLogger, RuntimeOptions } from '@app/core';
 import { BrokerAccount, frigateEventReporter, mayDeviceSubscribe, mayHoldSession, maySourcePublish, topicMatchesFilter } from '@app/domain';
 import { DevicePublish, EmbeddedBroker, startEmbeddedBroker } from '@app/messaging';
 import { EmbeddedDatabase, startEmbeddedPostgres } from '@app/persistence';
@@ -109,10 +109,14 @@ export async function startCloudPatrol(mode: RunMode, env: Env, district?: Distr
       const broker = embeddedBroker;
       const ingest = app.get(IngestService);
       ingest.onReplies((reply) => broker.publish(reply.topic, JSON.stringify(reply.payload)));
-      // What a worker subscribes to on Mosquitto is what ingest reads; the rest a source publishes (Frigate
-      // snapshots, availability and stats, DJI state and status) is taken and not kept, as on Mosquitto.
+      // What a worker subscribes to on Mosquitto is what ingest reads; pictures (Frigate's snapshots, a device's
+      // snapshot of an event) go to the picture intake; the rest a source publishes (availability and stats, DJI
+      // state and status) is taken and not kept, as on Mosquitto.
       const ingested = ingestMqttTopics(env.FRIGATE_TOPIC_PREFIX);
+      const worker = app.get(IngestWorkerService);
       storeDevicePublish = async (publish) => {
+        // Pictures (Frigate's snapshots, a device's snapshot of an event): stored and recorded before the PUBACK.
+        if (await worker.receivePicturePublish(publish)) return;
         if (!ingested.some((filter) => topicMatchesFilter(filter, publish.topic))) return;
         // An NVR's Frigate event may only name one of its own cameras (ingest holds it to authenticatedDeviceId).
         const account = publish.username === undefined ? undefined : register.brokerAccount(publish.username);

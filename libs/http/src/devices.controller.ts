@@ -1,6 +1,6 @@
-import { Body, Controller, Delete, Get, NotFoundException, Param, PipeTransform, Post, Put } from '@nestjs/common';
+import { Body, Controller, Delete, Get, NotFoundException, Param, Patch, PipeTransform, Post, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { Access, CurrentActor, DeviceService } from '@app/core';
+import { Access, CurrentActor, type DevicePatch, DeviceService } from '@app/core';
 import { DEVICE_KINDS, type Actor } from '@app/domain';
 import { z } from 'zod';
 import { ZodValidationPipe } from './zod-validation.pipe';
@@ -16,6 +16,8 @@ const deviceBody = z
     frigateCamera: z.string().max(100).optional(),
     /** The NVR (for a camera) or dock (for an aircraft) it is registered under. */
     parentId: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/).optional(),
+    /** A source's HTTP API pictures are fetched from (a Frigate instance: http://frigate.local:5000). */
+    apiUrl: z.url({ protocol: /^https?$/, error: 'an http:// or https:// address' }).max(500).optional(),
     aliases: z.array(z.string().min(1).max(100)).max(20).optional(),
     zones: z.record(z.string().max(100), z.string().max(100)).optional(),
     review: z
@@ -25,6 +27,19 @@ const deviceBody = z
   })
   .strict();
 const DEVICE_ID = /^[A-Za-z0-9._-]{1,100}$/;
+/** PATCH: any of the fields; `null` clears an optional one. */
+const devicePatchBody = deviceBody
+  .partial()
+  .extend({
+    location: deviceBody.shape.location.unwrap().nullable().optional(),
+    address: deviceBody.shape.address.unwrap().nullable().optional(),
+    townshipCode: deviceBody.shape.townshipCode.unwrap().nullable().optional(),
+    frigateCamera: deviceBody.shape.frigateCamera.unwrap().nullable().optional(),
+    parentId: deviceBody.shape.parentId.unwrap().nullable().optional(),
+    apiUrl: deviceBody.shape.apiUrl.unwrap().nullable().optional(),
+  })
+  .strict()
+  .refine((b) => Object.keys(b).length > 0, 'name at least one field to change');
 const newDeviceBody = deviceBody.extend({ id: z.string().regex(DEVICE_ID, 'letters, digits, dot, dash or underscore (max 100)') });
 
 /** A path id no device can have (every id matches DEVICE_ID) names no device: 404, without asking the database. */
@@ -63,6 +78,13 @@ export class DevicesController {
   @Access('supervisor', 'admin')
   update(@CurrentActor() actor: Actor, @Param('id', deviceId) id: string, @Body(new ZodValidationPipe(deviceBody)) body: z.infer<typeof deviceBody>) {
     return this.devices.update(actor, id, body);
+  }
+
+  /** Changes only the fields sent: `{"apiUrl": "http://frigate.local:5000"}`. */
+  @Patch(':id')
+  @Access('supervisor', 'admin')
+  patch(@CurrentActor() actor: Actor, @Param('id', deviceId) id: string, @Body(new ZodValidationPipe(devicePatchBody)) body: DevicePatch) {
+    return this.devices.patch(actor, id, body);
   }
 
   /** Issues a new device password (shown once); the previous one stops working. */

@@ -1,11 +1,16 @@
 import { BadRequestException, Controller, HttpCode, Post, Req } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { Access, CurrentActor, HikvisionIngestService } from '@app/core';
+import { Access, AlarmPicture, CurrentActor, HIKVISION_MAX_PARTS, HikvisionIngestService } from '@app/core';
 import type { Actor } from '@app/domain';
 import type { Request } from 'express';
-import { parseMultipart } from './multipart';
+import { MultipartError, Part, splitMultipart } from './multipart';
 
-/** Hikvision ISAPI alarm push: XML, or multipart with the XML and pictures. Devices use HTTP Basic (device id, password). */
+/**
+ * Hikvision ISAPI alarm push: the EventNotificationAlert XML alone, or multipart with the XML and the picture files
+ * the camera attaches to AID/ANPR/traffic events (`licensePlatePicture.jpg`, `detectionPicture.jpg`, ...). Every
+ * picture part is stored through the imagery pipeline before the alarm (or recorded missing with the reason it
+ * was refused), and the answer says how many were kept. Devices use HTTP Basic (device id, password).
+ */
 @ApiTags('ingest')
 @Controller('api/v1/ingest')
 export class HikvisionController {
@@ -15,20 +20,70 @@ export class HikvisionController {
   @HttpCode(200)
   @Access('device')
   async alarm(@CurrentActor() device: Actor, @Req() req: Request) {
-    return this.hikvision.receive(device, await alarmXml(req));
+    const { alarm, pictures, ignored } = readAlarm(req);
+    const outcome = await this.hikvision.receive(device, alarm, pictures);
+    return ignored.length > 0 ? { ...outcome, ignoredParts: ignored } : outcome;
   }
 }
 
-async function alarmXml(req: Request): Promise<Buffer> {
+/** The alarm and its pictures out of the request body (400 with the reason when it cannot be read). */
+function readAlarm(req: Request): AlarmParts {
   const body = req.body as unknown;
   if (!Buffer.isBuffer(body) || body.length === 0) throw new BadRequestException('send the EventNotificationAlert XML (application/xml or multipart/form-data)');
   const type = req.headers['content-type'] ?? '';
-  if (!type.startsWith('multipart/')) return body;
-  const parts = await parseMultipart(body, type, { parts: 10, fileBytes: 4 * 1024 * 1024 }).catch((err: Error) => {
-    throw new BadRequestException(`unreadable multipart body: ${err.message}`);
-  });
-  // The XML part is named after the event type by some firmware; find it by content, not by name.
-  const xml = parts.find((p) => /xml/i.test(p.mimeType) || p.data.subarray(0, 200).toString('utf8').includes('EventNotificationAlert'));
-  if (!xml) throw new BadRequestException('multipart body has no EventNotificationAlert XML part');
-  return xml.data;
+  if (!/^\s*multipart\//i.test(type)) return { alarm: body, pictures: [], ignored: [] };
+  let parts: Part[];
+  try {
+    parts = splitMultipart(body, type, { parts: HIKVISION_MAX_PARTS });
+  } catch (err) {
+    if (err instanceof MultipartError) throw new BadRequestException(`unreadable multipart body: ${err.message}`);
+    throw err;
+  }
+  const sorted = sortAlarmParts(parts);
+  if (!sorted) throw new BadRequestException('multipart body has no EventNotificationAlert XML part');
+  return sorted;
+}
+
+export interface AlarmParts {
+  /** The alarm part's bytes (XML; a JSON alarm is handed on too, and refused by the adapter with its reason). */
+  alarm: Buffer;
+  /** The picture parts, in the order sent. */
+  pictures: AlarmPicture[];
+  /** Names of parts that are neither the alarm nor a picture (not kept; the answer lists them). */
+  ignored: string[];
+}
+
+const JPEG = Buffer.from([0xff, 0xd8, 0xff]);
+const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+const IMAGE_NAME = /\.(jpe?g|png|bmp|gif|webp|tiff?)$/i;
+
+/** A part offered as a picture: an image content type, an image file name, or JPEG/PNG bytes. */
+export function isPicturePart(part: Part): boolean {
+  return (
+    part.mimeType.startsWith('image/') ||
+    IMAGE_NAME.test(part.filename ?? '') ||
+    IMAGE_NAME.test(part.name) ||
+    part.data.subarray(0, JPEG.length).equals(JPEG) ||
+    part.data.subarray(0, PNG.length).equals(PNG)
+  );
+}
+
+/**
+ * Which part is the alarm and which are pictures. The alarm part is named after the event type by some firmware
+ * (`AID`, `ANPR`, `MoveDetection.xml`), so it is found by content: the first part that is not a picture and
+ * holds an EventNotificationAlert, else the first XML or JSON one. Undefined when there is none.
+ */
+export function sortAlarmParts(parts: readonly Part[]): AlarmParts | undefined {
+  const pictures = parts.filter(isPicturePart);
+  const others = parts.filter((p) => !isPicturePart(p));
+  const head = (p: Part) => p.data.subarray(0, 512).toString('utf8').replace(/^\uFEFF/, '').trimStart();
+  const alarm =
+    others.find((p) => head(p).includes('EventNotificationAlert')) ??
+    others.find((p) => /[/+](xml|json)$/.test(p.mimeType) || head(p).startsWith('<') || head(p).startsWith('{'));
+  if (!alarm) return undefined;
+  return {
+    alarm: alarm.data,
+    pictures: pictures.map((p) => ({ name: p.filename || p.name, bytes: p.data })),
+    ignored: others.filter((p) => p !== alarm).map((p) => p.filename || p.name),
+  };
 }

@@ -1,7 +1,7 @@
 import { HttpException } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import { PassThrough } from 'node:stream';
-import { FilePart, MultipartLimits, parseMultipart, streamMultipartFiles } from './multipart';
+import { FilePart, MultipartError, MultipartLimits, splitMultipart, streamMultipartFiles } from './multipart';
 
 const B = 'xyzzy';
 const LIMITS: MultipartLimits = { files: 5, fields: 10, fileBytes: 1024 * 1024 };
@@ -207,16 +207,51 @@ describe('streamMultipartFiles', () => {
   });
 });
 
-describe('parseMultipart', () => {
-  it('rejects a body cut inside a file (no uncaught error)', async () => {
-    await expect(parseMultipart(Buffer.from(fileHead('a.jpg') + 'AAAA'), `multipart/form-data; boundary=${B}`, { parts: 10, fileBytes: 1024 })).rejects.toThrow('Unexpected end of form');
+describe('splitMultipart', () => {
+  const TYPE = `multipart/form-data; boundary=${B}`;
+  const split = (body: string | Buffer, type = TYPE, parts = 10) => splitMultipart(Buffer.isBuffer(body) ? body : Buffer.from(body, 'latin1'), type, { parts });
+
+  it('reads a whole body into parts, each byte for byte (a binary part without a filename is not decoded as text)', () => {
+    const binary = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x80, 0xc3, 0x28, 0x0d, 0x0a, 0x2d, 0x2d, 0xff, 0xd9]);
+    const body = Buffer.concat([
+      Buffer.from(`preamble\r\n${field('x', '1')}`),
+      Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="AID"\r\nContent-Type: application/xml; charset=UTF-8\r\n\r\n<a>粤A</a>\r\n`),
+      Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="picture"\r\nContent-Type: image/jpeg\r\n\r\n`),
+      binary,
+      Buffer.from(`\r\n${file('a.jpg', 'AAA')}${END}`),
+    ]);
+    const parts = split(body);
+    expect(parts.map((p) => [p.name, p.filename, p.mimeType])).toEqual([
+      ['x', undefined, 'text/plain'],
+      ['AID', undefined, 'application/xml'],
+      ['picture', undefined, 'image/jpeg'],
+      ['photo', 'a.jpg', 'image/jpeg'],
+    ]);
+    expect(parts[1].data.toString('utf8')).toBe('<a>粤A</a>');
+    expect(parts[2].data.equals(binary)).toBe(true);
+    expect(parts[3].data.toString()).toBe('AAA');
   });
 
-  it('reads a whole body into parts', async () => {
-    const parts = await parseMultipart(Buffer.from(field('x', '1') + file('a.jpg', 'AAA') + END), `multipart/form-data; boundary=${B}`, { parts: 10, fileBytes: 1024 });
+  it('reads quoted parameters, an RFC 5987 filename, folded headers, padding after a boundary, a quoted boundary', () => {
+    const body =
+      `--${B}  \r\nContent-Disposition: form-data;\r\n name="a;b"; filename*=utf-8''%E8%BD%A6%E7%89%8C.jpg\r\n\r\nX\r\n` +
+      `--${B}\r\nContent-Disposition: form-data; name=plain; filename="C:\\\\pics\\\\p.jpg"\r\n\r\n\r\n${END}`;
+    const parts = split(Buffer.from(body, 'utf8'), `multipart/form-data; boundary="${B}"`);
     expect(parts.map((p) => [p.name, p.filename, p.data.toString()])).toEqual([
-      ['x', undefined, '1'],
-      ['photo', 'a.jpg', 'AAA'],
+      ['a;b', '车牌.jpg', 'X'],
+      ['plain', 'p.jpg', ''],
     ]);
+  });
+
+  it('refuses what it cannot read with the reason: cut short, no boundary, no header end, too many parts, not multipart', () => {
+    expect(() => split(fileHead('a.jpg') + 'AAAA')).toThrow('the body ends inside part 1 (cut short?)');
+    expect(() => split(file('a.jpg', 'AAAA') + `--${B}`)).toThrow('the body ends before its closing boundary (cut short?)');
+    expect(() => split('no parts here')).toThrow(`the body has no boundary "${B}"`);
+    expect(() => split(`--${B}\r\nContent-Disposition: form-data; name="x"`)).toThrow('part 1 has no end of its header');
+    expect(() => split(field('a', '1') + field('b', '2') + field('c', '3') + END, TYPE, 2)).toThrow('more than 2 parts');
+    expect(split(field('a', '1') + field('b', '2') + END, TYPE, 2)).toHaveLength(2);
+    expect(() => split(field('a', '1') + END, 'application/xml')).toThrow('not a multipart body');
+    expect(() => split(field('a', '1') + END, 'multipart/form-data')).toThrow('no usable boundary');
+    expect(() => split(`--${B}garbage\r\n`)).toThrow(MultipartError);
   });
 });

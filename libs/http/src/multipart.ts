@@ -6,28 +6,108 @@ import { Readable } from 'node:stream';
 export interface Part {
   name: string;
   filename?: string;
+  /** The part's Content-Type without parameters, lower-cased; `text/plain` when it has none (RFC 7578). */
   mimeType: string;
+  /** The part's bytes exactly as sent (a view into the body): never decoded, so a picture stays byte for byte. */
   data: Buffer;
 }
 
-/** Reads a whole (small, size-limited) multipart body into parts. Hikvision sends the alarm XML plus pictures this way. */
-export function parseMultipart(body: Buffer, contentType: string, limits: { parts: number; fileBytes: number }): Promise<Part[]> {
-  return new Promise((resolve, reject) => {
-    const parts: Part[] = [];
-    const bb = busboy({ headers: { 'content-type': contentType }, limits: { parts: limits.parts, fileSize: limits.fileBytes } });
-    bb.on('file', (name, stream, info) => {
-      const chunks: Buffer[] = [];
-      // A body cut inside a file ends that file with an error: unheard, it would end the process.
-      stream.on('error', reject);
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('limit', () => reject(new Error(`part "${name}" exceeds ${limits.fileBytes} bytes`)));
-      stream.on('end', () => parts.push({ name, filename: info.filename, mimeType: info.mimeType, data: Buffer.concat(chunks) }));
+/** A multipart body that cannot be read: the client's mistake (the caller answers 400 with the message). */
+export class MultipartError extends Error {}
+
+const CRLF = Buffer.from('\r\n');
+const HEADER_END = Buffer.from('\r\n\r\n');
+
+/**
+ * Splits a whole (small, size-limited) multipart body into its parts, byte for byte. Hikvision sends the alarm
+ * XML plus its pictures this way, and a picture part sent without a filename would be decoded as text by a form
+ * parser (busboy turns such a part into a string field): evidence must not be re-encoded on its way in.
+ * Refused with a MultipartError: not multipart or no boundary, no first boundary, a part header that does not
+ * end (or is over `headerBytes`), a body that ends before its closing boundary (cut short), more than `parts` parts.
+ */
+export function splitMultipart(body: Buffer, contentType: string, limits: { parts: number; headerBytes?: number }): Part[] {
+  const boundary = boundaryOf(contentType);
+  const headerBytes = limits.headerBytes ?? 16 * 1024;
+  const delimiter = Buffer.from(`--${boundary}`, 'latin1');
+  const nextDelimiter = Buffer.concat([CRLF, delimiter]);
+  // The first boundary opens the body, or follows a preamble and its line break.
+  let at = body.subarray(0, delimiter.length).equals(delimiter) ? 0 : body.indexOf(nextDelimiter);
+  if (at < 0) throw new MultipartError(`the body has no boundary "${boundary}"`);
+  if (at > 0) at += CRLF.length;
+  const parts: Part[] = [];
+  for (;;) {
+    let cursor = at + delimiter.length;
+    if (body[cursor] === 0x2d && body[cursor + 1] === 0x2d) return parts; // "--": the closing boundary
+    // Transport padding after a boundary, then its line break.
+    while (body[cursor] === 0x20 || body[cursor] === 0x09) cursor++;
+    if (body[cursor] !== 0x0d || body[cursor + 1] !== 0x0a) {
+      throw new MultipartError(cursor >= body.length ? 'the body ends before its closing boundary (cut short?)' : `malformed boundary line at byte ${at}`);
+    }
+    if (parts.length >= limits.parts) throw new MultipartError(`more than ${limits.parts} parts`);
+    const headerEnd = body.indexOf(HEADER_END, cursor);
+    if (headerEnd < 0 || headerEnd - cursor > headerBytes) {
+      throw new MultipartError(headerEnd < 0 ? `part ${parts.length + 1} has no end of its header` : `part ${parts.length + 1} has a header over ${headerBytes} bytes`);
+    }
+    const headers = headersOf(body.subarray(cursor + CRLF.length, headerEnd).toString('utf8'));
+    const dataStart = headerEnd + HEADER_END.length;
+    const dataEnd = body.indexOf(nextDelimiter, dataStart);
+    if (dataEnd < 0) throw new MultipartError(`the body ends inside part ${parts.length + 1} (cut short?)`);
+    const disposition = paramsOf(headers.get('content-disposition') ?? '');
+    const filename = disposition.get('filename*') ?? disposition.get('filename');
+    parts.push({
+      name: disposition.get('name') ?? '',
+      ...(filename !== undefined && { filename: filename.split(/[\\/]/).pop() ?? filename }),
+      mimeType: (headers.get('content-type') ?? 'text/plain').split(';')[0].trim().toLowerCase() || 'text/plain',
+      data: body.subarray(dataStart, dataEnd),
     });
-    bb.on('field', (name, value, info) => parts.push({ name, mimeType: info.mimeType, data: Buffer.from(value, 'utf8') }));
-    bb.on('error', reject);
-    bb.on('close', () => resolve(parts));
-    Readable.from(body).pipe(bb);
-  });
+    at = dataEnd + CRLF.length;
+  }
+}
+
+function boundaryOf(contentType: string): string {
+  if (!/^\s*multipart\//i.test(contentType)) throw new MultipartError('not a multipart body');
+  const boundary = paramsOf(contentType).get('boundary');
+  // RFC 2046: 1 to 70 characters.
+  if (!boundary || boundary.length > 70) throw new MultipartError('the multipart content type has no usable boundary');
+  return boundary;
+}
+
+/** Header lines (a folded line continues the one before), by lower-cased name; the first of a repeated name. */
+function headersOf(text: string): Map<string, string> {
+  const headers = new Map<string, string>();
+  let last: string | undefined;
+  for (const line of text.split('\r\n')) {
+    if (/^[ \t]/.test(line) && last !== undefined) {
+      headers.set(last, `${headers.get(last) ?? ''} ${line.trim()}`);
+      continue;
+    }
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    const name = line.slice(0, colon).trim().toLowerCase();
+    last = headers.has(name) ? undefined : name;
+    if (last !== undefined) headers.set(name, line.slice(colon + 1).trim());
+  }
+  return headers;
+}
+
+/** The `; key=value` parameters of a header (quoted or not; `key*=utf-8''…` decoded), keys lower-cased. */
+function paramsOf(value: string): Map<string, string> {
+  const params = new Map<string, string>();
+  const re = /;\s*([^\s=;]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;]*))/g;
+  for (let m = re.exec(value); m !== null; m = re.exec(value)) {
+    const key = m[1].toLowerCase();
+    let v = m[2] !== undefined ? m[2].replace(/\\(.)/g, '$1') : m[3].trim();
+    if (key.endsWith('*')) {
+      const ext = /^([^']*)'[^']*'(.*)$/.exec(v);
+      try {
+        v = ext ? decodeURIComponent(ext[2]) : v;
+      } catch {
+        continue;
+      }
+    }
+    if (!params.has(key)) params.set(key, v);
+  }
+  return params;
 }
 
 export interface MultipartLimits {

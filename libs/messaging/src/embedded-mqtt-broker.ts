@@ -11,6 +11,12 @@ import type { Aedes as AedesType } from 'aedes' with { 'resolution-mode': 'impor
  * PUBACK from the embedded broker means "stored": a `kill -9` loses nothing a device was told was taken, and
  * the device's own client re-sends the rest. The stored message is not forwarded to any subscriber (nothing
  * in the process needs it again). QoS 0 is stored the same way but, as MQTT says, never acknowledged.
+ *
+ * Pictures published beside events (Frigate's `<prefix>/<camera>/<label>/snapshot`, a device's
+ * `cloudpatrol/v1/devices/<id>/events/<eventId>/snapshot`) go the same way: `store` takes them
+ * (IngestWorkerService.receivePicturePublish: stored through the imagery pipeline and recorded before it
+ * resolves), so their PUBACK also means stored. A picture refused by the pipeline is recorded with its reason and
+ * acknowledged; a picture that could not be stored rejects `store`, and the device hears no PUBACK.
  */
 export interface EmbeddedBroker {
   /** Where devices connect; open only after `openToDevices` (before that, connections are refused). */
@@ -41,7 +47,7 @@ export interface EmbeddedBrokerOptions {
   authorizeSubscribe: (username: string | undefined, filter: string) => boolean;
   /** Returns true when `username` may publish on `topic`. */
   authorizePublish: (username: string | undefined, topic: string) => boolean;
-  /** Stores a device's publish durably; resolves once committed (the PUBACK waits for it). */
+  /** Stores a device's publish durably (an event, or a picture); resolves once committed (the PUBACK waits for it). */
   store: (publish: DevicePublish) => Promise<void>;
 }
 

@@ -14,6 +14,11 @@ export interface InboundMessage {
   authenticatedDeviceId?: string;
   /** Id of the dead letter this message replays (POST /api/v1/dead-letters/replay): a person chose to store it, so the rate limit does not apply. */
   replayOfDeadLetter?: string;
+  /**
+   * Pictures that came with the message (the image parts of a multipart alarm), stored already by the imagery
+   * pipeline, or refused with the reason: its events name them, and a refused one is recorded missing.
+   */
+  pictures?: ({ sha256: string } | { refused: { reason: string; detail: string; sha256?: string } })[];
 }
 
 /**

@@ -24,6 +24,16 @@ export interface MqttIngestOptions {
   pipelineDepth: number;
   onError: (err: Error) => void;
   onLog: (line: string) => void;
+  /**
+   * Messages taken one at a time instead of in batches (pictures: binary, large, never for an event adapter):
+   * each is acknowledged once `take` resolves (stored, or refused and recorded with the reason); when it
+   * rejects (storage is down) it is not acknowledged and is taken again after a pause.
+   */
+  singles?: {
+    matches: (topic: string) => boolean;
+    /** `retained`: delivered because a subscription was made (a retained message replayed), not as published. */
+    take: (message: InboundMessage, retained: boolean) => Promise<void>;
+  };
 }
 
 interface PendingMessage {
@@ -56,6 +66,10 @@ export class MqttIngestTransport {
   private connection = 0;
   private closed = false;
   private connected = false;
+  /** Single messages (pictures) being taken. */
+  private readonly taking = new Set<Promise<void>>();
+  /** Pauses between attempts at a single message, cut short when stopping. */
+  private readonly wakers = new Set<() => void>();
 
   constructor(
     private readonly options: MqttIngestOptions,
@@ -68,7 +82,7 @@ export class MqttIngestTransport {
 
   /** Messages received and not yet stored (so not yet acknowledged): this worker's share of the lag. */
   get backlog(): number {
-    return this.pending.length + this.storingMessages;
+    return this.pending.length + this.storingMessages + this.taking.size;
   }
 
   async start(): Promise<void> {
@@ -149,8 +163,50 @@ export class MqttIngestTransport {
       connection: this.connection,
     };
     if (entry.messageId !== undefined) this.held.set(entry.messageId, entry);
+    if (this.options.singles?.matches(packet.topic)) return this.takeSingle(entry, packet.retain);
     this.pending.push(entry);
     this.pump();
+  }
+
+  /** A picture: taken on its own (not behind a batch of events), acknowledged once taken; retried in place. */
+  private takeSingle(entry: PendingMessage, retained: boolean): void {
+    const singles = this.options.singles as NonNullable<MqttIngestOptions['singles']>;
+    const run = (async () => {
+      for (let backoff = 100; !this.closed; backoff = Math.min(backoff * 2, 5000)) {
+        try {
+          await singles.take(entry.message, retained);
+          this.acknowledge(entry);
+          return;
+        } catch (err) {
+          this.options.onError(err as Error);
+          await this.pause(backoff);
+        }
+      }
+      // Stopping: not acknowledged, the broker delivers it again.
+    })().finally(() => this.taking.delete(run));
+    this.taking.add(run);
+  }
+
+  /** Waits `ms`, or less when the transport stops meanwhile. */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        this.wakers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.wakers.add(wake);
+    });
+  }
+
+  /** PUBACK a stored message, on the connection that delivered it only (after a reconnect the broker resends it). */
+  private acknowledge(p: PendingMessage): void {
+    if (p.messageId === undefined) return;
+    if (p.connection === this.connection && this.held.get(p.messageId) === p) {
+      this.held.delete(p.messageId);
+      p.sendPuback?.();
+    }
   }
 
   /**
@@ -200,14 +256,7 @@ export class MqttIngestTransport {
       return;
     }
     this.backoff = 100;
-    for (const p of batch) {
-      if (p.messageId === undefined) continue;
-      // Only ack on the connection that delivered it; after a reconnect the broker resends it.
-      if (p.connection === this.connection && this.held.get(p.messageId) === p) {
-        this.held.delete(p.messageId);
-        p.sendPuback?.();
-      }
-    }
+    for (const p of batch) this.acknowledge(p);
   }
 
   /** Publishes a reply a device waits for (QoS 1), on the same connection. */
@@ -219,8 +268,9 @@ export class MqttIngestTransport {
   async stop(): Promise<void> {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
+    for (const wake of [...this.wakers]) wake();
     // Batches being stored finish and are acked; anything not yet stored is redelivered by the broker.
-    await Promise.allSettled([...this.storing]);
+    await Promise.allSettled([...this.storing, ...this.taking]);
     const c = this.client;
     this.client = undefined;
     if (c) await c.endAsync(false).catch(() => undefined);

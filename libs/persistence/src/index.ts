@@ -18,3 +18,4 @@ export * from './repositories/dead-letter.repository';
 export * from './repositories/photo.repository';
 export * from './repositories/replay.repository';
 export * from './repositories/refresh-token.repository';
+export * from './repositories/picture.repository';

@@ -16,11 +16,12 @@ import { AuditLogRepository } from './repositories/audit-log.repository';
 import { EvidenceRepository } from './repositories/evidence.repository';
 import { OutboxRepository } from './repositories/outbox.repository';
 import { DeadLetterRepository } from './repositories/dead-letter.repository';
+import { PictureRepository } from './repositories/picture.repository';
 
 const REPOSITORIES = [
   PhotoRepository,
   RefreshTokenRepository,
-  CaseRepository, ClassificationStateRepository, DeviceRepository, DatabaseHealthRepository, IngestRepository, SettingRepository, UserRepository, CaseLoopRepository, AuditLogRepository, EvidenceRepository, OutboxRepository, DeadLetterRepository];
+  CaseRepository, ClassificationStateRepository, DeviceRepository, DatabaseHealthRepository, IngestRepository, SettingRepository, UserRepository, CaseLoopRepository, AuditLogRepository, EvidenceRepository, OutboxRepository, DeadLetterRepository, PictureRepository];
 
 /** Serialises migrations across instances starting at once. */
 const MIGRATION_LOCK = 4_242_001;

@@ -26,6 +26,7 @@ import { asCaseStatus, emptyWorkflow, snapshotOf } from './case-loop.view';
 import { Clock } from './clock';
 import { DistrictDirectory } from './district-directory';
 import { EvidenceService, type PendingEvidence } from './evidence.service';
+import type { CaseEvidenceView } from './evidence-view';
 
 export const CASES_TOPIC = 'cloudpatrol.cases.v1';
 
@@ -377,27 +378,22 @@ export class CaseLoopService {
   }
 
   /** The case's evidence with its SHA-256 and whether each piece may serve as penalty evidence. */
-  async evidenceOf(actor: Actor, caseId: string) {
+  async evidenceOf(actor: Actor, caseId: string): Promise<CaseEvidenceView> {
     const row = await this.visibleCase(actor, caseId);
-    const items = await this.evidence.itemsOfCase(row.id);
-    await this.audit.appendAlone({ at: new Date(), actorId: actor.id, actorRole: actor.role, action: 'evidence.read', caseId: row.id, data: { items: items.length } });
-    return {
-      caseId: row.id,
-      caseNumber: row.caseNumber,
-      items: items.map((i) => ({
-        key: i.itemKey,
-        kind: i.kind,
-        eventId: i.eventId,
-        deviceId: i.deviceId,
-        uri: i.uri,
-        sha256: i.sha256,
-        bytes: i.bytes,
-        local: i.local,
-        usableAsPenaltyEvidence: i.usableAsPenaltyEvidence,
-        sealedAt: i.sealedAt.toISOString(),
-        auditSeq: i.auditSeq,
-      })),
-    };
+    const view = await this.evidence.viewOf(row);
+    await this.audit.appendAlone({ at: new Date(), actorId: actor.id, actorRole: actor.role, action: 'evidence.read', caseId: row.id, data: { items: view.items.length } });
+    return view;
+  }
+
+  /** A picture of a case, scoped like the case; reading an original or a preview is recorded (thumbnails are not). */
+  async pictureOf(actor: Actor, caseId: string, sha256: string, variant: 'original' | 'preview' | 'thumb'): Promise<{ bytes: Buffer; contentType: string }> {
+    const row = await this.visibleCase(actor, caseId);
+    const picture = await this.evidence.pictureOf(row.id, sha256, variant);
+    if (!picture) throw new NotFoundException(`picture ${sha256.slice(0, 64)} is not evidence of case ${row.id}`);
+    if (variant !== 'thumb') {
+      await this.audit.appendAlone({ at: new Date(), actorId: actor.id, actorRole: actor.role, action: 'evidence.read', caseId: row.id, data: { picture: sha256, kind: variant } });
+    }
+    return picture;
   }
 
   private async visibleCase(actor: Actor, caseId: string): Promise<LoopCaseRow> {

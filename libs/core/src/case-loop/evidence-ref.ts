@@ -2,7 +2,7 @@
 export interface EvidenceRef {
   /** evidence_items.item_key */
   key: string;
-  kind: 'event' | 'media' | 'after-photo';
+  kind: 'event' | 'media' | 'image' | 'after-photo';
   /** Events and their media: the events.id, as a string. */
   eventId?: string;
   /** Media: the reference as given (a key under DATA_DIR/media, or a URL). */

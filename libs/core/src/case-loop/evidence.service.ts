@@ -1,20 +1,26 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AuditLogRepository, EvidenceItemRow, EvidenceRepository, UnsealedEventRow } from '@app/persistence';
+import { type CanonicalEvent, isPictureMedia, type MediaRef } from '@app/domain';
+import { AuditLogRepository, EvidenceItemRow, EvidenceRepository, PictureRepository, UnsealedEventRow, type UnsealedPictureRow } from '@app/persistence';
 import type { EntityManager } from 'typeorm';
+import { contentTypeOf, PHOTO_STORE_DIR, PictureStore } from '../pictures/picture-store';
 import { RUNTIME_OPTIONS, type RuntimeOptions } from '../runtime/runtime-options';
 import type { EvidenceRef } from './evidence-ref';
-import { MediaStore } from './media-store';
+import { buildEvidenceView, type CaseEvidenceView } from './evidence-view';
+import { MediaStore, mediaDirOf } from './media-store';
 
 /** Items hashed and ready, waiting for the audit entry that seals them (its seq goes into each row). */
 export interface PendingEvidence {
   refs: EvidenceRef[];
   items: Omit<EvidenceItemRow, 'auditSeq'>[];
+  /** event_pictures rows these items seal (marked sealed with them). */
+  pictureIds?: string[];
 }
 
 /**
  * Evidence with its SHA-256, sealed into the audit chain: every stored event's raw payload (hashed by the
- * database from the stored text), the media files events name when they are under DATA_DIR/media, and
- * the after-photos a unit reports back. Sealing happens when a case is opened or reviewed (inside that
+ * database from the stored text), every picture of an event once its bytes are stored (camera pictures and drone
+ * photos alike, as local files audit verify hashes again), other media files events name when they are under
+ * the media root, and the after-photos a unit reports back. Sealing happens when a case is opened or reviewed (inside that
  * transaction) and, for every other event, in the worker's background sealer.
  */
 @Injectable()
@@ -24,9 +30,11 @@ export class EvidenceService {
   constructor(
     private readonly evidence: EvidenceRepository,
     private readonly audit: AuditLogRepository,
+    private readonly pictures: PictureRepository,
+    private readonly pictureStore: PictureStore,
     @Inject(RUNTIME_OPTIONS) runtime: RuntimeOptions,
   ) {
-    this.media = new MediaStore(runtime.env.DATA_DIR);
+    this.media = new MediaStore(mediaDirOf(runtime.env));
   }
 
   /**
@@ -37,7 +45,9 @@ export class EvidenceService {
     await this.audit.lockChain(tx);
     const sealed = await this.evidence.sealedItemsOfCase(tx, caseId);
     const fresh = await this.itemsForEvents(await this.evidence.unsealedEventsOfCase(tx, caseId), at);
-    return { refs: [...sealed.map(refOf), ...fresh.map(refOf)], items: fresh };
+    const pictures = await this.pictures.unsealedOfCase(tx, caseId);
+    const items = [...fresh, ...pictures.map((p) => pictureItem(p, at))];
+    return { refs: [...sealed.map(refOf), ...items.map(refOf)], items, pictureIds: pictures.map((p) => p.id) };
   }
 
   /** Report-back photos: hashed when the file is under DATA_DIR/media, kept as given otherwise. */
@@ -68,6 +78,7 @@ export class EvidenceService {
       tx,
       pending.items.map((i) => ({ ...i, auditSeq })),
     );
+    await this.pictures.markSealed(tx, pending.pictureIds ?? []);
   }
 
   /**
@@ -78,21 +89,27 @@ export class EvidenceService {
     return this.evidence.transaction(async (tx) => {
       await this.audit.lockChain(tx);
       const { taken, rows } = await this.evidence.takeUnsealedEvents(tx, limit);
-      if (rows.length === 0) return taken;
-      const items = await this.itemsForEvents(rows, at);
+      // Pictures become present after their event (fetched, uploaded later): sealed when they are.
+      const pictures = await this.pictures.takeUnsealed(tx, limit);
+      if (rows.length === 0 && pictures.length === 0) return taken;
+      const items = [...(await this.itemsForEvents(rows, at)), ...pictures.map((p) => pictureItem(p, at))];
       const { seq } = await this.audit.append(tx, {
         at,
         actorId: null,
         actorRole: 'system',
         action: 'evidence.sealed',
         caseId: null,
-        data: { events: rows.length, evidence: items.map(refOf) },
+        data: { events: rows.length, ...(pictures.length > 0 && { pictures: pictures.length }), evidence: items.map(refOf) },
       });
       await this.evidence.insertItems(
         tx,
         items.map((i) => ({ ...i, auditSeq: seq })),
       );
-      return taken;
+      await this.pictures.markSealed(
+        tx,
+        pictures.map((p) => p.id),
+      );
+      return Math.max(taken, pictures.length);
     });
   }
 
@@ -113,6 +130,8 @@ export class EvidenceService {
         sealedAt: at,
       });
       for (const [n, m] of (Array.isArray(e.media) ? e.media : []).entries()) {
+        // A picture is sealed as its own item once its bytes are stored (pictureItem), never as a bare reference.
+        if (typeof m?.uri === 'string' && isPictureMedia(eventForPictures(e), m as MediaRef)) continue;
         const place = typeof m?.uri === 'string' ? this.media.classify(m.uri) : null;
         const hashed = place?.kind === 'local' ? await this.media.hash(place.file) : null;
         items.push({
@@ -126,7 +145,8 @@ export class EvidenceService {
           sha256: hashed?.sha256 ?? (typeof m?.sha256 === 'string' ? m.sha256 : null),
           bytes: hashed?.bytes ?? null,
           local: hashed !== null,
-          usableAsPenaltyEvidence: e.deviceReviewed,
+          // A reference whose bytes are not here proves nothing by itself.
+          usableAsPenaltyEvidence: hashed !== null ? e.deviceReviewed : false,
           sealedAt: at,
         });
       }
@@ -137,6 +157,54 @@ export class EvidenceService {
   itemsOfCase(caseId: string): Promise<EvidenceItemRow[]> {
     return this.evidence.itemsOfCase(caseId);
   }
+
+  /** The reviewer's view of a case's evidence (the caller has checked the actor may see the case). */
+  async viewOf(c: { id: string; caseNumber: string }): Promise<CaseEvidenceView> {
+    const [events, pictures, sealed] = await Promise.all([this.evidence.eventsOfCase(c.id), this.pictures.picturesOfCase(c.id), this.evidence.itemsOfCase(c.id)]);
+    return buildEvidenceView({ caseId: c.id, caseNumber: c.caseNumber, events, pictures, sealed });
+  }
+
+  /**
+   * A picture of the case (the caller has checked the actor may see the case). The original is checked against
+   * its SHA-256 before a byte is served. Undefined when the picture is not one of the case's.
+   */
+  async pictureOf(caseId: string, sha256: string, variant: 'original' | 'preview' | 'thumb'): Promise<{ bytes: Buffer; contentType: string } | undefined> {
+    const p = /^[0-9a-f]{64}$/.test(sha256) ? await this.pictures.pictureOfCase(caseId, sha256) : undefined;
+    if (!p) return undefined;
+    const key = variant === 'original' ? p.originalKey : variant === 'preview' ? p.previewKey : p.thumbKey;
+    if (variant === 'original') return { bytes: await this.pictureStore.readVerified(key, p.sha256), contentType: contentTypeOf(key) };
+    const chunks: Buffer[] = [];
+    for await (const chunk of await this.pictureStore.storage.get(key)) chunks.push(chunk as Buffer);
+    return { bytes: Buffer.concat(chunks), contentType: contentTypeOf(key) };
+  }
+}
+
+/** A stored picture of an event: a local file under the media root, re-hashed by audit verify. */
+function pictureItem(p: UnsealedPictureRow, at: Date): Omit<EvidenceItemRow, 'auditSeq'> {
+  return {
+    itemKey: `event:${p.eventId}:picture:${p.slot}`,
+    kind: 'image',
+    eventId: p.eventId,
+    caseId: null,
+    deviceId: p.deviceId,
+    uri: `${PHOTO_STORE_DIR}/${p.originalKey}`,
+    sha256: p.sha256,
+    bytes: p.bytes,
+    local: true,
+    usableAsPenaltyEvidence: p.deviceReviewed,
+    sealedAt: at,
+  };
+}
+
+function eventForPictures(e: UnsealedEventRow): Pick<CanonicalEvent, 'source' | 'deviceId' | 'eventId' | 'media' | 'attributes' | 'detections'> {
+  return {
+    source: e.source as CanonicalEvent['source'],
+    deviceId: e.deviceId,
+    eventId: e.sourceEventId,
+    media: e.media as MediaRef[],
+    attributes: e.attributes ?? {},
+    detections: e.detections ?? [],
+  };
 }
 
 function refOf(i: Pick<EvidenceItemRow, 'itemKey' | 'kind' | 'eventId' | 'uri' | 'sha256' | 'local'>): EvidenceRef {

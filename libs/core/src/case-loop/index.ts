@@ -6,6 +6,7 @@ export * from './evidence-ref';
 export * from './case-loop.view';
 export * from './case-loop.service';
 export * from './evidence.service';
+export * from './evidence-view';
 export * from './audit-verifier';
 export * from './audit-log.service';
 export * from './deadline-watcher.service';

@@ -3,8 +3,13 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import * as path from 'node:path';
 
+/** The media root: MEDIA_DIR, default DATA_DIR/media. Evidence keys are relative to it. */
+export function mediaDirOf(env: { DATA_DIR: string; MEDIA_DIR?: string }): string {
+  return path.resolve(env.MEDIA_DIR ?? path.join(env.DATA_DIR, 'media'));
+}
+
 /**
- * Media files kept as evidence live under DATA_DIR/media, named by a storage key (`after/2026/x.jpg`,
+ * Media files kept as evidence live under the media root (mediaDirOf), named by a storage key (`after/2026/x.jpg`,
  * the imagery library's `originals/ab/cd/<sha256>.jpg`). A reference with a scheme (https:, s3:) is remote:
  * it is recorded as given, with the source's hash if it sent one, and cannot be re-hashed here.
  */
@@ -16,8 +21,8 @@ export type MediaReference = { kind: 'local'; key: string; file: string } | { ki
 export class MediaStore {
   readonly root: string;
 
-  constructor(dataDir: string) {
-    this.root = path.resolve(dataDir, 'media');
+  constructor(mediaDir: string) {
+    this.root = path.resolve(mediaDir);
   }
 
   classify(ref: string): MediaReference {

@@ -76,6 +76,7 @@ export class PartyAccessService {
           },
           detections: (Array.isArray(e.detections) ? e.detections : []).map((d) => ({ label: d.label, confidence: d.confidence })),
           media: (Array.isArray(e.media) ? e.media : []).map((m) => ({ kind: m.kind, uri: m.uri })),
+          pictures: e.pictures.map((p) => ({ sha256: p.sha256, capturedAt: new Date(p.capturedAt).toISOString() })),
           sha256: e.sha256,
           usableAsPenaltyEvidence: e.usableAsPenaltyEvidence ?? ((e.deviceLegalReviewPassed && e.deviceTechnicalReviewPassed) || false),
         })),

@@ -35,6 +35,7 @@ export class DeviceRegisterService implements OnModuleInit {
         townshipCode: d.townshipCode ?? null,
         frigateCamera: d.frigateCamera ?? null,
         parentId: d.parentId ?? null,
+        apiUrl: d.apiUrl ?? null,
         aliases: d.aliases,
         zones: d.zones,
         legalReviewPassed: d.review.legalReviewPassed,

@@ -21,12 +21,17 @@ export interface DeviceInput {
   frigateCamera?: string;
   /** The NVR or dock it is registered under (that publishes for it). */
   parentId?: string;
+  /** A source's HTTP API pictures are fetched from (a Frigate instance). */
+  apiUrl?: string;
   aliases?: string[];
   zones?: Record<string, string>;
   review?: { legalReviewPassed: boolean; technicalReviewPassed: boolean; reviewedOn?: string; locationPublished: boolean };
 }
 
 export type DeviceView = ReturnType<typeof toDeviceView>;
+
+/** PATCH: the fields to change; `null` clears an optional one. */
+export type DevicePatch = { [K in Exclude<keyof DeviceInput, 'id'>]?: DeviceInput[K] | null };
 
 export function toDeviceView(d: DeviceEntity) {
   return {
@@ -39,6 +44,7 @@ export function toDeviceView(d: DeviceEntity) {
     townshipCode: d.townshipCode,
     frigateCamera: d.frigateCamera,
     parentId: d.parentId,
+    apiUrl: d.apiUrl,
     aliases: d.aliases,
     zones: d.zones,
     status: d.status,
@@ -104,6 +110,30 @@ export class DeviceService {
     return this.get(actor, id);
   }
 
+  /** Changes only the fields given (`{"apiUrl": "http://…"}`); `null` clears an optional one. */
+  async patch(actor: Actor, id: string, changes: DevicePatch): Promise<DeviceView> {
+    const existing = await this.devices.findById(id);
+    if (!existing) throw new NotFoundException(`device ${id} not found`);
+    const current = toDeviceView(existing);
+    const { usableAsPenaltyEvidence: _usable, ...review } = current.review;
+    const merged: Omit<DeviceInput, 'id'> = {
+      kind: current.kind,
+      name: current.name,
+      ownerDepartment: current.ownerDepartment,
+      location: current.location ?? undefined,
+      address: current.address ?? undefined,
+      townshipCode: current.townshipCode ?? undefined,
+      frigateCamera: current.frigateCamera ?? undefined,
+      parentId: current.parentId ?? undefined,
+      apiUrl: current.apiUrl ?? undefined,
+      aliases: current.aliases,
+      zones: current.zones,
+      review: { ...review, reviewedOn: review.reviewedOn ?? undefined },
+    };
+    for (const [key, value] of Object.entries(changes)) (merged as Record<string, unknown>)[key] = value === null ? undefined : value;
+    return this.update(actor, id, merged);
+  }
+
   async retire(actor: Actor, id: string): Promise<DeviceView> {
     const existing = await this.devices.findById(id);
     if (!existing) throw new NotFoundException(`device ${id} not found`);
@@ -133,6 +163,7 @@ export class DeviceService {
       townshipCode: input.townshipCode ?? null,
       frigateCamera: input.frigateCamera ?? null,
       parentId: input.parentId ?? null,
+      apiUrl: input.apiUrl ?? null,
       aliases: input.aliases ?? [],
       zones: input.zones ?? {},
       legalReviewPassed: input.review?.legalReviewPassed ?? false,

@@ -1,15 +1,24 @@
 import { BadRequestException, Inject, Injectable, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
-import { Actor, PHOTO_DETECTION_TOPIC, placePhoto, townshipScope } from '@app/domain';
-import { LocalDiskPhotoStorage, PhotoIntake, PhotoProcessor, PhotoStorage, IntakeOutcome, StoredPhotoSummary } from '@app/imagery';
-import { AuditLogRepository, PhotoEntity, PhotoRepository } from '@app/persistence';
-import { join, resolve } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Actor, djiFileMatchKey, PHOTO_DETECTION_TOPIC, placePhoto, townshipScope } from '@app/domain';
+import { PhotoIntake, PhotoStorage, IntakeOutcome, StoredPhotoSummary } from '@app/imagery';
+import { AuditLogRepository, DeviceRepository, PhotoEntity, PhotoRepository } from '@app/persistence';
+import { Readable } from 'node:stream';
 import { DeviceRegisterService } from '../devices/device-register.service';
 import { IngestOutcome, IngestService } from '../ingest/ingest.service';
+import { contentTypeOf, PictureStore } from '../pictures/picture-store';
+import { PictureService } from '../pictures/picture.service';
 import { RUNTIME_OPTIONS, type RuntimeOptions } from '../runtime/runtime-options';
 
 export type UploadResult =
-  | { fileName?: string; status: 'stored' | 'duplicate'; sha256: string; flags: string[]; qualityVerdict?: string }
+  | {
+      fileName?: string;
+      status: 'stored' | 'duplicate';
+      sha256: string;
+      flags: string[];
+      qualityVerdict?: string;
+      /** DJI `file_upload_callback` events of this file that were waiting for it and now have it as their picture. */
+      linkedCallbacks?: number;
+    }
   | { fileName?: string; status: 'rejected'; reason: string; detail: string; sha256?: string };
 
 export interface PhotoMark {
@@ -34,13 +43,13 @@ export class PhotoService {
     private readonly audit: AuditLogRepository,
     private readonly devices: DeviceRegisterService,
     private readonly ingest: IngestService,
+    private readonly pictures: PictureStore,
     @Inject(RUNTIME_OPTIONS) private readonly runtime: RuntimeOptions,
+    private readonly pictureLinks: PictureService,
+    private readonly deviceRows: DeviceRepository,
   ) {
-    const env = runtime.env;
-    const mediaDir = resolve(env.MEDIA_DIR ?? join(env.DATA_DIR, 'media'));
-    this.storage = new LocalDiskPhotoStorage(join(mediaDir, 'photos'));
-    const processor = new PhotoProcessor({ maxFileBytes: env.PHOTO_MAX_BYTES, maxPixels: env.PHOTO_MAX_PIXELS, previewSize: env.PHOTO_PREVIEW_SIZE, previewMinSize: env.PHOTO_PREVIEW_MIN_SIZE });
-    this.intake = new PhotoIntake(this.storage, processor, { spoolDir: join(mediaDir, 'incoming') });
+    this.storage = pictures.storage;
+    this.intake = pictures.intake;
   }
 
   /** The check before upload: a resumed flight sends only what is missing. */
@@ -51,8 +60,18 @@ export class PhotoService {
     return { stored: r.stored.filter((s) => catalogued.has(s)), missing: [...r.missing, ...r.stored.filter((s) => !catalogued.has(s))], invalid: r.invalid };
   }
 
-  /** One file of a flight's upload, read as a stream (never a whole batch in memory). */
+  /**
+   * One file of a flight's upload, read as a stream (never a whole batch in memory). A stored (or already stored)
+   * file of a known drone is then the picture of the DJI `file_upload_callback` that names it (linkDjiCallbacks).
+   */
   async receive(actor: Actor, flight: { flightId: string; deviceId?: string }, file: Readable, declared: { fileName?: string; sha256?: string }): Promise<UploadResult> {
+    const result = await this.store(actor, flight, file, declared);
+    if (result.status === 'rejected' || !flight.deviceId || !declared.fileName) return result;
+    const linked = await this.linkDjiCallbacks(flight.deviceId, declared.fileName, result.sha256);
+    return linked > 0 ? { ...result, linkedCallbacks: linked } : result;
+  }
+
+  private async store(actor: Actor, flight: { flightId: string; deviceId?: string }, file: Readable, declared: { fileName?: string; sha256?: string }): Promise<UploadResult> {
     if (flight.deviceId && !this.devices.lookup(flight.deviceId)) {
       file.resume();
       return { fileName: declared.fileName, status: 'rejected', reason: 'unknown-device', detail: `device "${flight.deviceId}" is not registered` };
@@ -74,7 +93,40 @@ export class PhotoService {
     }
   }
 
+  /**
+   * DJI media: the dock (or DJI Pilot's remote controller) reports each file that reached its object storage with
+   * a `file_upload_callback` on `thing/product/<gateway>/events`, and the pilot uploads the file itself here. The
+   * two are the same file when the same gateway reported it and the file names match (the last path segment,
+   * case-folded: `djiFileMatchKey`). The gateway is the upload's device, or the device it is registered under (an
+   * aircraft under its dock); both are tried, since a dock may report its aircraft's files on the aircraft's topic.
+   * Whichever comes second links them (PictureService.linkStored): the callback event's picture slot becomes
+   * present with this photo's SHA-256.
+   *
+   * Nothing else is compared, and that is the rule when the names match but nothing else does: the callback's
+   * `flight_id` is the dock's wayline task, not the pilot's flight id, and it carries no hash of the bytes. So:
+   * - the same name from another gateway (another dock, an unregistered relation) links nothing;
+   * - an upload without a deviceId links nothing (it cannot say which gateway took it);
+   * - a refused upload (not an image, truncated, ...) links nothing: the callback keeps waiting for a good upload
+   *   of the file (up to 7 days), then its picture is recorded missing;
+   * - a name used twice by one gateway (DJI names carry the capture time and a counter, so only after a clock
+   *   reset): every callback still waiting for the name takes the upload; a callback that comes later takes the
+   *   latest upload of the name; a callback that has its picture keeps it.
+   * Returns how many waiting callback slots this upload completed.
+   */
+  private async linkDjiCallbacks(deviceId: string, fileName: string, sha256: string): Promise<number> {
+    const device = await this.deviceRows.findById(deviceId);
+    const gateways = [...new Set([deviceId, ...(device?.parentId ? [device.parentId] : [])])];
+    const receivedAt = new Date();
+    let linked = 0;
+    for (const gateway of gateways) {
+      linked += await this.pictureLinks.linkStored({ matchKey: djiFileMatchKey(gateway, fileName), origin: 'dji-upload', deviceId, sha256, receivedAt });
+    }
+    return linked;
+  }
+
   private async catalogue(actor: Actor, flight: { flightId: string; deviceId?: string }, photo: StoredPhotoSummary, fileName?: string) {
+    // A drone photo is a picture like any other: catalogued first, so a mark on it finds its bytes as evidence.
+    await this.pictures.catalogue(photo);
     const place = placePhoto(photo.metadata, this.runtime.district.jurisdiction);
     const flags: string[] = [...new Set<string>([...place.flags, ...photo.metadata.warnings.map((w) => w.split(':')[0])])];
     await this.photos.insertIfAbsent({
@@ -120,8 +172,9 @@ export class PhotoService {
     if (kind !== 'thumb') {
       await this.audit.appendAlone({ at: new Date(), actorId: actor.id, actorRole: actor.role, action: 'evidence.read', caseId: null, data: { photo: sha256, kind } });
     }
-    const type = key.endsWith('.webp') ? 'image/webp' : key.endsWith('.png') ? 'image/png' : key.endsWith('.tif') || key.endsWith('.tiff') ? 'image/tiff' : 'image/jpeg';
-    return { stream: await this.storage.get(key), contentType: type };
+    // An original is checked against its name before a byte is sent: altered evidence is refused, not served.
+    const stream = kind === 'original' ? Readable.from([await this.pictures.readVerified(key, row.sha256)]) : await this.storage.get(key);
+    return { stream, contentType: contentTypeOf(key) };
   }
 
   async listFlight(actor: Actor, flightId: string) {

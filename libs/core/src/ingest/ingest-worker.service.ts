@@ -1,13 +1,23 @@
 import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { KafkaIngestTransport, MqttIngestTransport } from '@app/messaging';
 import { hostname } from 'node:os';
+import { DeviceRegisterService } from '../devices/device-register.service';
 import { LOGGER, type Logger } from '../observability/logger';
+import { MqttPictureIntake, type PictureIntakeOutcome } from '../pictures/mqtt-picture-intake';
+import { PictureService } from '../pictures/picture.service';
 import { RUNTIME_OPTIONS, type RuntimeOptions } from '../runtime/runtime-options';
 import { IngestService } from './ingest.service';
 import { MetricsService } from '../observability/metrics.service';
 import { GENERIC_KAFKA_TOPIC, ingestMqttTopics } from './source-router';
 
-/** Starts the broker consumers in worker processes; each batch goes through IngestService. */
+/** Pictures published on MQTT going through the imagery pipeline at once (per process). */
+const PICTURE_INTAKE_CONCURRENCY = 4;
+
+/**
+ * Starts the broker consumers in worker processes; each batch goes through IngestService. Pictures published on
+ * MQTT (Frigate's snapshots, devices' event snapshots) are taken one by one by MqttPictureIntake, on Mosquitto
+ * through this service's transport and on the embedded broker through `receivePicturePublish`.
+ */
 @Injectable()
 export class IngestWorkerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private mqtt?: MqttIngestTransport;
@@ -15,13 +25,55 @@ export class IngestWorkerService implements OnApplicationBootstrap, BeforeApplic
   private kafkaStarting?: Promise<void>;
   private stopping = false;
   private mqttBacklogTimer?: NodeJS.Timeout;
+  /** Pictures published on MQTT, on either path. */
+  readonly pictureIntake: MqttPictureIntake;
 
   constructor(
     private readonly ingest: IngestService,
     private readonly metrics: MetricsService,
+    pictures: PictureService,
+    register: DeviceRegisterService,
     @Inject(RUNTIME_OPTIONS) private readonly runtime: RuntimeOptions,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+  ) {
+    this.pictureIntake = new MqttPictureIntake({
+      pictures,
+      frigateTopicPrefix: runtime.env.FRIGATE_TOPIC_PREFIX,
+      brokerAccount: (id) => register.brokerAccount(id),
+      isDevice: (id) => register.isKnown(id),
+      deviceForFrigateCamera: (camera) => register.deviceForFrigateCamera(camera),
+      logger,
+      registry: metrics.registry,
+      concurrency: PICTURE_INTAKE_CONCURRENCY,
+    });
+  }
+
+  /**
+   * A publish on the embedded broker, before its PUBACK: when it is a picture (a Frigate snapshot, a device's
+   * snapshot of an event), it is stored and its arrival recorded here, and true is returned; anything else is
+   * left to the event path (false). A refused picture is recorded with its reason and acknowledged. While
+   * storage is away it waits and tries again, like ingestDevicePublish; it gives up only when the service stops
+   * (the device then hears no PUBACK and sends it again).
+   */
+  async receivePicturePublish(publish: { topic: string; payload: Buffer; username: string | undefined }): Promise<boolean> {
+    if (!this.pictureIntake.isPictureTopic(publish.topic)) return false;
+    const receivedAt = new Date();
+    for (let backoff = 100; ; backoff = Math.min(backoff * 2, 5000)) {
+      if (this.stopping) throw new Error('CloudPatrol is stopping; picture not stored');
+      try {
+        await this.pictureIntake.receive({ topic: publish.topic, payload: publish.payload, receivedAt, publisher: publish.username ?? '' });
+        return true;
+      } catch (err) {
+        this.logger.error({ err: (err as Error).message, topic: publish.topic }, 'picture not stored; trying again');
+      }
+      await new Promise((r) => setTimeout(r, backoff));
+    }
+  }
+
+  /** A picture taken off Mosquitto by this worker's transport (the shipped ACL decided who may publish it). */
+  private takePicture(topic: string, payload: Buffer, receivedAt: Date, retained: boolean): Promise<PictureIntakeOutcome> {
+    return this.pictureIntake.receive({ topic, payload, receivedAt, publisher: null, retained });
+  }
 
   get mqttConnected(): boolean | undefined {
     return this.mqtt?.isConnected;
@@ -54,13 +106,20 @@ export class IngestWorkerService implements OnApplicationBootstrap, BeforeApplic
           protocolVersion: this.runtime.mqtt.protocolVersion,
           clientId: env.MQTT_CLIENT_ID ?? `cloudpatrol-worker-${env.WORKER_ID ?? hostname()}`,
           shareGroup: env.MQTT_SHARE_GROUP,
-          topics: ingestMqttTopics(env.FRIGATE_TOPIC_PREFIX),
+          // Event topics, and the pictures published beside them (taken one by one, never by an event adapter).
+          topics: [...ingestMqttTopics(env.FRIGATE_TOPIC_PREFIX), ...this.pictureIntake.topicFilters()],
           receiveMaximum: env.MQTT_RECEIVE_MAXIMUM,
           batchSize: env.INGEST_BATCH_SIZE,
           batchWaitMs: env.INGEST_BATCH_WAIT_MS,
           pipelineDepth: env.INGEST_PIPELINE_DEPTH,
           onError: onError('mqtt'),
           onLog: (line) => this.logger.info({ source: 'mqtt' }, line),
+          singles: {
+            matches: (topic) => this.pictureIntake.isPictureTopic(topic),
+            take: async (m, retained) => {
+              await this.takePicture(m.topic, m.payload, m.receivedAt, retained);
+            },
+          },
         },
         handler,
       );

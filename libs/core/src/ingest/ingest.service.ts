@@ -6,6 +6,7 @@ import {
   classifyBatch,
   defaultDeviceId,
   DetectedIssue,
+  type DwellProof,
   DjiEventsReply,
   type ClassifyContext,
   DoNotDisturbLedger,
@@ -19,14 +20,17 @@ import {
   parseTrackState,
   placeIdsOf,
   repeatsAfterwards,
+  storedPictureRef,
   suppressionKeyOf,
+  type AttachedPicture,
   TrackState,
   trackKeysFor,
 } from '@app/domain';
-import { CaseTakeOff, CaseUpsertRow, ClassificationStateRepository, DeadLetterRow, IngestRepository, type SuppressionRecord } from '@app/persistence';
+import { CaseTakeOff, CaseUpsertRow, ClassificationStateRepository, DeadLetterRow, IngestRepository, PictureRepository, type SuppressionRecord } from '@app/persistence';
 import type { InboundMessage } from '@app/messaging';
 import type { EntityManager } from 'typeorm';
 import { RuleSetService } from '../classification/rule-set.service';
+import { PictureService } from '../pictures/picture.service';
 import { BatchTurn, BatchTurns } from './batch-turns';
 import { DeviceRateLimiter } from './device-rate-limiter';
 import { DeviceRegisterService } from '../devices/device-register.service';
@@ -106,6 +110,8 @@ export class IngestService implements OnApplicationShutdown {
     private readonly devices: DeviceRegisterService,
     private readonly rules: RuleSetService,
     private readonly metrics: MetricsService,
+    private readonly pictures: PictureService,
+    private readonly pictureRows: PictureRepository,
     @Inject(RUNTIME_OPTIONS) private readonly runtime: RuntimeOptions,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
@@ -269,6 +275,8 @@ export class IngestService implements OnApplicationShutdown {
     const outcomes: IngestOutcome[] = new Array<IngestOutcome>(batch.length);
     const events: CanonicalEvent[] = [];
     const eventMessage: number[] = [];
+    // Pictures that came with a message (multipart image parts), stored already: slots of its events.
+    const attachedTo = new Map<CanonicalEvent, AttachedPicture[]>();
     const deadLetters: DeadLetterRow[] = [];
     const telemetry: Parameters<ClassificationStateRepository['saveTelemetry']>[1] = [];
     const replies: DjiEventsReply[] = [];
@@ -351,6 +359,11 @@ export class IngestService implements OnApplicationShutdown {
       }
       charged.push(...chargedHere);
       for (const event of accepted) {
+        if (m.pictures && m.pictures.length > 0) {
+          attachedTo.set(event, m.pictures);
+          // The stored event names its pictures by SHA-256, as its media.
+          event.media = [...event.media, ...m.pictures.flatMap((p) => ('sha256' in p ? [storedPictureRef(p.sha256)] : []))];
+        }
         events.push(event);
         eventMessage.push(index);
       }
@@ -366,8 +379,11 @@ export class IngestService implements OnApplicationShutdown {
         turn.inserted();
         await turn.previousDone;
         const fresh = [...inserted.entries()].map(([i, id]) => ({ event: events[i], id }));
-        const { caseRows } = await this.classifyAndGroup(tx, fresh);
+        // Every picture an event has or will have, recorded with it: a crash never loses a picture request.
+        await this.pictures.recordSlots(tx, fresh.map((f) => ({ ...f, attached: attachedTo.get(f.event) })), batchReceivedAt(batch));
+        const { caseRows, dwellProofs } = await this.classifyAndGroup(tx, fresh);
         const cases = await this.repository.upsertCases(tx, caseRows);
+        await this.linkDwellProof(tx, cases, dwellProofs);
         await this.repository.insertDeadLetters(tx, deadLetters);
         await this.state.saveTelemetry(tx, telemetry);
         await this.repository.notifyAlerts(
@@ -405,8 +421,22 @@ export class IngestService implements OnApplicationShutdown {
    * Classifies the events stored for the first time, with their tracks locked so concurrent workers
    * never race on one object, and stores the state classification changed.
    */
-  private async classifyAndGroup(tx: EntityManager, fresh: { event: CanonicalEvent; id: string }[]): Promise<{ caseRows: CaseUpsertRow[] }> {
-    if (fresh.length === 0) return { caseRows: [] };
+  /** A dwell case keeps the events that prove how long the object stood there (first, sample), beside its occurrences. */
+  private async linkDwellProof(tx: EntityManager, cases: readonly { caseId: string; identityKey: string }[], proofs: readonly DwellProofOfIssue[]): Promise<void> {
+    if (proofs.length === 0) return;
+    const caseOf = new Map(cases.map((c) => [c.identityKey, c.caseId]));
+    const rows: Parameters<PictureRepository['insertDwellProof']>[1][number][] = [];
+    for (const p of proofs) {
+      const caseId = caseOf.get(p.identityKey);
+      if (!caseId) continue;
+      const ref = (e: { eventId: string; occurredAt: Date }, role: 'first' | 'sample') => ({ caseId, source: p.source, deviceId: p.deviceId, sourceEventId: e.eventId, occurredAt: e.occurredAt, role });
+      rows.push(ref(p.proof.first, 'first'), ...p.proof.sample.map((e) => ref(e, 'sample')));
+    }
+    await this.pictureRows.insertDwellProof(tx, rows);
+  }
+
+  private async classifyAndGroup(tx: EntityManager, fresh: { event: CanonicalEvent; id: string }[]): Promise<{ caseRows: CaseUpsertRow[]; dwellProofs: DwellProofOfIssue[] }> {
+    if (fresh.length === 0) return { caseRows: [], dwellProofs: [] };
     const { jurisdiction, routing } = this.runtime.district;
     const ruleSet = this.rules.ruleSet;
     const events = fresh.map((f) => f.event);
@@ -552,14 +582,31 @@ export class IngestService implements OnApplicationShutdown {
       await this.state.supersedeFirstIssues(tx, superseded, new Date());
     }
 
+    const dwellProofs: DwellProofOfIssue[] = [];
     for (const r of result.results) {
       const eventId = idOf.get(r.event) as string;
       for (const s of r.suppressed) addSuppression(suppressionKeyOf(s), s, eventId);
-      for (const issue of r.issues) addCaseRow(caseRowOf(issue, eventId));
+      for (const issue of r.issues) {
+        addCaseRow(caseRowOf(issue, eventId));
+        if (issue.dwellProof) dwellProofs.push({ identityKey: issue.identityKey, source: r.event.source, deviceId: r.event.deviceId, proof: issue.dwellProof });
+      }
     }
     await this.state.saveSuppressions(tx, suppressions);
-    return { caseRows };
+    return { caseRows, dwellProofs };
   }
+}
+
+/** A dwell issue's proof of duration, by the source identity of its events (a track is one source and device). */
+interface DwellProofOfIssue {
+  identityKey: string;
+  source: string;
+  deviceId: string;
+  proof: DwellProof;
+}
+
+/** The batch's clock for picture deadlines: when its first message arrived. */
+function batchReceivedAt(batch: readonly InboundMessage[]): Date {
+  return batch[0].receivedAt;
 }
 
 function caseRowOf(issue: DetectedIssue, eventId: string): CaseUpsertRow {

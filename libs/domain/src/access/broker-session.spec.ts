@@ -1,4 +1,4 @@
-import { BrokerAccount, frigateEventReporter, mayDevicePublish, mayDeviceSubscribe, mayHoldSession, maySourcePublish, sessionOwner, topicMatchesFilter } from './broker-session';
+import { BrokerAccount, frigateEventReporter, mayDevicePublish, mayDeviceSubscribe, mayHoldSession, maySourcePublish, picturePublishSubject, sessionOwner, topicMatchesFilter } from './broker-session';
 
 const accounts = new Set(['CAM-01', 'CAM-01-B', 'DOCK-7']);
 const isAccount = (id: string) => accounts.has(id);
@@ -47,6 +47,23 @@ describe('device publications', () => {
     expect(mayDevicePublish('DOCK-7', 'thing/product/DOCK-7/osd')).toBe(true);
     expect(mayDevicePublish('DOCK-7', 'thing/product/DOCK-7/events')).toBe(true);
     expect(mayDevicePublish('DOCK-7', 'sys/product/DOCK-7/status')).toBe(true);
+  });
+
+  it('a device publishes the snapshot of each of its own events, on its own topic only', () => {
+    expect(mayDevicePublish('CAM-01', 'cloudpatrol/v1/devices/CAM-01/events/evt-42/snapshot')).toBe(true);
+    expect(mayDevicePublish('CAM-01', `cloudpatrol/v1/devices/CAM-01/events/${'e'.repeat(200)}/snapshot`)).toBe(true);
+    for (const topic of [
+      'cloudpatrol/v1/devices/CAM-01-B/events/evt-42/snapshot',
+      'cloudpatrol/v1/devices/CAM-01/events//snapshot',
+      'cloudpatrol/v1/devices/CAM-01/events/a/b/snapshot',
+      'cloudpatrol/v1/devices/CAM-01/events/+/snapshot',
+      'cloudpatrol/v1/devices/CAM-01/events/#/snapshot',
+      'cloudpatrol/v1/devices/CAM-01/events/evt-42/clip',
+      'cloudpatrol/v1/devices/CAM-01/events/evt-42',
+      `cloudpatrol/v1/devices/CAM-01/events/${'e'.repeat(201)}/snapshot`,
+    ]) {
+      expect(mayDevicePublish('CAM-01', topic)).toBe(false);
+    }
   });
 
   it('never on another device’s topics or replies meant for devices', () => {
@@ -116,6 +133,39 @@ describe('sources with devices behind them', () => {
     expect(frigateEventReporter(dock, 'frigate/events', message('yunxi_rd_east'), 'frigate')).toBeUndefined();
     expect(frigateEventReporter(nvr, 'frigate/events', message(undefined), 'frigate')).toBeUndefined();
     expect(frigateEventReporter(nvr, 'frigate/events', '{not json', 'frigate')).toBeUndefined();
+  });
+});
+
+describe('pictures published on MQTT', () => {
+  const nvr: BrokerAccount = { id: 'NVR-01', kind: 'nvr', devices: [{ id: 'CAM-PARK-01', frigateCamera: 'yunxi_rd_east' }, { id: 'UAV-X' }] };
+  const camera: BrokerAccount = { id: 'CAM-01', kind: 'camera', devices: [] };
+
+  it('a device’s snapshot of its own event is taken for that device and event', () => {
+    expect(picturePublishSubject(camera, 'cloudpatrol/v1/devices/CAM-01/events/evt-1/snapshot', 'frigate')).toEqual({ kind: 'device-snapshot', deviceId: 'CAM-01', eventId: 'evt-1' });
+    expect(picturePublishSubject(nvr, 'cloudpatrol/v1/devices/NVR-01/events/e.2/snapshot', 'frigate')).toEqual({ kind: 'device-snapshot', deviceId: 'NVR-01', eventId: 'e.2' });
+  });
+
+  it('never another device’s snapshot, not even for an NVR’s own camera', () => {
+    expect(picturePublishSubject(camera, 'cloudpatrol/v1/devices/CAM-02/events/evt-1/snapshot', 'frigate')).toBeUndefined();
+    expect(picturePublishSubject(nvr, 'cloudpatrol/v1/devices/CAM-PARK-01/events/evt-1/snapshot', 'frigate')).toBeUndefined();
+    expect(picturePublishSubject(camera, 'cloudpatrol/v1/devices/CAM-01/events', 'frigate')).toBeUndefined();
+  });
+
+  it('a Frigate MQTT snapshot is an NVR’s for its own registered cameras only', () => {
+    expect(picturePublishSubject(nvr, 'frigate/yunxi_rd_east/car/snapshot', 'frigate')).toEqual({ kind: 'frigate-snapshot', deviceId: 'CAM-PARK-01', camera: 'yunxi_rd_east', label: 'car' });
+    expect(picturePublishSubject(nvr, 'cp/yunxi_rd_east/person/snapshot', 'cp')).toEqual({ kind: 'frigate-snapshot', deviceId: 'CAM-PARK-01', camera: 'yunxi_rd_east', label: 'person' });
+    // Another NVR's (or an unregistered) camera, another prefix, other Frigate topics, a camera account: not taken.
+    for (const [account, topic] of [
+      [nvr, 'frigate/other_cam/car/snapshot'],
+      [nvr, 'frigatex/yunxi_rd_east/car/snapshot'],
+      [nvr, 'frigate/yunxi_rd_east/car'],
+      [nvr, 'frigate/yunxi_rd_east/zone/car/snapshot'],
+      [nvr, 'frigate/yunxi_rd_east/+/snapshot'],
+      [nvr, 'frigate/events'],
+      [{ ...camera, devices: [{ id: 'CAM-PARK-01', frigateCamera: 'yunxi_rd_east' }] }, 'frigate/yunxi_rd_east/car/snapshot'],
+    ] as const) {
+      expect(picturePublishSubject(account, topic, 'frigate')).toBeUndefined();
+    }
   });
 });
 

@@ -48,12 +48,25 @@ export function mayDeviceSubscribe(deviceId: string, topicFilter: string): boole
 }
 
 /**
- * The topics a device may publish on: its own event topic, and the DJI Cloud API uplink topics of its own
- * serial number (a dock or gateway registered under its SN). A source with devices behind it (an NVR, a dock)
- * may publish more: see `maySourcePublish`.
+ * The topics a device may publish on: its own event topic, the snapshot topics of its own events
+ * (`cloudpatrol/v1/devices/<id>/events/<eventId>/snapshot`, docs/schemas/cloudpatrol-device-snapshot.md), and
+ * the DJI Cloud API uplink topics of its own serial number (a dock or gateway registered under its SN). A
+ * source with devices behind it (an NVR, a dock) may publish more: see `maySourcePublish`.
  */
 export function mayDevicePublish(deviceId: string, topic: string): boolean {
-  return topic === `cloudpatrol/v1/devices/${deviceId}/events` || mayDjiUplink(deviceId, topic);
+  return topic === `cloudpatrol/v1/devices/${deviceId}/events` || ownSnapshotEventId(deviceId, topic) !== undefined || mayDjiUplink(deviceId, topic);
+}
+
+/** Longest event id a snapshot topic may name (as the event JSON's `eventId`). */
+const MAX_EVENT_ID = 200;
+
+/** The event id of `topic` when it is a snapshot topic of `deviceId`'s own events; wildcards never are. */
+function ownSnapshotEventId(deviceId: string, topic: string): string | undefined {
+  const prefix = `cloudpatrol/v1/devices/${deviceId}/events/`;
+  if (!topic.startsWith(prefix) || !topic.endsWith('/snapshot')) return undefined;
+  const eventId = topic.slice(prefix.length, topic.length - '/snapshot'.length);
+  if (eventId === '' || eventId.length > MAX_EVENT_ID || eventId.includes('/') || eventId.includes('+') || eventId.includes('#')) return undefined;
+  return eventId;
 }
 
 /** The DJI Cloud API uplink topics of serial number `sn`. */
@@ -122,6 +135,31 @@ export function frigateEventReporter(account: BrokerAccount, topic: string, payl
   }
   if (typeof camera !== 'string' || camera === '') return undefined;
   return account.devices.find((d) => d.frigateCamera === camera)?.id ?? account.id;
+}
+
+/** What a picture published on MQTT is the picture of, once its publisher is known to speak for that device. */
+export type PicturePublishSubject =
+  | { kind: 'device-snapshot'; deviceId: string; eventId: string }
+  | { kind: 'frigate-snapshot'; deviceId: string; camera: string; label: string };
+
+/**
+ * The device a picture publish may be taken for, judged by its publisher (the embedded broker knows it; on
+ * Mosquitto the shipped ACL says the same): a device's snapshot of one of its own events is the device's
+ * alone (session binding: the topic names the publisher), and a Frigate MQTT snapshot
+ * `<prefix>/<camera>/<label>/snapshot` is an NVR's for the cameras registered under it only. Undefined when the
+ * publisher may not speak for it (or the topic is no picture topic): the picture is not taken.
+ */
+export function picturePublishSubject(account: BrokerAccount, topic: string, frigateTopicPrefix: string): PicturePublishSubject | undefined {
+  const eventId = ownSnapshotEventId(account.id, topic);
+  if (eventId !== undefined) return { kind: 'device-snapshot', deviceId: account.id, eventId };
+  if (account.kind !== 'nvr') return undefined;
+  const prefix = `${frigateTopicPrefix}/`;
+  if (!topic.startsWith(prefix)) return undefined;
+  const rest = topic.slice(prefix.length).split('/');
+  if (rest.length !== 3 || rest[2] !== 'snapshot' || rest[0] === '' || rest[1] === '' || /[+#]/.test(rest[0] + rest[1])) return undefined;
+  const [camera, label] = rest;
+  const device = account.devices.find((d) => d.frigateCamera === camera);
+  return device ? { kind: 'frigate-snapshot', deviceId: device.id, camera, label } : undefined;
 }
 
 /** True when `topic` matches the MQTT topic filter `filter` (`+` one level, `#` the rest). */

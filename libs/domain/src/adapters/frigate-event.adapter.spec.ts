@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { adaptFrigateEvent, FrigateAdapterOptions } from './frigate-event.adapter';
+import { adaptFrigateEvent, FrigateAdapterOptions, frigateSnapshotTopicFilter, parseFrigateSnapshotTopic } from './frigate-event.adapter';
 import { FRIGATE_END_LEGACY, FRIGATE_NEW_PERSON, frigateCar, frigateMessage } from './frigate-event.fixtures';
 import { mutate, outcomeProblem } from './adapter-test-support';
 import { AdapterResult, AdaptedEvent } from '../event/canonical-event';
@@ -26,7 +26,9 @@ describe('Frigate events adapter', () => {
     expect(e.phase).toBe('start');
     expect(e.occurredAt.getTime()).toBe(Math.round(1764300020.552101 * 1000));
     expect(e.zones).toEqual([]);
-    expect(e.media).toEqual([]);
+    // `has_snapshot` is false in a `new` message, yet the event has its picture slot: the fetcher waits for it.
+    expect(e.attributes.hasSnapshot).toBe(false);
+    expect(e.media).toEqual([{ kind: 'snapshot', uri: 'frigate/market_st_gate/person/snapshot' }]);
     expect(e.detections).toEqual([
       { label: 'person', confidence: 0.78125, trackId: '1764300020.552101-q0d3mf', box: [291, 163, 356, 333], stationary: false },
     ]);
@@ -129,6 +131,28 @@ describe('Frigate events adapter', () => {
     expect(adaptFrigateEvent('$share/ingest/frigate/events', frigateMessage('update'), options).ok).toBe(true);
     const e = only(adaptFrigateEvent('nvr/site7/events', frigateMessage('update'), custom));
     expect(e.media[0].uri).toBe('nvr/site7/xihu_rd_east/car/snapshot');
+  });
+
+  it('gives every event of an object a picture slot, whatever has_snapshot says', () => {
+    for (const type of ['new', 'update', 'end'] as const) {
+      for (const hasSnapshot of [true, false, undefined]) {
+        const e = only(adaptFrigateEvent(TOPIC, frigateMessage(type, frigateCar({ has_snapshot: hasSnapshot, end_time: type === 'end' ? 1764295999 : null })), options));
+        expect(e.media).toEqual([{ kind: 'snapshot', uri: 'frigate/xihu_rd_east/car/snapshot' }]);
+        expect(e.detections[0].trackId).toBe('1764295322.417655-7ykq2c');
+      }
+    }
+    const legacy = only(adaptFrigateEvent(TOPIC, FRIGATE_END_LEGACY, options));
+    expect(legacy.media).toEqual([{ kind: 'snapshot', uri: `frigate/${String(legacy.attributes.camera)}/${legacy.detections[0].label}/snapshot` }]);
+  });
+
+  it('reads the camera and label of an MQTT snapshot topic, and nothing else', () => {
+    expect(parseFrigateSnapshotTopic('frigate/yunxi_rd_east/car/snapshot', 'frigate')).toEqual({ camera: 'yunxi_rd_east', label: 'car' });
+    expect(parseFrigateSnapshotTopic('nvr/site7/yunxi_rd_east/car/snapshot', 'nvr/site7')).toEqual({ camera: 'yunxi_rd_east', label: 'car' });
+    expect(parseFrigateSnapshotTopic('$share/g1/frigate/cam/person/snapshot', 'frigate')).toEqual({ camera: 'cam', label: 'person' });
+    for (const topic of ['frigate/events', 'frigate/cam/car', 'frigate/cam/car/active', 'frigate/cam/zone/car/snapshot', 'frigate//car/snapshot', 'frigate/cam//snapshot', 'frigatex/cam/car/snapshot', 'frigate/+/car/snapshot', 'other/cam/car/snapshot']) {
+      expect(parseFrigateSnapshotTopic(topic, 'frigate')).toBeUndefined();
+    }
+    expect(frigateSnapshotTopicFilter('frigate')).toBe('frigate/+/+/snapshot');
   });
 
   it('clamps a score a hair above 1', () => {

@@ -184,9 +184,35 @@ function plateOf(after: FrigateObject): { text: string; score?: number } | undef
   return { text: trimmed, score: after.recognized_license_plate_score ?? tupleScore };
 }
 
-/** Frigate publishes the best snapshot of each label on a retained topic; the ingest path fetches it from there. */
+/**
+ * Every event of a tracked object has a picture slot (issue 14): CloudPatrol fetches the object's snapshot from
+ * the source's Frigate API (`/api/events/<id>/snapshot.jpg`), falling back to the MQTT snapshot. A `new` message
+ * usually says `has_snapshot: false` (Frigate has not chosen a frame yet), yet a dwell is proven by its first
+ * event's picture, so the slot does not depend on it: the fetcher retries until the snapshot exists. The uri
+ * names the MQTT snapshot topic of the camera's label; it is informational (that topic is overwritten by the
+ * next object), the bytes that become evidence are stored under their SHA-256.
+ */
 function mediaFor(after: FrigateObject, topicPrefix: string): MediaRef[] {
-  return after.has_snapshot ? [{ kind: 'snapshot', uri: `${topicPrefix}/${after.camera}/${after.label}/snapshot` }] : [];
+  return [{ kind: 'snapshot', uri: `${topicPrefix}/${after.camera}/${after.label}/snapshot` }];
+}
+
+/**
+ * The camera and label of a Frigate MQTT snapshot topic, `<prefix>/<camera>/<label>/snapshot` (retained, binary
+ * JPEG, overwritten by the label's next best frame), or undefined when `topic` is not one.
+ */
+export function parseFrigateSnapshotTopic(topic: string, topicPrefix: string): { camera: string; label: string } | undefined {
+  const plain = stripSharePrefix(topic);
+  if (!plain.startsWith(`${topicPrefix}/`)) return undefined;
+  const rest = plain.slice(topicPrefix.length + 1).split('/');
+  if (rest.length !== 3 || rest[2] !== 'snapshot') return undefined;
+  const [camera, label] = rest;
+  if (!camera || !label || camera.length > 100 || label.length > 100 || /[+#]/.test(camera + label)) return undefined;
+  return { camera, label };
+}
+
+/** The subscription filter of Frigate's MQTT snapshots. */
+export function frigateSnapshotTopicFilter(topicPrefix: string): string {
+  return `${topicPrefix}/+/+/snapshot`;
 }
 
 /**

@@ -1,4 +1,6 @@
-import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Res, StreamableFile } from '@nestjs/common';
+import type { Response } from 'express';
+import { z } from 'zod';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Access, CASE_READERS, CaseLoopService, CurrentActor, TransitionRefused } from '@app/core';
 import { CASE_ACTION_RULES, type Actor } from '@app/domain';
@@ -36,9 +38,26 @@ export class CaseLoopController {
     return this.loop.timeline(actor, id);
   }
 
+  /** Every item in one shape (kind, sha256, capturedAt, url for images), with completeness and the dwell proof. */
   @Get(':id/evidence')
   @Access(...CASE_READERS, 'department_liaison')
   evidence(@CurrentActor() actor: Actor, @Param('id') id: string) {
     return this.loop.evidenceOf(actor, id);
+  }
+
+  /** A picture of the case: the original (checked against its SHA-256 before it is served), a preview or a thumbnail. */
+  @Get(':id/pictures/:sha256/:variant')
+  @Access(...CASE_READERS, 'department_liaison')
+  async picture(
+    @CurrentActor() actor: Actor,
+    @Param('id') id: string,
+    @Param('sha256') sha256: string,
+    @Param('variant', new ZodValidationPipe(z.enum(['original', 'preview', 'thumb']))) variant: 'original' | 'preview' | 'thumb',
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const picture = await this.loop.pictureOf(actor, id, sha256, variant);
+    // Evidence is immutable under its name: the browser may keep it, nobody in between may.
+    res.setHeader('Cache-Control', 'private, max-age=86400, immutable');
+    return new StreamableFile(picture.bytes, { type: picture.contentType });
   }
 }

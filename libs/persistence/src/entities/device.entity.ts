@@ -16,6 +16,8 @@ export class DeviceEntity {
   @Index('ix_devices_parent_id')
   @Column('text', { name: 'parent_id', nullable: true })
   parentId: string | null;
+  /** A source with an HTTP API pictures are fetched from (a Frigate instance: `http://frigate.local:5000`). */
+  @Column('text', { name: 'api_url', nullable: true }) apiUrl: string | null;
   @Column('jsonb', { default: () => "'{}'" }) zones: Record<string, string>;
   /** Other ids sources use for this device (a Hikvision `<mac>:ch<channel>`, ...). */
   @Column('jsonb', { default: () => "'[]'" }) aliases: string[];

@@ -19,6 +19,10 @@ import { AuditEntryEntity } from './audit-entry.entity';
 import { EvidenceItemEntity } from './evidence-item.entity';
 import { OutboxEntity } from './outbox.entity';
 import { EvidenceQueueEntity } from './evidence-queue.entity';
+import { PictureEntity } from './picture.entity';
+import { EventPictureEntity } from './event-picture.entity';
+import { PictureArrivalEntity } from './picture-arrival.entity';
+import { CaseDwellProofEntity } from './case-dwell-proof.entity';
 
-export { RefreshTokenEntity, PhotoEntity, DeviceTelemetryEntity, InhibitorEntity, RuleSetVersionEntity, SuppressionEntity, TrackStateEntity, CaseEntity, CaseOccurrenceEntity, DeadLetterEntity, DeviceEntity, EventEntity, SettingEntity, UserEntity, CaseWorkflowEntity, CaseTransitionEntity, CaseStatementEntity, AuditEntryEntity, EvidenceItemEntity, OutboxEntity, EvidenceQueueEntity };
-export const ENTITIES = [RefreshTokenEntity, PhotoEntity, DeviceTelemetryEntity, InhibitorEntity, RuleSetVersionEntity, SuppressionEntity, TrackStateEntity, CaseEntity, CaseOccurrenceEntity, DeadLetterEntity, DeviceEntity, EventEntity, SettingEntity, UserEntity, CaseWorkflowEntity, CaseTransitionEntity, CaseStatementEntity, AuditEntryEntity, EvidenceItemEntity, OutboxEntity, EvidenceQueueEntity];
+export { RefreshTokenEntity, PhotoEntity, DeviceTelemetryEntity, InhibitorEntity, RuleSetVersionEntity, SuppressionEntity, TrackStateEntity, CaseEntity, CaseOccurrenceEntity, DeadLetterEntity, DeviceEntity, EventEntity, SettingEntity, UserEntity, CaseWorkflowEntity, CaseTransitionEntity, CaseStatementEntity, AuditEntryEntity, EvidenceItemEntity, OutboxEntity, EvidenceQueueEntity, PictureEntity, EventPictureEntity, PictureArrivalEntity, CaseDwellProofEntity };
+export const ENTITIES = [RefreshTokenEntity, PhotoEntity, DeviceTelemetryEntity, InhibitorEntity, RuleSetVersionEntity, SuppressionEntity, TrackStateEntity, CaseEntity, CaseOccurrenceEntity, DeadLetterEntity, DeviceEntity, EventEntity, SettingEntity, UserEntity, CaseWorkflowEntity, CaseTransitionEntity, CaseStatementEntity, AuditEntryEntity, EvidenceItemEntity, OutboxEntity, EvidenceQueueEntity, PictureEntity, EventPictureEntity, PictureArrivalEntity, CaseDwellProofEntity];

@@ -121,6 +121,8 @@ export interface CaseEventRow {
   deviceLocationPublished: boolean | null;
   deviceLegalReviewPassed: boolean | null;
   deviceTechnicalReviewPassed: boolean | null;
+  /** Its stored pictures (SHA-256 and when they show). */
+  pictures: { sha256: string; capturedAt: string }[];
 }
 
 const CASE_COLUMNS = `c.id, c.case_number AS "caseNumber", c.category_code AS "categoryCode", c.status, c.identity, c.identity_key AS "identityKey",
@@ -366,13 +368,17 @@ export class CaseLoopRepository {
       `SELECT e.id::text AS "eventId", e.occurred_at AS "occurredAt", e.device_id AS "deviceId", e.detections, e.media,
               x.sha256, x.usable_as_penalty_evidence AS "usableAsPenaltyEvidence",
               d.name AS "deviceName", d.address AS "deviceAddress", d.location_published AS "deviceLocationPublished",
-              d.legal_review_passed AS "deviceLegalReviewPassed", d.technical_review_passed AS "deviceTechnicalReviewPassed"
-         FROM case_occurrences o
+              d.legal_review_passed AS "deviceLegalReviewPassed", d.technical_review_passed AS "deviceTechnicalReviewPassed",
+              COALESCE((SELECT json_agg(json_build_object('sha256', ep.sha256, 'capturedAt', ep.captured_at) ORDER BY ep.slot)
+                          FROM event_pictures ep WHERE ep.event_id = e.id AND ep.status = 'present'), '[]'::json) AS pictures
+         FROM (SELECT event_id, bool_or(proof) AS proof
+                 FROM (SELECT event_id, false AS proof FROM case_occurrences WHERE case_id = $1
+                       UNION ALL SELECT event_id, true FROM case_dwell_proof WHERE case_id = $1) u GROUP BY event_id) o
          JOIN events e ON e.id = o.event_id
          LEFT JOIN evidence_items x ON x.item_key = 'event:' || e.id::text
          LEFT JOIN devices d ON d.id = e.device_id
-        WHERE o.case_id = $1
-        ORDER BY e.occurred_at DESC, e.id DESC LIMIT $2`,
+        -- A dwell's proof (its first picture) is always shown, however many occurrences followed.
+        ORDER BY o.proof DESC, e.occurred_at DESC, e.id DESC LIMIT $2`,
       [caseId, limit],
     );
     return rows;

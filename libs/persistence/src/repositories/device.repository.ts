@@ -44,6 +44,26 @@ export class DeviceRepository {
    */
   async upsertConfigDevices(rows: Omit<DeviceRow, 'status'>[]): Promise<void> {
     if (rows.length === 0) return;
-    await this.dataSource.getRepository(DeviceEntity).upsert(rows, { conflictPaths: ['id'] });
+    // An API address set through the register (PATCH) stays unless config/ names one itself.
+    await this.dataSource.getRepository(DeviceEntity).upsert(
+      rows.map(({ apiUrl: _apiUrl, ...r }) => r),
+      { conflictPaths: ['id'] },
+    );
+    const withApi = rows.filter((r) => r.apiUrl !== null);
+    if (withApi.length > 0) {
+      await this.dataSource.query(`UPDATE devices d SET api_url = v.api_url FROM unnest($1::text[], $2::text[]) AS v(id, api_url) WHERE d.id = v.id`, [
+        withApi.map((r) => r.id),
+        withApi.map((r) => r.apiUrl),
+      ]);
+    }
+  }
+
+  /** The HTTP API of a source (its own, else that of the NVR or dock it is registered under). */
+  async apiUrlOf(deviceId: string): Promise<string | null> {
+    const rows: { api_url: string | null }[] = await this.dataSource.query(
+      `SELECT COALESCE(d.api_url, p.api_url) AS api_url FROM devices d LEFT JOIN devices p ON p.id = d.parent_id WHERE d.id = $1`,
+      [deviceId],
+    );
+    return rows[0]?.api_url ?? null;
   }
 }

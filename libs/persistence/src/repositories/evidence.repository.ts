@@ -6,6 +6,11 @@ import { DataSource, EntityManager } from 'typeorm';
 export interface UnsealedEventRow {
   eventId: string;
   deviceId: string;
+  /** What tells a picture reference from a plain one (libs/domain/src/evidence/picture-requests.ts). */
+  source: string;
+  sourceEventId: string;
+  attributes: Record<string, string | number | boolean>;
+  detections: { label: string; confidence: number; trackId?: string }[];
   sha256: string;
   media: { kind: string; uri: string; sha256?: string }[];
   /** The device had passed legal and technical review (art. 41). */
@@ -14,7 +19,7 @@ export interface UnsealedEventRow {
 
 export interface EvidenceItemRow {
   itemKey: string;
-  kind: 'event' | 'media' | 'after-photo';
+  kind: 'event' | 'media' | 'image' | 'after-photo';
   eventId: string | null;
   caseId: string | null;
   deviceId: string | null;
@@ -27,13 +32,27 @@ export interface EvidenceItemRow {
   auditSeq: number;
 }
 
-const UNSEALED_COLUMNS = `e.id::text AS "eventId", e.device_id AS "deviceId", encode(sha256(convert_to(e.raw_payload, 'UTF8')), 'hex') AS sha256, e.media,
+const UNSEALED_COLUMNS = `e.id::text AS "eventId", e.device_id AS "deviceId", e.source, e.source_event_id AS "sourceEventId", e.attributes, e.detections, encode(sha256(convert_to(e.raw_payload, 'UTF8')), 'hex') AS sha256, e.media,
   COALESCE(d.legal_review_passed AND d.technical_review_passed, false) AS "deviceReviewed"`;
 
-/** A case's items: those of its events (by event, through the index) and its own (after-photos). */
+/** A case's items: those of its events and dwell proof (by event, through the index) and its own (after-photos). */
 const CASE_ITEMS = `SELECT x.* FROM evidence_items x JOIN case_occurrences o ON o.event_id = x.event_id WHERE o.case_id = $1
+   UNION SELECT x.* FROM evidence_items x JOIN case_dwell_proof d ON d.event_id = x.event_id WHERE d.case_id = $1
    UNION SELECT x.* FROM evidence_items x WHERE x.case_id = $1
    ORDER BY id`;
+
+/** An event of a case as its evidence view needs it. */
+export interface CaseEvidenceEventRow {
+  eventId: string;
+  source: string;
+  deviceId: string;
+  occurredAt: Date;
+  /** occurrence | first | sample */
+  role: string;
+  /** Where its position came from: event (GPS, the source's own), device (the register), none. */
+  positionSource: 'event' | 'device' | 'none';
+  deviceReviewed: boolean;
+}
 
 /**
  * Sealed evidence (evidence_items). Callers hold the audit chain lock while they look for unsealed events
@@ -75,11 +94,37 @@ export class EvidenceRepository {
   async unsealedEventsOfCase(tx: EntityManager, caseId: string): Promise<UnsealedEventRow[]> {
     return tx.query(
       `SELECT ${UNSEALED_COLUMNS}
-         FROM case_occurrences o JOIN events e ON e.id = o.event_id LEFT JOIN devices d ON d.id = e.device_id
-        WHERE o.case_id = $1 AND NOT EXISTS (SELECT 1 FROM evidence_items x WHERE x.item_key = 'event:' || e.id::text)
+         FROM (SELECT event_id FROM case_occurrences WHERE case_id = $1 UNION SELECT event_id FROM case_dwell_proof WHERE case_id = $1) o
+         JOIN events e ON e.id = o.event_id LEFT JOIN devices d ON d.id = e.device_id
+        WHERE NOT EXISTS (SELECT 1 FROM evidence_items x WHERE x.item_key = 'event:' || e.id::text)
         ORDER BY e.id`,
       [caseId],
     );
+  }
+
+  /** The events of a case, its occurrences and its dwell proof, oldest first. */
+  async eventsOfCase(caseId: string): Promise<CaseEvidenceEventRow[]> {
+    const rows: Record<string, unknown>[] = await this.dataSource.query(
+      `SELECT e.id::text AS "eventId", e.source, e.device_id AS "deviceId", e.occurred_at AS "occurredAt", ce.role,
+              e.attributes->>'positionSource' AS "positionSource", e.lat IS NOT NULL AS "hasLocation",
+              COALESCE(d.legal_review_passed AND d.technical_review_passed, false) AS "deviceReviewed"
+         FROM (SELECT event_id, 'occurrence'::text AS role FROM case_occurrences WHERE case_id = $1
+               UNION ALL SELECT p.event_id, p.role FROM case_dwell_proof p WHERE p.case_id = $1
+                 AND NOT EXISTS (SELECT 1 FROM case_occurrences o WHERE o.case_id = p.case_id AND o.event_id = p.event_id)) ce
+         JOIN events e ON e.id = ce.event_id LEFT JOIN devices d ON d.id = e.device_id
+        ORDER BY e.occurred_at, e.id`,
+      [caseId],
+    );
+    return rows.map((r) => ({
+      eventId: String(r.eventId),
+      source: String(r.source),
+      deviceId: String(r.deviceId),
+      occurredAt: r.occurredAt as Date,
+      role: String(r.role),
+      // Events stored before positions were attributed: a stored position is taken as the event's own.
+      positionSource: r.positionSource === 'event' || r.positionSource === 'device' || r.positionSource === 'none' ? r.positionSource : r.hasLocation ? 'event' : 'none',
+      deviceReviewed: Boolean(r.deviceReviewed),
+    }));
   }
 
   /** Items already sealed for a case's events (payloads and their media). */
