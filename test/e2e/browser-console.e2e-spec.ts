@@ -118,10 +118,10 @@ describe('browser: operator console and township workspace', () => {
     await waitForLive(operator);
     await operator.evaluate('window.notReloaded = true');
 
-    // The evidence photo the camera's event names (stored in the photo library by SHA-256).
+    // The camera publishes the picture of its event on the event's own snapshot topic (CloudPatrol's format).
     const photo = await snapshot();
-    const sha = createHash('sha256').update(photo).digest('hex');
-    await request(app.url).post('/api/v1/flights/CAM-SNAPSHOTS/photos').set('Authorization', `Bearer ${await app.token()}`).attach('photo', photo, { filename: 'snapshot.jpg', contentType: 'image/jpeg' }).expect(200);
+    const pictureTopic = 'cloudpatrol/v1/devices/DEMO-CAM-01/events/browser-e-1/snapshot';
+    await mqtt.publishAsync(pictureTopic, photo, { qos: 1 });
 
     const published = Date.now();
     await mqtt.publishAsync(
@@ -131,7 +131,7 @@ describe('browser: operator console and township workspace', () => {
         deviceId: 'DEMO-CAM-01',
         occurredAt: new Date().toISOString(),
         detections: [{ label: 'garbage', confidence: 0.93 }],
-        media: [{ kind: 'snapshot', uri: `photo:${sha}`, sha256: sha }],
+        media: [{ kind: 'snapshot', uri: pictureTopic }],
       }),
       { qos: 1 },
     );

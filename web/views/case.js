@@ -58,7 +58,7 @@ export async function render(main, [id], { onAlert, setTitle }) {
         h(
           'div',
           { class: 'case-col' },
-          h('section', { class: 'panel', 'aria-labelledby': 'evidence-h' }, h('h2', { id: 'evidence-h' }, t('case.evidence')), liveEvidence(c, evidence.items)),
+          h('section', { class: 'panel', 'aria-labelledby': 'evidence-h' }, h('h2', { id: 'evidence-h' }, t('case.evidence')), liveEvidence(c, evidence)),
           h('section', { class: 'panel', 'aria-labelledby': 'timeline-h' }, h('h2', { id: 'timeline-h' }, t('case.timeline')), timelineList(timeline.items)),
           h(
             'section',

@@ -2,7 +2,7 @@
 // device's review status, and the action forms (what the caller may do now is the server's allowedActions).
 import { api, imageUrl, upload, ApiError, session } from '../api.js';
 import { h, replace, toast, nextId } from '../dom.js';
-import { t, label, fmtDateTime, fmtSpan, fmtPercent } from '../i18n.js';
+import { t, label, fmtDateTime, fmtDateTimeSeconds, fmtClock, fmtDuration, fmtSpan, fmtPercent } from '../i18n.js';
 import { categoryName, townshipName, unitName, units, placeName, grid } from '../district.js';
 import { sha256Hex } from '../sha256.js';
 
@@ -52,12 +52,35 @@ export function shaOf(ref) {
   return typeof ref === 'string' ? (ref.match(SHA)?.[0] ?? null) : null;
 }
 
-/** A photo from the library as a thumbnail button; click (or Enter) opens the zoom dialog. */
-export function photoThumb(sha, caption) {
+/** Paths of a photo in the drone photo library (after-photos, photos named before issue 14). */
+const photoUrls = (sha) => ({ thumb: `/photos/${sha}/thumb`, preview: `/photos/${sha}/preview`, original: `/photos/${sha}/original` });
+
+/** imageUrl() takes a path under /api/v1; the evidence view names its pictures by their full path. */
+const underApi = (url) => (typeof url === 'string' && url.startsWith('/api/v1/') ? url.slice('/api/v1'.length) : (url ?? undefined));
+
+/** The thumb, preview and original of an evidence picture (each falls back to the next larger one). */
+function itemUrls(item) {
+  if (item.legacyUrls) return item.legacyUrls;
+  const original = underApi(item.url);
+  const preview = underApi(item.previewUrl) ?? original;
+  const thumb = underApi(item.thumbUrl) ?? preview;
+  return thumb ? { thumb, preview, original: original ?? preview } : null;
+}
+
+/**
+ * A picture as a thumbnail button, fetched with the bearer token and shown through a blob: URL; click, Enter
+ * or Space opens the zoom dialog. `caption` is the picture's alt text and the dialog's name.
+ */
+function pictureThumb(sha, caption, urls, key) {
   const img = h('img', { alt: caption ?? t('case.evidencePhoto'), loading: 'lazy', class: 'thumb-img' });
-  const fallback = h('span', { class: 'thumb-fallback' }, `${t('case.evidencePhoto')} ${sha.slice(0, 8)}…`);
-  const button = h('button', { type: 'button', class: 'thumb', title: t('case.zoom'), 'aria-label': `${t('case.zoom')}: ${caption ?? sha.slice(0, 12)}`, onClick: () => openZoom(sha, caption) }, img, fallback);
-  imageUrl(`/photos/${sha}/thumb`).then((url) => {
+  const fallback = h('span', { class: 'thumb-fallback' }, `${t('case.evidencePhoto')} ${(sha ?? '').slice(0, 8)}…`);
+  const button = h(
+    'button',
+    { type: 'button', class: 'thumb', title: t('case.zoom'), 'aria-label': `${t('case.zoom')}: ${caption ?? (sha ?? '').slice(0, 12)}`, dataset: key ? { key } : undefined, onClick: () => openZoom(sha, caption, urls) },
+    img,
+    fallback,
+  );
+  imageUrl(urls.thumb).then((url) => {
     if (url) {
       img.src = url;
       button.classList.add('loaded');
@@ -66,9 +89,17 @@ export function photoThumb(sha, caption) {
   return button;
 }
 
+/** A photo from the library as a thumbnail button; click (or Enter) opens the zoom dialog. */
+export function photoThumb(sha, caption) {
+  return pictureThumb(sha, caption, photoUrls(sha));
+}
+
 let zoomDialog;
-/** The preview image in a modal dialog, zoomable with buttons, +/- keys or the wheel (at full detail); Esc closes. */
-export function openZoom(sha, caption) {
+/**
+ * The preview image in a modal dialog, zoomable with buttons, +/- keys or the wheel (at full detail); Esc closes.
+ * `urls` (paths under /api/v1) default to the photo library's.
+ */
+export function openZoom(sha, caption, urls = photoUrls(sha)) {
   zoomDialog?.remove();
   let scale = 1;
   const img = h('img', { alt: caption ?? sha, class: 'zoom-img' });
@@ -78,8 +109,8 @@ export function openZoom(sha, caption) {
     scale = Math.min(8, Math.max(1, k));
     img.style.width = `${scale * 100}%`;
     // The preview is about 1000 px: zooming in swaps in the original, loaded once, for the detail.
-    if (scale > 1 && !original) {
-      original = imageUrl(`/photos/${sha}/original`).then((url) => url && (img.src = url));
+    if (scale > 1 && !original && urls.original && urls.original !== urls.preview) {
+      original = imageUrl(urls.original).then((url) => url && (img.src = url));
     }
   };
   frame.addEventListener('wheel', (e) => {
@@ -92,7 +123,7 @@ export function openZoom(sha, caption) {
     h(
       'div',
       { class: 'zoom-bar' },
-      h('span', { class: 'zoom-caption' }, caption ?? '', ' ', h('code', {}, sha.slice(0, 16), '…')),
+      h('span', { class: 'zoom-caption' }, caption ?? '', ' ', sha ? h('code', { title: sha }, sha.slice(0, 16), '…') : null),
       h('button', { type: 'button', class: 'btn', onClick: () => setScale(scale * 1.5) }, t('case.zoomIn'), ' +'),
       h('button', { type: 'button', class: 'btn', onClick: () => setScale(scale / 1.5) }, t('case.zoomOut'), ' −'),
       h('button', { type: 'button', class: 'btn btn-primary', onClick: () => dialog.close() }, t('case.close')),
@@ -107,76 +138,336 @@ export function openZoom(sha, caption) {
   document.body.append(dialog);
   zoomDialog = dialog;
   dialog.showModal();
-  imageUrl(`/photos/${sha}/preview`).then((url) => url && (img.src = url));
+  imageUrl(urls.preview ?? urls.thumb).then((url) => url && (img.src = url));
 }
 
-/** The evidence of a case: photos as zoomable thumbnails, every item with its SHA-256 and Art. 41 usability. */
-export function evidenceList(items, c) {
-  const photos = [];
-  const others = [];
-  for (const item of items) {
-    const sha = item.kind === 'event' ? null : shaOf(item.uri) ?? (item.kind === 'media' ? null : item.sha256);
-    if (sha && (item.kind === 'media' || item.kind === 'after-photo')) {
-      // The same picture named by several events is shown once (each item is still listed below).
-      if (photos.some((p) => p.sha === sha)) others.push(item);
-      else photos.push({ sha, item });
-    } else others.push(item);
+/**
+ * An evidence item in the shape of the evidence view (issue 14). Items of the earlier view (a `media` item or an
+ * after-photo naming a stored photo by its `uri`, flat sealedAt/auditSeq) are read as the pictures they are.
+ */
+function normalItem(item) {
+  const sealed = item.sealed !== undefined ? item.sealed : item.sealedAt ? { at: item.sealedAt, auditSeq: item.auditSeq } : null;
+  if (item.kind === 'media' || item.kind === 'after-photo') {
+    const sha = shaOf(item.uri);
+    if (sha) {
+      const role = item.kind === 'after-photo' ? 'after-photo' : item.role;
+      return { ...item, kind: 'image', status: 'present', role, sha256: item.sha256 ?? sha, sealed, legacyUrls: photoUrls(sha) };
+    }
   }
-  for (const ref of c?.loop?.afterPhotos ?? []) {
-    const sha = shaOf(ref);
-    if (sha && !photos.some((p) => p.sha === sha)) photos.push({ sha, item: { kind: 'after-photo', uri: ref, sha256: null } });
+  return { ...item, sealed };
+}
+
+/** The view as the page shows it: from the evidence view, or from a bare list of items (earlier callers). */
+function normalView(view) {
+  const v = Array.isArray(view) ? { items: view } : (view ?? {});
+  return { completeness: v.completeness ?? null, dwell: v.dwell ?? null, items: (v.items ?? []).map(normalItem) };
+}
+
+/** Where a picture came from (frigate-api, hikvision-part, …), or an event's source (frigate, hikvision, …). */
+const originName = (origin, kind = 'image') => (kind === 'image' ? label('evidence.origin', origin ?? 'unknown') : label('source', origin));
+
+/**
+ * The server words the completeness problems in English; the ones it words this way are shown in the page's
+ * language, any other as it came (marked as English for screen readers).
+ */
+const PROBLEMS = [
+  [/^no picture yet: still being fetched$/, 'evidence.problem.noPictureYet'],
+  [/^no picture of the case is stored$/, 'evidence.problem.noPicture'],
+  [/^(?<n>\d+) picture\(s\) still being fetched$/, 'evidence.problem.pending'],
+  [/^(?<n>\d+) picture\(s\) missing: (?<reasons>.*)$/, 'evidence.problem.missing'],
+  [/^(?<n>\d+) picture\(s\) of doubtful quality \((?<verdicts>[^)]*)\)/, 'evidence.problem.doubtful'],
+  [/^the dwell is not proven by pictures/, 'evidence.problem.dwellUnproven'],
+  [/^device\(s\) without passed legal and technical review \(art\. 41\): (?<devices>.*)$/, 'evidence.problem.deviceReview'],
+  [/^an event has no position/, 'evidence.problem.noPosition'],
+];
+function problemText(problem) {
+  for (const [pattern, key] of PROBLEMS) {
+    const m = pattern.exec(problem);
+    if (!m) continue;
+    const vars = { ...m.groups };
+    if (vars.verdicts) vars.verdicts = vars.verdicts.split(/,\s*/).map((v) => label('evidence.verdictName', v)).join('、');
+    return h('li', {}, t(key, vars));
   }
-  const usable = (v) =>
-    v === true ? h('span', { class: 'ok' }, '✓ ', t('case.evidenceUsable')) : v === false ? h('span', { class: 'warn' }, '✗ ', t('case.evidenceNotUsable')) : h('span', { class: 'muted' }, t('case.evidenceUnknown'));
-  const kindName = (k) => ({ event: t('case.evidenceEvent'), media: t('case.evidenceMedia'), 'after-photo': t('case.evidenceAfter') })[k] ?? k;
-  if (photos.length === 0 && others.length === 0) return h('p', { class: 'muted' }, t('case.noEvidence'));
+  return h('li', { lang: 'en' }, problem);
+}
+const timeEl = (iso, fmt = fmtDateTimeSeconds) => (iso ? h('time', { datetime: iso }, fmt(iso)) : null);
+const isDoubtful = (item) => !!item.quality?.verdict && item.quality.verdict !== 'ok';
+
+/** A SHA-256 shortened, the whole on hover, with a button that copies it. */
+function shaBox(sha) {
+  if (!sha) return null;
+  const code = h('code', { class: 'sha', title: sha }, `${sha.slice(0, 12)}…`);
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(sha);
+      toast(t('evidence.copied'), 'ok');
+    } catch {
+      // No clipboard (an insecure origin, a refused permission): show it whole and selected, for Ctrl+C.
+      code.textContent = sha;
+      const range = document.createRange();
+      range.selectNodeContents(code);
+      getSelection()?.removeAllRanges();
+      getSelection()?.addRange(range);
+      toast(t('evidence.copyFailed'));
+    }
+  };
   return h(
-    'div',
-    { class: 'evidence' },
-    photos.length
-      ? h(
-          'ul',
-          { class: 'thumbs', role: 'list' },
-          photos.map(({ sha, item }) => h('li', {}, photoThumb(sha, kindName(item.kind)), h('small', { class: 'thumb-meta' }, kindName(item.kind)))),
-        )
-      : null,
+    'span',
+    { class: 'sha-box' },
+    h('abbr', { title: t('case.sha') }, 'SHA-256'),
+    ' ',
+    code,
+    ' ',
+    h('button', { type: 'button', class: 'btn btn-small sha-copy', 'aria-label': t('evidence.copySha', { sha }), title: t('evidence.copySha', { sha }), onClick: copy }, t('evidence.copy')),
+  );
+}
+
+function sealedMark(sealed) {
+  return sealed
+    ? h('span', { class: 'ok sealed', title: t('evidence.sealedAt', { time: fmtDateTimeSeconds(sealed.at) }) }, '✓ ', t('evidence.sealed', { seq: sealed.auditSeq }))
+    : h('span', { class: 'muted sealed' }, t('evidence.notSealed'));
+}
+
+function qualityMark(item) {
+  const verdict = item.quality?.verdict;
+  if (!verdict) return null;
+  const reasons = (item.quality.reasons ?? []).join('; ');
+  if (verdict === 'ok') return h('span', { class: 'ok quality' }, '✓ ', t('evidence.verdict.ok'));
+  return h('span', { class: 'quality quality-warn', role: 'note', title: reasons || undefined }, label('evidence.verdict', verdict), h('span', { class: 'quality-hint' }, ` — ${t('evidence.verdictWarn')}`));
+}
+
+/**
+ * One picture of the case with what a reviewer needs to judge it: the picture (zoomable), its capture time, origin,
+ * quality verdict, SHA-256 and whether it is sealed. A pending picture says it is being fetched; a missing one why.
+ */
+function pictureCard(item, { caption, at } = {}) {
+  const when = item.capturedAt ?? at ?? null;
+  const origin = originName(item.origin);
+  const alt = [caption, origin, when ? t('evidence.captured', { time: fmtDateTimeSeconds(when) }) : t('evidence.capturedUnknown')].filter(Boolean).join(' · ');
+  const urls = item.status === 'present' ? itemUrls(item) : null;
+  let picture;
+  if (urls) picture = pictureThumb(item.sha256, alt, urls, item.key);
+  else if (item.status === 'pending') picture = h('div', { class: 'thumb thumb-pending', role: 'img', 'aria-label': `${alt}: ${t('evidence.pending')}` }, h('span', { class: 'thumb-fallback' }, t('evidence.pending')));
+  else picture = h('div', { class: 'thumb thumb-missing', role: 'img', 'aria-label': `${alt}: ${t('evidence.missing')}` }, h('span', { class: 'thumb-fallback' }, `${t('evidence.missing')}: ${item.detail || t('evidence.missingNoReason')}`));
+  return h(
+    'figure',
+    { class: ['picture', `picture-${item.status}`, isDoubtful(item) && 'picture-doubtful'], dataset: { key: item.key ?? '' } },
+    picture,
     h(
-      'ul',
-      { class: 'evidence-items', role: 'list' },
-      [...photos.map((p) => p.item), ...others].map((item) =>
-        h(
-          'li',
-          {},
-          h('strong', {}, kindName(item.kind)),
-          item.eventId ? ` #${item.eventId}` : '',
-          item.kind === 'after-photo' ? null : [' · ', usable(item.usableAsPenaltyEvidence)],
-          h('br'),
-          h('code', { class: 'sha', title: t('case.sha') }, item.sha256 ? `sha256:${item.sha256}` : (item.uri ?? '')),
-        ),
-      ),
+      'figcaption',
+      {},
+      caption ? h('strong', { class: 'picture-caption' }, caption) : null,
+      h('span', { class: 'picture-time' }, when ? [t('evidence.takenAt'), ' ', timeEl(when)] : t('evidence.capturedUnknown')),
+      h('span', { class: 'picture-origin' }, origin, item.eventId ? ` · ${t('evidence.event', { id: item.eventId })}` : ''),
+      item.status === 'pending' ? h('span', { class: 'muted picture-status', title: item.detail ?? undefined }, t('evidence.pending')) : null,
+      item.status === 'missing' ? h('span', { class: 'warn picture-status' }, `✗ ${t('evidence.missing')}: ${item.detail || t('evidence.missingNoReason')}`) : null,
+      qualityMark(item),
+      shaBox(item.sha256),
+      item.status === 'present' ? sealedMark(item.sealed) : null,
     ),
   );
 }
 
+/** The overall line a reviewer reads first: complete (calm), or the problems to put right. */
+function completenessLine(cm) {
+  const facts = [
+    t('evidence.pictures', { present: cm.pictures?.present ?? 0, pending: cm.pictures?.pending ?? 0, missing: cm.pictures?.missing ?? 0 }),
+    t(cm.quality ? `evidence.quality.${cm.quality}` : 'evidence.quality.none'),
+    label('evidence.deviceReview', cm.deviceReview),
+    label('evidence.position', cm.positionSource),
+  ];
+  const problems = cm.complete ? [] : (cm.problems ?? []);
+  return h(
+    'div',
+    { class: ['evidence-summary', cm.complete ? 'evidence-complete' : 'evidence-incomplete'], 'aria-label': t('evidence.summary') },
+    h('p', { class: 'evidence-verdict' }, cm.complete ? '✓ ' : '⚠ ', t(cm.complete ? 'evidence.complete' : 'evidence.incomplete')),
+    h('ul', { class: 'evidence-facts', role: 'list' }, facts.map((f) => h('li', {}, f))),
+    problems.length ? h('ul', { class: 'evidence-problems', 'aria-label': t('evidence.problems') }, problems.map(problemText)) : null,
+  );
+}
+
+/** A dwell's proof: the first and the last picture side by side with their times and the time between, then the sample. */
+function dwellProof(dwell) {
+  const headingId = nextId('dwell');
+  const end = (e, caption) =>
+    e.image
+      ? pictureCard(normalItem(e.image), { caption, at: e.at })
+      : h(
+          'figure',
+          { class: 'picture picture-none' },
+          h('div', { class: 'thumb thumb-missing', role: 'img', 'aria-label': `${caption}: ${t('evidence.dwellNoPicture')}` }, h('span', { class: 'thumb-fallback' }, t('evidence.dwellNoPicture'))),
+          h('figcaption', {}, h('strong', { class: 'picture-caption' }, caption), h('span', { class: 'picture-time' }, timeEl(e.at))),
+        );
+  const sample = dwell.sample ?? [];
+  return h(
+    'section',
+    { class: 'dwell-proof', 'aria-labelledby': headingId },
+    h('h3', { id: headingId }, t('evidence.dwell')),
+    h(
+      'div',
+      { class: 'dwell-pair' },
+      h('div', { class: 'dwell-end dwell-first' }, end(dwell.first, t('evidence.dwellFirst'))),
+      h(
+        'p',
+        { class: 'dwell-span' },
+        h('span', { class: 'dwell-arrow', 'aria-hidden': 'true' }, '→'),
+        h('strong', { class: 'dwell-duration' }, t('evidence.dwellStood', { time: fmtDuration(dwell.seconds) })),
+        h('small', { class: 'muted' }, timeEl(dwell.first.at, fmtClock), ' – ', timeEl(dwell.last.at, fmtClock)),
+      ),
+      h('div', { class: 'dwell-end dwell-last' }, end(dwell.last, t('evidence.dwellLast'))),
+    ),
+    sample.length
+      ? [
+          h('h4', {}, t('evidence.dwellSample', { n: sample.length })),
+          h(
+            'ul',
+            { class: 'thumbs thumbs-small dwell-strip', role: 'list' },
+            sample.map((e) => {
+              const image = e.image ? normalItem(e.image) : null;
+              const when = image?.capturedAt ?? e.at;
+              const caption = `${t('evidence.role.sample')} · ${fmtDateTimeSeconds(when)}`;
+              const urls = image?.status === 'present' ? itemUrls(image) : null;
+              return h(
+                'li',
+                { class: image && isDoubtful(image) ? 'picture-doubtful' : null },
+                urls
+                  ? pictureThumb(image.sha256, caption, urls, image.key)
+                  : h('div', { class: ['thumb', image?.status === 'pending' ? 'thumb-pending' : 'thumb-missing'] }, h('span', { class: 'thumb-fallback' }, image?.status === 'pending' ? t('evidence.pending') : t('evidence.missing'))),
+                h('small', { class: 'thumb-meta' }, timeEl(when, fmtClock), image && isDoubtful(image) ? [' ', label('evidence.verdict', image.quality.verdict)] : null),
+              );
+            }),
+          ),
+        ]
+      : null,
+  );
+}
+
 /**
- * The evidence section, loading itself. A new case's evidence is sealed by the worker shortly after the
- * case opens, so an empty answer is asked again a few times.
+ * The evidence of a case as the reviewer judges it: the completeness line, a dwell's first and last picture side by
+ * side, every picture as a zoomable thumbnail with its time, origin, quality, SHA-256 and seal, and the register of
+ * every item with its Art. 41 usability. `view` is the evidence view (or, from earlier callers, its items).
+ */
+export function evidenceList(view, c) {
+  const { completeness, dwell, items } = normalView(view);
+  const inDwell = new Set();
+  for (const e of dwell ? [dwell.first, dwell.last, ...(dwell.sample ?? [])] : []) {
+    if (e?.image?.key) inDwell.add(e.image.key);
+  }
+  // The same picture named by several events is shown once (each item is still listed in the register).
+  const pictures = [];
+  const shown = new Set();
+  for (const item of items) {
+    if (item.kind !== 'image' || inDwell.has(item.key)) continue;
+    if (item.sha256 && item.status === 'present') {
+      if (shown.has(item.sha256)) continue;
+      shown.add(item.sha256);
+    }
+    pictures.push(item);
+  }
+  for (const ref of c?.loop?.afterPhotos ?? []) {
+    const sha = shaOf(ref);
+    if (sha && !shown.has(sha) && !items.some((i) => i.sha256 === sha)) {
+      shown.add(sha);
+      pictures.push({ key: `after-photo:${sha}`, kind: 'image', status: 'present', role: 'after-photo', sha256: sha, capturedAt: null, sealed: null, legacyUrls: photoUrls(sha) });
+    }
+  }
+  if (!completeness && !dwell && items.length === 0 && pictures.length === 0) return h('p', { class: 'muted' }, t('case.noEvidence'));
+
+  const usable = (v) =>
+    v === true ? h('span', { class: 'ok' }, '✓ ', t('case.evidenceUsable')) : v === false ? h('span', { class: 'warn' }, '✗ ', t('case.evidenceNotUsable')) : h('span', { class: 'muted' }, t('case.evidenceUnknown'));
+  const kindName = (k) => label('evidence.kind', k);
+  const picturesId = nextId('pictures');
+  const registerId = nextId('register');
+  return h(
+    'div',
+    { class: 'evidence' },
+    completeness ? completenessLine(completeness) : null,
+    dwell ? dwellProof(dwell) : null,
+    pictures.length
+      ? h(
+          'section',
+          { class: 'evidence-pictures', 'aria-labelledby': picturesId },
+          h('h3', { id: picturesId }, t('evidence.picturesHeading', { n: pictures.length })),
+          h(
+            'ul',
+            { class: 'pictures', role: 'list' },
+            pictures.map((item) => h('li', {}, pictureCard(item, { caption: item.role && item.role !== 'occurrence' ? label('evidence.role', item.role) : undefined }))),
+          ),
+        )
+      : null,
+    items.length
+      ? h(
+          'details',
+          { class: 'evidence-register', open: items.length <= 6 },
+          h('summary', {}, h('h3', { id: registerId }, t('evidence.register'), ` (${items.length})`)),
+          h(
+            'ul',
+            { class: 'evidence-items', role: 'list' },
+            items.map((item) =>
+              h(
+                'li',
+                { class: `evidence-item evidence-${item.kind}` },
+                h('strong', {}, kindName(item.kind)),
+                item.role && item.role !== 'occurrence' ? ` (${label('evidence.role', item.role)})` : '',
+                item.eventId ? ` #${item.eventId}` : '',
+                item.capturedAt ? [' · ', timeEl(item.capturedAt)] : '',
+                item.origin ? ` · ${originName(item.origin, item.kind)}` : '',
+                item.kind === 'image' && item.status !== 'present' ? [' · ', h('span', { class: item.status === 'missing' ? 'warn' : 'muted' }, label('evidence', item.status))] : null,
+                item.positionSource ? ` · ${label('evidence.positionOf', item.positionSource)}` : '',
+                item.role === 'after-photo' ? null : [' · ', usable(item.usableAsPenaltyEvidence)],
+                h('br'),
+                item.sha256 ? shaBox(item.sha256) : h('code', { class: 'sha' }, item.uri ?? item.key ?? ''),
+                item.status === 'missing' || !item.sha256 ? null : [' · ', sealedMark(item.sealed)],
+              ),
+            ),
+          ),
+        )
+      : null,
+  );
+}
+
+/** Whether the view still waits for something the server is doing: sealing a new case, fetching pictures. */
+function unsettled(view) {
+  const { items, dwell } = normalView(view);
+  if (items.length === 0) return true;
+  // A picture still being fetched; a stored item the worker has not sealed yet (it does so shortly).
+  if (items.some((i) => i.status === 'pending' || (i.status === 'present' && !i.sealed))) return true;
+  return !!dwell && [dwell.first, dwell.last, ...(dwell.sample ?? [])].some((e) => e?.image?.status === 'pending');
+}
+
+/**
+ * The evidence section, loading itself. A new case's evidence is sealed by the worker shortly after the case
+ * opens and its pictures arrive afterwards (fetched, retried), so the view is asked again while it is empty or a
+ * picture is still pending, less and less often, and redrawn only when it changed (keeping the focus).
  */
 export function liveEvidence(c, first) {
   const box = h('div', { class: 'evidence-box', 'aria-busy': 'true' });
   let tries = 0;
-  const show = (items) => {
-    replace(box, evidenceList(items, c));
+  let shownAs = '';
+  const show = (view) => {
+    const json = JSON.stringify(view);
+    if (json !== shownAs) {
+      shownAs = json;
+      const focused = box.contains(document.activeElement) ? document.activeElement.closest('[data-key]')?.dataset.key : undefined;
+      replace(box, evidenceList(view, c));
+      if (focused) box.querySelector(`button[data-key="${CSS.escape(focused)}"]`)?.focus();
+    }
     box.setAttribute('aria-busy', 'false');
-    if (items.length === 0 && tries++ < 8) setTimeout(load, 1500);
+    const empty = normalView(view).items.length === 0;
+    // An empty answer is asked again a few times; pending pictures for a few minutes (they retry with back-off).
+    if (unsettled(view) && tries < (empty ? 8 : 40)) {
+      tries += 1;
+      setTimeout(() => load(true), Math.min(10_000, 1500 + (empty ? 0 : tries * 500)));
+    }
   };
-  const load = () =>
+  const load = (again = false) =>
     // Stop asking once the section has left the page.
-    (tries > 0 && !box.isConnected ? Promise.resolve() : api(`/cases/${c.id}/evidence`)
-      .then((r) => show(r.items))
-      .catch(() => show([])));
+    (again && !box.isConnected ? Promise.resolve() : api(`/cases/${c.id}/evidence`)
+      .then((r) => show(r))
+      .catch(() => show(shownAs ? JSON.parse(shownAs) : [])));
   if (first) show(first);
-  else load();
+  // A bare list of items (the console's review panel): drawn now, and the whole view asked for once.
+  if (!first || Array.isArray(first)) load();
   return box;
 }
 

@@ -163,7 +163,7 @@ export async function render(main, _params, { onAlert, setTitle, soundOn, setSou
       const [c, evidence] = await Promise.all([api(`/cases/${id}`), api(`/cases/${id}/evidence`).catch(() => ({ items: [] }))]);
       if (my !== detailSeq) return;
       cases.set(c.id, c);
-      showDetail(c, evidence.items);
+      showDetail(c, evidence);
       if (window.matchMedia('(max-width: 760px)').matches) detail.scrollIntoView({ block: 'start' });
     } catch (err) {
       if (my === detailSeq) replace(detail, h('p', { class: 'form-error', role: 'alert' }, err.message));
