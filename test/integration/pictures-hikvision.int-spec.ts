@@ -3,7 +3,10 @@ import request from 'supertest';
 import { hikAlert } from '@app/domain/adapters/hikvision-isapi.fixtures';
 import { makeDronePhoto, nonImageBytes, truncated } from '@app/imagery/testing/photo-fixtures';
 import { createHash } from 'node:crypto';
-import { startTestApp, TestApp } from '../support/test-app';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { eventually, startTestApp, TestApp } from '../support/test-app';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
@@ -57,9 +60,11 @@ describe('Hikvision alarm pictures', () => {
   let app: TestApp;
   let db: Client;
   let admin: string;
+  let dataDir: string;
 
   beforeAll(async () => {
-    app = await startTestApp({ env: { PHOTO_MAX_BYTES: String(MAX_PICTURE_BYTES) } });
+    dataDir = mkdtempSync(join(tmpdir(), 'cp-hik-pictures-'));
+    app = await startTestApp({ env: { PHOTO_MAX_BYTES: String(MAX_PICTURE_BYTES), DATA_DIR: dataDir } });
     db = new Client({ connectionString: app.databaseUrl });
     await db.connect();
     admin = await app.token();
@@ -68,6 +73,7 @@ describe('Hikvision alarm pictures', () => {
   afterAll(async () => {
     await db?.end();
     await app?.stop();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
   const push = (body: Buffer | string, contentType = `multipart/form-data; boundary=${BOUNDARY}`) =>
@@ -149,6 +155,29 @@ describe('Hikvision alarm pictures', () => {
       [null, 'not-an-image'],
       [null, 'truncated'],
     ]);
+
+    // Sealed as a local file: one flipped byte in the stored camera picture is named by the audit verification.
+    type Verification = { ok: boolean; firstBroken?: { reason: string } };
+    const verify = async () => (await request(app.url).get('/api/v1/audit/verify').set('Authorization', `Bearer ${admin}`).expect(200)).body as Verification;
+    const sealed = await eventually('the plate picture sealed', async () => {
+      const v = await request(app.url).get(`/api/v1/cases/${caseId}/evidence`).set('Authorization', `Bearer ${admin}`).expect(200);
+      return (v.body as { items: (EvidenceItem & { uri: string | null; sealed: unknown })[] }).items.find((i) => i.sha256 === sha(plate) && i.sealed !== null);
+    });
+    expect((await verify()).ok).toBe(true);
+    const file = join(dataDir, 'media', sealed.uri ?? '');
+    const original = readFileSync(file);
+    const altered = Buffer.from(original);
+    altered[altered.length - 3] ^= 0x80;
+    writeFileSync(file, altered);
+    try {
+      const broken = await verify();
+      expect(broken.ok).toBe(false);
+      expect(broken.firstBroken?.reason).toContain(`file ${sealed.uri} was altered`);
+      await request(app.url).get(sealed.url ?? '').set('Authorization', `Bearer ${admin}`).expect(500);
+    } finally {
+      writeFileSync(file, original);
+    }
+    expect((await verify()).ok).toBe(true);
   });
 
   it('the same alarm sent again stores nothing twice; an alarm without pictures answers as before', async () => {
