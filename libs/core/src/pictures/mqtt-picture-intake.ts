@@ -8,6 +8,7 @@ import {
   type PicturePublishSubject,
   picturePublishSubject,
 } from '@app/domain';
+import { ConcurrencyLimiter } from '@app/imagery';
 import { Counter, type Registry } from 'prom-client';
 import type { Logger } from '../observability/logger';
 import type { PictureService } from './picture.service';
@@ -69,8 +70,7 @@ export function isPictureTopic(topic: string, frigateTopicPrefix: string): boole
  * storage failure rejects, so the broker delivers it again.
  */
 export class MqttPictureIntake {
-  private running = 0;
-  private readonly waiting: (() => void)[] = [];
+  private readonly limiter: ConcurrencyLimiter;
   private readonly received: Counter<'origin' | 'outcome'>;
 
   constructor(
@@ -86,6 +86,7 @@ export class MqttPictureIntake {
       concurrency: number;
     },
   ) {
+    this.limiter = new ConcurrencyLimiter(deps.concurrency);
     this.received = new Counter({
       name: 'cloudpatrol_pictures_received_total',
       help: 'Pictures published on MQTT: stored, refused (recorded with the reason) or not taken (no device may be named by its publisher)',
@@ -116,16 +117,13 @@ export class MqttPictureIntake {
     const origin = subject.kind === 'frigate-snapshot' ? 'frigate-mqtt' : 'device-publish';
     const matchKey =
       subject.kind === 'frigate-snapshot' ? frigateSnapshotMatchKey(subject.deviceId, subject.camera, subject.label) : deviceSnapshotMatchKey(subject.deviceId, subject.eventId);
-    await this.slot();
-    try {
-      const outcome = await this.deps.pictures.receiveSeparately({ matchKey, origin, deviceId: subject.deviceId, bytes: publish.payload, receivedAt: publish.receivedAt });
-      this.received.inc({ origin, outcome: outcome.status });
-      return outcome.status === 'stored'
-        ? { taken: true, subject, status: 'stored', sha256: outcome.picture.sha256, linked: outcome.linked }
-        : { taken: true, subject, status: 'refused', detail: `${outcome.reason}: ${outcome.detail}`, linked: outcome.linked };
-    } finally {
-      this.release();
-    }
+    const outcome = await this.limiter.run(() =>
+      this.deps.pictures.receiveSeparately({ matchKey, origin, deviceId: subject.deviceId, bytes: publish.payload, receivedAt: publish.receivedAt }),
+    );
+    this.received.inc({ origin, outcome: outcome.status });
+    return outcome.status === 'stored'
+      ? { taken: true, subject, status: 'stored', sha256: outcome.picture.sha256, linked: outcome.linked }
+      : { taken: true, subject, status: 'refused', detail: `${outcome.reason}: ${outcome.detail}`, linked: outcome.linked };
   }
 
   private subjectOf(publish: PicturePublish): PicturePublishSubject | undefined {
@@ -140,19 +138,5 @@ export class MqttPictureIntake {
     this.received.inc({ origin: parseFrigateSnapshotTopic(publish.topic, this.deps.frigateTopicPrefix) ? 'frigate-mqtt' : 'device-publish', outcome: 'not-taken' });
     this.deps.logger.debug({ topic: publish.topic, publisher: publish.publisher, why }, 'picture not taken');
     return { taken: false, why };
-  }
-
-  private slot(): Promise<void> {
-    if (this.running < this.deps.concurrency) {
-      this.running++;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => this.waiting.push(resolve));
-  }
-
-  private release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.running--;
   }
 }
