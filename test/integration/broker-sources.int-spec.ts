@@ -1,9 +1,9 @@
-import { connectAsync, IClientOptions, MqttClient } from 'mqtt';
+import { connectAsync, IClientOptions } from 'mqtt';
 import { Client } from 'pg';
 import request from 'supertest';
 import { aircraftOsd, fileUploadCallback } from '@app/domain/adapters/dji-cloud.fixtures';
 import { frigateCar, frigateMessage } from '@app/domain/adapters/frigate-event.fixtures';
-import { EmbeddedStart, startEmbedded } from '../fixtures/embedded-start';
+import { closes, EmbeddedStart, startEmbedded } from '../fixtures/embedded-start';
 import { ShippedMosquitto, startShippedMosquitto } from '../fixtures/shipped-mosquitto';
 import { eventually, startTestApp, TestApp } from '../support/test-app';
 
@@ -22,16 +22,6 @@ const frigateEvent = (id: string, camera: string) =>
 
 const storedFrigate = async (db: Client, id: string) =>
   (await db.query<{ device_id: string }>(`SELECT device_id FROM events WHERE source = 'frigate' AND source_event_id = $1`, [`${id}:new`])).rows;
-
-/** Resolves true when the broker drops the connection (the embedded broker refuses a publish by disconnecting). */
-const closes = (client: MqttClient, timeoutMs = 3000) =>
-  new Promise<boolean>((resolve) => {
-    const timer = setTimeout(() => resolve(false), timeoutMs);
-    client.once('close', () => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
 
 describe('sources with devices behind them', () => {
   describe('the embedded broker (MQTT 3.1.1)', () => {

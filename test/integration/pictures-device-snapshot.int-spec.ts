@@ -3,7 +3,7 @@ import { connectAsync, IClientOptions, MqttClient } from 'mqtt';
 import { createHash } from 'node:crypto';
 import { Client } from 'pg';
 import request from 'supertest';
-import { EmbeddedStart, startEmbedded } from '../fixtures/embedded-start';
+import { closes, EmbeddedStart, startEmbedded } from '../fixtures/embedded-start';
 import { ShippedMosquitto, startShippedMosquitto } from '../fixtures/shipped-mosquitto';
 import { eventually, startTestApp, TestApp } from '../support/test-app';
 
@@ -170,16 +170,6 @@ function deviceSnapshotCases(ctx: {
     expect(await count(db, `SELECT 1 FROM event_pictures`)).toBe(3);
   });
 }
-
-/** Resolves true when the broker drops the connection (the embedded broker refuses a publish by disconnecting). */
-const closes = (client: MqttClient, timeoutMs = 3000) =>
-  new Promise<boolean>((resolve) => {
-    const timer = setTimeout(() => resolve(false), timeoutMs);
-    client.once('close', () => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
 
 describe('device snapshots (CloudPatrol’s own format)', () => {
   describe('the embedded broker (one-command start)', () => {
