@@ -55,6 +55,8 @@ const PROBES: Record<string, (t: Targets) => Probe> = {
   'POST /api/v1/cases/{id}/transitions': (t) => ({ method: 'POST', path: `/api/v1/cases/${t.caseId}/transitions`, json: { action: 'transfer', unit: 'no-such-unit', reason: 'security matrix probe' } }),
   'GET /api/v1/cases/{id}/timeline': (t) => ({ method: 'GET', path: `/api/v1/cases/${t.caseId}/timeline` }),
   'GET /api/v1/cases/{id}/evidence': (t) => ({ method: 'GET', path: `/api/v1/cases/${t.caseId}/evidence` }),
+  // Not a picture of this case: 404 past the guard (scoped like the case).
+  'GET /api/v1/cases/{id}/pictures/{sha256}/{variant}': (t) => ({ method: 'GET', path: `/api/v1/cases/${t.caseId}/pictures/${'0'.repeat(64)}/thumb` }),
   'POST /api/v1/cases/{id}/report-photos': (t) => ({ method: 'POST', path: `/api/v1/cases/${t.caseId}/report-photos`, json: {} }),
   'GET /api/v1/figures': () => ({ method: 'GET', path: `/api/v1/figures?from=2020-01-01&to=2020-12-31` }),
   'GET /api/v1/audit/verify': () => ({ method: 'GET', path: '/api/v1/audit/verify' }),
@@ -62,6 +64,8 @@ const PROBES: Record<string, (t: Targets) => Probe> = {
   'GET /api/v1/devices/{id}': () => ({ method: 'GET', path: '/api/v1/devices/DEMO-CAM-01' }),
   'POST /api/v1/devices': () => ({ method: 'POST', path: '/api/v1/devices', json: {} }),
   'PUT /api/v1/devices/{id}': () => ({ method: 'PUT', path: '/api/v1/devices/DEMO-CAM-01', json: {} }),
+  // An empty change is refused by validation (400): nothing changes.
+  'PATCH /api/v1/devices/{id}': () => ({ method: 'PATCH', path: '/api/v1/devices/DEMO-CAM-01', json: {} }),
   'DELETE /api/v1/devices/{id}': () => ({ method: 'DELETE', path: '/api/v1/devices/NO-SUCH-DEVICE' }),
   // A real device would lose its password: a missing one answers 404.
   'POST /api/v1/devices/{id}/credentials': () => ({ method: 'POST', path: '/api/v1/devices/NO-SUCH-DEVICE/credentials' }),

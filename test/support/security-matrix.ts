@@ -51,7 +51,7 @@ export type BadCredential = (typeof BAD_CREDENTIALS)[number];
 export type Caller = Role | BadCredential;
 export const CALLERS: readonly Caller[] = [...ALL_ROLES, ...BAD_CREDENTIALS];
 
-export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export type Who = 'public' | readonly Role[];
 
 export interface EndpointDecision {
@@ -94,6 +94,7 @@ export const EXPECTED: readonly EndpointDecision[] = [
   { method: 'POST', path: '/api/v1/cases/{id}/transitions', who: CASE_ACTORS, why: 'the loop is worked by the centre, township teams and departments; pilots and the admin never act on a case' },
   { method: 'GET', path: '/api/v1/cases/{id}/timeline', who: CASE_RECORD_READERS, why: 'the record of a case; a liaison for cases of its unit' },
   { method: 'GET', path: '/api/v1/cases/{id}/evidence', who: CASE_RECORD_READERS, why: 'the sealed evidence of a case; a liaison for cases of its unit' },
+  { method: 'GET', path: '/api/v1/cases/{id}/pictures/{sha256}/{variant}', who: CASE_RECORD_READERS, why: 'a picture of the case: read like its evidence' },
   { method: 'POST', path: '/api/v1/cases/{id}/report-photos', who: ['township_officer', 'department_liaison'], why: 'after-photos come from the unit on site' },
   { method: 'GET', path: '/api/v1/figures', who: CASE_READERS, why: 'evaluation figures; an officer for its own township' },
   { method: 'GET', path: '/api/v1/audit/verify', who: CENTRE_WRITERS, why: 're-checks the whole audit chain: supervision' },
@@ -102,6 +103,7 @@ export const EXPECTED: readonly EndpointDecision[] = [
   { method: 'GET', path: '/api/v1/devices/{id}', who: CENTRE_READERS, why: 'README: as the list' },
   { method: 'POST', path: '/api/v1/devices', who: CENTRE_WRITERS, why: 'README: register' },
   { method: 'PUT', path: '/api/v1/devices/{id}', who: CENTRE_WRITERS, why: 'README: update' },
+  { method: 'PATCH', path: '/api/v1/devices/{id}', who: CENTRE_WRITERS, why: 'README: change some fields (a source\'s apiUrl)' },
   { method: 'DELETE', path: '/api/v1/devices/{id}', who: CENTRE_WRITERS, why: 'README: retire' },
   { method: 'POST', path: '/api/v1/devices/{id}/credentials', who: CENTRE_WRITERS, why: 'issues a device password: whoever registers devices' },
   { method: 'GET', path: '/api/v1/rules', who: CENTRE_READERS, why: 'the rules in force: the centre' },
