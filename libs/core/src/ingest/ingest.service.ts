@@ -421,10 +421,15 @@ export class IngestService implements OnApplicationShutdown {
    * Classifies the events stored for the first time, with their tracks locked so concurrent workers
    * never race on one object, and stores the state classification changed.
    */
-  /** A dwell case keeps the events that prove how long the object stood there (first, sample), beside its occurrences. */
-  private async linkDwellProof(tx: EntityManager, cases: readonly { caseId: string; identityKey: string }[], proofs: readonly DwellProofOfIssue[]): Promise<void> {
+  /**
+   * A dwell case keeps the events that prove how long the object stood there (first, sample), beside its
+   * occurrences: linked when the case opens (its later occurrences are the rest of the record), so a parked car
+   * seen every few seconds costs nothing more per event once its case is open.
+   */
+  private async linkDwellProof(tx: EntityManager, cases: readonly { caseId: string; identityKey: string; opened: boolean }[], proofs: readonly DwellProofOfIssue[]): Promise<void> {
     if (proofs.length === 0) return;
-    const caseOf = new Map(cases.map((c) => [c.identityKey, c.caseId]));
+    const caseOf = new Map(cases.filter((c) => c.opened).map((c) => [c.identityKey, c.caseId]));
+    if (caseOf.size === 0) return;
     const rows: Parameters<PictureRepository['insertDwellProof']>[1][number][] = [];
     for (const p of proofs) {
       const caseId = caseOf.get(p.identityKey);
