@@ -1,3 +1,5 @@
+import busboy from 'busboy';
+import fc from 'fast-check';
 import { HttpException } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import { PassThrough } from 'node:stream';
@@ -253,5 +255,60 @@ describe('splitMultipart', () => {
     expect(() => split(field('a', '1') + END, 'application/xml')).toThrow('not a multipart body');
     expect(() => split(field('a', '1') + END, 'multipart/form-data')).toThrow('no usable boundary');
     expect(() => split(`--${B}garbage\r\n`)).toThrow(MultipartError);
+  });
+});
+
+describe('splitMultipart against busboy (the library the upload path streams with)', () => {
+  /** What busboy reads from the same body: files as bytes, fields decoded as latin1 and turned back into the same bytes. */
+  const busboyParts = (body: Buffer, boundary: string): Promise<{ name: string; filename?: string; data: Buffer }[]> =>
+    new Promise((resolve, reject) => {
+      const out: { name: string; filename?: string; data: Buffer }[] = [];
+      const bb = busboy({ headers: { 'content-type': `multipart/form-data; boundary=${boundary}` }, defCharset: 'latin1', limits: { fieldSize: 1 << 20 } });
+      bb.on('file', (name, stream, info) => {
+        const chunks: Buffer[] = [];
+        const entry: { name: string; filename?: string; data: Buffer } = { name, filename: info.filename, data: Buffer.alloc(0) };
+        out.push(entry);
+        stream.on('data', (c: Buffer) => chunks.push(c));
+        stream.on('end', () => (entry.data = Buffer.concat(chunks)));
+      });
+      bb.on('field', (name, value) => out.push({ name, data: Buffer.from(value, 'latin1') }));
+      bb.on('close', () => resolve(out));
+      bb.on('error', reject);
+      bb.end(body);
+    });
+
+  it('reads every generated body to the same parts, byte for byte, as busboy does', async () => {
+    const boundary = 'fcBoundary7MA4YWxk';
+    // Bytes that sit close to a delimiter: line breaks, dashes and pieces of the boundary itself.
+    const tricky = fc.constantFrom(Buffer.from('\r\n'), Buffer.from('--'), Buffer.from(`\r\n--${boundary.slice(0, 5)}`), Buffer.from(`--${boundary}x`), Buffer.from([0xff, 0xd8, 0x00]));
+    const data = fc.array(fc.oneof(fc.uint8Array({ maxLength: 40 }).map((a) => Buffer.from(a)), tricky), { maxLength: 8 }).map((chunks) => Buffer.concat(chunks));
+    const part = fc.record({
+      name: fc.stringMatching(/^[A-Za-z][A-Za-z0-9_]{0,11}$/),
+      filename: fc.option(fc.stringMatching(/^[A-Za-z0-9_]{1,10}\.(jpg|xml|png)$/), { nil: undefined }),
+      type: fc.constantFrom('image/jpeg', 'application/xml', 'application/octet-stream'),
+      data,
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(part, { minLength: 1, maxLength: 6 }), async (parts) => {
+        // A sender picks a boundary its content does not hold (RFC 2046 §5.1.1): a part holding the delimiter is no body.
+        fc.pre(parts.every((p) => !Buffer.concat([Buffer.from('\r\n'), p.data]).includes(`\r\n--${boundary}`)));
+        const body = Buffer.concat([
+          ...parts.flatMap((p) => [
+            Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${p.name}"${p.filename ? `; filename="${p.filename}"` : ''}\r\nContent-Type: ${p.type}\r\n\r\n`),
+            p.data,
+            Buffer.from('\r\n'),
+          ]),
+          Buffer.from(`--${boundary}--\r\n`),
+        ]);
+        const ours = splitMultipart(body, `multipart/form-data; boundary=${boundary}`, { parts: 10 });
+        const theirs = await busboyParts(body, boundary);
+        expect(ours.map((p) => ({ name: p.name, filename: p.filename, data: p.data.toString('hex') }))).toEqual(
+          theirs.map((p) => ({ name: p.name, filename: p.filename, data: p.data.toString('hex') })),
+        );
+        // And what was sent.
+        expect(ours.map((p) => p.data.toString('hex'))).toEqual(parts.map((p) => p.data.toString('hex')));
+      }),
+      { numRuns: 300 },
+    );
   });
 });
