@@ -2,7 +2,7 @@
  * A static packed R-tree over bounding boxes (Sort-Tile-Recursive packing), with Flatbush's shape:
  * `add` boxes, `finish`, then `search` a box for the indices of the boxes it touches.
  *
- * Why not Flatbush itself: flatbush 4 ships as an ECMAScript module only ("type": "module",
+ * Why not Flatbush itself (not a dependency any more): flatbush 4 ships as an ECMAScript module only ("type": "module",
  * "exports": "./index.js"). This repository compiles to CommonJS (tsc refuses the import with TS1479)
  * and jest 30 on Node 20 cannot require it, so importing it would break both the build and the tests.
  * A jurisdiction is at most a few thousand polygons built once per config load: this is plenty.
