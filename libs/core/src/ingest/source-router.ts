@@ -42,50 +42,119 @@ export interface RoutedMessage {
   heartbeat?: { deviceId: string; at: Date };
 }
 
-/** MQTT topics the worker subscribes to. */
-export function ingestMqttTopics(frigateTopicPrefix: string): string[] {
-  return ['cloudpatrol/v1/devices/+/events', `${frigateTopicPrefix}/events`, 'thing/product/+/osd', 'thing/product/+/events'];
+type Routed = Omit<RoutedMessage, 'source'>;
+
+/** One row of the source table: which messages are this source's, and its adapter. */
+interface SourceEntry {
+  transport: InboundMessage['transport'];
+  /** The source family (metrics, dead letters); department feeds name theirs in the topic. */
+  source: (topic: string) => string;
+  /** `topic` is the message's topic, for Kafka without the deployment's topic prefix. */
+  matches: (topic: string, ctx: RouteContext) => boolean;
+  /** MQTT: the subscription filter that brings these messages to a worker on Mosquitto. */
+  subscription?: (ctx: Pick<RouteContext, 'frigateTopicPrefix'>) => string;
+  adapt: (m: InboundMessage, ctx: RouteContext) => Routed;
 }
 
-/** One adapter per source, chosen by transport and topic. */
+const named =
+  (source: string) =>
+  (): string =>
+    source;
+const DJI_OSD = /^thing\/product\/[^/]+\/osd$/;
+const DJI_EVENTS = /^thing\/product\/[^/]+\/events$/;
+
+/**
+ * The source table: one row per source, in the order messages are matched. Routing a message, naming the source
+ * of a message refused before its adapter ran, and the MQTT subscriptions a worker makes all read this one table.
+ */
+export const SOURCE_TABLE: readonly SourceEntry[] = [
+  {
+    transport: 'mqtt',
+    source: named('cloudpatrol'),
+    matches: (topic) => topic.startsWith(GENERIC_EVENT_TOPIC_PREFIX),
+    subscription: () => 'cloudpatrol/v1/devices/+/events',
+    adapt: (m) => ({ result: adaptGenericEvent(m.topic, m.payload) }),
+  },
+  {
+    transport: 'mqtt',
+    source: named('frigate'),
+    matches: (topic, ctx) => isFrigateEventsTopic(topic, ctx.frigateTopicPrefix),
+    subscription: (ctx) => `${ctx.frigateTopicPrefix}/events`,
+    adapt: (m, ctx) => ({
+      result: adaptFrigateEvent(m.topic, m.payload, { topicPrefix: ctx.frigateTopicPrefix, cameraToDevice: ctx.deviceForFrigateCamera, maxBytes: ctx.maxPayloadBytes }),
+    }),
+  },
+  {
+    transport: 'mqtt',
+    source: named('dji'),
+    matches: (topic) => DJI_OSD.test(topic),
+    subscription: () => 'thing/product/+/osd',
+    adapt: (m, ctx) => {
+      const osd = adaptDjiOsd(m.topic, m.payload, { maxBytes: ctx.maxPayloadBytes });
+      if (!osd.ok) return { result: osd };
+      return { result: { ok: true, events: [] }, telemetry: osd.telemetry ?? undefined };
+    },
+  },
+  {
+    transport: 'mqtt',
+    source: named('dji'),
+    matches: (topic) => DJI_EVENTS.test(topic),
+    subscription: () => 'thing/product/+/events',
+    adapt: (m, ctx) => {
+      const r = adaptDjiEvent(m.topic, m.payload, m.receivedAt, { maxBytes: ctx.maxPayloadBytes });
+      return { result: r, reply: r.reply };
+    },
+  },
+  {
+    transport: 'kafka',
+    source: named('cloudpatrol'),
+    matches: (topic) => topic === GENERIC_KAFKA_TOPIC,
+    adapt: (m) => ({ result: adaptGenericEvent(GENERIC_KAFKA_TOPIC, m.payload) }),
+  },
+  {
+    transport: 'kafka',
+    source: (topic) => topic.split('.')[1],
+    matches: (topic) => isDepartmentFeedTopic(topic),
+    adapt: (m, ctx) => ({ result: adaptDepartmentRecord(kafkaTopic(m, ctx), m.payload, { maxBytes: ctx.maxPayloadBytes }) }),
+  },
+  {
+    transport: 'http',
+    source: named('drone-upload'),
+    matches: (topic) => topic === PHOTO_DETECTION_TOPIC,
+    adapt: (m) => ({ result: adaptPhotoDetection(m.payload) }),
+  },
+  {
+    transport: 'http',
+    source: named('hikvision'),
+    matches: (topic) => topic === HIKVISION_HTTP_TOPIC,
+    adapt: (m, ctx) => {
+      const r = adaptHikvisionAlert(m.payload, { now: m.receivedAt, deviceIdFor: ctx.deviceForHikvision, maxBytes: ctx.maxPayloadBytes });
+      return { result: r, heartbeat: r.heartbeat ? { deviceId: r.heartbeat.deviceId, at: r.heartbeat.at } : undefined };
+    },
+  },
+];
+
+/** A Kafka topic without the deployment's prefix; other transports' topics as they are. */
+function kafkaTopic(m: InboundMessage, ctx: RouteContext): string {
+  return m.transport === 'kafka' && m.topic.startsWith(ctx.kafkaTopicPrefix) ? m.topic.slice(ctx.kafkaTopicPrefix.length) : m.topic;
+}
+
+function entryOf(m: InboundMessage, ctx: RouteContext): { entry: SourceEntry; topic: string } | undefined {
+  const topic = kafkaTopic(m, ctx);
+  const entry = SOURCE_TABLE.find((e) => e.transport === m.transport && e.matches(topic, ctx));
+  return entry && { entry, topic };
+}
+
+/** MQTT topics the worker subscribes to (the table's MQTT rows). */
+export function ingestMqttTopics(frigateTopicPrefix: string): string[] {
+  return SOURCE_TABLE.flatMap((e) => (e.transport === 'mqtt' && e.subscription ? [e.subscription({ frigateTopicPrefix })] : []));
+}
+
+/** One adapter per source, chosen by transport and topic (the source table). */
 export function routeMessage(m: InboundMessage, ctx: RouteContext): RoutedMessage {
-  const limits = { maxBytes: ctx.maxPayloadBytes };
-  switch (m.transport) {
-    case 'mqtt': {
-      if (m.topic.startsWith(GENERIC_EVENT_TOPIC_PREFIX)) return { source: 'cloudpatrol', result: adaptGenericEvent(m.topic, m.payload) };
-      if (isFrigateEventsTopic(m.topic, ctx.frigateTopicPrefix)) {
-        return {
-          source: 'frigate',
-          result: adaptFrigateEvent(m.topic, m.payload, { topicPrefix: ctx.frigateTopicPrefix, cameraToDevice: ctx.deviceForFrigateCamera, ...limits }),
-        };
-      }
-      if (/^thing\/product\/[^/]+\/osd$/.test(m.topic)) {
-        const osd = adaptDjiOsd(m.topic, m.payload, limits);
-        if (!osd.ok) return { source: 'dji', result: osd };
-        return { source: 'dji', result: { ok: true, events: [] }, telemetry: osd.telemetry ?? undefined };
-      }
-      if (/^thing\/product\/[^/]+\/events$/.test(m.topic)) {
-        const r = adaptDjiEvent(m.topic, m.payload, m.receivedAt, limits);
-        return { source: 'dji', result: r, reply: r.reply };
-      }
-      break;
-    }
-    case 'kafka': {
-      const topic = m.topic.startsWith(ctx.kafkaTopicPrefix) ? m.topic.slice(ctx.kafkaTopicPrefix.length) : m.topic;
-      if (topic === GENERIC_KAFKA_TOPIC) return { source: 'cloudpatrol', result: adaptGenericEvent(topic, m.payload) };
-      if (isDepartmentFeedTopic(topic)) return { source: topic.split('.')[1], result: adaptDepartmentRecord(topic, m.payload, limits) };
-      break;
-    }
-    case 'http': {
-      if (m.topic === PHOTO_DETECTION_TOPIC) return { source: 'drone-upload', result: adaptPhotoDetection(m.payload) };
-      if (m.topic === HIKVISION_HTTP_TOPIC) {
-        const r = adaptHikvisionAlert(m.payload, { now: m.receivedAt, deviceIdFor: ctx.deviceForHikvision, maxBytes: ctx.maxPayloadBytes });
-        return { source: 'hikvision', result: r, heartbeat: r.heartbeat ? { deviceId: r.heartbeat.deviceId, at: r.heartbeat.at } : undefined };
-      }
-      break;
-    }
-  }
-  return { source: 'unknown', result: rejected('unsupported-message', `no adapter for ${m.transport} topic "${m.topic}"`) };
+  const found = entryOf(m, ctx);
+  if (!found) return { source: 'unknown', result: rejected('unsupported-message', `no adapter for ${m.transport} topic "${m.topic}"`) };
+  return { source: found.entry.source(found.topic), ...found.entry.adapt(m, ctx) };
 }
 
 /**
@@ -93,22 +162,6 @@ export function routeMessage(m: InboundMessage, ctx: RouteContext): RoutedMessag
  * refused before (or despite) their adapter, such as a payload too large to read.
  */
 export function sourceOfTopic(m: InboundMessage, ctx: RouteContext): string {
-  switch (m.transport) {
-    case 'mqtt':
-      if (m.topic.startsWith(GENERIC_EVENT_TOPIC_PREFIX)) return 'cloudpatrol';
-      if (isFrigateEventsTopic(m.topic, ctx.frigateTopicPrefix)) return 'frigate';
-      if (/^thing\/product\/[^/]+\/(osd|events)$/.test(m.topic)) return 'dji';
-      break;
-    case 'kafka': {
-      const topic = m.topic.startsWith(ctx.kafkaTopicPrefix) ? m.topic.slice(ctx.kafkaTopicPrefix.length) : m.topic;
-      if (topic === GENERIC_KAFKA_TOPIC) return 'cloudpatrol';
-      if (isDepartmentFeedTopic(topic)) return topic.split('.')[1];
-      break;
-    }
-    case 'http':
-      if (m.topic === PHOTO_DETECTION_TOPIC) return 'drone-upload';
-      if (m.topic === HIKVISION_HTTP_TOPIC) return 'hikvision';
-      break;
-  }
-  return 'unknown';
+  const found = entryOf(m, ctx);
+  return found ? found.entry.source(found.topic) : 'unknown';
 }
