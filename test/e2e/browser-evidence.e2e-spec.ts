@@ -84,12 +84,9 @@ async function panelScreenshot(page: Page, panel: Locator, file: string): Promis
 
 /** The width of the picture an <img> shows once loaded (0 if it never loads within 15 s). */
 async function naturalWidth(img: Locator): Promise<number> {
-  const until = Date.now() + 15_000;
-  for (;;) {
-    const width = await img.evaluate((el) => (el as unknown as { complete: boolean; naturalWidth: number }).naturalWidth);
-    if (width > 0 || Date.now() > until) return width;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const loaded = (el: unknown) => (el as { naturalWidth: number }).naturalWidth;
+  await img.page().waitForFunction((el) => (el as unknown as { naturalWidth: number }).naturalWidth > 0, await img.elementHandle(), { timeout: 15_000 }).catch(() => undefined);
+  return img.evaluate(loaded);
 }
 
 /**

@@ -95,14 +95,28 @@ describe('MqttPictureIntake', () => {
   it('runs at most `concurrency` pictures through the pipeline at once', async () => {
     let running = 0;
     let most = 0;
+    // Each picture holds its slot until the test lets it go.
+    const gates: (() => void)[] = [];
     const { it } = intake(async () => {
       running++;
       most = Math.max(most, running);
-      await new Promise((r) => setTimeout(r, 5));
+      await new Promise<void>((release) => gates.push(release));
       running--;
       return { status: 'stored' as const, picture: { sha256: 'c'.repeat(64) } as never, duplicate: false, linked: 0 };
     }, 2);
     const all = Array.from({ length: 7 }, (_, i) => it.receive({ topic: `cloudpatrol/v1/devices/DEMO-CAM-01/events/e${i}/snapshot`, payload: JPEG, receivedAt: at, publisher: null }));
+    // One turn of the event loop runs every promise that can run now.
+    const turn = () => new Promise((r) => setImmediate(r));
+    await turn();
+    expect(running).toBe(2);
+    let released = 0;
+    while (gates.length > 0) {
+      (gates.shift() as () => void)();
+      released++;
+      await turn();
+      expect(running).toBeLessThanOrEqual(2);
+    }
+    expect(released).toBe(7);
     const outcomes = await Promise.all(all);
     expect(outcomes.every((o) => o.taken)).toBe(true);
     expect(most).toBe(2);
