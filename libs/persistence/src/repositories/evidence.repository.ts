@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { CASE_EVENTS_SQL } from './case-events.sql';
 
 /** An event not yet sealed, with its payload hash computed by the database. */
 export interface UnsealedEventRow {
@@ -94,7 +95,7 @@ export class EvidenceRepository {
   async unsealedEventsOfCase(tx: EntityManager, caseId: string): Promise<UnsealedEventRow[]> {
     return tx.query(
       `SELECT ${UNSEALED_COLUMNS}
-         FROM (SELECT event_id FROM case_occurrences WHERE case_id = $1 UNION SELECT event_id FROM case_dwell_proof WHERE case_id = $1) o
+         FROM (${CASE_EVENTS_SQL}) o
          JOIN events e ON e.id = o.event_id LEFT JOIN devices d ON d.id = e.device_id
         WHERE NOT EXISTS (SELECT 1 FROM evidence_items x WHERE x.item_key = 'event:' || e.id::text)
         ORDER BY e.id`,
@@ -108,9 +109,7 @@ export class EvidenceRepository {
       `SELECT e.id::text AS "eventId", e.source, e.device_id AS "deviceId", e.occurred_at AS "occurredAt", ce.role,
               e.attributes->>'positionSource' AS "positionSource", e.lat IS NOT NULL AS "hasLocation",
               COALESCE(d.legal_review_passed AND d.technical_review_passed, false) AS "deviceReviewed"
-         FROM (SELECT event_id, 'occurrence'::text AS role FROM case_occurrences WHERE case_id = $1
-               UNION ALL SELECT p.event_id, p.role FROM case_dwell_proof p WHERE p.case_id = $1
-                 AND NOT EXISTS (SELECT 1 FROM case_occurrences o WHERE o.case_id = p.case_id AND o.event_id = p.event_id)) ce
+         FROM (${CASE_EVENTS_SQL}) ce
          JOIN events e ON e.id = ce.event_id LEFT JOIN devices d ON d.id = e.device_id
         ORDER BY e.occurred_at, e.id`,
       [caseId],

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { CASE_EVENTS_SQL } from './case-events.sql';
 
 /** A stored picture's catalogue entry (`pictures`). Keys are relative to the photo store. */
 export interface PictureRow {
@@ -79,11 +80,6 @@ export interface CasePictureRow {
 
 const PICTURE_COLUMNS = `p.sha256, p.bytes, p.format, p.width, p.height, p.original_key AS "originalKey", p.thumb_key AS "thumbKey", p.preview_key AS "previewKey",
   p.quality, p.quality_verdict AS "qualityVerdict", p.metadata`;
-
-/** The events of a case, with their role: occurrences, and the dwell proof (first, sample) that is not one. */
-const CASE_EVENTS = `SELECT o.event_id, 'occurrence'::text AS role FROM case_occurrences o WHERE o.case_id = $1
-  UNION ALL SELECT d.event_id, d.role FROM case_dwell_proof d WHERE d.case_id = $1
-    AND NOT EXISTS (SELECT 1 FROM case_occurrences o2 WHERE o2.case_id = d.case_id AND o2.event_id = d.event_id)`;
 
 /**
  * Pictures as evidence: the catalogue, each event's picture slots, pictures that arrive before their event, and
@@ -271,7 +267,7 @@ export class PictureRepository {
       await tx.query(
         `SELECT ep.id::text AS id, ep.event_id::text AS "eventId", e.device_id AS "deviceId", ep.slot, ep.sha256, p.original_key AS "originalKey", p.bytes,
                 COALESCE(d.legal_review_passed AND d.technical_review_passed, false) AS "deviceReviewed"
-           FROM (${CASE_EVENTS}) ce JOIN event_pictures ep ON ep.event_id = ce.event_id JOIN events e ON e.id = ep.event_id
+           FROM (${CASE_EVENTS_SQL}) ce JOIN event_pictures ep ON ep.event_id = ce.event_id JOIN events e ON e.id = ep.event_id
            JOIN pictures p ON p.sha256 = ep.sha256 LEFT JOIN devices d ON d.id = e.device_id
           WHERE ep.status = 'present' AND NOT ep.sealed ORDER BY ep.id FOR UPDATE OF ep`,
         [caseId],
@@ -290,7 +286,7 @@ export class PictureRepository {
       `SELECT ep.id::text AS id, ep.event_id::text AS "eventId", ep.slot, ep.origin, ep.status, ep.sha256, ep.captured_at AS "capturedAt", ep.detail, ep.attempts,
               ce.role, p.sha256 AS p_sha256, p.bytes AS p_bytes, p.format AS p_format, p.width AS p_width, p.height AS p_height, p.original_key AS p_original_key,
               p.thumb_key AS p_thumb_key, p.preview_key AS p_preview_key, p.quality AS p_quality, p.quality_verdict AS p_quality_verdict, p.metadata AS p_metadata
-         FROM (${CASE_EVENTS}) ce JOIN event_pictures ep ON ep.event_id = ce.event_id LEFT JOIN pictures p ON p.sha256 = ep.sha256
+         FROM (${CASE_EVENTS_SQL}) ce JOIN event_pictures ep ON ep.event_id = ce.event_id LEFT JOIN pictures p ON p.sha256 = ep.sha256
         ORDER BY ep.captured_at, ep.event_id, ep.slot`,
       [caseId],
     );
@@ -332,7 +328,7 @@ export class PictureRepository {
     const rows: PictureRow[] = await this.dataSource.query(
       `SELECT ${PICTURE_COLUMNS} FROM pictures p
         WHERE p.sha256 = $2 AND (
-          EXISTS (SELECT 1 FROM (${CASE_EVENTS}) ce JOIN event_pictures ep ON ep.event_id = ce.event_id WHERE ep.sha256 = p.sha256 AND ep.status = 'present')
+          EXISTS (SELECT 1 FROM (${CASE_EVENTS_SQL}) ce JOIN event_pictures ep ON ep.event_id = ce.event_id WHERE ep.sha256 = p.sha256 AND ep.status = 'present')
           OR EXISTS (SELECT 1 FROM evidence_items x WHERE x.case_id = $1 AND x.kind = 'after-photo' AND x.sha256 = p.sha256))`,
       [caseId, sha256],
     );
