@@ -15,6 +15,7 @@ const bin = (pkg, rel) => join(root, 'node_modules', pkg, rel);
 const steps = [
   ['lint', [bin('eslint', 'bin/eslint.js'), '.', '--max-warnings=0']],
   ['typecheck', [bin('typescript', 'bin/tsc'), '-p', 'tsconfig.json', '--noEmit']],
+  ['typecheck-web', [bin('typescript', 'bin/tsc'), '-p', 'web/tsconfig.json']],
   ['jest', [bin('jest', 'bin/jest.js'), '--ci', '--maxWorkers=2', '--json', `--outputFile=${resultsFile}`, ...process.argv.slice(2)]],
 ];
 for (const [name, args] of steps) {

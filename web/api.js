@@ -4,7 +4,86 @@ const REFRESH_KEY = 'cp.refresh';
 const TOKEN_KEY = 'cp.token';
 const BASE = '/api/v1';
 
+/** @typedef {import('./server-constants.js').Role} Role */
+/** @typedef {import('./server-constants.js').TransitionErrorCode} TransitionErrorCode */
+/**
+ * The server's JSON error answer; a refused transition names its code in `error`.
+ * @typedef {{ statusCode?: number, error?: TransitionErrorCode | string, message?: string | string[] }} ErrorBody
+ */
+/**
+ * A case as the API shows it (CaseView). Only what the console reads is described.
+ * @typedef {object} CaseView
+ * @property {string} id
+ * @property {string} caseNumber
+ * @property {import('./server-constants.js').CaseStatus} status
+ * @property {string} severity low, medium, high, critical
+ * @property {{ code: string, name?: string, nameZh?: string, severity?: string }} category
+ * @property {string} origin
+ * @property {string | null} townshipCode
+ * @property {string | null} [gridCode]
+ * @property {string | null} [placeId]
+ * @property {{ lat: number, lng: number } | null} [location]
+ * @property {string | null} [handlingUnit]
+ * @property {string | null} [heldReason]
+ * @property {string} deviceId
+ * @property {number} occurrenceCount
+ * @property {string} firstSeenAt
+ * @property {string} lastSeenAt
+ * @property {string} createdAt
+ * @property {string} updatedAt
+ * @property {import('./server-constants.js').CaseAction[]} [allowedActions] what this user may do now (not on the live stream)
+ * @property {{ name: string } | null} [officer]
+ * @property {{ id: string, version: number }} [rule]
+ * @property {CaseExplanation} [explanation]
+ * @property {CaseLoop} [loop]
+ */
+/**
+ * Where a case stands in the closed loop.
+ * @typedef {object} CaseLoop
+ * @property {string | null} [dueAt]
+ * @property {string | null} [closedAt]
+ * @property {{ dueAt?: string | null, state?: string, step?: string | null } | null} [deadline]
+ * @property {{ reviewedAt: string } | null} [review]
+ * @property {{ deviceReviewPassed?: boolean | null } | null} [evidence]
+ * @property {string | null} [rejectionReason]
+ * @property {string | null} [resultNote]
+ * @property {string[]} [afterPhotos]
+ */
+/**
+ * Why a case exists: the rule and what it saw.
+ * @typedef {object} CaseExplanation
+ * @property {string} [rule]
+ * @property {number} [ruleVersion]
+ * @property {string} [label]
+ * @property {string} [subLabel]
+ * @property {number} [confidence]
+ * @property {number} [minConfidence]
+ * @property {string} [source]
+ * @property {string} [deviceId]
+ * @property {string[]} [zones]
+ * @property {{ name: string, type: string }} [place]
+ * @property {{ code: string, officer?: { name: string } }} [grid]
+ * @property {string} [plate]
+ * @property {unknown} [dwell]
+ * @property {{ reason?: string }} [exemption]
+ * @property {{ window: string, localTime: string }} [window]
+ * @property {{ held?: string, reason?: string, unit?: string }} [routing]
+ */
+/**
+ * A message of the live alert stream; `resync` is the console's own (the stream came back: reload).
+ * @typedef {{ type: string, case?: CaseView, ingest?: { transport: string, reason?: string } }} Alert
+ */
+/**
+ * The signed-in user, as the token's claims describe them.
+ * @typedef {{ id: string, username: string, role: Role, townshipCode: string | null, unitCode: string | null, expiresAt: number | null }} User
+ */
+
 export class ApiError extends Error {
+  /**
+   * @param {number} status the HTTP status; 0 when the network failed
+   * @param {string} message
+   * @param {ErrorBody | null} [body]
+   */
   constructor(status, message, body) {
     super(message);
     this.status = status;
@@ -12,6 +91,10 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * @param {string} token
+ * @returns {{ sub: string, usr: string, role: Role, twp?: string, unit?: string, exp?: number } | null}
+ */
 function decodeClaims(token) {
   try {
     const part = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
@@ -32,6 +115,7 @@ export const session = {
   get token() {
     return sessionStorage.getItem(TOKEN_KEY);
   },
+  /** @returns {User | null} */
   get user() {
     const token = this.token;
     const c = token ? decodeClaims(token) : null;
@@ -39,6 +123,10 @@ export const session = {
     if (!c) return null;
     return { id: c.sub, username: c.usr, role: c.role, townshipCode: c.twp ?? null, unitCode: c.unit ?? null, expiresAt: c.exp ? c.exp * 1000 : null };
   },
+  /**
+   * @param {string} token
+   * @param {string} [refreshToken]
+   */
   set(token, refreshToken) {
     sessionStorage.setItem(TOKEN_KEY, token);
     if (refreshToken) sessionStorage.setItem(REFRESH_KEY, refreshToken);
@@ -49,21 +137,27 @@ export const session = {
     if (refreshToken) fetch(`${BASE}/auth/logout`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ refreshToken }) }).catch(() => {});
     sessionStorage.removeItem(REFRESH_KEY);
     sessionStorage.removeItem(TOKEN_KEY);
-    for (const url of imageCache.values()) url.then((u) => u && URL.revokeObjectURL(u));
+    for (const url of imageCache.values()) void url.then((u) => u && URL.revokeObjectURL(u));
     imageCache.clear();
   },
 };
 
+/**
+ * @param {number} status
+ * @param {unknown} body
+ */
 function messageOf(status, body) {
   if (body && typeof body === 'object') {
-    const m = body.message ?? body.error;
+    const m = /** @type {ErrorBody} */ (body).message ?? /** @type {ErrorBody} */ (body).error;
     if (Array.isArray(m)) return m.join('; ');
     if (typeof m === 'string') return m;
   }
   return `HTTP ${status}`;
 }
 
+/** @param {Response} res */
 async function failure(res) {
+  /** @type {ErrorBody | null} */
   let body = null;
   try {
     body = await res.json();
@@ -77,10 +171,12 @@ async function failure(res) {
   return new ApiError(res.status, messageOf(res.status, body), body);
 }
 
+/** @type {Promise<boolean> | null} */
 let refreshing = null;
 /**
  * Access tokens live 15 minutes; a console stays open all day. On a 401 the refresh token (good once) buys a
  * new pair; concurrent calls share one refresh.
+ * @returns {Promise<boolean>}
  */
 export function refreshSession() {
   const refreshToken = sessionStorage.getItem(REFRESH_KEY);
@@ -88,7 +184,7 @@ export function refreshSession() {
   refreshing ??= fetch(`${BASE}/auth/refresh`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ refreshToken }) })
     .then(async (res) => {
       if (!res.ok) return false;
-      const pair = await res.json();
+      const pair = /** @type {{ accessToken: string, refreshToken: string }} */ (await res.json());
       session.set(pair.accessToken, pair.refreshToken);
       return true;
     })
@@ -99,9 +195,16 @@ export function refreshSession() {
   return refreshing;
 }
 
-/** fetch + bearer token + JSON; throws ApiError with the server's reason. */
+/**
+ * fetch + bearer token + JSON; throws ApiError with the server's reason. Answers the server's JSON as it is.
+ * @param {string} path under /api/v1
+ * @param {{ method?: string, body?: unknown, signal?: AbortSignal }} [options]
+ * @param {boolean} [retried]
+ * @returns {Promise<any>}
+ */
 export async function api(path, options = {}, retried = false) {
   const { method = 'GET', body, signal } = options;
+  /** @type {Record<string, string>} */
   const headers = { Accept: 'application/json' };
   const token = session.token;
   if (token) headers.Authorization = `Bearer ${token}`;
@@ -110,7 +213,7 @@ export async function api(path, options = {}, retried = false) {
   try {
     res = await fetch(BASE + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal });
   } catch (err) {
-    if (err.name === 'AbortError') throw err;
+    if (/** @type {Error} */ (err).name === 'AbortError') throw err;
     throw new ApiError(0, 'network', null);
   }
   if (res.status === 401 && !retried && (await refreshSession())) return api(path, options, true);
@@ -118,6 +221,7 @@ export async function api(path, options = {}, retried = false) {
   return res.status === 204 ? null : res.json();
 }
 
+/** @param {Record<string, string | number | boolean | null | undefined>} params */
 export const query = (params) => {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
@@ -125,6 +229,10 @@ export const query = (params) => {
   return s ? `?${s}` : '';
 };
 
+/**
+ * @param {string} username
+ * @param {string} password
+ */
 export async function login(username, password) {
   let res;
   try {
@@ -133,6 +241,7 @@ export async function login(username, password) {
     throw new ApiError(0, 'network', null);
   }
   if (!res.ok) {
+    /** @type {ErrorBody | null} */
     let body = null;
     try {
       body = await res.json();
@@ -141,13 +250,18 @@ export async function login(username, password) {
     }
     throw new ApiError(res.status, messageOf(res.status, body), body);
   }
-  const { accessToken, refreshToken } = await res.json();
+  const { accessToken, refreshToken } = /** @type {{ accessToken: string, refreshToken: string }} */ (await res.json());
   session.set(accessToken, refreshToken);
   return session.user;
 }
 
+/** @type {Map<string, Promise<string | null>>} */
 const imageCache = new Map();
-/** Images behind the bearer token: fetched once, shown through a blob: URL. Resolves to null when not viewable. */
+/**
+ * Images behind the bearer token: fetched once, shown through a blob: URL. Resolves to null when not viewable.
+ * @param {string} path under /api/v1
+ * @returns {Promise<string | null>}
+ */
 export function imageUrl(path) {
   if (!imageCache.has(path)) {
     const p = (async () => {
@@ -157,12 +271,16 @@ export function imageUrl(path) {
     })().catch(() => null);
     imageCache.set(path, p);
   }
-  return imageCache.get(path);
+  return /** @type {Promise<string | null>} */ (imageCache.get(path));
 }
 
 /**
  * multipart upload with progress (XMLHttpRequest: fetch has no upload progress). Resolves to the JSON
  * answer; rejects with ApiError(0, 'network') when the connection drops, so the caller can resume.
+ * @param {string} path under /api/v1
+ * @param {FormData} form
+ * @param {{ onProgress?: (fraction: number) => void, signal?: AbortSignal }} [options]
+ * @returns {Promise<any>}
  */
 export function upload(path, form, { onProgress, signal } = {}) {
   return new Promise((resolve, reject) => {
@@ -193,12 +311,17 @@ export function upload(path, form, { onProgress, signal } = {}) {
  * asks for a 60-second stream token and passes it as ?token=. The server checks it when the stream
  * opens; a dropped stream is reopened with a fresh token, and `onState('live', { resumed: true })`
  * tells the page to reload what it shows (alerts sent while disconnected are not replayed).
+ * @param {(alert: Alert) => void} onAlert
+ * @param {(state: 'connecting' | 'live' | 'reconnecting' | 'off', info?: { resumed: boolean }) => void} onState
+ * @returns {{ close(): void }}
  */
 export function openAlertStream(onAlert, onState) {
+  /** @type {EventSource | null} */
   let es = null;
   let closed = false;
   let attempt = 0;
-  let timer = null;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let timer;
   let wasLive = false;
 
   const schedule = () => {
@@ -211,16 +334,20 @@ export function openAlertStream(onAlert, onState) {
   async function connect() {
     if (closed) return;
     onState('connecting');
+    /** @type {string} */
     let token;
     try {
       ({ token } = await api('/auth/stream-token', { method: 'POST' }));
     } catch (err) {
-      if (err.status === 401 || err.status === 403) return onState('off');
+      const status = /** @type {ApiError} */ (err).status;
+      if (status === 401 || status === 403) return onState('off');
       onState('reconnecting');
       return schedule();
     }
     if (closed) return;
-    es = new EventSource(`${BASE}/alerts/stream?token=${encodeURIComponent(token)}`);
+    const source = new EventSource(`${BASE}/alerts/stream?token=${encodeURIComponent(token)}`);
+    es = source;
+    /** @param {MessageEvent<string>} e */
     const handle = (e) => {
       try {
         onAlert(JSON.parse(e.data));
@@ -228,23 +355,23 @@ export function openAlertStream(onAlert, onState) {
         /* not an alert */
       }
     };
-    es.addEventListener('alert', handle);
-    es.onmessage = handle;
-    es.onopen = () => {
+    source.addEventListener('alert', handle);
+    source.onmessage = handle;
+    source.onopen = () => {
       attempt = 0;
       onState('live', { resumed: wasLive });
       wasLive = true;
     };
-    es.onerror = () => {
+    source.onerror = () => {
       // The stream token is short-lived: never let EventSource retry with it; start over instead.
-      es.close();
+      source.close();
       es = null;
       onState('reconnecting');
       schedule();
     };
   }
 
-  connect();
+  void connect();
   return {
     close() {
       closed = true;

@@ -1,12 +1,36 @@
 // The shell: hash routes, who is signed in, the navigation, the live alert stream and its cues.
 import { session, openAlertStream } from './api.js';
-import { h, replace, toast } from './dom.js';
+import { h, replace, toast, byId } from './dom.js';
 import { t, lang, setLang, label } from './i18n.js';
 import { loadDistrict, categoryName, whereOf } from './district.js';
+import { CASE_READER_ROLES } from './server-constants.js';
 
+/** @typedef {import('./server-constants.js').Role} Role */
+/** @typedef {import('./api.js').User} User */
+/** @typedef {import('./api.js').Alert} Alert */
+/**
+ * What a page gets besides its element and the route's parameters. `user` is the signed-in user (the login
+ * page, the only one without roles, never reads it).
+ * @typedef {object} ViewContext
+ * @property {User} user
+ * @property {typeof navigate} navigate
+ * @property {typeof onAlert} onAlert
+ * @property {typeof setTitle} setTitle
+ * @property {typeof soundOn} soundOn
+ * @property {typeof setSound} setSound
+ */
+/**
+ * A page: render() fills `main` and may answer a cleanup run when the page is left.
+ * @typedef {{ render(main: HTMLElement, params: string[], ctx: ViewContext): void | (() => void) | Promise<void | (() => void)> }} View
+ */
+/** @typedef {{ view: () => Promise<View>, roles: readonly Role[] | null, nav?: string }} Route */
+
+/** @type {readonly Role[]} */
 const STAFF = ['operator', 'supervisor', 'admin'];
-const CASE_READERS = ['operator', 'supervisor', 'admin', 'township_officer'];
+/** @type {readonly Role[]} */
+const CASE_READERS = CASE_READER_ROLES;
 
+/** @type {Record<string, Route>} */
 const ROUTES = {
   login: { view: () => import('./views/login.js'), roles: null },
   console: { view: () => import('./views/console.js'), roles: STAFF, nav: 'nav.console' },
@@ -16,6 +40,7 @@ const ROUTES = {
   upload: { view: () => import('./views/upload.js'), roles: ['pilot', 'supervisor', 'admin'], nav: 'nav.upload' },
 };
 
+/** @param {Role} role */
 export function homeOf(role) {
   if (STAFF.includes(role)) return '#/console';
   if (role === 'township_officer') return '#/workspace';
@@ -23,25 +48,35 @@ export function homeOf(role) {
   return '#/figures';
 }
 
+/** @param {string} hash */
 export function navigate(hash) {
-  if (location.hash === hash) route();
+  if (location.hash === hash) void route();
   else location.hash = hash;
 }
 
 // ---- live alerts: one stream per signed-in session, shared by the pages ----
+/** @type {Set<(alert: Alert) => void>} */
 const listeners = new Set();
+/** @type {{ close(): void } | null} */
 let stream = null;
+/** @typedef {'connecting' | 'live' | 'reconnecting' | 'off'} LiveState */
+/** @type {LiveState} */
 let liveState = 'off';
 
+/**
+ * @param {(alert: Alert) => void} fn
+ * @returns {() => void} stops listening
+ */
 export function onAlert(fn) {
   listeners.add(fn);
   return () => listeners.delete(fn);
 }
 export const liveStatus = () => liveState;
 
+/** @param {LiveState} state */
 function setLive(state) {
   liveState = state;
-  const el = document.getElementById('live-status');
+  const el = byId('live-status');
   el.hidden = !stream;
   el.className = `live-status live-${state}`;
   el.textContent = t(`live.${state}`);
@@ -70,8 +105,10 @@ function stopStream() {
 }
 
 // ---- the cue for high-severity alerts (operators): a banner, a short tone, the tab title ----
+/** @type {AudioContext | null} */
 let audio = null;
 export const soundOn = () => localStorage.getItem('cp.sound') !== 'off';
+/** @param {boolean} on */
 export function setSound(on) {
   localStorage.setItem('cp.sound', on ? 'on' : 'off');
   if (on) unlockAudio();
@@ -79,7 +116,7 @@ export function setSound(on) {
 function unlockAudio() {
   try {
     audio ??= new AudioContext();
-    if (audio.state === 'suspended') audio.resume();
+    if (audio.state === 'suspended') void audio.resume();
   } catch {
     audio = null;
   }
@@ -101,10 +138,14 @@ function beep() {
 }
 
 let lastCue = 0;
-let titleTimer = null;
-/** Ingest stopped moving: the centre may be blind, so it says so until ingest moves again. */
+/** @type {ReturnType<typeof setInterval> | undefined} */
+let titleTimer;
+/**
+ * Ingest stopped moving: the centre may be blind, so it says so until ingest moves again.
+ * @param {Alert & { ingest: NonNullable<Alert['ingest']> }} alert
+ */
 function ingestCue(alert) {
-  const banner = document.getElementById('banner');
+  const banner = byId('banner');
   if (alert.type === 'ingest.recovered') {
     if (banner.dataset.kind === 'ingest') banner.hidden = true;
     toast(t('console.ingestRecovered', { transport: alert.ingest.transport }), 'info');
@@ -120,13 +161,15 @@ function ingestCue(alert) {
   banner.hidden = false;
 }
 
+/** @param {Alert} alert */
 function cue(alert) {
-  if (!STAFF.includes(session.user?.role)) return;
-  if (alert.type === 'ingest.stalled' || alert.type === 'ingest.recovered') return ingestCue(alert);
+  const role = session.user?.role;
+  if (!role || !STAFF.includes(role)) return;
+  if (alert.type === 'ingest.stalled' || alert.type === 'ingest.recovered') return ingestCue(/** @type {Alert & { ingest: NonNullable<Alert['ingest']> }} */ (alert));
   if (alert.type !== 'case.opened') return;
-  const c = alert.case;
+  const c = /** @type {import('./api.js').CaseView} */ (alert.case);
   if (c.severity !== 'high' && c.severity !== 'critical') return;
-  const banner = document.getElementById('banner');
+  const banner = byId('banner');
   replace(
     banner,
     h('span', { class: 'banner-text' }, '⚠ ', t('console.highAlert', { category: categoryName(c.category), place: whereOf(c), number: c.caseNumber })),
@@ -154,17 +197,19 @@ function cue(alert) {
 
 // ---- shell ----
 let pageTitle = t('app.title');
+/** @param {string} text */
 export function setTitle(text) {
   pageTitle = text ? `${text} · ${t('app.name')}` : t('app.title');
   document.title = pageTitle;
 }
 
+/** @param {string} current */
 function renderShell(current) {
   const user = session.user;
   document.documentElement.lang = lang();
-  document.getElementById('brand-name').textContent = t('app.name');
-  document.getElementById('skip-link').textContent = t('app.skip');
-  const nav = document.getElementById('nav');
+  byId('brand-name').textContent = t('app.name');
+  byId('skip-link').textContent = t('app.skip');
+  const nav = byId('nav');
   nav.setAttribute('aria-label', t('app.nav'));
   replace(
     nav,
@@ -173,21 +218,22 @@ function renderShell(current) {
           'ul',
           {},
           Object.entries(ROUTES)
-            .filter(([, r]) => r.nav && r.roles.includes(user.role))
-            .map(([name, r]) => h('li', {}, h('a', { href: `#/${name}`, 'aria-current': name === current ? 'page' : undefined }, t(r.nav)))),
+            .filter(([, r]) => r.nav && r.roles?.includes(user.role))
+            .map(([name, r]) => h('li', {}, h('a', { href: `#/${name}`, 'aria-current': name === current ? 'page' : undefined }, t(r.nav ?? '')))),
         )
       : null,
   );
-  const langButton = document.getElementById('lang-switch');
+  const langButton = byId('lang-switch');
   langButton.textContent = t('app.switchLang');
   langButton.lang = lang() === 'zh-CN' ? 'en' : 'zh-CN';
-  document.getElementById('who').textContent = user ? `${user.username} · ${label('role', user.role)}` : '';
-  const logout = document.getElementById('logout');
+  byId('who').textContent = user ? `${user.username} · ${label('role', user.role)}` : '';
+  const logout = byId('logout');
   logout.hidden = !user;
   logout.textContent = t('app.logout');
   setLive(liveState);
 }
 
+/** @type {(() => void) | null} */
 let cleanup = null;
 let seq = 0;
 async function route() {
@@ -196,7 +242,7 @@ async function route() {
   const my = ++seq;
   cleanup?.();
   cleanup = null;
-  const main = document.getElementById('main');
+  const main = byId('main');
 
   if (!user && name !== 'login') return navigate('#/login');
   const r = ROUTES[name];
@@ -205,7 +251,7 @@ async function route() {
   renderShell(name);
   if (user) startStream();
 
-  if (r.roles && !r.roles.includes(user.role)) {
+  if (r.roles && !(user && r.roles.includes(user.role))) {
     replace(main, h('section', { class: 'page' }, h('h1', {}, t('app.forbidden'))));
     return;
   }
@@ -217,9 +263,11 @@ async function route() {
     setTitle('');
     replace(main);
     main.className = `view-${name}`;
-    cleanup = (await mod.render(main, params, { user, navigate, onAlert, setTitle, soundOn, setSound })) ?? null;
-  } catch (err) {
+    // Only the login page is shown without a user, and it does not read one.
+    cleanup = (await mod.render(main, params, { user: /** @type {User} */ (user), navigate, onAlert, setTitle, soundOn, setSound })) ?? null;
+  } catch (caught) {
     if (my !== seq) return;
+    const err = /** @type {import('./api.js').ApiError} */ (caught);
     if (err.status === 401) return;
     replace(
       main,
@@ -234,19 +282,19 @@ window.addEventListener('cp:unauthorized', () => {
   toast(t('login.expired'), 'warn');
   navigate('#/login');
 });
-document.getElementById('lang-switch').addEventListener('click', () => {
+byId('lang-switch').addEventListener('click', () => {
   setLang(lang() === 'zh-CN' ? 'en' : 'zh-CN');
-  route();
+  void route();
 });
-document.getElementById('logout').addEventListener('click', () => {
+byId('logout').addEventListener('click', () => {
   stopStream();
   session.clear();
-  document.getElementById('banner').hidden = true;
+  byId('banner').hidden = true;
   navigate('#/login');
 });
-document.getElementById('skip-link').addEventListener('click', () => document.getElementById('main').focus());
+byId('skip-link').addEventListener('click', () => byId('main').focus());
 // Browsers start sound only after a user gesture; the first click or key unlocks it.
 for (const type of ['pointerdown', 'keydown']) window.addEventListener(type, () => soundOn() && unlockAudio(), { once: true, capture: true });
 
 setLang(lang());
-route();
+void route();

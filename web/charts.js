@@ -4,6 +4,7 @@ import { h, s } from './dom.js';
 import { fmtPercent } from './i18n.js';
 
 /** A top for a 4-step axis whose ticks are whole, round numbers (1, 2, 5 × 10^k per step). */
+/** @param {number} v */
 function niceMax(v) {
   const raw = Math.max(1, v) / 4;
   const p = 10 ** Math.floor(Math.log10(raw));
@@ -11,7 +12,10 @@ function niceMax(v) {
   return step * 4;
 }
 
-/** Grouped vertical bars per period (series) and a rate line on a 0–100% right axis. */
+/**
+ * Grouped vertical bars per period (series) and a rate line on a 0–100% right axis.
+ * @param {{ title: string, labels: string[], series: { name: string, values: number[] }[], rate?: { name: string, values: (number | null)[] } }} chart
+ */
 export function barLineChart({ title, labels, series, rate }) {
   const W = 600;
   const H = 260;
@@ -21,7 +25,9 @@ export function barLineChart({ title, labels, series, rate }) {
   const max = niceMax(Math.max(1, ...series.flatMap((x) => x.values)));
   const band = iw / Math.max(1, labels.length);
   const bw = Math.min(26, (band * 0.7) / series.length);
+  /** @param {number} v */
   const y = (v) => m.t + ih - (v / max) * ih;
+  /** @param {number} r */
   const yr = (r) => m.t + ih - r * ih;
   const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img', 'aria-label': title });
   svg.append(s('title', {}, title));
@@ -52,7 +58,10 @@ export function barLineChart({ title, labels, series, rate }) {
   return svg;
 }
 
-/** One row per group: bars for each series and the rate written at the end. */
+/**
+ * One row per group: bars for each series and the rate written at the end.
+ * @param {{ title: string, rows: { name: string, values: number[], rate: number | null }[], seriesNames: string[], rateName: string }} chart
+ */
 export function hBarChart({ title, rows, seriesNames, rateName }) {
   const W = 600;
   const rowH = 30;
@@ -75,7 +84,11 @@ export function hBarChart({ title, rows, seriesNames, rateName }) {
   return svg;
 }
 
-/** A small line for a table cell; nulls leave gaps. */
+/**
+ * A small line for a table cell; nulls leave gaps.
+ * @param {(number | null)[]} values
+ * @param {{ max?: number, label?: string, kind?: string }} [options]
+ */
 export function sparkline(values, { max, label, kind = 'count' } = {}) {
   const W = 120;
   const H = 28;
@@ -92,6 +105,12 @@ export function sparkline(values, { max, label, kind = 'count' } = {}) {
   return s('svg', { viewBox: `-3 0 ${W + 6} ${H}`, class: `spark spark-${kind}`, role: 'img', 'aria-label': label }, s('title', {}, label), d ? s('path', { d }) : null, dots);
 }
 
+/**
+ * A chart's numbers as a table behind a disclosure.
+ * @param {string} caption
+ * @param {string[]} head
+ * @param {import('./dom.js').Child[][]} rows
+ */
 export function dataTable(caption, head, rows) {
   return h(
     'details',
@@ -101,6 +120,7 @@ export function dataTable(caption, head, rows) {
   );
 }
 
+/** @param {[cls: string, name: string][]} items */
 export function legend(items) {
   return h('ul', { class: 'legend' }, items.map(([cls, name]) => h('li', {}, h('span', { class: `swatch ${cls}`, 'aria-hidden': 'true' }), name)));
 }

@@ -1,8 +1,11 @@
 // zh-CN by default, English on request (kept in localStorage). t('key', { n: 3 }) fills {n}.
 
 const LANG_KEY = 'cp.lang';
+/** @typedef {'zh-CN' | 'en'} Lang */
+/** @type {readonly Lang[]} */
 export const LANGS = ['zh-CN', 'en'];
 
+/** @type {Record<string, string>} */
 const zh = {
   'app.name': '云巡查',
   'app.title': '云巡查 · 非现场执法',
@@ -354,6 +357,7 @@ const zh = {
   'unit.days': '{n} 天',
 };
 
+/** @type {Record<string, string>} */
 const en = {
   'app.name': 'CloudPatrol',
   'app.title': 'CloudPatrol · non-site enforcement',
@@ -707,32 +711,49 @@ const en = {
 
 const dictionaries = { 'zh-CN': zh, en };
 
+/** @returns {Lang} */
 export function lang() {
-  const stored = localStorage.getItem(LANG_KEY);
-  return LANGS.includes(stored) ? stored : 'zh-CN';
+  const stored = /** @type {Lang | null} */ (localStorage.getItem(LANG_KEY));
+  return stored && LANGS.includes(stored) ? stored : 'zh-CN';
 }
 
+/** @param {string} next */
 export function setLang(next) {
-  localStorage.setItem(LANG_KEY, LANGS.includes(next) ? next : 'zh-CN');
+  localStorage.setItem(LANG_KEY, LANGS.includes(/** @type {Lang} */ (next)) ? next : 'zh-CN');
   document.documentElement.lang = lang();
 }
 
 export const isZh = () => lang() === 'zh-CN';
 
+/**
+ * @param {string} key
+ * @param {Record<string, unknown>} [vars]
+ * @returns {string}
+ */
 export function t(key, vars) {
   const text = dictionaries[lang()][key] ?? zh[key] ?? key;
-  return vars ? text.replace(/\{(\w+)\}/g, (m, name) => (vars[name] === undefined ? m : String(vars[name]))) : text;
+  return vars ? text.replace(/\{(\w+)\}/g, (m, /** @type {string} */ name) => (vars[name] === undefined ? m : String(vars[name]))) : text;
 }
 
-/** A label for a code under a prefix (status.detected), or the code itself when there is none. */
+/**
+ * A label for a code under a prefix (status.detected), or the code itself when there is none.
+ * @template {string | null | undefined} C
+ * @param {string} prefix
+ * @param {C} code
+ * @returns {string | C}
+ */
 export function label(prefix, code) {
   const key = `${prefix}.${code}`;
   const text = dictionaries[lang()][key] ?? zh[key];
   return text ?? code;
 }
 
+/** @type {string | undefined} */
 let timeZone;
-/** The district's offset ('+08:00'): times are shown as the district lives them. */
+/**
+ * The district's offset ('+08:00'): times are shown as the district lives them.
+ * @param {string} tz
+ */
 export function setTimeZone(tz) {
   try {
     new Intl.DateTimeFormat('en', { timeZone: tz }).format(0);
@@ -742,37 +763,48 @@ export function setTimeZone(tz) {
   }
 }
 
+/** @param {string | null | undefined} iso */
 export function fmtDateTime(iso) {
   if (!iso) return '—';
   return new Intl.DateTimeFormat(lang(), { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false, timeZone }).format(new Date(iso));
 }
 
-/** A capture time to the second: evidence is read to the second. */
+/**
+ * A capture time to the second: evidence is read to the second.
+ * @param {string | null | undefined} iso
+ */
 export function fmtDateTimeSeconds(iso) {
   if (!iso) return '—';
   return new Intl.DateTimeFormat(lang(), { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false, timeZone }).format(new Date(iso));
 }
 
-/** The clock time alone, to the second (a strip of pictures of one dwell). */
+/**
+ * The clock time alone, to the second (a strip of pictures of one dwell).
+ * @param {string | null | undefined} iso
+ */
 export function fmtClock(iso) {
   if (!iso) return '—';
   return new Intl.DateTimeFormat(lang(), { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false, timeZone }).format(new Date(iso));
 }
 
+/** @param {string | null | undefined} iso */
 export function fmtTime(iso) {
   if (!iso) return '—';
   return new Intl.DateTimeFormat(lang(), { month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false, timeZone }).format(new Date(iso));
 }
 
+/** @param {Date} date */
 export function fmtDate(date) {
   return new Intl.DateTimeFormat(lang(), { month: 'short', day: 'numeric', timeZone }).format(date);
 }
 
+/** @param {Date} date */
 export function fmtMonth(date) {
   return new Intl.DateTimeFormat(lang(), { year: 'numeric', month: 'short', timeZone }).format(date);
 }
 
 /** 3 小时 / 2 天 5 小时: the coarse span a person reads at a glance. */
+/** @param {number} ms */
 export function fmtSpan(ms) {
   const minutes = Math.max(0, Math.round(Math.abs(ms) / 60_000));
   if (minutes < 60) return t('unit.minutes', { n: minutes });
@@ -784,6 +816,7 @@ export function fmtSpan(ms) {
 }
 
 /** A measured duration, exact to the minute (seconds under a minute): 11 分钟, 1 小时 12 分钟. */
+/** @param {number} seconds */
 export function fmtDuration(seconds) {
   const s = Math.max(0, Math.round(seconds));
   if (s < 60) return t('unit.seconds', { n: s });
@@ -794,6 +827,7 @@ export function fmtDuration(seconds) {
   return rest ? `${t('unit.hours', { n: hours })} ${t('unit.minutes', { n: rest })}` : t('unit.hours', { n: hours });
 }
 
+/** @param {string} iso */
 export function fmtAgo(iso) {
   const ms = Date.now() - new Date(iso).getTime();
   if (ms < 45_000) return t('time.justNow');
@@ -805,10 +839,12 @@ export function fmtAgo(iso) {
   return rtf.format(-Math.round(hours / 24), 'day');
 }
 
+/** @param {number | null | undefined} rate */
 export function fmtPercent(rate) {
   return rate === null || rate === undefined ? '—' : `${Math.round(rate * 1000) / 10}%`;
 }
 
+/** @param {number} n */
 export function fmtBytes(n) {
   if (n < 1024) return `${n} B`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(0)} KB`;

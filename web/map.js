@@ -5,13 +5,24 @@ import { h, s, clear } from './dom.js';
 import { district, mapConfig, townshipName, categoryName } from './district.js';
 import { isZh, t, label } from './i18n.js';
 
+/** @typedef {import('./district.js').Geometry} Geometry */
+/** @typedef {(lngLat: number[]) => number[]} Project lng/lat → SVG user units */
+
 const WIDTH = 1000;
 const PAD = 14;
 
+/**
+ * @param {Geometry} geometry
+ * @returns {number[][][][]} polygons of rings of positions
+ */
 function ringsOf(geometry) {
   return geometry.type === 'Polygon' ? [geometry.coordinates] : geometry.coordinates;
 }
 
+/**
+ * @param {{ geometry: Geometry }[]} features
+ * @returns {number[]} west, south, east, north
+ */
 function bboxOf(features) {
   const b = [Infinity, Infinity, -Infinity, -Infinity];
   for (const f of features) {
@@ -27,7 +38,11 @@ function bboxOf(features) {
   return b;
 }
 
-/** lng/lat → SVG user units; x is shrunk by cos(latitude) so the district keeps its shape. */
+/**
+ * lng/lat → SVG user units; x is shrunk by cos(latitude) so the district keeps its shape.
+ * @param {number[]} bbox
+ * @returns {{ width: number, height: number, project: Project }}
+ */
 export function projection(bbox) {
   const [minLng, minLat, maxLng, maxLat] = bbox;
   const kx = Math.cos((((minLat + maxLat) / 2) * Math.PI) / 180);
@@ -40,6 +55,10 @@ export function projection(bbox) {
   };
 }
 
+/**
+ * @param {Geometry} geometry
+ * @param {Project} project
+ */
 function pathOf(geometry, project) {
   let d = '';
   for (const polygon of ringsOf(geometry)) {
@@ -50,17 +69,29 @@ function pathOf(geometry, project) {
   return d;
 }
 
+/**
+ * @param {{ geometry: Geometry }} feature
+ * @param {Project} project
+ */
 function centreOf(feature, project) {
   const [a, b, c, d] = bboxOf([feature]);
   return project([(a + c) / 2, (b + d) / 2]);
 }
 
 // Web Mercator tile maths, for the optional raster layer under the vectors.
+/** @type {(lng: number, z: number) => number} */
 const lng2tile = (lng, z) => ((lng + 180) / 360) * 2 ** z;
+/** @type {(lat: number, z: number) => number} */
 const lat2tile = (lat, z) => ((1 - Math.log(Math.tan((lat * Math.PI) / 180) + 1 / Math.cos((lat * Math.PI) / 180)) / Math.PI) / 2) * 2 ** z;
+/** @type {(x: number, z: number) => number} */
 const tile2lng = (x, z) => (x / 2 ** z) * 360 - 180;
+/** @type {(y: number, z: number) => number} */
 const tile2lat = (y, z) => (Math.atan(Math.sinh(Math.PI - (2 * Math.PI * y) / 2 ** z)) * 180) / Math.PI;
 
+/**
+ * @param {number[]} bbox
+ * @param {Project} project
+ */
 function tileLayer(bbox, project) {
   const { tileUrl, tileMaxZoom = 18 } = mapConfig();
   if (!tileUrl) return null;
@@ -71,7 +102,7 @@ function tileLayer(bbox, project) {
     for (let y = Math.floor(lat2tile(maxLat, z)); y <= Math.floor(lat2tile(minLat, z)); y++) {
       const [x0, y0] = project([tile2lng(x, z), tile2lat(y, z)]);
       const [x1, y1] = project([tile2lng(x + 1, z), tile2lat(y + 1, z)]);
-      const href = tileUrl.replace('{z}', z).replace('{x}', x).replace('{y}', y);
+      const href = tileUrl.replace('{z}', String(z)).replace('{x}', String(x)).replace('{y}', String(y));
       g.append(s('image', { href, x: x0, y: y0, width: x1 - x0, height: y1 - y0, preserveAspectRatio: 'none' }));
     }
   }
@@ -81,6 +112,7 @@ function tileLayer(bbox, project) {
 /**
  * createMap({ label, onSelect, focusTownship }) → { el, setCases(cases, { selectedId, freshIds }), select(id) }
  * Keyboard: markers are buttons (Tab, Enter); +/−/reset buttons zoom; drag pans.
+ * @param {{ label?: string, onSelect?: (id: string) => void, focusTownship?: string | null, compact?: boolean }} [options]
  */
 export function createMap({ label: ariaLabel, onSelect, focusTownship, compact = false } = {}) {
   const geo = district();
@@ -122,18 +154,19 @@ export function createMap({ label: ariaLabel, onSelect, focusTownship, compact =
     const rect = svg.getBoundingClientRect();
     const k = rect.width && rect.height ? Math.max(view.w / rect.width, view.h / rect.height) : view.w / 600;
     for (const m of markers.querySelectorAll('.marker')) {
-      m.querySelector('circle.dot').setAttribute('r', 8 * k);
-      m.querySelector('circle.halo')?.setAttribute('r', 13 * k);
+      /** @type {SVGCircleElement} */ (m.querySelector('circle.dot')).setAttribute('r', String(8 * k));
+      m.querySelector('circle.halo')?.setAttribute('r', String(13 * k));
       const count = m.querySelector('text');
       if (count) {
-        count.setAttribute('font-size', 10 * k);
-        count.setAttribute('dy', 3.5 * k);
+        count.setAttribute('font-size', String(10 * k));
+        count.setAttribute('dy', String(3.5 * k));
       }
     }
-    labels.setAttribute('font-size', 13 * k);
+    labels.setAttribute('font-size', String(13 * k));
   };
   new ResizeObserver(() => applyView()).observe(svg);
 
+  /** @type {(factor: number, cx?: number, cy?: number) => void} */
   const zoom = (factor, cx = view.x + view.w / 2, cy = view.y + view.h / 2) => {
     const w = Math.min(base.w, Math.max(base.w / 16, view.w * factor));
     const f = w / view.w;
@@ -142,6 +175,7 @@ export function createMap({ label: ariaLabel, onSelect, focusTownship, compact =
   };
 
   /** Show this area (lng/lat bbox) as big as fits. */
+  /** @type {(b: number[], margin?: number) => void} */
   const fit = (b, margin = 0.5) => {
     const [x0, y0] = project([b[0], b[3]]);
     const [x1, y1] = project([b[2], b[1]]);
@@ -153,9 +187,10 @@ export function createMap({ label: ariaLabel, onSelect, focusTownship, compact =
   };
 
   // Drag to pan.
+  /** @type {{ x: number, y: number, view: typeof view, moved: boolean } | null} */
   let drag = null;
   svg.addEventListener('pointerdown', (e) => {
-    if (e.target.closest('.marker')) return;
+    if (/** @type {Element} */ (e.target).closest('.marker')) return;
     drag = { x: e.clientX, y: e.clientY, view: { ...view }, moved: false };
     svg.setPointerCapture(e.pointerId);
   });
@@ -195,25 +230,34 @@ export function createMap({ label: ariaLabel, onSelect, focusTownship, compact =
   const attribution = mapConfig().tileUrl && mapConfig().tileAttribution ? h('div', { class: 'map-attribution' }, mapConfig().tileAttribution) : null;
   const el = h('div', { class: ['map', compact && 'map-compact'] }, svg, controls, attribution);
 
+  /** @type {string | null} */
   let selected = null;
   const api = {
     el,
     fit,
+    /** @param {string} code */
     fitTownship(code) {
       const f = geo.townships.features.find((x) => x.properties.code === code);
       if (f) fit(bboxOf([f]), 0.15);
     },
+    /** @type {(lat: number, lng: number, span?: number) => void} */
     fitPoint(lat, lng, span = 0.012) {
       fit([lng - span, lat - span, lng + span, lat + span], 0);
     },
+    /**
+     * @param {import('./api.js').CaseView[]} cases
+     * @param {{ selectedId?: string | null, freshIds?: Set<string> }} [options]
+     */
     setCases(cases, { selectedId, freshIds } = {}) {
       selected = selectedId ?? selected;
       clear(markers);
       // Draw the selected and the most severe last, so they sit on top.
+      /** @type {Record<string, number>} */
       const order = { low: 0, medium: 1, high: 2, critical: 3 };
-      const list = cases.filter((c) => c.location).sort((a, b) => (order[a.severity] ?? 0) - (order[b.severity] ?? 0) || (a.id === selected) - (b.id === selected));
+      const list = cases.filter((c) => c.location).sort((a, b) => (order[a.severity] ?? 0) - (order[b.severity] ?? 0) || Number(a.id === selected) - Number(b.id === selected));
       for (const c of list) {
-        const [x, y] = project([c.location.lng, c.location.lat]);
+        const location = /** @type {{ lat: number, lng: number }} */ (c.location);
+        const [x, y] = project([location.lng, location.lat]);
         const name = `${c.caseNumber} ${categoryName(c.category)} · ${townshipName(c.townshipCode)} · ${label('status', c.status)}${c.occurrenceCount > 1 ? ` · ×${c.occurrenceCount}` : ''}`;
         const g = s(
           'g',
@@ -243,9 +287,10 @@ export function createMap({ label: ariaLabel, onSelect, focusTownship, compact =
       }
       applyView();
     },
+    /** @param {string} id */
     select(id) {
       selected = id;
-      for (const m of markers.querySelectorAll('.marker')) m.classList.toggle('selected', m.dataset.id === id);
+      for (const m of /** @type {NodeListOf<SVGGElement>} */ (markers.querySelectorAll('.marker'))) m.classList.toggle('selected', m.dataset.id === id);
     },
   };
   applyView();

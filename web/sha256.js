@@ -9,6 +9,12 @@ const K = new Uint32Array([
   0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 ]);
 
+/**
+ * @param {Uint32Array} state
+ * @param {Int32Array} w
+ * @param {Uint8Array} bytes
+ * @param {number} offset
+ */
 function compress(state, w, bytes, offset) {
   for (let i = 0; i < 16; i++) w[i] = (bytes[offset + 4 * i] << 24) | (bytes[offset + 4 * i + 1] << 16) | (bytes[offset + 4 * i + 2] << 8) | bytes[offset + 4 * i + 3];
   for (let i = 16; i < 64; i++) {
@@ -43,6 +49,10 @@ function compress(state, w, bytes, offset) {
   state[7] += hh;
 }
 
+/**
+ * @param {Blob} file
+ * @returns {Promise<string>}
+ */
 async function fallbackSha256(file) {
   const state = new Uint32Array([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]);
   const w = new Int32Array(64);
@@ -69,6 +79,11 @@ async function fallbackSha256(file) {
   return [...state].map((v) => (v >>> 0).toString(16).padStart(8, '0')).join('');
 }
 
+/**
+ * The SHA-256 of a file as lowercase hex.
+ * @param {Blob} file
+ * @returns {Promise<string>}
+ */
 export async function sha256Hex(file) {
   if (globalThis.crypto?.subtle) {
     const digest = await crypto.subtle.digest('SHA-256', await file.arrayBuffer());

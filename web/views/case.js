@@ -6,16 +6,25 @@ import { categoryName, whereOf } from '../district.js';
 import { createMap } from '../map.js';
 import { statusBadge, severityBadge, deadlineBadge, isOverdue, facts, liveEvidence, explanation, deviceBox, actionsPanel, timelineList, auditTable } from './common.js';
 
+/**
+ * @param {HTMLElement} main
+ * @param {string[]} params the case id
+ * @param {import('../app.js').ViewContext} ctx
+ */
 export async function render(main, [id], { onAlert, setTitle }) {
   const page = h('article', { class: 'page case-page' });
   main.append(page);
 
+  /** @returns {Promise<import('../api.js').CaseView | null>} */
   async function load() {
-    let c, evidence, timeline;
+    /** @type {import('../api.js').CaseView} */
+    let c;
+    let evidence, timeline;
     try {
       [c, evidence, timeline] = await Promise.all([api(`/cases/${id}`), api(`/cases/${id}/evidence`), api(`/cases/${id}/timeline`)]);
     } catch (err) {
-      if (err.status === 404 || err.status === 400) {
+      const status = /** @type {import('../api.js').ApiError} */ (err).status;
+      if (status === 404 || status === 400) {
         setTitle(t('case.notFound'));
         replace(page, h('h1', {}, t('case.notFound')), h('p', {}, h('a', { href: '#/' }, `← ${t('case.back')}`)));
         return null;

@@ -5,20 +5,89 @@ import { h, replace, toast, nextId } from '../dom.js';
 import { t, label, fmtDateTime, fmtDateTimeSeconds, fmtClock, fmtDuration, fmtSpan, fmtPercent } from '../i18n.js';
 import { categoryName, townshipName, unitName, units, placeName, grid } from '../district.js';
 import { sha256Hex } from '../sha256.js';
+import { CASE_ACTION_ROLES, CLOSED_CASE_STATUSES, OPEN_CASE_STATUSES } from '../server-constants.js';
 
-export const CLOSED = ['closed', 'rejected'];
-export const OPEN = ['detected', 'registered', 'dispatched', 'in_progress', 'reported'];
+/** @typedef {import('../api.js').CaseView} CaseView */
+/** @typedef {import('../api.js').ApiError} ApiErrorType */
+/** @typedef {import('../server-constants.js').Role} Role */
+/** @typedef {import('../server-constants.js').CaseAction} CaseAction */
+/** @typedef {{ thumb: string, preview?: string, original?: string }} PictureUrls paths under /api/v1 */
+/** @typedef {{ at: string, auditSeq?: number }} Sealed */
+/**
+ * An item of the evidence view (issue 14), or of the earlier view (kind media / after-photo, uri, sealedAt, auditSeq).
+ * @typedef {object} EvidenceItem
+ * @property {string} kind image, event, media, after-photo, …
+ * @property {string} [key]
+ * @property {string} [status] present, pending, missing
+ * @property {string} [role]
+ * @property {string | null} [sha256]
+ * @property {string} [uri]
+ * @property {string | null} [url]
+ * @property {string | null} [previewUrl]
+ * @property {string | null} [thumbUrl]
+ * @property {PictureUrls} [legacyUrls]
+ * @property {string | null} [capturedAt]
+ * @property {Sealed | null} [sealed]
+ * @property {string | null} [sealedAt]
+ * @property {number} [auditSeq]
+ * @property {string} [origin]
+ * @property {string} [eventId]
+ * @property {{ verdict?: string, reasons?: string[] } | null} [quality]
+ * @property {string | null} [detail]
+ * @property {string} [positionSource]
+ * @property {boolean | null} [usableAsPenaltyEvidence]
+ */
+/** @typedef {{ at: string, image?: EvidenceItem | null }} DwellEnd */
+/** @typedef {{ first: DwellEnd, last: DwellEnd, sample?: DwellEnd[], seconds: number }} Dwell */
+/**
+ * @typedef {object} Completeness
+ * @property {boolean} complete
+ * @property {string[]} [problems]
+ * @property {{ present?: number, pending?: number, missing?: number }} [pictures]
+ * @property {string | null} [quality]
+ * @property {string} [deviceReview]
+ * @property {string} [positionSource]
+ */
+/** @typedef {{ completeness?: Completeness | null, dwell?: Dwell | null, items?: EvidenceItem[] }} EvidenceView */
+/**
+ * One step of the loop in the audit trail.
+ * @typedef {object} Transition
+ * @property {string} action
+ * @property {string} at
+ * @property {string | null} [from]
+ * @property {string} to
+ * @property {{ id: string, role: string }} actor
+ * @property {string | null} [actorName]
+ * @property {string | null} [fromUnit]
+ * @property {string | null} [toUnit]
+ * @property {string | null} [reason]
+ * @property {string | null} [note]
+ * @property {string[] | null} [photos]
+ * @property {number | null} [auditSeq]
+ */
+/** @typedef {{ type: 'statement', at: string, statement: { statement: string } } | { type: 'transition', transition: Transition }} TimelineItem */
+
+export const CLOSED = CLOSED_CASE_STATUSES;
+export const OPEN = OPEN_CASE_STATUSES;
 const SHA = /[0-9a-f]{64}/;
+/** @type {readonly Role[]} the roles that may read devices (GET /devices) */
+const DEVICE_READERS = ['operator', 'supervisor', 'admin'];
 
+/** @param {string} status */
 export function statusBadge(status) {
   return h('span', { class: `badge status status-${status}` }, label('status', status));
 }
 
+/** @param {string} severity */
 export function severityBadge(severity) {
   return h('span', { class: `badge sev sev-${severity}` }, label('severity', severity));
 }
 
-/** The clock that matters now: the handling deadline once dispatched, else the running step's. */
+/**
+ * The clock that matters now: the handling deadline once dispatched, else the running step's.
+ * @param {CaseView} c
+ * @returns {{ dueAt: string | null, state: string | null, step: string | null }}
+ */
 export function deadlineOf(c) {
   if (CLOSED.includes(c.status)) return { dueAt: c.loop?.dueAt ?? null, state: null, step: null };
   const running = c.loop?.deadline;
@@ -28,6 +97,10 @@ export function deadlineOf(c) {
   return { dueAt, state: overdue ? 'overdue' : (running?.state ?? 'on-track'), step: running?.step ?? null };
 }
 
+/**
+ * @param {CaseView} c
+ * @param {{ long?: boolean }} [options]
+ */
 export function deadlineBadge(c, { long = false } = {}) {
   if (c.status === 'closed' && c.loop?.closedAt && c.loop?.dueAt) {
     const late = new Date(c.loop.closedAt).getTime() > new Date(c.loop.dueAt).getTime();
@@ -46,19 +119,27 @@ export function deadlineBadge(c, { long = false } = {}) {
   );
 }
 
+/** @param {CaseView} c */
 export const isOverdue = (c) => deadlineOf(c).state === 'overdue';
 
+/** @param {unknown} ref */
 export function shaOf(ref) {
   return typeof ref === 'string' ? (ref.match(SHA)?.[0] ?? null) : null;
 }
 
 /** Paths of a photo in the drone photo library (after-photos, photos named before issue 14). */
+/** @type {(sha: string) => Required<PictureUrls>} */
 const photoUrls = (sha) => ({ thumb: `/photos/${sha}/thumb`, preview: `/photos/${sha}/preview`, original: `/photos/${sha}/original` });
 
 /** imageUrl() takes a path under /api/v1; the evidence view names its pictures by their full path. */
+/** @param {string | null | undefined} url */
 const underApi = (url) => (typeof url === 'string' && url.startsWith('/api/v1/') ? url.slice('/api/v1'.length) : (url ?? undefined));
 
 /** The thumb, preview and original of an evidence picture (each falls back to the next larger one). */
+/**
+ * @param {EvidenceItem} item
+ * @returns {PictureUrls | null}
+ */
 function itemUrls(item) {
   if (item.legacyUrls) return item.legacyUrls;
   const original = underApi(item.url);
@@ -70,6 +151,10 @@ function itemUrls(item) {
 /**
  * A picture as a thumbnail button, fetched with the bearer token and shown through a blob: URL; click, Enter
  * or Space opens the zoom dialog. `caption` is the picture's alt text and the dialog's name.
+ * @param {string | null | undefined} sha
+ * @param {string | undefined} caption
+ * @param {PictureUrls} urls
+ * @param {string} [key]
  */
 function pictureThumb(sha, caption, urls, key) {
   const img = h('img', { alt: caption ?? t('case.evidencePhoto'), loading: 'lazy', class: 'thumb-img' });
@@ -80,7 +165,7 @@ function pictureThumb(sha, caption, urls, key) {
     img,
     fallback,
   );
-  imageUrl(urls.thumb).then((url) => {
+  void imageUrl(urls.thumb).then((url) => {
     if (url) {
       img.src = url;
       button.classList.add('loaded');
@@ -89,22 +174,32 @@ function pictureThumb(sha, caption, urls, key) {
   return button;
 }
 
-/** A photo from the library as a thumbnail button; click (or Enter) opens the zoom dialog. */
+/**
+ * A photo from the library as a thumbnail button; click (or Enter) opens the zoom dialog.
+ * @param {string} sha
+ * @param {string} [caption]
+ */
 export function photoThumb(sha, caption) {
   return pictureThumb(sha, caption, photoUrls(sha));
 }
 
+/** @type {HTMLDialogElement | undefined} */
 let zoomDialog;
 /**
  * The preview image in a modal dialog, zoomable with buttons, +/- keys or the wheel (at full detail); Esc closes.
  * `urls` (paths under /api/v1) default to the photo library's.
+ * @param {string | null | undefined} sha
+ * @param {string | undefined} caption
+ * @param {PictureUrls} [urls]
  */
-export function openZoom(sha, caption, urls = photoUrls(sha)) {
+export function openZoom(sha, caption, urls = photoUrls(/** @type {string} */ (sha))) {
   zoomDialog?.remove();
   let scale = 1;
   const img = h('img', { alt: caption ?? sha, class: 'zoom-img' });
   const frame = h('div', { class: 'zoom-frame', tabindex: '0' }, img);
+  /** @type {Promise<unknown> | undefined} */
   let original;
+  /** @param {number} k */
   const setScale = (k) => {
     scale = Math.min(8, Math.max(1, k));
     img.style.width = `${scale * 100}%`;
@@ -117,6 +212,7 @@ export function openZoom(sha, caption, urls = photoUrls(sha)) {
     e.preventDefault();
     setScale(scale * (e.deltaY > 0 ? 0.8 : 1.25));
   });
+  /** @type {HTMLDialogElement} */
   const dialog = h(
     'dialog',
     { class: 'zoom', 'aria-label': caption ?? t('case.zoom') },
@@ -138,12 +234,14 @@ export function openZoom(sha, caption, urls = photoUrls(sha)) {
   document.body.append(dialog);
   zoomDialog = dialog;
   dialog.showModal();
-  imageUrl(urls.preview ?? urls.thumb).then((url) => url && (img.src = url));
+  void imageUrl(urls.preview ?? urls.thumb).then((url) => url && (img.src = url));
 }
 
 /**
  * An evidence item in the shape of the evidence view (issue 14). Items of the earlier view (a `media` item or an
  * after-photo naming a stored photo by its `uri`, flat sealedAt/auditSeq) are read as the pictures they are.
+ * @param {EvidenceItem} item
+ * @returns {EvidenceItem}
  */
 function normalItem(item) {
   const sealed = item.sealed !== undefined ? item.sealed : item.sealedAt ? { at: item.sealedAt, auditSeq: item.auditSeq } : null;
@@ -157,19 +255,25 @@ function normalItem(item) {
   return { ...item, sealed };
 }
 
-/** The view as the page shows it: from the evidence view, or from a bare list of items (earlier callers). */
+/**
+ * The view as the page shows it: from the evidence view, or from a bare list of items (earlier callers).
+ * @param {unknown} view
+ */
 function normalView(view) {
+  /** @type {EvidenceView} */
   const v = Array.isArray(view) ? { items: view } : (view ?? {});
   return { completeness: v.completeness ?? null, dwell: v.dwell ?? null, items: (v.items ?? []).map(normalItem) };
 }
 
 /** Where a picture came from (frigate-api, hikvision-part, …), or an event's source (frigate, hikvision, …). */
+/** @type {(origin: string | undefined, kind?: string) => string | undefined} */
 const originName = (origin, kind = 'image') => (kind === 'image' ? label('evidence.origin', origin ?? 'unknown') : label('source', origin));
 
 /**
  * The server words the completeness problems in English; the ones it words this way are shown in the page's
  * language, any other as it came (marked as English for screen readers).
  */
+/** @type {[pattern: RegExp, key: string][]} */
 const PROBLEMS = [
   [/^no picture yet: still being fetched$/, 'evidence.problem.noPictureYet'],
   [/^no picture of the case is stored$/, 'evidence.problem.noPicture'],
@@ -180,6 +284,7 @@ const PROBLEMS = [
   [/^device\(s\) without passed legal and technical review \(art\. 41\): (?<devices>.*)$/, 'evidence.problem.deviceReview'],
   [/^an event has no position/, 'evidence.problem.noPosition'],
 ];
+/** @param {string} problem */
 function problemText(problem) {
   for (const [pattern, key] of PROBLEMS) {
     const m = pattern.exec(problem);
@@ -190,10 +295,15 @@ function problemText(problem) {
   }
   return h('li', { lang: 'en' }, problem);
 }
+/** @type {(iso: string | null | undefined, fmt?: (iso: string) => string) => HTMLTimeElement | null} */
 const timeEl = (iso, fmt = fmtDateTimeSeconds) => (iso ? h('time', { datetime: iso }, fmt(iso)) : null);
+/** @param {EvidenceItem} item */
 const isDoubtful = (item) => !!item.quality?.verdict && item.quality.verdict !== 'ok';
 
-/** A SHA-256 shortened, the whole on hover, with a button that copies it. */
+/**
+ * A SHA-256 shortened, the whole on hover, with a button that copies it.
+ * @param {string | null | undefined} sha
+ */
 function shaBox(sha) {
   if (!sha) return null;
   const code = h('code', { class: 'sha', title: sha }, `${sha.slice(0, 12)}…`);
@@ -222,16 +332,18 @@ function shaBox(sha) {
   );
 }
 
+/** @param {Sealed | null | undefined} sealed */
 function sealedMark(sealed) {
   return sealed
     ? h('span', { class: 'ok sealed', title: t('evidence.sealedAt', { time: fmtDateTimeSeconds(sealed.at) }) }, '✓ ', t('evidence.sealed', { seq: sealed.auditSeq }))
     : h('span', { class: 'muted sealed' }, t('evidence.notSealed'));
 }
 
+/** @param {EvidenceItem} item */
 function qualityMark(item) {
   const verdict = item.quality?.verdict;
   if (!verdict) return null;
-  const reasons = (item.quality.reasons ?? []).join('; ');
+  const reasons = (item.quality?.reasons ?? []).join('; ');
   if (verdict === 'ok') return h('span', { class: 'ok quality' }, '✓ ', t('evidence.verdict.ok'));
   return h('span', { class: 'quality quality-warn', role: 'note', title: reasons || undefined }, label('evidence.verdict', verdict), h('span', { class: 'quality-hint' }, ` — ${t('evidence.verdictWarn')}`));
 }
@@ -239,6 +351,8 @@ function qualityMark(item) {
 /**
  * One picture of the case with what a reviewer needs to judge it: the picture (zoomable), its capture time, origin,
  * quality verdict, SHA-256 and whether it is sealed. A pending picture says it is being fetched; a missing one why.
+ * @param {EvidenceItem} item
+ * @param {{ caption?: string, at?: string }} [options]
  */
 function pictureCard(item, { caption, at } = {}) {
   const when = item.capturedAt ?? at ?? null;
@@ -268,7 +382,10 @@ function pictureCard(item, { caption, at } = {}) {
   );
 }
 
-/** The overall line a reviewer reads first: complete (calm), or the problems to put right. */
+/**
+ * The overall line a reviewer reads first: complete (calm), or the problems to put right.
+ * @param {Completeness} cm
+ */
 function completenessLine(cm) {
   const facts = [
     t('evidence.pictures', { present: cm.pictures?.present ?? 0, pending: cm.pictures?.pending ?? 0, missing: cm.pictures?.missing ?? 0 }),
@@ -286,9 +403,13 @@ function completenessLine(cm) {
   );
 }
 
-/** A dwell's proof: the first and the last picture side by side with their times and the time between, then the sample. */
+/**
+ * A dwell's proof: the first and the last picture side by side with their times and the time between, then the sample.
+ * @param {Dwell} dwell
+ */
 function dwellProof(dwell) {
   const headingId = nextId('dwell');
+  /** @type {(e: DwellEnd, caption: string) => HTMLElement} */
   const end = (e, caption) =>
     e.image
       ? pictureCard(normalItem(e.image), { caption, at: e.at })
@@ -331,9 +452,9 @@ function dwellProof(dwell) {
                 'li',
                 { class: image && isDoubtful(image) ? 'picture-doubtful' : null },
                 urls
-                  ? pictureThumb(image.sha256, caption, urls, image.key)
+                  ? pictureThumb(/** @type {EvidenceItem} */ (image).sha256, caption, urls, /** @type {EvidenceItem} */ (image).key)
                   : h('div', { class: ['thumb', image?.status === 'pending' ? 'thumb-pending' : 'thumb-missing'] }, h('span', { class: 'thumb-fallback' }, image?.status === 'pending' ? t('evidence.pending') : t('evidence.missing'))),
-                h('small', { class: 'thumb-meta' }, timeEl(when, fmtClock), image && isDoubtful(image) ? [' ', label('evidence.verdict', image.quality.verdict)] : null),
+                h('small', { class: 'thumb-meta' }, timeEl(when, fmtClock), image && isDoubtful(image) ? [' ', label('evidence.verdict', image.quality?.verdict)] : null),
               );
             }),
           ),
@@ -346,15 +467,20 @@ function dwellProof(dwell) {
  * The evidence of a case as the reviewer judges it: the completeness line, a dwell's first and last picture side by
  * side, every picture as a zoomable thumbnail with its time, origin, quality, SHA-256 and seal, and the register of
  * every item with its Art. 41 usability. `view` is the evidence view (or, from earlier callers, its items).
+ * @param {unknown} view
+ * @param {CaseView} [c]
  */
 export function evidenceList(view, c) {
   const { completeness, dwell, items } = normalView(view);
+  /** @type {Set<string | undefined>} */
   const inDwell = new Set();
   for (const e of dwell ? [dwell.first, dwell.last, ...(dwell.sample ?? [])] : []) {
     if (e?.image?.key) inDwell.add(e.image.key);
   }
   // The same picture named by several events is shown once (each item is still listed in the register).
+  /** @type {EvidenceItem[]} */
   const pictures = [];
+  /** @type {Set<string>} */
   const shown = new Set();
   for (const item of items) {
     if (item.kind !== 'image' || inDwell.has(item.key)) continue;
@@ -373,8 +499,10 @@ export function evidenceList(view, c) {
   }
   if (!completeness && !dwell && items.length === 0 && pictures.length === 0) return h('p', { class: 'muted' }, t('case.noEvidence'));
 
+  /** @param {boolean | null | undefined} v */
   const usable = (v) =>
     v === true ? h('span', { class: 'ok' }, '✓ ', t('case.evidenceUsable')) : v === false ? h('span', { class: 'warn' }, '✗ ', t('case.evidenceNotUsable')) : h('span', { class: 'muted' }, t('case.evidenceUnknown'));
+  /** @param {string} k */
   const kindName = (k) => label('evidence.kind', k);
   const picturesId = nextId('pictures');
   const registerId = nextId('register');
@@ -426,7 +554,10 @@ export function evidenceList(view, c) {
   );
 }
 
-/** Whether the view still waits for something the server is doing: sealing a new case, fetching pictures. */
+/**
+ * Whether the view still waits for something the server is doing: sealing a new case, fetching pictures.
+ * @param {unknown} view
+ */
 function unsettled(view) {
   const { items, dwell } = normalView(view);
   if (items.length === 0) return true;
@@ -439,18 +570,22 @@ function unsettled(view) {
  * The evidence section, loading itself. A new case's evidence is sealed by the worker shortly after the case
  * opens and its pictures arrive afterwards (fetched, retried), so the view is asked again while it is empty or a
  * picture is still pending, less and less often, and redrawn only when it changed (keeping the focus).
+ * @param {CaseView} c
+ * @param {unknown} [first] the evidence view already fetched, or a bare list of items
  */
 export function liveEvidence(c, first) {
   const box = h('div', { class: 'evidence-box', 'aria-busy': 'true' });
   let tries = 0;
   let shownAs = '';
+  /** @param {unknown} view */
   const show = (view) => {
     const json = JSON.stringify(view);
     if (json !== shownAs) {
       shownAs = json;
-      const focused = box.contains(document.activeElement) ? document.activeElement.closest('[data-key]')?.dataset.key : undefined;
+      const active = document.activeElement;
+      const focused = active && box.contains(active) ? /** @type {HTMLElement | null} */ (active.closest('[data-key]'))?.dataset.key : undefined;
       replace(box, evidenceList(view, c));
-      if (focused) box.querySelector(`button[data-key="${CSS.escape(focused)}"]`)?.focus();
+      if (focused) /** @type {HTMLElement | null} */ (box.querySelector(`button[data-key="${CSS.escape(focused)}"]`))?.focus();
     }
     box.setAttribute('aria-busy', 'false');
     const empty = normalView(view).items.length === 0;
@@ -460,6 +595,7 @@ export function liveEvidence(c, first) {
       setTimeout(() => load(true), Math.min(10_000, 1500 + (empty ? 0 : tries * 500)));
     }
   };
+  /** @type {(again?: boolean) => Promise<void>} */
   const load = (again = false) =>
     // Stop asking once the section has left the page.
     (again && !box.isConnected ? Promise.resolve() : api(`/cases/${c.id}/evidence`)
@@ -467,13 +603,17 @@ export function liveEvidence(c, first) {
       .catch(() => show(shownAs ? JSON.parse(shownAs) : [])));
   if (first) show(first);
   // A bare list of items (the console's review panel): drawn now, and the whole view asked for once.
-  if (!first || Array.isArray(first)) load();
+  if (!first || Array.isArray(first)) void load();
   return box;
 }
 
+/** @param {unknown} v */
 const pct = (v) => (typeof v === 'number' ? fmtPercent(v) : '—');
 
-/** Why the case exists: rule and version, inputs and thresholds, where and who handles it. */
+/**
+ * Why the case exists: rule and version, inputs and thresholds, where and who handles it.
+ * @param {CaseView} c
+ */
 export function explanation(c) {
   const e = c.explanation ?? {};
   const rows = [
@@ -494,23 +634,36 @@ export function explanation(c) {
   return h('dl', { class: 'kv' }, rows.map(([k, v]) => [h('dt', {}, k), h('dd', {}, String(v))]));
 }
 
+/**
+ * A device with its art. 41 review (GET /devices).
+ * @typedef {{ id: string, name: string, kind: string, address?: string | null, review: { legalReviewPassed: boolean, technicalReviewPassed: boolean, locationPublished: boolean, usableAsPenaltyEvidence: boolean, reviewedOn?: string | null } }} Device
+ */
+/** @type {Promise<Map<string, Device>> | undefined} */
 let devicesPromise;
+/** @param {string} id */
 export function deviceOf(id) {
-  devicesPromise ??= api('/devices').then((r) => new Map(r.items.map((d) => [d.id, d]))).catch(() => new Map());
+  devicesPromise ??= api('/devices')
+    .then((r) => new Map(/** @type {Device[]} */ (r.items).map((d) => [d.id, d])))
+    .catch(() => new Map());
   return devicesPromise.then((m) => m.get(id) ?? null);
 }
 export const forgetDevices = () => (devicesPromise = undefined);
 
-/** The device and its Administrative Penalty Law art. 41 review. Operators, supervisors and admins can read devices. */
+/**
+ * The device and its Administrative Penalty Law art. 41 review. Operators, supervisors and admins can read devices.
+ * @param {CaseView} c
+ */
 export function deviceBox(c) {
   const box = h('div', { class: 'device-box' }, h('p', { class: 'muted' }, c.deviceId));
-  if (!['operator', 'supervisor', 'admin'].includes(session.user?.role)) {
+  const role = session.user?.role;
+  if (!role || !DEVICE_READERS.includes(role)) {
     const ok = c.loop?.evidence?.deviceReviewPassed;
     replace(box, h('p', {}, h('strong', {}, c.deviceId), ' · ', ok === true ? h('span', { class: 'ok' }, '✓ ', t('case.deviceUsable')) : ok === false ? h('span', { class: 'warn' }, '✗ ', t('case.deviceNotUsable')) : ''));
     return box;
   }
-  deviceOf(c.deviceId).then((d) => {
+  void deviceOf(c.deviceId).then((d) => {
     if (!d) return;
+    /** @param {boolean} v */
     const yn = (v) => (v ? h('span', { class: 'ok' }, '✓ ', t('case.yes')) : h('span', { class: 'warn' }, '✗ ', t('case.no')));
     replace(
       box,
@@ -531,7 +684,10 @@ export function deviceBox(c) {
   return box;
 }
 
-/** Facts of a case as a definition list. */
+/**
+ * Facts of a case as a definition list.
+ * @param {CaseView} c
+ */
 export function facts(c) {
   const g = grid(c.gridCode);
   const rows = [
@@ -556,6 +712,11 @@ export function facts(c) {
   return h('dl', { class: 'kv' }, rows.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
 }
 
+/**
+ * @param {string} name
+ * @param {string | null | undefined} selected
+ * @param {{ exclude?: string | null }} [options]
+ */
 function unitSelect(name, selected, { exclude } = {}) {
   const id = nextId('unit');
   const select = h(
@@ -569,6 +730,11 @@ function unitSelect(name, selected, { exclude } = {}) {
   return h('div', { class: 'field' }, h('label', { for: id }, t('action.unit')), select);
 }
 
+/**
+ * @param {string} name
+ * @param {string} labelText
+ * @param {{ required?: boolean, multiline?: boolean, list?: string, value?: string }} [options]
+ */
 function textField(name, labelText, { required = false, multiline = false, list, value } = {}) {
   const id = nextId(name);
   const input = multiline ? h('textarea', { id, name, rows: 3, required, maxlength: 4000 }, value ?? '') : h('input', { id, name, type: 'text', required, maxlength: 4000, list, value, autocomplete: 'off' });
@@ -578,12 +744,13 @@ function textField(name, labelText, { required = false, multiline = false, list,
 /**
  * A file input with a button and the chosen names in the page's language (the browser's own control
  * speaks the browser's language). The input stays the labelled, focusable control.
+ * @param {import('../dom.js').Attrs} attrs
  */
 export function filePicker(attrs) {
   const input = h('input', { type: 'file', class: 'file-input', ...attrs });
   const names = h('span', { class: 'file-names muted' }, t('file.none'));
   input.addEventListener('change', () => {
-    const files = [...input.files];
+    const files = [.../** @type {FileList} */ (input.files)];
     names.textContent = files.length === 0 ? t('file.none') : files.length === 1 ? files[0].name : t('file.count', { n: files.length });
   });
   return h('div', { class: 'file-pick' }, input, h('span', { class: 'btn file-button', 'aria-hidden': 'true' }, attrs.webkitdirectory ? t('file.chooseFolder') : t('file.choose')), names);
@@ -591,7 +758,13 @@ export function filePicker(attrs) {
 
 const QUICK_REJECT = ['reason.falsePositive', 'reason.duplicate', 'reason.outOfScope'];
 
-/** Uploads after-photos for a report-back and answers their media keys. */
+/**
+ * Uploads after-photos for a report-back and answers their media keys.
+ * @param {string} caseId
+ * @param {File[]} files
+ * @param {(fraction: number) => void} onProgress
+ * @returns {Promise<string[]>}
+ */
 async function uploadReportPhotos(caseId, files, onProgress) {
   if (files.length === 0) return [];
   const form = new FormData();
@@ -600,14 +773,18 @@ async function uploadReportPhotos(caseId, files, onProgress) {
     form.append('photos', f, f.name);
   }
   const res = await upload(`/cases/${caseId}/report-photos`, form, { onProgress });
-  const bad = res.results.filter((r) => r.status === 'rejected');
+  /** @type {{ status: string, fileName: string, reason?: string, detail?: string, key?: string, sha256: string }[]} */
+  const results = res.results;
+  const bad = results.filter((r) => r.status === 'rejected');
   if (bad.length) throw new ApiError(422, bad.map((r) => `${r.fileName}: ${r.reason} ${r.detail ?? ''}`).join('; '));
-  return res.results.map((r) => r.key ?? r.sha256);
+  return results.map((r) => r.key ?? r.sha256);
 }
 
 /**
  * The forms for what this user may do on the case now. onDone(updatedCase) after a transition.
  * Register, reject with a reason and dispatch take one or two clicks.
+ * @param {CaseView} c
+ * @param {{ onDone?: (updated: CaseView) => unknown, onStart?: () => unknown, compact?: boolean }} [options]
  */
 export function actionsPanel(c, { onDone, onStart, compact = false } = {}) {
   const allowed = c.allowedActions ?? [];
@@ -618,12 +795,19 @@ export function actionsPanel(c, { onDone, onStart, compact = false } = {}) {
   }
   const error = h('p', { class: 'form-error', role: 'alert' });
 
+  /** @typedef {Record<string, unknown>} Body */
+  /**
+   * Takes the steps in turn (register, then dispatch); each step's body may be worked out first (uploads).
+   * @param {HTMLFormElement} form
+   * @param {{ action: CaseAction, body: Body | (() => Promise<Body>) }[]} steps
+   */
   const run = async (form, steps) => {
     const buttons = [...wrap.querySelectorAll('button')];
     buttons.forEach((b) => (b.disabled = true));
     error.textContent = '';
     onStart?.();
     let current = c;
+    /** @type {CaseAction | undefined} */
     let action;
     try {
       for (const step of steps) {
@@ -631,9 +815,10 @@ export function actionsPanel(c, { onDone, onStart, compact = false } = {}) {
         const body = typeof step.body === 'function' ? await step.body() : step.body;
         current = (await api(`/cases/${c.id}/transitions`, { method: 'POST', body: { action: step.action, ...body } })).case;
       }
-      toast(t('action.done', { action: label('action', steps.at(-1).action) }), 'ok');
+      toast(t('action.done', { action: label('action', steps[steps.length - 1].action) }), 'ok');
       onDone?.(current);
-    } catch (err) {
+    } catch (caught) {
+      const err = /** @type {ApiErrorType} */ (caught);
       const message = err.status === 0 ? t('app.network') : err.message;
       error.textContent = t('action.failed', { action: label('action', action), message });
       buttons.forEach((b) => (b.disabled = false));
@@ -641,19 +826,29 @@ export function actionsPanel(c, { onDone, onStart, compact = false } = {}) {
     }
   };
 
+  /**
+   * @param {CaseAction} action
+   * @param {import('../dom.js').Child[]} fields
+   * @param {import('../dom.js').Child[]} buttons
+   * @param {(f: HTMLFormElement, submitter: HTMLButtonElement | null) => unknown} onSubmit
+   */
   const form = (action, fields, buttons, onSubmit) => {
     const f = h('form', { class: `action-form action-${action}`, novalidate: false }, fields, h('div', { class: 'buttons' }, buttons));
     f.addEventListener('submit', (e) => {
       e.preventDefault();
-      onSubmit(f, e.submitter);
+      onSubmit(f, /** @type {HTMLButtonElement | null} */ (e.submitter));
     });
     return f;
   };
-  const value = (f, name) => f.elements.namedItem(name)?.value?.trim() ?? '';
+  /** @type {(f: HTMLFormElement, name: string) => HTMLInputElement | null} */
+  const field = (f, name) => /** @type {HTMLInputElement | null} */ (f.elements.namedItem(name));
+  /** @type {(f: HTMLFormElement, name: string) => string} */
+  const value = (f, name) => field(f, name)?.value?.trim() ?? '';
 
   if (allowed.includes('review-register')) {
     const usableId = nextId('usable');
-    const canDispatchNext = ['operator', 'supervisor', 'township_officer'].includes(session.user?.role);
+    const role = session.user?.role;
+    const canDispatchNext = !!role && CASE_ACTION_ROLES.dispatch.includes(role);
     wrap.append(
       form(
         'review-register',
@@ -666,11 +861,12 @@ export function actionsPanel(c, { onDone, onStart, compact = false } = {}) {
           canDispatchNext ? h('button', { type: 'submit', class: 'btn btn-primary', value: 'register-dispatch' }, t('action.registerDispatch')) : null,
         ],
         (f, submitter) => {
-          const register = { action: 'review-register', body: { evidenceUsableForPenalty: f.elements.namedItem('usable').checked } };
+          /** @type {{ action: CaseAction, body: Record<string, unknown> }} */
+          const register = { action: 'review-register', body: { evidenceUsableForPenalty: /** @type {HTMLInputElement} */ (field(f, 'usable')).checked } };
           if (submitter?.value === 'register-dispatch') {
             const unit = value(f, 'unit');
-            run(f, [register, { action: 'dispatch', body: unit && unit !== c.handlingUnit ? { unit } : {} }]);
-          } else run(f, [register]);
+            void run(f, [register, { action: 'dispatch', body: unit && unit !== c.handlingUnit ? { unit } : {} }]);
+          } else void run(f, [register]);
         },
       ),
     );
@@ -679,7 +875,7 @@ export function actionsPanel(c, { onDone, onStart, compact = false } = {}) {
     wrap.append(
       form('dispatch', [unitSelect('unit', c.handlingUnit)], [h('button', { type: 'submit', class: 'btn btn-primary' }, t('action.dispatch'))], (f) => {
         const unit = value(f, 'unit');
-        run(f, [{ action: 'dispatch', body: unit && unit !== c.handlingUnit ? { unit } : {} }]);
+        void run(f, [{ action: 'dispatch', body: unit && unit !== c.handlingUnit ? { unit } : {} }]);
       }),
     );
   }
@@ -707,8 +903,8 @@ export function actionsPanel(c, { onDone, onStart, compact = false } = {}) {
         (f) => {
           const resultNote = value(f, 'resultNote');
           if (!resultNote) return (error.textContent = t('action.resultRequired'));
-          const files = [...f.elements.namedItem('photos').files];
-          run(f, [
+          const files = [.../** @type {FileList} */ (/** @type {HTMLInputElement} */ (field(f, 'photos')).files)];
+          void run(f, [
             {
               action: 'report-back',
               body: async () => {
@@ -726,13 +922,14 @@ export function actionsPanel(c, { onDone, onStart, compact = false } = {}) {
     wrap.append(
       form('verify-close', [textField('note', t('action.note'))], [h('button', { type: 'submit', class: 'btn btn-primary' }, t('action.verify-close'))], (f) => {
         const note = value(f, 'note');
-        run(f, [{ action: 'verify-close', body: note ? { note } : {} }]);
+        void run(f, [{ action: 'verify-close', body: note ? { note } : {} }]);
       }),
     );
   }
 
   // Actions that need a reason sit behind a disclosure, with quick reasons as one-click buttons.
   // Quick reasons submit at once when nothing else is needed (reject), otherwise fill in the reason.
+  /** @type {(action: CaseAction, extra?: import('../dom.js').Child[], quick?: string[], bodyOf?: (f: HTMLFormElement) => Record<string, unknown>, quickSubmits?: boolean) => HTMLDetailsElement} */
   const reasoned = (action, extra = [], quick = [], bodyOf = () => ({}), quickSubmits = extra.length === 0) => {
     const listId = nextId('reasons');
     const f = form(
@@ -748,7 +945,7 @@ export function actionsPanel(c, { onDone, onStart, compact = false } = {}) {
               quick.map((k) =>
                 quickSubmits
                   ? h('button', { type: 'submit', class: 'btn btn-small', value: t(k), formnovalidate: true }, t(k))
-                  : h('button', { type: 'button', class: 'btn btn-small', onClick: (e) => (e.target.form.elements.namedItem('reason').value = t(k)) }, t(k)),
+                  : h('button', { type: 'button', class: 'btn btn-small', onClick: (e) => (/** @type {HTMLInputElement} */ (field(/** @type {HTMLFormElement} */ (/** @type {HTMLButtonElement} */ (e.target).form), 'reason')).value = t(k)) }, t(k)),
               ),
             )
           : null,
@@ -757,7 +954,7 @@ export function actionsPanel(c, { onDone, onStart, compact = false } = {}) {
       (form, submitter) => {
         const reason = submitter?.value || value(form, 'reason');
         if (!reason) return (error.textContent = t('action.reasonRequired'));
-        run(form, [{ action, body: { reason, ...bodyOf(form) } }]);
+        void run(form, [{ action, body: { reason, ...bodyOf(form) } }]);
       },
     );
     return h('details', { class: `action-more action-more-${action}` }, h('summary', {}, t(`action.${action}`), '…'), f);
@@ -777,19 +974,22 @@ export function actionsPanel(c, { onDone, onStart, compact = false } = {}) {
           ),
         ],
         [],
-        (f) => ({ to: f.elements.namedItem('to').value }),
+        (f) => ({ to: /** @type {HTMLInputElement} */ (field(f, 'to')).value }),
       ),
     );
   }
   if (allowed.includes('transfer')) {
-    wrap.append(reasoned('transfer', [unitSelect('unit', '', { exclude: c.handlingUnit })], ['reason.notOurs'], (f) => ({ unit: f.elements.namedItem('unit').value || undefined })));
+    wrap.append(reasoned('transfer', [unitSelect('unit', '', { exclude: c.handlingUnit })], ['reason.notOurs'], (f) => ({ unit: /** @type {HTMLInputElement} */ (field(f, 'unit')).value || undefined })));
   }
   if (allowed.includes('reopen')) wrap.append(reasoned('reopen'));
   wrap.append(error);
   return wrap;
 }
 
-/** Timeline of the loop (who did what, when, why) from /cases/:id/timeline. */
+/**
+ * Timeline of the loop (who did what, when, why) from /cases/:id/timeline.
+ * @param {TimelineItem[]} items
+ */
 export function timelineList(items) {
   if (!items.length) return h('p', { class: 'muted' }, '—');
   return h(
@@ -800,7 +1000,7 @@ export function timelineList(items) {
         return h('li', { class: 'tl-statement' }, h('time', { datetime: item.at }, fmtDateTime(item.at)), h('strong', {}, t('case.statement')), h('p', {}, item.statement.statement));
       }
       const tr = item.transition;
-      const photos = (tr.photos ?? []).map(shaOf).filter(Boolean);
+      const photos = /** @type {string[]} */ ((tr.photos ?? []).map(shaOf).filter(Boolean));
       return h(
         'li',
         { class: `tl-${tr.action}` },
@@ -819,9 +1019,12 @@ export function timelineList(items) {
   );
 }
 
-/** The audit trail: every transition with its sequence number in the append-only hash chain. */
+/**
+ * The audit trail: every transition with its sequence number in the append-only hash chain.
+ * @param {TimelineItem[]} items
+ */
 export function auditTable(items) {
-  const rows = items.filter((i) => i.type === 'transition').map((i) => i.transition);
+  const rows = items.flatMap((i) => (i.type === 'transition' ? [i.transition] : []));
   return h(
     'div',
     { class: 'table-wrap' },

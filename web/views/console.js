@@ -5,20 +5,34 @@ import { t, label, fmtAgo, fmtTime } from '../i18n.js';
 import { categories, townships, townshipName, categoryName, whereOf } from '../district.js';
 import { createMap } from '../map.js';
 import { OPEN, statusBadge, severityBadge, deadlineBadge, liveEvidence, explanation, deviceBox, actionsPanel } from './common.js';
+import { OPEN_CASE_STATUSES, CLOSED_CASE_STATUSES } from '../server-constants.js';
+
+/** @typedef {import('../api.js').CaseView} CaseView */
 
 const SOURCES = ['cloudpatrol', 'frigate', 'hikvision', 'dji', 'drone-upload', 'fire', 'police', 'emergency'];
-const STATUSES = ['detected', 'registered', 'dispatched', 'in_progress', 'reported', 'closed', 'rejected'];
+/** The status filter's choices: the loop's order, the ended ones last (closed before rejected). */
+const STATUSES = [...OPEN_CASE_STATUSES, ...[...CLOSED_CASE_STATUSES].reverse()];
 const FRESH_MS = 15_000;
 
+/**
+ * @param {HTMLElement} main
+ * @param {string[]} _params
+ * @param {import('../app.js').ViewContext} ctx
+ */
 export async function render(main, _params, { onAlert, setTitle, soundOn, setSound }) {
   setTitle(t('console.title'));
   const saved = JSON.parse(sessionStorage.getItem('cp.console.filters') ?? '{}');
+  /** @type {Record<'township' | 'category' | 'source' | 'status', string>} */
   const filters = { township: '', category: '', source: '', status: 'open', ...saved };
+  /** @type {Map<string, CaseView>} */
   const cases = new Map();
+  /** @type {Map<string, number>} */
   const fresh = new Map();
+  /** @type {string | null} */
   let selectedId = null;
   let total = 0;
 
+  /** @param {CaseView} c */
   const matches = (c) =>
     (!filters.township || c.townshipCode === filters.township) &&
     (!filters.category || c.category?.code === filters.category) &&
@@ -26,6 +40,11 @@ export async function render(main, _params, { onAlert, setTitle, soundOn, setSou
     (!filters.status || (filters.status === 'open' ? OPEN.includes(c.status) : c.status === filters.status));
 
   // ---- filter bar ----
+  /**
+   * @param {keyof typeof filters} name
+   * @param {string} labelText
+   * @param {(string | undefined)[][]} options [value, text]
+   */
   const select = (name, labelText, options) => {
     const id = nextId(name);
     const el = h('select', { id, name }, options.map(([value, text]) => h('option', { value, selected: filters[name] === value }, text)));
@@ -33,7 +52,7 @@ export async function render(main, _params, { onAlert, setTitle, soundOn, setSou
       filters[name] = el.value;
       sessionStorage.setItem('cp.console.filters', JSON.stringify(filters));
       reviewButton.setAttribute('aria-pressed', String(filters.status === 'detected'));
-      load();
+      void load();
     });
     return h('div', { class: 'field field-inline' }, h('label', { for: id }, labelText), el);
   };
@@ -47,10 +66,10 @@ export async function render(main, _params, { onAlert, setTitle, soundOn, setSou
       'aria-pressed': String(filters.status === 'detected'),
       onClick: () => {
         filters.status = filters.status === 'detected' ? 'open' : 'detected';
-        statusSelect.querySelector('select').value = filters.status;
+        /** @type {HTMLSelectElement} */ (statusSelect.querySelector('select')).value = filters.status;
         reviewButton.setAttribute('aria-pressed', String(filters.status === 'detected'));
         sessionStorage.setItem('cp.console.filters', JSON.stringify(filters));
-        load();
+        void load();
       },
     },
     t('console.reviewQueue'),
@@ -154,6 +173,7 @@ export async function render(main, _params, { onAlert, setTitle, soundOn, setSou
   }
 
   let detailSeq = 0;
+  /** @param {string} id */
   async function choose(id) {
     selectedId = id;
     map.select(id);
@@ -166,10 +186,14 @@ export async function render(main, _params, { onAlert, setTitle, soundOn, setSou
       showDetail(c, evidence);
       if (window.matchMedia('(max-width: 760px)').matches) detail.scrollIntoView({ block: 'start' });
     } catch (err) {
-      if (my === detailSeq) replace(detail, h('p', { class: 'form-error', role: 'alert' }, err.message));
+      if (my === detailSeq) replace(detail, h('p', { class: 'form-error', role: 'alert' }, /** @type {Error} */ (err).message));
     }
   }
 
+  /**
+   * @param {CaseView} c
+   * @param {unknown} evidence the evidence view (or a bare list of items)
+   */
   function showDetail(c, evidence) {
     replace(
       detail,
@@ -186,7 +210,7 @@ export async function render(main, _params, { onAlert, setTitle, soundOn, setSou
         onDone: (updated) => {
           cases.set(updated.id, updated);
           draw();
-          choose(updated.id);
+          void choose(updated.id);
         },
       }),
       h('h3', {}, t('case.evidence')),
@@ -209,7 +233,7 @@ export async function render(main, _params, { onAlert, setTitle, soundOn, setSou
     if (!known) total += 1;
     draw();
     // Re-render the review panel only when the step changed (not while someone types a reason).
-    if (c.id === selectedId && known?.status !== c.status) choose(c.id);
+    if (c.id === selectedId && known?.status !== c.status) void choose(c.id);
   });
   const ticker = setInterval(draw, 30_000);
 

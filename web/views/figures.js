@@ -5,12 +5,17 @@ import { t, fmtDate, fmtMonth, fmtPercent } from '../i18n.js';
 import { townshipName, categoryName } from '../district.js';
 import { barLineChart, hBarChart, sparkline, dataTable, legend } from '../charts.js';
 
+/** @type {Record<string, { buckets: number, unit: 'week' | 'month' }>} */
 const PERIODS = {
   '8w': { buckets: 8, unit: 'week' },
   '6m': { buckets: 6, unit: 'month' },
   '12m': { buckets: 12, unit: 'month' },
 };
 
+/**
+ * @param {string} period
+ * @returns {{ from: Date, to: Date, label: string }[]}
+ */
 function bucketsOf(period) {
   const { buckets, unit } = PERIODS[period];
   const end = new Date();
@@ -32,17 +37,28 @@ function bucketsOf(period) {
   return out;
 }
 
+/**
+ * @param {HTMLElement} main
+ * @param {string[]} _params
+ * @param {import('../app.js').ViewContext} ctx
+ */
 export async function render(main, _params, { setTitle }) {
   setTitle(t('figures.title'));
+  /** @type {Record<'by' | 'period', string>} */
   const state = { by: sessionStorage.getItem('cp.figures.by') ?? 'township', period: sessionStorage.getItem('cp.figures.period') ?? '8w' };
   const body = h('div', { class: 'figures-body', 'aria-live': 'polite', 'aria-busy': 'true' });
+  /**
+   * @param {keyof typeof state} name
+   * @param {string} labelText
+   * @param {string[][]} options [value, text]
+   */
   const control = (name, labelText, options) => {
     const id = nextId(name);
     const el = h('select', { id, name }, options.map(([v, text]) => h('option', { value: v, selected: state[name] === v }, text)));
     el.addEventListener('change', () => {
       state[name] = el.value;
       sessionStorage.setItem(`cp.figures.${name}`, el.value);
-      load();
+      void load();
     });
     return h('div', { class: 'field field-inline' }, h('label', { for: id }, labelText), el);
   };
@@ -66,10 +82,13 @@ export async function render(main, _params, { setTitle }) {
     const my = ++seq;
     body.setAttribute('aria-busy', 'true');
     const buckets = bucketsOf(state.period);
+    /** @type {(from: Date, to: Date) => Promise<any>} */
     const ask = (from, to) => api(`/figures${query({ from: from.toISOString(), to: to.toISOString(), by: state.by })}`);
-    const [whole, ...per] = await Promise.all([ask(buckets[0].from, buckets.at(-1).to), ...buckets.map((b) => ask(b.from, b.to))]);
+    const last = /** @type {{ to: Date }} */ (buckets.at(-1));
+    const [whole, ...per] = await Promise.all([ask(buckets[0].from, last.to), ...buckets.map((b) => ask(b.from, b.to))]);
     if (my !== seq) return;
     body.setAttribute('aria-busy', 'false');
+    /** @type {(g: { key: string, name: string }) => string} */
     const nameOf = (g) => (state.by === 'township' ? (g.key === '(none)' ? g.name : townshipName(g.key)) : categoryName(g.key));
     const groupWord = t(`figures.group.${state.by}`);
     if (whole.groups.length === 0 && whole.total.opened === 0) {
@@ -93,8 +112,9 @@ export async function render(main, _params, { setTitle }) {
       seriesNames: [t('figures.opened'), t('figures.closed')],
       rateName: t('figures.onTimeRate'),
     });
-    const series = (key, field) => per.map((p) => p.groups.find((g) => g.key === key)?.[field] ?? (field === 'onTimeClosureRate' ? null : 0));
-    const maxOpened = Math.max(1, ...groups.flatMap((g) => series(g.key, 'opened')));
+    /** @type {(key: string, field: 'opened' | 'onTimeClosureRate') => (number | null)[]} */
+    const series = (key, field) => per.map((p) => p.groups.find((/** @type {{ key: string }} */ g) => g.key === key)?.[field] ?? (field === 'onTimeClosureRate' ? null : 0));
+    const maxOpened = Math.max(1, ...groups.flatMap((g) => /** @type {number[]} opened counts are never null */ (series(g.key, 'opened'))));
 
     replace(
       body,

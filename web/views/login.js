@@ -3,6 +3,11 @@ import { h } from '../dom.js';
 import { t } from '../i18n.js';
 import { homeOf } from '../app.js';
 
+/**
+ * @param {HTMLElement} main
+ * @param {string[]} _params
+ * @param {import('../app.js').ViewContext} ctx
+ */
 export function render(main, _params, { navigate, setTitle }) {
   setTitle(t('login.title'));
   const error = h('p', { class: 'form-error', role: 'alert' });
@@ -16,19 +21,22 @@ export function render(main, _params, { navigate, setTitle }) {
     error,
     h('button', { type: 'submit', class: 'btn btn-primary btn-block' }, t('login.submit')),
   );
+  const username = /** @type {HTMLInputElement} */ (form.elements.namedItem('username'));
+  const password = /** @type {HTMLInputElement} */ (form.elements.namedItem('password'));
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
-    const button = form.querySelector('button');
+    const button = /** @type {HTMLButtonElement} */ (form.querySelector('button'));
     button.disabled = true;
     error.textContent = '';
     try {
-      const user = await login(form.elements.username.value.trim(), form.elements.password.value);
+      const user = /** @type {import('../api.js').User} */ (await login(username.value.trim(), password.value));
       navigate(homeOf(user.role));
-    } catch (err) {
+    } catch (caught) {
+      const err = /** @type {import('../api.js').ApiError} */ (caught);
       error.textContent = err.status === 401 ? t('login.failed') : err.status === 0 ? t('app.network') : err.message;
       button.disabled = false;
     }
   });
   main.append(h('section', { class: 'login-page' }, form));
-  form.elements.username.focus();
+  username.focus();
 }

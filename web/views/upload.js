@@ -12,14 +12,27 @@ const BATCH_BYTES = 256 * 1024 * 1024;
 const IMAGE = /\.(jpe?g|png|tiff?|webp|dng|heic)$/i;
 const FLIGHT = /^[A-Za-z0-9._-]{1,100}$/;
 
+/**
+ * A chosen file and where it is: notImage, hashing, pending, uploading, retry, then stored, duplicate, skipped or rejected.
+ * @typedef {{ file: File, name: string, status: string, sha: string | null, reason: string | null, row?: HTMLTableRowElement }} Entry
+ */
+/** @typedef {{ n: number, files: Entry[], progress: HTMLProgressElement, state: HTMLSpanElement, el: HTMLLIElement, done: boolean }} Batch */
+/** @typedef {import('../api.js').ApiError} ApiError */
+
 function defaultFlightId() {
   const d = new Date();
+  /** @param {number} n */
   const p = (n) => String(n).padStart(2, '0');
   return `FLIGHT-${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}`;
 }
 
+/**
+ * @param {number} ms
+ * @param {AbortSignal} [signal]
+ * @returns {Promise<void>}
+ */
 const sleep = (ms, signal) =>
-  new Promise((resolve) => {
+  new Promise((/** @type {() => void} */ resolve) => {
     const timer = setTimeout(resolve, ms);
     const wake = () => {
       clearTimeout(timer);
@@ -29,11 +42,19 @@ const sleep = (ms, signal) =>
     signal?.addEventListener('abort', wake, { once: true });
   });
 
+/**
+ * @param {HTMLElement} main
+ * @param {string[]} _params
+ * @param {import('../app.js').ViewContext} ctx
+ */
 export async function render(main, _params, { setTitle }) {
   setTitle(t('upload.title'));
+  /** @type {Entry[]} */
   let entries = [];
+  /** @type {Batch[]} */
   let batches = [];
   let running = false;
+  /** @type {AbortController | null} */
   let controller = null;
 
   const ids = { flight: nextId('flight'), device: nextId('device'), folder: nextId('folder'), files: nextId('files') };
@@ -42,8 +63,8 @@ export async function render(main, _params, { setTitle }) {
   const deviceList = h('datalist', { id: `${ids.device}-list` });
   const folderPick = filePicker({ id: ids.folder, webkitdirectory: true, multiple: true });
   const filesPick = filePicker({ id: ids.files, accept: 'image/*', multiple: true });
-  const folder = folderPick.querySelector('input');
-  const picker = filesPick.querySelector('input');
+  const folder = /** @type {HTMLInputElement} */ (folderPick.querySelector('input'));
+  const picker = /** @type {HTMLInputElement} */ (filesPick.querySelector('input'));
   const startButton = h('button', { type: 'submit', class: 'btn btn-primary' }, t('upload.start'));
   const pauseButton = h('button', { type: 'button', class: 'btn', hidden: true }, t('upload.pause'));
   const error = h('p', { class: 'form-error', role: 'alert' });
@@ -82,25 +103,29 @@ export async function render(main, _params, { setTitle }) {
     ),
   );
   api('/devices')
-    .then((r) => replace(deviceList, r.items.filter((d) => d.kind === 'drone' || d.kind === 'dock').map((d) => h('option', { value: d.id }, d.name))))
+    .then((r) => replace(deviceList, /** @type {{ id: string, name: string, kind: string }[]} */ (r.items).filter((d) => d.kind === 'drone' || d.kind === 'dock').map((d) => h('option', { value: d.id }, d.name))))
     .catch(() => undefined);
 
   // ---- the table of files ----
+  /** @param {Entry} e */
   const statusText = (e) => {
     const base = t(`upload.status.${e.status}`);
     return e.reason ? `${base}: ${e.reason}` : base;
   };
+  /** @param {Entry} e */
   function row(e) {
     e.row ??= h('tr', {}, h('td', { class: 'file-name' }, e.name), h('td', { class: 'num' }, fmtBytes(e.file.size)), h('td', { class: 'file-status' }), h('td', {}, h('code', { class: 'sha' })));
     e.row.className = `st-${e.status}`;
     e.row.children[2].textContent = statusText(e);
-    e.row.children[3].firstChild.textContent = e.sha ? `${e.sha.slice(0, 16)}…` : '';
+    /** @type {ChildNode} */ (e.row.children[3].firstChild).textContent = e.sha ? `${e.sha.slice(0, 16)}…` : '';
     return e.row;
   }
+  /** @param {Entry} e */
   const paint = (e) => row(e);
+  /** @param {FileList | null} files */
   function choose(files) {
     if (running) return;
-    entries = [...files]
+    entries = [.../** @type {FileList} */ (files)]
       .sort((a, b) => (a.webkitRelativePath || a.name).localeCompare(b.webkitRelativePath || b.name))
       .map((file) => ({ file, name: file.webkitRelativePath || file.name, status: IMAGE.test(file.name) || file.type.startsWith('image/') ? 'pending' : 'notImage', sha: null, reason: null }));
     batches = [];
@@ -121,11 +146,13 @@ export async function render(main, _params, { setTitle }) {
   }
 
   function summary() {
+    /** @param {string} s */
     const n = (s) => entries.filter((e) => e.status === s).length;
     return t('upload.done', { stored: n('stored'), duplicate: n('duplicate'), skipped: n('skipped'), rejected: n('rejected') });
   }
 
   // ---- the steps ----
+  /** @param {AbortSignal} signal */
   async function fingerprint(signal) {
     const unhashed = entries.filter((e) => e.status !== 'notImage' && !e.sha);
     let done = 0;
@@ -141,8 +168,12 @@ export async function render(main, _params, { setTitle }) {
     return true;
   }
 
-  /** Which of these the server already has (marked skipped); answers the missing ones. */
+  /**
+   * Which of these the server already has (marked skipped); answers the missing ones.
+   * @param {Entry[]} list
+   */
   async function check(list) {
+    /** @type {Set<string | null>} */
     const missing = new Set();
     for (let i = 0; i < list.length; i += 1000) {
       const part = list.slice(i, i + 1000);
@@ -158,8 +189,14 @@ export async function render(main, _params, { setTitle }) {
     return list.filter((e) => missing.has(e.sha));
   }
 
+  /**
+   * @param {Entry[]} list
+   * @returns {Batch[]}
+   */
   function makeBatches(list) {
+    /** @type {Entry[][]} */
     const out = [];
+    /** @type {Entry[]} */
     let cur = [];
     let bytes = 0;
     for (const e of list) {
@@ -180,17 +217,24 @@ export async function render(main, _params, { setTitle }) {
     });
   }
 
+  /** @type {(b: Batch, status: string, value?: number) => void} */
   const setBatch = (b, status, value) => {
     b.el.className = `batch batch-${status}`;
     b.state.textContent = t(`upload.batchStatus.${status}`);
     if (value !== undefined) b.progress.value = value;
   };
 
+  /** @param {ApiError} err */
   const retryable = (err) => err.status === 0 || err.status >= 500 || err.status === 429;
 
+  /**
+   * @param {Batch} b
+   * @param {AbortSignal} signal
+   */
   async function sendBatch(b, signal) {
     let attempt = 0;
     while (!signal.aborted) {
+      /** @type {Entry[]} */
       let files = [];
       try {
         // A retry first asks again: what arrived before the drop is not sent twice.
@@ -211,11 +255,11 @@ export async function render(main, _params, { setTitle }) {
         const data = new FormData();
         if (device.value.trim()) data.append('deviceId', device.value.trim());
         for (const e of files) {
-          data.append('sha256', e.sha);
+          data.append('sha256', /** @type {string} */ (e.sha));
           data.append('photos', e.file, e.name.split('/').pop());
         }
         const res = await upload(`/flights/${encodeURIComponent(flight.value.trim())}/photos`, data, { signal, onProgress: (p) => (b.progress.value = p) });
-        res.results.forEach((r, i) => {
+        res.results.forEach((/** @type {{ sha256?: string, status: string, reason?: string, detail?: string }} */ r, /** @type {number} */ i) => {
           const e = files.find((f) => r.sha256 && f.sha === r.sha256 && f.status === 'uploading') ?? files[i];
           if (!e) return;
           e.status = r.status;
@@ -225,8 +269,14 @@ export async function render(main, _params, { setTitle }) {
         setBatch(b, 'done', 1);
         updateOverall();
         return true;
-      } catch (err) {
-        for (const e of files) if (e.status === 'uploading') (e.status = 'retry'), paint(e);
+      } catch (caught) {
+        const err = /** @type {ApiError} */ (caught);
+        for (const e of files) {
+          if (e.status === 'uploading') {
+            e.status = 'retry';
+            paint(e);
+          }
+        }
         setBatch(b, 'retry');
         if (err.name === 'AbortError') return false;
         if (!retryable(err)) throw err;
@@ -264,7 +314,8 @@ export async function render(main, _params, { setTitle }) {
         b.done = true;
       }
       statusLine.textContent = summary();
-    } catch (err) {
+    } catch (caught) {
+      const err = /** @type {ApiError} */ (caught);
       error.textContent = t('app.error', { message: err.status === 0 ? t('app.network') : err.message });
     } finally {
       running = false;
@@ -279,7 +330,7 @@ export async function render(main, _params, { setTitle }) {
 
   form.addEventListener('submit', (e) => {
     e.preventDefault();
-    if (!running) run();
+    if (!running) void run();
   });
   pauseButton.addEventListener('click', () => controller?.abort());
   return () => controller?.abort();

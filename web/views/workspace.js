@@ -5,11 +5,32 @@ import { t, fmtTime } from '../i18n.js';
 import { categoryName, townshipName, whereOf, unitName } from '../district.js';
 import { CLOSED, statusBadge, severityBadge, deadlineBadge, deadlineOf, actionsPanel } from './common.js';
 
+/** @typedef {import('../api.js').CaseView} CaseView */
+/** @typedef {import('../server-constants.js').CaseStatus} CaseStatus */
+
+/**
+ * Where the handling unit holds the case: to accept, in hand, reported back (awaiting the centre's check).
+ * @type {readonly CaseStatus[]}
+ */
+const HELD_BY_UNIT = ['dispatched', 'in_progress', 'reported'];
+/**
+ * Where the centre has still to review or dispatch.
+ * @type {readonly CaseStatus[]}
+ */
+const WITH_CENTRE = ['detected', 'registered'];
+
+/**
+ * @param {HTMLElement} main
+ * @param {string[]} _params
+ * @param {import('../app.js').ViewContext} ctx
+ */
 export async function render(main, _params, { user, onAlert, setTitle }) {
   const title = user.townshipCode ? t('workspace.title', { township: townshipName(user.townshipCode) }) : t('workspace.titleAny');
   setTitle(title);
   let showClosed = false;
+  /** @type {Map<string, CaseView>} */
   const cases = new Map();
+  /** @type {Map<string, HTMLLIElement>} */
   let cards = new Map();
   const stats = h('ul', { class: 'stats', 'aria-label': title });
   const list = h('ul', { class: 'work-list', role: 'list' });
@@ -32,21 +53,24 @@ export async function render(main, _params, { user, onAlert, setTitle }) {
 
   // What this team holds first, overdue on top, by deadline; then what others hold or the centre has
   // still to dispatch; closed last.
+  /** @type {(c: CaseView) => [group: number, due: number]} */
   const rank = (c) => {
     const d = deadlineOf(c);
-    const mine = c.handlingUnit === user.unitCode && ['dispatched', 'in_progress', 'reported'].includes(c.status);
+    const mine = c.handlingUnit === user.unitCode && HELD_BY_UNIT.includes(c.status);
     const group = CLOSED.includes(c.status) ? 3 : mine ? (d.state === 'overdue' ? 0 : 1) : 2;
     return [group, d.dueAt ? new Date(d.dueAt).getTime() : Infinity];
   };
+  /** @type {(a: CaseView, b: CaseView) => number} */
   const byDeadline = (a, b) => {
     const [ra, da] = rank(a);
     const [rb, db] = rank(b);
     return ra - rb || da - db || (a.createdAt < b.createdAt ? 1 : -1);
   };
 
+  /** @param {CaseView} c */
   function card(c) {
     const d = deadlineOf(c);
-    const waiting = ['detected', 'registered'].includes(c.status);
+    const waiting = WITH_CENTRE.includes(c.status);
     return h(
       'li',
       { class: ['work-card', `sev-${c.severity}`, d.state === 'overdue' && 'overdue', CLOSED.includes(c.status) && 'done'], dataset: { id: c.id, number: c.caseNumber } },
@@ -71,15 +95,16 @@ export async function render(main, _params, { user, onAlert, setTitle }) {
     const visible = all.filter((c) => showClosed || !CLOSED.includes(c.status)).sort(byDeadline);
     // The figures are about what this team holds.
     const mine = all.filter((c) => c.handlingUnit === user.unitCode);
+    /** @param {(c: CaseView) => boolean} pred */
     const count = (pred) => mine.filter(pred).length;
     replace(
       stats,
-      [
+      /** @type {[key: string, n: number, cls: string][]} */ ([
         ['workspace.toAccept', count((c) => c.status === 'dispatched'), 'stat-accept'],
         ['workspace.inProgress', count((c) => c.status === 'in_progress'), 'stat-progress'],
         ['workspace.reported', count((c) => c.status === 'reported'), 'stat-reported'],
         ['workspace.overdue', count((c) => deadlineOf(c).state === 'overdue'), 'stat-overdue'],
-      ].map(([key, n, cls]) => h('li', { class: ['stat', cls, cls === 'stat-overdue' && n > 0 && 'alarm'] }, h('span', { class: 'stat-n' }, String(n)), h('span', { class: 'stat-label' }, t(key)))),
+      ]).map(([key, n, cls]) => h('li', { class: ['stat', cls, cls === 'stat-overdue' && n > 0 && 'alarm'] }, h('span', { class: 'stat-n' }, String(n)), h('span', { class: 'stat-label' }, t(key)))),
     );
     // Cards are kept while their case is unchanged, so a form being filled in survives live updates.
     const keep = new Map();
@@ -90,7 +115,7 @@ export async function render(main, _params, { user, onAlert, setTitle }) {
             const key = `${c.id}:${c.updatedAt}:${c.status}:${deadlineOf(c).state}`;
             const el = cards.get(key) ?? card(c);
             keep.set(key, el);
-            replace(el.querySelector('.work-deadline'), deadlineBadge(c, { long: true }));
+            replace(/** @type {HTMLElement} */ (el.querySelector('.work-deadline')), deadlineBadge(c, { long: true }));
             return el;
           })
         : h('li', { class: 'empty muted' }, t('workspace.empty')),
@@ -105,12 +130,17 @@ export async function render(main, _params, { user, onAlert, setTitle }) {
     draw();
   }
 
+  /**
+   * @param {string} id
+   * @param {CaseView} [known]
+   */
   async function refresh(id, known) {
     try {
+      /** @type {CaseView} */
       const c = known?.allowedActions ? known : await api(`/cases/${id}`);
       cases.set(c.id, c);
     } catch (err) {
-      if (err.status === 404) cases.delete(id); // transferred away: no longer ours to see
+      if (/** @type {import('../api.js').ApiError} */ (err).status === 404) cases.delete(id); // transferred away: no longer ours to see
     }
     draw();
   }
@@ -123,7 +153,7 @@ export async function render(main, _params, { user, onAlert, setTitle }) {
     if (known && known.updatedAt === c.updatedAt) return;
     if (!known && c.status === 'dispatched') toast(t('workspace.newCase', { number: c.caseNumber }), 'info');
     // The stream carries the case without this user's allowed actions: fetch it.
-    refresh(c.id);
+    void refresh(c.id);
   });
   const ticker = setInterval(draw, 60_000);
   await load();
