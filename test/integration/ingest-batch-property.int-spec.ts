@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { Client } from 'pg';
-import { IngestService, MetricsService } from '@app/core';
+import { MetricsService } from '@app/core';
+import { IngestService } from '@app/ingest';
 import type { InboundMessage } from '@app/messaging';
 import { startTestApp, TestApp } from '../support/test-app';
 

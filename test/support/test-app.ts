@@ -1,5 +1,5 @@
 import { parseEnv, loadDistrictConfig } from '@app/config';
-import { RunningCloudPatrol, startCloudPatrol, RunMode } from '@app/http';
+import { RunningCloudPatrol, startCloudPatrol, RunMode } from '@app/runtime';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Client } from 'pg';

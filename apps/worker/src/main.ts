@@ -1,4 +1,4 @@
 import 'reflect-metadata';
-import { runMain } from '@app/http/run-main';
+import { runMain } from '@app/runtime';
 
 void runMain('worker');

@@ -5,18 +5,10 @@ import { AuthService } from './auth/auth.service';
 import { CaseService } from './cases/case.service';
 import { DeviceRegisterService } from './devices/device-register.service';
 import { DeviceService } from './devices/device.service';
-import { PhotoService } from './imagery/photo.service';
 import { PictureService } from './pictures/picture.service';
-import { PictureFetchService } from './pictures/picture-fetch.service';
 import { PictureStore } from './pictures/picture-store';
 import { RuleSetService } from './classification/rule-set.service';
 import { UserService } from './auth/user.service';
-import { HikvisionIngestService } from './ingest/hikvision-ingest.service';
-import { HealthService } from './health/health.service';
-import { IngestWatchdogService } from './ingest/ingest-watchdog.service';
-import { IngestWorkerService } from './ingest/ingest-worker.service';
-import { IngestService } from './ingest/ingest.service';
-import { DeadLetterReplayService } from './ingest/dead-letter-replay.service';
 import { LOGGER, type Logger } from './observability/logger';
 import { MetricsService } from './observability/metrics.service';
 import { RUNTIME_OPTIONS, type RuntimeOptions } from './runtime/runtime-options';
@@ -28,23 +20,15 @@ const SERVICES = [
   CaseService,
   DeviceRegisterService,
   DeviceService,
-  HealthService,
-  HikvisionIngestService,
-  IngestService,
-  DeadLetterReplayService,
-  IngestWatchdogService,
-  IngestWorkerService,
   MetricsService,
-  PhotoService,
   PictureService,
-  PictureFetchService,
   PictureStore,
   RuleSetService,
   UserService,
   ...CASE_LOOP_SERVICES,
 ];
 
-/** Services and their repositories; the apps add transports (worker) and controllers (api). */
+/** Services and their repositories, in every app; each app adds its parts (core-app-parts.module.ts, ingest, http). */
 @Global()
 @Module({})
 export class CoreModule {

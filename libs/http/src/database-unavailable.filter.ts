@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, HttpException, ServiceUnavailableException } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
-import { isDatabaseUnavailable, LOGGER, type Logger } from '@app/core';
+import { LOGGER, type Logger } from '@app/core';
+import { isDatabaseUnavailable } from '@app/ingest';
 import type { INestApplication } from '@nestjs/common';
 
 /**

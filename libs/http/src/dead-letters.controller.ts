@@ -1,6 +1,7 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { Access, CurrentActor, DeadLetterReplayService, REPLAY_MAX_LIMIT, REPLAYABLE_REASONS } from '@app/core';
+import { Access, CurrentActor } from '@app/core';
+import { DeadLetterReplayService, REPLAY_MAX_LIMIT, REPLAYABLE_REASONS } from '@app/ingest';
 import type { Actor } from '@app/domain';
 import { z } from 'zod';
 import { ZodValidationPipe } from './zod-validation.pipe';

@@ -1,6 +1,7 @@
 import { Controller, Get, Header, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { Access, HealthService, MetricsService } from '@app/core';
+import { Access, MetricsService } from '@app/core';
+import { HealthService } from '@app/ingest';
 import type { Response } from 'express';
 
 @ApiTags('operations')

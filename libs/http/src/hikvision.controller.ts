@@ -1,6 +1,7 @@
 import { BadRequestException, Controller, HttpCode, Post, Req } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { Access, AlarmPicture, CurrentActor, HIKVISION_MAX_PARTS, HikvisionIngestService } from '@app/core';
+import { Access, CurrentActor } from '@app/core';
+import { AlarmPicture, HIKVISION_MAX_PARTS, HikvisionIngestService } from '@app/ingest';
 import type { Actor } from '@app/domain';
 import type { Request } from 'express';
 import { MultipartError, Part, splitMultipart } from './multipart';

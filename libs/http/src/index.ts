@@ -1,4 +1,3 @@
 export * from './http-api.module';
 export * from './zod-validation.pipe';
-export * from './cloudpatrol.app';
 export * from './case-loop';

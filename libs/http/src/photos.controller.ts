@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Req, Res, StreamableFile } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { Access, CurrentActor, PhotoService, UploadResult } from '@app/core';
+import { Access, CurrentActor } from '@app/core';
+import { PhotoService, UploadResult } from '@app/ingest';
 import type { Actor } from '@app/domain';
 import type { Request, Response } from 'express';
 import { z } from 'zod';

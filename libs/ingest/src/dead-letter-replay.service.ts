@@ -2,7 +2,7 @@ import { Inject, Injectable, ServiceUnavailableException } from '@nestjs/common'
 import type { Actor } from '@app/domain';
 import type { InboundMessage } from '@app/messaging';
 import { ClaimedDeadLetter, DeadLetterRepository } from '@app/persistence';
-import { LOGGER, type Logger } from '../observability/logger';
+import { LOGGER, type Logger } from '@app/core';
 import { IngestOutcome, IngestService } from './ingest.service';
 
 /**

@@ -1,8 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { DatabaseHealthRepository } from '@app/persistence';
-import { IngestWatchdogService } from '../ingest/ingest-watchdog.service';
-import { IngestWorkerService } from '../ingest/ingest-worker.service';
-import { RUNTIME_OPTIONS, type RuntimeOptions } from '../runtime/runtime-options';
+import { IngestWatchdogService } from './ingest-watchdog.service';
+import { IngestWorkerService } from './ingest-worker.service';
+import { RUNTIME_OPTIONS, type RuntimeOptions } from '@app/core';
 
 export interface HealthReport {
   /** `degraded`: every part answers but ingest is not moving (answered 503 too: someone must look). */
@@ -17,9 +17,10 @@ const DATABASE_PING_MS = 1000;
 export class HealthService {
   constructor(
     private readonly database: DatabaseHealthRepository,
-    private readonly worker: IngestWorkerService,
     private readonly watchdog: IngestWatchdogService,
     @Inject(RUNTIME_OPTIONS) private readonly runtime: RuntimeOptions,
+    // Composed only into the apps that consume the brokers (worker, standalone).
+    @Optional() private readonly worker?: IngestWorkerService,
   ) {}
 
   /** Healthy only when the database and every configured broker are reachable and ingest is moving. */
@@ -31,10 +32,10 @@ export class HealthService {
     } catch (err) {
       checks.database = { status: 'down', detail: (err as Error).message };
     }
-    if (this.runtime.runWorker && this.runtime.mqtt) {
+    if (this.worker && this.runtime.mqtt) {
       checks.mqtt = this.worker.mqttConnected ? { status: 'up' } : { status: 'down', detail: `not connected to ${this.runtime.mqtt.url}` };
     }
-    if (this.runtime.runWorker && this.runtime.env.KAFKA_BROKERS) {
+    if (this.worker && this.runtime.env.KAFKA_BROKERS) {
       checks.kafka = this.worker.kafkaConnected ? { status: 'up' } : { status: 'down', detail: `not connected to ${this.runtime.env.KAFKA_BROKERS}` };
     }
     const stalled = this.watchdog.report().filter((t) => t.stalled);

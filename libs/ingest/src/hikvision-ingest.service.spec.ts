@@ -1,7 +1,7 @@
 import { BadRequestException } from '@nestjs/common';
 import type { Actor, AttachedPicture } from '@app/domain';
 import type { InboundMessage } from '@app/messaging';
-import type { PictureService } from '../pictures/picture.service';
+import type { PictureService } from '@app/core';
 import { HikvisionIngestService, picturesOutcome } from './hikvision-ingest.service';
 import type { IngestOutcome, IngestService } from './ingest.service';
 

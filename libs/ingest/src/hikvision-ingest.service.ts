@@ -1,6 +1,6 @@
 import { BadRequestException, Injectable } from '@nestjs/common';
 import type { Actor, AttachedPicture } from '@app/domain';
-import { PictureService } from '../pictures/picture.service';
+import { PictureService } from '@app/core';
 import { IngestOutcome, IngestService } from './ingest.service';
 import { HIKVISION_HTTP_TOPIC } from './source-router';
 

@@ -1,9 +1,6 @@
-import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { IngestRepository } from '@app/persistence';
-import { AlertService, IngestAlert } from '../alerts/alert.service';
-import { LOGGER, type Logger } from '../observability/logger';
-import { MetricsService } from '../observability/metrics.service';
-import { RUNTIME_OPTIONS, type RuntimeOptions } from '../runtime/runtime-options';
+import { AlertService, IngestAlert, type Logger, LOGGER, MetricsService } from '@app/core';
 import type { TransportProgress } from './ingest-progress';
 import { IngestWorkerService } from './ingest-worker.service';
 import { IngestService } from './ingest.service';
@@ -24,12 +21,12 @@ export class IngestWatchdogService implements OnApplicationBootstrap, OnApplicat
 
   constructor(
     private readonly ingest: IngestService,
-    private readonly worker: IngestWorkerService,
     private readonly alerts: AlertService,
     private readonly repository: IngestRepository,
     private readonly metrics: MetricsService,
-    @Inject(RUNTIME_OPTIONS) private readonly runtime: RuntimeOptions,
     @Inject(LOGGER) private readonly logger: Logger,
+    // Composed only into the apps that consume the brokers (worker, standalone).
+    @Optional() private readonly worker?: IngestWorkerService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -50,7 +47,7 @@ export class IngestWatchdogService implements OnApplicationBootstrap, OnApplicat
   look(): void {
     const progress = this.ingest.progress;
     // MQTT waits either in this worker's transport or, on the embedded broker, as publishes awaiting their PUBACK.
-    progress.backlog('mqtt', (this.worker.mqttBacklog ?? 0) + this.ingest.devicePublishesWaiting);
+    progress.backlog('mqtt', (this.worker?.mqttBacklog ?? 0) + this.ingest.devicePublishesWaiting);
     progress.backlog('http', this.ingest.pushesWaiting);
     this.last = progress.report();
     for (const t of this.last) {
@@ -68,7 +65,7 @@ export class IngestWatchdogService implements OnApplicationBootstrap, OnApplicat
   }
 
   private raise(alert: IngestAlert): void {
-    if (this.runtime.runApi) return this.alerts.raise(alert);
+    if (this.alerts.servesLiveStream) return this.alerts.raise(alert);
     // A worker process has no live stream of its own: the API processes hear it through PostgreSQL, when it answers.
     this.repository
       .transaction((tx) => this.repository.notifyAlerts(tx, [alert]))

@@ -1,13 +1,8 @@
 import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { KafkaIngestTransport, MqttIngestTransport } from '@app/messaging';
 import { hostname } from 'node:os';
-import { DeviceRegisterService } from '../devices/device-register.service';
-import { LOGGER, type Logger } from '../observability/logger';
-import { MqttPictureIntake, type PictureIntakeOutcome } from '../pictures/mqtt-picture-intake';
-import { PictureService } from '../pictures/picture.service';
-import { RUNTIME_OPTIONS, type RuntimeOptions } from '../runtime/runtime-options';
+import { DeviceRegisterService, type Logger, LOGGER, MetricsService, MqttPictureIntake, type PictureIntakeOutcome, PictureService, RUNTIME_OPTIONS, type RuntimeOptions } from '@app/core';
 import { IngestService } from './ingest.service';
-import { MetricsService } from '../observability/metrics.service';
 import { GENERIC_KAFKA_TOPIC, ingestMqttTopics } from './source-router';
 
 /** Pictures published on MQTT going through the imagery pipeline at once (per process). */
@@ -89,7 +84,6 @@ export class IngestWorkerService implements OnApplicationBootstrap, BeforeApplic
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    if (!this.runtime.runWorker) return;
     const env = this.runtime.env;
     const handler = async (batch: Parameters<IngestService['ingestBatch']>[0]) => {
       const { replies } = await this.ingest.ingestBatch(batch);

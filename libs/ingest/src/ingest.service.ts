@@ -29,16 +29,11 @@ import {
 import { CaseTakeOff, CaseUpsertRow, ClassificationStateRepository, DeadLetterRow, IngestRepository, PictureRepository, type SuppressionRecord } from '@app/persistence';
 import type { InboundMessage } from '@app/messaging';
 import type { EntityManager } from 'typeorm';
-import { RuleSetService } from '../classification/rule-set.service';
-import { PictureService } from '../pictures/picture.service';
+import { DeviceRegisterService, type Logger, LOGGER, MetricsService, PictureService, RuleSetService, RUNTIME_OPTIONS, type RuntimeOptions } from '@app/core';
 import { BatchTurn, BatchTurns } from './batch-turns';
 import { DeviceRateLimiter } from './device-rate-limiter';
-import { DeviceRegisterService } from '../devices/device-register.service';
 import { IngestProgress } from './ingest-progress';
 import { MicroBatcher } from './micro-batcher';
-import { MetricsService } from '../observability/metrics.service';
-import { LOGGER, type Logger } from '../observability/logger';
-import { RUNTIME_OPTIONS, type RuntimeOptions } from '../runtime/runtime-options';
 import { RouteContext, routeMessage, RoutedMessage, sourceOfTopic } from './source-router';
 import { classifyStoreFailure } from './store-failure';
 

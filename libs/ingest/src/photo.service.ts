@@ -3,11 +3,8 @@ import { Actor, djiFileMatchKey, PHOTO_DETECTION_TOPIC, placePhoto, townshipScop
 import { PhotoIntake, PhotoStorage, IntakeOutcome, StoredPhotoSummary } from '@app/imagery';
 import { AuditLogRepository, DeviceRepository, PhotoEntity, PhotoRepository } from '@app/persistence';
 import { Readable } from 'node:stream';
-import { DeviceRegisterService } from '../devices/device-register.service';
-import { IngestOutcome, IngestService } from '../ingest/ingest.service';
-import { contentTypeOf, PictureStore } from '../pictures/picture-store';
-import { PictureService } from '../pictures/picture.service';
-import { RUNTIME_OPTIONS, type RuntimeOptions } from '../runtime/runtime-options';
+import { contentTypeOf, DeviceRegisterService, PictureService, PictureStore, RUNTIME_OPTIONS, type RuntimeOptions } from '@app/core';
+import { IngestOutcome, IngestService } from './ingest.service';
 
 export type UploadResult =
   | {

@@ -1,16 +1,15 @@
-import { DynamicModule, INestApplication, Module } from '@nestjs/common';
+import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { ConfigError, DistrictConfig, Env, loadDistrictConfig } from '@app/config';
-import { AuthService, CoreModule, createLogger, DeviceRegisterService, ingestMqttTopics, IngestService, IngestWorkerService, Logger, PinoNestLogger, RuntimeOptions } from '@app/core';
+import { AuthService, createLogger, DeviceRegisterService, Logger, PinoNestLogger, RuntimeOptions } from '@app/core';
+import { configureHttpApp } from '@app/http';
+import { ingestMqttTopics, IngestService, IngestWorkerService } from '@app/ingest';
 import { BrokerAccount, frigateEventReporter, mayDeviceSubscribe, mayHoldSession, maySourcePublish, topicMatchesFilter } from '@app/domain';
 import { DevicePublish, EmbeddedBroker, startEmbeddedBroker } from '@app/messaging';
 import { EmbeddedDatabase, startEmbeddedPostgres } from '@app/persistence';
 import { resolve } from 'node:path';
-import { configureHttpApp, HttpApiModule, OpsHttpModule } from './http-api.module';
-
-/** api: HTTP only; worker: broker consumers (+ /health); standalone: both, on embedded defaults. */
-export type RunMode = 'api' | 'worker' | 'standalone';
+import { CloudPatrolModule, type RunMode } from './app-modules';
 
 export interface RunningCloudPatrol {
   app: INestApplication;
@@ -19,16 +18,6 @@ export interface RunningCloudPatrol {
   databaseUrl: string;
   logger: Logger;
   stop(): Promise<void>;
-}
-
-@Module({})
-class CloudPatrolModule {
-  static register(runtime: RuntimeOptions, logger: Logger): DynamicModule {
-    return {
-      module: CloudPatrolModule,
-      imports: [CoreModule.forRoot(runtime, logger), runtime.runApi ? HttpApiModule : OpsHttpModule],
-    };
-  }
 }
 
 /**
@@ -93,8 +82,8 @@ export async function startCloudPatrol(mode: RunMode, env: Env, district?: Distr
       }
     }
 
-    const runtime: RuntimeOptions = { env, databaseUrl, mqtt, district: config, runApi: mode !== 'worker', runWorker: mode !== 'api' };
-    const app = await NestFactory.create<NestExpressApplication>(CloudPatrolModule.register(runtime, logger), { logger: new PinoNestLogger(logger), bodyParser: true });
+    const runtime: RuntimeOptions = { env, databaseUrl, mqtt, district: config };
+    const app = await NestFactory.create<NestExpressApplication>(CloudPatrolModule.register(mode, runtime, logger), { logger: new PinoNestLogger(logger), bodyParser: true });
     app.useBodyParser('json', { limit: '1mb' });
     const auth = app.get(AuthService);
     verifyDevice = (id, password) => auth.verifyDeviceCredentials(id, password);

@@ -1,5 +1,6 @@
 import { ConfigError, loadEnv } from '@app/config';
-import { RunMode, startCloudPatrol } from './cloudpatrol.app';
+import type { RunMode } from './app-modules';
+import { startCloudPatrol } from './cloudpatrol.app';
 
 /** Entry point of each app: a bad setting stops the start with one line per problem and exit code 78. */
 export async function runMain(mode: RunMode): Promise<void> {

@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Actor, townshipScope } from '@app/domain';
 import { AlertListener } from '@app/persistence';
 import { filter, Observable, Subject } from 'rxjs';
@@ -32,7 +32,7 @@ type DeadlineNotice = { type: 'case.due-soon' | 'case.overdue'; caseId: string; 
  * write per case per batch for every open console.
  */
 @Injectable()
-export class AlertService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class AlertService implements OnApplicationShutdown {
   private readonly alerts = new Subject<LiveAlert>();
   private listener?: AlertListener;
   private pending = new Map<string, boolean>();
@@ -49,8 +49,14 @@ export class AlertService implements OnApplicationBootstrap, OnApplicationShutdo
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    if (!this.runtime.runApi) return;
+  /** True once this process serves the live stream (the API apps start it; a worker only notifies). */
+  get servesLiveStream(): boolean {
+    return this.listener !== undefined;
+  }
+
+  /** Started by the API apps (LiveAlertFeed): committed changes from every process reach this one's consoles. */
+  async listen(): Promise<void> {
+    if (this.listener) return;
     this.listener = new AlertListener(
       this.runtime.databaseUrl,
       (payload) => this.onNotification(payload),

@@ -55,10 +55,10 @@ export class AuthService implements OnModuleInit {
     const secret = this.runtime.env.JWT_SECRET ?? (await this.settings.getOrInit('jwt_secret', randomBytes(48).toString('base64url')));
     this.jwt = new JwtService({ secret, signOptions: { algorithm: 'HS256', issuer: 'cloudpatrol' }, verifyOptions: { algorithms: ['HS256'], issuer: 'cloudpatrol' } });
     this.dummyHash = await bcrypt.hash(randomBytes(12).toString('hex'), 12);
-    if (this.runtime.runApi) await this.seedAdministrator();
   }
 
-  private async seedAdministrator(): Promise<void> {
+  /** The first administrator of a new install; run by the API apps at start (AdministratorSeed). */
+  async seedAdministrator(): Promise<void> {
     const env = this.runtime.env;
     const username = env.ADMIN_USERNAME ?? 'admin';
     if (await this.users.findByUsername(username)) return;

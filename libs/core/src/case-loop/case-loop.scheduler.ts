@@ -1,6 +1,5 @@
 import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { LOGGER, type Logger } from '../observability/logger';
-import { RUNTIME_OPTIONS, type RuntimeOptions } from '../runtime/runtime-options';
 import { CaseLoopService } from './case-loop.service';
 import { Clock } from './clock';
 import { DeadlineWatcher } from './deadline-watcher.service';
@@ -25,12 +24,10 @@ export class CaseLoopScheduler implements OnApplicationBootstrap, BeforeApplicat
     private readonly evidence: EvidenceService,
     private readonly deadlines: DeadlineWatcher,
     private readonly clock: Clock,
-    @Inject(RUNTIME_OPTIONS) private readonly runtime: RuntimeOptions,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   onApplicationBootstrap(): void {
-    if (!this.runtime.runWorker) return;
     this.every('case intake and evidence sealing', INTAKE_EVERY_MS, async () => {
       while ((await this.loop.intakePending(100)) === 100 && !this.stopped);
       while ((await this.evidence.sealPending(this.clock.now(), 500)) === 500 && !this.stopped);

@@ -17,7 +17,6 @@ export * from './open311.service';
 export * from './figures.service';
 
 import { AuditLogService } from './audit-log.service';
-import { CaseLoopScheduler } from './case-loop.scheduler';
 import { CaseLoopService } from './case-loop.service';
 import { Clock } from './clock';
 import { DeadlineWatcher } from './deadline-watcher.service';
@@ -25,10 +24,9 @@ import { DistrictDirectory } from './district-directory';
 import { EvidenceService } from './evidence.service';
 import { FiguresService } from './figures.service';
 import { Open311ReadService } from './open311.service';
-import { OutboxRelay } from './outbox-relay.service';
 import { PartyAccessService } from './party-access.service';
 
-/** Providers of the case loop, for CoreModule's SERVICES. */
+/** Providers of the case loop, for CoreModule's SERVICES (its background jobs are in CoreWorkerModule). */
 export const CASE_LOOP_SERVICES = [
   Clock,
   DistrictDirectory,
@@ -36,8 +34,6 @@ export const CASE_LOOP_SERVICES = [
   AuditLogService,
   CaseLoopService,
   DeadlineWatcher,
-  CaseLoopScheduler,
-  OutboxRelay,
   PartyAccessService,
   Open311ReadService,
   FiguresService,

@@ -32,7 +32,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   ) {}
 
   get enabled(): boolean {
-    return this.runtime.runWorker && !!this.runtime.env.KAFKA_BROKERS;
+    return !!this.runtime.env.KAFKA_BROKERS;
   }
 
   onApplicationBootstrap(): void {

@@ -128,7 +128,6 @@ export class PictureFetchService implements OnApplicationBootstrap, BeforeApplic
   }
 
   onApplicationBootstrap(): void {
-    if (!this.runtime.runWorker) return;
     this.schedule(0);
   }
 

@@ -1,6 +1,7 @@
 import { ConflictException, Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { Access, CaseLoopService, CaseService, CurrentActor, PhotoService, type UploadResult } from '@app/core';
+import { Access, CaseLoopService, CaseService, CurrentActor } from '@app/core';
+import { PhotoService, type UploadResult } from '@app/ingest';
 import type { Actor } from '@app/domain';
 import { PhotoRepository } from '@app/persistence';
 import type { Request } from 'express';

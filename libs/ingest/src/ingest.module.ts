@@ -1,0 +1,20 @@
+import { Global, Module } from '@nestjs/common';
+import { DeadLetterReplayService } from './dead-letter-replay.service';
+import { HealthService } from './health.service';
+import { HikvisionIngestService } from './hikvision-ingest.service';
+import { IngestWatchdogService } from './ingest-watchdog.service';
+import { IngestWorkerService } from './ingest-worker.service';
+import { IngestService } from './ingest.service';
+import { PhotoService } from './photo.service';
+
+const SERVICES = [IngestService, HikvisionIngestService, PhotoService, DeadLetterReplayService, IngestWatchdogService, HealthService];
+
+/** The pipeline, in every app: HTTP sources (Hikvision, drone photos) and dead-letter replay use it too. */
+@Global()
+@Module({ providers: SERVICES, exports: SERVICES })
+export class IngestModule {}
+
+/** The broker consumers (MQTT, Kafka): only in the apps that consume (worker, standalone); /health asks it when present. */
+@Global()
+@Module({ providers: [IngestWorkerService], exports: [IngestWorkerService] })
+export class IngestWorkerModule {}

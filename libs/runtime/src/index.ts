@@ -1,0 +1,3 @@
+export * from './app-modules';
+export * from './cloudpatrol.app';
+export * from './run-main';
