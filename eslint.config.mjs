@@ -17,12 +17,25 @@ const LAYERS = {
   runtime: ['http', 'ingest', 'core', 'persistence', 'messaging', 'imagery', 'config', 'domain'],
 };
 const LIBS = Object.keys(LAYERS);
-const layerRule = (lib) => {
+// Specs beside the code may also use the shared fixtures (@test/fixtures); shipped code never.
+const layerRules = (lib) => {
   const forbidden = LIBS.filter((other) => other !== lib && !LAYERS[lib].includes(other));
-  const patterns = [{ regex: String.raw`(^|/)libs/`, message: 'import another lib by its @app/<lib> name, never by a path into libs/' }];
-  if (forbidden.length) patterns.push({ regex: `^@app/(${forbidden.join('|')})(/|$)`, message: `libs/${lib} may import only ${LAYERS[lib].map((l) => '@app/' + l).join(', ') || 'itself'} (docs/architecture.md)` });
-  if (lib === 'domain') patterns.push({ regex: String.raw`^(?!(\.{1,2}/|@app/domain(/|$)|zod$|yaml$|fast-check$|@turf/|node:crypto$))`, message: 'libs/domain is pure: only its own files, zod, yaml, turf, node:crypto (no framework, database, broker, file or image imports)' });
-  return { files: [`libs/${lib}/**/*.ts`], rules: { 'no-restricted-imports': ['error', { patterns }] } };
+  const patterns = (spec) => {
+    const list = [{ regex: String.raw`(^|/)libs/`, message: 'import another lib by its @app/<lib> name, never by a path into libs/' }];
+    if (forbidden.length) list.push({ regex: `^@app/(${forbidden.join('|')})(/|$)`, message: `libs/${lib} may import only ${LAYERS[lib].map((l) => '@app/' + l).join(', ') || 'itself'} (docs/architecture.md)` });
+    if (!spec) list.push({ regex: '^@test/', message: 'test fixtures are for specs and tests only' });
+    if (lib === 'domain') {
+      list.push({
+        regex: String.raw`^(?!(\.{1,2}/|@app/domain(/|$)|zod$|yaml$|@turf/|node:crypto$${spec ? '|fast-check$|@test/' : ''}))`,
+        message: 'libs/domain is pure: only its own files, zod, yaml, turf, node:crypto (no framework, database, broker, file or image imports)',
+      });
+    }
+    return list;
+  };
+  return [
+    { files: [`libs/${lib}/**/*.ts`], ignores: ['**/*.spec.ts'], rules: { 'no-restricted-imports': ['error', { patterns: patterns(false) }] } },
+    { files: [`libs/${lib}/**/*.spec.ts`], rules: { 'no-restricted-imports': ['error', { patterns: patterns(true) }] } },
+  ];
 };
 
 export default tseslint.config(
@@ -43,7 +56,7 @@ export default tseslint.config(
       'no-restricted-syntax': ['error', { selector: "MemberExpression[object.name='process'][property.name='env']", message: 'process.env is read in libs/config/src/env.ts only' }],
     },
   },
-  ...LIBS.map(layerRule),
+  ...LIBS.flatMap(layerRules),
   { files: ['apps/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [{ regex: String.raw`^(?!(reflect-metadata$|@app/runtime$))`, message: 'an app main only starts the runtime with its mode (libs/runtime assembles the process)' }] }] } },
   ...webConsole,
   { files: ['libs/config/src/env.ts', 'test/**/*.ts', 'scripts/**/*.ts', 'bench/**/*.ts'], rules: { 'no-restricted-syntax': 'off' } },

@@ -5,7 +5,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { measureBareResize, measurePhotoThroughput } from '../../libs/imagery/src/bench/photo-throughput';
+import { measureBareResize, measurePhotoThroughput } from '../photo-throughput';
 
 async function main(): Promise<void> {
   const [mode, dir, countText] = process.argv.slice(2);

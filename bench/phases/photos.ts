@@ -6,8 +6,8 @@
  * alternating order, and its best run kept: one run is a couple of seconds, and whatever else the machine does
  * meanwhile (autovacuum after the event phases, say) lands on one side only; the best run is the least disturbed.
  */
-import { writeBenchPhotos } from '../../libs/imagery/src/testing/photo-fixtures';
-import type { ThroughputResult } from '../../libs/imagery/src/bench/photo-throughput';
+import { writeBenchPhotos } from '../../test/fixtures/photo-fixtures';
+import type { ThroughputResult } from '../photo-throughput';
 import { Cleanup, isType, log, startChild } from '../lib/services';
 import { round } from '../lib/stats';
 

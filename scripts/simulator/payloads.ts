@@ -4,9 +4,9 @@
  * the adapters are tested with. No I/O here: a message is data (transport, topic, payload, sender).
  */
 import { EMERGENCY_RECORD_V1_EXAMPLE, FIRE_RECORD_V1_EXAMPLE, POLICE_RECORD_V1_EXAMPLE } from '@app/domain';
-import { aircraftOsd } from '@app/domain/adapters/dji-cloud.fixtures';
-import { frigateCar, FrigateObjectFixture } from '@app/domain/adapters/frigate-event.fixtures';
-import { hikAlert } from '@app/domain/adapters/hikvision-isapi.fixtures';
+import { aircraftOsd } from '../../test/fixtures/payloads/dji-cloud.fixtures';
+import { frigateCar, FrigateObjectFixture } from '../../test/fixtures/payloads/frigate-event.fixtures';
+import { hikAlert } from '../../test/fixtures/payloads/hikvision-isapi.fixtures';
 
 export type SimTransport = 'mqtt' | 'kafka' | 'http';
 

@@ -5,7 +5,7 @@ import request from 'supertest';
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { dmsRationals, makeDronePhoto } from '@app/imagery/testing/photo-fixtures';
+import { dmsRationals, makeDronePhoto } from '../fixtures/photo-fixtures';
 import { launchBrowser, PHONE, SCREENSHOT_DIR, signIn, waitForLive, type BrowserSession } from '../support/browser';
 import { readServices } from '../support/services';
 import { eventually, startTestApp, type TestApp } from '../support/test-app';

@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeDronePhoto } from '@app/imagery/testing/photo-fixtures';
+import { makeDronePhoto } from '../fixtures/photo-fixtures';
 import { launchBrowser, PHONE, signIn, type BrowserSession } from '../support/browser';
 import { startTestApp, type TestApp } from '../support/test-app';
 

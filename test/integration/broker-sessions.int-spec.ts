@@ -1,6 +1,6 @@
 import { connectAsync, IClientOptions, MqttClient } from 'mqtt';
 import { Client } from 'pg';
-import { fileUploadCallback } from '@app/domain/adapters/dji-cloud.fixtures';
+import { fileUploadCallback } from '../fixtures/payloads/dji-cloud.fixtures';
 import { EmbeddedStart, startEmbedded } from '../fixtures/embedded-start';
 import { ShippedMosquitto, startShippedMosquitto } from '../fixtures/shipped-mosquitto';
 import { eventually, startTestApp, TestApp } from '../support/test-app';

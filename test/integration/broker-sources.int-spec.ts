@@ -1,8 +1,8 @@
 import { connectAsync, IClientOptions } from 'mqtt';
 import { Client } from 'pg';
 import request from 'supertest';
-import { aircraftOsd, fileUploadCallback } from '@app/domain/adapters/dji-cloud.fixtures';
-import { frigateCar, frigateMessage } from '@app/domain/adapters/frigate-event.fixtures';
+import { aircraftOsd, fileUploadCallback } from '../fixtures/payloads/dji-cloud.fixtures';
+import { frigateCar, frigateMessage } from '../fixtures/payloads/frigate-event.fixtures';
 import { closes, EmbeddedStart, startEmbedded } from '../fixtures/embedded-start';
 import { ShippedMosquitto, startShippedMosquitto } from '../fixtures/shipped-mosquitto';
 import { eventually, startTestApp, TestApp } from '../support/test-app';

@@ -1,4 +1,4 @@
-import { frigateCar, frigateMessage } from '@app/domain/adapters/frigate-event.fixtures';
+import { frigateCar, frigateMessage } from '../fixtures/payloads/frigate-event.fixtures';
 import { randomBytes } from 'node:crypto';
 import { connectAsync, MqttClient } from 'mqtt';
 import { Client } from 'pg';

@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import request from 'supertest';
-import { makeDronePhoto, makePngBomb, nonImageBytes, truncated } from '@app/imagery/testing/photo-fixtures';
+import { makeDronePhoto, makePngBomb, nonImageBytes, truncated } from '../fixtures/photo-fixtures';
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import { startTestApp, TestApp } from '../support/test-app';

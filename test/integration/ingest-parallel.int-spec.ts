@@ -1,6 +1,6 @@
 import { connectAsync, MqttClient } from 'mqtt';
 import { Client } from 'pg';
-import { hikAlert } from '@app/domain/adapters/hikvision-isapi.fixtures';
+import { hikAlert } from '../fixtures/payloads/hikvision-isapi.fixtures';
 import { PrivateMosquitto, startPrivateMosquitto } from '../fixtures/private-mosquitto';
 import { eventually, startTestApp, TestApp } from '../support/test-app';
 

@@ -1,6 +1,6 @@
 import { DEPARTMENT_FEED_EXAMPLES, EMERGENCY_RECORD_V1_EXAMPLE, FIRE_RECORD_V1_EXAMPLE, POLICE_RECORD_V1_EXAMPLE } from '@app/domain';
-import { aircraftOsd, fileUploadCallback, HMS_EVENT } from '@app/domain/adapters/dji-cloud.fixtures';
-import { frigateCar, frigateMessage } from '@app/domain/adapters/frigate-event.fixtures';
+import { aircraftOsd, fileUploadCallback, HMS_EVENT } from '../fixtures/payloads/dji-cloud.fixtures';
+import { frigateCar, frigateMessage } from '../fixtures/payloads/frigate-event.fixtures';
 import { Kafka, logLevel, Producer } from 'kafkajs';
 import { connect, connectAsync, MqttClient } from 'mqtt';
 import { Client } from 'pg';

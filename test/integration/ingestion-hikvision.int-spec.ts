@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import request from 'supertest';
-import { hikAlert } from '@app/domain/adapters/hikvision-isapi.fixtures';
+import { hikAlert } from '../fixtures/payloads/hikvision-isapi.fixtures';
 import { startTestApp, TestApp } from '../support/test-app';
 
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;

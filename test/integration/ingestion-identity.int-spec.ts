@@ -1,8 +1,8 @@
 import { FIRE_RECORD_V1_EXAMPLE } from '@app/domain';
-import { hikAlert } from '@app/domain/adapters/hikvision-isapi.fixtures';
-import { fileUploadCallback } from '@app/domain/adapters/dji-cloud.fixtures';
-import { frigateCar, frigateMessage } from '@app/domain/adapters/frigate-event.fixtures';
-import { makeDronePhoto } from '@app/imagery/testing/photo-fixtures';
+import { hikAlert } from '../fixtures/payloads/hikvision-isapi.fixtures';
+import { fileUploadCallback } from '../fixtures/payloads/dji-cloud.fixtures';
+import { frigateCar, frigateMessage } from '../fixtures/payloads/frigate-event.fixtures';
+import { makeDronePhoto } from '../fixtures/photo-fixtures';
 import { Kafka, logLevel, Producer } from 'kafkajs';
 import { connectAsync, MqttClient } from 'mqtt';
 import { createHash } from 'node:crypto';

@@ -1,4 +1,4 @@
-import { makeDronePhoto, nonImageBytes } from '@app/imagery/testing/photo-fixtures';
+import { makeDronePhoto, nonImageBytes } from '../fixtures/photo-fixtures';
 import { connectAsync, IClientOptions, MqttClient } from 'mqtt';
 import { createHash } from 'node:crypto';
 import { Client } from 'pg';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import request from 'supertest';
-import { makeDronePhoto } from '@app/imagery/testing/photo-fixtures';
+import { makeDronePhoto } from '../fixtures/photo-fixtures';
 import { eventually, startTestApp, TestApp } from '../support/test-app';
 import { createStaff, createUser, type TestStaff, type TestUser } from './case-loop-helpers';
 

@@ -1,5 +1,5 @@
 import { Clock } from '@app/core';
-import { frigateCar, frigateMessage } from '@app/domain/adapters/frigate-event.fixtures';
+import { frigateCar, frigateMessage } from '../fixtures/payloads/frigate-event.fixtures';
 import { connectAsync, MqttClient } from 'mqtt';
 import { createHash } from 'node:crypto';
 import { Client } from 'pg';

@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import request from 'supertest';
-import { hikAlert } from '@app/domain/adapters/hikvision-isapi.fixtures';
-import { makeDronePhoto, nonImageBytes, truncated } from '@app/imagery/testing/photo-fixtures';
+import { hikAlert } from '../fixtures/payloads/hikvision-isapi.fixtures';
+import { makeDronePhoto, nonImageBytes, truncated } from '../fixtures/photo-fixtures';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,4 +1,4 @@
-import { makeDronePhoto } from '@app/imagery/testing/photo-fixtures';
+import { makeDronePhoto } from '../fixtures/photo-fixtures';
 import fc from 'fast-check';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,5 +1,5 @@
-import { hikAlert } from '@app/domain/adapters/hikvision-isapi.fixtures';
-import { makeDronePhoto } from '@app/imagery/testing/photo-fixtures';
+import { hikAlert } from '../fixtures/payloads/hikvision-isapi.fixtures';
+import { makeDronePhoto } from '../fixtures/photo-fixtures';
 import {
   ALL_ROLES,
   type Answer,

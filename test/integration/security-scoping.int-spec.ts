@@ -1,4 +1,4 @@
-import { makeDronePhoto } from '@app/imagery/testing/photo-fixtures';
+import { makeDronePhoto } from '../fixtures/photo-fixtures';
 import { CASE_ACTIONS } from '@app/domain';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';

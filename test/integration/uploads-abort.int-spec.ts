@@ -1,4 +1,4 @@
-import { makeDronePhoto } from '@app/imagery/testing/photo-fixtures';
+import { makeDronePhoto } from '../fixtures/photo-fixtures';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import http from 'node:http';

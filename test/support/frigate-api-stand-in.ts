@@ -1,4 +1,4 @@
-import { aerialScene } from '@app/imagery/testing/photo-fixtures';
+import { aerialScene } from '../fixtures/photo-fixtures';
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { IntakeOutcome, PhotoIntake } from './photo-intake';
 import { PhotoProcessor } from './photo-processor';
 import { LocalDiskPhotoStorage, derivativeKey, originalKey } from './photo-storage';
-import { makeDronePhoto, truncated } from './testing/photo-fixtures';
+import { makeDronePhoto, truncated } from '@test/fixtures/photo-fixtures';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 /** As a multipart parser hands a file over: a stream of 64 KiB chunks. */

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { parse as exifrParse } from 'exifr';
 import sharp from 'sharp';
 import { PhotoProcessor, PhotoProcessResult, previewLongSide, ProcessedPhoto, sniffFormat } from './photo-processor';
-import { makeDronePhoto, makePngBomb, nonImageBytes, truncated, writeOversizedFile } from './testing/photo-fixtures';
+import { makeDronePhoto, makePngBomb, nonImageBytes, truncated, writeOversizedFile } from '@test/fixtures/photo-fixtures';
 
 const DJI = {
   latitude: '+23.1100123',

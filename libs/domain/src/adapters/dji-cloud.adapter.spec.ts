@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { adaptDjiEvent, adaptDjiOsd, DjiEventResult, DjiOsdResult } from './dji-cloud.adapter';
-import { AIRCRAFT_SN, DOCK_ENVIRONMENT_OSD, DOCK_SN, HMS_EVENT, aircraftOsd, fileUploadCallback } from './dji-cloud.fixtures';
+import { AIRCRAFT_SN, DOCK_ENVIRONMENT_OSD, DOCK_SN, HMS_EVENT, aircraftOsd, fileUploadCallback } from '@test/fixtures/payloads/dji-cloud.fixtures';
 import { mutate, outcomeProblem } from './adapter-test-support';
 
 const OSD_TOPIC = `thing/product/${AIRCRAFT_SN}/osd`;

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { adaptFrigateEvent, FrigateAdapterOptions, frigateSnapshotTopicFilter, parseFrigateSnapshotTopic } from './frigate-event.adapter';
-import { FRIGATE_END_LEGACY, FRIGATE_NEW_PERSON, frigateCar, frigateMessage } from './frigate-event.fixtures';
+import { FRIGATE_END_LEGACY, FRIGATE_NEW_PERSON, frigateCar, frigateMessage } from '@test/fixtures/payloads/frigate-event.fixtures';
 import { mutate, outcomeProblem } from './adapter-test-support';
 import { AdapterResult, AdaptedEvent } from '../event/canonical-event';
 

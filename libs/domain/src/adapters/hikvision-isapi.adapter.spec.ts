@@ -15,7 +15,7 @@ import {
   VMD_ALERT,
   XXE_ALERT,
   hikAlert,
-} from './hikvision-isapi.fixtures';
+} from '@test/fixtures/payloads/hikvision-isapi.fixtures';
 import { mutate, outcomeProblem } from './adapter-test-support';
 import { AdaptedEvent } from '../event/canonical-event';
 

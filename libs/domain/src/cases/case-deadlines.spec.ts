@@ -1,5 +1,5 @@
 import { parseDeadlinePolicy, type DeadlinePolicy } from '../time/deadline-policy';
-import { testCalendar } from '../time/working-calendar.fixture';
+import { testCalendar } from '@test/fixtures/working-calendar.fixture';
 import { deadlineFrom, stepDeadlineFor, stepDeadlineState } from './case-deadlines';
 
 /** The 2026 National Day week, as in config/calendar/cn-2026.yaml. */

@@ -1,4 +1,4 @@
-import { testCalendar } from '../time/working-calendar.fixture';
+import { testCalendar } from '@test/fixtures/working-calendar.fixture';
 import {
   type DueCaseRecord,
   closureFigures,

@@ -3,7 +3,7 @@ import { classify, classifyBatch, ClassifyContext, placeIdsOf, trackKeysFor } fr
 import { DetectedIssue, identityKeyOf, identityOfKey, Suppression, suppressionKeyOf } from './detected-issue';
 import { parseTrackState, TrackState } from './dwell-tracker';
 import { ActiveInhibitor, DoNotDisturbLedger, doNotDisturbSubjectsOf, inhibitedAfterwards, mergeInhibitors, repeatsAfterwards, StoredOccurrence } from './suppression-policy';
-import { at, context, event, frigateStream, jurisdiction, ruleSet } from './test-district.fixture';
+import { at, context, event, frigateStream, jurisdiction, ruleSet } from '@test/fixtures/test-district.fixture';
 import type { CanonicalEvent } from '../event/canonical-event';
 import { applyDeviceRegister } from '../event/device-register';
 import { adaptPhotoDetection } from '../imagery/photo-detection.adapter';

@@ -1,6 +1,6 @@
 import { classify } from './classify';
 import { diffReplay, groupIssuesByIdentity, renderReplayDiff, replayEvents } from './replay-diff';
-import { at, context, event, frigateStream } from './test-district.fixture';
+import { at, context, event, frigateStream } from '@test/fixtures/test-district.fixture';
 
 const garbage = (iso: string, location = at.openT1East) => event({ at: iso, location, detections: [{ label: 'garbage', confidence: 0.9 }] });
 

@@ -1,5 +1,5 @@
 import { computeDueAt, type DeadlinePolicy, parseDeadlinePolicy, resolveDeadline, resolveMilestones, unknownDeadlineCategories } from './deadline-policy';
-import { testCalendar } from './working-calendar.fixture';
+import { testCalendar } from '@test/fixtures/working-calendar.fixture';
 
 const cal = testCalendar({
   holidays: ['2026-10-01', '2026-10-02', '2026-10-05', '2026-10-06', '2026-10-07'],

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { WorkingCalendar } from './working-calendar';
-import { testCalendar } from './working-calendar.fixture';
+import { testCalendar } from '@test/fixtures/working-calendar.fixture';
 import { addWorkingTime, deadlineStatus, isWorkingDay, workingTimeBetween } from './working-time';
 
 /** The parts of config/calendar/cn-2026.yaml these tests use (State Council notice of 2025-11-04). */

@@ -1,6 +1,6 @@
 import sharp from 'sharp';
-import { ConcurrencyLimiter } from '../concurrency-limiter';
-import { PhotoProcessor, PhotoProcessorOptions } from '../photo-processor';
+import { ConcurrencyLimiter } from '@app/imagery/concurrency-limiter';
+import { PhotoProcessor, PhotoProcessorOptions } from '@app/imagery/photo-processor';
 
 /**
  * Throughput of the photo pipeline against a bare sharp resize of the same files (DOMAIN.md §8: sharp 12 MP
