@@ -1,5 +1,5 @@
 import type { InboundMessage } from '@app/messaging';
-import { GENERIC_KAFKA_TOPIC, HIKVISION_HTTP_TOPIC, ingestMqttTopics, routeMessage, type RouteContext, SOURCE_TABLE, sourceOfTopic } from './source-router';
+import { GENERIC_KAFKA_TOPIC, HIKVISION_HTTP_TOPIC, ingestMqttTopics, routeMessage, type RouteContext, sourceOfTopic, sourceTableProblems } from './source-router';
 
 const ctx: RouteContext = {
   kafkaTopicPrefix: 'city-a.',
@@ -39,6 +39,15 @@ describe('the source table', () => {
 
   it('gives the worker one subscription per MQTT row, under the configured Frigate prefix', () => {
     expect(ingestMqttTopics('nvr1')).toEqual(['cloudpatrol/v1/devices/+/events', 'nvr1/events', 'thing/product/+/osd', 'thing/product/+/events']);
-    expect(SOURCE_TABLE.filter((e) => e.transport === 'mqtt').every((e) => e.subscription !== undefined)).toBe(true);
+  });
+
+  it('holds together with the default and a custom Frigate prefix: every source reaches its own row', () => {
+    expect(sourceTableProblems({ frigateTopicPrefix: 'frigate' })).toEqual([]);
+    expect(sourceTableProblems({ frigateTopicPrefix: 'site-3/nvr' })).toEqual([]);
+  });
+
+  it('finds a Frigate prefix that would take another source\'s messages', () => {
+    // thing/product/DOCK-1 + /events is a DJI dock's events topic: Frigate's row comes first and would take it.
+    expect(sourceTableProblems({ frigateTopicPrefix: 'thing/product/DOCK-1' })).toEqual(['mqtt topic "thing/product/DOCK-1/events" of source dji is taken by source frigate']);
   });
 });

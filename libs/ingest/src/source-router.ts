@@ -14,6 +14,7 @@ import {
   isFrigateEventsTopic,
   PHOTO_DETECTION_TOPIC,
   rejected,
+  topicMatchesFilter,
 } from '@app/domain';
 import type { InboundMessage } from '@app/messaging';
 
@@ -44,17 +45,25 @@ export interface RoutedMessage {
 
 type Routed = Omit<RoutedMessage, 'source'>;
 
-/** One row of the source table: which messages are this source's, and its adapter. */
-interface SourceEntry {
-  transport: InboundMessage['transport'];
+interface SourceRow<T extends InboundMessage['transport']> {
+  transport: T;
   /** The source family (metrics, dead letters); department feeds name theirs in the topic. */
   source: (topic: string) => string;
   /** `topic` is the message's topic, for Kafka without the deployment's topic prefix. */
   matches: (topic: string, ctx: RouteContext) => boolean;
-  /** MQTT: the subscription filter that brings these messages to a worker on Mosquitto. */
-  subscription?: (ctx: Pick<RouteContext, 'frigateTopicPrefix'>) => string;
+  /** A topic of this source (for Kafka without the prefix): checked at start to reach this row and no other. */
+  example: (ctx: Pick<RouteContext, 'frigateTopicPrefix'>) => string;
   adapt: (m: InboundMessage, ctx: RouteContext) => Routed;
 }
+
+/** One row of the source table: which messages are this source's, and its adapter. An MQTT row must say its subscription. */
+type SourceEntry =
+  | (SourceRow<'mqtt'> & {
+      /** The subscription filter that brings these messages to a worker on Mosquitto. */
+      subscription: (ctx: Pick<RouteContext, 'frigateTopicPrefix'>) => string;
+    })
+  | SourceRow<'kafka'>
+  | SourceRow<'http'>;
 
 const named =
   (source: string) =>
@@ -73,6 +82,7 @@ export const SOURCE_TABLE: readonly SourceEntry[] = [
     source: named('cloudpatrol'),
     matches: (topic) => topic.startsWith(GENERIC_EVENT_TOPIC_PREFIX),
     subscription: () => 'cloudpatrol/v1/devices/+/events',
+    example: () => `${GENERIC_EVENT_TOPIC_PREFIX}CAM-1/events`,
     adapt: (m) => ({ result: adaptGenericEvent(m.topic, m.payload) }),
   },
   {
@@ -80,6 +90,7 @@ export const SOURCE_TABLE: readonly SourceEntry[] = [
     source: named('frigate'),
     matches: (topic, ctx) => isFrigateEventsTopic(topic, ctx.frigateTopicPrefix),
     subscription: (ctx) => `${ctx.frigateTopicPrefix}/events`,
+    example: (ctx) => `${ctx.frigateTopicPrefix}/events`,
     adapt: (m, ctx) => ({
       result: adaptFrigateEvent(m.topic, m.payload, { topicPrefix: ctx.frigateTopicPrefix, cameraToDevice: ctx.deviceForFrigateCamera, maxBytes: ctx.maxPayloadBytes }),
     }),
@@ -89,6 +100,7 @@ export const SOURCE_TABLE: readonly SourceEntry[] = [
     source: named('dji'),
     matches: (topic) => DJI_OSD.test(topic),
     subscription: () => 'thing/product/+/osd',
+    example: () => 'thing/product/DOCK-1/osd',
     adapt: (m, ctx) => {
       const osd = adaptDjiOsd(m.topic, m.payload, { maxBytes: ctx.maxPayloadBytes });
       if (!osd.ok) return { result: osd };
@@ -100,6 +112,7 @@ export const SOURCE_TABLE: readonly SourceEntry[] = [
     source: named('dji'),
     matches: (topic) => DJI_EVENTS.test(topic),
     subscription: () => 'thing/product/+/events',
+    example: () => 'thing/product/DOCK-1/events',
     adapt: (m, ctx) => {
       const r = adaptDjiEvent(m.topic, m.payload, m.receivedAt, { maxBytes: ctx.maxPayloadBytes });
       return { result: r, reply: r.reply };
@@ -109,24 +122,28 @@ export const SOURCE_TABLE: readonly SourceEntry[] = [
     transport: 'kafka',
     source: named('cloudpatrol'),
     matches: (topic) => topic === GENERIC_KAFKA_TOPIC,
+    example: () => GENERIC_KAFKA_TOPIC,
     adapt: (m) => ({ result: adaptGenericEvent(GENERIC_KAFKA_TOPIC, m.payload) }),
   },
   {
     transport: 'kafka',
     source: (topic) => topic.split('.')[1],
     matches: (topic) => isDepartmentFeedTopic(topic),
+    example: () => 'monitoring.fire.v1',
     adapt: (m, ctx) => ({ result: adaptDepartmentRecord(kafkaTopic(m, ctx), m.payload, { maxBytes: ctx.maxPayloadBytes }) }),
   },
   {
     transport: 'http',
     source: named('drone-upload'),
     matches: (topic) => topic === PHOTO_DETECTION_TOPIC,
+    example: () => PHOTO_DETECTION_TOPIC,
     adapt: (m) => ({ result: adaptPhotoDetection(m.payload) }),
   },
   {
     transport: 'http',
     source: named('hikvision'),
     matches: (topic) => topic === HIKVISION_HTTP_TOPIC,
+    example: () => HIKVISION_HTTP_TOPIC,
     adapt: (m, ctx) => {
       const r = adaptHikvisionAlert(m.payload, { now: m.receivedAt, deviceIdFor: ctx.deviceForHikvision, maxBytes: ctx.maxPayloadBytes });
       return { result: r, heartbeat: r.heartbeat ? { deviceId: r.heartbeat.deviceId, at: r.heartbeat.at } : undefined };
@@ -147,7 +164,24 @@ function entryOf(m: InboundMessage, ctx: RouteContext): { entry: SourceEntry; to
 
 /** MQTT topics the worker subscribes to (the table's MQTT rows). */
 export function ingestMqttTopics(frigateTopicPrefix: string): string[] {
-  return SOURCE_TABLE.flatMap((e) => (e.transport === 'mqtt' && e.subscription ? [e.subscription({ frigateTopicPrefix })] : []));
+  return SOURCE_TABLE.flatMap((e) => (e.transport === 'mqtt' ? [e.subscription({ frigateTopicPrefix })] : []));
+}
+
+/**
+ * Checked at start, with this deployment's prefixes: each row's example topic reaches that row and no
+ * earlier one, and an MQTT row's subscription brings it. A Frigate prefix that shadows another source's
+ * topics would otherwise route that source's messages to the wrong adapter. Returns the problems found.
+ */
+export function sourceTableProblems(ctx: Pick<RouteContext, 'frigateTopicPrefix'>): string[] {
+  const full: RouteContext = { ...ctx, kafkaTopicPrefix: '', maxPayloadBytes: 0, deviceForFrigateCamera: () => undefined, deviceForHikvision: () => undefined };
+  const problems: string[] = [];
+  SOURCE_TABLE.forEach((row, i) => {
+    const topic = row.example(ctx);
+    const first = SOURCE_TABLE.findIndex((e) => e.transport === row.transport && e.matches(topic, full));
+    if (first !== i) problems.push(`${row.transport} topic "${topic}" of source ${row.source(topic)} is taken by ${first < 0 ? 'no source' : `source ${SOURCE_TABLE[first].source(topic)}`}`);
+    if (row.transport === 'mqtt' && !topicMatchesFilter(row.subscription(ctx), topic)) problems.push(`mqtt subscription "${row.subscription(ctx)}" does not bring topic "${topic}"`);
+  });
+  return problems;
 }
 
 /** One adapter per source, chosen by transport and topic (the source table). */

@@ -4,7 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { ConfigError, DistrictConfig, Env, loadDistrictConfig } from '@app/config';
 import { AuthService, createLogger, DeviceRegisterService, Logger, PinoNestLogger, RuntimeOptions } from '@app/core';
 import { configureHttpApp } from '@app/http';
-import { ingestMqttTopics, IngestService, IngestWorkerService } from '@app/ingest';
+import { ingestMqttTopics, IngestService, IngestWorkerService, sourceTableProblems } from '@app/ingest';
 import { BrokerAccount, frigateEventReporter, mayDeviceSubscribe, mayHoldSession, maySourcePublish, topicMatchesFilter } from '@app/domain';
 import { DevicePublish, EmbeddedBroker, startEmbeddedBroker } from '@app/messaging';
 import { EmbeddedDatabase, startEmbeddedPostgres } from '@app/persistence';
@@ -27,6 +27,9 @@ export interface RunningCloudPatrol {
 export async function startCloudPatrol(mode: RunMode, env: Env, district?: DistrictConfig): Promise<RunningCloudPatrol> {
   const logger = createLogger(env.LOG_LEVEL);
   const config = district ?? loadDistrictConfig(resolve(env.CONFIG_DIR));
+  // The source table with this deployment's Frigate prefix: every source's topics must reach its own adapter.
+  const routing = sourceTableProblems({ frigateTopicPrefix: env.FRIGATE_TOPIC_PREFIX });
+  if (routing.length > 0) throw new ConfigError(routing.map((p) => `FRIGATE_TOPIC_PREFIX=${env.FRIGATE_TOPIC_PREFIX}: ${p}`));
   const cleanups: (() => Promise<void>)[] = [];
   const stopAll = async () => {
     for (const c of cleanups.reverse()) await c().catch((err: Error) => logger.warn({ err: err.message }, 'error while stopping'));
