@@ -1,4 +1,4 @@
-import { HttpException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { Inject, Injectable, NotFoundException } from '@nestjs/common';
 import {
   type Actor,
   allowedActions,
@@ -6,11 +6,11 @@ import {
   type CaseAction,
   type CaseActionInputs,
   CASE_ACTION_RULES,
-  type CaseNext,
+  type CaseFacts,
+  type CaseSnapshot,
   type CaseTransitionRecord,
   townshipScope,
   transition,
-  TRANSITION_ERROR_HTTP_STATUS,
   type TransitionFailure,
 } from '@app/domain';
 import { deadlineFrom, stepDeadlineFor, stepDeadlineState } from '@app/domain/cases/case-deadlines';
@@ -20,9 +20,21 @@ import { randomInt } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { CaseService } from '../cases/case.service';
 import type { CaseView } from '../cases/case.view';
+import {
+  asCaseStatus,
+  auditedTransition,
+  emptyWorkflow,
+  NO_STEP_CLOCK,
+  snapshotOf,
+  type StepClock,
+  toTransitionRow,
+  toTransitionView,
+  transitionFields,
+  type TransitionView,
+  workflowState,
+} from '../cases/case-workflow.mapper';
 import { LOGGER, type Logger } from '../observability/logger';
 import { RUNTIME_OPTIONS, type RuntimeOptions } from '../runtime/runtime-options';
-import { asCaseStatus, emptyWorkflow, snapshotOf } from './case-loop.view';
 import { Clock } from './clock';
 import { DistrictDirectory } from './district-directory';
 import { EvidenceService, type PendingEvidence } from './evidence.service';
@@ -49,22 +61,6 @@ export interface TransitionRequest {
   to?: 'in_progress' | 'dispatched';
 }
 
-export interface TransitionView {
-  seq: number;
-  action: string;
-  from: string | null;
-  to: string;
-  at: string;
-  actor: { id: string; role: string };
-  reason: string | null;
-  note: string | null;
-  fromUnit: string | null;
-  toUnit: string | null;
-  photos: string[];
-  details: Record<string, unknown>;
-  auditSeq: number;
-}
-
 export interface TimelineItem {
   type: 'transition' | 'statement';
   at: string;
@@ -74,11 +70,14 @@ export interface TimelineItem {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** A refused transition: the domain's code and message with its HTTP status (403 role/scope, 409 state/review, 422 input). */
-export class TransitionRefused extends HttpException {
+/**
+ * A refused transition, carrying the domain's code and message. Not an HTTP error: the API edge maps the code
+ * to its status (libs/http/src/case-loop/transition-refused.filter.ts).
+ */
+export class TransitionRefused extends Error {
   constructor(readonly failure: TransitionFailure) {
-    const status = TRANSITION_ERROR_HTTP_STATUS[failure.code];
-    super({ statusCode: status, error: failure.code, message: failure.message }, status);
+    super(failure.message);
+    this.name = 'TransitionRefused';
   }
 }
 
@@ -117,9 +116,9 @@ export class CaseLoopService {
         if (!refused.ok) throw new TransitionRefused(refused);
       }
       const input = this.inputFor(body, row, now);
-      const result = transition(snapshot, body.action, actor, input, now);
+      const result = transition(snapshot, body.action, actor, input, now, await this.factsFor(tx, body.action, row, wf));
       if (!result.ok) throw new TransitionRefused(result);
-      return this.store(tx, row, wf, result.next, result.record, body, now);
+      return this.store(tx, row, wf, applyCaseChanges(snapshot, result.next), result.record, now);
     });
     this.logger.info({ caseId, action: body.action, actor: actor.id, seq: done.seq }, 'case transition');
     // The actor just acted on it, so they get the case back even when it has now left their scope (a transfer).
@@ -163,72 +162,38 @@ export class CaseLoopService {
     }
   }
 
+  /** What the decider needs beyond the snapshot: the device's art. 41 review (for a review) and a fresh party code. */
+  private async factsFor(tx: EntityManager, action: CaseAction, row: LoopCaseRow, wf: WorkflowRow): Promise<CaseFacts> {
+    return {
+      device: action === 'review-register' ? { id: row.deviceId, review: await this.repo.deviceReview(tx, row.deviceId) } : undefined,
+      hasPlate: !!row.identity.plate,
+      // Drawn here, with a CSPRNG, only while the case has none: the decider says whether it is used.
+      newPartyCode: wf.partyCode === null ? formatPartyCode(randomInt(0, 1_000_000)) : undefined,
+    };
+  }
+
+  /** Persists the decision as it is: the case row, its loop state and clock, the record, the audit entry and the event. */
   private async store(
     tx: EntityManager,
     row: LoopCaseRow,
     wf: WorkflowRow,
-    patch: CaseNext,
+    after: CaseSnapshot,
     record: CaseTransitionRecord,
-    body: TransitionRequest,
     now: Date,
   ): Promise<{ seq: number; view: TransitionView }> {
     const { deadlines, calendar } = this.runtime.district;
-    const before = snapshotOf(row, wf);
-    let next = patch;
-    let evidenceNote = wf.evidenceNote;
-    const details: Record<string, unknown> = {};
-
-    if (record.action === 'review-register') {
-      // Art. 41: a record from a device without passed legal and technical review is never penalty evidence.
-      const deviceProblem = await this.deviceReviewProblem(tx, row.deviceId);
-      if (deviceProblem && next.evidenceUsableForPenalty) next = { ...next, evidenceUsableForPenalty: false };
-      evidenceNote = next.evidenceUsableForPenalty ? null : (deviceProblem ?? 'The reviewer did not accept the record as penalty evidence.');
-      details.evidenceUsableForPenalty = next.evidenceUsableForPenalty ?? false;
-      details.evidenceNote = evidenceNote;
-    }
-    if (record.action === 'reject' && record.from === 'detected') evidenceNote = 'Rejected on review: not usable as penalty evidence.';
-    if (record.action === 'reopen' && record.to === 'detected') evidenceNote = null;
-
-    const after = applyCaseChanges(before, next);
     const step = stepDeadlineFor(after.status, now, after, row.categoryCode, deadlines, calendar);
     const sameStep = step !== null && wf.step === step.step && wf.stepDueAt?.getTime() === step.dueAt.getTime();
+    const clock: Record<string, unknown> = {};
     if (record.action === 'dispatch' || record.action === 'transfer') {
-      details.dueAt = after.dueAt?.toISOString() ?? null;
-      if (step) details.deadline = { ...step.limit, calendarCovered: step.calendarCovered };
+      clock.dueAt = after.dueAt?.toISOString() ?? null;
+      if (step) clock.deadline = { ...step.limit, calendarCovered: step.calendarCovered };
       if (step && !step.calendarCovered) this.logger.warn({ caseId: row.id, dueAt: step.dueAt }, 'deadline falls after the working calendar: holidays not known, weekends only counted');
     }
-    if (record.action === 'transfer' && after.townshipCode !== before.townshipCode) details.toTownshipCode = after.townshipCode;
 
     const seq = wf.transitionCount + 1;
-    const partyCode = wf.partyCode ?? (after.status === 'registered' && !row.identity.plate ? formatPartyCode(randomInt(0, 1_000_000)) : null);
-    const nextWf: WorkflowRow = {
-      ...wf,
-      reviewedAt: after.reviewedAt ?? null,
-      reviewedBy: after.reviewedBy ?? null,
-      evidenceUsableForPenalty: after.evidenceUsableForPenalty ?? null,
-      evidenceNote,
-      rejectedAt: after.rejectedAt ?? null,
-      rejectedBy: after.rejectedBy ?? null,
-      rejectionReason: after.rejectionReason ?? null,
-      dispatchedAt: after.dispatchedAt ?? null,
-      dispatchedBy: after.dispatchedBy ?? null,
-      dueAt: after.dueAt ?? null,
-      acceptedAt: after.acceptedAt ?? null,
-      acceptedBy: after.acceptedBy ?? null,
-      reportedAt: after.reportedAt ?? null,
-      reportedBy: after.reportedBy ?? null,
-      resultNote: after.resultNote ?? null,
-      afterPhotos: after.afterPhotos ? [...after.afterPhotos] : null,
-      closedAt: after.closedAt ?? null,
-      closedBy: after.closedBy ?? null,
-      transferCount: after.transferCount ?? 0,
-      sendBackCount: after.sendBackCount ?? 0,
-      reopenCount: after.reopenCount ?? 0,
-      transitionCount: seq,
-      ...this.stepFields(step, sameStep ? wf : null, now),
-      partyCode,
-    };
-    await this.repo.saveWorkflow(tx, nextWf);
+    // The same clock keeps running (accept, a send-back to the unit): its alerts are not raised again.
+    await this.repo.saveWorkflow(tx, { ...wf, ...workflowState(after), transitionCount: seq, ...(sameStep ? {} : this.newStepClock(step, now)) });
     await this.repo.updateCase(tx, row.id, {
       status: after.status,
       handlingUnit: after.handlingUnit ?? null,
@@ -243,7 +208,7 @@ export class CaseLoopService {
     } else if (record.action === 'report-back' && record.photos.length > 0) {
       pending = await this.evidence.photoEvidence(row.id, seq, record.photos, now);
     }
-    const transitionRow = toTransitionRow(row.id, seq, record, details);
+    const transitionRow = toTransitionRow(row.id, seq, record, { ...clock, ...record.details });
     const { seq: auditSeq } = await this.audit.append(tx, {
       at: now,
       actorId: record.actorId,
@@ -261,24 +226,9 @@ export class CaseLoopService {
     return { seq, view: toTransitionView({ ...transitionRow, auditSeq }) };
   }
 
-  private stepFields(
-    step: ReturnType<typeof stepDeadlineFor>,
-    keep: WorkflowRow | null,
-    now: Date,
-  ): Pick<WorkflowRow, 'step' | 'stepStartedAt' | 'stepDueAt' | 'stepLimit' | 'deadlineState' | 'dueSoonAlertedAt' | 'escalatedAt'> {
-    if (!step) return { step: null, stepStartedAt: null, stepDueAt: null, stepLimit: null, deadlineState: null, dueSoonAlertedAt: null, escalatedAt: null };
-    // The same clock keeps running (accept, a send-back to the unit): its alerts are not raised again.
-    if (keep) {
-      return {
-        step: keep.step,
-        stepStartedAt: keep.stepStartedAt,
-        stepDueAt: keep.stepDueAt,
-        stepLimit: keep.stepLimit,
-        deadlineState: keep.deadlineState,
-        dueSoonAlertedAt: keep.dueSoonAlertedAt,
-        escalatedAt: keep.escalatedAt,
-      };
-    }
+  /** A fresh clock for the step the case is now in (none once it is closed or rejected). */
+  private newStepClock(step: ReturnType<typeof stepDeadlineFor>, now: Date): StepClock {
+    if (!step) return NO_STEP_CLOCK;
     return {
       step: step.step,
       stepStartedAt: step.startedAt,
@@ -290,19 +240,6 @@ export class CaseLoopService {
     };
   }
 
-  private async deviceReviewProblem(tx: EntityManager, deviceId: string): Promise<string | null> {
-    const rows: { legal: boolean; technical: boolean }[] = await tx.query(
-      'SELECT legal_review_passed AS legal, technical_review_passed AS technical FROM devices WHERE id = $1',
-      [deviceId],
-    );
-    const d = rows[0];
-    if (!d) return `Device ${deviceId} is not in the device register: its records are not usable as penalty evidence (Administrative Penalty Law art. 41).`;
-    const missing = [!d.legal && 'legal', !d.technical && 'technical'].filter(Boolean);
-    return missing.length
-      ? `Device ${deviceId} has not passed ${missing.join(' and ')} review: its records are not usable as penalty evidence (Administrative Penalty Law art. 41).`
-      : null;
-  }
-
   /**
    * Records a case's opening (seq 1) the first time the loop meets it: the ingest path makes cases, the loop
    * gives them a record, sealed evidence, a review clock and an `open` lifecycle event.
@@ -311,16 +248,14 @@ export class CaseLoopService {
     const { deadlines, calendar } = this.runtime.district;
     const status = asCaseStatus(row.status);
     const step = stepDeadlineFor(status, row.createdAt, {}, row.categoryCode, deadlines, calendar);
-    const wf: WorkflowRow = { ...emptyWorkflow(row.id), transitionCount: 1, ...this.stepFields(step, null, now) };
+    const wf: WorkflowRow = { ...emptyWorkflow(row.id), transitionCount: 1, ...this.newStepClock(step, now) };
     await this.repo.saveWorkflow(tx, wf);
     const pending = await this.evidence.caseEvidence(tx, row.id, now);
     const machine = row.origin !== 'manual';
-    const transitionRow: Omit<TransitionRow, 'auditSeq'> = {
-      caseId: row.id,
-      seq: 1,
+    const transitionRow = toTransitionRow(row.id, 1, {
+      from: null,
+      to: status,
       action: 'open',
-      fromStatus: null,
-      toStatus: status,
       actorId: machine ? row.deviceId : 'unknown',
       actorRole: machine ? 'device' : 'operator',
       at: row.createdAt,
@@ -330,7 +265,7 @@ export class CaseLoopService {
       toUnit: null,
       photos: [],
       details: { categoryCode: row.categoryCode, townshipCode: row.townshipCode, routedUnit: row.handlingUnit, rule: { id: row.ruleId, version: row.ruleVersion } },
-    };
+    });
     const { seq: auditSeq } = await this.audit.append(tx, {
       at: now,
       actorId: transitionRow.actorId,
@@ -418,63 +353,6 @@ function invalidInput(message: string): TransitionRefused {
   return new TransitionRefused({ ok: false, code: 'invalid-input', message });
 }
 
-function toTransitionRow(caseId: string, seq: number, r: CaseTransitionRecord, details: Record<string, unknown>): Omit<TransitionRow, 'auditSeq'> {
-  return {
-    caseId,
-    seq,
-    action: r.action,
-    fromStatus: r.from,
-    toStatus: r.to,
-    actorId: r.actorId,
-    actorRole: r.actorRole,
-    at: r.at,
-    reason: r.reason,
-    note: r.note,
-    fromUnit: r.fromUnit,
-    toUnit: r.toUnit,
-    photos: [...r.photos],
-    details,
-  };
-}
-
-/** The transition as its audit entry records it; AuditVerifier compares the stored row with this. */
-function auditedTransition(t: Omit<TransitionRow, 'auditSeq'>): Record<string, unknown> {
-  return {
-    caseId: t.caseId,
-    seq: t.seq,
-    action: t.action,
-    from: t.fromStatus,
-    to: t.toStatus,
-    actorId: t.actorId,
-    actorRole: t.actorRole,
-    at: t.at.toISOString(),
-    reason: t.reason,
-    note: t.note,
-    fromUnit: t.fromUnit,
-    toUnit: t.toUnit,
-    photos: t.photos,
-    details: t.details,
-  };
-}
-
-function toTransitionView(t: TransitionRow): TransitionView {
-  return {
-    seq: t.seq,
-    action: t.action,
-    from: t.fromStatus,
-    to: t.toStatus,
-    at: t.at.toISOString(),
-    actor: { id: t.actorId, role: t.actorRole },
-    reason: t.reason,
-    note: t.note,
-    fromUnit: t.fromUnit,
-    toUnit: t.toUnit,
-    photos: t.photos,
-    details: t.details,
-    auditSeq: t.auditSeq,
-  };
-}
-
 /** One record of cloudpatrol.cases.v1 (key = case id). Documented in docs/case-loop.md. */
 function lifecycleEvent(
   row: LoopCaseRow,
@@ -490,17 +368,7 @@ function lifecycleEvent(
     eventId: `${row.id}:${t.seq}`,
     caseId: row.id,
     caseNumber: row.caseNumber,
-    seq: t.seq,
-    action: t.action,
-    from: t.fromStatus,
-    to: t.toStatus,
-    at: t.at.toISOString(),
-    actor: { id: t.actorId, role: t.actorRole },
-    reason: t.reason,
-    note: t.note,
-    fromUnit: t.fromUnit,
-    toUnit: t.toUnit,
-    photos: t.photos,
+    ...transitionFields(t),
     case: {
       status,
       origin: row.origin,

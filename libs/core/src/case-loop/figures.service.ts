@@ -11,8 +11,8 @@ import {
   townshipScope,
 } from '@app/domain';
 import { CaseLoopRepository, type FigureCaseRow } from '@app/persistence';
+import { asCaseStatus } from '../cases/case-workflow.mapper';
 import { RUNTIME_OPTIONS, type RuntimeOptions } from '../runtime/runtime-options';
-import { asCaseStatus } from './case-loop.view';
 import { DistrictDirectory } from './district-directory';
 
 export const FIGURE_GROUPINGS = ['township', 'category', 'team'] as const;

@@ -11,8 +11,8 @@ import {
   toOpen311Service,
 } from '@app/domain/cases/open311';
 import { CaseLoopRepository, type PublicCaseRow } from '@app/persistence';
+import { asCaseStatus } from '../cases/case-workflow.mapper';
 import { RUNTIME_OPTIONS, type RuntimeOptions } from '../runtime/runtime-options';
-import { asCaseStatus } from './case-loop.view';
 import { Clock } from './clock';
 import { DistrictDirectory } from './district-directory';
 

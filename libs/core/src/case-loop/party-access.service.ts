@@ -4,7 +4,7 @@ import { publicStatusNote } from '@app/domain/cases/open311';
 import { expectedVerification, normalizeVerification, partyMayLookUp } from '@app/domain/cases/party-access';
 import { AuditLogRepository, CaseLoopRepository, type LoopCaseRow, type WorkflowRow } from '@app/persistence';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { asCaseStatus } from './case-loop.view';
+import { asCaseStatus, toCaseLoopView } from '../cases/case-workflow.mapper';
 import { Clock } from './clock';
 import { DistrictDirectory } from './district-directory';
 
@@ -44,6 +44,7 @@ export class PartyAccessService {
     const { row, workflow } = await this.authenticate(client, creds);
     const [events, statements] = await Promise.all([this.repo.caseEvents(row.id, EVIDENCE_SHOWN), this.repo.statementsOf(row.id)]);
     const status = asCaseStatus(row.status);
+    const loop = toCaseLoopView({ caseId: row.id, workflow, deviceLegalReviewPassed: null, deviceTechnicalReviewPassed: null }, row.identity);
     const category = this.directory.categories.get(row.categoryCode);
     const place = row.placeId ? this.directory.places.get(row.placeId) : undefined;
     return {
@@ -60,10 +61,10 @@ export class PartyAccessService {
         location: row.lat !== null && row.lng !== null ? { lat: round(row.lat, 4), lng: round(row.lng, 4) } : null,
       },
       handledBy: this.directory.unitName(row.handlingUnit),
-      dueAt: workflow?.dueAt?.toISOString() ?? null,
+      dueAt: loop.dueAt,
       evidence: {
-        usableForPenalty: workflow?.evidenceUsableForPenalty ?? null,
-        note: workflow?.evidenceNote ?? null,
+        usableForPenalty: loop.evidence.usableForPenalty,
+        note: loop.evidence.note,
         // Only this case's events; other objects' plates in a detection are not shown.
         items: events.map((e) => ({
           occurredAt: e.occurredAt.toISOString(),

@@ -1,7 +1,7 @@
 import { Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { Actor, allowedActions, CASE_STATUSES, Category, townshipScope } from '@app/domain';
 import { CaseEntity, CaseLoopRepository, CaseRepository } from '@app/persistence';
-import { snapshotOf, toCaseLoopView } from '../case-loop/case-loop.view';
+import { snapshotOf, toCaseLoopView } from './case-workflow.mapper';
 import { RUNTIME_OPTIONS, type RuntimeOptions } from '../runtime/runtime-options';
 import { CaseView, toCaseView } from './case.view';
 

@@ -1,6 +1,6 @@
 import type { CaseEntity } from '@app/persistence';
 import type { CaseAction, Category } from '@app/domain';
-import type { CaseLoopView } from '../case-loop/case-loop.view';
+import type { CaseLoopView } from './case-workflow.mapper';
 
 /** A case as the API and the live stream show it. */
 export interface CaseView {

@@ -7,13 +7,13 @@ import {
   type CaseAction,
   type CaseActionInputs,
   type CaseActor,
+  type CaseFacts,
   type CaseSnapshot,
   type OpenCaseResult,
   type TransitionResult,
-  TRANSITION_ERROR_CODES,
-  TRANSITION_ERROR_HTTP_STATUS,
   allowedActions,
   applyCaseChanges,
+  deviceReviewProblem,
   isOpenStatus,
   openCase,
   transition,
@@ -152,12 +152,6 @@ describe('roles: who may take each action (changing this table is a product deci
     const message = expectFail(transition(closed, action, actor, { reason: 'r', resultNote: 'n', toUnit: TRAFFIC }, t('12:00')), 'forbidden-role');
     expect(message).toContain(role.replace('_', ' '));
   });
-
-  it('maps every error code to an HTTP status', () => {
-    for (const code of TRANSITION_ERROR_CODES) expect([403, 409, 422]).toContain(TRANSITION_ERROR_HTTP_STATUS[code]);
-    expect(TRANSITION_ERROR_HTTP_STATUS['forbidden-role']).toBe(403);
-    expect(TRANSITION_ERROR_HTTP_STATUS['invalid-state']).toBe(409);
-  });
 });
 
 describe('states: each action from its states only', () => {
@@ -192,7 +186,13 @@ describe('states: each action from its states only', () => {
 describe('review and register (Administrative Penalty Law art. 41)', () => {
   it('records who reviewed and when; evidence is penalty-usable only when the reviewer says so', () => {
     const r = expectOk(transition(detected, 'review-register', operator, {}, t('09:30')));
-    expect(r.next).toEqual({ status: 'registered', reviewedAt: t('09:30'), reviewedBy: 'op-1', evidenceUsableForPenalty: false });
+    expect(r.next).toEqual({
+      status: 'registered',
+      reviewedAt: t('09:30'),
+      reviewedBy: 'op-1',
+      evidenceUsableForPenalty: false,
+      evidenceNote: 'The reviewer did not accept the record as penalty evidence.',
+    });
     const yes = expectOk(transition(detected, 'review-register', officerT1, { evidenceUsableForPenalty: true, note: ' clear plate ' }, t('09:30')));
     expect(yes.next.evidenceUsableForPenalty).toBe(true);
     expect(yes.record.note).toBe('clear plate');
@@ -216,6 +216,82 @@ describe('review and register (Administrative Penalty Law art. 41)', () => {
   });
 });
 
+describe('the complete decision: art. 41 downgrade, evidence note, party code', () => {
+  const reviewed: CaseFacts['device'] = { id: 'CAM-01', review: { legalReviewPassed: true, technicalReviewPassed: true } };
+  const unreviewed = (legal: boolean, technical: boolean): CaseFacts['device'] => ({ id: 'CAM-01', review: { legalReviewPassed: legal, technicalReviewPassed: technical } });
+
+  it('keeps the reviewer\'s yes for a reviewed device, with no note, and records the outcome', () => {
+    const r = expectOk(transition(detected, 'review-register', operator, { evidenceUsableForPenalty: true }, t('09:30'), { device: reviewed }));
+    expect(r.next).toMatchObject({ evidenceUsableForPenalty: true, evidenceNote: null });
+    expect(r.record.details).toEqual({ evidenceUsableForPenalty: true, evidenceNote: null });
+  });
+
+  it('downgrades the reviewer\'s yes when the device has not passed review, saying which review is missing', () => {
+    const r = expectOk(transition(detected, 'review-register', operator, { evidenceUsableForPenalty: true }, t('09:30'), { device: unreviewed(true, false) }));
+    const note = 'Device CAM-01 has not passed technical review: its records are not usable as penalty evidence (Administrative Penalty Law art. 41).';
+    expect(r.next).toMatchObject({ status: 'registered', evidenceUsableForPenalty: false, evidenceNote: note });
+    expect(r.record.details).toEqual({ evidenceUsableForPenalty: false, evidenceNote: note });
+    const both = expectOk(transition(detected, 'review-register', operator, { evidenceUsableForPenalty: true }, t('09:30'), { device: unreviewed(false, false) }));
+    expect(both.next.evidenceNote).toContain('has not passed legal and technical review');
+  });
+
+  it('downgrades a record from a device missing from the register', () => {
+    const r = expectOk(transition(detected, 'review-register', operator, { evidenceUsableForPenalty: true }, t('09:30'), { device: { id: 'CAM-X', review: null } }));
+    expect(r.next.evidenceUsableForPenalty).toBe(false);
+    expect(r.next.evidenceNote).toBe('Device CAM-X is not in the device register: its records are not usable as penalty evidence (Administrative Penalty Law art. 41).');
+  });
+
+  it('gives the device\'s problem as the note when the reviewer said no too, else the reviewer\'s no', () => {
+    const r = expectOk(transition(detected, 'review-register', operator, { evidenceUsableForPenalty: false }, t('09:30'), { device: unreviewed(false, true) }));
+    expect(r.next.evidenceNote).toBe(deviceReviewProblem({ id: 'CAM-01', review: { legalReviewPassed: false, technicalReviewPassed: true } }));
+    const no = expectOk(transition(detected, 'review-register', operator, {}, t('09:30'), { device: reviewed }));
+    expect(no.next.evidenceNote).toBe('The reviewer did not accept the record as penalty evidence.');
+  });
+
+  it('knows a cleared device has no problem', () => {
+    expect(deviceReviewProblem({ id: 'CAM-01', review: { legalReviewPassed: true, technicalReviewPassed: true } })).toBeNull();
+    expect(deviceReviewProblem({ id: 'CAM-01', review: { legalReviewPassed: false, technicalReviewPassed: true } })).toContain('has not passed legal review');
+  });
+
+  it('notes a rejected detection as not usable, leaves the note of a rejected registered case alone, and clears it when a detection is reopened', () => {
+    expect(expectOk(transition(detected, 'reject', operator, { reason: 'shadow' }, t('09:30'))).next.evidenceNote).toBe('Rejected on review: not usable as penalty evidence.');
+    expect(expectOk(transition(registered, 'reject', operator, { reason: 'duplicate' }, t('09:30'))).next).not.toHaveProperty('evidenceNote');
+    const reopened = expectOk(transition({ ...rejected, evidenceNote: 'Rejected on review: not usable as penalty evidence.' }, 'reopen', supervisor, { reason: 'was real' }, t('10:00')));
+    expect(reopened.next).toMatchObject({ status: 'detected', evidenceNote: null, evidenceUsableForPenalty: null });
+    const toRegistered = expectOk(transition({ ...closed, evidenceNote: 'kept' }, 'reopen', supervisor, { reason: 'back again' }, t('15:00')));
+    expect(toRegistered.next).not.toHaveProperty('evidenceNote');
+  });
+
+  it('gives a case without a plate the fresh party code when a person registers it, once', () => {
+    const facts: CaseFacts = { hasPlate: false, newPartyCode: '042917' };
+    expect(expectOk(transition(detected, 'review-register', operator, {}, t('09:30'), facts)).next.partyCode).toBe('042917');
+    // Already has one: kept, whatever code is offered.
+    expect(expectOk(transition({ ...detected, partyCode: '111111' }, 'review-register', operator, {}, t('09:30'), facts)).next).not.toHaveProperty('partyCode');
+    // A reopen that lands in registered assigns one too, if the case still has none.
+    expect(expectOk(transition(closed, 'reopen', supervisor, { reason: 'back' }, t('15:00'), facts)).next.partyCode).toBe('042917');
+  });
+
+  it('gives no party code to a plate case, to a step that does not land in registered, or without a fresh code', () => {
+    expect(expectOk(transition(detected, 'review-register', operator, {}, t('09:30'), { hasPlate: true, newPartyCode: '042917' })).next).not.toHaveProperty('partyCode');
+    expect(expectOk(transition(registered, 'dispatch', operator, {}, t('09:30'), { hasPlate: false, newPartyCode: '042917' })).next).not.toHaveProperty('partyCode');
+    expect(expectOk(transition(detected, 'reject', operator, { reason: 'x' }, t('09:30'), { hasPlate: false, newPartyCode: '042917' })).next).not.toHaveProperty('partyCode');
+    expect(expectOk(transition(detected, 'review-register', operator, {}, t('09:30'), { hasPlate: false })).next).not.toHaveProperty('partyCode');
+  });
+
+  it('records the township a transfer moved the case to, and only when it moved', () => {
+    const moved = expectOk(transition(registered, 'transfer', operator, { reason: 'boundary', toUnit: 'T2-team', toTownshipCode: ` ${T2} ` }, t('10:00')));
+    expect(moved.record.details).toEqual({ toTownshipCode: T2 });
+    expect(expectOk(transition(registered, 'transfer', operator, { reason: 'x', toUnit: TRAFFIC, toTownshipCode: T1 }, t('10:00'))).record.details).toEqual({});
+    expect(expectOk(transition(registered, 'transfer', operator, { reason: 'x', toUnit: TRAFFIC }, t('10:00'))).record.details).toEqual({});
+  });
+
+  it('decides the same for the same inputs (no clock, no randomness)', () => {
+    const facts: CaseFacts = { device: unreviewed(false, false), hasPlate: false, newPartyCode: '000001' };
+    const a = transition(detected, 'review-register', operator, { evidenceUsableForPenalty: true }, t('09:30'), facts);
+    expect(transition(detected, 'review-register', operator, { evidenceUsableForPenalty: true }, t('09:30'), facts)).toEqual(a);
+  });
+});
+
 describe('reject', () => {
   it('needs a reason', () => {
     expectFail(transition(detected, 'reject', operator, { reason: '' }, t('09:30')), 'missing-reason');
@@ -231,6 +307,7 @@ describe('reject', () => {
       reviewedAt: t('09:30'),
       reviewedBy: 'op-1',
       evidenceUsableForPenalty: false,
+      evidenceNote: 'Rejected on review: not usable as penalty evidence.',
       rejectedAt: t('09:30'),
       rejectedBy: 'op-1',
       rejectionReason: 'tree shadow',

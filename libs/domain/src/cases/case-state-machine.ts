@@ -22,8 +22,9 @@ import type { Role } from '../access/actor';
  * edges and breaking "status says who acts next". The 移送 itself is kept in the record (reason,
  * fromUnit → toUnit) and counted in transferCount, so figures and the audit trail still see it.
  *
- * Pure: no clock (`now` is passed in), no I/O. The caller persists `next` and appends `record` to the
- * append-only audit trail in the same transaction.
+ * Pure: no clock (`now` is passed in), no I/O, no randomness. What the caller looks up or draws (the device's
+ * art. 41 review, a fresh party code) comes in as CaseFacts. The decision is complete: the caller persists
+ * `next` as it is and appends `record` to the append-only audit trail in the same transaction.
  */
 
 export const CASE_STATUSES = ['detected', 'registered', 'rejected', 'dispatched', 'in_progress', 'reported', 'closed'] as const;
@@ -70,6 +71,8 @@ export interface CaseSnapshot {
   reviewedBy?: string | null;
   /** The reviewer's judgement that the device record is true, clear, complete and accurate (Art. 41). */
   evidenceUsableForPenalty?: boolean | null;
+  /** Why the record is not penalty evidence (null when it is, or before any review). */
+  evidenceNote?: string | null;
   rejectedAt?: Date | null;
   rejectedBy?: string | null;
   rejectionReason?: string | null;
@@ -87,6 +90,8 @@ export interface CaseSnapshot {
   transferCount?: number | null;
   sendBackCount?: number | null;
   reopenCount?: number | null;
+  /** The code printed on the notice letter, for a party without a plate to look the case up (party-access.ts). */
+  partyCode?: string | null;
 }
 
 type ChangeableField = Exclude<keyof CaseSnapshot, 'status' | 'origin'>;
@@ -112,6 +117,8 @@ export interface CaseTransitionRecord {
   toUnit: string | null;
   /** report-back: the after-photos reported. */
   photos: readonly string[];
+  /** What else the step decided, for the record: the art. 41 outcome of a review, the township a transfer moved to. */
+  details: Record<string, unknown>;
 }
 
 /** Per-action input. HTTP bodies are untrusted, so `transition` re-checks every field at run time. */
@@ -136,18 +143,32 @@ export interface CaseDraft {
   handlingUnit?: string | null;
 }
 
+/**
+ * Trusted facts the decider needs beyond the snapshot, looked up or drawn by the caller (never taken from a
+ * request body). Absent facts decide nothing: no device → only the reviewer's judgement counts; no fresh code →
+ * no party code is assigned.
+ */
+export interface CaseFacts {
+  /** review-register: the recording device as the device register has it; review null = not in the register. */
+  device?: { id: string; review: DeviceReview | null };
+  /** The case identity has a plate: the party proves the case with it and needs no code. */
+  hasPlate?: boolean;
+  /** A fresh party code (the caller draws it with a CSPRNG, formatPartyCode); used only if the case needs one now. */
+  newPartyCode?: string;
+}
+
+/** A device's review before its records may serve as penalty evidence (Administrative Penalty Law art. 41). */
+export interface DeviceReview {
+  legalReviewPassed: boolean;
+  technicalReviewPassed: boolean;
+}
+
 export const TRANSITION_ERROR_CODES = ['forbidden-role', 'out-of-scope', 'invalid-state', 'missing-reason', 'review-required', 'invalid-input'] as const;
+/** Refusals by kind: role or scope, state or the review gate, the input. The API edge maps them to its statuses. */
 export type TransitionErrorCode = (typeof TRANSITION_ERROR_CODES)[number];
 
-/** The HTTP status an API should answer with; the message goes in the body. */
-export const TRANSITION_ERROR_HTTP_STATUS: Readonly<Record<TransitionErrorCode, 403 | 409 | 422>> = {
-  'forbidden-role': 403,
-  'out-of-scope': 403,
-  'invalid-state': 409,
-  'review-required': 409,
-  'missing-reason': 422,
-  'invalid-input': 422,
-};
+export const REVIEW_NOT_ACCEPTED_NOTE = 'The reviewer did not accept the record as penalty evidence.';
+export const REJECTED_ON_REVIEW_NOTE = 'Rejected on review: not usable as penalty evidence.';
 
 export type TransitionFailure = { ok: false; code: TransitionErrorCode; message: string };
 export type TransitionResult = { ok: true; next: CaseNext; record: CaseTransitionRecord } | TransitionFailure;
@@ -227,8 +248,9 @@ export function openCase(draft: CaseDraft, actor: CaseActor, now: Date): OpenCas
 }
 
 /**
- * Apply one step of the loop. Checks, in order: role (403), scope (403), state (409), the Art. 41 review
- * gate (409), then the input (422). On success `next` is a patch to store and `record` the audit line.
+ * Decide one step of the loop. Checks, in order: role, scope, state, the Art. 41 review gate, then the input.
+ * On success `next` is the complete patch to store (review outcome and evidence note, party code included)
+ * and `record` the audit line.
  */
 export function transition<A extends CaseAction>(
   snapshot: CaseSnapshot,
@@ -236,11 +258,35 @@ export function transition<A extends CaseAction>(
   actor: CaseActor,
   input: CaseActionInputs[A],
   now: Date,
+  facts: CaseFacts = {},
 ): TransitionResult {
   const refused = preflight(snapshot, action, actor);
   if (refused) return refused;
   const loose: LooseInput = input;
-  return apply(snapshot, action, actor, loose ?? {}, now);
+  const result = apply(snapshot, action, actor, loose ?? {}, now, facts);
+  if (!result.ok) return result;
+  const partyCode = partyCodeFor(snapshot, result.next, facts);
+  return partyCode === undefined ? result : { ...result, next: { ...result.next, partyCode } };
+}
+
+/**
+ * Art. 41: a record from a device without passed legal and technical review is never penalty evidence.
+ * Null when the device is cleared.
+ */
+export function deviceReviewProblem(device: { id: string; review: DeviceReview | null }): string | null {
+  const r = device.review;
+  if (!r) return `Device ${device.id} is not in the device register: its records are not usable as penalty evidence (Administrative Penalty Law art. 41).`;
+  const missing = [!r.legalReviewPassed && 'legal', !r.technicalReviewPassed && 'technical'].filter(Boolean);
+  return missing.length
+    ? `Device ${device.id} has not passed ${missing.join(' and ')} review: its records are not usable as penalty evidence (Administrative Penalty Law art. 41).`
+    : null;
+}
+
+/** A case registered by a person gets its party code once, unless its plate serves (party-access.ts); undefined: unchanged. */
+function partyCodeFor(s: CaseSnapshot, next: CaseNext, facts: CaseFacts): string | undefined {
+  if (s.partyCode !== null && s.partyCode !== undefined) return undefined;
+  if (next.status !== 'registered' || facts.hasPlate || facts.newPartyCode === undefined) return undefined;
+  return facts.newPartyCode;
 }
 
 /** The input as it may really arrive (from an HTTP body): every field is checked before use. */
@@ -257,7 +303,7 @@ interface LooseInput {
   toTownshipCode?: unknown;
 }
 
-function apply(s: CaseSnapshot, action: CaseAction, actor: CaseActor, i: LooseInput, now: Date): TransitionResult {
+function apply(s: CaseSnapshot, action: CaseAction, actor: CaseActor, i: LooseInput, now: Date, facts: CaseFacts): TransitionResult {
   const from = s.status;
   switch (action) {
     case 'review-register': {
@@ -266,16 +312,21 @@ function apply(s: CaseSnapshot, action: CaseAction, actor: CaseActor, i: LooseIn
       if (i.evidenceUsableForPenalty !== undefined && typeof i.evidenceUsableForPenalty !== 'boolean') {
         return fail('invalid-input', 'evidenceUsableForPenalty must be true or false.');
       }
+      // The reviewer's yes does not outweigh an unreviewed device (art. 41): the record is downgraded, with the reason.
+      const deviceProblem = facts.device ? deviceReviewProblem(facts.device) : null;
+      const usable = i.evidenceUsableForPenalty === true && deviceProblem === null;
+      const evidenceNote = usable ? null : (deviceProblem ?? REVIEW_NOT_ACCEPTED_NOTE);
       return ok(
-        { status: 'registered', reviewedAt: now, reviewedBy: actor.id, evidenceUsableForPenalty: i.evidenceUsableForPenalty ?? false },
-        record(from, 'registered', action, actor, now, { note }),
+        { status: 'registered', reviewedAt: now, reviewedBy: actor.id, evidenceUsableForPenalty: usable, evidenceNote },
+        record(from, 'registered', action, actor, now, { note, details: { evidenceUsableForPenalty: usable, evidenceNote } }),
       );
     }
     case 'reject': {
       const reason = requiredReason(i.reason, 'reject');
       if (isFailure(reason)) return reason;
       // Rejecting a detection is its review: it counts as reviewed (for the false-positive rate) and failed.
-      const review: CaseChanges = from === 'detected' ? { reviewedAt: now, reviewedBy: actor.id, evidenceUsableForPenalty: false } : {};
+      const review: CaseChanges =
+        from === 'detected' ? { reviewedAt: now, reviewedBy: actor.id, evidenceUsableForPenalty: false, evidenceNote: REJECTED_ON_REVIEW_NOTE } : {};
       return ok(
         { status: 'rejected', ...review, rejectedAt: now, rejectedBy: actor.id, rejectionReason: reason },
         record(from, 'rejected', action, actor, now, { reason }),
@@ -337,12 +388,13 @@ function apply(s: CaseSnapshot, action: CaseAction, actor: CaseActor, i: LooseIn
       if (i.toTownshipCode !== undefined && !nonEmpty(i.toTownshipCode)) return fail('invalid-input', 'toTownshipCode must be a non-empty code.');
       const dueAt = optionalDueAt(i.dueAt, now);
       if (isFailure(dueAt)) return dueAt;
+      const toTownshipCode = i.toTownshipCode?.trim();
       // The receiving unit's clock starts now: a 移送 is not the receiving unit's delay.
       return ok(
         {
           status: 'dispatched',
           handlingUnit: toUnit,
-          ...(i.toTownshipCode !== undefined ? { townshipCode: i.toTownshipCode.trim() } : {}),
+          ...(toTownshipCode !== undefined ? { townshipCode: toTownshipCode } : {}),
           dispatchedAt: now,
           dispatchedBy: actor.id,
           dueAt,
@@ -354,7 +406,12 @@ function apply(s: CaseSnapshot, action: CaseAction, actor: CaseActor, i: LooseIn
           afterPhotos: null,
           transferCount: (s.transferCount ?? 0) + 1,
         },
-        record(from, 'dispatched', action, actor, now, { reason, fromUnit: s.handlingUnit ?? null, toUnit }),
+        record(from, 'dispatched', action, actor, now, {
+          reason,
+          fromUnit: s.handlingUnit ?? null,
+          toUnit,
+          details: toTownshipCode !== undefined && toTownshipCode !== s.townshipCode ? { toTownshipCode } : {},
+        }),
       );
     }
     case 'reopen': {
@@ -362,7 +419,7 @@ function apply(s: CaseSnapshot, action: CaseAction, actor: CaseActor, i: LooseIn
       if (isFailure(reason)) return reason;
       // A rejected detection goes back for a fresh human review; everything else restarts at registered.
       const to: CaseStatus = from === 'rejected' && s.origin === 'machine' ? 'detected' : 'registered';
-      const clearReview: CaseChanges = to === 'detected' ? { reviewedAt: null, reviewedBy: null, evidenceUsableForPenalty: null } : {};
+      const clearReview: CaseChanges = to === 'detected' ? { reviewedAt: null, reviewedBy: null, evidenceUsableForPenalty: null, evidenceNote: null } : {};
       return ok(
         {
           status: to,
@@ -452,7 +509,7 @@ function record(
   action: CaseAction | 'open',
   actor: CaseActor,
   at: Date,
-  extra: { reason?: string; note?: string | null; fromUnit?: string | null; toUnit?: string | null; photos?: readonly string[] },
+  extra: { reason?: string; note?: string | null; fromUnit?: string | null; toUnit?: string | null; photos?: readonly string[]; details?: Record<string, unknown> },
 ): CaseTransitionRecord {
   return {
     from,
@@ -466,6 +523,7 @@ function record(
     fromUnit: extra.fromUnit ?? null,
     toUnit: extra.toUnit ?? null,
     photos: extra.photos ?? [],
+    details: extra.details ?? {},
   };
 }
 

@@ -1,12 +1,19 @@
-import { Module } from '@nestjs/common';
+import { Module, UseFilters } from '@nestjs/common';
 import { AuditController } from './audit.controller';
 import { CaseLoopController } from './case-loop.controller';
 import { FiguresController } from './figures.controller';
 import { Open311Controller } from './open311.controller';
 import { PublicCasesController } from './public-cases.controller';
+import { TransitionRefusedFilter } from './transition-refused.filter';
+
+const CONTROLLERS = [CaseLoopController, AuditController, FiguresController, PublicCasesController, Open311Controller];
+
+// Bound to the controllers, not as an APP_FILTER: DatabaseUnavailableFilter catches everything and is added with
+// app.useGlobalFilters after the APP_FILTERs, and Nest asks the last-added global filter first, so an APP_FILTER never ran.
+for (const controller of CONTROLLERS) UseFilters(TransitionRefusedFilter)(controller);
 
 /** The case loop's endpoints (the access guard comes from HttpApiModule's APP_GUARD). */
 @Module({
-  controllers: [CaseLoopController, AuditController, FiguresController, PublicCasesController, Open311Controller],
+  controllers: CONTROLLERS,
 })
 export class CaseLoopHttpModule {}

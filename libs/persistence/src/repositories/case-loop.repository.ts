@@ -74,6 +74,11 @@ export interface LoopStateRow {
   deviceTechnicalReviewPassed: boolean | null;
 }
 
+export interface DeviceReviewRow {
+  legalReviewPassed: boolean;
+  technicalReviewPassed: boolean;
+}
+
 export interface DeadlineCandidateRow {
   workflow: WorkflowRow;
   caseNumber: string;
@@ -423,6 +428,16 @@ export class CaseLoopRepository {
         ORDER BY c.created_at DESC, c.id DESC LIMIT $6`,
       [filter.statuses, filter.caseNumbers ?? null, filter.categoryCodes ?? null, filter.from?.toISOString() ?? null, filter.to?.toISOString() ?? null, filter.limit],
     );
+  }
+
+  /** The recording device's art. 41 review as the device register has it; null when the device is not registered. */
+  async deviceReview(tx: EntityManager, deviceId: string): Promise<DeviceReviewRow | null> {
+    const rows: { legal: boolean | null; technical: boolean | null }[] = await tx.query(
+      'SELECT legal_review_passed AS legal, technical_review_passed AS technical FROM devices WHERE id = $1',
+      [deviceId],
+    );
+    const d = rows[0];
+    return d ? { legalReviewPassed: d.legal === true, technicalReviewPassed: d.technical === true } : null;
   }
 
   /** Live alert (pg NOTIFY on the alert channel), delivered when the transaction commits. */
