@@ -3,30 +3,29 @@ import {
   applyDeviceRegister,
   type RejectionReason,
   CanonicalEvent,
+  type CaseGrouping,
   classifyBatch,
   defaultDeviceId,
-  DetectedIssue,
-  type DwellProof,
   DjiEventsReply,
   type ClassifyContext,
   DoNotDisturbLedger,
   doNotDisturbSubjectsOf,
+  type DwellProofOfIssue,
+  earlierIssueCases,
+  groupClassified,
   inhibitedAfterwards,
-  inhibitionDetail,
-  inhibitionReference,
   inhibitorSearchScope,
-  identityOfKey,
-  type IssueExplanation,
   parseTrackState,
   placeIdsOf,
   repeatsAfterwards,
   storedPictureRef,
-  suppressionKeyOf,
+  type SuppressionTally,
   type AttachedPicture,
   TrackState,
   trackKeysFor,
+  withdrawalsOfMuted,
 } from '@app/domain';
-import { CaseTakeOff, CaseUpsertRow, ClassificationStateRepository, DeadLetterRow, IngestRepository, PictureRepository, type SuppressionRecord } from '@app/persistence';
+import { CaseUpsertRow, ClassificationStateRepository, DeadLetterRow, IngestRepository, PictureRepository } from '@app/persistence';
 import type { InboundMessage } from '@app/messaging';
 import type { EntityManager } from 'typeorm';
 import { DeviceRegisterService, type Logger, LOGGER, MetricsService, PictureService, RuleSetService, RUNTIME_OPTIONS, type RuntimeOptions } from '@app/core';
@@ -413,10 +412,6 @@ export class IngestService implements OnApplicationShutdown {
   }
 
   /**
-   * Classifies the events stored for the first time, with their tracks locked so concurrent workers
-   * never race on one object, and stores the state classification changed.
-   */
-  /**
    * A dwell case keeps the events that prove how long the object stood there (first, sample), beside its
    * occurrences: linked when the case opens (its later occurrences are the rest of the record), so a parked car
    * seen every few seconds costs nothing more per event once its case is open.
@@ -435,6 +430,12 @@ export class IngestService implements OnApplicationShutdown {
     await this.pictureRows.insertDwellProof(tx, rows);
   }
 
+  /**
+   * Classifies the events stored for the first time, with their tracks locked so concurrent workers
+   * never race on one object, and stores the state classification changed. Reads the state, lets the domain
+   * decide (classifyBatch, then case-grouping: withdrawals, earlier-issue cases, case rows and suppressions),
+   * writes what it decided.
+   */
   private async classifyAndGroup(tx: EntityManager, fresh: { event: CanonicalEvent; id: string }[]): Promise<{ caseRows: CaseUpsertRow[]; dwellProofs: DwellProofOfIssue[] }> {
     if (fresh.length === 0) return { caseRows: [], dwellProofs: [] };
     const { jurisdiction, routing } = this.runtime.district;
@@ -475,9 +476,8 @@ export class IngestService implements OnApplicationShutdown {
     await this.state.saveInhibitors(tx, result.inhibitors);
 
     // Rows go to the repositories as they come: they fold rows that share a key before each statement.
-    const suppressions: Parameters<ClassificationStateRepository['saveSuppressions']>[1] = [];
-    const addSuppression = (key: string, suppression: SuppressionRecord, eventId: string) =>
-      suppressions.push({ key, suppression, count: 1, eventId, firstAt: suppression.issue.occurredAt });
+    const suppressions: SuppressionTally[] = [];
+    const caseRows: CaseGrouping[] = [];
 
     // A fire stored after minor issues it mutes takes them back off their cases (those nobody has acted on),
     // so the cases do not depend on which arrived first. Before this batch's cases are stored: a case it
@@ -491,39 +491,14 @@ export class IngestService implements OnApplicationShutdown {
         ruleSet,
       );
       const at = new Date();
-      const takeOffs = new Map<string, CaseTakeOff>();
-      for (const { occurrence: o, inhibitor } of muted) {
-        const reason = `${inhibitionDetail(inhibitor)}; stored before the inhibiting detection arrived, taken off case ${o.caseNumber} afterwards`;
-        const explanation: Record<string, unknown> = { ...o.explanation, eventId: o.sourceEventId, deviceId: o.deviceId, occurredAt: o.occurredAt.toISOString(), takenOffCase: o.caseNumber };
-        delete explanation.inhibitedAfterwards;
-        delete explanation.withdrawn;
-        addSuppression(
-          `inhibited|${o.identityKey}`,
-          {
-            reason: 'inhibited',
-            detail: reason,
-            reference: inhibitionReference(inhibitor),
-            issue: { categoryCode: o.categoryCode, identityKey: o.identityKey, ruleId: o.ruleId, ruleVersion: o.ruleVersion, deviceId: o.deviceId, townshipCode: o.townshipCode, occurredAt: o.occurredAt, explanation },
-          },
-          o.eventId,
-        );
-        let t = takeOffs.get(o.caseId);
-        if (!t) {
-          t = { caseId: o.caseId, caseNumber: o.caseNumber, eventIds: [], reason, note: { at: at.toISOString(), by: 'classification', ruleVersion: ruleSet.version, reason, events: [] } };
-          takeOffs.set(o.caseId, t);
-        }
-        t.eventIds.push(o.eventId);
-        (t.note.events as object[]).push({ eventId: o.eventId, sourceEventId: o.sourceEventId, occurredAt: o.occurredAt.toISOString(), inhibitor: inhibitionReference(inhibitor) });
-      }
-      const changed = await this.state.takeOffCases(tx, [...takeOffs.values()], at);
+      const { suppressions: inhibited, withdrawals } = withdrawalsOfMuted(muted, ruleSet, at);
+      suppressions.push(...inhibited);
+      const changed = await this.state.takeOffCases(tx, withdrawals, at);
       await this.repository.notifyAlerts(
         tx,
         changed.map((caseId) => ({ caseId, opened: false, growth: false }) satisfies AlertNotification),
       );
     }
-
-    const caseRows: CaseUpsertRow[] = [];
-    const addCaseRow = (row: CaseUpsertRow) => caseRows.push(row);
 
     // A first issue stored before an earlier issue of its business arrived (another worker, a late upload) was
     // never the first: it becomes the case occurrence it would have been in order, and its suppression goes.
@@ -537,99 +512,20 @@ export class IngestService implements OnApplicationShutdown {
         new Date(Math.max(...times) + windowMs),
       );
       const repeats = repeatsAfterwards(firsts, result.doNotDisturb, dndSubjects, ruleSet.doNotDisturb.windowDays);
-      const superseded: { key: string; eventId: string; note: Record<string, unknown> }[] = [];
-      for (const f of repeats) {
-        const e = f.explanation as Partial<IssueExplanation>;
-        const places = dndSubjects.find((d) => d.subjectId === f.subjectId)?.placeIds ?? [];
-        const earlier = result.doNotDisturb
-          .filter((r) => r.at < f.at && (r.subjectId === f.subjectId || (r.placeId !== undefined && places.includes(r.placeId))))
-          .reduce((a, b) => (a.at > b.at ? a : b));
-        superseded.push({
-          key: f.key,
-          eventId: f.eventId,
-          note: { subjectId: f.subjectId, sourceEventId: e.eventId, occurredAt: f.at.toISOString(), earlierIssueAt: earlier.at.toISOString(), identityKey: f.identityKey, ruleVersion: ruleSet.version },
-        });
-        addCaseRow({
-          identityKey: f.identityKey,
-          identity: identityOfKey(f.identityKey),
-          categoryCode: f.categoryCode,
-          severity: e.severity ?? 'medium',
-          townshipCode: f.townshipCode,
-          gridCode: e.grid?.code,
-          placeId: e.place?.id,
-          handlingUnit: e.routing?.unit,
-          heldReason: e.routing?.held,
-          officer: e.grid?.officer,
-          deviceId: f.deviceId,
-          lat: e.location?.lat,
-          lng: e.location?.lng,
-          firstSeenAt: f.at,
-          lastSeenAt: f.at,
-          latestEventId: f.eventId,
-          ruleId: f.ruleId,
-          ruleVersion: f.ruleVersion,
-          explanation: {
-            ...f.explanation,
-            doNotDisturb: {
-              ...(e.doNotDisturb ?? { subjectId: f.subjectId, windowDays: ruleSet.doNotDisturb.windowDays }),
-              earlierIssue: true,
-              repeatOf: { at: earlier.at.toISOString(), note: 'an earlier issue of the subject arrived after this one was suppressed as the first' },
-            },
-          },
-          events: [{ id: f.eventId, occurredAt: f.at }],
-        });
-      }
+      const { cases, superseded } = earlierIssueCases(repeats, result.doNotDisturb, dndSubjects, ruleSet);
+      caseRows.push(...cases);
       await this.state.supersedeFirstIssues(tx, superseded, new Date());
     }
 
-    const dwellProofs: DwellProofOfIssue[] = [];
-    for (const r of result.results) {
-      const eventId = idOf.get(r.event) as string;
-      for (const s of r.suppressed) addSuppression(suppressionKeyOf(s), s, eventId);
-      for (const issue of r.issues) {
-        addCaseRow(caseRowOf(issue, eventId));
-        if (issue.dwellProof) dwellProofs.push({ identityKey: issue.identityKey, source: r.event.source, deviceId: r.event.deviceId, proof: issue.dwellProof });
-      }
-    }
+    const grouped = groupClassified(result.results, (event) => idOf.get(event) as string);
+    suppressions.push(...grouped.suppressions);
+    caseRows.push(...grouped.cases);
     await this.state.saveSuppressions(tx, suppressions);
-    return { caseRows, dwellProofs };
+    return { caseRows, dwellProofs: grouped.dwellProofs };
   }
-}
-
-/** A dwell issue's proof of duration, by the source identity of its events (a track is one source and device). */
-interface DwellProofOfIssue {
-  identityKey: string;
-  source: string;
-  deviceId: string;
-  proof: DwellProof;
 }
 
 /** The batch's clock for picture deadlines: when its first message arrived. */
 function batchReceivedAt(batch: readonly InboundMessage[]): Date {
   return batch[0].receivedAt;
-}
-
-function caseRowOf(issue: DetectedIssue, eventId: string): CaseUpsertRow {
-  return {
-    identityKey: issue.identityKey,
-    identity: issue.identity,
-    categoryCode: issue.categoryCode,
-    severity: issue.severity,
-    townshipCode: issue.townshipCode,
-    gridCode: issue.gridCode,
-    placeId: issue.placeId,
-    handlingUnit: issue.handlingUnit,
-    heldReason: issue.heldReason,
-    officer: issue.officer,
-    deviceId: issue.deviceId,
-    lat: issue.location?.lat,
-    lng: issue.location?.lng,
-    firstSeenAt: issue.occurredAt,
-    lastSeenAt: issue.occurredAt,
-    latestEventId: eventId,
-    ruleId: issue.ruleId,
-    ruleVersion: issue.ruleVersion,
-    explanation: { ...issue.explanation, routing: issue.routing },
-    events: [{ id: eventId, occurredAt: issue.occurredAt }],
-  };
 }

@@ -8,4 +8,5 @@ export * from './dwell-tracker';
 export * from './routing-table';
 export * from './suppression-policy';
 export * from './classify';
+export * from './case-grouping';
 export * from './replay-diff';

@@ -1,19 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import type { ActiveInhibitor, DetectedIssue, DoNotDisturbRecord, GeoPoint, IssueSeverity, Suppression, TrackState } from '@app/domain';
+import type { ActiveInhibitor, CaseWithdrawal, DoNotDisturbRecord, GeoPoint, IssueSeverity, SuppressionRecord as DomainSuppressionRecord, SuppressionTally, TrackState } from '@app/domain';
 import { AuditLogRepository } from './audit-log.repository';
 
 /** Decisions that look at other events (inhibition, do-not-disturb) are taken by one worker at a time. */
 export const DECISIONS_LOCK = 4_242_003;
 
 /** A suppression as stored: a live one, or an occurrence taken off a case afterwards (its case's explanation). */
-export interface SuppressionRecord {
-  reason: Suppression['reason'];
-  detail: string;
-  reference?: string;
-  issue: Pick<DetectedIssue, 'categoryCode' | 'identityKey' | 'ruleId' | 'ruleVersion' | 'deviceId' | 'townshipCode' | 'occurredAt'> & { explanation: object };
-}
+export type SuppressionRecord = DomainSuppressionRecord;
 
 /** An occurrence of a machine-made case nobody has acted on yet, with what inhibition needs to judge it. */
 export interface OpenOccurrenceRow {
@@ -51,14 +46,7 @@ export interface StoredFirstIssue {
 }
 
 /** Occurrences taken off one case afterwards, and why (kept in the case's explanation and the audit log). */
-export interface CaseTakeOff {
-  caseId: string;
-  caseNumber: string;
-  eventIds: string[];
-  reason: string;
-  /** What the case's explanation and the audit entry record (rule version, inhibitor, events). */
-  note: Record<string, unknown>;
-}
+export type CaseTakeOff = CaseWithdrawal;
 
 /**
  * State classification reads and writes inside the ingest transaction: dwell tracks (locked so two
@@ -177,10 +165,10 @@ export class ClassificationStateRepository {
    * Suppressed detections, counted per key (`suppressionKeyOf`: reason and identity) like cases, so a silenced
    * site is one row. A row stands for `count` detections from `firstAt` to the latest (`suppression`, `eventId`).
    */
-  async saveSuppressions(tx: EntityManager, rows: { key: string; suppression: SuppressionRecord; count: number; eventId: string; firstAt: Date }[]): Promise<void> {
+  async saveSuppressions(tx: EntityManager, rows: SuppressionTally[]): Promise<void> {
     if (rows.length === 0) return;
     // One row per key, counts added, the earliest time and the latest detection kept: a statement may not update a row twice.
-    const folded = new Map<string, { key: string; suppression: SuppressionRecord; count: number; eventId: string; firstAt: Date }>();
+    const folded = new Map<string, SuppressionTally>();
     for (const r of rows) {
       const seen = folded.get(r.key);
       if (!seen) folded.set(r.key, { ...r });

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import type { CanonicalEvent } from '@app/domain';
+import type { CanonicalEvent, CaseGrouping } from '@app/domain';
 
 export interface DeadLetterRow {
   transport: 'mqtt' | 'kafka' | 'http';
@@ -13,29 +13,8 @@ export interface DeadLetterRow {
   payload: Buffer;
 }
 
-export interface CaseUpsertRow {
-  identityKey: string;
-  identity: Record<string, string>;
-  categoryCode: string;
-  severity: string;
-  townshipCode?: string;
-  gridCode?: string;
-  placeId?: string;
-  handlingUnit?: string;
-  heldReason?: string;
-  officer?: { id: string; name: string };
-  deviceId: string;
-  lat?: number;
-  lng?: number;
-  firstSeenAt: Date;
-  lastSeenAt: Date;
-  latestEventId: string;
-  ruleId: string;
-  ruleVersion: number;
-  explanation: Record<string, unknown>;
-  /** Every stored event that this upsert adds as an occurrence. */
-  events: { id: string; occurredAt: Date }[];
-}
+/** One issue (or several of one identity) to add to its open case, or to open a case with (grouping's output). */
+export type CaseUpsertRow = CaseGrouping;
 
 export interface CaseUpsertResult {
   caseId: string;
