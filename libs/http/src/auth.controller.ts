@@ -1,14 +1,16 @@
-import { Body, Controller, HttpCode, Ip, Post } from '@nestjs/common';
+import { Controller, HttpCode, Ip, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Access, AuthService, CurrentActor } from '@app/core';
 import { ROLES, type Actor } from '@app/domain';
 import { z } from 'zod';
-import { ZodValidationPipe } from './zod-validation.pipe';
+import { ApiAccess, NoContentResponse, ZodBody, ZodResponse } from './openapi';
+import { streamTokenSchema, tokenPairSchema } from './openapi/accounts.schemas';
 
 const refreshSchema = z.object({ refreshToken: z.string().min(20).max(200) }).strict();
 const loginSchema = z.object({ username: z.string().min(1).max(100), password: z.string().min(1).max(200) }).strict();
 
 @ApiTags('auth')
+@ApiAccess()
 @Controller('api/v1/auth')
 export class AuthController {
   constructor(private readonly auth: AuthService) {}
@@ -16,7 +18,8 @@ export class AuthController {
   @Post('login')
   @HttpCode(200)
   @Access.public()
-  login(@Body(new ZodValidationPipe(loginSchema)) body: z.infer<typeof loginSchema>, @Ip() ip: string) {
+  @ZodResponse(200, tokenPairSchema, 'an access token and a refresh token')
+  login(@ZodBody(loginSchema) body: z.infer<typeof loginSchema>, @Ip() ip: string) {
     return this.auth.login(body.username, body.password, ip);
   }
 
@@ -24,7 +27,8 @@ export class AuthController {
   @Post('refresh')
   @HttpCode(200)
   @Access.public()
-  refresh(@Body(new ZodValidationPipe(refreshSchema)) body: z.infer<typeof refreshSchema>) {
+  @ZodResponse(200, tokenPairSchema, 'a new access token and a new refresh token')
+  refresh(@ZodBody(refreshSchema) body: z.infer<typeof refreshSchema>) {
     return this.auth.refresh(body.refreshToken);
   }
 
@@ -32,7 +36,8 @@ export class AuthController {
   @Post('logout')
   @HttpCode(204)
   @Access.public()
-  logout(@Body(new ZodValidationPipe(refreshSchema)) body: z.infer<typeof refreshSchema>) {
+  @NoContentResponse('logged out')
+  logout(@ZodBody(refreshSchema) body: z.infer<typeof refreshSchema>) {
     return this.auth.logout(body.refreshToken);
   }
 
@@ -40,6 +45,7 @@ export class AuthController {
   @Post('stream-token')
   @HttpCode(200)
   @Access(...ROLES.filter((r) => r !== 'device'))
+  @ZodResponse(200, streamTokenSchema, 'a token for /api/v1/alerts/stream?token=')
   streamToken(@CurrentActor() actor: Actor) {
     return this.auth.streamToken(actor);
   }

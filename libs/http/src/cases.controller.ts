@@ -1,9 +1,10 @@
-import { Controller, Get, Param, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Param } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
 import { Access, CASE_READERS, CaseService, CurrentActor } from '@app/core';
 import type { Actor } from '@app/domain';
 import { z } from 'zod';
-import { ZodValidationPipe } from './zod-validation.pipe';
+import { ApiAccess, ZodQuery, ZodResponse } from './openapi';
+import { caseListSchema, caseViewSchema } from './openapi/cases.schemas';
 
 const caseQuerySchema = z
   .object({
@@ -16,7 +17,7 @@ const caseQuerySchema = z
   .strict();
 
 @ApiTags('cases')
-@ApiBearerAuth()
+@ApiAccess()
 @Controller('api/v1/cases')
 export class CasesController {
   constructor(private readonly cases: CaseService) {}
@@ -24,12 +25,14 @@ export class CasesController {
   /** Newest first; filter by status, category and township. */
   @Get()
   @Access(...CASE_READERS)
-  list(@CurrentActor() actor: Actor, @Query(new ZodValidationPipe(caseQuerySchema)) query: z.infer<typeof caseQuerySchema>) {
+  @ZodResponse(200, caseListSchema, 'the cases in the caller’s scope, newest first')
+  list(@CurrentActor() actor: Actor, @ZodQuery(caseQuerySchema) query: z.infer<typeof caseQuerySchema>) {
     return this.cases.list(actor, query);
   }
 
   @Get(':id')
   @Access(...CASE_READERS)
+  @ZodResponse(200, caseViewSchema, 'the case, with its loop and the actions the caller may take')
   get(@CurrentActor() actor: Actor, @Param('id') id: string) {
     return this.cases.get(actor, id);
   }

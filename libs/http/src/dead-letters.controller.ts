@@ -1,10 +1,11 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { Controller, HttpCode, Post } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
 import { Access, CurrentActor } from '@app/core';
 import { DeadLetterReplayService, REPLAY_MAX_LIMIT, REPLAYABLE_REASONS } from '@app/ingest';
 import type { Actor } from '@app/domain';
 import { z } from 'zod';
-import { ZodValidationPipe } from './zod-validation.pipe';
+import { ApiAccess, ZodBody, ZodResponse } from './openapi';
+import { deadLetterReplaySchema } from './openapi/ingest.schemas';
 
 const replayBody = z
   .object({
@@ -15,7 +16,7 @@ const replayBody = z
   .strict();
 
 @ApiTags('dead-letters')
-@ApiBearerAuth()
+@ApiAccess()
 @Controller('api/v1/dead-letters')
 export class DeadLettersController {
   constructor(private readonly replays: DeadLetterReplayService) {}
@@ -24,7 +25,8 @@ export class DeadLettersController {
   @Post('replay')
   @HttpCode(200)
   @Access('supervisor', 'admin')
-  replay(@CurrentActor() actor: Actor, @Body(new ZodValidationPipe(replayBody)) body: z.infer<typeof replayBody>) {
+  @ZodResponse(200, deadLetterReplaySchema, 'what became of each replayed message')
+  replay(@CurrentActor() actor: Actor, @ZodBody(replayBody) body: z.infer<typeof replayBody>) {
     return this.replays.replay(actor, body);
   }
 }

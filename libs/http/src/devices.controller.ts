@@ -1,9 +1,10 @@
-import { Body, Controller, Delete, Get, NotFoundException, Param, Patch, PipeTransform, Post, Put } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { Controller, Delete, Get, NotFoundException, Param, Patch, PipeTransform, Post, Put } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
 import { Access, CurrentActor, type DevicePatch, DeviceService } from '@app/core';
 import { DEVICE_KINDS, type Actor } from '@app/domain';
 import { z } from 'zod';
-import { ZodValidationPipe } from './zod-validation.pipe';
+import { ApiAccess, ZodBody, ZodResponse } from './openapi';
+import { deviceCredentialsSchema, deviceListSchema, deviceViewSchema, newDeviceSchema } from './openapi/accounts.schemas';
 
 const deviceBody = z
   .object({
@@ -51,45 +52,51 @@ const deviceId: PipeTransform<string, string> = {
 };
 
 @ApiTags('devices')
-@ApiBearerAuth()
+@ApiAccess()
 @Controller('api/v1/devices')
 export class DevicesController {
   constructor(private readonly devices: DeviceService) {}
 
   @Get()
   @Access('operator', 'supervisor', 'admin')
+  @ZodResponse(200, deviceListSchema, 'every registered device')
   list(@CurrentActor() actor: Actor) {
     return this.devices.list(actor);
   }
 
   @Get(':id')
   @Access('operator', 'supervisor', 'admin')
+  @ZodResponse(200, deviceViewSchema, 'the device')
   get(@CurrentActor() actor: Actor, @Param('id', deviceId) id: string) {
     return this.devices.get(actor, id);
   }
 
   @Post()
   @Access('supervisor', 'admin')
-  create(@CurrentActor() actor: Actor, @Body(new ZodValidationPipe(newDeviceBody)) body: z.infer<typeof newDeviceBody>) {
+  @ZodResponse(201, newDeviceSchema, 'the device, with its credentials (the password is shown once)')
+  create(@CurrentActor() actor: Actor, @ZodBody(newDeviceBody) body: z.infer<typeof newDeviceBody>) {
     return this.devices.create(actor, body);
   }
 
   @Put(':id')
   @Access('supervisor', 'admin')
-  update(@CurrentActor() actor: Actor, @Param('id', deviceId) id: string, @Body(new ZodValidationPipe(deviceBody)) body: z.infer<typeof deviceBody>) {
+  @ZodResponse(200, deviceViewSchema, 'the device as it is now')
+  update(@CurrentActor() actor: Actor, @Param('id', deviceId) id: string, @ZodBody(deviceBody) body: z.infer<typeof deviceBody>) {
     return this.devices.update(actor, id, body);
   }
 
   /** Changes only the fields sent: `{"apiUrl": "http://frigate.local:5000"}`. */
   @Patch(':id')
   @Access('supervisor', 'admin')
-  patch(@CurrentActor() actor: Actor, @Param('id', deviceId) id: string, @Body(new ZodValidationPipe(devicePatchBody)) body: DevicePatch) {
+  @ZodResponse(200, deviceViewSchema, 'the device as it is now')
+  patch(@CurrentActor() actor: Actor, @Param('id', deviceId) id: string, @ZodBody(devicePatchBody) body: DevicePatch) {
     return this.devices.patch(actor, id, body);
   }
 
   /** Issues a new device password (shown once); the previous one stops working. */
   @Post(':id/credentials')
   @Access('supervisor', 'admin')
+  @ZodResponse(201, deviceCredentialsSchema, 'the new credentials (the password is shown once)')
   credentials(@CurrentActor() actor: Actor, @Param('id', deviceId) id: string) {
     return this.devices.issueCredentials(actor, id);
   }
@@ -97,6 +104,7 @@ export class DevicesController {
   /** Retiring keeps the record and its evidence; later events from it are kept aside with the reason. */
   @Delete(':id')
   @Access('supervisor', 'admin')
+  @ZodResponse(200, deviceViewSchema, 'the retired device')
   retire(@CurrentActor() actor: Actor, @Param('id', deviceId) id: string) {
     return this.devices.retire(actor, id);
   }

@@ -1,10 +1,12 @@
 import { BadRequestException, Controller, HttpCode, Post, Req } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiConsumes, ApiTags } from '@nestjs/swagger';
 import { Access, CurrentActor } from '@app/core';
 import { AlarmPicture, HIKVISION_MAX_PARTS, HikvisionIngestService } from '@app/ingest';
 import type { Actor } from '@app/domain';
 import type { Request } from 'express';
 import { MultipartError, Part, splitMultipart } from './multipart';
+import { ApiAccess, ZodResponse } from './openapi';
+import { hikvisionAnswerSchema } from './openapi/ingest.schemas';
 
 /**
  * Hikvision ISAPI alarm push: the EventNotificationAlert XML alone, or multipart with the XML and the picture files
@@ -13,6 +15,7 @@ import { MultipartError, Part, splitMultipart } from './multipart';
  * was refused), and the answer says how many were kept. Devices use HTTP Basic (device id, password).
  */
 @ApiTags('ingest')
+@ApiAccess()
 @Controller('api/v1/ingest')
 export class HikvisionController {
   constructor(private readonly hikvision: HikvisionIngestService) {}
@@ -20,6 +23,13 @@ export class HikvisionController {
   @Post('hikvision')
   @HttpCode(200)
   @Access('device')
+  @ApiConsumes('application/xml', 'text/xml', 'multipart/form-data')
+  @ApiBody({
+    required: true,
+    description: 'The EventNotificationAlert XML; or multipart with the XML part and the picture files the camera attaches (read as sent, up to 8 MB)',
+    schema: { type: 'string', format: 'binary' },
+  })
+  @ZodResponse(200, hikvisionAnswerSchema, 'the alarm is stored (or kept aside with the reason); how many pictures were kept')
   async alarm(@CurrentActor() device: Actor, @Req() req: Request) {
     const { alarm, pictures, ignored } = readAlarm(req);
     const outcome = await this.hikvision.receive(device, alarm, pictures);

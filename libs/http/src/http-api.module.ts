@@ -17,6 +17,7 @@ import { raw, type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import { serveWebApp, WebModule } from './web';
 import { useDatabaseUnavailableFilter } from './database-unavailable.filter';
+import { BEARER_AUTH, DEVICE_BASIC_AUTH, STREAM_TOKEN_AUTH } from './openapi';
 
 @Module({
   imports: [CaseLoopHttpModule, WebModule],
@@ -44,10 +45,22 @@ export function configureHttpApp(app: INestApplication, options: { corsOrigins: 
   if (options.corsOrigins.length > 0) app.enableCors({ origin: options.corsOrigins, credentials: false });
   // Hikvision pushes XML or multipart (XML + pictures): read the bytes as they are, within a limit.
   app.use('/api/v1/ingest/hikvision', raw({ type: () => true, limit: '8mb' }));
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder().setTitle('CloudPatrol API').setDescription('Non-site enforcement monitoring service').setVersion('1').addBearerAuth().build(),
-  );
+  const document = SwaggerModule.createDocument(app, openApiConfig());
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
   serveWebApp(app);
+}
+
+/**
+ * The document's frame; each operation's body, query, responses and roles come from its decorators (./openapi):
+ * the zod schemas that validate requests, the response schemas checked against the services' types, @Access.
+ */
+export function openApiConfig() {
+  return new DocumentBuilder()
+    .setTitle('CloudPatrol API')
+    .setDescription('Non-site enforcement monitoring service. Each operation lists the roles that may call it (`x-roles`, and in its description).')
+    .setVersion('1')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'POST /api/v1/auth/login' }, BEARER_AUTH)
+    .addBasicAuth({ type: 'http', scheme: 'basic', description: 'a device: its id and the password from POST /api/v1/devices/{id}/credentials' }, DEVICE_BASIC_AUTH)
+    .addApiKey({ type: 'apiKey', in: 'query', name: 'token', description: 'the alerts stream only: a token from POST /api/v1/auth/stream-token' }, STREAM_TOKEN_AUTH)
+    .build();
 }

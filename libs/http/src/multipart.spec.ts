@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { HttpException } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import { PassThrough } from 'node:stream';
-import { FilePart, MultipartError, MultipartLimits, splitMultipart, streamMultipartFiles } from './multipart';
+import { FilePart, MultipartError, MultipartLimits, splitMultipart, streamMultipartFiles, uploadedFiles } from './multipart';
 
 const B = 'xyzzy';
 const LIMITS: MultipartLimits = { files: 5, fields: 10, fileBytes: 1024 * 1024 };
@@ -206,6 +206,31 @@ describe('streamMultipartFiles', () => {
     );
     req.end(file('a.jpg', 'x'.repeat(200_000)) + END);
     expect(await done).toMatch(/^error file part "photo" was not read to its end/);
+  });
+});
+
+describe('uploadedFiles', () => {
+  it('hands each file to the service with its file name and the sha256 declared before it, and answers the results in order', async () => {
+    const req = request();
+    const received = uploadedFiles(req, LIMITS)(async (f) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of f.stream) chunks.push(chunk as Buffer);
+      return { fileName: f.fileName, sha256: f.sha256, deviceId: f.fields.get('deviceId'), data: Buffer.concat(chunks).toString() };
+    });
+    req.end(field('deviceId', 'DRONE-01') + field('sha256', ' ABC ') + file('a.jpg', 'AAA') + field('sha256', '') + file('b.jpg', 'BBB') + END);
+    expect(await received).toEqual([
+      { fileName: 'a.jpg', sha256: 'abc', deviceId: 'DRONE-01', data: 'AAA' },
+      { fileName: 'b.jpg', sha256: undefined, deviceId: undefined, data: 'BBB' },
+    ]);
+  });
+
+  it('reads nothing until the service asks for the files', async () => {
+    const req = request();
+    uploadedFiles(req, LIMITS);
+    req.write(file('a.jpg', 'AAA'));
+    await new Promise((r) => setImmediate(r));
+    expect(req.listenerCount('data')).toBe(0);
+    req.destroy();
   });
 });
 

@@ -1,4 +1,5 @@
 import { BadRequestException, HttpException, PayloadTooLargeException } from '@nestjs/common';
+import type { UploadedFile, UploadedFiles } from '@app/ingest';
 import busboy from 'busboy';
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
@@ -212,6 +213,23 @@ export function streamMultipartFiles(req: IncomingMessage, limits: MultipartLimi
     if (req.destroyed) interrupted();
     else req.pipe(bb);
   });
+}
+
+/**
+ * The files of a multipart/form-data request, for the photo services (flight and report-back uploads): each file
+ * goes to `receive` in turn with the file name and the `sha256` field sent before it (the declared hash of that
+ * file), nothing held in memory; the request's failures are streamMultipartFiles'. The body is read only when
+ * the service calls it, so a service that refuses first answers before a byte is read.
+ */
+export function uploadedFiles(req: IncomingMessage, limits: MultipartLimits): UploadedFiles {
+  return async <T>(receive: (file: UploadedFile) => Promise<T>): Promise<T[]> => {
+    const results: T[] = [];
+    await streamMultipartFiles(req, limits, async (part) => {
+      const sha256 = part.fields.get('sha256')?.trim().toLowerCase() || undefined;
+      results.push(await receive({ stream: part.stream, fileName: part.filename, sha256, fields: part.fields }));
+    });
+    return results;
+  };
 }
 
 function unreadable(err: unknown): HttpException {

@@ -1,14 +1,16 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Req, Res, StreamableFile } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, HttpCode, Param, Post, Req, Res, StreamableFile } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
 import { Access, CurrentActor } from '@app/core';
-import { PhotoService, UploadResult } from '@app/ingest';
+import { PhotoService } from '@app/ingest';
 import type { Actor } from '@app/domain';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { streamMultipartFiles } from './multipart';
-import { ZodValidationPipe } from './zod-validation.pipe';
+import { uploadedFiles, type MultipartLimits } from './multipart';
+import { ApiAccess, ContentResponse, MultipartBody, ZodBody, ZodParam, ZodResponse } from './openapi';
+import { flightUploadSchema, ingestOutcomeSchema, photoCheckSchema, photoSchema } from './openapi/ingest.schemas';
 
 const flightId = z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'letters, digits, dot, dash or underscore');
+const photoKind = z.enum(['thumb', 'preview', 'original']);
 const checkBody = z.object({ sha256: z.array(z.string().max(64)).min(1).max(2000) }).strict();
 const markBody = z
   .object({
@@ -30,9 +32,11 @@ const markBody = z
   .strict();
 
 const STAFF = ['pilot', 'operator', 'supervisor', 'admin'] as const;
+/** A flight's upload: many large files in one request. */
+const FLIGHT_UPLOAD: MultipartLimits = { files: 1000, fields: 2000, fileBytes: 1024 * 1024 * 1024 };
 
 @ApiTags('drone imagery')
-@ApiBearerAuth()
+@ApiAccess()
 @Controller('api/v1')
 export class PhotosController {
   constructor(private readonly photos: PhotoService) {}
@@ -41,7 +45,8 @@ export class PhotosController {
   @Post('flights/:flightId/photos/check')
   @HttpCode(200)
   @Access('pilot', 'supervisor', 'admin')
-  check(@CurrentActor() actor: Actor, @Param('flightId', new ZodValidationPipe(flightId)) _flight: string, @Body(new ZodValidationPipe(checkBody)) body: z.infer<typeof checkBody>) {
+  @ZodResponse(200, photoCheckSchema, 'which photos are stored already and which to upload')
+  check(@CurrentActor() actor: Actor, @ZodParam('flightId', flightId) _flight: string, @ZodBody(checkBody) body: z.infer<typeof checkBody>) {
     return this.photos.check(actor, body.sha256);
   }
 
@@ -52,25 +57,33 @@ export class PhotosController {
   @Post('flights/:flightId/photos')
   @HttpCode(200)
   @Access('pilot', 'supervisor', 'admin')
-  upload(@CurrentActor() actor: Actor, @Param('flightId', new ZodValidationPipe(flightId)) flight: string, @Req() req: Request) {
-    return receiveFlightUpload(this.photos, actor, flight, req);
+  @MultipartBody('an optional deviceId field first, then the files; a sha256 field before a file declares its hash', {
+    deviceId: 'the drone or dock that took the files after it',
+    sha256: "the next file's SHA-256 (a mismatch is refused: damaged in transit)",
+  })
+  @ZodResponse(200, flightUploadSchema, 'one result per file, in order')
+  upload(@CurrentActor() actor: Actor, @ZodParam('flightId', flightId) flight: string, @Req() req: Request) {
+    return this.photos.receiveFlight(actor, flight, uploadedFiles(req, FLIGHT_UPLOAD));
   }
 
   @Get('flights/:flightId/photos')
   @Access(...STAFF)
-  listFlight(@CurrentActor() actor: Actor, @Param('flightId', new ZodValidationPipe(flightId)) flight: string) {
+  @ZodResponse(200, z.array(photoSchema), "the flight's photos the caller may see")
+  listFlight(@CurrentActor() actor: Actor, @ZodParam('flightId', flightId) flight: string) {
     return this.photos.listFlight(actor, flight);
   }
 
   @Get('photos/:sha256')
   @Access(...STAFF, 'township_officer')
+  @ZodResponse(200, photoSchema, 'the photo: metadata, quality, place')
   get(@CurrentActor() actor: Actor, @Param('sha256') sha256: string) {
     return this.photos.get(actor, sha256);
   }
 
   @Get('photos/:sha256/:kind')
   @Access(...STAFF, 'township_officer')
-  async file(@CurrentActor() actor: Actor, @Param('sha256') sha256: string, @Param('kind', new ZodValidationPipe(z.enum(['thumb', 'preview', 'original']))) kind: 'thumb' | 'preview' | 'original', @Res({ passthrough: true }) res: Response) {
+  @ContentResponse(200, ['image/jpeg', 'image/png', 'image/webp', 'image/tiff'], 'the picture (an original is checked against its SHA-256 first)')
+  async file(@CurrentActor() actor: Actor, @Param('sha256') sha256: string, @ZodParam('kind', photoKind) kind: z.infer<typeof photoKind>, @Res({ passthrough: true }) res: Response) {
     const f = await this.photos.file(actor, sha256, kind);
     res.setHeader('Cache-Control', 'private, max-age=3600');
     return new StreamableFile(f.stream, { type: f.contentType });
@@ -80,21 +93,8 @@ export class PhotosController {
   @Post('photos/:sha256/detections')
   @HttpCode(200)
   @Access('pilot', 'operator', 'supervisor')
-  mark(@CurrentActor() actor: Actor, @Param('sha256') sha256: string, @Body(new ZodValidationPipe(markBody)) body: z.infer<typeof markBody>) {
+  @ZodResponse(200, ingestOutcomeSchema, 'the event the marks became')
+  mark(@CurrentActor() actor: Actor, @Param('sha256') sha256: string, @ZodBody(markBody) body: z.infer<typeof markBody>) {
     return this.photos.mark(actor, sha256, body.marks, body.by);
   }
-}
-
-/** Each file part goes to the photo service in turn; nothing holds a whole batch in memory. */
-async function receiveFlightUpload(photos: PhotoService, actor: Actor, flightId: string, req: Request): Promise<{ flightId: string; results: UploadResult[] }> {
-  const results: UploadResult[] = [];
-  let deviceId: string | undefined;
-  await streamMultipartFiles(req, { files: 1000, fields: 2000, fileBytes: 1024 * 1024 * 1024 }, async (part) => {
-    // A deviceId field holds for the files after it; a sha256 field declares the next file's hash only.
-    const device = part.fields.get('deviceId');
-    if (device !== undefined) deviceId = device.trim() || undefined;
-    const declared = { fileName: part.filename, sha256: part.fields.get('sha256')?.trim().toLowerCase() || undefined };
-    results.push(await photos.receive(actor, { flightId, deviceId }, part.stream, declared));
-  });
-  return { flightId, results };
 }

@@ -1,10 +1,12 @@
 import { Controller, Get, HttpCode, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiTags } from '@nestjs/swagger';
 import { Access, CurrentActor, RuleSetService } from '@app/core';
 import type { Actor } from '@app/domain';
+import { ApiAccess, ZodResponse } from './openapi';
+import { rulesReloadSchema, rulesSchema } from './openapi/ingest.schemas';
 
 @ApiTags('rules')
-@ApiBearerAuth()
+@ApiAccess()
 @Controller('api/v1/rules')
 export class RulesController {
   constructor(private readonly rules: RuleSetService) {}
@@ -12,6 +14,7 @@ export class RulesController {
   /** The version in force and every version loaded before it. */
   @Get()
   @Access('operator', 'supervisor', 'admin')
+  @ZodResponse(200, rulesSchema, 'the version in force and the versions loaded before it')
   describe(@CurrentActor() actor: Actor) {
     return this.rules.describe(actor);
   }
@@ -20,6 +23,7 @@ export class RulesController {
   @Post('reload')
   @HttpCode(200)
   @Access('supervisor', 'admin')
+  @ZodResponse(200, rulesReloadSchema, 'the rules in force now, and whether they changed')
   reload(@CurrentActor() actor: Actor) {
     return this.rules.reload(actor);
   }

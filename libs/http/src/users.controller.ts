@@ -1,9 +1,10 @@
-import { Body, Controller, Get, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Post } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
 import { Access, CurrentActor, UserService } from '@app/core';
 import { ROLES, type Actor } from '@app/domain';
 import { z } from 'zod';
-import { ZodValidationPipe } from './zod-validation.pipe';
+import { ApiAccess, ZodBody, ZodResponse } from './openapi';
+import { userListSchema, userViewSchema } from './openapi/accounts.schemas';
 
 const newUserBody = z
   .object({
@@ -17,20 +18,22 @@ const newUserBody = z
   .strict();
 
 @ApiTags('users')
-@ApiBearerAuth()
+@ApiAccess()
 @Controller('api/v1/users')
 export class UsersController {
   constructor(private readonly users: UserService) {}
 
   @Get()
   @Access('admin')
+  @ZodResponse(200, userListSchema, 'every account')
   list(@CurrentActor() actor: Actor) {
     return this.users.list(actor);
   }
 
   @Post()
   @Access('admin')
-  create(@CurrentActor() actor: Actor, @Body(new ZodValidationPipe(newUserBody)) body: z.infer<typeof newUserBody>) {
+  @ZodResponse(201, userViewSchema, 'the new account')
+  create(@CurrentActor() actor: Actor, @ZodBody(newUserBody) body: z.infer<typeof newUserBody>) {
     return this.users.create(actor, body);
   }
 }

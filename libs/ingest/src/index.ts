@@ -6,6 +6,7 @@ export * from './ingest-progress';
 export * from './dead-letter-replay.service';
 export * from './hikvision-ingest.service';
 export * from './photo.service';
+export * from './report-photo.service';
 export * from './health.service';
 export * from './store-failure';
 export * from './source-router';

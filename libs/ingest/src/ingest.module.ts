@@ -6,8 +6,9 @@ import { IngestWatchdogService } from './ingest-watchdog.service';
 import { IngestWorkerService } from './ingest-worker.service';
 import { IngestService } from './ingest.service';
 import { PhotoService } from './photo.service';
+import { ReportPhotoService } from './report-photo.service';
 
-const SERVICES = [IngestService, HikvisionIngestService, PhotoService, DeadLetterReplayService, IngestWatchdogService, HealthService];
+const SERVICES = [IngestService, HikvisionIngestService, PhotoService, ReportPhotoService, DeadLetterReplayService, IngestWatchdogService, HealthService];
 
 /** The pipeline, in every app: HTTP sources (Hikvision, drone photos) and dead-letter replay use it too. */
 @Global()

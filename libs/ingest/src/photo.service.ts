@@ -18,6 +18,23 @@ export type UploadResult =
     }
   | { fileName?: string; status: 'rejected'; reason: string; detail: string; sha256?: string };
 
+/** One file of a multipart upload, with what the fields before it declared about it. */
+export interface UploadedFile {
+  stream: Readable;
+  /** The file name the client gave the part. */
+  fileName?: string;
+  /** The SHA-256 a `sha256` field before the file declared (lower-cased); a mismatch is refused. */
+  sha256?: string;
+  /** Every field sent since the previous file, latest value per name. */
+  fields: ReadonlyMap<string, string>;
+}
+
+/**
+ * The files of an upload, handed to `receive` one at a time and in order; settles with every result once the
+ * whole body is read (or fails the upload). The HTTP edge provides it from the request (libs/http multipart.ts).
+ */
+export type UploadedFiles = <T>(receive: (file: UploadedFile) => Promise<T>) => Promise<T[]>;
+
 export interface PhotoMark {
   label: string;
   confidence?: number;
@@ -66,6 +83,17 @@ export class PhotoService {
     if (result.status === 'rejected' || !flight.deviceId || !declared.fileName) return result;
     const linked = await this.linkDjiCallbacks(flight.deviceId, declared.fileName, result.sha256);
     return linked > 0 ? { ...result, linkedCallbacks: linked } : result;
+  }
+
+  /** A flight's upload: a `deviceId` field holds for the files after it; a `sha256` field declares the next file's hash only. */
+  async receiveFlight(actor: Actor, flightId: string, files: UploadedFiles): Promise<{ flightId: string; results: UploadResult[] }> {
+    let deviceId: string | undefined;
+    const results = await files((file) => {
+      const device = file.fields.get('deviceId');
+      if (device !== undefined) deviceId = device.trim() || undefined;
+      return this.receive(actor, { flightId, deviceId }, file.stream, { fileName: file.fileName, sha256: file.sha256 });
+    });
+    return { flightId, results };
   }
 
   private async store(actor: Actor, flight: { flightId: string; deviceId?: string }, file: Readable, declared: { fileName?: string; sha256?: string }): Promise<UploadResult> {

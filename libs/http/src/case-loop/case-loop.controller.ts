@@ -1,15 +1,18 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Res, StreamableFile } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post, Res, StreamableFile } from '@nestjs/common';
 import type { Response } from 'express';
 import { z } from 'zod';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiTags } from '@nestjs/swagger';
 import { Access, CASE_READERS, CaseLoopService, CurrentActor, TransitionRefused } from '@app/core';
 import { CASE_ACTION_RULES, type Actor } from '@app/domain';
-import { ZodValidationPipe } from '../zod-validation.pipe';
+import { ApiAccess, ContentResponse, ZodBody, ZodParam, ZodResponse } from '../openapi';
+import { evidenceViewSchema, timelineSchema, transitionResultSchema } from '../openapi/cases.schemas';
 import { transitionBody, type TransitionBody } from './case-loop.schemas';
+
+const pictureVariant = z.enum(['original', 'preview', 'thumb']);
 
 /** The closed loop on a case: transitions, the record (timeline) and the sealed evidence. */
 @ApiTags('case loop')
-@ApiBearerAuth()
+@ApiAccess()
 @Controller('api/v1/cases')
 export class CaseLoopController {
   constructor(private readonly loop: CaseLoopService) {}
@@ -21,7 +24,8 @@ export class CaseLoopController {
   @Post(':id/transitions')
   @HttpCode(200)
   @Access('operator', 'supervisor', 'township_officer', 'department_liaison', 'admin', 'pilot')
-  transition(@CurrentActor() actor: Actor, @Param('id') id: string, @Body(new ZodValidationPipe(transitionBody)) body: TransitionBody) {
+  @ZodResponse(200, transitionResultSchema, 'the case after the step, and the step as recorded')
+  transition(@CurrentActor() actor: Actor, @Param('id') id: string, @ZodBody(transitionBody) body: TransitionBody) {
     // A role that may never take this action is refused before the case is looked up: the answer is then the
     // same for every id, so it cannot tell a case outside the caller's scope from one that does not exist.
     const rule = CASE_ACTION_RULES[body.action];
@@ -34,6 +38,7 @@ export class CaseLoopController {
 
   @Get(':id/timeline')
   @Access(...CASE_READERS, 'department_liaison')
+  @ZodResponse(200, timelineSchema, "the case's record: transitions and the party's statements")
   timeline(@CurrentActor() actor: Actor, @Param('id') id: string) {
     return this.loop.timeline(actor, id);
   }
@@ -41,6 +46,7 @@ export class CaseLoopController {
   /** Every item in one shape (kind, sha256, capturedAt, url for images), with completeness and the dwell proof. */
   @Get(':id/evidence')
   @Access(...CASE_READERS, 'department_liaison')
+  @ZodResponse(200, evidenceViewSchema, 'every evidence item, completeness and the dwell proof')
   evidence(@CurrentActor() actor: Actor, @Param('id') id: string) {
     return this.loop.evidenceOf(actor, id);
   }
@@ -48,11 +54,12 @@ export class CaseLoopController {
   /** A picture of the case: the original (checked against its SHA-256 before it is served), a preview or a thumbnail. */
   @Get(':id/pictures/:sha256/:variant')
   @Access(...CASE_READERS, 'department_liaison')
+  @ContentResponse(200, ['image/jpeg', 'image/png', 'image/webp', 'image/tiff'], 'the picture (an original is checked against its SHA-256 first)')
   async picture(
     @CurrentActor() actor: Actor,
     @Param('id') id: string,
     @Param('sha256') sha256: string,
-    @Param('variant', new ZodValidationPipe(z.enum(['original', 'preview', 'thumb']))) variant: 'original' | 'preview' | 'thumb',
+    @ZodParam('variant', pictureVariant) variant: z.infer<typeof pictureVariant>,
     @Res({ passthrough: true }) res: Response,
   ) {
     const picture = await this.loop.pictureOf(actor, id, sha256, variant);

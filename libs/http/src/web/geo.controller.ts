@@ -1,7 +1,9 @@
 import { Controller, Get, Header, Inject } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiTags } from '@nestjs/swagger';
 import { Access, RUNTIME_OPTIONS, type RuntimeOptions } from '@app/core';
 import type { AreaGeometry } from '@app/domain';
+import { ApiAccess, ZodResponse } from '../openapi';
+import { districtSchema } from '../openapi/loop.schemas';
 
 interface Feature {
   type: 'Feature';
@@ -17,7 +19,7 @@ const collection = (features: Feature[]): FeatureCollection => ({ type: 'Feature
 
 /** The district as the browser draws it: boundaries, grid cells and places (GeoJSON), categories and units. */
 @ApiTags('web')
-@ApiBearerAuth()
+@ApiAccess()
 @Controller('api/v1/geo')
 export class GeoController {
   private readonly body: ReturnType<GeoController['build']>;
@@ -29,6 +31,7 @@ export class GeoController {
   @Get('district')
   @Header('Cache-Control', 'private, max-age=300')
   @Access('operator', 'supervisor', 'admin', 'township_officer', 'department_liaison', 'pilot')
+  @ZodResponse(200, districtSchema, 'townships, grid cells and places (GeoJSON), the timezone, categories and units')
   district() {
     return this.body;
   }

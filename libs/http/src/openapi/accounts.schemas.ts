@@ -1,0 +1,60 @@
+import { z } from 'zod';
+
+/** Response schemas of logins, users and devices. */
+
+const instant = z.string().describe('ISO 8601 instant');
+
+export const tokenPairSchema = z.object({
+  accessToken: z.string(),
+  tokenType: z.literal('Bearer'),
+  expiresIn: z.number().int().describe('seconds'),
+  refreshToken: z.string().describe('good once: refreshing answers a new one'),
+  refreshExpiresIn: z.number().int().describe('seconds'),
+});
+
+export const streamTokenSchema = z.object({ token: z.string(), expiresIn: z.number().int().describe('seconds') });
+
+export const userViewSchema = z.object({
+  id: z.string(),
+  username: z.string(),
+  role: z.string(),
+  displayName: z.string(),
+  townshipCode: z.string().nullable(),
+  unitCode: z.string().nullable(),
+  disabled: z.boolean(),
+  createdAt: instant,
+});
+
+export const userListSchema = z.object({ items: z.array(userViewSchema), total: z.number().int() });
+
+export const deviceCredentialsSchema = z.object({ username: z.string(), password: z.string().describe('shown once') });
+
+export const deviceViewSchema = z.object({
+  id: z.string(),
+  kind: z.string(),
+  name: z.string(),
+  ownerDepartment: z.string(),
+  location: z.object({ lat: z.number(), lng: z.number() }).nullable(),
+  address: z.string().nullable(),
+  townshipCode: z.string().nullable(),
+  frigateCamera: z.string().nullable(),
+  parentId: z.string().nullable(),
+  apiUrl: z.string().nullable(),
+  aliases: z.array(z.string()),
+  zones: z.record(z.string(), z.string()),
+  status: z.enum(['active', 'retired']),
+  review: z.object({
+    legalReviewPassed: z.boolean(),
+    technicalReviewPassed: z.boolean(),
+    reviewedOn: z.string().nullable(),
+    locationPublished: z.boolean(),
+    usableAsPenaltyEvidence: z.boolean().describe('Administrative Penalty Law art. 41: only a reviewed device supports a penalty'),
+  }),
+  managedBy: z.enum(['config', 'api']),
+  createdAt: instant,
+  updatedAt: instant,
+});
+
+export const deviceListSchema = z.object({ items: z.array(deviceViewSchema), total: z.number().int() });
+
+export const newDeviceSchema = deviceViewSchema.extend({ credentials: deviceCredentialsSchema });

@@ -1,0 +1,5 @@
+export * from './api-access.decorator';
+export * from './json-schema';
+export * from './json-type';
+export * from './zod.decorators';
+export * from './document-gaps';
