@@ -151,8 +151,10 @@ class Device {
   }
 }
 
-async function storedIds(port: number, prefix: string): Promise<Map<string, number>> {
-  const db = new Client({ connectionString: `postgres://postgres:cloudpatrol@127.0.0.1:${port}/cloudpatrol` });
+async function storedIds(port: number, dataDir: string, prefix: string): Promise<Map<string, number>> {
+  // The embedded database's password is this install's own (issue 16), in a 0600 file under DATA_DIR.
+  const password = readFileSync(join(dataDir, 'secrets', 'postgres-password'), 'utf8').trim();
+  const db = new Client({ host: '127.0.0.1', port, user: 'postgres', password, database: 'cloudpatrol' });
   await db.connect();
   try {
     const { rows } = await db.query<{ id: string; n: number }>(
@@ -184,7 +186,7 @@ describe('the default start after kill -9: every acknowledged event is stored ex
   });
 
   const account = async (label: string, prefix: string) => {
-    const stored = await storedIds(ports.pg, prefix);
+    const stored = await storedIds(ports.pg, dataDir, prefix);
     const acked = [...(device as Device).acknowledged].filter((id) => id.startsWith(`${prefix}-`));
     const lost = acked.filter((id) => !stored.has(id));
     const twice = [...stored.values()].filter((n) => n > 1).length;

@@ -21,6 +21,8 @@ export const envSchema = z.object({
     .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
     .pipe(z.array(z.url())),
   DATA_DIR: z.string().min(1).default('./data'),
+  /** Per-install secrets (embedded database password, JWT signing key, first admin password), each a 0600 file; default `<DATA_DIR>/secrets`. */
+  SECRETS_DIR: optionalText,
   CONFIG_DIR: z.string().min(1).default('./config/demo'),
   DATABASE_URL: optionalText.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
   DATABASE_SCHEMA: optionalText,

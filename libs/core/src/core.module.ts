@@ -39,6 +39,8 @@ export class CoreModule {
           url: runtime.databaseUrl,
           schema: runtime.env.DATABASE_SCHEMA,
           runMigrations: true,
+          // Failed queries are logged through the app's logger: one JSON line, never the parameters.
+          logger,
           pool: { size: runtime.env.DB_POOL_SIZE, connectTimeoutMs: runtime.env.DB_CONNECT_TIMEOUT_MS },
         })],
       providers: [{ provide: RUNTIME_OPTIONS, useValue: runtime }, { provide: LOGGER, useValue: logger }, ...SERVICES],

@@ -1,5 +1,6 @@
 export * from './entities';
 export * from './data-source-options';
+export * from './typeorm-json.logger';
 export * from './persistence.module';
 export * from './embedded-postgres';
 export * from './repositories/alert-listener.repository';

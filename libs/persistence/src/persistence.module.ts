@@ -2,6 +2,7 @@ import { DynamicModule, Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions, PoolOptions } from './data-source-options';
+import type { DatabaseLogSink } from './typeorm-json.logger';
 import { CaseRepository } from './repositories/case.repository';
 import { PhotoRepository } from './repositories/photo.repository';
 import { RefreshTokenRepository } from './repositories/refresh-token.repository';
@@ -41,12 +42,13 @@ export async function runMigrations(dataSource: DataSource): Promise<void> {
 @Global()
 @Module({})
 export class PersistenceModule {
-  static forRoot(options: { url: string; schema?: string; runMigrations: boolean; pool?: PoolOptions }): DynamicModule {
+  /** `logger`: the app's (pino) logger for failed queries; without it they go to stderr as JSON lines. */
+  static forRoot(options: { url: string; schema?: string; runMigrations: boolean; pool?: PoolOptions; logger?: DatabaseLogSink }): DynamicModule {
     return {
       module: PersistenceModule,
       imports: [
         TypeOrmModule.forRootAsync({
-          useFactory: () => dataSourceOptions(options.url, options.schema, options.pool),
+          useFactory: () => dataSourceOptions(options.url, options.schema, options.pool, options.logger),
           dataSourceFactory: async (opts) => {
             const ds = await new DataSource(opts!).initialize();
             if (options.runMigrations) await runMigrations(ds);

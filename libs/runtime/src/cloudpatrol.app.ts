@@ -1,7 +1,7 @@
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { ConfigError, DistrictConfig, Env, loadDistrictConfig } from '@app/config';
+import { ConfigError, DistrictConfig, Env, loadDistrictConfig, secretsDir } from '@app/config';
 import { AuthService, createLogger, DeviceRegisterService, Logger, PinoNestLogger, RuntimeOptions } from '@app/core';
 import { configureHttpApp } from '@app/http';
 import { ingestMqttTopics, IngestService, IngestWorkerService, sourceTableProblems } from '@app/ingest';
@@ -40,8 +40,10 @@ export async function startCloudPatrol(mode: RunMode, env: Env, district?: Distr
       if (mode !== 'standalone') throw new ConfigError([`DATABASE_URL=(unset): required for the ${mode} app (only the standalone start embeds PostgreSQL)`]);
       const db: EmbeddedDatabase = await startEmbeddedPostgres({
         dataDir: env.DATA_DIR,
+        secretsDir: secretsDir(env),
         port: env.EMBEDDED_PG_PORT,
         log: (line) => logger.debug({ source: 'embedded-postgres' }, line),
+        notice: (line) => logger.info({ source: 'embedded-postgres' }, line),
       });
       cleanups.push(() => db.stop());
       databaseUrl = db.url;

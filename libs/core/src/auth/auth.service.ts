@@ -1,9 +1,11 @@
 import { HttpException, HttpStatus, Inject, Injectable, OnModuleInit, UnauthorizedException } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { Actor, Role, ROLES } from '@app/domain';
-import { DeviceRepository, RefreshTokenRepository, SettingRepository, UserEntity, UserRepository } from '@app/persistence';
+import { readOrCreateSecretFile, readSecretFile, SECRET_FILES, secretsDir, writeSecretFile } from '@app/config';
+import { DeviceRepository, RefreshTokenRepository, UserEntity, UserRepository } from '@app/persistence';
 import bcrypt from 'bcryptjs';
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { join } from 'node:path';
 import { LoginThrottle } from './login-throttle';
 import { DeviceRegisterService } from '../devices/device-register.service';
 import { LOGGER, type Logger } from '../observability/logger';
@@ -42,7 +44,6 @@ export class AuthService implements OnModuleInit {
 
   constructor(
     private readonly users: UserRepository,
-    private readonly settings: SettingRepository,
     private readonly devices: DeviceRegisterService,
     private readonly deviceRepository: DeviceRepository,
     private readonly refreshTokens: RefreshTokenRepository,
@@ -51,8 +52,7 @@ export class AuthService implements OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    // Shared by every instance on this database, so a token from one API process works on another.
-    const secret = this.runtime.env.JWT_SECRET ?? (await this.settings.getOrInit('jwt_secret', randomBytes(48).toString('base64url')));
+    const secret = this.runtime.env.JWT_SECRET ?? this.jwtSecretFile();
     this.jwt = new JwtService({ secret, signOptions: { algorithm: 'HS256', issuer: 'cloudpatrol' }, verifyOptions: { algorithms: ['HS256'], issuer: 'cloudpatrol' } });
     this.dummyHash = await bcrypt.hash(randomBytes(12).toString('hex'), 12);
   }
@@ -63,13 +63,38 @@ export class AuthService implements OnModuleInit {
     const username = env.ADMIN_USERNAME ?? 'admin';
     if (await this.users.findByUsername(username)) return;
     if ((await this.users.count()) > 0 && !env.ADMIN_USERNAME) return;
-    const password = env.ADMIN_PASSWORD ?? randomBytes(12).toString('base64url');
+    const password = env.ADMIN_PASSWORD ?? randomBytes(18).toString('base64url');
     await this.users.create({ username, passwordHash: await bcrypt.hash(password, 12), role: 'admin', displayName: 'Administrator' });
-    if (!env.ADMIN_PASSWORD) {
-      // Printed once, at the first start only: it is not stored anywhere in clear.
-      process.stdout.write(`\n  CloudPatrol administrator created: username "${username}", password "${password}" (shown once)\n\n`);
+    if (env.ADMIN_PASSWORD) {
+      this.logger.info({ username }, 'administrator account created');
+      return;
     }
-    this.logger.info({ username }, 'administrator account created');
+    // Never printed nor logged: kept in a file only its owner may read, whose path is logged.
+    const file = join(secretsDir(env), SECRET_FILES.initialAdminPassword);
+    writeSecretFile(file, password, { replace: true });
+    this.logger.warn({ username, passwordFile: file }, `administrator account created; its password is in ${file}: log in, then delete that file`);
+  }
+
+  /**
+   * The signing key without JWT_SECRET: this install's own, a 0600 file under SECRETS_DIR made at the first start.
+   * API processes on other machines sharing the database do not see it: they need JWT_SECRET (the same value on
+   * each), or a token one of them issued is refused by the others.
+   */
+  private jwtSecretFile(): string {
+    const file = join(secretsDir(this.runtime.env), SECRET_FILES.jwtSecret);
+    const existing = readSecretFile(file);
+    if (existing !== undefined) {
+      if (existing.length < 32) throw new Error(`${file}: a JWT signing secret needs at least 32 characters; delete the file to have one generated`);
+      return existing;
+    }
+    const { value, created } = readOrCreateSecretFile(file, () => randomBytes(48).toString('base64url'));
+    if (created && this.runtime.env.DATABASE_URL) {
+      this.logger.warn(
+        { secretFile: file },
+        `JWT_SECRET is not set: a signing secret was generated in ${file}. Every other API process on this database must sign with the same secret (set JWT_SECRET to the same value on each), or the tokens it issues are refused here and ours there`,
+      );
+    }
+    return value;
   }
 
   async login(username: string, password: string, client = 'unknown'): Promise<TokenPair> {
