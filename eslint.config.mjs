@@ -22,7 +22,11 @@ const layerRules = (lib) => {
   const forbidden = LIBS.filter((other) => other !== lib && !LAYERS[lib].includes(other));
   const patterns = (spec) => {
     const list = [{ regex: String.raw`(^|/)libs/`, message: 'import another lib by its @app/<lib> name, never by a path into libs/' }];
-    if (forbidden.length) list.push({ regex: `^@app/(${forbidden.join('|')})(/|$)`, message: `libs/${lib} may import only ${LAYERS[lib].map((l) => '@app/' + l).join(', ') || 'itself'} (docs/architecture.md)` });
+    if (forbidden.length)
+      list.push({
+        regex: `^@app/(${forbidden.join('|')})(/|$)`,
+        message: `libs/${lib} may import only ${LAYERS[lib].map((l) => '@app/' + l).join(', ') || 'itself'} (docs/architecture.md)`,
+      });
     if (!spec) list.push({ regex: '^@test/', message: 'test fixtures are for specs and tests only' });
     if (lib === 'domain') {
       list.push({
@@ -53,15 +57,38 @@ export default tseslint.config(
       '@typescript-eslint/require-await': 'off',
       '@typescript-eslint/no-unsafe-enum-comparison': 'off',
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
-      'no-restricted-syntax': ['error', { selector: "MemberExpression[object.name='process'][property.name='env']", message: 'process.env is read in libs/config/src/env.ts only' }],
+      'no-restricted-syntax': [
+        'error',
+        { selector: "MemberExpression[object.name='process'][property.name='env']", message: 'process.env is read in libs/config/src/env.ts only' },
+      ],
     },
   },
   ...LIBS.flatMap(layerRules),
-  { files: ['apps/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [{ regex: String.raw`^(?!(reflect-metadata$|@app/runtime$))`, message: 'an app main only starts the runtime with its mode (libs/runtime assembles the process)' }] }] } },
+  {
+    files: ['apps/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: String.raw`^(?!(reflect-metadata$|@app/runtime$))`,
+              message: 'an app main only starts the runtime with its mode (libs/runtime assembles the process)',
+            },
+          ],
+        },
+      ],
+    },
+  },
   ...webConsole,
   { files: ['libs/config/src/env.ts', 'test/**/*.ts', 'scripts/**/*.ts', 'bench/**/*.ts'], rules: { 'no-restricted-syntax': 'off' } },
   {
     files: ['**/*.spec.ts', 'test/**/*.ts'],
-    rules: { '@typescript-eslint/no-unsafe-assignment': 'off', '@typescript-eslint/no-unsafe-member-access': 'off', '@typescript-eslint/no-unsafe-argument': 'off', '@typescript-eslint/unbound-method': 'off' },
+    rules: {
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/unbound-method': 'off',
+    },
   },
 );

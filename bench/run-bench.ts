@@ -142,9 +142,19 @@ async function main(): Promise<number> {
 
     details.postgres = await phase('postgres', 20_000, async () => {
       const url = await createDatabase(adminUrl, `cpbench_${runId}_copy`, cleanup);
-      return measurePostgres({ databaseUrl: url, copyRows: 200_000, unnestRows: 100_000, singleRows: 3_000, rawFor: (i) => saturationPayloads[i % events].payload, deadline: Date.now() + 60_000 });
+      return measurePostgres({
+        databaseUrl: url,
+        copyRows: 200_000,
+        unnestRows: 100_000,
+        singleRows: 3_000,
+        rawFor: (i) => saturationPayloads[i % events].payload,
+        deadline: Date.now() + 60_000,
+      });
     });
-    if (details.postgres) log(`PostgreSQL: COPY ${details.postgres.copyRowsPerSecond} rows/s, unnest ${details.postgres.unnestRowsPerSecond} rows/s, single ${details.postgres.singleRowsPerSecond} rows/s`);
+    if (details.postgres)
+      log(
+        `PostgreSQL: COPY ${details.postgres.copyRowsPerSecond} rows/s, unnest ${details.postgres.unnestRowsPerSecond} rows/s, single ${details.postgres.singleRowsPerSecond} rows/s`,
+      );
 
     details.cloudpatrol = await phase('cloudpatrol', 90_000, () =>
       runCloudPatrolPhase({

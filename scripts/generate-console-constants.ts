@@ -42,7 +42,7 @@ export function consoleConstantsSource(): string {
   const closed = CASE_STATUSES.filter((status) => !isOpenStatus(status));
   const actionRoles = CASE_ACTIONS.map((action) => `  ${key(action)}: /** @type {readonly Role[]} */ (${frozenList(CASE_ACTION_RULES[action].roles)}),`);
   return [
-    '// GENERATED from the server\'s definitions by scripts/generate-console-constants.ts: do not edit.',
+    "// GENERATED from the server's definitions by scripts/generate-console-constants.ts: do not edit.",
     `// Regenerate with: ${REGENERATE_COMMAND}`,
     '// (libs/http/src/web/console-constants.spec.ts fails while this file is out of date.)',
     '',

@@ -92,10 +92,15 @@ function stream(deviceId: string, startIso: string, minutes: number, zones: stri
   const out: CanonicalEvent[] = [];
   for (let s = 0; s <= minutes * 60; s += 4) {
     out.push(
-      ev(deviceId, new Date(t0 + s * 1000).toISOString(), [{ label: 'car', confidence: 0.88, trackId: '1764300000.123-abc', stationary: s >= 12, box: [410, 300, 620, 460], ...detection }], {
-        zones,
-        phase: s === 0 ? 'start' : 'update',
-      }),
+      ev(
+        deviceId,
+        new Date(t0 + s * 1000).toISOString(),
+        [{ label: 'car', confidence: 0.88, trackId: '1764300000.123-abc', stationary: s >= 12, box: [410, 300, 620, 460], ...detection }],
+        {
+          zones,
+          phase: s === 0 ? 'start' : 'update',
+        },
+      ),
     );
   }
   return out;
@@ -153,7 +158,12 @@ describe('SYNTHETIC demo district files', () => {
 
   it('has a rule and a handling unit for every category', () => {
     for (const c of ruleSet.categories) expect(ruleSet.rules.some((r) => r.category === c.code)).toBe(true);
-    expect(unownedCategories(routing, ruleSet.categories.map((c) => c.code))).toEqual([]);
+    expect(
+      unownedCategories(
+        routing,
+        ruleSet.categories.map((c) => c.code),
+      ),
+    ).toEqual([]);
   });
 });
 
@@ -202,9 +212,13 @@ describe('SYNTHETIC demo district: acceptance outcomes', () => {
   });
 
   it('permitted works on the riverside site are silenced; a drone photo elsewhere is not', () => {
-    const photo = (location: GeoPoint) => ev('DRONE-01', '2026-12-05T10:00:00+08:00', [{ label: 'scaffold', confidence: 0.9 }], { source: 'drone-upload', location });
+    const photo = (location: GeoPoint) =>
+      ev('DRONE-01', '2026-12-05T10:00:00+08:00', [{ label: 'scaffold', confidence: 0.9 }], { source: 'drone-upload', location });
     expect(run([photo({ lat: 23.105, lng: 113.241 })]).reasons).toEqual(['silenced']);
-    expect(run([photo({ lat: 23.078, lng: 113.315 })]).issues[0]).toMatchObject({ placeId: 't09-zhuyuan-construction-site', handlingUnit: 'housing-construction' });
+    expect(run([photo({ lat: 23.078, lng: 113.315 })]).issues[0]).toMatchObject({
+      placeId: 't09-zhuyuan-construction-site',
+      handlingUnit: 'housing-construction',
+    });
   });
 
   it('a fire mutes minor detections in its grid; a listed restaurant gets no case for a first minor issue', () => {
@@ -224,7 +238,8 @@ describe('SYNTHETIC demo district: acceptance outcomes', () => {
 
   it('department feeds route to the department', () => {
     const feed = (label: string, source: CanonicalEvent['source']) =>
-      run([ev('FIRE-PLATFORM', '2026-11-28T10:00:00+08:00', [{ label, confidence: 1 }], { source, sourceKind: 'feed', location: { lat: 23.09, lng: 113.3 } })]).issues[0];
+      run([ev('FIRE-PLATFORM', '2026-11-28T10:00:00+08:00', [{ label, confidence: 1 }], { source, sourceKind: 'feed', location: { lat: 23.09, lng: 113.3 } })])
+        .issues[0];
     expect(feed('blocked_fire_exit', 'fire')).toMatchObject({ categoryCode: 'blocked-fire-lane', handlingUnit: 'fire-brigade' });
     expect(feed('flooding', 'emergency')).toMatchObject({ categoryCode: 'incident-referral', handlingUnit: 'township-team:449901009' });
     expect(feed('illegal_vending', 'police')).toMatchObject({ categoryCode: 'street-occupation' });

@@ -217,7 +217,15 @@ export function buildPlaces(): Collection {
     description: `SYNTHETIC places of demo district ${DISTRICT_CODE} (no-parking, night market, loading bay, fire lane, construction sites, a shopfront). Generated; do not edit by hand.`,
     features: DEMO_PLACES.map((p) => ({
       type: 'Feature',
-      properties: { id: p.id, name: p.name, type: p.type, township: p.township, grid: p.grid, ...(p.businessId && { businessId: p.businessId }), synthetic: true },
+      properties: {
+        id: p.id,
+        name: p.name,
+        type: p.type,
+        township: p.township,
+        grid: p.grid,
+        ...(p.businessId && { businessId: p.businessId }),
+        synthetic: true,
+      },
       geometry: { type: 'Polygon', coordinates: [p.ring] },
     })),
   };

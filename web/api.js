@@ -134,7 +134,8 @@ export const session = {
   clear() {
     const refreshToken = sessionStorage.getItem(REFRESH_KEY);
     // Ends the login on the server too: its refresh token stops working.
-    if (refreshToken) fetch(`${BASE}/auth/logout`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ refreshToken }) }).catch(() => {});
+    if (refreshToken)
+      fetch(`${BASE}/auth/logout`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ refreshToken }) }).catch(() => {});
     sessionStorage.removeItem(REFRESH_KEY);
     sessionStorage.removeItem(TOKEN_KEY);
     for (const url of imageCache.values()) void url.then((u) => u && URL.revokeObjectURL(u));

@@ -165,7 +165,8 @@ function ingestCue(alert) {
 function cue(alert) {
   const role = session.user?.role;
   if (!role || !STAFF.includes(role)) return;
-  if (alert.type === 'ingest.stalled' || alert.type === 'ingest.recovered') return ingestCue(/** @type {Alert & { ingest: NonNullable<Alert['ingest']> }} */ (alert));
+  if (alert.type === 'ingest.stalled' || alert.type === 'ingest.recovered')
+    return ingestCue(/** @type {Alert & { ingest: NonNullable<Alert['ingest']> }} */ (alert));
   if (alert.type !== 'case.opened') return;
   const c = /** @type {import('./api.js').CaseView} */ (alert.case);
   if (c.severity !== 'high' && c.severity !== 'critical') return;
@@ -271,7 +272,12 @@ async function route() {
     if (err.status === 401) return;
     replace(
       main,
-      h('section', { class: 'page' }, h('p', { class: 'form-error', role: 'alert' }, t('app.error', { message: err.status === 0 ? t('app.network') : err.message })), h('button', { type: 'button', class: 'btn', onClick: route }, t('app.retry'))),
+      h(
+        'section',
+        { class: 'page' },
+        h('p', { class: 'form-error', role: 'alert' }, t('app.error', { message: err.status === 0 ? t('app.network') : err.message })),
+        h('button', { type: 'button', class: 'btn', onClick: route }, t('app.retry')),
+      ),
     );
   }
 }

@@ -41,7 +41,13 @@ export function barLineChart({ title, labels, series, rate }) {
     const x0 = m.l + band * i + (band - bw * series.length) / 2;
     series.forEach((ser, k) => {
       const v = ser.values[i] ?? 0;
-      svg.append(s('rect', { x: x0 + k * bw, y: y(v), width: bw - 2, height: Math.max(0, m.t + ih - y(v)), class: `bar series-${k}` }, s('title', {}, `${lab} · ${ser.name}: ${v}`)));
+      svg.append(
+        s(
+          'rect',
+          { x: x0 + k * bw, y: y(v), width: bw - 2, height: Math.max(0, m.t + ih - y(v)), class: `bar series-${k}` },
+          s('title', {}, `${lab} · ${ser.name}: ${v}`),
+        ),
+      );
     });
     svg.append(s('text', { x: m.l + band * i + band / 2, y: H - m.b + 16, 'text-anchor': 'middle', class: 'axis' }, lab));
   });
@@ -53,7 +59,11 @@ export function barLineChart({ title, labels, series, rate }) {
       d += `${d && pts[i - 1] ? 'L' : 'M'}${p[0].toFixed(1)} ${p[1].toFixed(1)}`;
     });
     if (d) svg.append(s('path', { d, class: 'rate-line' }));
-    pts.forEach((p, i) => p && svg.append(s('circle', { cx: p[0], cy: p[1], r: 4, class: 'rate-dot' }, s('title', {}, `${labels[i]} · ${rate.name}: ${fmtPercent(rate.values[i])}`))));
+    pts.forEach(
+      (p, i) =>
+        p &&
+        svg.append(s('circle', { cx: p[0], cy: p[1], r: 4, class: 'rate-dot' }, s('title', {}, `${labels[i]} · ${rate.name}: ${fmtPercent(rate.values[i])}`))),
+    );
   }
   return svg;
 }
@@ -73,13 +83,28 @@ export function hBarChart({ title, rows, seriesNames, rateName }) {
   svg.append(s('title', {}, title));
   rows.forEach((r, i) => {
     const top = m.t + i * rowH;
-    svg.append(s('text', { x: m.l - 8, y: top + rowH / 2 + 4, 'text-anchor': 'end', class: 'axis axis-name' }, r.name.length > 12 ? `${r.name.slice(0, 11)}…` : r.name));
+    svg.append(
+      s('text', { x: m.l - 8, y: top + rowH / 2 + 4, 'text-anchor': 'end', class: 'axis axis-name' }, r.name.length > 12 ? `${r.name.slice(0, 11)}…` : r.name),
+    );
     const bh = (rowH - 8) / r.values.length;
     r.values.forEach((v, k) => {
-      svg.append(s('rect', { x: m.l, y: top + 4 + k * bh, width: Math.max(1, (v / max) * iw), height: bh - 1, class: `bar series-${k}` }, s('title', {}, `${r.name} · ${seriesNames[k]}: ${v}`)));
+      svg.append(
+        s(
+          'rect',
+          { x: m.l, y: top + 4 + k * bh, width: Math.max(1, (v / max) * iw), height: bh - 1, class: `bar series-${k}` },
+          s('title', {}, `${r.name} · ${seriesNames[k]}: ${v}`),
+        ),
+      );
       svg.append(s('text', { x: m.l + (v / max) * iw + 4, y: top + 4 + k * bh + bh - 2, class: 'axis value' }, String(v)));
     });
-    svg.append(s('text', { x: W - 4, y: top + rowH / 2 + 4, 'text-anchor': 'end', class: 'axis rate-text' }, fmtPercent(r.rate), s('title', {}, `${r.name} · ${rateName}: ${fmtPercent(r.rate)}`)));
+    svg.append(
+      s(
+        'text',
+        { x: W - 4, y: top + rowH / 2 + 4, 'text-anchor': 'end', class: 'axis rate-text' },
+        fmtPercent(r.rate),
+        s('title', {}, `${r.name} · ${rateName}: ${fmtPercent(r.rate)}`),
+      ),
+    );
   });
   return svg;
 }
@@ -102,7 +127,13 @@ export function sparkline(values, { max, label, kind = 'count' } = {}) {
     d += `${d && values[i - 1] !== null ? 'L' : 'M'}${x.toFixed(1)} ${y.toFixed(1)}`;
   });
   const dots = values.map((v, i) => (v === null ? null : s('circle', { cx: i * step, cy: H - 3 - (v / top) * (H - 6), r: 2 })));
-  return s('svg', { viewBox: `-3 0 ${W + 6} ${H}`, class: `spark spark-${kind}`, role: 'img', 'aria-label': label }, s('title', {}, label), d ? s('path', { d }) : null, dots);
+  return s(
+    'svg',
+    { viewBox: `-3 0 ${W + 6} ${H}`, class: `spark spark-${kind}`, role: 'img', 'aria-label': label },
+    s('title', {}, label),
+    d ? s('path', { d }) : null,
+    dots,
+  );
 }
 
 /**
@@ -116,11 +147,42 @@ export function dataTable(caption, head, rows) {
     'details',
     { class: 'data-table' },
     h('summary', {}, caption),
-    h('div', { class: 'table-wrap' }, h('table', { class: 'table' }, h('thead', {}, h('tr', {}, head.map((x) => h('th', { scope: 'col' }, x)))), h('tbody', {}, rows.map((r) => h('tr', {}, r.map((x) => h('td', {}, x))))))),
+    h(
+      'div',
+      { class: 'table-wrap' },
+      h(
+        'table',
+        { class: 'table' },
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            head.map((x) => h('th', { scope: 'col' }, x)),
+          ),
+        ),
+        h(
+          'tbody',
+          {},
+          rows.map((r) =>
+            h(
+              'tr',
+              {},
+              r.map((x) => h('td', {}, x)),
+            ),
+          ),
+        ),
+      ),
+    ),
   );
 }
 
 /** @param {[cls: string, name: string][]} items */
 export function legend(items) {
-  return h('ul', { class: 'legend' }, items.map(([cls, name]) => h('li', {}, h('span', { class: `swatch ${cls}`, 'aria-hidden': 'true' }), name)));
+  return h(
+    'ul',
+    { class: 'legend' },
+    items.map(([cls, name]) => h('li', {}, h('span', { class: `swatch ${cls}`, 'aria-hidden': 'true' }), name)),
+  );
 }

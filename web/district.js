@@ -38,7 +38,12 @@ export async function loadDistrict() {
   if (data) return data;
   loading ??= (async () => {
     /** @type {[District, { map?: MapConfig }]} */
-    const [geo, cfg] = await Promise.all([api('/geo/district'), fetch('config.json').then((r) => (r.ok ? r.json() : {})).catch(() => ({}))]);
+    const [geo, cfg] = await Promise.all([
+      api('/geo/district'),
+      fetch('config.json')
+        .then((r) => (r.ok ? r.json() : {}))
+        .catch(() => ({})),
+    ]);
     config = { map: {}, ...cfg };
     for (const f of geo.townships.features) byCode.townships.set(f.properties.code, f.properties);
     for (const f of geo.grids.features) byCode.grids.set(f.properties.code, f.properties);

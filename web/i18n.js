@@ -310,7 +310,8 @@ const zh = {
   'figures.noData': '该时间段没有数据',
   'figures.table': '数据表',
   'upload.title': '航拍照片上传',
-  'upload.intro': '选择一次飞行的照片文件夹。浏览器先计算每张照片的 SHA-256，向服务器核对后只上传缺少的照片，每批约 20 张；连接中断后会自动续传，也可以重新选择同一文件夹继续。',
+  'upload.intro':
+    '选择一次飞行的照片文件夹。浏览器先计算每张照片的 SHA-256，向服务器核对后只上传缺少的照片，每批约 20 张；连接中断后会自动续传，也可以重新选择同一文件夹继续。',
   'upload.flight': '飞行编号',
   'upload.device': '无人机编号',
   'upload.folder': '照片文件夹',
@@ -662,7 +663,8 @@ const en = {
   'figures.noData': 'No data for this period',
   'figures.table': 'Data table',
   'upload.title': 'Drone photo upload',
-  'upload.intro': 'Choose a flight’s photo folder. The browser computes each photo’s SHA-256, asks the server which are missing and uploads only those, about 20 per batch; after a dropped connection it resumes by itself, or choose the same folder again to continue.',
+  'upload.intro':
+    'Choose a flight’s photo folder. The browser computes each photo’s SHA-256, asks the server which are missing and uploads only those, about 20 per batch; after a dropped connection it resumes by itself, or choose the same folder again to continue.',
   'upload.flight': 'Flight id',
   'upload.device': 'Drone id',
   'upload.folder': 'Photo folder',
@@ -766,7 +768,15 @@ export function setTimeZone(tz) {
 /** @param {string | null | undefined} iso */
 export function fmtDateTime(iso) {
   if (!iso) return '—';
-  return new Intl.DateTimeFormat(lang(), { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false, timeZone }).format(new Date(iso));
+  return new Intl.DateTimeFormat(lang(), {
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    hour12: false,
+    timeZone,
+  }).format(new Date(iso));
 }
 
 /**
@@ -775,7 +785,16 @@ export function fmtDateTime(iso) {
  */
 export function fmtDateTimeSeconds(iso) {
   if (!iso) return '—';
-  return new Intl.DateTimeFormat(lang(), { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false, timeZone }).format(new Date(iso));
+  return new Intl.DateTimeFormat(lang(), {
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hour12: false,
+    timeZone,
+  }).format(new Date(iso));
 }
 
 /**
@@ -790,7 +809,9 @@ export function fmtClock(iso) {
 /** @param {string | null | undefined} iso */
 export function fmtTime(iso) {
   if (!iso) return '—';
-  return new Intl.DateTimeFormat(lang(), { month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false, timeZone }).format(new Date(iso));
+  return new Intl.DateTimeFormat(lang(), { month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false, timeZone }).format(
+    new Date(iso),
+  );
 }
 
 /** @param {Date} date */

@@ -63,7 +63,15 @@ function pathOf(geometry, project) {
   let d = '';
   for (const polygon of ringsOf(geometry)) {
     for (const ring of polygon) {
-      d += ring.map((p, i) => `${i ? 'L' : 'M'}${project(p).map((v) => v.toFixed(1)).join(' ')}`).join('') + 'Z';
+      d +=
+        ring
+          .map(
+            (p, i) =>
+              `${i ? 'L' : 'M'}${project(p)
+                .map((v) => v.toFixed(1))
+                .join(' ')}`,
+          )
+          .join('') + 'Z';
     }
   }
   return d;
@@ -254,7 +262,9 @@ export function createMap({ label: ariaLabel, onSelect, focusTownship, compact =
       // Draw the selected and the most severe last, so they sit on top.
       /** @type {Record<string, number>} */
       const order = { low: 0, medium: 1, high: 2, critical: 3 };
-      const list = cases.filter((c) => c.location).sort((a, b) => (order[a.severity] ?? 0) - (order[b.severity] ?? 0) || Number(a.id === selected) - Number(b.id === selected));
+      const list = cases
+        .filter((c) => c.location)
+        .sort((a, b) => (order[a.severity] ?? 0) - (order[b.severity] ?? 0) || Number(a.id === selected) - Number(b.id === selected));
       for (const c of list) {
         const location = /** @type {{ lat: number, lng: number }} */ (c.location);
         const [x, y] = project([location.lng, location.lat]);
@@ -272,7 +282,9 @@ export function createMap({ label: ariaLabel, onSelect, focusTownship, compact =
           s('title', {}, name),
           s('circle', { class: 'halo', r: 16 }),
           s('circle', { class: 'dot', r: 9 }),
-          c.occurrenceCount > 1 ? s('text', { 'text-anchor': 'middle', dy: 4, 'font-size': 11 }, c.occurrenceCount > 99 ? '99+' : String(c.occurrenceCount)) : null,
+          c.occurrenceCount > 1
+            ? s('text', { 'text-anchor': 'middle', dy: 4, 'font-size': 11 }, c.occurrenceCount > 99 ? '99+' : String(c.occurrenceCount))
+            : null,
         );
         if (onSelect) {
           g.addEventListener('click', () => onSelect(c.id));

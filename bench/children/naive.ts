@@ -86,7 +86,8 @@ async function main(): Promise<void> {
   await app.listen();
   const counters = app.get(Counters);
   process.on('message', (m: { type?: string }) => {
-    if (m.type === 'stats') process.send?.({ type: 'stats', received: counters.received, saved: counters.saved, failed: counters.failed, lastError: counters.lastError });
+    if (m.type === 'stats')
+      process.send?.({ type: 'stats', received: counters.received, saved: counters.saved, failed: counters.failed, lastError: counters.lastError });
   });
   process.on('SIGTERM', () => {
     app

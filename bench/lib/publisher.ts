@@ -23,7 +23,13 @@ export class MqttPublisher {
         { length: connections },
         (_, i) =>
           new Promise<MqttClient>((resolve, reject) => {
-            const c = connect(url, { clientId: `${clientIdPrefix}-${process.pid}-${i}`, protocolVersion: 5, clean: true, reconnectPeriod: 0, connectTimeout: 10_000 });
+            const c = connect(url, {
+              clientId: `${clientIdPrefix}-${process.pid}-${i}`,
+              protocolVersion: 5,
+              clean: true,
+              reconnectPeriod: 0,
+              connectTimeout: 10_000,
+            });
             c.once('connect', () => resolve(c));
             c.once('error', reject);
           }),

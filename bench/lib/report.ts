@@ -161,7 +161,12 @@ export function markdown(r: BenchResults): string {
   const fixed = cp?.fixedLoad;
   const nsat = d.naive?.saturation;
   const rows: [string, string, string, string][] = [
-    [`CloudPatrol end-to-end at saturation (publish → stored, classified and grouped, ${fmt(sat?.events)} events: every camera category of the demo rules + ${fmt(sat?.probes)} probes)`, fmt(r.eventsPerSecond, ' events/s'), '≥ 5,000 events/s', mark(r.checks.eventsPerSecond)],
+    [
+      `CloudPatrol end-to-end at saturation (publish → stored, classified and grouped, ${fmt(sat?.events)} events: every camera category of the demo rules + ${fmt(sat?.probes)} probes)`,
+      fmt(r.eventsPerSecond, ' events/s'),
+      '≥ 5,000 events/s',
+      mark(r.checks.eventsPerSecond),
+    ],
     [
       `Default start (embedded broker; a PUBACK only once stored), the same stream from ${fmt(d.embedded?.devices)} device connections: acknowledged = stored (${fmt(d.embedded?.acknowledged)} acknowledged, ${fmt(d.embedded?.stored)} stored)`,
       fmt(r.embeddedEventsPerSecond, ' events/s'),
@@ -170,13 +175,23 @@ export function markdown(r: BenchResults): string {
     ],
     [`Naive baseline at saturation (stock Nest MQTT + TypeORM save() per event, stored only)`, fmt(r.naiveEventsPerSecond, ' events/s'), '', ''],
     ['CloudPatrol / naive', fmt(r.speedupVsNaive, '×', 2), '≥ 5×', mark(r.checks.speedupVsNaive)],
-    ['Broker limit: MQTT.js QoS 1 publish → subscribe through Mosquitto, no processing', fmt(r.brokerLimitEventsPerSecond, ' msg/s'), 'reference (§8: ≈ 29k)', ''],
+    [
+      'Broker limit: MQTT.js QoS 1 publish → subscribe through Mosquitto, no processing',
+      fmt(r.brokerLimitEventsPerSecond, ' msg/s'),
+      'reference (§8: ≈ 29k)',
+      '',
+    ],
     ['CloudPatrol / broker limit', r.shareOfBrokerLimit === undefined ? 'not measured' : `${fmt(r.shareOfBrokerLimit * 100, ' %', 1)}`, '', ''],
     ['Kafka produce → consume (kafkajs, batches of 1,000, acks all, 3 partitions)', fmt(r.kafkaLimitMessagesPerSecond, ' msg/s'), 'reference', ''],
     ['PostgreSQL COPY FROM STDIN into an events-like table', fmt(r.copyRowsPerSecond, ' rows/s'), 'reference (§8: ≈ 52k)', ''],
     ['PostgreSQL 1,000-row unnest INSERT … ON CONFLICT', fmt(r.unnestRowsPerSecond, ' rows/s'), 'reference (§8: ≈ 31k)', ''],
     ['PostgreSQL single-row INSERT (autocommit)', fmt(r.singleInsertRowsPerSecond, ' rows/s'), 'reference (§8: ≈ 3.4k)', ''],
-    [`CloudPatrol at a fixed offered load of ${fmt(r.fixedLoadOfferedPerSecond, '/s')} for ${fmt(fixed?.seconds, ' s')}: sustained`, fmt(r.fixedLoadEventsPerSecond, ' events/s'), '= offered load', mark(fixed ? fixed.allStored : null)],
+    [
+      `CloudPatrol at a fixed offered load of ${fmt(r.fixedLoadOfferedPerSecond, '/s')} for ${fmt(fixed?.seconds, ' s')}: sustained`,
+      fmt(r.fixedLoadEventsPerSecond, ' events/s'),
+      '= offered load',
+      mark(fixed ? fixed.allStored : null),
+    ],
     [
       `Publish → live alert p50 (${fmt(fixed?.alertLatency.samples)} probes = 1 event in ${fmt(fixed?.probeEvery)}, each opening a new case; ${fmt(fixed?.alertsReceived)} alerts streamed in the window)`,
       fmt(r.p50Ms, ' ms', 1),
@@ -186,23 +201,48 @@ export function markdown(r: BenchResults): string {
     ['Publish → live alert p95', fmt(r.p95Ms, ' ms', 1), '', ''],
     ['Publish → live alert p99', fmt(r.p99Ms, ' ms', 1), '≤ 250 ms', mark(r.checks.p99Ms)],
     ['Publish → stored p50 / p99, CloudPatrol (probes)', `${fmt(r.storeP50Ms, ' ms', 1)} / ${fmt(r.storeP99Ms, ' ms', 1)}`, '', ''],
-    [`Naive at the same fixed load: sustained; publish → stored p50 / p99`, `${fmt(r.naiveFixedLoadEventsPerSecond, ' events/s')}; ${fmt(r.naiveStoreP50Ms, ' ms', 1)} / ${fmt(r.naiveStoreP99Ms, ' ms', 1)}`, '', ''],
+    [
+      `Naive at the same fixed load: sustained; publish → stored p50 / p99`,
+      `${fmt(r.naiveFixedLoadEventsPerSecond, ' events/s')}; ${fmt(r.naiveStoreP50Ms, ' ms', 1)} / ${fmt(r.naiveStoreP99Ms, ' ms', 1)}`,
+      '',
+      '',
+    ],
     [
       `At saturation (the burst queues in the broker): publish → live alert p50 / p99 (${fmt(sat?.alertLatency.samples)} probes)`,
       `${fmt(r.saturationAlertP50Ms, ' ms')} / ${fmt(r.saturationAlertP99Ms, ' ms')}`,
       '',
       '',
     ],
-    ['At saturation: publish → stored p50 / p99, CloudPatrol (every event)', `${fmt(r.saturationStoreP50Ms, ' ms')} / ${fmt(r.saturationStoreP99Ms, ' ms')}`, '', ''],
-    ['At saturation: publish → stored p50 / p99, naive (every stored event)', `${fmt(r.naiveSaturationStoreP50Ms, ' ms')} / ${fmt(r.naiveSaturationStoreP99Ms, ' ms')}`, '', ''],
-    ['Naive: messages acknowledged by the broker but never stored', nsat ? `${fmt(r.naiveLost)}${nsat.partial ? ` (${nsat.partial})` : ''}` : 'not measured', '', ''],
+    [
+      'At saturation: publish → stored p50 / p99, CloudPatrol (every event)',
+      `${fmt(r.saturationStoreP50Ms, ' ms')} / ${fmt(r.saturationStoreP99Ms, ' ms')}`,
+      '',
+      '',
+    ],
+    [
+      'At saturation: publish → stored p50 / p99, naive (every stored event)',
+      `${fmt(r.naiveSaturationStoreP50Ms, ' ms')} / ${fmt(r.naiveSaturationStoreP99Ms, ' ms')}`,
+      '',
+      '',
+    ],
+    [
+      'Naive: messages acknowledged by the broker but never stored',
+      nsat ? `${fmt(r.naiveLost)}${nsat.partial ? ` (${nsat.partial})` : ''}` : 'not measured',
+      '',
+      '',
+    ],
     [
       `Photos/s, imagery pipeline (${fmt(d.photos?.photos)} × 12 MP JPEG, 2 in flight; best of ${d.photos?.runs.pipeline.length ?? 0} runs: ${d.photos?.runs.pipeline.join(', ') ?? '–'})`,
       fmt(r.photosPerSecond, '/s', 1),
       '≥ 10/s',
       mark(r.checks.photosPerSecond),
     ],
-    [`Photos/s, bare sharp resize to 720 px (reference; best of ${d.photos?.runs.bare.length ?? 0} runs: ${d.photos?.runs.bare.join(', ') ?? '–'})`, fmt(r.barePhotosPerSecond, '/s', 1), 'reference (§8: ≈ 16/s)', ''],
+    [
+      `Photos/s, bare sharp resize to 720 px (reference; best of ${d.photos?.runs.bare.length ?? 0} runs: ${d.photos?.runs.bare.join(', ') ?? '–'})`,
+      fmt(r.barePhotosPerSecond, '/s', 1),
+      'reference (§8: ≈ 16/s)',
+      '',
+    ],
     ['Pipeline / bare', r.photoShareOfBare === undefined ? 'not measured' : fmt(r.photoShareOfBare * 100, ' %', 0), '≥ 60 %', mark(r.checks.photoShareOfBare)],
     ['Peak RSS, photo pipeline process', fmt(r.peakRssMb, ' MB'), '< 600 MB', mark(r.checks.peakRssMb)],
     ['Peak RSS, bare resize process', fmt(r.barePeakRssMb, ' MB'), '', ''],
@@ -239,7 +279,8 @@ export function markdown(r: BenchResults): string {
         `recording each new case's opening) was done ${fmt(sat.backgroundCatchUpSeconds, ' s', 1)} later, before the fixed load started.`,
     );
   }
-  if (mix) lines.push(`Simulator detail: stored by source ${JSON.stringify(mix.storedBySource)}; dead letters by reason ${JSON.stringify(mix.deadLettersByReason)}.`);
+  if (mix)
+    lines.push(`Simulator detail: stored by source ${JSON.stringify(mix.storedBySource)}; dead letters by reason ${JSON.stringify(mix.deadLettersByReason)}.`);
   if (r.errors.length) lines.push('', 'Errors / partial results:', ...r.errors.map((e) => `- ${e.split('\n')[0]}`));
   lines.push('', '![chart](latest.svg)', '');
   return lines.join('\n');
@@ -271,7 +312,10 @@ function panel(x: number, y: number, w: number, title: string, bars: Bar[], unit
     const bw = b.value === undefined ? 0 : Math.max(1, (b.value / max) * chartW);
     out.push(`<text x="${x + labelW - 6}" y="${by + 14}" font-size="11" text-anchor="end">${esc(b.label)}</text>`);
     out.push(`<rect x="${x + labelW}" y="${by}" width="${bw.toFixed(1)}" height="${barH}" fill="${b.color}"/>`);
-    const text = b.value === undefined ? 'not measured' : `${Math.round(b.value * 10) / 10 >= 100 ? Math.round(b.value).toLocaleString('en-US') : (Math.round(b.value * 10) / 10).toString()}${unit}`;
+    const text =
+      b.value === undefined
+        ? 'not measured'
+        : `${Math.round(b.value * 10) / 10 >= 100 ? Math.round(b.value).toLocaleString('en-US') : (Math.round(b.value * 10) / 10).toString()}${unit}`;
     out.push(`<text x="${x + labelW + bw + 4}" y="${by + 14}" font-size="11" paint-order="stroke" stroke="white" stroke-width="3">${esc(text)}</text>`);
   });
   return out.join('\n');
@@ -283,24 +327,48 @@ export function svg(r: BenchResults): string {
   const orange = '#d9822b';
   const green = '#3d9a50';
   const w = 760;
-  const p1 = panel(20, 30, w - 40, 'Throughput on this machine (events, messages or rows per second)', [
-    { label: 'MQTT pub→sub (broker limit)', value: r.brokerLimitEventsPerSecond, color: grey },
-    { label: 'Kafka produce→consume', value: r.kafkaLimitMessagesPerSecond, color: grey },
-    { label: 'PostgreSQL COPY', value: r.copyRowsPerSecond, color: grey },
-    { label: 'PostgreSQL unnest 1000-row', value: r.unnestRowsPerSecond, color: grey },
-    { label: 'PostgreSQL single-row INSERT', value: r.singleInsertRowsPerSecond, color: grey },
-    { label: 'CloudPatrol end-to-end', value: r.eventsPerSecond, color: blue },
-    { label: 'Naive Nest + TypeORM save()', value: r.naiveEventsPerSecond, color: orange },
-  ], '/s', { value: TARGETS.eventsPerSecond, label: 'target 5,000/s' });
-  const p2 = panel(20, 300, w - 40, `Publish → live alert at ${r.fixedLoadOfferedPerSecond ?? '?'} events/s (ms)`, [
-    { label: 'p50', value: r.p50Ms, color: blue },
-    { label: 'p95', value: r.p95Ms, color: blue },
-    { label: 'p99', value: r.p99Ms, color: blue },
-  ], ' ms', { value: TARGETS.p99Ms, label: 'p99 target 250 ms' });
-  const p3 = panel(20, 450, w - 40, '12 MP photos per second (2 in flight)', [
-    { label: 'imagery pipeline', value: r.photosPerSecond, color: green },
-    { label: 'bare sharp resize', value: r.barePhotosPerSecond, color: grey },
-  ], '/s', { value: TARGETS.photosPerSecond, label: 'target 10/s' });
+  const p1 = panel(
+    20,
+    30,
+    w - 40,
+    'Throughput on this machine (events, messages or rows per second)',
+    [
+      { label: 'MQTT pub→sub (broker limit)', value: r.brokerLimitEventsPerSecond, color: grey },
+      { label: 'Kafka produce→consume', value: r.kafkaLimitMessagesPerSecond, color: grey },
+      { label: 'PostgreSQL COPY', value: r.copyRowsPerSecond, color: grey },
+      { label: 'PostgreSQL unnest 1000-row', value: r.unnestRowsPerSecond, color: grey },
+      { label: 'PostgreSQL single-row INSERT', value: r.singleInsertRowsPerSecond, color: grey },
+      { label: 'CloudPatrol end-to-end', value: r.eventsPerSecond, color: blue },
+      { label: 'Naive Nest + TypeORM save()', value: r.naiveEventsPerSecond, color: orange },
+    ],
+    '/s',
+    { value: TARGETS.eventsPerSecond, label: 'target 5,000/s' },
+  );
+  const p2 = panel(
+    20,
+    300,
+    w - 40,
+    `Publish → live alert at ${r.fixedLoadOfferedPerSecond ?? '?'} events/s (ms)`,
+    [
+      { label: 'p50', value: r.p50Ms, color: blue },
+      { label: 'p95', value: r.p95Ms, color: blue },
+      { label: 'p99', value: r.p99Ms, color: blue },
+    ],
+    ' ms',
+    { value: TARGETS.p99Ms, label: 'p99 target 250 ms' },
+  );
+  const p3 = panel(
+    20,
+    450,
+    w - 40,
+    '12 MP photos per second (2 in flight)',
+    [
+      { label: 'imagery pipeline', value: r.photosPerSecond, color: green },
+      { label: 'bare sharp resize', value: r.barePhotosPerSecond, color: grey },
+    ],
+    '/s',
+    { value: TARGETS.photosPerSecond, label: 'target 10/s' },
+  );
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="560" viewBox="0 0 ${w} 560" font-family="sans-serif">`,
     `<rect width="100%" height="100%" fill="white"/>`,

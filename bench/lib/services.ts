@@ -111,7 +111,18 @@ export async function startMosquitto(runId: string, cleanup: Cleanup): Promise<{
   chmodSync(dir, 0o777); // mosquitto drops root privileges to its own user
   const delivery = readFileSync(join(ROOT, 'config/mosquitto/conf.d/delivery.conf'), 'utf8');
   const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', `persistence_location ${dir}/`, 'log_dest stderr', 'log_type error', 'log_type warning', delivery].join('\n'));
+  writeFileSync(
+    conf,
+    [
+      `listener ${port} 127.0.0.1`,
+      'allow_anonymous true',
+      `persistence_location ${dir}/`,
+      'log_dest stderr',
+      'log_type error',
+      'log_type warning',
+      delivery,
+    ].join('\n'),
+  );
   const child = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
@@ -200,14 +211,24 @@ export interface BenchChild {
  */
 export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=64'];
 
-export function startChild(script: string, args: string[], env: Record<string, string | undefined>, cleanup: Cleanup, options: { echo?: boolean } = {}): BenchChild {
+export function startChild(
+  script: string,
+  args: string[],
+  env: Record<string, string | undefined>,
+  cleanup: Cleanup,
+  options: { echo?: boolean } = {},
+): BenchChild {
   // BENCH_CPU_PROF=<dir>: each child writes a V8 CPU profile there when it exits (open it in Chrome DevTools).
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const child = spawn(process.execPath, [...profile, ...SERVICE_NODE_FLAGS, '-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, script), ...args], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'), ...env },
-  });
+  const child = spawn(
+    process.execPath,
+    [...profile, ...SERVICE_NODE_FLAGS, '-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, script), ...args],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'), ...env },
+    },
+  );
   let output = '';
   const keep = (c: Buffer) => {
     output = (output + c.toString('utf8')).slice(-16_384);

@@ -27,4 +27,5 @@ export function summarise(values: number[]): LatencySummary {
   };
 }
 
-export const round = (v: number | undefined, digits = 0): number | undefined => (v === undefined || !Number.isFinite(v) ? undefined : Math.round(v * 10 ** digits) / 10 ** digits);
+export const round = (v: number | undefined, digits = 0): number | undefined =>
+  v === undefined || !Number.isFinite(v) ? undefined : Math.round(v * 10 ** digits) / 10 ** digits;

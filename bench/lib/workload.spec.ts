@@ -78,7 +78,17 @@ function classifyInBatches(messages: SimMessage[], index: (eventId: string) => n
       const i = index(event.eventId);
       const { identity } = identityOf(identities, i);
       const d = event.detections[0];
-      out.push({ i, batch: b, role: identity.role, gridCode: identity.target.gridCode, label: d.label, trackId: d.trackId, at: event.occurredAt, issues, suppressed });
+      out.push({
+        i,
+        batch: b,
+        role: identity.role,
+        gridCode: identity.target.gridCode,
+        label: d.label,
+        trackId: d.trackId,
+        at: event.occurredAt,
+        issues,
+        suppressed,
+      });
     }
   }
   return out.sort((a, b) => a.i - b.i);
@@ -98,19 +108,31 @@ describe('bench workload: the saturation stream covers the demo rules', () => {
   const fireGrids = new Set(identities.filter((i) => i.role === 'fire').map((i) => i.target.gridCode));
 
   it('raises an issue of every category a camera can raise, and names the one only department feeds raise', () => {
-    const cameraCategories = new Set(ruleSet.rules.filter((r) => !r.sources || r.sources.some((s) => s === 'cloudpatrol' || s === 'camera')).map((r) => r.category));
+    const cameraCategories = new Set(
+      ruleSet.rules.filter((r) => !r.sources || r.sources.some((s) => s === 'cloudpatrol' || s === 'camera')).map((r) => r.category),
+    );
     const raised = new Set(outcomes.flatMap((o) => o.issues.map((i) => i.categoryCode)));
     for (const category of cameraCategories) expect([category, raised.has(category)]).toEqual([category, true]);
     // incident-referral has rules for the fire / police / emergency feeds only (Kafka, the mixed-sources phase).
     expect(ruleSet.categories.map((c) => c.code).filter((c) => !cameraCategories.has(c))).toEqual(['incident-referral']);
     expect([...cameraCategories].sort()).toEqual(
-      ['blocked-fire-lane', 'exposed-garbage', 'fire-smoke', 'illegal-advertising', 'illegal-construction', 'motor-parking', 'non-motor-parking', 'street-occupation'].sort(),
+      [
+        'blocked-fire-lane',
+        'exposed-garbage',
+        'fire-smoke',
+        'illegal-advertising',
+        'illegal-construction',
+        'motor-parking',
+        'non-motor-parking',
+        'street-occupation',
+      ].sort(),
     );
   });
 
   it('meets every policy: inhibition, silence, allowed window, grace exemption and do-not-disturb', () => {
     const reasons = new Set<string>(outcomes.flatMap((o) => o.suppressed.map((s) => s.reason)));
-    for (const reason of ['inhibited', 'silenced', 'allowed-window', 'exemption', 'do-not-disturb']) expect([reason, reasons.has(reason)]).toEqual([reason, true]);
+    for (const reason of ['inhibited', 'silenced', 'allowed-window', 'exemption', 'do-not-disturb'])
+      expect([reason, reasons.has(reason)]).toEqual([reason, true]);
   });
 
   it('classifies each role as intended', () => {
@@ -123,14 +145,20 @@ describe('bench workload: the saturation stream covers the demo rules', () => {
     expect(outcomesOf('bicycle')).toEqual(new Set(['none', 'issue:non-motor-parking']));
     expect(outcomesOf('fire-lane')).toEqual(new Set(['none', 'issue:blocked-fire-lane']));
     expect(outcomesOf('frontage')).toEqual(new Set(['do-not-disturb', 'issue:exposed-garbage', 'issue:illegal-advertising']));
-    expect(outcomesOf('grid')).toEqual(new Set(['issue:exposed-garbage', 'issue:illegal-construction', 'issue:illegal-advertising', 'issue:street-occupation', 'inhibited']));
+    expect(outcomesOf('grid')).toEqual(
+      new Set(['issue:exposed-garbage', 'issue:illegal-construction', 'issue:illegal-advertising', 'issue:street-occupation', 'inhibited']),
+    );
 
     // Inhibited: exactly the minor grid detections in the burning cells (construction is high severity: still a case).
     const grid = byRole('grid');
     expect(grid.filter((o) => outcomeOf(o).includes('inhibited')).every((o) => fireGrids.has(o.gridCode) && o.label !== 'construction')).toBe(true);
-    expect(grid.filter((o) => fireGrids.has(o.gridCode) && o.label === 'construction').every((o) => outcomeOf(o)[0] === 'issue:illegal-construction')).toBe(true);
+    expect(grid.filter((o) => fireGrids.has(o.gridCode) && o.label === 'construction').every((o) => outcomeOf(o)[0] === 'issue:illegal-construction')).toBe(
+      true,
+    );
     // The silence names the permit; the frontage's first issue is the one spared, the repeats open a case.
-    expect(new Set(byRole('permitted-works').flatMap((o) => o.suppressed.map((s) => s.reference)))).toEqual(new Set(['permit-riverside-works SYN-PERMIT-2026-017']));
+    expect(new Set(byRole('permitted-works').flatMap((o) => o.suppressed.map((s) => s.reference)))).toEqual(
+      new Set(['permit-riverside-works SYN-PERMIT-2026-017']),
+    );
     const frontage = byRole('frontage').map(outcomeOf);
     expect(frontage[0]).toEqual(['do-not-disturb']);
     expect(frontage.slice(1).flat()).not.toContain('do-not-disturb');
@@ -141,7 +169,9 @@ describe('bench workload: the saturation stream covers the demo rules', () => {
     for (const o of outcomes) if (o.trackId && !firstSeen.has(o.trackId)) firstSeen.set(o.trackId, o.at.getTime());
     const confirmedAfter = (role: BenchRole, reason: string) => {
       const first = new Map<string, number>();
-      for (const o of byRole(role)) if (o.trackId && outcomeOf(o).includes(reason) && !first.has(o.trackId)) first.set(o.trackId, (o.at.getTime() - (firstSeen.get(o.trackId) ?? 0)) / 60_000);
+      for (const o of byRole(role))
+        if (o.trackId && outcomeOf(o).includes(reason) && !first.has(o.trackId))
+          first.set(o.trackId, (o.at.getTime() - (firstSeen.get(o.trackId) ?? 0)) / 60_000);
       return first;
     };
     const expectDwell = (role: BenchRole, reason: string, minutes: number) => {
@@ -163,7 +193,9 @@ describe('bench workload: the saturation stream covers the demo rules', () => {
 
   it('puts several smoke detections of one grid cell in one ingest batch', () => {
     const perBatchAndGrid = new Map<string, number>();
-    for (const o of outcomes) for (const i of o.issues) if (i.categoryCode === 'fire-smoke') perBatchAndGrid.set(`${o.batch}|${i.gridCode}`, (perBatchAndGrid.get(`${o.batch}|${i.gridCode}`) ?? 0) + 1);
+    for (const o of outcomes)
+      for (const i of o.issues)
+        if (i.categoryCode === 'fire-smoke') perBatchAndGrid.set(`${o.batch}|${i.gridCode}`, (perBatchAndGrid.get(`${o.batch}|${i.gridCode}`) ?? 0) + 1);
     const batches = SAMPLE / BATCH;
     // Every batch holds smoke of both burning cells, dozens of each.
     expect(perBatchAndGrid.size).toBe(batches * fireGrids.size);

@@ -123,7 +123,9 @@ export function benchIdentities(district: DistrictConfig, gridIdentities = 200):
   const cells = targets.slice(0, perLabel);
   const out: Identity[] = [];
   GRID_LABELS.forEach((label, l) =>
-    cells.forEach((target, g) => out.push({ role: 'grid', target, labels: [label], cameras: [benchCameraId((l * perLabel + g) % GRID_CAMERAS)], weight: 15, burst: 1 })),
+    cells.forEach((target, g) =>
+      out.push({ role: 'grid', target, labels: [label], cameras: [benchCameraId((l * perLabel + g) % GRID_CAMERAS)], weight: 15, burst: 1 }),
+    ),
   );
   out.splice(gridIdentities);
 
@@ -148,13 +150,27 @@ export function benchIdentities(district: DistrictConfig, gridIdentities = 200):
   if (fireCells.length < 2) throw new Error('the district has fewer than two grid cells without places for the fires');
   const fires = [fireCells[Math.floor(fireCells.length / 3)], fireCells[Math.floor((2 * fireCells.length) / 3)]];
   fires.forEach((target, f) =>
-    out.push({ role: 'fire', target, labels: ['smoke', 'smoke', 'fire', 'smoke', 'smoke'], cameras: [cam(3 * f), cam(3 * f + 1), cam(3 * f + 2)], weight: 60, burst: 5 }),
+    out.push({
+      role: 'fire',
+      target,
+      labels: ['smoke', 'smoke', 'fire', 'smoke', 'smoke'],
+      cameras: [cam(3 * f), cam(3 * f + 1), cam(3 * f + 2)],
+      weight: 60,
+      burst: 5,
+    }),
   );
 
   out.push(
     { role: 'night-market', target: at(PLACE.nightMarket, 0.3, 0.5), labels: ['vendor'], cameras: [cam(6), cam(7)], weight: 80, burst: 1 },
     { role: 'night-market', target: at(PLACE.nightMarket, 0.7, 0.5), labels: ['vendor'], cameras: [cam(7), cam(6)], weight: 80, burst: 1 },
-    { role: 'permitted-works', target: at(PLACE.permittedSite, 0.4, 0.4), labels: ['scaffold', 'construction'], cameras: [cam(8), cam(9)], weight: 80, burst: 1 },
+    {
+      role: 'permitted-works',
+      target: at(PLACE.permittedSite, 0.4, 0.4),
+      labels: ['scaffold', 'construction'],
+      cameras: [cam(8), cam(9)],
+      weight: 80,
+      burst: 1,
+    },
     { role: 'permitted-works', target: at(PLACE.permittedSite, 0.6, 0.6), labels: ['garbage'], cameras: [cam(9)], weight: 40, burst: 1 },
     vehicle('no-parking', 'yunxi-car-1', 'car', at(PLACE.noParking, 0.1, 0.5, outsideBay), 10),
     vehicle('no-parking', 'yunxi-car-2', 'car', at(PLACE.noParking, 0.2, 0.5, outsideBay), 10),

@@ -19,7 +19,12 @@ export interface RateResult {
   partial?: string;
 }
 
-export async function measureMqttLimit(o: { url: string; payloads: { topic: string; payload: string }[]; cleanup: Cleanup; timeoutMs: number }): Promise<RateResult> {
+export async function measureMqttLimit(o: {
+  url: string;
+  payloads: { topic: string; payload: string }[];
+  cleanup: Cleanup;
+  timeoutMs: number;
+}): Promise<RateResult> {
   const n = o.payloads.length;
   const topic = 'bench/limit/+/events';
   const sink: BenchChild = startChild('bench/children/mqtt-sink.ts', [o.url, topic, String(n)], {}, o.cleanup);
@@ -87,7 +92,9 @@ export async function measureKafkaLimit(o: { brokers: string; runId: string; n: 
     let inflight: Promise<unknown>[] = [];
     for (let b = 0; b < batches; b++) {
       const count = Math.min(batchSize, o.n - b * batchSize);
-      inflight.push(producer.send({ topic, acks: -1, messages: Array.from({ length: count }, (_, i) => ({ key: String((b * batchSize + i) % 200), value: o.payload })) }));
+      inflight.push(
+        producer.send({ topic, acks: -1, messages: Array.from({ length: count }, (_, i) => ({ key: String((b * batchSize + i) % 200), value: o.payload })) }),
+      );
       if (inflight.length >= 4) {
         await inflight[0];
         inflight = inflight.slice(1);

@@ -136,7 +136,10 @@ export async function runCloudPatrolPhase(o: CloudPatrolPhaseOptions): Promise<C
   // The product defaults (BENCH_<NAME> overrides one for an experiment), stated so the results say what was measured.
   const defaults = parseEnv({});
   const settings = Object.fromEntries(
-    (['INGEST_BATCH_SIZE', 'INGEST_BATCH_WAIT_MS', 'INGEST_PIPELINE_DEPTH', 'MQTT_RECEIVE_MAXIMUM'] as const).map((k) => [k, process.env[`BENCH_${k}`] ?? String(defaults[k])]),
+    (['INGEST_BATCH_SIZE', 'INGEST_BATCH_WAIT_MS', 'INGEST_PIPELINE_DEPTH', 'MQTT_RECEIVE_MAXIMUM'] as const).map((k) => [
+      k,
+      process.env[`BENCH_${k}`] ?? String(defaults[k]),
+    ]),
   );
   result.settings = { ...settings, probeDevices, kafka: o.kafkaBrokers ? 'on' : 'off' };
   const kafkaBrokers = o.kafkaBrokers;
@@ -177,7 +180,9 @@ export async function runCloudPatrolPhase(o: CloudPatrolPhaseOptions): Promise<C
     if (result.saturation) {
       const s = result.saturation;
       const alertText = s.alertLatency.samples ? `; alert p50 ${s.alertLatency.p50Ms} ms, p99 ${s.alertLatency.p99Ms} ms` : '';
-      log(`saturation: ${s.eventsPerSecond ?? '?'} events/s (${s.stored}/${s.events} stored; ${s.grouped} case occurrences in ${s.cases} cases; suppressed ${JSON.stringify(s.suppressedByReason)})${alertText}`);
+      log(
+        `saturation: ${s.eventsPerSecond ?? '?'} events/s (${s.stored}/${s.events} stored; ${s.grouped} case occurrences in ${s.cases} cases; suppressed ${JSON.stringify(s.suppressedByReason)})${alertText}`,
+      );
     }
 
     if (result.saturation) {
@@ -194,7 +199,10 @@ export async function runCloudPatrolPhase(o: CloudPatrolPhaseOptions): Promise<C
         result.errors.push(`fixed load: ${err.message}`);
         return undefined;
       });
-      if (result.fixedLoad) log(`fixed load ${o.fixedRate}/s: alert p50 ${result.fixedLoad.alertLatency.p50Ms} ms, p99 ${result.fixedLoad.alertLatency.p99Ms} ms (${result.fixedLoad.alertLatency.samples} probes)`);
+      if (result.fixedLoad)
+        log(
+          `fixed load ${o.fixedRate}/s: alert p50 ${result.fixedLoad.alertLatency.p50Ms} ms, p99 ${result.fixedLoad.alertLatency.p99Ms} ms (${result.fixedLoad.alertLatency.samples} probes)`,
+        );
     } else result.errors.push('fixed load: skipped, not enough time left');
     alerts.close();
 
@@ -203,7 +211,10 @@ export async function runCloudPatrolPhase(o: CloudPatrolPhaseOptions): Promise<C
         result.errors.push(`mixed sources: ${err.message}`);
         return undefined;
       });
-      if (result.mix) log(`mixed sources: ${result.mix.storedOfExpected}/${result.mix.expectedEvents} expected events stored, dead letters ${JSON.stringify(result.mix.deadLettersByReason)}`);
+      if (result.mix)
+        log(
+          `mixed sources: ${result.mix.storedOfExpected}/${result.mix.expectedEvents} expected events stored, dead letters ${JSON.stringify(result.mix.deadLettersByReason)}`,
+        );
     } else result.errors.push('mixed sources: skipped, not enough time left');
   } catch (err) {
     result.errors.push((err as Error).message);
@@ -245,7 +256,9 @@ async function count(pg: Client, sql: string): Promise<number> {
 async function waitStored(pg: Client, target: number, deadline: number): Promise<{ stored: number; doneAt?: number }> {
   let stored = 0;
   while (Date.now() < deadline) {
-    const { rows } = await pg.query<{ stored: number; dead: number }>('SELECT (SELECT count(*) FROM events)::int AS stored, (SELECT count(*) FROM dead_letters)::int AS dead');
+    const { rows } = await pg.query<{ stored: number; dead: number }>(
+      'SELECT (SELECT count(*) FROM events)::int AS stored, (SELECT count(*) FROM dead_letters)::int AS dead',
+    );
     stored = rows[0].stored;
     if (stored + rows[0].dead >= target) return { stored, doneAt: Date.now() };
     await sleep(stored >= target * 0.9 ? 50 : 250);
@@ -335,7 +348,14 @@ async function backgroundCaughtUp(pg: Client, until: number): Promise<{ done: bo
   }
 }
 
-async function fixedLoad(o: CloudPatrolPhaseOptions, pg: Client, alerts: AlertCollector, firstProbe: number, probes: number, probeDevices: number): Promise<FixedLoadResult> {
+async function fixedLoad(
+  o: CloudPatrolPhaseOptions,
+  pg: Client,
+  alerts: AlertCollector,
+  firstProbe: number,
+  probes: number,
+  probeDevices: number,
+): Promise<FixedLoadResult> {
   const alertsBefore = alerts.alerts;
   const openedBefore = alerts.opened;
   const base = await count(pg, 'SELECT (SELECT count(*) FROM events) + (SELECT count(*) FROM dead_letters) AS n');
@@ -346,7 +366,10 @@ async function fixedLoad(o: CloudPatrolPhaseOptions, pg: Client, alerts: AlertCo
     rate: o.fixedRate,
     durationMs: o.fixedSeconds * 1000,
     emit: async (i, now) => {
-      const m = i % o.probeEvery === 0 && k < probes ? probeEvent('fixed', firstProbe + k++, probeDevices, now) : identityEvent(o.identities, `fix-${o.runId}-${i}`, i, now);
+      const m =
+        i % o.probeEvery === 0 && k < probes
+          ? probeEvent('fixed', firstProbe + k++, probeDevices, now)
+          : identityEvent(o.identities, `fix-${o.runId}-${i}`, i, now);
       await pub.send(m.topic, m.payload);
     },
   });
@@ -385,7 +408,14 @@ async function mixedSources(o: CloudPatrolPhaseOptions, pg: Client, url: string,
   };
   await sinks.kafka?.start();
   try {
-    const stream = new SimulatedStream({ district, runId: `mix${o.runId}`, seed: 11, duplicates: 0.05, malformed: 0.02, transports: { mqtt: true, kafka: !!sinks.kafka, http: true } });
+    const stream = new SimulatedStream({
+      district,
+      runId: `mix${o.runId}`,
+      seed: 11,
+      duplicates: 0.05,
+      malformed: 0.02,
+      transports: { mqtt: true, kafka: !!sinks.kafka, http: true },
+    });
     const sim = await simulate({ stream, sinks, rate: o.mixRate, durationMs: o.mixSeconds * 1000 });
     // Wait until storage is quiet (events and dead letters unchanged for 3 s), at most 20 s.
     const until = Date.now() + 20_000;
@@ -400,9 +430,17 @@ async function mixedSources(o: CloudPatrolPhaseOptions, pg: Client, url: string,
       await sleep(250);
     }
     const expected = [...new Set(sim.eventIds)];
-    const storedOfExpected = Number((await pg.query<{ n: string }>('SELECT count(*) AS n FROM events WHERE source_event_id = ANY($1::text[])', [expected])).rows[0].n);
-    const bySource = await pg.query<{ source: string; n: string }>('SELECT source, count(*) AS n FROM events WHERE received_at >= $1 GROUP BY source ORDER BY source', [started]);
-    const byReason = await pg.query<{ reason: string; n: string }>('SELECT reason, count(*) AS n FROM dead_letters WHERE received_at >= $1 GROUP BY reason ORDER BY reason', [started]);
+    const storedOfExpected = Number(
+      (await pg.query<{ n: string }>('SELECT count(*) AS n FROM events WHERE source_event_id = ANY($1::text[])', [expected])).rows[0].n,
+    );
+    const bySource = await pg.query<{ source: string; n: string }>(
+      'SELECT source, count(*) AS n FROM events WHERE received_at >= $1 GROUP BY source ORDER BY source',
+      [started],
+    );
+    const byReason = await pg.query<{ reason: string; n: string }>(
+      'SELECT reason, count(*) AS n FROM dead_letters WHERE received_at >= $1 GROUP BY reason ORDER BY reason',
+      [started],
+    );
     const { eventIds: _ids, ...simulator } = sim;
     return {
       rate: o.mixRate,

@@ -40,7 +40,13 @@ export async function runEmbeddedPhase(o: EmbeddedPhaseOptions): Promise<Embedde
     if (!device) continue;
     byDevice.set(device, [...(byDevice.get(device) ?? []), p]);
   }
-  const result: EmbeddedResult = { events: [...byDevice.values()].reduce((n, l) => n + l.length, 0), acknowledged: 0, stored: 0, devices: byDevice.size, errors: [] };
+  const result: EmbeddedResult = {
+    events: [...byDevice.values()].reduce((n, l) => n + l.length, 0),
+    acknowledged: 0,
+    stored: 0,
+    devices: byDevice.size,
+    errors: [],
+  };
   const databaseUrl = await createDatabase(o.adminUrl, `cpbench_${o.runId}_embedded`, o.cleanup);
   const dataDir = join('/tmp', `cloudpatrol-bench-embedded-${o.runId}`);
   o.cleanup.add('bench embedded data dir', () => rmSync(dataDir, { recursive: true, force: true }));
@@ -68,7 +74,14 @@ export async function runEmbeddedPhase(o: EmbeddedPhaseOptions): Promise<Embedde
     for (const device of byDevice.keys()) {
       clients.push(
         await new Promise<MqttClient>((resolve, reject) => {
-          const c = connect(`mqtt://127.0.0.1:${mqttPort}`, { clientId: device, username: device, password: DEVICE_PASSWORD, protocolVersion: 4, clean: true, reconnectPeriod: 0 });
+          const c = connect(`mqtt://127.0.0.1:${mqttPort}`, {
+            clientId: device,
+            username: device,
+            password: DEVICE_PASSWORD,
+            protocolVersion: 4,
+            clean: true,
+            reconnectPeriod: 0,
+          });
           c.once('connect', () => resolve(c));
           c.once('error', reject);
         }),
@@ -96,7 +109,9 @@ export async function runEmbeddedPhase(o: EmbeddedPhaseOptions): Promise<Embedde
     result.eventsPerSecond = Math.round(result.acknowledged / result.seconds);
     // Every PUBACK meant stored: the rows are there already.
     result.stored = Number((await pg.query<{ n: string }>('SELECT count(*) AS n FROM events')).rows[0].n);
-    log(`embedded broker: ${result.eventsPerSecond} events/s acknowledged-after-store (${result.acknowledged}/${result.events} acknowledged, ${result.stored} stored, ${result.devices} device connections)`);
+    log(
+      `embedded broker: ${result.eventsPerSecond} events/s acknowledged-after-store (${result.acknowledged}/${result.events} acknowledged, ${result.stored} stored, ${result.devices} device connections)`,
+    );
   } catch (err) {
     result.errors.push((err as Error).message);
   } finally {

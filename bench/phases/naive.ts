@@ -152,7 +152,9 @@ export async function runNaivePhase(o: {
       seconds: round(seconds, 2),
       eventsPerSecond: round(stored / seconds),
       storeLatency: await storeLatency(pg, `${prefix}%`, times.of),
-      ...(!doneAt && { partial: `${stored} of ${n} stored when stopped (${Math.round((Date.now() - t0) / 1000)} s; bound ${Math.round(o.saturationTimeoutMs / 1000)} s)` }),
+      ...(!doneAt && {
+        partial: `${stored} of ${n} stored when stopped (${Math.round((Date.now() - t0) / 1000)} s; bound ${Math.round(o.saturationTimeoutMs / 1000)} s)`,
+      }),
     };
     log(`naive saturation: ${result.saturation.eventsPerSecond} events/s (${stored}/${n} stored)`);
 

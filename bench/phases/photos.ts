@@ -37,7 +37,8 @@ export async function runPhotoPhase(o: { dir: string; count: number; rounds: num
       result.runs[mode].push(m.result.photosPerSecond);
       const best = result[mode];
       // The best run's figures, with the highest peak RSS of all runs.
-      if (!best || m.result.photosPerSecond > best.photosPerSecond) result[mode] = { ...m.result, peakRssMb: Math.max(m.result.peakRssMb, best?.peakRssMb ?? 0) };
+      if (!best || m.result.photosPerSecond > best.photosPerSecond)
+        result[mode] = { ...m.result, peakRssMb: Math.max(m.result.peakRssMb, best?.peakRssMb ?? 0) };
       else best.peakRssMb = Math.max(best.peakRssMb, m.result.peakRssMb);
       log(`photos ${mode}: ${m.result.photosPerSecond}/s, peak RSS ${m.result.peakRssMb} MB`);
     } catch (err) {

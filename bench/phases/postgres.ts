@@ -54,7 +54,14 @@ function makeRows(prefix: string, n: number, rawFor: (i: number) => string): Row
   }));
 }
 
-export async function measurePostgres(o: { databaseUrl: string; copyRows: number; unnestRows: number; singleRows: number; rawFor: (i: number) => string; deadline: number }): Promise<PgRates> {
+export async function measurePostgres(o: {
+  databaseUrl: string;
+  copyRows: number;
+  unnestRows: number;
+  singleRows: number;
+  rawFor: (i: number) => string;
+  deadline: number;
+}): Promise<PgRates> {
   const c = pgClient(o.databaseUrl);
   await c.connect();
   const result: PgRates = { copyRows: 0, unnestRows: 0, singleRows: 0 };

@@ -58,7 +58,8 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
   };
   const num = (name: string, v: string | undefined, min: number, max: number): number => {
     const n = Number(v);
-    if (v === undefined || !Number.isFinite(n) || n < min || n > max) throw new Error(`--${name}: expected a number in [${min}, ${max}], got ${v ?? '(nothing)'}`);
+    if (v === undefined || !Number.isFinite(n) || n < min || n > max)
+      throw new Error(`--${name}: expected a number in [${min}, ${max}], got ${v ?? '(nothing)'}`);
     return n;
   };
   for (let i = 0; i < argv.length; i++) {
@@ -183,7 +184,13 @@ async function main(): Promise<void> {
   await Promise.all([sinks.mqtt?.close(), sinks.kafka?.close()]);
   console.log(
     JSON.stringify(
-      { emitted: result.emitted, seconds: +(result.elapsedMs / 1000).toFixed(1), achievedRate: +result.achievedRate.toFixed(1), stream: result.stream, sinks: result.sinks },
+      {
+        emitted: result.emitted,
+        seconds: +(result.elapsedMs / 1000).toFixed(1),
+        achievedRate: +result.achievedRate.toFixed(1),
+        stream: result.stream,
+        sinks: result.sinks,
+      },
       null,
       2,
     ),

@@ -58,7 +58,9 @@ export function simDistrict(config: DistrictConfig, seed = 7): SimDistrict {
       })),
     hikvision,
     drones: config.devices.filter((d) => d.kind === 'drone').map((d) => d.id),
-    gateways: Object.fromEntries(config.devices.filter((d) => d.kind === 'drone' && d.parentId !== undefined && kind.get(d.parentId) === 'dock').map((d) => [d.id, d.parentId as string])),
+    gateways: Object.fromEntries(
+      config.devices.filter((d) => d.kind === 'drone' && d.parentId !== undefined && kind.get(d.parentId) === 'dock').map((d) => [d.id, d.parentId as string]),
+    ),
     targets: gridTargets(config, seed),
   };
 }
@@ -97,7 +99,9 @@ export function placePoint(config: DistrictConfig, placeId: string, fx = 0.5, fy
   const where = config.jurisdiction.locate({ lat, lng });
   const ids = where.places.map((p) => p.id);
   if (!where.grid || !ids.includes(placeId) || outside.some((o) => ids.includes(o))) {
-    throw new Error(`(${lat}, ${lng}) is not a point of place "${placeId}" outside ${outside.join(', ') || 'nothing'} (places there: ${ids.join(', ') || 'none'})`);
+    throw new Error(
+      `(${lat}, ${lng}) is not a point of place "${placeId}" outside ${outside.join(', ') || 'nothing'} (places there: ${ids.join(', ') || 'none'})`,
+    );
   }
   return { gridCode: where.grid.code, townshipCode: where.grid.townshipCode, lat, lng };
 }

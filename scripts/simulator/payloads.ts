@@ -12,16 +12,7 @@ export type SimTransport = 'mqtt' | 'kafka' | 'http';
 
 /** What a message stands for, for the simulator's counts. */
 export type SimKind =
-  | 'garbage'
-  | 'generic'
-  | 'frigate-parked'
-  | 'frigate-moving'
-  | 'frigate-vendor'
-  | 'hikvision'
-  | 'dji-osd'
-  | 'fire'
-  | 'police'
-  | 'emergency';
+  'garbage' | 'generic' | 'frigate-parked' | 'frigate-moving' | 'frigate-vendor' | 'hikvision' | 'dji-osd' | 'fire' | 'police' | 'emergency';
 
 export interface SimMessage {
   transport: SimTransport;
@@ -86,7 +77,14 @@ export function genericEvent(e: {
     ...(e.location && { location: { lat: round(e.location.lat, 6), lng: round(e.location.lng, 6) } }),
     detections: [detection],
   };
-  return { transport: 'mqtt', topic: genericTopic(e.deviceId), payload: JSON.stringify(body), sender: e.deviceId, kind: e.kind ?? 'generic', eventId: e.eventId };
+  return {
+    transport: 'mqtt',
+    topic: genericTopic(e.deviceId),
+    payload: JSON.stringify(body),
+    sender: e.deviceId,
+    kind: e.kind ?? 'generic',
+    eventId: e.eventId,
+  };
 }
 
 /** A tracked object as the simulator keeps it between Frigate messages. */
@@ -200,7 +198,11 @@ export function malformedLike(m: SimMessage, variant: number): SimMessage {
     case 'http':
       return bad(variant % 2 === 0 ? m.payload.slice(0, Math.floor(m.payload.length / 2)) : 'not an alarm');
     case 'kafka':
-      return bad(variant % 2 === 0 ? m.payload.slice(0, Math.floor(m.payload.length * 0.7)) : JSON.stringify({ ...(JSON.parse(m.payload) as object), schemaVersion: 99 }));
+      return bad(
+        variant % 2 === 0
+          ? m.payload.slice(0, Math.floor(m.payload.length * 0.7))
+          : JSON.stringify({ ...(JSON.parse(m.payload) as object), schemaVersion: 99 }),
+      );
     case 'mqtt': {
       if (variant % 3 === 0) return bad(m.payload.slice(0, Math.floor(m.payload.length * 0.6)));
       const body = JSON.parse(m.payload) as Record<string, unknown>;

@@ -205,7 +205,11 @@ export class HttpSink {
     this.inflight++;
     this.stats.sent++;
     const auth = Buffer.from(`${m.sender}:${this.o.passwordFor(m.sender)}`).toString('base64');
-    void fetch(new URL(m.topic, this.o.baseUrl), { method: 'POST', headers: { authorization: `Basic ${auth}`, 'content-type': 'application/xml' }, body: m.payload })
+    void fetch(new URL(m.topic, this.o.baseUrl), {
+      method: 'POST',
+      headers: { authorization: `Basic ${auth}`, 'content-type': 'application/xml' },
+      body: m.payload,
+    })
       .then(async (res) => {
         await res.arrayBuffer();
         if (res.ok) this.stats.acked++;

@@ -175,7 +175,12 @@ export class SimulatedStream {
       case 'police':
       case 'emergency': {
         const dept: Department = kind;
-        return departmentRecord(dept, { recordId: `${this.runId}-${dept}-${n}`, at: now, location: jitter(target(), this.rand), type: pick(this.rand, DEPARTMENT_TYPES[dept]) });
+        return departmentRecord(dept, {
+          recordId: `${this.runId}-${dept}-${n}`,
+          at: now,
+          location: jitter(target(), this.rand),
+          type: pick(this.rand, DEPARTMENT_TYPES[dept]),
+        });
       }
     }
   }
@@ -210,21 +215,47 @@ export class SimulatedStream {
   private newTrack(kind: FrigateTrack['kind'], nowSec: number): FrigateTrack {
     const cams = this.o.district.frigateCameras;
     const withZone = (types: string[]) => cams.filter((c) => Object.values(c.zones).some((t) => types.includes(t)));
-    const zonesOf = (c: (typeof cams)[number], types: string[]) => Object.entries(c.zones).filter(([, t]) => types.includes(t)).map(([z]) => z);
+    const zonesOf = (c: (typeof cams)[number], types: string[]) =>
+      Object.entries(c.zones)
+        .filter(([, t]) => types.includes(t))
+        .map(([z]) => z);
     const id = `${nowSec.toFixed(6)}-${this.runId}${(++this.seq).toString(36)}`;
     const base = { id, startSec: nowSec, lastFrameSec: nowSec, updates: 0, kind };
     if (kind === 'frigate-vendor') {
       const cam = pick(this.rand, withZone(['night-market']).length ? withZone(['night-market']) : cams);
-      return { ...base, camera: cam.frigateCamera, label: 'person', subLabel: 'vendor', zones: zonesOf(cam, ['night-market']), stationary: true, box: [420, 300, 520, 560] };
+      return {
+        ...base,
+        camera: cam.frigateCamera,
+        label: 'person',
+        subLabel: 'vendor',
+        zones: zonesOf(cam, ['night-market']),
+        stationary: true,
+        box: [420, 300, 520, 560],
+      };
     }
     if (kind === 'frigate-parked') {
       const types = ['no-parking', 'fire-lane', 'loading-bay'];
       const cam = pick(this.rand, withZone(types).length ? withZone(types) : cams);
       const zones = zonesOf(cam, types);
-      return { ...base, camera: cam.frigateCamera, label: pick(this.rand, ['car', 'car', 'car', 'truck']), plate: plate(this.rand), zones: zones.length ? [pick(this.rand, zones)] : [], stationary: true, box: [815, 404, 1104, 609] };
+      return {
+        ...base,
+        camera: cam.frigateCamera,
+        label: pick(this.rand, ['car', 'car', 'car', 'truck']),
+        plate: plate(this.rand),
+        zones: zones.length ? [pick(this.rand, zones)] : [],
+        stationary: true,
+        box: [815, 404, 1104, 609],
+      };
     }
     const cam = pick(this.rand, cams);
-    return { ...base, camera: cam.frigateCamera, label: pick(this.rand, ['car', 'car', 'bus', 'motorcycle', 'bicycle']), zones: ['carriageway'], stationary: false, box: [100, 380, 300, 520] };
+    return {
+      ...base,
+      camera: cam.frigateCamera,
+      label: pick(this.rand, ['car', 'car', 'bus', 'motorcycle', 'bicycle']),
+      zones: ['carriageway'],
+      stationary: false,
+      box: [100, 380, 300, 520],
+    };
   }
 }
 

@@ -74,7 +74,10 @@ describe('browser: operator console and township workspace', () => {
 
   const tokens = new Map<string, string>();
   /** The API as `user` (to check what the pages show against what is stored). */
-  const api = (path: string, user: { username: string } = USERS.operator) => request(app.url).get(`/api/v1${path}`).set('Authorization', `Bearer ${tokens.get(user.username)}`);
+  const api = (path: string, user: { username: string } = USERS.operator) =>
+    request(app.url)
+      .get(`/api/v1${path}`)
+      .set('Authorization', `Bearer ${tokens.get(user.username)}`);
 
   beforeAll(async () => {
     app = await startTestApp();
@@ -102,7 +105,10 @@ describe('browser: operator console and township workspace', () => {
     expect(res.headers['content-security-policy']).toContain("script-src 'self'");
     expect(res.headers['content-security-policy']).not.toContain('unsafe-inline');
     expect(res.text).not.toMatch(/<script>(?!<\/script>)/);
-    await request(app.url).get('/app.js').expect(200).expect('content-type', /javascript/);
+    await request(app.url)
+      .get('/app.js')
+      .expect(200)
+      .expect('content-type', /javascript/);
   });
 
   it('shows an MQTT event on the open operator console within 2 seconds, without a reload, as one case however often it is seen', async () => {
@@ -150,7 +156,12 @@ describe('browser: operator console and township workspace', () => {
     // The same camera sees it again: still one row, now with a count (no alert storm).
     await mqtt.publishAsync(
       'cloudpatrol/v1/devices/DEMO-CAM-01/events',
-      JSON.stringify({ eventId: 'browser-e-2', deviceId: 'DEMO-CAM-01', occurredAt: new Date().toISOString(), detections: [{ label: 'garbage', confidence: 0.9 }] }),
+      JSON.stringify({
+        eventId: 'browser-e-2',
+        deviceId: 'DEMO-CAM-01',
+        occurredAt: new Date().toISOString(),
+        detections: [{ label: 'garbage', confidence: 0.9 }],
+      }),
       { qos: 1 },
     );
     await row.locator('.count', { hasText: '×2' }).waitFor({ timeout: 5000 });
@@ -159,7 +170,12 @@ describe('browser: operator console and township workspace', () => {
     // A high-severity detection (smoke, critical) raises the banner cue.
     await mqtt.publishAsync(
       'cloudpatrol/v1/devices/CAM-MARKET-01/events',
-      JSON.stringify({ eventId: 'browser-smoke-1', deviceId: 'CAM-MARKET-01', occurredAt: new Date().toISOString(), detections: [{ label: 'smoke', confidence: 0.88 }] }),
+      JSON.stringify({
+        eventId: 'browser-smoke-1',
+        deviceId: 'CAM-MARKET-01',
+        occurredAt: new Date().toISOString(),
+        detections: [{ label: 'smoke', confidence: 0.88 }],
+      }),
       { qos: 1 },
     );
     await operator.getByRole('alert').filter({ hasText: '高危告警：火情烟雾' }).waitFor({ timeout: 5000 });
@@ -221,7 +237,13 @@ describe('browser: operator console and township workspace', () => {
     await card.getByRole('button', { name: '接收' }).click();
     await card.locator('.badge.status', { hasText: '处理中' }).waitFor();
 
-    const after = await makeDronePhoto({ width: 1024, height: 768, seed: 42, exifGps: { latitude: 23.105, longitude: 113.255 }, takenAt: '2026:11:28 11:20:00' });
+    const after = await makeDronePhoto({
+      width: 1024,
+      height: 768,
+      seed: 42,
+      exifGps: { latitude: 23.105, longitude: 113.255 },
+      takenAt: '2026:11:28 11:20:00',
+    });
     const form = yunxi.locator('.work-card', { hasText: caseNumber }).locator('form.action-report-back');
     await form.getByLabel('处理结果').fill('已清理垃圾，现场恢复整洁。');
     await form.getByLabel('现场照片').setInputFiles({ name: 'after-cleanup.jpg', mimeType: 'image/jpeg', buffer: after });
@@ -306,7 +328,11 @@ describe('browser: operator console and township workspace', () => {
     await operator.goto(`${app.url}/#/figures`);
     await operator.getByRole('heading', { name: '案件数量与按期结案率（全区）' }).waitFor();
     await operator.locator('svg.chart').first().waitFor();
-    await operator.getByRole('cell', { name: '云溪街道' }).or(operator.getByRole('rowheader', { name: '云溪街道' })).first().waitFor();
+    await operator
+      .getByRole('cell', { name: '云溪街道' })
+      .or(operator.getByRole('rowheader', { name: '云溪街道' }))
+      .first()
+      .waitFor();
     await browser.screenshot(operator, 'figures-1366x768.png');
     await operator.getByRole('button', { name: 'English' }).click();
     await operator.getByRole('heading', { name: 'Cases and on-time closure rate (whole district)' }).waitFor();

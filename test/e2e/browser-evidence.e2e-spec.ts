@@ -85,7 +85,10 @@ async function panelScreenshot(page: Page, panel: Locator, file: string): Promis
 /** The width of the picture an <img> shows once loaded (0 if it never loads within 15 s). */
 async function naturalWidth(img: Locator): Promise<number> {
   const loaded = (el: unknown) => (el as { naturalWidth: number }).naturalWidth;
-  await img.page().waitForFunction((el) => (el as unknown as { naturalWidth: number }).naturalWidth > 0, await img.elementHandle(), { timeout: 15_000 }).catch(() => undefined);
+  await img
+    .page()
+    .waitForFunction((el) => (el as unknown as { naturalWidth: number }).naturalWidth > 0, await img.elementHandle(), { timeout: 15_000 })
+    .catch(() => undefined);
   return img.evaluate(loaded);
 }
 
@@ -117,7 +120,11 @@ describe('browser: the pictures of a camera case', () => {
     app = await startTestApp();
     const admin = await app.token();
     await request(app.url).post('/api/v1/users').set('Authorization', `Bearer ${admin}`).send(OPERATOR).expect(201);
-    token = ((await request(app.url).post('/api/v1/auth/login').send({ username: OPERATOR.username, password: OPERATOR.password }).expect(200)).body as { accessToken: string }).accessToken;
+    token = (
+      (await request(app.url).post('/api/v1/auth/login').send({ username: OPERATOR.username, password: OPERATOR.password }).expect(200)).body as {
+        accessToken: string;
+      }
+    ).accessToken;
     frigate = await startFrigateApiStandIn({ width: 1280, height: 720 });
     // The NVR's Frigate API, where its cameras' snapshots are fetched from.
     await request(app.url).patch('/api/v1/devices/DEMO-NVR-01').set('Authorization', `Bearer ${admin}`).send({ apiUrl: frigate.url }).expect(200);
@@ -146,7 +153,11 @@ describe('browser: the pictures of a camera case', () => {
       '  <AID><illegalTrafficEvent>illegalParking</illegalTrafficEvent><PlateInfo><plate>粤A7E2K9</plate><confidenceLevel>95</confidenceLevel></PlateInfo></AID>\n',
     );
     const part = (name: string, bytes: Buffer) =>
-      Buffer.concat([Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"; filename="${name}.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`), bytes, Buffer.from('\r\n')]);
+      Buffer.concat([
+        Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"; filename="${name}.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`),
+        bytes,
+        Buffer.from('\r\n'),
+      ]);
     const body = Buffer.concat([
       Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="AID"\r\nContent-Type: application/xml\r\n\r\n${alarm}\r\n`),
       part('detectionPicture', scene),
@@ -154,7 +165,12 @@ describe('browser: the pictures of a camera case', () => {
       Buffer.from(`--${boundary}--\r\n`),
     ]);
     const basic = `Basic ${Buffer.from('HIK-GATE-01:cloudpatrol-demo').toString('base64')}`;
-    const pushed = await request(app.url).post('/api/v1/ingest/hikvision').set('Authorization', basic).set('Content-Type', `multipart/form-data; boundary=${boundary}`).send(body).expect(200);
+    const pushed = await request(app.url)
+      .post('/api/v1/ingest/hikvision')
+      .set('Authorization', basic)
+      .set('Content-Type', `multipart/form-data; boundary=${boundary}`)
+      .send(body)
+      .expect(200);
     expect(pushed.body).toMatchObject({ status: 'stored' });
 
     const c = await caseOf('HIK-GATE-01');
@@ -178,7 +194,10 @@ describe('browser: the pictures of a camera case', () => {
     // The dark plate picture carries a visible warning; the scene passes.
     const darkCard = panel.locator('figure.picture', { has: page.locator(`code.sha[title="${sha256(plate)}"]`) });
     await darkCard.locator('.quality-warn', { hasText: '⚠ 画面过暗' }).waitFor();
-    await panel.locator('figure.picture', { has: page.locator(`code.sha[title="${sha256(scene)}"]`) }).locator('.quality', { hasText: '画质正常' }).waitFor();
+    await panel
+      .locator('figure.picture', { has: page.locator(`code.sha[title="${sha256(scene)}"]`) })
+      .locator('.quality', { hasText: '画质正常' })
+      .waitFor();
 
     // The completeness line at the top: what the evidence view says, in the page's words.
     const view = await evidenceOf(c.id);
@@ -199,7 +218,16 @@ describe('browser: the pictures of a camera case', () => {
     // A car stationary 11 minutes in Yunxi Road's no-parking zone, one Frigate update a minute, ending now.
     const start = new Date(Math.floor(Date.now() / 1000) * 1000 - 11 * 60_000);
     const trackId = `${Math.floor(start.getTime() / 1000)}.5-parked`;
-    const stream = frigateTrack({ id: trackId, camera: 'yunxi_rd_east', label: 'car', plate: '粤A3K7Q1', zones: ['no_parking'], start, minutes: 11, stepSeconds: 60 });
+    const stream = frigateTrack({
+      id: trackId,
+      camera: 'yunxi_rd_east',
+      label: 'car',
+      plate: '粤A3K7Q1',
+      zones: ['no_parking'],
+      start,
+      minutes: 11,
+      stepSeconds: 60,
+    });
     for (const m of stream) await mqtt.publishAsync('frigate/events', m, { qos: 1 });
 
     const c = await caseOf('CAM-PARK-01');
@@ -238,12 +266,18 @@ describe('browser: the pictures of a camera case', () => {
       await end.getByText('Frigate 接口').waitFor();
       const image = (end === first ? dwell.first : dwell.last).image!;
       await end.locator(`code.sha[title="${image.sha256}"]`).waitFor();
-      await end.locator('.picture-time time').getByText(clockAt(image.capturedAt ?? at)).waitFor();
+      await end
+        .locator('.picture-time time')
+        .getByText(clockAt(image.capturedAt ?? at))
+        .waitFor();
       // Sealed by the worker after the page opened: the panel asks again until it is.
       await end.locator('.sealed.ok', { hasText: '已封存' }).waitFor({ timeout: 30_000 });
     }
     await proof.locator('.dwell-duration', { hasText: '停留 11 分钟' }).waitFor();
-    await proof.locator('.dwell-span').getByText(`${clockAt(dwell.first.at)} – ${clockAt(dwell.last.at)}`).waitFor();
+    await proof
+      .locator('.dwell-span')
+      .getByText(`${clockAt(dwell.first.at)} – ${clockAt(dwell.last.at)}`)
+      .waitFor();
     // Side by side: the last to the right of the first, on the same line, the duration between them.
     const [a, b, span] = await Promise.all([first.boundingBox(), last.boundingBox(), proof.locator('.dwell-span').boundingBox()]);
     expect(a && b && span).toBeTruthy();
@@ -269,7 +303,6 @@ describe('browser: the pictures of a camera case', () => {
     await expect(zoomed.evaluate((el) => (el as unknown as { style: { width: string } }).style.width)).resolves.toBe('150%');
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached' });
-
 
     // In English too.
     await page.getByRole('button', { name: 'English' }).click();

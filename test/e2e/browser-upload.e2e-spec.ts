@@ -181,12 +181,18 @@ describe('browser: pilot upload page', () => {
     expect(skipped).toBeGreaterThan(ALREADY_STORED);
     await page.getByText(`完成：新存储 ${stored}，重复 ${duplicate}，已在服务器 ${skipped}，被拒绝 0`).waitFor();
     expect(await page.locator('tr.st-notImage').count()).toBe(1);
-    console.log(`upload requests (body bytes): ${proxy.uploads.join(', ')}, cut: #${proxy.cut.map((i) => i + 1).join(', #')}; stored ${stored}, duplicates ${duplicate}, already on the server ${skipped}; ${elapsed} ms`);
+    console.log(
+      `upload requests (body bytes): ${proxy.uploads.join(', ')}, cut: #${proxy.cut.map((i) => i + 1).join(', #')}; stored ${stored}, duplicates ${duplicate}, already on the server ${skipped}; ${elapsed} ms`,
+    );
 
     const token = (
-      (await request(app.url).post('/api/v1/auth/login').send({ username: PILOT.username, password: PILOT.password }).expect(200)).body as { accessToken: string }
+      (await request(app.url).post('/api/v1/auth/login').send({ username: PILOT.username, password: PILOT.password }).expect(200)).body as {
+        accessToken: string;
+      }
     ).accessToken;
-    const catalogued = (await request(app.url).get(`/api/v1/flights/${FLIGHT}/photos`).set('Authorization', `Bearer ${token}`).expect(200)).body as { sha256: string }[];
+    const catalogued = (await request(app.url).get(`/api/v1/flights/${FLIGHT}/photos`).set('Authorization', `Bearer ${token}`).expect(200)).body as {
+      sha256: string;
+    }[];
     expect(new Set(catalogued.map((p) => p.sha256))).toEqual(new Set(shas));
 
     await page.locator('h2', { hasText: '总进度' }).scrollIntoViewIfNeeded();

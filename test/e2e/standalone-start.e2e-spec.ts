@@ -67,7 +67,10 @@ describe('npm start on embedded defaults', () => {
   const casesNow = async () => {
     const api = request(`http://127.0.0.1:${ports.http}`);
     const login = await api.post('/api/v1/auth/login').send({ username: 'admin', password: 'e2e-admin-password' }).expect(200);
-    const res = await api.get('/api/v1/cases').set('Authorization', `Bearer ${(login.body as { accessToken: string }).accessToken}`).expect(200);
+    const res = await api
+      .get('/api/v1/cases')
+      .set('Authorization', `Bearer ${(login.body as { accessToken: string }).accessToken}`)
+      .expect(200);
     return res.body as { total: number; items: { category: { code: string }; occurrenceCount: number }[] };
   };
 
@@ -76,7 +79,12 @@ describe('npm start on embedded defaults', () => {
     const mqtt = await connectAsync(`mqtt://127.0.0.1:${ports.mqtt}`, { clientId: 'DEMO-CAM-01', username: 'DEMO-CAM-01', password: 'cloudpatrol-demo' });
     await mqtt.publishAsync(
       'cloudpatrol/v1/devices/DEMO-CAM-01/events',
-      JSON.stringify({ eventId: 'e-1', deviceId: 'DEMO-CAM-01', occurredAt: '2026-11-28T10:00:00+08:00', detections: [{ label: 'garbage', confidence: 0.93 }] }),
+      JSON.stringify({
+        eventId: 'e-1',
+        deviceId: 'DEMO-CAM-01',
+        occurredAt: '2026-11-28T10:00:00+08:00',
+        detections: [{ label: 'garbage', confidence: 0.93 }],
+      }),
       { qos: 1 },
     );
     await mqtt.endAsync();

@@ -143,7 +143,11 @@ class Device {
 
   /** Resolves once every publish has been acknowledged (after reconnects and re-sends). */
   async allAcknowledged(timeoutMs: number): Promise<void> {
-    await eventually(`every publish acknowledged (${this.acknowledged.size} of ${this.sent.length})`, async () => (this.acknowledged.size === this.sent.length ? true : undefined), timeoutMs);
+    await eventually(
+      `every publish acknowledged (${this.acknowledged.size} of ${this.sent.length})`,
+      async () => (this.acknowledged.size === this.sent.length ? true : undefined),
+      timeoutMs,
+    );
   }
 
   async end(): Promise<void> {
@@ -191,7 +195,9 @@ describe('the default start after kill -9: every acknowledged event is stored ex
     const lost = acked.filter((id) => !stored.has(id));
     const twice = [...stored.values()].filter((n) => n > 1).length;
     const sent = (device as Device).sent.filter((id) => id.startsWith(`${prefix}-`)).length;
-    process.stdout.write(`[issue 13] ${label}: sent ${sent}, acknowledged ${acked.length}, stored ${stored.size}, acknowledged but lost ${lost.length}, stored twice ${twice}\n`);
+    process.stdout.write(
+      `[issue 13] ${label}: sent ${sent}, acknowledged ${acked.length}, stored ${stored.size}, acknowledged but lost ${lost.length}, stored twice ${twice}\n`,
+    );
     return { sent, acked: acked.length, stored: stored.size, lost, twice };
   };
 

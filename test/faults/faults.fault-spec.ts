@@ -22,9 +22,11 @@ const count = async (db: Client, prefix: string) =>
   Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM events WHERE source_event_id LIKE $1`, [`${prefix}%`])).rows[0].n);
 
 async function exactlyOnce(db: Client, prefix: string, offered: number): Promise<void> {
-  await eventually(`all ${offered} ${prefix} events stored`, async () => ((await count(db, prefix)) === offered ? true : undefined), 120_000).catch(async (err: Error) => {
-    throw new Error(`${err.message}; stored ${await count(db, prefix)} of ${offered}`);
-  });
+  await eventually(`all ${offered} ${prefix} events stored`, async () => ((await count(db, prefix)) === offered ? true : undefined), 120_000).catch(
+    async (err: Error) => {
+      throw new Error(`${err.message}; stored ${await count(db, prefix)} of ${offered}`);
+    },
+  );
   // Redeliveries still in flight would show up now; the unique index would refuse a second copy anyway,
   // so also check each occurrence was counted once on the case.
   await new Promise((r) => setTimeout(r, 1500));
@@ -56,11 +58,22 @@ describe('faults mid-stream', () => {
     const db = new Client({ connectionString: identity.databaseUrl });
     await db.connect();
     // The publisher keeps its own session too, so what was in flight at the restart is sent again.
-    const publisher = await connectAsync(broker.url, { clientId: `cp-fault-pub-${t}`, clean: false, reconnectPeriod: 300, protocolVersion: 5, properties: { sessionExpiryInterval: 600 } });
+    const publisher = await connectAsync(broker.url, {
+      clientId: `cp-fault-pub-${t}`,
+      clean: false,
+      reconnectPeriod: 300,
+      protocolVersion: 5,
+      properties: { sessionExpiryInterval: 600 },
+    });
     try {
       const offered = 6000;
       const ids = eventIds(`mq-${t}-`, offered);
-      const stream = publishMqttStream(publisher, GENERIC_MQTT_TOPIC, ids.map((id) => genericEvent(id)), { perSecond: 1500, window: 200 });
+      const stream = publishMqttStream(
+        publisher,
+        GENERIC_MQTT_TOPIC,
+        ids.map((id) => genericEvent(id)),
+        { perSecond: 1500, window: 200 },
+      );
       await eventually('a third stored', async () => ((await count(db, `mq-${t}-`)) >= offered / 3 ? true : undefined), 60_000);
       await stopProcessAndWait(broker.pid); // SIGTERM: Mosquitto writes its persistence file and exits
       await new Promise((r) => setTimeout(r, 2000));
@@ -101,7 +114,11 @@ describe('faults mid-stream', () => {
     };
     try {
       const first = eventIds(`pg-${t}-a-`, 1000);
-      await publishMqttStream(publisher, GENERIC_MQTT_TOPIC, first.map((id) => genericEvent(id))).done;
+      await publishMqttStream(
+        publisher,
+        GENERIC_MQTT_TOPIC,
+        first.map((id) => genericEvent(id)),
+      ).done;
       let c = await db();
       await eventually('the first 1,000 stored', async () => ((await count(c, `pg-${t}-a-`)) === 1000 ? true : undefined), 60_000);
       await c.end();
@@ -109,7 +126,12 @@ describe('faults mid-stream', () => {
       await database.stop();
       // Published while the database is down: the broker holds them, the worker must not acknowledge any.
       const second = eventIds(`pg-${t}-b-`, 2000);
-      await publishMqttStream(publisher, GENERIC_MQTT_TOPIC, second.map((id) => genericEvent(id)), { perSecond: 200 }).done;
+      await publishMqttStream(
+        publisher,
+        GENERIC_MQTT_TOPIC,
+        second.map((id) => genericEvent(id)),
+        { perSecond: 200 },
+      ).done;
       await new Promise((r) => setTimeout(r, Math.max(0, 30_000 - 10_000)));
       expect(worker.running).toBe(true); // the outage did not crash it
       database = await startDb();

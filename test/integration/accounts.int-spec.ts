@@ -33,7 +33,8 @@ describe('accounts, sessions and device credentials', () => {
     await app?.stop();
   });
 
-  const login = (username: string, password: string, ip = '10.0.0.1') => request(app.url).post('/api/v1/auth/login').set('X-Forwarded-For', ip).send({ username, password });
+  const login = (username: string, password: string, ip = '10.0.0.1') =>
+    request(app.url).post('/api/v1/auth/login').set('X-Forwarded-For', ip).send({ username, password });
 
   it('rotates refresh tokens, revokes the whole login when one is replayed, and logs out', async () => {
     const first = (await login('operator-a', 'operator-a-password').expect(200)).body as Tokens;
@@ -70,10 +71,14 @@ describe('accounts, sessions and device credentials', () => {
       .expect(201);
     const { password } = (created.body as { credentials: { password: string } }).credentials;
     expect(password.length).toBeGreaterThan(16);
-    expect(JSON.stringify((await request(app.url).get('/api/v1/devices/CAM-NEW-01').set('Authorization', `Bearer ${admin}`).expect(200)).body)).not.toContain(password);
+    expect(JSON.stringify((await request(app.url).get('/api/v1/devices/CAM-NEW-01').set('Authorization', `Bearer ${admin}`).expect(200)).body)).not.toContain(
+      password,
+    );
 
     const url = `mqtt://127.0.0.1:${mqttPort}`;
-    await expect(connectAsync(url, { clientId: 'CAM-NEW-01', username: 'CAM-NEW-01', password: 'cloudpatrol-demo', reconnectPeriod: 0 })).rejects.toThrow(/Bad username or password/);
+    await expect(connectAsync(url, { clientId: 'CAM-NEW-01', username: 'CAM-NEW-01', password: 'cloudpatrol-demo', reconnectPeriod: 0 })).rejects.toThrow(
+      /Bad username or password/,
+    );
     await expect(connectAsync(url, { clientId: 'CAM-NEW-01', username: 'CAM-NEW-01', reconnectPeriod: 0 })).rejects.toThrow(/Bad username or password/);
     await expect(connectAsync(url, { clientId: 'CAM-NEW-01', reconnectPeriod: 0 })).rejects.toThrow();
 
@@ -88,18 +93,34 @@ describe('accounts, sessions and device credentials', () => {
     const honest = await connectAsync(url, { clientId: 'CAM-NEW-01', username: 'CAM-NEW-01', password, reconnectPeriod: 0 });
     await honest.publishAsync('cloudpatrol/v1/devices/CAM-NEW-01/events', event('own-1', 'CAM-NEW-01'), { qos: 1 });
     await honest.endAsync();
-    await eventually('its own event stored', async () => ((await db.query(`SELECT 1 FROM events WHERE source_event_id = 'own-1'`)).rowCount === 1 ? true : undefined));
+    await eventually('its own event stored', async () =>
+      (await db.query(`SELECT 1 FROM events WHERE source_event_id = 'own-1'`)).rowCount === 1 ? true : undefined,
+    );
     expect((await db.query(`SELECT 1 FROM events WHERE source_event_id = 'spoof-1'`)).rowCount).toBe(0);
 
     // A new password replaces the old one.
-    const rotated = (await request(app.url).post('/api/v1/devices/CAM-NEW-01/credentials').set('Authorization', `Bearer ${admin}`).expect(201)).body as { password: string };
-    await expect(connectAsync(url, { clientId: 'CAM-NEW-01', username: 'CAM-NEW-01', password, reconnectPeriod: 0 })).rejects.toThrow(/Bad username or password/);
+    const rotated = (await request(app.url).post('/api/v1/devices/CAM-NEW-01/credentials').set('Authorization', `Bearer ${admin}`).expect(201)).body as {
+      password: string;
+    };
+    await expect(connectAsync(url, { clientId: 'CAM-NEW-01', username: 'CAM-NEW-01', password, reconnectPeriod: 0 })).rejects.toThrow(
+      /Bad username or password/,
+    );
     const again = await connectAsync(url, { clientId: 'CAM-NEW-01', username: 'CAM-NEW-01', password: rotated.password, reconnectPeriod: 0 });
     await again.endAsync();
 
     // The Hikvision push endpoint takes the same device credentials.
     const basic = (u: string, p: string) => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
-    await request(app.url).post('/api/v1/ingest/hikvision').set('Authorization', basic('CAM-NEW-01', 'wrong')).set('Content-Type', 'application/xml').send('<x/>').expect(401);
-    await request(app.url).post('/api/v1/ingest/hikvision').set('Authorization', basic('CAM-NEW-01', rotated.password)).set('Content-Type', 'application/xml').send('<x/>').expect(400);
+    await request(app.url)
+      .post('/api/v1/ingest/hikvision')
+      .set('Authorization', basic('CAM-NEW-01', 'wrong'))
+      .set('Content-Type', 'application/xml')
+      .send('<x/>')
+      .expect(401);
+    await request(app.url)
+      .post('/api/v1/ingest/hikvision')
+      .set('Authorization', basic('CAM-NEW-01', rotated.password))
+      .set('Content-Type', 'application/xml')
+      .send('<x/>')
+      .expect(400);
   });
 });

@@ -13,7 +13,13 @@ import { eventually, startTestApp, TestApp } from '../support/test-app';
 
 const PASSWORD = 'cloudpatrol-demo';
 const event = (deviceId: string, eventId: string) =>
-  JSON.stringify({ eventId, deviceId, occurredAt: '2026-11-28T10:00:00+08:00', location: { lat: 23.1252, lng: 113.256 }, detections: [{ label: 'garbage', confidence: 0.9 }] });
+  JSON.stringify({
+    eventId,
+    deviceId,
+    occurredAt: '2026-11-28T10:00:00+08:00',
+    location: { lat: 23.1252, lng: 113.256 },
+    detections: [{ label: 'garbage', confidence: 0.9 }],
+  });
 
 /** Subscribes and returns the granted QoS (128 = refused). */
 async function granted(client: MqttClient, filter: string): Promise<number> {
@@ -82,7 +88,10 @@ describe('broker sessions and subscriptions', () => {
       expect(await granted(dock, 'thing/product/DRONE-01/events_reply')).toBe(1);
       const replies: { tid?: string }[] = [];
       dock.on('message', (_topic, payload) => replies.push(JSON.parse(payload.toString()) as { tid?: string }));
-      const callback = fileUploadCallback({ object_key: 'wayline/sess-flight/DJI_0009.jpeg', name: 'DJI_0009.jpeg' }, { tid: 'sess-tid-1', bid: 'sess-bid-1', gateway: 'DRONE-01' });
+      const callback = fileUploadCallback(
+        { object_key: 'wayline/sess-flight/DJI_0009.jpeg', name: 'DJI_0009.jpeg' },
+        { tid: 'sess-tid-1', bid: 'sess-bid-1', gateway: 'DRONE-01' },
+      );
       await dock.publishAsync('thing/product/DRONE-01/events', callback, { qos: 1 });
       // The PUBACK came after the store: the event is there, and the reply follows.
       expect((await db.query(`SELECT 1 FROM events WHERE source = 'dji' AND source_event_id = 'file:wayline/sess-flight/DJI_0009.jpeg'`)).rowCount).toBe(1);
@@ -98,10 +107,17 @@ describe('broker sessions and subscriptions', () => {
     let db: Client;
 
     beforeAll(async () => {
-      mosquitto = await startShippedMosquitto({ 'cloudpatrol-worker-1': 'worker-secret', 'cloudpatrol-worker-2': 'worker-secret', 'DEMO-CAM-01': PASSWORD, 'CAM-MARKET-01': PASSWORD });
+      mosquitto = await startShippedMosquitto({
+        'cloudpatrol-worker-1': 'worker-secret',
+        'cloudpatrol-worker-2': 'worker-secret',
+        'DEMO-CAM-01': PASSWORD,
+        'CAM-MARKET-01': PASSWORD,
+      });
       expect(mosquitto.config).toMatch(/^use_username_as_clientid true$/m);
       url = mosquitto.url;
-      app = await startTestApp({ env: { MQTT_URL: url, MQTT_USERNAME: 'cloudpatrol-worker-1', MQTT_PASSWORD: 'worker-secret', MQTT_CLIENT_ID: 'cloudpatrol-worker-1' } });
+      app = await startTestApp({
+        env: { MQTT_URL: url, MQTT_USERNAME: 'cloudpatrol-worker-1', MQTT_PASSWORD: 'worker-secret', MQTT_CLIENT_ID: 'cloudpatrol-worker-1' },
+      });
       db = new Client({ connectionString: app.databaseUrl });
       await db.connect();
     });

@@ -18,7 +18,10 @@ const PASSWORD = 'cloudpatrol-demo';
 const JPEG = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0xff, 0xd9]);
 
 const frigateEvent = (id: string, camera: string) =>
-  frigateMessage('new', frigateCar({ id, camera, current_zones: [], entered_zones: [], frame_time: 1764295322.9, stationary: false, active: true, has_snapshot: true }));
+  frigateMessage(
+    'new',
+    frigateCar({ id, camera, current_zones: [], entered_zones: [], frame_time: 1764295322.9, stationary: false, active: true, has_snapshot: true }),
+  );
 
 const storedFrigate = async (db: Client, id: string) =>
   (await db.query<{ device_id: string }>(`SELECT device_id FROM events WHERE source = 'frigate' AND source_event_id = $1`, [`${id}:new`])).rows;
@@ -63,7 +66,15 @@ describe('sources with devices behind them', () => {
       const other = (await api('/api/v1/devices', { id: 'SRC-NVR-02', kind: 'nvr', name: 'Second NVR', ownerDepartment: 'city-management' })).body as {
         credentials: { password: string };
       };
-      await api('/api/v1/devices', { id: 'SRC-CAM-02', kind: 'camera', name: 'Its camera', ownerDepartment: 'city-management', frigateCamera: 'src_other_cam', parentId: 'SRC-NVR-02', location: { lat: 23.12, lng: 113.25 } });
+      await api('/api/v1/devices', {
+        id: 'SRC-CAM-02',
+        kind: 'camera',
+        name: 'Its camera',
+        ownerDepartment: 'city-management',
+        frigateCamera: 'src_other_cam',
+        parentId: 'SRC-NVR-02',
+        location: { lat: 23.12, lng: 113.25 },
+      });
       // Only an nvr or a dock has devices under it.
       await request(app.url)
         .post('/api/v1/devices')
@@ -74,7 +85,12 @@ describe('sources with devices behind them', () => {
       const nvr = await connect('DEMO-NVR-01');
       await nvr.publishAsync('frigate/events', frigateEvent('src-foreign-1', 'src_other_cam'), { qos: 1 });
       expect(await storedFrigate(db, 'src-foreign-1')).toEqual([]);
-      const dead = (await db.query<{ reason: string; detail: string; device_id: string }>(`SELECT reason, detail, device_id FROM dead_letters WHERE topic = 'frigate/events' AND payload = $1`, [Buffer.from(frigateEvent('src-foreign-1', 'src_other_cam'))])).rows;
+      const dead = (
+        await db.query<{ reason: string; detail: string; device_id: string }>(
+          `SELECT reason, detail, device_id FROM dead_letters WHERE topic = 'frigate/events' AND payload = $1`,
+          [Buffer.from(frigateEvent('src-foreign-1', 'src_other_cam'))],
+        )
+      ).rows;
       expect(dead).toEqual([{ reason: 'topic-mismatch', detail: 'device "DEMO-NVR-01" may not report for device "SRC-CAM-02"', device_id: 'DEMO-NVR-01' }]);
       // Its own camera's topics are its own; another NVR's camera's are not (the broker drops the connection).
       const closed = closes(nvr);
@@ -82,7 +98,13 @@ describe('sources with devices behind them', () => {
       expect(await closed).toBe(true);
 
       // The second NVR, with the credentials the API issued, reports its own camera.
-      const second = await connectAsync(url, { protocolVersion: 4, username: 'SRC-NVR-02', password: other.credentials.password, clientId: 'SRC-NVR-02', reconnectPeriod: 0 });
+      const second = await connectAsync(url, {
+        protocolVersion: 4,
+        username: 'SRC-NVR-02',
+        password: other.credentials.password,
+        clientId: 'SRC-NVR-02',
+        reconnectPeriod: 0,
+      });
       await second.publishAsync('frigate/events', frigateEvent('src-second-1', 'src_other_cam'), { qos: 1 });
       expect(await storedFrigate(db, 'src-second-1')).toEqual([{ device_id: 'SRC-CAM-02' }]);
       await second.endAsync();
@@ -101,7 +123,10 @@ describe('sources with devices behind them', () => {
       await dock.publishAsync('sys/product/DRONE-01/status', '{"method":"update_topo","data":{}}', { qos: 1 });
       await dock.publishAsync('thing/product/DEMO-DOCK-01/state', '{"data":{}}', { qos: 1 });
       await dock.publishAsync('thing/product/DRONE-01/osd', aircraftOsd({}, { gateway: 'DEMO-DOCK-01', timestamp: 1764296530123 }), { qos: 1 });
-      const callback = fileUploadCallback({ object_key: 'wayline/src-flight/DJI_0001.jpeg', name: 'DJI_0001.jpeg' }, { gateway: 'DEMO-DOCK-01', tid: 'src-tid-1', bid: 'src-bid-1' });
+      const callback = fileUploadCallback(
+        { object_key: 'wayline/src-flight/DJI_0001.jpeg', name: 'DJI_0001.jpeg' },
+        { gateway: 'DEMO-DOCK-01', tid: 'src-tid-1', bid: 'src-bid-1' },
+      );
       await dock.publishAsync('thing/product/DRONE-01/events', callback, { qos: 1 });
       expect((await db.query(`SELECT 1 FROM device_telemetry WHERE device_id = 'DRONE-01'`)).rowCount).toBe(1);
       expect((await db.query(`SELECT 1 FROM events WHERE source = 'dji' AND source_event_id = 'file:wayline/src-flight/DJI_0001.jpeg'`)).rowCount).toBe(1);
@@ -121,7 +146,9 @@ describe('sources with devices behind them', () => {
     beforeAll(async () => {
       mosquitto = await startShippedMosquitto({ 'cloudpatrol-worker-1': 'worker-secret', 'DEMO-NVR-01': PASSWORD, 'DEMO-DOCK-01': PASSWORD });
       url = mosquitto.url;
-      app = await startTestApp({ env: { MQTT_URL: url, MQTT_USERNAME: 'cloudpatrol-worker-1', MQTT_PASSWORD: 'worker-secret', MQTT_CLIENT_ID: 'cloudpatrol-worker-1' } });
+      app = await startTestApp({
+        env: { MQTT_URL: url, MQTT_USERNAME: 'cloudpatrol-worker-1', MQTT_PASSWORD: 'worker-secret', MQTT_CLIENT_ID: 'cloudpatrol-worker-1' },
+      });
       db = new Client({ connectionString: app.databaseUrl });
       await db.connect();
     });
@@ -145,20 +172,37 @@ describe('sources with devices behind them', () => {
     it('the demo dock delivers its aircraft’s telemetry and events; topics of aircraft not listed for it are dropped', async () => {
       const dock = await connectAsync(url, { protocolVersion: 4, username: 'DEMO-DOCK-01', password: PASSWORD, reconnectPeriod: 0 });
       await dock.publishAsync('thing/product/DRONE-01/osd', aircraftOsd({}, { gateway: 'DEMO-DOCK-01' }), { qos: 1 });
-      const callback = fileUploadCallback({ object_key: 'wayline/mq-src-flight/DJI_0001.jpeg', name: 'DJI_0001.jpeg' }, { gateway: 'DEMO-DOCK-01', tid: 'mq-src-tid-1', bid: 'mq-src-bid-1' });
+      const callback = fileUploadCallback(
+        { object_key: 'wayline/mq-src-flight/DJI_0001.jpeg', name: 'DJI_0001.jpeg' },
+        { gateway: 'DEMO-DOCK-01', tid: 'mq-src-tid-1', bid: 'mq-src-bid-1' },
+      );
       await dock.publishAsync('thing/product/DRONE-01/events', callback, { qos: 1 });
       await eventually('the callback stored', async () =>
-        (await db.query(`SELECT 1 FROM events WHERE source = 'dji' AND source_event_id = 'file:wayline/mq-src-flight/DJI_0001.jpeg'`)).rowCount === 1 ? true : undefined,
+        (await db.query(`SELECT 1 FROM events WHERE source = 'dji' AND source_event_id = 'file:wayline/mq-src-flight/DJI_0001.jpeg'`)).rowCount === 1
+          ? true
+          : undefined,
       );
-      await eventually('the telemetry stored', async () => ((await db.query(`SELECT 1 FROM device_telemetry WHERE device_id = 'DRONE-01'`)).rowCount === 1 ? true : undefined));
+      await eventually('the telemetry stored', async () =>
+        (await db.query(`SELECT 1 FROM device_telemetry WHERE device_id = 'DRONE-01'`)).rowCount === 1 ? true : undefined,
+      );
       // Not listed for the dock: Mosquitto drops it at once (MQTT 3.1.1 has no way to say so). Mosquitto 2.0.11
       // with the shipped delivery.conf (max_queued_messages 0) then stops taking that connection's publishes,
       // so the marker that shows nothing more came through goes on a new connection.
-      await dock.publishAsync('thing/product/CAM-PARK-01/events', fileUploadCallback({ object_key: 'wayline/mq-src-flight/NOT_MINE.jpeg', name: 'NOT_MINE.jpeg' }, { gateway: 'DEMO-DOCK-01' }), { qos: 1 });
+      await dock.publishAsync(
+        'thing/product/CAM-PARK-01/events',
+        fileUploadCallback({ object_key: 'wayline/mq-src-flight/NOT_MINE.jpeg', name: 'NOT_MINE.jpeg' }, { gateway: 'DEMO-DOCK-01' }),
+        { qos: 1 },
+      );
       dock.end(true);
       const again = await connectAsync(url, { protocolVersion: 4, username: 'DEMO-DOCK-01', password: PASSWORD, reconnectPeriod: 0 });
-      await again.publishAsync('thing/product/DRONE-01/events', fileUploadCallback({ object_key: 'wayline/mq-src-flight/MARKER.jpeg', name: 'MARKER.jpeg' }, { gateway: 'DEMO-DOCK-01', tid: 'mq-src-tid-2' }), { qos: 1 });
-      await eventually('the marker stored', async () => ((await db.query(`SELECT 1 FROM events WHERE source_event_id LIKE '%MARKER%'`)).rowCount === 1 ? true : undefined));
+      await again.publishAsync(
+        'thing/product/DRONE-01/events',
+        fileUploadCallback({ object_key: 'wayline/mq-src-flight/MARKER.jpeg', name: 'MARKER.jpeg' }, { gateway: 'DEMO-DOCK-01', tid: 'mq-src-tid-2' }),
+        { qos: 1 },
+      );
+      await eventually('the marker stored', async () =>
+        (await db.query(`SELECT 1 FROM events WHERE source_event_id LIKE '%MARKER%'`)).rowCount === 1 ? true : undefined,
+      );
       expect((await db.query(`SELECT 1 FROM events WHERE source_event_id LIKE '%NOT_MINE%'`)).rowCount).toBe(0);
       expect((await db.query(`SELECT 1 FROM dead_letters WHERE topic = 'thing/product/CAM-PARK-01/events'`)).rowCount).toBe(0);
       await again.endAsync();

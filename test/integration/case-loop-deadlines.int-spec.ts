@@ -62,7 +62,9 @@ describe('case loop: deadlines in working time, due-soon and overdue alerts, esc
     // 20 working days from 30 Sep: 8 Oct is the first, Sat 10 Oct (makeup) counts, due 3 Nov at the close of office hours.
     const building = await dispatchedAt('2026-09-30T10:00', { category: 'illegal-construction' });
     expect(building.dueAt).toBe(at('2026-11-03T17:30').toISOString());
-    expect(building.dispatched.transition.details).toMatchObject({ deadline: { amount: 20, unit: 'working-days', basis: 'demolition within 20 working days' } });
+    expect(building.dispatched.transition.details).toMatchObject({
+      deadline: { amount: 20, unit: 'working-days', basis: 'demolition within 20 working days' },
+    });
 
     // Verification: 1 working day from a report-back on the eve of the holiday is the end of 8 Oct.
     const c = await dispatchedAt('2026-09-30T09:00');
@@ -85,7 +87,12 @@ describe('case loop: deadlines in working time, due-soon and overdue alerts, esc
       await watcher.scan(at('2026-10-05T12:00'));
       await watcher.scan(at('2026-10-08T10:00'));
       const state = async () =>
-        (await db.query<{ deadline_state: string; escalated_at: Date | null }>(`SELECT deadline_state, due_soon_alerted_at, escalated_at FROM case_workflow WHERE case_id = $1`, [c.id])).rows[0];
+        (
+          await db.query<{ deadline_state: string; escalated_at: Date | null }>(
+            `SELECT deadline_state, due_soon_alerted_at, escalated_at FROM case_workflow WHERE case_id = $1`,
+            [c.id],
+          )
+        ).rows[0];
       expect(await state()).toMatchObject({ deadline_state: 'on-track', due_soon_alerted_at: null, escalated_at: null });
 
       // 45 of 240 working minutes left: the last quarter.

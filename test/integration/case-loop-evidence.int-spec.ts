@@ -48,7 +48,12 @@ describe('case loop: evidence chain and audit verification', () => {
 
     put(snapshot, Buffer.from('JPEG snapshot bytes of a garbage pile'));
     put(afterPhoto, Buffer.from('JPEG after-photo bytes: the pavement is clean'));
-    const c = await insertCase(db, { media: [{ kind: 'snapshot', uri: snapshot }, { kind: 'clip', uri: 'https://nvr.example/clips/1.mp4' }] });
+    const c = await insertCase(db, {
+      media: [
+        { kind: 'snapshot', uri: snapshot },
+        { kind: 'clip', uri: 'https://nvr.example/clips/1.mp4' },
+      ],
+    });
     caseId = c.id;
     eventId = c.eventId;
     await step(app, staff.operator, caseId, { action: 'review-register', evidenceUsableForPenalty: true });
@@ -80,15 +85,39 @@ describe('case loop: evidence chain and audit verification', () => {
 
   it('keeps each event payload and media file with its SHA-256 and usability as penalty evidence', async () => {
     const res = await request(app.url).get(`/api/v1/cases/${caseId}/evidence`).set('Authorization', `Bearer ${staff.officer.token}`).expect(200);
-    const items = (res.body as { items: { key: string; kind: string; uri: string | null; sha256: string | null; local: boolean; usableAsPenaltyEvidence: boolean | null }[] }).items;
+    const items = (
+      res.body as { items: { key: string; kind: string; uri: string | null; sha256: string | null; local: boolean; usableAsPenaltyEvidence: boolean | null }[] }
+    ).items;
     const raw = (await db.query<{ raw_payload: string }>(`SELECT raw_payload FROM events WHERE id = $1`, [eventId])).rows[0].raw_payload;
     expect(items).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ key: `event:${eventId}`, kind: 'event', sha256: sha256(raw), usableAsPenaltyEvidence: true }),
-        expect.objectContaining({ key: `event:${eventId}:media:0`, kind: 'image', status: 'present', uri: snapshot, sha256: sha256(readFileSync(file(snapshot))), local: true }),
+        expect.objectContaining({
+          key: `event:${eventId}:media:0`,
+          kind: 'image',
+          status: 'present',
+          uri: snapshot,
+          sha256: sha256(readFileSync(file(snapshot))),
+          local: true,
+        }),
         // Named by the source, bytes not here: listed, never usable as penalty evidence by itself.
-        expect.objectContaining({ key: `event:${eventId}:media:1`, kind: 'video', status: 'missing', uri: 'https://nvr.example/clips/1.mp4', sha256: null, local: false, usableAsPenaltyEvidence: false }),
-        expect.objectContaining({ kind: 'image', role: 'after-photo', uri: afterPhoto, sha256: sha256(readFileSync(file(afterPhoto))), local: true, usableAsPenaltyEvidence: null }),
+        expect.objectContaining({
+          key: `event:${eventId}:media:1`,
+          kind: 'video',
+          status: 'missing',
+          uri: 'https://nvr.example/clips/1.mp4',
+          sha256: null,
+          local: false,
+          usableAsPenaltyEvidence: false,
+        }),
+        expect.objectContaining({
+          kind: 'image',
+          role: 'after-photo',
+          uri: afterPhoto,
+          sha256: sha256(readFileSync(file(afterPhoto))),
+          local: true,
+          usableAsPenaltyEvidence: null,
+        }),
       ]),
     );
   });
@@ -133,9 +162,16 @@ describe('case loop: evidence chain and audit verification', () => {
     const dispatch = await db.query<{ audit_seq: string }>(`SELECT audit_seq FROM case_transitions WHERE case_id = $1 AND action = 'dispatch'`, [caseId]);
     const seq = Number(dispatch.rows[0].audit_seq);
     const original = (await db.query(`SELECT data FROM audit_log WHERE seq = $1`, [seq])).rows[0].data as Record<string, unknown>;
-    await asSuperuser('audit_log', () => db.query(`UPDATE audit_log SET data = jsonb_set(data, '{transition,actorId}', '"someone-else"') WHERE seq = $1`, [seq]));
+    await asSuperuser('audit_log', () =>
+      db.query(`UPDATE audit_log SET data = jsonb_set(data, '{transition,actorId}', '"someone-else"') WHERE seq = $1`, [seq]),
+    );
     try {
-      expect((await verify()).firstBroken).toEqual({ id: seq, action: 'case.transition', at: expect.any(String), reason: expect.stringMatching(/entry altered/) });
+      expect((await verify()).firstBroken).toEqual({
+        id: seq,
+        action: 'case.transition',
+        at: expect.any(String),
+        reason: expect.stringMatching(/entry altered/),
+      });
     } finally {
       await asSuperuser('audit_log', () => db.query(`UPDATE audit_log SET data = $2::jsonb WHERE seq = $1`, [seq, JSON.stringify(original)]));
     }
@@ -169,7 +205,10 @@ describe('case loop: evidence chain and audit verification', () => {
     const raw = (await db.query<{ raw_payload: string }>(`SELECT raw_payload FROM events WHERE id = $1`, [eventId])).rows[0].raw_payload;
     await db.query(`UPDATE events SET raw_payload = replace(raw_payload, 'garbage', 'nothing') WHERE id = $1`, [eventId]);
     try {
-      expect((await verify()).firstBroken).toMatchObject({ id: seq, reason: `event ${eventId}: its stored raw payload no longer hashes to the sealed SHA-256` });
+      expect((await verify()).firstBroken).toMatchObject({
+        id: seq,
+        reason: `event ${eventId}: its stored raw payload no longer hashes to the sealed SHA-256`,
+      });
     } finally {
       await db.query(`UPDATE events SET raw_payload = $2 WHERE id = $1`, [eventId, raw]);
     }
@@ -177,13 +216,20 @@ describe('case loop: evidence chain and audit verification', () => {
   });
 
   it('fails when a transition row is altered or an audit row deleted', async () => {
-    const t = await db.query<{ audit_seq: string; note: string | null }>(`SELECT audit_seq, note FROM case_transitions WHERE case_id = $1 AND action = 'accept'`, [caseId]);
+    const t = await db.query<{ audit_seq: string; note: string | null }>(
+      `SELECT audit_seq, note FROM case_transitions WHERE case_id = $1 AND action = 'accept'`,
+      [caseId],
+    );
     const acceptSeq = Number(t.rows[0].audit_seq);
-    await asSuperuser('case_transitions', () => db.query(`UPDATE case_transitions SET note = 'accepted a day earlier' WHERE case_id = $1 AND action = 'accept'`, [caseId]));
+    await asSuperuser('case_transitions', () =>
+      db.query(`UPDATE case_transitions SET note = 'accepted a day earlier' WHERE case_id = $1 AND action = 'accept'`, [caseId]),
+    );
     try {
       expect((await verify()).firstBroken).toMatchObject({ id: acceptSeq, reason: expect.stringMatching(/case_transitions row .* was altered/) });
     } finally {
-      await asSuperuser('case_transitions', () => db.query(`UPDATE case_transitions SET note = $2 WHERE case_id = $1 AND action = 'accept'`, [caseId, t.rows[0].note]));
+      await asSuperuser('case_transitions', () =>
+        db.query(`UPDATE case_transitions SET note = $2 WHERE case_id = $1 AND action = 'accept'`, [caseId, t.rows[0].note]),
+      );
     }
 
     const row = (await db.query(`SELECT * FROM audit_log WHERE seq = $1`, [acceptSeq])).rows[0] as Record<string, unknown>;
@@ -191,17 +237,10 @@ describe('case loop: evidence chain and audit verification', () => {
     try {
       expect((await verify()).firstBroken).toMatchObject({ id: acceptSeq + 1, reason: `entries ${acceptSeq}..${acceptSeq} are missing (deleted)` });
     } finally {
-      await db.query(`INSERT INTO audit_log (seq, at, actor_id, actor_role, action, case_id, data, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, [
-        row.seq,
-        row.at,
-        row.actor_id,
-        row.actor_role,
-        row.action,
-        row.case_id,
-        JSON.stringify(row.data),
-        row.prev_hash,
-        row.hash,
-      ]);
+      await db.query(
+        `INSERT INTO audit_log (seq, at, actor_id, actor_role, action, case_id, data, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [row.seq, row.at, row.actor_id, row.actor_role, row.action, row.case_id, JSON.stringify(row.data), row.prev_hash, row.hash],
+      );
     }
     expect((await verify()).ok).toBe(true);
   });

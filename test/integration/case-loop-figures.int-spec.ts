@@ -114,7 +114,15 @@ describe('case loop: figures (综合评价)', () => {
         medianTimeToCloseMinutes: null,
       },
     ]);
-    expect(f.total).toMatchObject({ opened: 5, due: 3, closed: 2, closedOnTime: 1, closureRate: 2 / 3, onTimeClosureRate: 1 / 3, medianTimeToCloseMinutes: 315 });
+    expect(f.total).toMatchObject({
+      opened: 5,
+      due: 3,
+      closed: 2,
+      closedOnTime: 1,
+      closureRate: 2 / 3,
+      onTimeClosureRate: 1 / 3,
+      medianTimeToCloseMinutes: 315,
+    });
   });
 
   it('groups by category and by team', async () => {

@@ -42,7 +42,10 @@ export interface TestStaff {
 
 export async function createStaff(app: TestApp): Promise<TestStaff> {
   const login = await request(app.url).post('/api/v1/auth/login').send({ username: 'admin', password: 'test-admin-password' }).expect(200);
-  const me = await request(app.url).get('/api/v1/users').set('Authorization', `Bearer ${await app.token()}`).expect(200);
+  const me = await request(app.url)
+    .get('/api/v1/users')
+    .set('Authorization', `Bearer ${await app.token()}`)
+    .expect(200);
   const adminRow = (me.body as { items: { id: string; username: string }[] }).items.find((u) => u.username === 'admin');
   return {
     admin: { id: adminRow?.id ?? '', role: 'admin', token: (login.body as { accessToken: string }).accessToken },
@@ -147,7 +150,14 @@ export interface TransitionResponse {
     loop: {
       review: { reviewedAt: string; reviewedBy: string | null } | null;
       evidence: { deviceReviewPassed: boolean | null; usableForPenalty: boolean | null; note: string | null };
-      deadline: { step: string; startedAt: string | null; dueAt: string; state: string | null; limit: Record<string, unknown> | null; escalatedAt: string | null } | null;
+      deadline: {
+        step: string;
+        startedAt: string | null;
+        dueAt: string;
+        state: string | null;
+        limit: Record<string, unknown> | null;
+        escalatedAt: string | null;
+      } | null;
       dueAt: string | null;
       counts: { transitions: number; transfers: number; sendBacks: number; reopens: number };
       partyVerification: { method: 'plate' } | { method: 'code'; code: string } | null;
@@ -155,7 +165,15 @@ export interface TransitionResponse {
       resultNote: string | null;
     };
   };
-  transition: { seq: number; action: string; from: string | null; to: string; actor: { id: string; role: string }; reason: string | null; details: Record<string, unknown> };
+  transition: {
+    seq: number;
+    action: string;
+    from: string | null;
+    to: string;
+    actor: { id: string; role: string };
+    reason: string | null;
+    details: Record<string, unknown>;
+  };
 }
 
 /** POST /api/v1/cases/{id}/transitions; returns the raw supertest response (status checked by the caller). */

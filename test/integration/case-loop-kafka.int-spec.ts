@@ -78,7 +78,8 @@ describe('case loop: lifecycle events on Kafka (outbox)', () => {
     for (const r of received.filter((x) => x.event.caseId === caseId)) if (!firsts.includes(r.event.seq)) firsts.push(r.event.seq);
     return firsts;
   };
-  const storedSeqs = async (caseId: string) => (await db.query<{ seq: number }>(`SELECT seq FROM case_transitions WHERE case_id = $1 ORDER BY seq`, [caseId])).rows.map((r) => r.seq);
+  const storedSeqs = async (caseId: string) =>
+    (await db.query<{ seq: number }>(`SELECT seq FROM case_transitions WHERE case_id = $1 ORDER BY seq`, [caseId])).rows.map((r) => r.seq);
 
   it('publishes every transition of every case, keyed by case id and in order per case', async () => {
     const cases: InsertedCase[] = [];

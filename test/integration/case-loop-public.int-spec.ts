@@ -14,13 +14,39 @@ function georeportProblems(r: Record<string, unknown>): string[] {
     } else if (typeof r[k] !== 'string') p.push(`${k} not a string`);
   };
   ['service_request_id', 'status', 'service_code', 'service_name', 'requested_datetime'].forEach((k) => str(k, true));
-  ['status_notes', 'description', 'agency_responsible', 'service_notice', 'updated_datetime', 'expected_datetime', 'address', 'address_id', 'zipcode', 'media_url'].forEach((k) => str(k));
+  [
+    'status_notes',
+    'description',
+    'agency_responsible',
+    'service_notice',
+    'updated_datetime',
+    'expected_datetime',
+    'address',
+    'address_id',
+    'zipcode',
+    'media_url',
+  ].forEach((k) => str(k));
   if (r.status !== 'open' && r.status !== 'closed') p.push(`status ${String(r.status)}`);
   for (const k of ['requested_datetime', 'updated_datetime', 'expected_datetime']) if (typeof r[k] === 'string' && !W3C.test(r[k])) p.push(`${k} not W3C`);
   for (const k of ['lat', 'long']) if (r[k] !== null && (typeof r[k] !== 'number' || !Number.isFinite(r[k]))) p.push(`${k} not a number`);
   const known = new Set([
-    'service_request_id', 'status', 'status_notes', 'service_name', 'service_code', 'description', 'agency_responsible', 'service_notice',
-    'requested_datetime', 'updated_datetime', 'expected_datetime', 'address', 'address_id', 'zipcode', 'lat', 'long', 'media_url',
+    'service_request_id',
+    'status',
+    'status_notes',
+    'service_name',
+    'service_code',
+    'description',
+    'agency_responsible',
+    'service_notice',
+    'requested_datetime',
+    'updated_datetime',
+    'expected_datetime',
+    'address',
+    'address_id',
+    'zipcode',
+    'lat',
+    'long',
+    'media_url',
   ]);
   for (const k of Object.keys(r)) if (!known.has(k)) p.push(`unexpected field ${k}`);
   return p;
@@ -80,9 +106,18 @@ describe('case loop: the party lookup and Open311 GeoReport v2', () => {
         handledBy: string;
         evidence: { usableForPenalty: boolean; items: { sha256: string; device: { id: string; legalReviewPassed: boolean }; detections: unknown[] }[] };
       };
-      expect(body).toMatchObject({ caseNumber: carA.caseNumber, status: 'dispatched', category: { code: 'motor-parking' }, evidence: { usableForPenalty: true } });
+      expect(body).toMatchObject({
+        caseNumber: carA.caseNumber,
+        status: 'dispatched',
+        category: { code: 'motor-parking' },
+        evidence: { usableForPenalty: true },
+      });
       expect(body.evidence.items).toHaveLength(1);
-      expect(body.evidence.items[0]).toMatchObject({ sha256: expect.stringMatching(/^[0-9a-f]{64}$/), device: { id: 'HIK-GATE-01', legalReviewPassed: true }, detections: [{ label: 'garbage', confidence: 0.9 }] });
+      expect(body.evidence.items[0]).toMatchObject({
+        sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+        device: { id: 'HIK-GATE-01', legalReviewPassed: true },
+        detections: [{ label: 'garbage', confidence: 0.9 }],
+      });
       // Only that case: nothing of the other car, and no staff notes.
       expect(res.text).not.toContain(carB.caseNumber);
       expect(res.text).not.toContain('99999');
@@ -114,10 +149,7 @@ describe('case loop: the party lookup and Open311 GeoReport v2', () => {
 
     it('takes a statement and defence into the case record and the audit chain', async () => {
       const text = '我当时在卸货，十分钟内已经离开。I was unloading and left within ten minutes.';
-      await request(app.url)
-        .post('/api/v1/public/cases/statements')
-        .send({ caseNumber: carA.caseNumber, verification: PLATE_B, statement: text })
-        .expect(404);
+      await request(app.url).post('/api/v1/public/cases/statements').send({ caseNumber: carA.caseNumber, verification: PLATE_B, statement: text }).expect(404);
       await request(app.url).post('/api/v1/public/cases/statements').send({ caseNumber: carA.caseNumber, verification: PLATE_A, statement: '   ' }).expect(400);
       const res = await request(app.url)
         .post('/api/v1/public/cases/statements')
@@ -129,9 +161,13 @@ describe('case loop: the party lookup and Open311 GeoReport v2', () => {
       expect(shown.statements.map((s) => s.statement)).toEqual([text]);
       const timeline = await request(app.url).get(`/api/v1/cases/${carA.id}/timeline`).set('Authorization', `Bearer ${staff.operator.token}`).expect(200);
       const items = (timeline.body as { items: { type: string; statement?: { statement: string; contact: string } }[] }).items;
-      expect(items.filter((i) => i.type === 'statement')).toEqual([expect.objectContaining({ statement: expect.objectContaining({ statement: text, contact: 'by letter' }) })]);
+      expect(items.filter((i) => i.type === 'statement')).toEqual([
+        expect.objectContaining({ statement: expect.objectContaining({ statement: text, contact: 'by letter' }) }),
+      ]);
       const audit = await db.query(`SELECT actor_role, data FROM audit_log WHERE case_id = $1 AND action = 'case.statement'`, [carA.id]);
-      expect(audit.rows).toEqual([{ actor_role: 'party', data: expect.objectContaining({ statement: expect.objectContaining({ sha256: (res.body as { sha256: string }).sha256 }) }) }]);
+      expect(audit.rows).toEqual([
+        { actor_role: 'party', data: expect.objectContaining({ statement: expect.objectContaining({ sha256: (res.body as { sha256: string }).sha256 }) }) },
+      ]);
       expect(JSON.stringify(audit.rows[0].data)).not.toContain('unloading');
       const v = await request(app.url).get('/api/v1/audit/verify').set('Authorization', `Bearer ${staff.supervisor.token}`).expect(200);
       expect((v.body as { ok: boolean }).ok).toBe(true);
@@ -162,12 +198,17 @@ describe('case loop: the party lookup and Open311 GeoReport v2', () => {
       for (const r of list) expect(georeportProblems(r)).toEqual([]);
       const ids = list.map((r) => r.service_request_id);
       expect(ids.sort()).toEqual([carA, carB, garbage, atPlace, closed].map((c) => c.caseNumber).sort());
-      for (const secret of ['12345', '99999', '55555', '66666', 'Wang', 'officer Li', 'Ms Zhao', 'Test ', 'partyCode', staff.operator.id]) expect(res.text).not.toContain(secret);
+      for (const secret of ['12345', '99999', '55555', '66666', 'Wang', 'officer Li', 'Ms Zhao', 'Test ', 'partyCode', staff.operator.id])
+        expect(res.text).not.toContain(secret);
 
       const byId = new Map(list.map((r) => [r.service_request_id, r]));
       // A private place: coarsened to 3 decimals; a listed public place: exact.
       expect(byId.get(carA.caseNumber)).toMatchObject({ lat: 23.123, long: 113.254, status: 'open', address: 'Yunxi Subdistrict' });
-      expect(byId.get(atPlace.caseNumber)).toMatchObject({ lat: 23.12061, long: 113.24508, address: 'Yunxi Road north pavement (no parking), Yunxi Subdistrict' });
+      expect(byId.get(atPlace.caseNumber)).toMatchObject({
+        lat: 23.12061,
+        long: 113.24508,
+        address: 'Yunxi Road north pavement (no parking), Yunxi Subdistrict',
+      });
       expect(byId.get(garbage.caseNumber)).toMatchObject({ lat: 23.105, long: 113.255, address: 'Synthetic Road 1, Yunxi Subdistrict' });
       expect(byId.get(carA.caseNumber)).toMatchObject({
         service_code: 'motor-parking',
@@ -184,7 +225,8 @@ describe('case loop: the party lookup and Open311 GeoReport v2', () => {
       expect(codes.map((r) => r.service_request_id).sort()).toEqual([carA.caseNumber, carB.caseNumber].sort());
       const closedOnly = (await get('requests.json?status=closed').expect(200)).body as { service_request_id: string }[];
       expect(closedOnly.map((r) => r.service_request_id)).toEqual([closed.caseNumber]);
-      const pair = (await get(`requests.json?service_request_id=${carB.caseNumber},${unreviewed.caseNumber},${closed.caseNumber}&status=open`).expect(200)).body as {
+      const pair = (await get(`requests.json?service_request_id=${carB.caseNumber},${unreviewed.caseNumber},${closed.caseNumber}&status=open`).expect(200))
+        .body as {
         service_request_id: string;
       }[];
       expect(pair.map((r) => r.service_request_id).sort()).toEqual([carB.caseNumber, closed.caseNumber].sort());
@@ -199,8 +241,12 @@ describe('case loop: the party lookup and Open311 GeoReport v2', () => {
       const one = (await get(`requests/${garbage.caseNumber}.json`).expect(200)).body as Record<string, unknown>[];
       expect(one).toHaveLength(1);
       expect(one[0]).toMatchObject({ service_request_id: garbage.caseNumber, service_code: 'exposed-garbage' });
-      expect((await get(`requests/${unreviewed.caseNumber}.json`).expect(404)).body).toEqual([{ code: 404, description: `service request ${unreviewed.caseNumber} not found` }]);
-      expect((await get('requests.json?status=pending').expect(400)).body).toEqual([{ code: 400, description: 'status must be open or closed, not "pending"' }]);
+      expect((await get(`requests/${unreviewed.caseNumber}.json`).expect(404)).body).toEqual([
+        { code: 404, description: `service request ${unreviewed.caseNumber} not found` },
+      ]);
+      expect((await get('requests.json?status=pending').expect(400)).body).toEqual([
+        { code: 400, description: 'status must be open or closed, not "pending"' },
+      ]);
       expect(((await get('requests.json?start_date=2026-01-01&end_date=2026-12-31').expect(400)).body as { code: number }[])[0].code).toBe(400);
       await get('requests.json?service_request_id=CP%00').expect(400);
       await get('requests/CP%00.json').expect(404);

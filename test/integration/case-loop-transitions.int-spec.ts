@@ -5,11 +5,36 @@ import { Client } from 'pg';
 import request from 'supertest';
 import { readServices } from '../support/services';
 import { eventually, startTestApp, TestApp } from '../support/test-app';
-import { act, createStaff, insertCase, OTHER_TOWNSHIP, step, TEAM, type TestStaff, type TestUser, TOWNSHIP, type TransitionResponse } from './case-loop-helpers';
+import {
+  act,
+  createStaff,
+  insertCase,
+  OTHER_TOWNSHIP,
+  step,
+  TEAM,
+  type TestStaff,
+  type TestUser,
+  TOWNSHIP,
+  type TransitionResponse,
+} from './case-loop-helpers';
 
 interface TimelineBody {
   caseNumber: string;
-  items: { type: string; at: string; transition?: { seq: number; action: string; from: string | null; to: string; actor: { id: string; role: string }; reason: string | null; note: string | null; toUnit: string | null; actorName: string | null } }[];
+  items: {
+    type: string;
+    at: string;
+    transition?: {
+      seq: number;
+      action: string;
+      from: string | null;
+      to: string;
+      actor: { id: string; role: string };
+      reason: string | null;
+      note: string | null;
+      toUnit: string | null;
+      actorName: string | null;
+    };
+  }[];
 }
 
 describe('case loop: the seven steps as a state machine', () => {
@@ -83,7 +108,13 @@ describe('case loop: the seven steps as a state machine', () => {
 
     // Art. 41: a person reviews the machine evidence before anything else.
     const reg = await step(app, staff.operator, id, { action: 'review-register', evidenceUsableForPenalty: true, note: 'snapshot is clear' });
-    expect(reg.transition).toMatchObject({ seq: 2, action: 'review-register', from: 'detected', to: 'registered', actor: { id: staff.operator.id, role: 'operator' } });
+    expect(reg.transition).toMatchObject({
+      seq: 2,
+      action: 'review-register',
+      from: 'detected',
+      to: 'registered',
+      actor: { id: staff.operator.id, role: 'operator' },
+    });
     expect(reg.case.loop.review?.reviewedBy).toBe(staff.operator.id);
     expect(reg.case.loop.evidence).toMatchObject({ deviceReviewPassed: true, usableForPenalty: true, note: null });
     expect(reg.case.loop.partyVerification).toEqual({ method: 'code', code: expect.stringMatching(/^\d{6}$/) });
@@ -91,7 +122,11 @@ describe('case loop: the seven steps as a state machine', () => {
     const disp = await step(app, staff.operator, id, { action: 'dispatch' });
     expect(disp.case).toMatchObject({ status: 'dispatched', handlingUnit: TEAM });
     expect(disp.case.loop.dueAt).not.toBeNull();
-    expect(disp.case.loop.deadline).toMatchObject({ step: 'handle', dueAt: disp.case.loop.dueAt, limit: { amount: 4, unit: 'working-hours', source: 'category' } });
+    expect(disp.case.loop.deadline).toMatchObject({
+      step: 'handle',
+      dueAt: disp.case.loop.dueAt,
+      limit: { amount: 4, unit: 'working-hours', source: 'category' },
+    });
     expect(disp.transition.details).toMatchObject({ dueAt: disp.case.loop.dueAt });
 
     await step(app, staff.officer, id, { action: 'accept' });
@@ -207,7 +242,11 @@ describe('case loop: the seven steps as a state machine', () => {
     expect((await act(app, staff.officer, c.id, { action: 'accept' })).status).toBe(403);
     await step(app, staff.liaison, c.id, { action: 'accept' });
     // A unit sends on what it holds: back to another township's team (the place was mis-routed).
-    const onward = await step(app, staff.liaison, c.id, { action: 'transfer', unit: `township-team:${OTHER_TOWNSHIP}`, reason: 'the place is in Fenglin Town' });
+    const onward = await step(app, staff.liaison, c.id, {
+      action: 'transfer',
+      unit: `township-team:${OTHER_TOWNSHIP}`,
+      reason: 'the place is in Fenglin Town',
+    });
     expect(onward.case).toMatchObject({ status: 'dispatched', handlingUnit: `township-team:${OTHER_TOWNSHIP}`, townshipCode: OTHER_TOWNSHIP });
     expect(onward.transition.details).toMatchObject({ toTownshipCode: OTHER_TOWNSHIP });
 
@@ -279,7 +318,11 @@ describe('case loop: the seven steps as a state machine', () => {
     // CAM-FIRE-01's technical review is still pending (config/demo/devices.yaml).
     const c = await insertCase(db, { deviceId: 'CAM-FIRE-01', category: 'blocked-fire-lane', unit: 'fire-brigade' });
     const reg = await step(app, staff.operator, c.id, { action: 'review-register', evidenceUsableForPenalty: true });
-    expect(reg.case.loop.evidence).toMatchObject({ deviceReviewPassed: false, usableForPenalty: false, note: expect.stringMatching(/CAM-FIRE-01 has not passed technical review/) });
+    expect(reg.case.loop.evidence).toMatchObject({
+      deviceReviewPassed: false,
+      usableForPenalty: false,
+      note: expect.stringMatching(/CAM-FIRE-01 has not passed technical review/),
+    });
     expect(reg.transition.details).toMatchObject({ evidenceUsableForPenalty: false });
     const evidence = await request(app.url).get(`/api/v1/cases/${c.id}/evidence`).set('Authorization', `Bearer ${staff.operator.token}`).expect(200);
     expect((evidence.body as { items: { kind: string; sha256: string; usableAsPenaltyEvidence: boolean }[] }).items).toEqual([

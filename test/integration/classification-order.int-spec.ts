@@ -77,18 +77,32 @@ describe('inhibition does not depend on arrival order (real ingest, PostgreSQL)'
     for (const e of events) {
       await mqtt.publishAsync(
         TOPIC,
-        JSON.stringify({ eventId: e.id, deviceId: 'DRONE-01', occurredAt: e.at.toISOString(), location: centre(grid), detections: [{ label: e.label, confidence: 0.9 }] }),
+        JSON.stringify({
+          eventId: e.id,
+          deviceId: 'DRONE-01',
+          occurredAt: e.at.toISOString(),
+          location: centre(grid),
+          detections: [{ label: e.label, confidence: 0.9 }],
+        }),
         { qos: 1 },
       );
     }
     const ids = events.map((e) => e.id);
     await eventually(`${ids.length} events stored`, async () =>
-      Number((await db.query(`SELECT count(*) AS n FROM events WHERE device_id = 'DRONE-01' AND source_event_id = ANY($1)`, [ids])).rows[0].n) === ids.length ? true : undefined,
+      Number((await db.query(`SELECT count(*) AS n FROM events WHERE device_id = 'DRONE-01' AND source_event_id = ANY($1)`, [ids])).rows[0].n) === ids.length
+        ? true
+        : undefined,
     );
   }
 
   async function outcome(grid: GridCell, tag: string): Promise<Outcome> {
-    const cases = await db.query<{ status: string; category_code: string; occurrence_count: number; explanation: Record<string, unknown>; events: string[] | null }>(
+    const cases = await db.query<{
+      status: string;
+      category_code: string;
+      occurrence_count: number;
+      explanation: Record<string, unknown>;
+      events: string[] | null;
+    }>(
       `SELECT c.status, c.category_code, c.occurrence_count, c.explanation,
               array_agg(e.source_event_id ORDER BY e.source_event_id) FILTER (WHERE e.id IS NOT NULL) AS events
          FROM cases c LEFT JOIN case_occurrences o ON o.case_id = c.id LEFT JOIN events e ON e.id = o.event_id
@@ -108,7 +122,10 @@ describe('inhibition does not depend on arrival order (real ingest, PostgreSQL)'
         .sort((a, b) => (a.events.join() < b.events.join() ? -1 : 1)),
       withdrawn: cases.rows
         .filter((c) => c.status === 'rejected')
-        .map((c) => ({ occurrences: c.occurrence_count + (c.events ?? []).length, explained: typeof (c.explanation.withdrawn as { reason?: string } | undefined)?.reason === 'string' })),
+        .map((c) => ({
+          occurrences: c.occurrence_count + (c.events ?? []).length,
+          explained: typeof (c.explanation.withdrawn as { reason?: string } | undefined)?.reason === 'string',
+        })),
       suppressions: suppressions.rows.map((s) => ({ ...s, first: s.first.toISOString(), last: s.last.toISOString() })),
     };
   }
@@ -135,13 +152,29 @@ describe('inhibition does not depend on arrival order (real ingest, PostgreSQL)'
     const after = await outcome(grid, 'found');
     expect(after.cases).toEqual([
       { events: ['fire'], countMatches: true, category: 'fire-smoke' },
-      { events: vending.slice(0, 30).map((v) => v.id.slice('found-'.length)).sort(), countMatches: true, category: 'street-occupation' },
+      {
+        events: vending
+          .slice(0, 30)
+          .map((v) => v.id.slice('found-'.length))
+          .sort(),
+        countMatches: true,
+        category: 'street-occupation',
+      },
     ]);
     expect(after.suppressions).toEqual([
-      { reason: 'inhibited', identity: 'category=street-occupation|grid=G', count: 30, first: local('14:30').toISOString(), last: local('14:59').toISOString() },
+      {
+        reason: 'inhibited',
+        identity: 'category=street-occupation|grid=G',
+        count: 30,
+        first: local('14:30').toISOString(),
+        last: local('14:59').toISOString(),
+      },
     ]);
     // The case the operator sees: 30 occurrences, last seen 14:29, and why the other 30 left.
-    const view = await request(app.url).get(`/api/v1/cases/${before.id}`).set('Authorization', `Bearer ${await app.token()}`).expect(200);
+    const view = await request(app.url)
+      .get(`/api/v1/cases/${before.id}`)
+      .set('Authorization', `Bearer ${await app.token()}`)
+      .expect(200);
     expect(view.body).toMatchObject({ status: 'detected', occurrenceCount: 30, lastSeenAt: local('14:29').toISOString() });
     const taken = (view.body as { explanation: { inhibitedAfterwards: { reason: string; events: unknown[] }[] } }).explanation.inhibitedAfterwards;
     expect(taken).toHaveLength(1);
@@ -166,7 +199,10 @@ describe('inhibition does not depend on arrival order (real ingest, PostgreSQL)'
     alerts.length = 0;
     await send(grid, [{ id: 'wd-fire', at: local('10:00', '2026-06-11'), label: 'fire' }]);
 
-    const view = await request(app.url).get(`/api/v1/cases/${c.id}`).set('Authorization', `Bearer ${await app.token()}`).expect(200);
+    const view = await request(app.url)
+      .get(`/api/v1/cases/${c.id}`)
+      .set('Authorization', `Bearer ${await app.token()}`)
+      .expect(200);
     expect(view.body).toMatchObject({ status: 'rejected', occurrenceCount: 0 });
     expect((view.body as { explanation: { withdrawn: { reason: string; by: string } } }).explanation.withdrawn).toMatchObject({
       by: 'classification',
@@ -206,13 +242,15 @@ describe('inhibition does not depend on arrival order (real ingest, PostgreSQL)'
     let run = 0;
     await fc.assert(
       fc.asyncProperty(
-        fc.array(item, { minLength: 1, maxLength: 16 }).chain((items) =>
-          fc.tuple(
-            fc.constant(items),
-            fc.shuffledSubarray([...items.keys()], { minLength: items.length, maxLength: items.length }),
-            fc.array(fc.boolean(), { minLength: items.length, maxLength: items.length }),
+        fc
+          .array(item, { minLength: 1, maxLength: 16 })
+          .chain((items) =>
+            fc.tuple(
+              fc.constant(items),
+              fc.shuffledSubarray([...items.keys()], { minLength: items.length, maxLength: items.length }),
+              fc.array(fc.boolean(), { minLength: items.length, maxLength: items.length }),
+            ),
           ),
-        ),
         async ([items, order, cuts]) => {
           run++;
           const base = local('14:00', '2026-06-20');

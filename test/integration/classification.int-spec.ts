@@ -91,14 +91,32 @@ describe('classification, grouping and routing on the demo district', () => {
 
   it('allows a vendor in the night market at 19:00 and opens a case at 23:00, recording why the first was suppressed', async () => {
     // 19:00 and 23:00 local time (UTC+8).
-    const at19 = frigateTrack({ id: 'vendor-19', camera: 'lanting_market', label: 'person', subLabel: 'vendor', zones: ['market'], start: new Date('2026-11-28T11:00:00Z'), minutes: 1, stepSeconds: 20 });
+    const at19 = frigateTrack({
+      id: 'vendor-19',
+      camera: 'lanting_market',
+      label: 'person',
+      subLabel: 'vendor',
+      zones: ['market'],
+      start: new Date('2026-11-28T11:00:00Z'),
+      minutes: 1,
+      stepSeconds: 20,
+    });
     await publishAll(at19);
     await eventually('the 19:00 vendor stored', async () => ((await storedFrom('vendor-19')) === at19.length ? true : undefined));
     expect(await casesOf('street-occupation')).toHaveLength(0);
     const suppressed = await db.query(`SELECT reason, count FROM suppressions WHERE category_code = 'street-occupation'`);
     expect(suppressed.rows[0]).toMatchObject({ reason: 'allowed-window' });
 
-    const at23 = frigateTrack({ id: 'vendor-23', camera: 'lanting_market', label: 'person', subLabel: 'vendor', zones: ['market'], start: new Date('2026-11-28T15:00:00Z'), minutes: 1, stepSeconds: 20 });
+    const at23 = frigateTrack({
+      id: 'vendor-23',
+      camera: 'lanting_market',
+      label: 'person',
+      subLabel: 'vendor',
+      zones: ['market'],
+      start: new Date('2026-11-28T15:00:00Z'),
+      minutes: 1,
+      stepSeconds: 20,
+    });
     await publishAll(at23);
     await eventually('the 23:00 vendor stored', async () => ((await storedFrom('vendor-23')) === at23.length ? true : undefined));
     const cases = await casesOf('street-occupation');
@@ -137,19 +155,29 @@ describe('two workers on one stream', () => {
           const at = new Date(Date.UTC(2026, 10, 28, 2, round));
           await mqtt.publishAsync(
             'cloudpatrol/v1/devices/DRONE-01/events',
-            JSON.stringify({ eventId: `w-${n++}`, deviceId: 'DRONE-01', occurredAt: at.toISOString(), location: centre(g), detections: [{ label: 'garbage', confidence: 0.9 }] }),
+            JSON.stringify({
+              eventId: `w-${n++}`,
+              deviceId: 'DRONE-01',
+              occurredAt: at.toISOString(),
+              location: centre(g),
+              detections: [{ label: 'garbage', confidence: 0.9 }],
+            }),
             { qos: 1 },
           );
         }
       }
-      await eventually('all 300 events stored', async () => (Number((await db.query(`SELECT count(*) AS n FROM events`)).rows[0].n) === 300 ? true : undefined), 30_000).catch(
-        async (err: Error) => {
-          // Say where the missing events are: stored, or held (unacknowledged) by which worker.
-          const stored = (await db.query(`SELECT count(*)::int AS n FROM events`)).rows[0].n as number;
-          const held = await Promise.all([a, b].map(async (w) => /cloudpatrol_ingest_lag\{transport="mqtt"[^}]*\} (\d+)/.exec(await (await fetch(`${w.url}/metrics`)).text())?.[1]));
-          throw new Error(`${err.message}: ${stored} stored; held by the workers (received, not yet stored): ${held.join(' and ')}`);
-        },
-      );
+      await eventually(
+        'all 300 events stored',
+        async () => (Number((await db.query(`SELECT count(*) AS n FROM events`)).rows[0].n) === 300 ? true : undefined),
+        30_000,
+      ).catch(async (err: Error) => {
+        // Say where the missing events are: stored, or held (unacknowledged) by which worker.
+        const stored = (await db.query(`SELECT count(*)::int AS n FROM events`)).rows[0].n as number;
+        const held = await Promise.all(
+          [a, b].map(async (w) => /cloudpatrol_ingest_lag\{transport="mqtt"[^}]*\} (\d+)/.exec(await (await fetch(`${w.url}/metrics`)).text())?.[1]),
+        );
+        throw new Error(`${err.message}: ${stored} stored; held by the workers (received, not yet stored): ${held.join(' and ')}`);
+      });
       const cases = await db.query<{ grid_code: string; occurrence_count: number }>(`SELECT grid_code, occurrence_count FROM cases ORDER BY grid_code`);
       expect((await db.query(`SELECT reason FROM suppressions`)).rows).toEqual([]);
       expect(cases.rows).toHaveLength(grids.length);

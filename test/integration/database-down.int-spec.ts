@@ -51,7 +51,11 @@ describe('the database shut down', () => {
     expect(casesMs).toBeLessThan(5000);
 
     database = await startEmbeddedPostgres({ dataDir, port, log: () => undefined });
-    await eventually('the API answering again', async () => ((await request(app.url).get('/api/v1/cases').set('Authorization', `Bearer ${token}`)).status === 200 ? true : undefined), 30_000);
+    await eventually(
+      'the API answering again',
+      async () => ((await request(app.url).get('/api/v1/cases').set('Authorization', `Bearer ${token}`)).status === 200 ? true : undefined),
+      30_000,
+    );
     expect((await request(app.url).get('/health')).status).toBe(200);
   }, 120_000);
 });

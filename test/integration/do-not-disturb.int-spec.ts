@@ -54,7 +54,13 @@ async function publish(mqtt: MqttClient, events: Sent[]): Promise<void> {
   for (const e of events) {
     await mqtt.publishAsync(
       TOPIC,
-      JSON.stringify({ eventId: e.id, deviceId: 'DRONE-01', occurredAt: e.at.toISOString(), location: frontage, detections: [{ label: e.label, confidence: 0.9 }] }),
+      JSON.stringify({
+        eventId: e.id,
+        deviceId: 'DRONE-01',
+        occurredAt: e.at.toISOString(),
+        location: frontage,
+        detections: [{ label: e.label, confidence: 0.9 }],
+      }),
       { qos: 1 },
     );
   }
@@ -63,7 +69,8 @@ async function publish(mqtt: MqttClient, events: Sent[]): Promise<void> {
 async function stored(db: Client, ids: string[], timeoutMs?: number): Promise<void> {
   await eventually(
     `${ids.length} events stored`,
-    async () => (Number((await db.query(`SELECT count(*) AS n FROM events WHERE source_event_id = ANY($1)`, [ids])).rows[0].n) === ids.length ? true : undefined),
+    async () =>
+      Number((await db.query(`SELECT count(*) AS n FROM events WHERE source_event_id = ANY($1)`, [ids])).rows[0].n) === ids.length ? true : undefined,
     timeoutMs,
   );
 }
@@ -142,7 +149,10 @@ describe('do-not-disturb: the first minor issue is suppressed, a repeat opens a 
     // Why it changed is kept: the case it joined may be an older one, explained by its own first issue.
     const audit = await db.query(`SELECT actor_role, data FROM audit_log WHERE action = 'do-not-disturb.repeat-afterwards'`);
     expect(audit.rows).toMatchObject([
-      { actor_role: 'system', data: { subjectId: SUBJECT, sourceEventId: 'late-g2', earlierIssueAt: local('2025-03-10T10:00:00').toISOString(), ruleVersion: 1 } },
+      {
+        actor_role: 'system',
+        data: { subjectId: SUBJECT, sourceEventId: 'late-g2', earlierIssueAt: local('2025-03-10T10:00:00').toISOString(), ruleVersion: 1 },
+      },
     ]);
   });
 
@@ -164,7 +174,11 @@ describe('do-not-disturb with two workers on one stream', () => {
     await db.connect();
     try {
       // Newest first, so the workers store later events before earlier ones.
-      const events: Sent[] = Array.from({ length: 24 }, (_, m) => ({ id: `two-${m}`, at: minutes(local('2026-03-10T10:00:00'), m), label: m % 2 ? 'vendor' : 'garbage' }));
+      const events: Sent[] = Array.from({ length: 24 }, (_, m) => ({
+        id: `two-${m}`,
+        at: minutes(local('2026-03-10T10:00:00'), m),
+        label: m % 2 ? 'vendor' : 'garbage',
+      }));
       await publish(mqtt, [...events].reverse());
       await stored(
         db,

@@ -8,7 +8,13 @@ import { eventually, startTestApp, TestApp } from '../support/test-app';
 
 const topic = 'cloudpatrol/v1/devices/DEMO-CAM-01/events';
 const event = (id: string, extra: Record<string, unknown> = {}) =>
-  JSON.stringify({ eventId: id, deviceId: 'DEMO-CAM-01', occurredAt: '2026-11-28T10:00:00+08:00', detections: [{ label: 'garbage', confidence: 0.93 }], ...extra });
+  JSON.stringify({
+    eventId: id,
+    deviceId: 'DEMO-CAM-01',
+    occurredAt: '2026-11-28T10:00:00+08:00',
+    detections: [{ label: 'garbage', confidence: 0.93 }],
+    ...extra,
+  });
 
 interface CaseList {
   items: { id: string; caseNumber: string; category: { code: string }; occurrenceCount: number; status: string; explanation: Record<string, unknown> }[];
@@ -34,7 +40,12 @@ describe('foundation: one event travels the whole way', () => {
   });
 
   const cases = async (query = ''): Promise<CaseList> =>
-    (await request(app.url).get(`/api/v1/cases${query}`).set('Authorization', `Bearer ${await app.token()}`).expect(200)).body as CaseList;
+    (
+      await request(app.url)
+        .get(`/api/v1/cases${query}`)
+        .set('Authorization', `Bearer ${await app.token()}`)
+        .expect(200)
+    ).body as CaseList;
 
   it('turns an MQTT event into exactly one case, visible over HTTP and pushed live', async () => {
     const sse = await SseClient.open(`${app.url}/api/v1/alerts/stream`, await app.token());
@@ -53,7 +64,10 @@ describe('foundation: one event travels the whole way', () => {
       expect(alert.type).toBe('case.opened');
       expect(alert.case.id).toBe(list.items[0].id);
 
-      const one = await request(app.url).get(`/api/v1/cases/${list.items[0].id}`).set('Authorization', `Bearer ${await app.token()}`).expect(200);
+      const one = await request(app.url)
+        .get(`/api/v1/cases/${list.items[0].id}`)
+        .set('Authorization', `Bearer ${await app.token()}`)
+        .expect(200);
       expect((one.body as { id: string }).id).toBe(list.items[0].id);
     } finally {
       sse.close();
@@ -73,7 +87,11 @@ describe('foundation: one event travels the whole way', () => {
     await mqtt.publishAsync(topic, '{"eventId": "broken', { qos: 1 });
     await mqtt.publishAsync(topic, JSON.stringify({ eventId: 5, deviceId: 'DEMO-CAM-01', occurredAt: 'yesterday', detections: 'many' }), { qos: 1 });
     await mqtt.publishAsync(topic, JSON.stringify({ eventId: 'no-device', occurredAt: '2026-11-28T10:00:00+08:00', detections: [] }), { qos: 1 });
-    await mqtt.publishAsync('cloudpatrol/v1/devices/NOBODY/events', JSON.stringify({ eventId: 'x', deviceId: 'NOBODY', occurredAt: '2026-11-28T10:00:00+08:00', detections: [] }), { qos: 1 });
+    await mqtt.publishAsync(
+      'cloudpatrol/v1/devices/NOBODY/events',
+      JSON.stringify({ eventId: 'x', deviceId: 'NOBODY', occurredAt: '2026-11-28T10:00:00+08:00', detections: [] }),
+      { qos: 1 },
+    );
     await mqtt.publishAsync(topic, event('e-after-bad'), { qos: 1 });
 
     await eventually('the valid event after the bad ones', async () => ((await cases()).items[0]?.occurrenceCount === 3 ? true : undefined));
@@ -129,7 +147,8 @@ describe('foundation: one event travels the whole way', () => {
         await new Promise((r) => setTimeout(r, 60));
       }
       // Case alerts only: the deadline watcher may also report this (day-old) case overdue meanwhile.
-      const caseAlerts = () => (sse.events as { type: string; case: { occurrenceCount: number } }[]).filter((e) => e.type === 'case.opened' || e.type === 'case.updated');
+      const caseAlerts = () =>
+        (sse.events as { type: string; case: { occurrenceCount: number } }[]).filter((e) => e.type === 'case.opened' || e.type === 'case.updated');
       const last = await eventually('an alert with the final count', async () => {
         const counts = caseAlerts().map((e) => e.case.occurrenceCount);
         return counts.includes(before + 40) ? counts : undefined;

@@ -27,10 +27,15 @@ describe('drone photo upload', () => {
       ['pilot-1', 'pilot'],
       ['operator-1', 'operator'],
     ]) {
-      await request(app.url).post('/api/v1/users').set('Authorization', `Bearer ${admin}`).send({ username, password: 'long-test-password', role, displayName: username }).expect(201);
+      await request(app.url)
+        .post('/api/v1/users')
+        .set('Authorization', `Bearer ${admin}`)
+        .send({ username, password: 'long-test-password', role, displayName: username })
+        .expect(201);
     }
     const login = async (username: string) =>
-      ((await request(app.url).post('/api/v1/auth/login').send({ username, password: 'long-test-password' }).expect(200)).body as { accessToken: string }).accessToken;
+      ((await request(app.url).post('/api/v1/auth/login').send({ username, password: 'long-test-password' }).expect(200)).body as { accessToken: string })
+        .accessToken;
     pilot = await login('pilot-1');
     operator = await login('operator-1');
   });
@@ -51,7 +56,16 @@ describe('drone photo upload', () => {
       width: 1600,
       height: 1200,
       seed: 7,
-      dji: { latitude: 23.1206, longitude: 113.245, absoluteAltitude: 68.4, relativeAltitude: 45.2, gimbalYaw: -30.5, gimbalPitch: -90, flightYaw: -31, rtkFlag: 50 },
+      dji: {
+        latitude: 23.1206,
+        longitude: 113.245,
+        absoluteAltitude: 68.4,
+        relativeAltitude: 45.2,
+        gimbalYaw: -30.5,
+        gimbalPitch: -90,
+        flightYaw: -31,
+        rtkFlag: 50,
+      },
       takenAt: '2026:11:28 10:15:00',
     });
     const noGps = await makeDronePhoto({ width: 800, height: 600, seed: 8 });
@@ -77,7 +91,10 @@ describe('drone photo upload', () => {
     expect(results[0].sha256).toBe(sha(good));
     expect(results[1].flags).toContain('no-position');
 
-    const photo = await request(app.url).get(`/api/v1/photos/${sha(good)}`).set('Authorization', `Bearer ${operator}`).expect(200);
+    const photo = await request(app.url)
+      .get(`/api/v1/photos/${sha(good)}`)
+      .set('Authorization', `Bearer ${operator}`)
+      .expect(200);
     expect(photo.body).toMatchObject({
       lat: 23.1206,
       lng: 113.245,
@@ -91,15 +108,29 @@ describe('drone photo upload', () => {
     });
     expect((photo.body as { takenAt: string }).takenAt).toBe('2026-11-28T02:15:00.000Z');
 
-    const original = await request(app.url).get(`/api/v1/photos/${sha(good)}/original`).set('Authorization', `Bearer ${operator}`).buffer(true).parse(binary).expect(200);
+    const original = await request(app.url)
+      .get(`/api/v1/photos/${sha(good)}/original`)
+      .set('Authorization', `Bearer ${operator}`)
+      .buffer(true)
+      .parse(binary)
+      .expect(200);
     expect(sha(original.body as Buffer)).toBe(sha(good)); // the evidence, byte for byte
-    const thumb = await request(app.url).get(`/api/v1/photos/${sha(good)}/thumb`).set('Authorization', `Bearer ${operator}`).buffer(true).parse(binary).expect(200);
+    const thumb = await request(app.url)
+      .get(`/api/v1/photos/${sha(good)}/thumb`)
+      .set('Authorization', `Bearer ${operator}`)
+      .buffer(true)
+      .parse(binary)
+      .expect(200);
     expect(thumb.headers['content-type']).toMatch(/^image\//);
     expect((thumb.body as Buffer).includes(Buffer.from('drone-dji'))).toBe(false); // metadata stripped
   });
 
   it('stores a 500-photo flight once when it is uploaded twice, and an interrupted upload resumed stores each photo once', async () => {
-    const photos = await Promise.all(Array.from({ length: 500 }, (_, i) => makeDronePhoto({ width: 320, height: 240, seed: 1000 + i, dji: { latitude: 23.09 + i / 100000, longitude: 113.3 } })));
+    const photos = await Promise.all(
+      Array.from({ length: 500 }, (_, i) =>
+        makeDronePhoto({ width: 320, height: 240, seed: 1000 + i, dji: { latitude: 23.09 + i / 100000, longitude: 113.3 } }),
+      ),
+    );
     const files = photos.map((data, i) => ({ name: `P${String(i).padStart(4, '0')}.JPG`, data }));
     for (let i = 0; i < files.length; i += 100) await upload('F-500', files.slice(i, i + 100)).expect(200);
     for (let i = 0; i < files.length; i += 100) {
@@ -142,16 +173,21 @@ describe('drone photo upload', () => {
         .send({ marks: [{ label: 'illegal-construction', note: 'new shed on a roof' }] })
         .expect(200);
     }
-    const cases = await db.query<{ id: string; occurrence_count: number; device_id: string }>(`SELECT id, occurrence_count, device_id FROM cases WHERE category_code = 'illegal-construction'`);
+    const cases = await db.query<{ id: string; occurrence_count: number; device_id: string }>(
+      `SELECT id, occurrence_count, device_id FROM cases WHERE category_code = 'illegal-construction'`,
+    );
     expect(cases.rows).toHaveLength(1);
     expect(cases.rows[0].occurrence_count).toBe(2);
-    const evidence = await db.query(
-      `SELECT e.media FROM events e JOIN case_occurrences o ON o.event_id = e.id WHERE o.case_id = $1 ORDER BY e.occurred_at`,
-      [cases.rows[0].id],
-    );
+    const evidence = await db.query(`SELECT e.media FROM events e JOIN case_occurrences o ON o.event_id = e.id WHERE o.case_id = $1 ORDER BY e.occurred_at`, [
+      cases.rows[0].id,
+    ]);
     expect(evidence.rows.map((r: { media: { sha256: string }[] }) => r.media[0].sha256)).toEqual([sha(first), sha(second)]);
     // Marking the same photo the same way again adds nothing.
-    await request(app.url).post(`/api/v1/photos/${sha(first)}/detections`).set('Authorization', `Bearer ${pilot}`).send({ marks: [{ label: 'illegal-construction', note: 'new shed on a roof' }] }).expect(200);
+    await request(app.url)
+      .post(`/api/v1/photos/${sha(first)}/detections`)
+      .set('Authorization', `Bearer ${pilot}`)
+      .send({ marks: [{ label: 'illegal-construction', note: 'new shed on a roof' }] })
+      .expect(200);
     expect((await db.query(`SELECT occurrence_count FROM cases WHERE id = $1`, [cases.rows[0].id])).rows[0].occurrence_count).toBe(2);
   });
 });
@@ -168,13 +204,20 @@ async function interruptedUpload(url: string, token: string, files: Buffer[], fr
   const boundary = 'cpboundary' + Date.now();
   const parts: Buffer[] = [Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="deviceId"\r\n\r\nDRONE-01\r\n`)];
   files.forEach((f, i) => {
-    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="photo"; filename="I${i}.JPG"\r\nContent-Type: image/jpeg\r\n\r\n`), f, Buffer.from('\r\n'));
+    parts.push(
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="photo"; filename="I${i}.JPG"\r\nContent-Type: image/jpeg\r\n\r\n`),
+      f,
+      Buffer.from('\r\n'),
+    );
   });
   parts.push(Buffer.from(`--${boundary}--\r\n`));
   const body = Buffer.concat(parts);
   const cut = Math.floor(body.length * fraction);
   await new Promise<void>((resolve) => {
-    const req = http.request(url, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': `multipart/form-data; boundary=${boundary}`, 'Content-Length': body.length } });
+    const req = http.request(url, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': `multipart/form-data; boundary=${boundary}`, 'Content-Length': body.length },
+    });
     req.on('error', () => resolve());
     req.on('response', () => resolve());
     req.write(body.subarray(0, cut), () => {

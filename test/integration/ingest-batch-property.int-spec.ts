@@ -40,7 +40,10 @@ const POINTS = [
 const CAMERA_LABELS = ['smoke', 'fire', 'garbage', 'vendor', 'construction', 'scaffold', 'banner', 'car', 'truck', 'bicycle'];
 const FEEDS = {
   'monitoring.fire.v1': { platform: 'FIRE-PLATFORM', types: ['smoke_alarm', 'fire_alarm', 'blocked_fire_exit', 'fire_equipment_fault'] },
-  'monitoring.police.v1': { platform: 'POLICE-PLATFORM', types: ['illegal_vending', 'street_occupation', 'public_order', 'illegal_parking', 'illegal_construction'] },
+  'monitoring.police.v1': {
+    platform: 'POLICE-PLATFORM',
+    types: ['illegal_vending', 'street_occupation', 'public_order', 'illegal_parking', 'illegal_construction'],
+  },
   'monitoring.emergency.v1': { platform: 'EMERGENCY-PLATFORM', types: ['flooding', 'hazard', 'fallen_tree'] },
 } as const;
 type FeedTopic = keyof typeof FEEDS;
@@ -121,7 +124,12 @@ describe('property: any mix of the demo rules commits as one batch', () => {
           },
         ],
       };
-      return { transport: 'mqtt', topic: `cloudpatrol/v1/devices/${d.camera.id}/events`, payload: Buffer.from(JSON.stringify(payload)), receivedAt: new Date() };
+      return {
+        transport: 'mqtt',
+        topic: `cloudpatrol/v1/devices/${d.camera.id}/events`,
+        payload: Buffer.from(JSON.stringify(payload)),
+        receivedAt: new Date(),
+      };
     }
     const feed = FEEDS[d.topic];
     const record = {
@@ -169,7 +177,9 @@ describe('property: any mix of the demo rules commits as one batch', () => {
               (SELECT count(*)::int FROM cases) AS cases,
               (SELECT count(*)::int FROM suppressions) AS suppressions`,
     );
-    process.stdout.write(`[issue 22] property: ${batches} batches, ${sent} messages, ${rows[0].cases} cases, ${rows[0].suppressions} suppression rows, 0 failed attempts\n`);
+    process.stdout.write(
+      `[issue 22] property: ${batches} batches, ${sent} messages, ${rows[0].cases} cases, ${rows[0].suppressions} suppression rows, 0 failed attempts\n`,
+    );
     expect(rows[0]).toMatchObject({ dead: 0, mismatched: 0 });
     expect(rows[0].cases).toBeGreaterThan(0);
     expect(rows[0].suppressions).toBeGreaterThan(0);

@@ -227,7 +227,11 @@ describe('a burst of smoke detections never wedges ingestion', () => {
         180_000,
       ).finally(() => clearInterval(ticker));
       await other.publishAsync('cloudpatrol/v1/devices/CAM-MARKET-01/events', garbage('CAM-MARKET-01', 'after-the-feed'), { qos: 1 });
-      await eventually('the event published after the feed stored', async () => ((await storedCounts(db, 'CAM-MARKET-01', 'after-the-feed')).stored === 1 ? true : undefined), 10_000);
+      await eventually(
+        'the event published after the feed stored',
+        async () => ((await storedCounts(db, 'CAM-MARKET-01', 'after-the-feed')).stored === 1 ? true : undefined),
+        10_000,
+      );
       const accounting: Accounting = { published: FEED, acknowledged, stored: counts.stored, deadLettered: counts.deadLettered };
       process.stdout.write(`[issue 22] Kafka monitoring.fire.v1: ${JSON.stringify(accounting)}, later MQTT event stored\n`);
       expect(accounting).toEqual({ published: FEED, acknowledged: FEED, stored: FEED, deadLettered: 0 });

@@ -76,7 +76,12 @@ describe('parallel HTTP pushes', () => {
     // Published while the pushes run: MQTT ingest shares the pool and must not wait behind them.
     await device.publishAsync(
       'cloudpatrol/v1/devices/DEMO-CAM-01/events',
-      JSON.stringify({ eventId: 'during-the-pushes', deviceId: 'DEMO-CAM-01', occurredAt: '2026-11-28T10:00:00+08:00', detections: [{ label: 'garbage', confidence: 0.9 }] }),
+      JSON.stringify({
+        eventId: 'during-the-pushes',
+        deviceId: 'DEMO-CAM-01',
+        occurredAt: '2026-11-28T10:00:00+08:00',
+        detections: [{ label: 'garbage', confidence: 0.9 }],
+      }),
       { qos: 1 },
     );
     await Promise.all(pushers);
@@ -85,7 +90,9 @@ describe('parallel HTTP pushes', () => {
 
     const statuses = answers.map((a) => a.status);
     const stored = answers.filter((a) => a.status === 200 && JSON.parse(a.body).status === 'stored').length;
-    const rows = await db.query<{ n: number; ids: number }>(`SELECT count(*)::int AS n, count(DISTINCT source_event_id)::int AS ids FROM events WHERE device_id = 'HIK-GATE-01'`);
+    const rows = await db.query<{ n: number; ids: number }>(
+      `SELECT count(*)::int AS n, count(DISTINCT source_event_id)::int AS ids FROM events WHERE device_id = 'HIK-GATE-01'`,
+    );
     const slowestHealth = Math.max(...health.map((h) => h.ms));
     process.stdout.write(
       `[issue 23] ${PUSHES} pushes, ${PARALLEL} in parallel: ${stored} answered stored, ${rows.rows[0].n} rows; /health probed ${health.length} times, slowest ${slowestHealth} ms\n`,

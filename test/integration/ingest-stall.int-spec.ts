@@ -92,9 +92,17 @@ describe('an ingest stall is seen, and an exhausted pool answers 503', () => {
     const blocked: Promise<number>[] = [];
     try {
       // Five requests wait on the lock, each holding one of the five connections.
-      for (let i = 0; i < 5; i++) blocked.push(request(app.url).get('/api/v1/cases').set('Authorization', `Bearer ${token}`).then((r) => r.status));
+      for (let i = 0; i < 5; i++)
+        blocked.push(
+          request(app.url)
+            .get('/api/v1/cases')
+            .set('Authorization', `Bearer ${token}`)
+            .then((r) => r.status),
+        );
       await eventually('every connection taken', async () => {
-        const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'cloudpatrol' AND wait_event_type = 'Lock'`);
+        const { rows } = await db.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'cloudpatrol' AND wait_event_type = 'Lock'`,
+        );
         return rows[0].n >= 4 ? true : undefined;
       });
       const started = Date.now();

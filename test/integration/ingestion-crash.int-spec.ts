@@ -2,7 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, Producer } from 'kafkajs';
 import { connectAsync, MqttClient } from 'mqtt';
 import { Client } from 'pg';
-import { eventIds, GENERIC_KAFKA_TOPIC, GENERIC_MQTT_TOPIC, genericEvent, produceKafkaStream, publishMqttStream, StreamProgress } from '../fixtures/generic-events';
+import {
+  eventIds,
+  GENERIC_KAFKA_TOPIC,
+  GENERIC_MQTT_TOPIC,
+  genericEvent,
+  produceKafkaStream,
+  publishMqttStream,
+  StreamProgress,
+} from '../fixtures/generic-events';
 import { deleteKafkaTopics } from '../fixtures/kafka-topics';
 import { PrivateMosquitto, startPrivateMosquitto } from '../fixtures/private-mosquitto';
 import { readServices } from '../support/services';
@@ -76,12 +84,17 @@ describe('ingestion across a worker crash: every event stored exactly once', () 
     );
     return { mqtt: r.rows[0].m, kafka: r.rows[0].k };
   };
-  const stored = (id: string) => eventually(`event ${id}`, async () => ((await db.query(`SELECT 1 FROM events WHERE source_event_id = $1`, [id])).rowCount ? true : undefined), 30_000);
+  const stored = (id: string) =>
+    eventually(`event ${id}`, async () => ((await db.query(`SELECT 1 FROM events WHERE source_event_id = $1`, [id])).rowCount ? true : undefined), 30_000);
 
   it('SIGKILLed at ~30% and restarted with the same MQTT client id and Kafka group, it stores all 20,000 + 20,000 events once and counts each once on its case', async () => {
     // The first start created the persistent session with its shared subscription, and joined the group.
     await mqtt.publishAsync(GENERIC_MQTT_TOPIC, genericEvent(`${mqttPrefix}probe`), { qos: 1 });
-    await producer.send({ topic: identity.kafkaTopicPrefix + GENERIC_KAFKA_TOPIC, messages: [{ key: 'probe', value: genericEvent(`${kafkaPrefix}probe`) }], acks: -1 });
+    await producer.send({
+      topic: identity.kafkaTopicPrefix + GENERIC_KAFKA_TOPIC,
+      messages: [{ key: 'probe', value: genericEvent(`${kafkaPrefix}probe`) }],
+      acks: -1,
+    });
     await stored(`${mqttPrefix}probe`);
     await stored(`${kafkaPrefix}probe`);
 

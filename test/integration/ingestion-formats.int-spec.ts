@@ -125,7 +125,14 @@ describe('ingestion formats: real payloads over MQTT and Kafka become canonical 
       expect(started.occurred_at).toEqual(epochSeconds(1764295322.417655));
       expect(updated.occurred_at).toEqual(epochSeconds(1764295391.839211));
       expect(ended.occurred_at).toEqual(epochSeconds(1764295999.5));
-      expect(updated.detections[0]).toEqual({ label: 'car', confidence: 0.83984375, trackId: id, box: [815, 404, 1104, 609], stationary: true, plate: '粤A3K7Q2' });
+      expect(updated.detections[0]).toEqual({
+        label: 'car',
+        confidence: 0.83984375,
+        trackId: id,
+        box: [815, 404, 1104, 609],
+        stationary: true,
+        plate: '粤A3K7Q2',
+      });
       expect(started.detections[0].stationary).toBe(false);
       expect(updated.zones).toEqual(['no_parking']);
       // An end has left every zone; it is placed in the zones the object entered.
@@ -168,7 +175,9 @@ describe('ingestion formats: real payloads over MQTT and Kafka become canonical 
       const tooLarge = await deadLetterOf(Buffer.from(huge).subarray(0, DEAD_LETTER_MAX_BYTES));
       expect(tooLarge).toMatchObject({ reason: 'payload-too-large', source: 'frigate', topic: 'frigate/events' });
       expect(tooLarge?.detail).toContain(`${Buffer.byteLength(huge)} bytes`);
-      const none = await db.query(`SELECT count(*)::int AS n FROM events WHERE source_event_id LIKE ANY ($1)`, [['unknown-cam-object%', 'no-camera-object%', 'odd-type-object%', `${id}:update:1764295400.1`, `${id}:update:1764295401.2`]]);
+      const none = await db.query(`SELECT count(*)::int AS n FROM events WHERE source_event_id LIKE ANY ($1)`, [
+        ['unknown-cam-object%', 'no-camera-object%', 'odd-type-object%', `${id}:update:1764295400.1`, `${id}:update:1764295401.2`],
+      ]);
       expect(none.rows[0].n).toBe(0);
       expect(await metrics()).toMatch(/cloudpatrol_events_rejected_total\{transport="mqtt",source="frigate",reason="unknown-device"\} 1\b/);
     });
@@ -212,8 +221,7 @@ describe('ingestion formats: real payloads over MQTT and Kafka become canonical 
 
       const row = await eventually('DRONE-01 telemetry at the newest frame', async () => {
         const r = (await db.query(`SELECT * FROM device_telemetry WHERE device_id = 'DRONE-01'`)).rows[0] as
-          | { at: Date; lat: number; lng: number; telemetry: Record<string, unknown> }
-          | undefined;
+          { at: Date; lat: number; lng: number; telemetry: Record<string, unknown> } | undefined;
         return r?.at.getTime() === base + 2000 ? r : undefined;
       });
       expect([row.lat, row.lng]).toEqual([23.104, 113.254]);
@@ -240,7 +248,10 @@ describe('ingestion formats: real payloads over MQTT and Kafka become canonical 
 
     it('stores a file_upload_callback as an event, then answers the dock on events_reply', async () => {
       const objectKey = 'wayline/fmt-flight-01/DJI_202611281014_0042_W.jpeg';
-      const payload = fileUploadCallback({ object_key: objectKey, name: 'DJI_202611281014_0042_W.jpeg' }, { tid: 'tid-upload-1', bid: 'bid-upload-1', gateway: 'DRONE-01' });
+      const payload = fileUploadCallback(
+        { object_key: objectKey, name: 'DJI_202611281014_0042_W.jpeg' },
+        { tid: 'tid-upload-1', bid: 'bid-upload-1', gateway: 'DRONE-01' },
+      );
       await publish('thing/product/DRONE-01/events', payload);
 
       const event = await storedEvent('dji', `file:${objectKey}`);
@@ -304,7 +315,11 @@ describe('ingestion formats: real payloads over MQTT and Kafka become canonical 
       expect(noTid).toMatchObject({ reason: 'invalid-schema', source: 'dji' });
       expect(noTid?.detail).toContain('tid');
       expect(await deadLetterOf(Buffer.from(huge).subarray(0, DEAD_LETTER_MAX_BYTES))).toMatchObject({ reason: 'payload-too-large', source: 'dji' });
-      expect(await deadLetterOf(unknownGateway)).toMatchObject({ reason: 'unknown-device', device_id: 'NOT-REGISTERED-SN', topic: 'thing/product/NOT-REGISTERED-SN/events' });
+      expect(await deadLetterOf(unknownGateway)).toMatchObject({
+        reason: 'unknown-device',
+        device_id: 'NOT-REGISTERED-SN',
+        topic: 'thing/product/NOT-REGISTERED-SN/events',
+      });
     });
   });
 
@@ -368,13 +383,27 @@ describe('ingestion formats: real payloads over MQTT and Kafka become canonical 
         raw_payload: DEPARTMENT_FEED_EXAMPLES['monitoring.fire.v1'],
       });
       expect(fire.occurred_at).toEqual(new Date(FIRE_RECORD_V1_EXAMPLE.occurredAt));
-      expect(fire.attributes).toMatchObject({ recordId: 'FA-20261128-000731', severity: 'high', premises: 'Synthetic Noodle House', stationId: 'FS-XIHU-02', sourceDeviceId: 'SD-0571-33A0-0192' });
+      expect(fire.attributes).toMatchObject({
+        recordId: 'FA-20261128-000731',
+        severity: 'high',
+        premises: 'Synthetic Noodle House',
+        stationId: 'FS-XIHU-02',
+        sourceDeviceId: 'SD-0571-33A0-0192',
+      });
 
-      expect(police).toMatchObject({ device_id: 'POLICE-PLATFORM', detections: [{ label: 'illegal_vending', confidence: 1 }], raw_payload: DEPARTMENT_FEED_EXAMPLES['monitoring.police.v1'] });
+      expect(police).toMatchObject({
+        device_id: 'POLICE-PLATFORM',
+        detections: [{ label: 'illegal_vending', confidence: 1 }],
+        raw_payload: DEPARTMENT_FEED_EXAMPLES['monitoring.police.v1'],
+      });
       expect(police.occurred_at).toEqual(new Date(POLICE_RECORD_V1_EXAMPLE.occurredAt));
       expect(police.attributes).toMatchObject({ referralNo: 'YJ-2026-11-0391', referringUnit: 'Township 01 police station' });
 
-      expect(emergency).toMatchObject({ device_id: 'EMERGENCY-PLATFORM', detections: [{ label: 'flooding', confidence: 1 }], raw_payload: DEPARTMENT_FEED_EXAMPLES['monitoring.emergency.v1'] });
+      expect(emergency).toMatchObject({
+        device_id: 'EMERGENCY-PLATFORM',
+        detections: [{ label: 'flooding', confidence: 1 }],
+        raw_payload: DEPARTMENT_FEED_EXAMPLES['monitoring.emergency.v1'],
+      });
       // No occurredAt in the record: the time it was reported is the event's time.
       expect(emergency.occurred_at).toEqual(new Date(EMERGENCY_RECORD_V1_EXAMPLE.reportedAt));
       expect(emergency.attributes).toMatchObject({ warningLevel: 'orange', 'ext.waterLevelCm': 38, severity: 'critical' });
@@ -383,19 +412,80 @@ describe('ingestion formats: real payloads over MQTT and Kafka become canonical 
     it('keeps malformed records of each topic as dead letters with their reason and goes on to store the next one', async () => {
       const fireRecord = (fields: Record<string, unknown>) => JSON.stringify({ ...FIRE_RECORD_V1_EXAMPLE, ...fields });
       const cases: { name: string; topic: (typeof topics)[number]; value: string | Buffer | null; reason: string; detail: string; deviceId?: string }[] = [
-        { name: 'truncated', topic: 'monitoring.fire.v1', value: DEPARTMENT_FEED_EXAMPLES['monitoring.fire.v1'].slice(0, 120), reason: 'not-json', detail: 'not JSON' },
-        { name: 'wrong types', topic: 'monitoring.fire.v1', value: fireRecord({ recordId: 'FA-BAD-TYPES', severity: 5, location: { lat: 'north', lng: 113.2 } }), reason: 'invalid-schema', detail: 'severity' },
-        { name: 'unknown device', topic: 'monitoring.fire.v1', value: fireRecord({ recordId: 'FA-UNKNOWN', platform: 'FIRE-NOBODY' }), reason: 'unknown-device', detail: 'FIRE-NOBODY', deviceId: 'FIRE-NOBODY' },
-        { name: 'missing platform', topic: 'monitoring.fire.v1', value: fireRecord({ recordId: 'FA-NO-PLATFORM', platform: undefined }), reason: 'missing-device-id', detail: 'platform' },
+        {
+          name: 'truncated',
+          topic: 'monitoring.fire.v1',
+          value: DEPARTMENT_FEED_EXAMPLES['monitoring.fire.v1'].slice(0, 120),
+          reason: 'not-json',
+          detail: 'not JSON',
+        },
+        {
+          name: 'wrong types',
+          topic: 'monitoring.fire.v1',
+          value: fireRecord({ recordId: 'FA-BAD-TYPES', severity: 5, location: { lat: 'north', lng: 113.2 } }),
+          reason: 'invalid-schema',
+          detail: 'severity',
+        },
+        {
+          name: 'unknown device',
+          topic: 'monitoring.fire.v1',
+          value: fireRecord({ recordId: 'FA-UNKNOWN', platform: 'FIRE-NOBODY' }),
+          reason: 'unknown-device',
+          detail: 'FIRE-NOBODY',
+          deviceId: 'FIRE-NOBODY',
+        },
+        {
+          name: 'missing platform',
+          topic: 'monitoring.fire.v1',
+          value: fireRecord({ recordId: 'FA-NO-PLATFORM', platform: undefined }),
+          reason: 'missing-device-id',
+          detail: 'platform',
+        },
         { name: 'missing recordId', topic: 'monitoring.fire.v1', value: fireRecord({ recordId: undefined }), reason: 'invalid-schema', detail: 'recordId' },
-        { name: 'huge', topic: 'monitoring.fire.v1', value: fireRecord({ recordId: 'FA-HUGE', description: 'x'.repeat(HUGE) }), reason: 'payload-too-large', detail: 'bytes exceeds' },
+        {
+          name: 'huge',
+          topic: 'monitoring.fire.v1',
+          value: fireRecord({ recordId: 'FA-HUGE', description: 'x'.repeat(HUGE) }),
+          reason: 'payload-too-large',
+          detail: 'bytes exceeds',
+        },
         { name: 'tombstone (no value)', topic: 'monitoring.fire.v1', value: null, reason: 'not-json', detail: 'not JSON' },
         { name: 'not UTF-8', topic: 'monitoring.fire.v1', value: Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), reason: 'not-utf8', detail: 'UTF-8' },
-        { name: 'police record on the fire topic', topic: 'monitoring.fire.v1', value: DEPARTMENT_FEED_EXAMPLES['monitoring.police.v1'], reason: 'topic-mismatch', detail: 'POLICE-PLATFORM' },
-        { name: 'v2 record on a v1 topic', topic: 'monitoring.police.v1', value: JSON.stringify({ ...POLICE_RECORD_V1_EXAMPLE, schemaVersion: 2 }), reason: 'unsupported-message', detail: 'schemaVersion 2' },
-        { name: 'police: missing referral', topic: 'monitoring.police.v1', value: JSON.stringify({ ...POLICE_RECORD_V1_EXAMPLE, recordId: 'JQ-NO-REF', referral: undefined }), reason: 'invalid-schema', detail: 'referral' },
-        { name: 'emergency: unknown field', topic: 'monitoring.emergency.v1', value: JSON.stringify({ ...EMERGENCY_RECORD_V1_EXAMPLE, recordId: 'EM-TYPO', waterlevel: 38 }), reason: 'invalid-schema', detail: 'waterlevel' },
-        { name: 'emergency: truncated', topic: 'monitoring.emergency.v1', value: DEPARTMENT_FEED_EXAMPLES['monitoring.emergency.v1'].slice(0, 200), reason: 'not-json', detail: 'not JSON' },
+        {
+          name: 'police record on the fire topic',
+          topic: 'monitoring.fire.v1',
+          value: DEPARTMENT_FEED_EXAMPLES['monitoring.police.v1'],
+          reason: 'topic-mismatch',
+          detail: 'POLICE-PLATFORM',
+        },
+        {
+          name: 'v2 record on a v1 topic',
+          topic: 'monitoring.police.v1',
+          value: JSON.stringify({ ...POLICE_RECORD_V1_EXAMPLE, schemaVersion: 2 }),
+          reason: 'unsupported-message',
+          detail: 'schemaVersion 2',
+        },
+        {
+          name: 'police: missing referral',
+          topic: 'monitoring.police.v1',
+          value: JSON.stringify({ ...POLICE_RECORD_V1_EXAMPLE, recordId: 'JQ-NO-REF', referral: undefined }),
+          reason: 'invalid-schema',
+          detail: 'referral',
+        },
+        {
+          name: 'emergency: unknown field',
+          topic: 'monitoring.emergency.v1',
+          value: JSON.stringify({ ...EMERGENCY_RECORD_V1_EXAMPLE, recordId: 'EM-TYPO', waterlevel: 38 }),
+          reason: 'invalid-schema',
+          detail: 'waterlevel',
+        },
+        {
+          name: 'emergency: truncated',
+          topic: 'monitoring.emergency.v1',
+          value: DEPARTMENT_FEED_EXAMPLES['monitoring.emergency.v1'].slice(0, 200),
+          reason: 'not-json',
+          detail: 'not JSON',
+        },
       ];
       // One key per topic: one partition, so the valid record is read after the bad ones.
       for (const topic of topics) {
@@ -417,14 +507,21 @@ describe('ingestion formats: real payloads over MQTT and Kafka become canonical 
         if (c.deviceId) expect(row?.device_id).toBe(c.deviceId);
       }
       expect(dead).toHaveLength(cases.length);
-      const none = await db.query(`SELECT count(*)::int AS n FROM events WHERE source_event_id LIKE ANY ($1)`, [['%FA-BAD-TYPES', '%FA-UNKNOWN', '%FA-HUGE', '%JQ-NO-REF', '%EM-TYPO']]);
+      const none = await db.query(`SELECT count(*)::int AS n FROM events WHERE source_event_id LIKE ANY ($1)`, [
+        ['%FA-BAD-TYPES', '%FA-UNKNOWN', '%FA-HUGE', '%JQ-NO-REF', '%EM-TYPO'],
+      ]);
       expect(none.rows[0].n).toBe(0);
     });
   });
 
   describe('values the database cannot hold', () => {
     it('keeps an event with a NUL character or an unstorable date as a dead letter instead of retrying it forever, and the consumers carry on', async () => {
-      const nulLabel = JSON.stringify({ eventId: 'nul-label', deviceId: 'DEMO-CAM-01', occurredAt: '2026-11-28T10:00:00+08:00', detections: [{ label: 'garb\u0000age', confidence: 0.9 }] });
+      const nulLabel = JSON.stringify({
+        eventId: 'nul-label',
+        deviceId: 'DEMO-CAM-01',
+        occurredAt: '2026-11-28T10:00:00+08:00',
+        detections: [{ label: 'garb\u0000age', confidence: 0.9 }],
+      });
       const yearZero = genericEvent('year-zero', { occurredAt: '0000-01-01T00:00:00Z' });
       const nulDevice = JSON.stringify({ eventId: 'nul-device', deviceId: 'DEMO\u0000CAM', occurredAt: '2026-11-28T10:00:00+08:00', detections: [] });
       const nulDescription = JSON.stringify({ ...FIRE_RECORD_V1_EXAMPLE, recordId: 'FA-NUL', description: 'smoke\u0000alarm' });
@@ -453,7 +550,9 @@ describe('ingestion formats: real payloads over MQTT and Kafka become canonical 
       }
       expect((await deadLetterOf(nulDevice))?.device_id).toBe('DEMO\\u0000CAM');
       expect((await deadLetterOf(yearZero))?.detail).toContain('out of range');
-      const stored = await db.query(`SELECT count(*)::int AS n FROM events WHERE source_event_id IN ('nul-label', 'year-zero', 'nul-device', 'FIRE-PLATFORM:FA-NUL')`);
+      const stored = await db.query(
+        `SELECT count(*)::int AS n FROM events WHERE source_event_id IN ('nul-label', 'year-zero', 'nul-device', 'FIRE-PLATFORM:FA-NUL')`,
+      );
       expect(stored.rows[0].n).toBe(0);
     });
   });

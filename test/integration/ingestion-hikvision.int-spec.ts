@@ -29,7 +29,11 @@ describe('Hikvision ISAPI alarm push', () => {
   });
 
   const push = (body: string | Buffer, contentType = 'application/xml') =>
-    request(app.url).post('/api/v1/ingest/hikvision').set('Authorization', basic('HIK-GATE-01', 'cloudpatrol-demo')).set('Content-Type', contentType).send(body);
+    request(app.url)
+      .post('/api/v1/ingest/hikvision')
+      .set('Authorization', basic('HIK-GATE-01', 'cloudpatrol-demo'))
+      .set('Content-Type', contentType)
+      .send(body);
 
   it('stores an AID illegal-parking alarm as a canonical event of the registered camera, once, and opens a case', async () => {
     const xml = aid('2026-11-28T10:21:07+08:00');
@@ -49,8 +53,12 @@ describe('Hikvision ISAPI alarm push', () => {
   it('takes the alarm out of a multipart body with pictures, treats an inactive AID as a heartbeat, and refuses bad XML with the reason', async () => {
     const boundary = 'MIME_boundary';
     const multipart = Buffer.concat([
-      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="AID"\r\nContent-Type: application/xml\r\n\r\n${aid('2026-11-28T11:00:00+08:00')}\r\n`),
-      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="detectionPicture"; filename="detectionPicture.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`),
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="AID"\r\nContent-Type: application/xml\r\n\r\n${aid('2026-11-28T11:00:00+08:00')}\r\n`,
+      ),
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="detectionPicture"; filename="detectionPicture.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`,
+      ),
       Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 0xff, 0xd9]),
       Buffer.from(`\r\n--${boundary}--\r\n`),
     ]);

@@ -2,7 +2,15 @@ import { Kafka, logLevel, Producer } from 'kafkajs';
 import { connectAsync, MqttClient } from 'mqtt';
 import { Client } from 'pg';
 import request from 'supertest';
-import { eventIds, GENERIC_DEVICE, GENERIC_KAFKA_TOPIC, GENERIC_MQTT_TOPIC, genericEvent, produceKafkaStream, publishMqttStream } from '../fixtures/generic-events';
+import {
+  eventIds,
+  GENERIC_DEVICE,
+  GENERIC_KAFKA_TOPIC,
+  GENERIC_MQTT_TOPIC,
+  genericEvent,
+  produceKafkaStream,
+  publishMqttStream,
+} from '../fixtures/generic-events';
 import { deleteKafkaTopics } from '../fixtures/kafka-topics';
 import { PrivateMosquitto, startPrivateMosquitto } from '../fixtures/private-mosquitto';
 import { readServices } from '../support/services';

@@ -112,13 +112,19 @@ describe('ingestion identity: distinct events with the same ids are all kept, re
     /** HIK-GATE-01 is registered with alias 44:19:b6:00:00:01:ch1 (config/demo/devices.yaml). */
     const gate = { macAddress: '44:19:b6:00:00:01', channelID: '1' };
     const push = (xml: string) =>
-      request(app.url).post('/api/v1/ingest/hikvision').set('Authorization', basic('HIK-GATE-01', 'cloudpatrol-demo')).set('Content-Type', 'application/xml').send(xml).expect(200);
+      request(app.url)
+        .post('/api/v1/ingest/hikvision')
+        .set('Authorization', basic('HIK-GATE-01', 'cloudpatrol-demo'))
+        .set('Content-Type', 'application/xml')
+        .send(xml)
+        .expect(200);
     const abandoned = (second: number, lane: number, retransmission = false) =>
       hikAlert(
         { ...gate, dateTime: `2026-11-28T15:00:${String(second).padStart(2, '0')}+08:00` },
         `  <AID><illegalTrafficEvent>abandonedObject</illegalTrafficEvent><laneNo>${lane}</laneNo></AID>\n  <isDataRetransmission>${retransmission}</isDataRetransmission>\n`,
       );
-    const hikEvents = (from: string, to: string) => [`SELECT 1 FROM events WHERE source = 'hikvision' AND occurred_at >= $1 AND occurred_at < $2`, [from, to]] as const;
+    const hikEvents = (from: string, to: string) =>
+      [`SELECT 1 FROM events WHERE source = 'hikvision' AND occurred_at >= $1 AND occurred_at < $2`, [from, to]] as const;
 
     it('stores abandoned objects on lanes 1 and 3 in the same second as two events; a retried POST and a retransmission answer duplicate', async () => {
       expect((await push(abandoned(2, 1))).body).toMatchObject({ status: 'stored' });
@@ -181,7 +187,8 @@ describe('ingestion identity: distinct events with the same ids are all kept, re
   it('DJI: the same object key uploaded through two docks is two events; a re-sent callback (new tid and send time) is none', async () => {
     await register({ id: 'DOCK-IDNT-02', kind: 'dock', name: 'Second dock', ownerDepartment: 'city-management', location: { lat: 23.085, lng: 113.31 } });
     const objectKey = 'wayline/idnt-flight/DJI_0001.jpeg';
-    const callback = (gateway: string, tid: string, timestamp: number) => fileUploadCallback({ object_key: objectKey, name: 'DJI_0001.jpeg' }, { tid, bid: tid, gateway, timestamp });
+    const callback = (gateway: string, tid: string, timestamp: number) =>
+      fileUploadCallback({ object_key: objectKey, name: 'DJI_0001.jpeg' }, { tid, bid: tid, gateway, timestamp });
     await publish('thing/product/DRONE-01/events', callback('DRONE-01', 'idnt-1', 1764296702456));
     await publish('thing/product/DOCK-IDNT-02/events', callback('DOCK-IDNT-02', 'idnt-2', 1764296702456));
     const sql = `SELECT 1 FROM events WHERE source = 'dji' AND source_event_id = $1`;
@@ -198,7 +205,14 @@ describe('ingestion identity: distinct events with the same ids are all kept, re
     await register({ id: 'FIRE-PLATFORM-B', kind: 'feed', name: 'Second fire platform', ownerDepartment: 'fire-brigade' });
     // Another day than the other tests' events: a fire alarm may inhibit other issues near it in time and place.
     const record = (platform: string, revision = 1) =>
-      JSON.stringify({ ...FIRE_RECORD_V1_EXAMPLE, recordId: 'FA-IDNT-0001', platform, revision, reportedAt: '2026-11-20T10:02:41+08:00', occurredAt: '2026-11-20T10:02:37+08:00' });
+      JSON.stringify({
+        ...FIRE_RECORD_V1_EXAMPLE,
+        recordId: 'FA-IDNT-0001',
+        platform,
+        revision,
+        reportedAt: '2026-11-20T10:02:41+08:00',
+        occurredAt: '2026-11-20T10:02:37+08:00',
+      });
     const topic = app.kafkaTopicPrefix + 'monitoring.fire.v1';
     const produce = (values: string[]) => producer.send({ topic, acks: -1, messages: values.map((value) => ({ key: 'FA-IDNT-0001', value })) });
     await produce([record('FIRE-PLATFORM'), record('FIRE-PLATFORM-B')]);
@@ -210,7 +224,9 @@ describe('ingestion identity: distinct events with the same ids are all kept, re
     expect(await duplicatesSeen('fire', devices, before, 2, 45_000)).toBe(2);
     await produce([record('FIRE-PLATFORM', 2)]);
     await countReaches('the revision', sql, [], 3, 45_000);
-    expect((await db.query(`SELECT device_id, source_event_id FROM events WHERE source = 'fire' AND attributes->>'recordId' = 'FA-IDNT-0001' ORDER BY 1, 2`)).rows).toEqual([
+    expect(
+      (await db.query(`SELECT device_id, source_event_id FROM events WHERE source = 'fire' AND attributes->>'recordId' = 'FA-IDNT-0001' ORDER BY 1, 2`)).rows,
+    ).toEqual([
       { device_id: 'FIRE-PLATFORM', source_event_id: 'FIRE-PLATFORM:FA-IDNT-0001' },
       { device_id: 'FIRE-PLATFORM', source_event_id: 'FIRE-PLATFORM:FA-IDNT-0001:r2' },
       { device_id: 'FIRE-PLATFORM-B', source_event_id: 'FIRE-PLATFORM-B:FA-IDNT-0001' },
@@ -223,14 +239,28 @@ describe('ingestion identity: distinct events with the same ids are all kept, re
       .set('Authorization', `Bearer ${admin}`)
       .send({ username: 'pilot-idnt', password: 'long-test-password', role: 'pilot', displayName: 'Pilot' })
       .expect(201);
-    const pilot = ((await request(app.url).post('/api/v1/auth/login').send({ username: 'pilot-idnt', password: 'long-test-password' }).expect(200)).body as { accessToken: string }).accessToken;
+    const pilot = (
+      (await request(app.url).post('/api/v1/auth/login').send({ username: 'pilot-idnt', password: 'long-test-password' }).expect(200)).body as {
+        accessToken: string;
+      }
+    ).accessToken;
     const at = { latitude: 23.0857, longitude: 113.3105 };
-    const photos = await Promise.all([1, 2, 3].map((i) => makeDronePhoto({ width: 640, height: 480, seed: 300 + i, dji: at, takenAt: `2026:11:28 12:0${i}:00` })));
+    const photos = await Promise.all(
+      [1, 2, 3].map((i) => makeDronePhoto({ width: 640, height: 480, seed: 300 + i, dji: at, takenAt: `2026:11:28 12:0${i}:00` })),
+    );
     const upload = request(app.url).post('/api/v1/flights/F-IDNT/photos').set('Authorization', `Bearer ${pilot}`).field('deviceId', 'DRONE-01');
     for (const [i, p] of photos.entries()) upload.attach('photo', p, { filename: `I${i}.jpg`, contentType: 'image/jpeg' });
     expect(((await upload.expect(200)).body as { results: { status: string }[] }).results.map((r) => r.status)).toEqual(['stored', 'stored', 'stored']);
     const mark = async (photo: Buffer, marks: Record<string, unknown>[]) =>
-      ((await request(app.url).post(`/api/v1/photos/${sha(photo)}/detections`).set('Authorization', `Bearer ${pilot}`).send({ marks }).expect(200)).body as { status: string }).status;
+      (
+        (
+          await request(app.url)
+            .post(`/api/v1/photos/${sha(photo)}/detections`)
+            .set('Authorization', `Bearer ${pilot}`)
+            .send({ marks })
+            .expect(200)
+        ).body as { status: string }
+      ).status;
 
     for (const p of photos) {
       expect(await mark(p, [{ label: 'illegal-construction' }])).toBe('stored');

@@ -85,49 +85,52 @@ describe('MQTT ingest: the PUBACK leaves only after the batch commits', () => {
   const pubacksOn = (connection: number) => (p: TappedPacket) => p.connection === connection && p.direction === 'up' && p.packet.cmd === 'puback';
   const ids = (packets: TappedPacket[]) => packets.map((p) => p.packet.messageId as number).sort((a, b) => a - b);
 
-  it.each([5, 4] as const)('MQTT %s: all messages handed over before any commit, no PUBACK on the wire until the gate opens, then all', async (protocolVersion) => {
-    const clientId = `seam-worker-v${protocolVersion}`;
-    const topic = `seam/${clientId}/events`;
-    const errors: Error[] = [];
-    const commit = gate();
-    const handed = deferred<InboundMessage[]>();
-    let committed = false;
-    const t = worker(
-      clientId,
-      protocolVersion,
-      async (batch) => {
-        handed.resolve(batch);
-        await commit.promise;
-        committed = true;
-      },
-      errors,
-    );
-    await t.start();
-    const connection = (await tap.next(connectOf(clientId))).connection;
-    await tap.next((p) => p.connection === connection && p.direction === 'down' && p.packet.cmd === 'suback');
+  it.each([5, 4] as const)(
+    'MQTT %s: all messages handed over before any commit, no PUBACK on the wire until the gate opens, then all',
+    async (protocolVersion) => {
+      const clientId = `seam-worker-v${protocolVersion}`;
+      const topic = `seam/${clientId}/events`;
+      const errors: Error[] = [];
+      const commit = gate();
+      const handed = deferred<InboundMessage[]>();
+      let committed = false;
+      const t = worker(
+        clientId,
+        protocolVersion,
+        async (batch) => {
+          handed.resolve(batch);
+          await commit.promise;
+          committed = true;
+        },
+        errors,
+      );
+      await t.start();
+      const connection = (await tap.next(connectOf(clientId))).connection;
+      await tap.next((p) => p.connection === connection && p.direction === 'down' && p.packet.cmd === 'suback');
 
-    const payloads = Array.from({ length: N }, (_, i) => `v${protocolVersion}-${i}`);
-    await publishAll(topic, payloads);
+      const payloads = Array.from({ length: N }, (_, i) => `v${protocolVersion}-${i}`);
+      await publishAll(topic, payloads);
 
-    // Not serialised: the transport read all N from the socket and handed them over in one batch, none committed.
-    const batch = await handed.promise;
-    expect(batch.map((m) => m.payload.toString()).sort()).toEqual([...payloads].sort());
-    expect(t.backlog).toBe(N);
-    // TCP keeps order: once the transport's own publish, written after anything it wrote before, got through,
-    // every PUBACK it had written would have got through too.
-    await t.publish(`seam/${clientId}/sync`, 'sync');
-    const delivered = tap.packets.filter(deliveredOn(connection, topic));
-    expect(delivered).toHaveLength(N);
-    expect(tap.packets.filter(pubacksOn(connection))).toEqual([]);
+      // Not serialised: the transport read all N from the socket and handed them over in one batch, none committed.
+      const batch = await handed.promise;
+      expect(batch.map((m) => m.payload.toString()).sort()).toEqual([...payloads].sort());
+      expect(t.backlog).toBe(N);
+      // TCP keeps order: once the transport's own publish, written after anything it wrote before, got through,
+      // every PUBACK it had written would have got through too.
+      await t.publish(`seam/${clientId}/sync`, 'sync');
+      const delivered = tap.packets.filter(deliveredOn(connection, topic));
+      expect(delivered).toHaveLength(N);
+      expect(tap.packets.filter(pubacksOn(connection))).toEqual([]);
 
-    commit.open();
-    const acks = await tap.until(pubacksOn(connection), N);
-    expect(committed).toBe(true);
-    expect(ids(acks)).toEqual(ids(delivered));
-    expect(acks.every((a) => protocolVersion === 4 || (a.packet as { reasonCode?: number }).reasonCode === 0)).toBe(true);
-    expect(errors).toEqual([]);
-    expect(t.isConnected).toBe(true);
-  });
+      commit.open();
+      const acks = await tap.until(pubacksOn(connection), N);
+      expect(committed).toBe(true);
+      expect(ids(acks)).toEqual(ids(delivered));
+      expect(acks.every((a) => protocolVersion === 4 || (a.packet as { reasonCode?: number }).reasonCode === 0)).toBe(true);
+      expect(errors).toEqual([]);
+      expect(t.isConnected).toBe(true);
+    },
+  );
 
   it('a connection lost before the commit: not a single PUBACK for it, the broker delivers all again, and those are acknowledged on the new connection', async () => {
     const clientId = 'seam-worker-cut';

@@ -78,7 +78,8 @@ describe('OpenAPI: the document the API serves, and the answers it describes', (
   /** Operations whose answers were compared with their documented schema. */
   const checked = new Set<string>();
 
-  const operationOf = (method: string, path: string) => doc.paths[path]?.[method.toLowerCase() as 'get'] as (OperationObject & Record<string, unknown>) | undefined;
+  const operationOf = (method: string, path: string) =>
+    doc.paths[path]?.[method.toLowerCase() as 'get'] as (OperationObject & Record<string, unknown>) | undefined;
 
   /** The answer's body against the schema documented for its status and content type. */
   function expectDocumented(method: string, path: string, res: { status: number; headers: Record<string, string>; text: string; body?: unknown }): void {
@@ -89,7 +90,9 @@ describe('OpenAPI: the document the API serves, and the answers it describes', (
     if (res.status === 204) return void checked.add(name);
     const type = (res.headers['content-type'] ?? '').split(';')[0].trim();
     const media = response?.content?.[type];
-    expect(`${name} ${res.status}: ${type} ${media ? 'documented' : `not in ${Object.keys(response?.content ?? {}).join(', ')}`}`).toBe(`${name} ${res.status}: ${type} documented`);
+    expect(`${name} ${res.status}: ${type} ${media ? 'documented' : `not in ${Object.keys(response?.content ?? {}).join(', ')}`}`).toBe(
+      `${name} ${res.status}: ${type} documented`,
+    );
     if (type === 'application/json') expect(breaks(media?.schema as Schema, JSON.parse(res.text), name)).toEqual([]);
     checked.add(name);
   }
@@ -121,7 +124,9 @@ describe('OpenAPI: the document the API serves, and the answers it describes', (
 
   it('documents every endpoint of the security matrix, public exactly where the matrix says so', () => {
     const documented = Object.entries(doc.paths).flatMap(([path, item]) =>
-      (['get', 'put', 'post', 'delete', 'patch'] as const).filter((m) => item[m]).map((m) => `${operationKey(m, path)} ${(item[m] as unknown as Record<string, unknown>)['x-public'] === true ? 'public' : 'login'}`),
+      (['get', 'put', 'post', 'delete', 'patch'] as const)
+        .filter((m) => item[m])
+        .map((m) => `${operationKey(m, path)} ${(item[m] as unknown as Record<string, unknown>)['x-public'] === true ? 'public' : 'login'}`),
     );
     expect(documented.sort()).toEqual(EXPECTED.map((e) => `${operationKey(e.method, e.path)} ${e.who === 'public' ? 'public' : 'login'}`).sort());
   });
@@ -138,7 +143,12 @@ describe('OpenAPI: the document the API serves, and the answers it describes', (
     await call('get', '/health', '/health', {});
     await call('get', '/metrics', '/metrics', {});
     await call('get', '/api/v1/users', '/api/v1/users', as(admin));
-    await call('post', '/api/v1/users', '/api/v1/users', as(admin), { username: 'openapi-user', password: 'openapi-password-1', role: 'operator', displayName: 'OpenAPI' });
+    await call('post', '/api/v1/users', '/api/v1/users', as(admin), {
+      username: 'openapi-user',
+      password: 'openapi-password-1',
+      role: 'operator',
+      displayName: 'OpenAPI',
+    });
     await call('get', '/api/v1/devices', '/api/v1/devices', as(admin));
     await call('get', '/api/v1/devices/DEMO-CAM-01', '/api/v1/devices/{id}', as(operator.token));
     const device = { kind: 'camera', name: 'OpenAPI camera', ownerDepartment: 'urban-management', location: { lat: 23.12, lng: 113.24 } };
@@ -170,15 +180,25 @@ describe('OpenAPI: the document the API serves, and the answers it describes', (
     const cases = `/api/v1/cases/${made.id}`;
     await call('get', '/api/v1/cases', '/api/v1/cases', as(operator.token));
     await call('get', cases, '/api/v1/cases/{id}', as(operator.token));
-    await call('post', `${cases}/transitions`, '/api/v1/cases/{id}/transitions', as(operator.token), { action: 'review-register', evidenceUsableForPenalty: true });
+    await call('post', `${cases}/transitions`, '/api/v1/cases/{id}/transitions', as(operator.token), {
+      action: 'review-register',
+      evidenceUsableForPenalty: true,
+    });
     await call('post', `${cases}/transitions`, '/api/v1/cases/{id}/transitions', as(operator.token), { action: 'dispatch' });
     await call('post', `${cases}/transitions`, '/api/v1/cases/{id}/transitions', as(officer.token), { action: 'accept' });
     const after = await makeDronePhoto({ width: 320, height: 240, seed: 952, dji: { latitude: 23.105, longitude: 113.255 } });
-    const photos = await request(s.url).post(`${cases}/report-photos`).set(as(officer.token)).attach('photo', after, { filename: 'after.jpg', contentType: 'image/jpeg' });
+    const photos = await request(s.url)
+      .post(`${cases}/report-photos`)
+      .set(as(officer.token))
+      .attach('photo', after, { filename: 'after.jpg', contentType: 'image/jpeg' });
     expectDocumented('post', '/api/v1/cases/{id}/report-photos', photos);
     const keys = (photos.body as { results: { key?: string }[] }).results.map((r) => r.key);
     expect(keys[0]).toMatch(/^photos\//);
-    await call('post', `${cases}/transitions`, '/api/v1/cases/{id}/transitions', as(officer.token), { action: 'report-back', resultNote: 'cleared', photos: keys });
+    await call('post', `${cases}/transitions`, '/api/v1/cases/{id}/transitions', as(officer.token), {
+      action: 'report-back',
+      resultNote: 'cleared',
+      photos: keys,
+    });
     const theCase = await call('get', cases, '/api/v1/cases/{id}', as(operator.token));
     await call('get', `${cases}/timeline`, '/api/v1/cases/{id}/timeline', as(operator.token));
     const evidence = await call('get', `${cases}/evidence`, '/api/v1/cases/{id}/evidence', as(operator.token));
@@ -193,7 +213,13 @@ describe('OpenAPI: the document the API serves, and the answers it describes', (
     const party = (theCase.body as { loop?: { partyVerification: { method: string; code?: string } | null } }).loop?.partyVerification;
     const credentials = { caseNumber: made.caseNumber, verification: party?.code ?? 'no-code' };
     await call('post', '/api/v1/public/cases/lookup', '/api/v1/public/cases/lookup', {}, credentials);
-    await call('post', '/api/v1/public/cases/statements', '/api/v1/public/cases/statements', {}, { ...credentials, statement: 'The bags were collected the same day.' });
+    await call(
+      'post',
+      '/api/v1/public/cases/statements',
+      '/api/v1/public/cases/statements',
+      {},
+      { ...credentials, statement: 'The bags were collected the same day.' },
+    );
     await call('get', '/open311/v2/services.json', '/open311/v2/services.json', {});
     await call('get', '/open311/v2/requests.json', '/open311/v2/requests.json', {});
     await call('get', `/open311/v2/requests/${made.caseNumber}.json`, '/open311/v2/requests/{id}.json', {});
@@ -211,15 +237,23 @@ describe('OpenAPI: the document the API serves, and the answers it describes', (
     await call('get', '/api/v1/flights/F-OPENAPI/photos', '/api/v1/flights/{flightId}/photos', as(pilot.token));
     await call('get', `/api/v1/photos/${sha}`, '/api/v1/photos/{sha256}', as(pilot.token));
     await call('get', `/api/v1/photos/${sha}/thumb`, '/api/v1/photos/{sha256}/{kind}', as(pilot.token));
-    await call('post', `/api/v1/photos/${sha}/detections`, '/api/v1/photos/{sha256}/detections', as(pilot.token), { marks: [{ label: 'garbage', confidence: 0.9 }] });
+    await call('post', `/api/v1/photos/${sha}/detections`, '/api/v1/photos/{sha256}/detections', as(pilot.token), {
+      marks: [{ label: 'garbage', confidence: 0.9 }],
+    });
 
     // The alert stream answers an event stream (closed once it has answered).
     const stream = await fetch(`${s.url}/api/v1/alerts/stream`, { headers: { ...as(admin), Accept: 'text/event-stream' } });
-    expectDocumented('get', '/api/v1/alerts/stream', { status: stream.status, headers: { 'content-type': stream.headers.get('content-type') ?? '' }, text: '' });
+    expectDocumented('get', '/api/v1/alerts/stream', {
+      status: stream.status,
+      headers: { 'content-type': stream.headers.get('content-type') ?? '' },
+      text: '',
+    });
     await stream.body?.cancel();
 
     // Every documented operation was answered and compared.
-    const operations = Object.entries(doc.paths).flatMap(([path, item]) => (['get', 'put', 'post', 'delete', 'patch'] as const).filter((m) => item[m]).map((m) => operationKey(m, path)));
+    const operations = Object.entries(doc.paths).flatMap(([path, item]) =>
+      (['get', 'put', 'post', 'delete', 'patch'] as const).filter((m) => item[m]).map((m) => operationKey(m, path)),
+    );
     expect(operations.filter((o) => !checked.has(o))).toEqual([]);
   });
 });

@@ -50,9 +50,14 @@ const slotsOf = async (db: Client, eventId: string) =>
     )
   ).rows;
 const arrivalsOf = async (db: Client, eventId: string, device = DEVICE) =>
-  (await db.query<{ origin: string; device_id: string; sha256: string | null; detail: string | null }>(`SELECT origin, device_id, sha256, detail FROM picture_arrivals WHERE match_key = $1 ORDER BY id`, [`device-snapshot:${device}:${eventId}`]))
-    .rows;
-const count = async (db: Client, sql: string, params: unknown[] = []) => Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM (${sql}) q`, params)).rows[0].n);
+  (
+    await db.query<{ origin: string; device_id: string; sha256: string | null; detail: string | null }>(
+      `SELECT origin, device_id, sha256, detail FROM picture_arrivals WHERE match_key = $1 ORDER BY id`,
+      [`device-snapshot:${device}:${eventId}`],
+    )
+  ).rows;
+const count = async (db: Client, sql: string, params: unknown[] = []) =>
+  Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM (${sql}) q`, params)).rows[0].n);
 
 interface EvidenceItem {
   kind: string;
@@ -102,7 +107,9 @@ function deviceSnapshotCases(ctx: {
     const camera = await device(DEVICE);
     await camera.publishAsync(EVENTS_TOPIC, eventNamingItsPicture(ids.eventFirst, 2), { qos: 1 });
     await ctx.settled('the event stored', async () => (await slotsOf(db, ids.eventFirst)).length === 1);
-    expect(await slotsOf(db, ids.eventFirst)).toEqual([{ status: 'pending', origin: 'device-publish', sha256: null, match_key: `device-snapshot:${DEVICE}:${ids.eventFirst}`, detail: null }]);
+    expect(await slotsOf(db, ids.eventFirst)).toEqual([
+      { status: 'pending', origin: 'device-publish', sha256: null, match_key: `device-snapshot:${DEVICE}:${ids.eventFirst}`, detail: null },
+    ]);
 
     pictures.second = await picture(12);
     await camera.publishAsync(snapshotTopic(ids.eventFirst), pictures.second, { qos: 1 });
@@ -121,7 +128,13 @@ function deviceSnapshotCases(ctx: {
     await camera.publishAsync(snapshotTopic(ids.refused), nonImageBytes(), { qos: 1 });
     await ctx.settled('the refusal recorded', async () => (await slotsOf(db, ids.refused))[0]?.status === 'missing');
     expect(await slotsOf(db, ids.refused)).toEqual([
-      { status: 'missing', origin: 'device-publish', sha256: null, match_key: `device-snapshot:${DEVICE}:${ids.refused}`, detail: 'not-an-image: the file is not an image (unknown signature)' },
+      {
+        status: 'missing',
+        origin: 'device-publish',
+        sha256: null,
+        match_key: `device-snapshot:${DEVICE}:${ids.refused}`,
+        detail: 'not-an-image: the file is not an image (unknown signature)',
+      },
     ]);
     expect(camera.connected).toBe(true);
     await camera.endAsync();
@@ -152,9 +165,19 @@ function deviceSnapshotCases(ctx: {
       return body.items.filter((i) => i.kind === 'image').length === 3 ? body : undefined;
     });
     const images = evidence.items.filter((i) => i.kind === 'image');
-    expect(images.filter((i) => i.status === 'present').map((i) => i.sha256).sort()).toEqual([sha256(pictures.first), sha256(pictures.second)].sort());
+    expect(
+      images
+        .filter((i) => i.status === 'present')
+        .map((i) => i.sha256)
+        .sort(),
+    ).toEqual([sha256(pictures.first), sha256(pictures.second)].sort());
     expect(images.filter((i) => i.status === 'missing')).toEqual([
-      expect.objectContaining({ sha256: null, deviceId: DEVICE, origin: 'device-publish', detail: expect.stringContaining('not-an-image: the file is not an image (unknown signature)') }),
+      expect.objectContaining({
+        sha256: null,
+        deviceId: DEVICE,
+        origin: 'device-publish',
+        detail: expect.stringContaining('not-an-image: the file is not an image (unknown signature)'),
+      }),
     ]);
     expect(evidence.completeness.pictures).toEqual({ present: 2, pending: 0, missing: 1 });
     for (const image of images.filter((i) => i.status === 'present')) {
@@ -203,7 +226,9 @@ describe('device snapshots (CloudPatrol’s own format)', () => {
     let db: Client;
     beforeAll(async () => {
       mosquitto = await startShippedMosquitto({ 'cloudpatrol-worker-1': 'worker-secret', [DEVICE]: PASSWORD, 'CAM-MARKET-01': PASSWORD });
-      app = await startTestApp({ env: { MQTT_URL: mosquitto.url, MQTT_USERNAME: 'cloudpatrol-worker-1', MQTT_PASSWORD: 'worker-secret', MQTT_CLIENT_ID: 'cloudpatrol-worker-1' } });
+      app = await startTestApp({
+        env: { MQTT_URL: mosquitto.url, MQTT_USERNAME: 'cloudpatrol-worker-1', MQTT_PASSWORD: 'worker-secret', MQTT_CLIENT_ID: 'cloudpatrol-worker-1' },
+      });
       db = new Client({ connectionString: app.databaseUrl });
       await db.connect();
     });

@@ -57,7 +57,11 @@ describe('DJI callbacks and uploaded photos', () => {
 
   /** The dock reports a file; resolves once the callback event is stored (PUBACK after store). */
   const callback = async (name: string, topicSn = 'DEMO-DOCK-01') => {
-    await dock.publishAsync(`thing/product/${topicSn}/events`, fileUploadCallback({ object_key: objectKey(name), name }, { gateway: 'DEMO-DOCK-01', tid: `tid-${name}` }), { qos: 1 });
+    await dock.publishAsync(
+      `thing/product/${topicSn}/events`,
+      fileUploadCallback({ object_key: objectKey(name), name }, { gateway: 'DEMO-DOCK-01', tid: `tid-${name}` }),
+      { qos: 1 },
+    );
     const rows = await db.query<{ id: string }>(`SELECT id::text AS id FROM events WHERE source = 'dji' AND source_event_id = $1`, [`file:${objectKey(name)}`]);
     expect(rows.rows).toHaveLength(1);
     return rows.rows[0].id;
@@ -73,21 +77,31 @@ describe('DJI callbacks and uploaded photos', () => {
   };
 
   const slotsOf = async (eventId: string) =>
-    (await db.query<Slot>(`SELECT event_id::text AS event_id, status, origin, sha256, match_key FROM event_pictures WHERE event_id = $1 ORDER BY slot`, [eventId])).rows;
+    (
+      await db.query<Slot>(`SELECT event_id::text AS event_id, status, origin, sha256, match_key FROM event_pictures WHERE event_id = $1 ORDER BY slot`, [
+        eventId,
+      ])
+    ).rows;
 
   /** Which callback events have this photo as their picture. */
   const eventsWith = async (sha256: string) =>
-    (await db.query<{ event_id: string }>(`SELECT event_id::text AS event_id FROM event_pictures WHERE sha256 = $1 ORDER BY event_id`, [sha256])).rows.map((r) => r.event_id);
+    (await db.query<{ event_id: string }>(`SELECT event_id::text AS event_id FROM event_pictures WHERE sha256 = $1 ORDER BY event_id`, [sha256])).rows.map(
+      (r) => r.event_id,
+    );
 
   it('callback first: the slot waits for the file; the upload (name in another case) completes it, exactly once', async () => {
     const name = 'DJI_20261128101451_0042_W.jpeg';
     const photo = await makeDronePhoto({ width: 640, height: 480, seed: 71 });
     const eventId = await callback(name);
-    expect(await slotsOf(eventId)).toEqual([{ event_id: eventId, status: 'pending', origin: 'dji-upload', sha256: null, match_key: djiFileMatchKey('DEMO-DOCK-01', name) }]);
+    expect(await slotsOf(eventId)).toEqual([
+      { event_id: eventId, status: 'pending', origin: 'dji-upload', sha256: null, match_key: djiFileMatchKey('DEMO-DOCK-01', name) },
+    ]);
 
     const result = await upload('F-PIC-1', name.toUpperCase(), photo, 'DRONE-01');
     expect(result).toMatchObject({ status: 'stored', sha256: sha(photo), linkedCallbacks: 1 });
-    expect(await slotsOf(eventId)).toEqual([{ event_id: eventId, status: 'present', origin: 'dji-upload', sha256: sha(photo), match_key: djiFileMatchKey('DEMO-DOCK-01', name) }]);
+    expect(await slotsOf(eventId)).toEqual([
+      { event_id: eventId, status: 'present', origin: 'dji-upload', sha256: sha(photo), match_key: djiFileMatchKey('DEMO-DOCK-01', name) },
+    ]);
     expect(await eventsWith(sha(photo))).toEqual([eventId]);
 
     // The pilot's retry (a duplicate) links nothing more, and the callback keeps its picture.
@@ -105,7 +119,9 @@ describe('DJI callbacks and uploaded photos', () => {
     expect(result.linkedCallbacks).toBeUndefined();
 
     const eventId = await callback(name);
-    expect(await slotsOf(eventId)).toEqual([{ event_id: eventId, status: 'present', origin: 'dji-upload', sha256: sha(photo), match_key: djiFileMatchKey('DEMO-DOCK-01', name) }]);
+    expect(await slotsOf(eventId)).toEqual([
+      { event_id: eventId, status: 'present', origin: 'dji-upload', sha256: sha(photo), match_key: djiFileMatchKey('DEMO-DOCK-01', name) },
+    ]);
     expect(await eventsWith(sha(photo))).toEqual([eventId]);
   });
 

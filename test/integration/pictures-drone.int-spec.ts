@@ -63,9 +63,17 @@ describe('pictures as evidence: drone photos', () => {
   });
 
   const upload = (flight: string, name: string, data: Buffer) =>
-    request(app.url).post(`/api/v1/flights/${flight}/photos`).set('Authorization', `Bearer ${pilot.token}`).field('deviceId', 'DRONE-01').attach('photo', data, { filename: name, contentType: 'image/jpeg' });
+    request(app.url)
+      .post(`/api/v1/flights/${flight}/photos`)
+      .set('Authorization', `Bearer ${pilot.token}`)
+      .field('deviceId', 'DRONE-01')
+      .attach('photo', data, { filename: name, contentType: 'image/jpeg' });
   const mark = (photo: Buffer, label: string) =>
-    request(app.url).post(`/api/v1/photos/${sha(photo)}/detections`).set('Authorization', `Bearer ${pilot.token}`).send({ marks: [{ label }] }).expect(200);
+    request(app.url)
+      .post(`/api/v1/photos/${sha(photo)}/detections`)
+      .set('Authorization', `Bearer ${pilot.token}`)
+      .send({ marks: [{ label }] })
+      .expect(200);
   type CaseRow = { id: string; held_reason: string | null; township_code: string | null; lat: number | null };
   const caseOfPhoto = async (photo: Buffer): Promise<CaseRow> =>
     (
@@ -98,7 +106,9 @@ describe('pictures as evidence: drone photos', () => {
     });
     expect(image).toMatchObject({ status: 'present', origin: 'drone-photo', local: true, capturedAt: '2026-11-30T02:00:00.000Z', positionSource: 'event' });
     expect(image.uri).toMatch(new RegExp(`^photos/originals/../../${sha(photo)}\\.jpg$`));
-    const sealedRef = await db.query(`SELECT count(*)::int AS n FROM audit_log WHERE data->'evidence' @> $1::jsonb`, [JSON.stringify([{ key: image.key, local: true, sha256: sha(photo) }])]);
+    const sealedRef = await db.query(`SELECT count(*)::int AS n FROM audit_log WHERE data->'evidence' @> $1::jsonb`, [
+      JSON.stringify([{ key: image.key, local: true, sha256: sha(photo) }]),
+    ]);
     expect(sealedRef.rows[0].n).toBe(1);
     // The original served from the case is the photo byte for byte.
     const officer = await createUser(app, 'township_officer', { townshipCode: c.township_code as string });
@@ -151,15 +161,24 @@ describe('pictures as evidence: drone photos', () => {
     await upload('F-PIC-3', 'DJI_0144.JPG', other).expect(200);
     await mark(photo, 'exposed-garbage');
     const c = await caseOfPhoto(photo);
-    await request(app.url).get(`/api/v1/cases/${c.id}/pictures/${sha(other)}/original`).set('Authorization', `Bearer ${staff.supervisor.token}`).expect(404);
-    await request(app.url).get(`/api/v1/cases/${c.id}/pictures/${sha(photo)}/everything`).set('Authorization', `Bearer ${staff.supervisor.token}`).expect(400);
+    await request(app.url)
+      .get(`/api/v1/cases/${c.id}/pictures/${sha(other)}/original`)
+      .set('Authorization', `Bearer ${staff.supervisor.token}`)
+      .expect(404);
+    await request(app.url)
+      .get(`/api/v1/cases/${c.id}/pictures/${sha(photo)}/everything`)
+      .set('Authorization', `Bearer ${staff.supervisor.token}`)
+      .expect(400);
     const officer = await createUser(app, 'township_officer', { townshipCode: c.township_code as string });
     const thumb = await bytesOf(`/api/v1/cases/${c.id}/pictures/${sha(photo)}/thumb`, officer.token);
     expect(thumb.status).toBe(200);
     expect(thumb.body.subarray(0, 2).toString('hex')).toBe('ffd8');
     // An officer of another township does not see the case, nor its pictures.
     const outsider = await createUser(app, 'township_officer', { townshipCode: c.township_code === '449901002' ? '449901001' : '449901002' });
-    await request(app.url).get(`/api/v1/cases/${c.id}/pictures/${sha(photo)}/original`).set('Authorization', `Bearer ${outsider.token}`).expect(404);
+    await request(app.url)
+      .get(`/api/v1/cases/${c.id}/pictures/${sha(photo)}/original`)
+      .set('Authorization', `Bearer ${outsider.token}`)
+      .expect(404);
   });
 });
 

@@ -63,8 +63,12 @@ const slotsOf = async (db: Client, trackId: string) =>
   ).rows;
 
 const arrivalsOf = async (db: Client, matchKey: string) =>
-  (await db.query<{ origin: string; device_id: string; sha256: string | null; detail: string | null }>(`SELECT origin, device_id, sha256, detail FROM picture_arrivals WHERE match_key = $1 ORDER BY id`, [matchKey]))
-    .rows;
+  (
+    await db.query<{ origin: string; device_id: string; sha256: string | null; detail: string | null }>(
+      `SELECT origin, device_id, sha256, detail FROM picture_arrivals WHERE match_key = $1 ORDER BY id`,
+      [matchKey],
+    )
+  ).rows;
 
 const caseOfTrack = async (db: Client, trackId: string) =>
   (
@@ -102,7 +106,21 @@ async function registerApi(app: TestApp, url: string): Promise<void> {
 /** A new tracked object seen now (its picture is looked for around now). */
 const seenNow = (id: string, label: string) => {
   const now = Date.now() / 1000;
-  return frigateMessage('new', frigateCar({ id, camera: 'yunxi_rd_east', label, start_time: now, frame_time: now, current_zones: [], entered_zones: [], stationary: false, active: true, has_snapshot: false }));
+  return frigateMessage(
+    'new',
+    frigateCar({
+      id,
+      camera: 'yunxi_rd_east',
+      label,
+      start_time: now,
+      frame_time: now,
+      current_zones: [],
+      entered_zones: [],
+      stationary: false,
+      active: true,
+      has_snapshot: false,
+    }),
+  );
 };
 
 /**
@@ -111,7 +129,16 @@ const seenNow = (id: string, label: string) => {
  */
 async function parkedCarCase(options: { app: TestApp; db: Client; nvr: MqttClient; api: FrigateApiStandIn; trackId: string; start: Date; failFirst: number }) {
   const { app, db, nvr, api, trackId, start, failFirst } = options;
-  const stream = frigateTrack({ id: trackId, camera: 'yunxi_rd_east', label: 'car', plate: '粤A14014', zones: ['no_parking'], start, minutes: 11, stepSeconds: 60 });
+  const stream = frigateTrack({
+    id: trackId,
+    camera: 'yunxi_rd_east',
+    label: 'car',
+    plate: '粤A14014',
+    zones: ['no_parking'],
+    start,
+    minutes: 11,
+    stepSeconds: 60,
+  });
   expect(stream).toHaveLength(12);
   // As Frigate sends it: the `new` message has no snapshot yet. Its picture proves when the dwell began all the same.
   stream[0] = stream[0].replaceAll('"has_snapshot":true', '"has_snapshot":false');
@@ -120,7 +147,9 @@ async function parkedCarCase(options: { app: TestApp; db: Client; nvr: MqttClien
   // The API is restarting: its first answers are 503, the fetcher asks again with back-off.
   api.failNext(failFirst);
   for (const m of stream) await nvr.publishAsync('frigate/events', m, { qos: 1 });
-  await eventually('the 12 events stored', async () => ((await db.query(`SELECT 1 FROM events WHERE source_event_id LIKE $1`, [`${trackId}:%`])).rowCount === 12 ? true : undefined));
+  await eventually('the 12 events stored', async () =>
+    (await db.query(`SELECT 1 FROM events WHERE source_event_id LIKE $1`, [`${trackId}:%`])).rowCount === 12 ? true : undefined,
+  );
   // Every event has its picture slot, and each is fetched from the API.
   const slots = await eventually(
     'every picture fetched',
@@ -168,7 +197,11 @@ async function parkedCarCase(options: { app: TestApp; db: Client; nvr: MqttClien
   expect(new Date(evidence.dwell?.last.at as string).getTime()).toBe(start.getTime() + 11 * 60_000);
   // Every picture's bytes, as the API serves them, hash to its sha256; none is pending or missing.
   for (const image of images) {
-    expect(image).toMatchObject({ status: 'present', origin: 'frigate-api', url: expect.stringMatching(new RegExp(`^/api/v1/cases/${caseId}/pictures/${image.sha256}/original$`)) });
+    expect(image).toMatchObject({
+      status: 'present',
+      origin: 'frigate-api',
+      url: expect.stringMatching(new RegExp(`^/api/v1/cases/${caseId}/pictures/${image.sha256}/original$`)),
+    });
     expect(sha256(await bytesOf(app, image.url as string))).toBe(image.sha256);
   }
   expect(evidence.completeness.pictures).toMatchObject({ pending: 0, missing: 0, present: images.length });
@@ -219,7 +252,9 @@ describe('Frigate pictures', () => {
       const notAJpeg = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0xff, 0xd9]);
       await nvr.publishAsync('frigate/yunxi_rd_east/person/snapshot', notAJpeg, { qos: 1, retain: true });
       const refused = await arrivalsOf(db, SNAPSHOT_KEY('person'));
-      expect(refused).toEqual([{ origin: 'frigate-mqtt', device_id: 'CAM-PARK-01', sha256: null, detail: expect.stringMatching(/^(truncated|corrupt|not-an-image): /) }]);
+      expect(refused).toEqual([
+        { origin: 'frigate-mqtt', device_id: 'CAM-PARK-01', sha256: null, detail: expect.stringMatching(/^(truncated|corrupt|not-an-image): /) },
+      ]);
       // A camera no device is registered for: acknowledged, nothing kept.
       await nvr.publishAsync('frigate/not_registered_cam/car/snapshot', await mqttSnapshotJpeg(2), { qos: 1 });
       expect((await db.query(`SELECT 1 FROM picture_arrivals WHERE match_key LIKE '%not_registered_cam%'`)).rowCount).toBe(0);
@@ -243,7 +278,9 @@ describe('Frigate pictures', () => {
     beforeAll(async () => {
       api = await startFrigateApiStandIn();
       mosquitto = await startShippedMosquitto({ 'cloudpatrol-worker-1': 'worker-secret', 'DEMO-NVR-01': PASSWORD });
-      app = await startTestApp({ env: { MQTT_URL: mosquitto.url, MQTT_USERNAME: 'cloudpatrol-worker-1', MQTT_PASSWORD: 'worker-secret', MQTT_CLIENT_ID: 'cloudpatrol-worker-1' } });
+      app = await startTestApp({
+        env: { MQTT_URL: mosquitto.url, MQTT_USERNAME: 'cloudpatrol-worker-1', MQTT_PASSWORD: 'worker-secret', MQTT_CLIENT_ID: 'cloudpatrol-worker-1' },
+      });
       db = new Client({ connectionString: app.databaseUrl });
       await db.connect();
       nvr = await connectAsync(mosquitto.url, { protocolVersion: 4, username: 'DEMO-NVR-01', password: PASSWORD, reconnectPeriod: 0 });
@@ -296,10 +333,18 @@ describe('Frigate pictures', () => {
         return car[0]?.status !== 'pending' && truck[0]?.status !== 'pending' ? { car: car[0], truck: truck[0] } : undefined;
       });
       expect(settled.car).toMatchObject({ status: 'present', origin: 'frigate-mqtt', sha256: sha256(snapshot) });
-      expect(settled.car.detail).toMatch(new RegExp(`^Frigate's API gave no picture in ${settled.car.attempts} attempts \\(last: GET ${api.url}/api/events/mq-down-car/snapshot.jpg answered HTTP 503`));
+      expect(settled.car.detail).toMatch(
+        new RegExp(
+          `^Frigate's API gave no picture in ${settled.car.attempts} attempts \\(last: GET ${api.url}/api/events/mq-down-car/snapshot.jpg answered HTTP 503`,
+        ),
+      );
       expect(settled.car.detail).toContain("Frigate's MQTT snapshot of yunxi_rd_east/car");
       expect(settled.truck).toMatchObject({ status: 'missing', origin: 'frigate-api', sha256: null });
-      expect(settled.truck.detail).toMatch(new RegExp(`^Frigate's API gave no picture in ${settled.truck.attempts} attempts \\(last: GET .* answered HTTP 503.*\\); no MQTT snapshot of yunxi_rd_east/truck arrived between `));
+      expect(settled.truck.detail).toMatch(
+        new RegExp(
+          `^Frigate's API gave no picture in ${settled.truck.attempts} attempts \\(last: GET .* answered HTTP 503.*\\); no MQTT snapshot of yunxi_rd_east/truck arrived between `,
+        ),
+      );
       // Each attempt asked the API once, and nothing more was asked after settling.
       expect(api.requestsFor('mq-down-car')).toBe(settled.car.attempts);
       expect(api.requestsFor('mq-down-truck')).toBe(settled.truck.attempts);

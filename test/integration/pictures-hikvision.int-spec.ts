@@ -33,7 +33,11 @@ function multipart(parts: MultipartPart[], closed = true): Buffer {
   const chunks: Buffer[] = [];
   for (const p of parts) {
     const disposition = `form-data; name="${p.name}"${p.filename === undefined ? '' : `; filename="${p.filename}"`}`;
-    chunks.push(Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: ${disposition}\r\nContent-Type: ${p.type}\r\nContent-Length: ${p.data.length}\r\n\r\n`), p.data, Buffer.from('\r\n'));
+    chunks.push(
+      Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: ${disposition}\r\nContent-Type: ${p.type}\r\nContent-Length: ${p.data.length}\r\n\r\n`),
+      p.data,
+      Buffer.from('\r\n'),
+    );
   }
   if (closed) chunks.push(Buffer.from(`--${BOUNDARY}--\r\n`));
   return Buffer.concat(chunks);
@@ -77,7 +81,11 @@ describe('Hikvision alarm pictures', () => {
   });
 
   const push = (body: Buffer | string, contentType = `multipart/form-data; boundary=${BOUNDARY}`) =>
-    request(app.url).post('/api/v1/ingest/hikvision').set('Authorization', basic('HIK-GATE-01', 'cloudpatrol-demo')).set('Content-Type', contentType).send(body);
+    request(app.url)
+      .post('/api/v1/ingest/hikvision')
+      .set('Authorization', basic('HIK-GATE-01', 'cloudpatrol-demo'))
+      .set('Content-Type', contentType)
+      .send(body);
 
   const binary = (req: request.Test) =>
     req.buffer(true).parse((res, done) => {
@@ -135,7 +143,9 @@ describe('Hikvision alarm pictures', () => {
     expect(slots.rows.slice(2).map((r) => r.detail?.split(':')[0])).toEqual(['not-an-image', 'truncated', 'file-too-large']);
 
     // The case's evidence view: image items whose url serves the original bytes.
-    const found = await db.query<{ id: string }>(`SELECT c.id FROM cases c JOIN case_occurrences o ON o.case_id = c.id WHERE o.event_id = $1`, [events.rows[0].id]);
+    const found = await db.query<{ id: string }>(`SELECT c.id FROM cases c JOIN case_occurrences o ON o.case_id = c.id WHERE o.event_id = $1`, [
+      events.rows[0].id,
+    ]);
     expect(found.rows).toHaveLength(1);
     const caseId = found.rows[0].id;
     const view = await request(app.url).get(`/api/v1/cases/${caseId}/evidence`).set('Authorization', `Bearer ${admin}`).expect(200);
@@ -146,7 +156,11 @@ describe('Hikvision alarm pictures', () => {
     for (const item of present) {
       expect(item).toMatchObject({ eventId: events.rows[0].id, capturedAt: '2026-11-28T01:30:00.000Z' });
       expect(item.url).toBe(`/api/v1/cases/${caseId}/pictures/${item.sha256}/original`);
-      const served = await binary(request(app.url).get(item.url ?? '').set('Authorization', `Bearer ${admin}`)).expect(200);
+      const served = await binary(
+        request(app.url)
+          .get(item.url ?? '')
+          .set('Authorization', `Bearer ${admin}`),
+      ).expect(200);
       expect(sha(served.body as Buffer)).toBe(item.sha256);
     }
     const missing = images.filter((i) => i.status === 'missing');
@@ -173,7 +187,10 @@ describe('Hikvision alarm pictures', () => {
       const broken = await verify();
       expect(broken.ok).toBe(false);
       expect(broken.firstBroken?.reason).toContain(`file ${sealed.uri} was altered`);
-      await request(app.url).get(sealed.url ?? '').set('Authorization', `Bearer ${admin}`).expect(500);
+      await request(app.url)
+        .get(sealed.url ?? '')
+        .set('Authorization', `Bearer ${admin}`)
+        .expect(500);
     } finally {
       writeFileSync(file, original);
     }

@@ -60,8 +60,11 @@ describe('events per device: floods are limited, backlogs and back-fills are not
       .set('Authorization', `Bearer ${admin}`)
       .send({ username: 'rate-supervisor', password: 'rate-supervisor-pw-1', role: 'supervisor', displayName: 'Rate supervisor' })
       .expect(201);
-    supervisor = ((await request(app.url).post('/api/v1/auth/login').send({ username: 'rate-supervisor', password: 'rate-supervisor-pw-1' }).expect(200)).body as { accessToken: string })
-      .accessToken;
+    supervisor = (
+      (await request(app.url).post('/api/v1/auth/login').send({ username: 'rate-supervisor', password: 'rate-supervisor-pw-1' }).expect(200)).body as {
+        accessToken: string;
+      }
+    ).accessToken;
   });
 
   afterAll(async () => {
@@ -155,8 +158,19 @@ describe('events per device: floods are limited, backlogs and back-fills are not
 
     // Two supervisors replay at once: each dead letter is taken by one of them only.
     const replay = (body: object) => request(app.url).post('/api/v1/dead-letters/replay').set('Authorization', `Bearer ${supervisor}`).send(body);
-    const both = await Promise.all([replay({ reason: 'rate-limited', deviceId: device, limit: 30 }), replay({ reason: 'rate-limited', deviceId: device, limit: 30 })]);
-    type Replayed = { replayed: number; stored: number; duplicate: number; ignored: number; rejected: number; remaining: number; results: { deadLetterId: string }[] };
+    const both = await Promise.all([
+      replay({ reason: 'rate-limited', deviceId: device, limit: 30 }),
+      replay({ reason: 'rate-limited', deviceId: device, limit: 30 }),
+    ]);
+    type Replayed = {
+      replayed: number;
+      stored: number;
+      duplicate: number;
+      ignored: number;
+      rejected: number;
+      remaining: number;
+      results: { deadLetterId: string }[];
+    };
     const answers = both.map((r) => {
       expect(r.status).toBe(200);
       return r.body as Replayed;
@@ -166,7 +180,13 @@ describe('events per device: floods are limited, backlogs and back-fills are not
       answers.push((await replay({ reason: 'rate-limited', deviceId: device, limit: 30 }).expect(200)).body as Replayed);
     }
     const total = (k: 'replayed' | 'stored' | 'duplicate' | 'ignored' | 'rejected') => answers.reduce((s, a) => s + a[k], 0);
-    expect({ replayed: total('replayed'), stored: total('stored'), duplicate: total('duplicate'), ignored: total('ignored'), rejected: total('rejected') }).toEqual({
+    expect({
+      replayed: total('replayed'),
+      stored: total('stored'),
+      duplicate: total('duplicate'),
+      ignored: total('ignored'),
+      rejected: total('rejected'),
+    }).toEqual({
       replayed: 50,
       stored: 50,
       duplicate: 0,

@@ -17,8 +17,27 @@ describe('replay of candidate rules', () => {
     app = await startTestApp();
     const mqtt = await connectAsync(readServices().mqttUrl, { protocolVersion: 5 });
     const streams = [
-      frigateTrack({ id: 'r-car-12', camera: 'yunxi_rd_east', label: 'car', plate: '粤A11111', zones: ['no_parking'], start: new Date('2026-11-27T01:00:00Z'), minutes: 12, stepSeconds: 10 }),
-      frigateTrack({ id: 'r-car-7', camera: 'yunxi_rd_east', label: 'car', plate: '粤A22222', zones: ['no_parking'], start: new Date('2026-11-27T03:00:00Z'), minutes: 7, stepSeconds: 10, end: true }),
+      frigateTrack({
+        id: 'r-car-12',
+        camera: 'yunxi_rd_east',
+        label: 'car',
+        plate: '粤A11111',
+        zones: ['no_parking'],
+        start: new Date('2026-11-27T01:00:00Z'),
+        minutes: 12,
+        stepSeconds: 10,
+      }),
+      frigateTrack({
+        id: 'r-car-7',
+        camera: 'yunxi_rd_east',
+        label: 'car',
+        plate: '粤A22222',
+        zones: ['no_parking'],
+        start: new Date('2026-11-27T03:00:00Z'),
+        minutes: 7,
+        stepSeconds: 10,
+        end: true,
+      }),
     ];
     for (const m of streams.flat()) await mqtt.publishAsync('frigate/events', m, { qos: 1 });
     await mqtt.endAsync();
@@ -36,13 +55,27 @@ describe('replay of candidate rules', () => {
 
   it('prints that a 5-minute dwell would also open a case for the car parked 7 minutes', async () => {
     const rules = readFileSync(join(ROOT, 'config/demo/rules.yaml'), 'utf8');
-    const candidate = rules.replace('dwell: { minutes: 10, requireStationary: true }', 'dwell: { minutes: 5, requireStationary: true }').replace(/^version: 1$/m, 'version: 2');
+    const candidate = rules
+      .replace('dwell: { minutes: 10, requireStationary: true }', 'dwell: { minutes: 5, requireStationary: true }')
+      .replace(/^version: 1$/m, 'version: 2');
     expect(candidate).not.toBe(rules);
     const file = join(mkdtempSync(join(tmpdir(), 'cp-replay-')), 'rules.yaml');
     writeFileSync(file, candidate);
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', 'scripts/replay.ts', '--rules', file, '--from', '2026-11-27T00:00:00Z', '--to', '2026-11-28T00:00:00Z'],
+      [
+        '-r',
+        'ts-node/register/transpile-only',
+        '-r',
+        'tsconfig-paths/register',
+        'scripts/replay.ts',
+        '--rules',
+        file,
+        '--from',
+        '2026-11-27T00:00:00Z',
+        '--to',
+        '2026-11-28T00:00:00Z',
+      ],
       { cwd: ROOT, env: { ...process.env, DATABASE_URL: app.databaseUrl, CONFIG_DIR: join(ROOT, 'config/demo') } },
     );
     expect(stdout).toContain('rules version 2');
@@ -59,7 +92,19 @@ describe('replay of candidate rules', () => {
     writeFileSync(file, readFileSync(join(ROOT, 'config/demo/rules.yaml'), 'utf8').replace('minConfidence: 0.6', 'minConfidence: 1.6'));
     const run = promisify(execFile)(
       process.execPath,
-      ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', 'scripts/replay.ts', '--rules', file, '--from', '2026-11-27T00:00:00Z', '--to', '2026-11-28T00:00:00Z'],
+      [
+        '-r',
+        'ts-node/register/transpile-only',
+        '-r',
+        'tsconfig-paths/register',
+        'scripts/replay.ts',
+        '--rules',
+        file,
+        '--from',
+        '2026-11-27T00:00:00Z',
+        '--to',
+        '2026-11-28T00:00:00Z',
+      ],
       { cwd: ROOT, env: { ...process.env, DATABASE_URL: app.databaseUrl } },
     );
     await expect(run).rejects.toMatchObject({ code: 65, stderr: expect.stringMatching(/rules\.yaml:\d+:\d+ rules\[\d+\]\.minConfidence/) });

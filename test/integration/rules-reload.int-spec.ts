@@ -41,10 +41,18 @@ describe('rules reload without a restart', () => {
     const id = `rr-${n++}`;
     await mqtt.publishAsync(
       'cloudpatrol/v1/devices/DRONE-01/events',
-      JSON.stringify({ eventId: id, deviceId: 'DRONE-01', occurredAt: '2026-11-28T10:00:00+08:00', location: { lat: 23.0775 + n * 0.0001, lng: 113.2425 + (n % 2) * 0.015 }, detections: [{ label: 'garbage', confidence: 0.55 }] }),
+      JSON.stringify({
+        eventId: id,
+        deviceId: 'DRONE-01',
+        occurredAt: '2026-11-28T10:00:00+08:00',
+        location: { lat: 23.0775 + n * 0.0001, lng: 113.2425 + (n % 2) * 0.015 },
+        detections: [{ label: 'garbage', confidence: 0.55 }],
+      }),
       { qos: 1 },
     );
-    await eventually(`event ${id} stored`, async () => ((await db.query(`SELECT 1 FROM events WHERE source_event_id = $1`, [id])).rowCount === 1 ? true : undefined));
+    await eventually(`event ${id} stored`, async () =>
+      (await db.query(`SELECT 1 FROM events WHERE source_event_id = $1`, [id])).rowCount === 1 ? true : undefined,
+    );
     return Number((await db.query(`SELECT count(*) AS n FROM cases`)).rows[0].n);
   };
 
@@ -53,7 +61,12 @@ describe('rules reload without a restart', () => {
     expect(await garbageAt55()).toBe(1);
 
     const original = readFileSync(rulesFile, 'utf8');
-    writeFileSync(rulesFile, original.replace('labels: [garbage, construction_waste], minConfidence: 0.5', 'labels: [garbage, construction_waste], minConfidence: 0.6').replace(/^version: 1$/m, 'version: 2'));
+    writeFileSync(
+      rulesFile,
+      original
+        .replace('labels: [garbage, construction_waste], minConfidence: 0.5', 'labels: [garbage, construction_waste], minConfidence: 0.6')
+        .replace(/^version: 1$/m, 'version: 2'),
+    );
     const reloaded = await request(app.url).post('/api/v1/rules/reload').set('Authorization', `Bearer ${token}`).expect(200);
     expect(reloaded.body).toMatchObject({ version: 2, changed: true });
 

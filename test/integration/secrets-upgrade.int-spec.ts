@@ -126,7 +126,10 @@ describe('a data folder of an earlier version', () => {
     );
     await request(app.url).get('/api/v1/cases').set('Authorization', `Bearer ${forged}`).expect(401);
     const login = await request(app.url).post('/api/v1/auth/login').send({ username: 'admin', password: 'upgrade-admin-password' }).expect(200);
-    await request(app.url).get('/api/v1/cases').set('Authorization', `Bearer ${(login.body as { accessToken: string }).accessToken}`).expect(200);
+    await request(app.url)
+      .get('/api/v1/cases')
+      .set('Authorization', `Bearer ${(login.body as { accessToken: string }).accessToken}`)
+      .expect(200);
     expect(statSync(join(secrets, 'jwt-secret')).mode & 0o777).toBe(0o600);
     // ADMIN_PASSWORD was given: no password file.
     expect(existsSync(join(secrets, 'initial-admin-password'))).toBe(false);

@@ -113,7 +113,13 @@ describe('per-install secrets on the default start', () => {
     const lines = written.split('\n').filter((line) => line.includes('"source":"database"'));
     expect(lines).toHaveLength(2);
     const [refused, duplicate] = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(refused).toMatchObject({ level: 50, query: 'SELECT', code: '22P02', error: 'invalid input syntax for type uuid: (value withheld)', msg: 'database query failed' });
+    expect(refused).toMatchObject({
+      level: 50,
+      query: 'SELECT',
+      code: '22P02',
+      error: 'invalid input syntax for type uuid: (value withheld)',
+      msg: 'database query failed',
+    });
     expect(duplicate).toMatchObject({ level: 50, query: 'INSERT settings', code: '23505', msg: 'database query failed' });
     expect(String(duplicate.error)).toMatch(/^duplicate key value violates unique constraint/);
     expect(Object.keys(duplicate)).not.toContain('detail');
@@ -173,6 +179,9 @@ describe('an API process on an external database without JWT_SECRET', () => {
     expect(warning).toMatchObject({ level: 40 });
     expect(String(warning?.msg)).toMatch(/JWT_SECRET is not set: .*same secret/);
     expect(capture.text).not.toContain(readFileSync(keyFile, 'utf8').trim());
-    await request(app.url).get('/api/v1/cases').set('Authorization', `Bearer ${await app.token()}`).expect(200);
+    await request(app.url)
+      .get('/api/v1/cases')
+      .set('Authorization', `Bearer ${await app.token()}`)
+      .expect(200);
   }, 120_000);
 });

@@ -52,7 +52,11 @@ const PROBES: Record<string, (t: Targets) => Probe> = {
   'GET /api/v1/cases/{id}': (t) => ({ method: 'GET', path: `/api/v1/cases/${t.caseId}` }),
   'GET /api/v1/alerts/stream': () => ({ method: 'GET', path: '/api/v1/alerts/stream', sse: true }),
   // A registered case of A: the state machine gets as far as the (unknown) unit and refuses with 422.
-  'POST /api/v1/cases/{id}/transitions': (t) => ({ method: 'POST', path: `/api/v1/cases/${t.caseId}/transitions`, json: { action: 'transfer', unit: 'no-such-unit', reason: 'security matrix probe' } }),
+  'POST /api/v1/cases/{id}/transitions': (t) => ({
+    method: 'POST',
+    path: `/api/v1/cases/${t.caseId}/transitions`,
+    json: { action: 'transfer', unit: 'no-such-unit', reason: 'security matrix probe' },
+  }),
   'GET /api/v1/cases/{id}/timeline': (t) => ({ method: 'GET', path: `/api/v1/cases/${t.caseId}/timeline` }),
   'GET /api/v1/cases/{id}/evidence': (t) => ({ method: 'GET', path: `/api/v1/cases/${t.caseId}/evidence` }),
   // Not a picture of this case: 404 past the guard (scoped like the case).
@@ -114,7 +118,8 @@ describe('security matrix: every endpoint × every role and credential', () => {
     const [photoSha] = await uploadFlight(s, users.pilot.token, 'F-SEC-MATRIX', [photo]);
     targets = { caseId: made.id, photoSha, flightId: 'F-SEC-MATRIX' };
 
-    for (const role of ['operator', 'supervisor', 'pilot', 'township_officer', 'department_liaison'] as const) auth[role] = { Authorization: `Bearer ${users[role].token}` };
+    for (const role of ['operator', 'supervisor', 'pilot', 'township_officer', 'department_liaison'] as const)
+      auth[role] = { Authorization: `Bearer ${users[role].token}` };
     auth.admin = { Authorization: `Bearer ${admin}` };
     auth.device = { Authorization: basic('HIK-GATE-01', DEVICE_PASSWORD) };
 
@@ -215,7 +220,15 @@ describe('security matrix: every endpoint × every role and credential', () => {
     // An API token is not a stream token, nor is a doctored one.
     const apiToken = auth.supervisor.Authorization.slice('Bearer '.length);
     expect((await send(s.url, { method: 'GET', path: `/api/v1/alerts/stream?token=${apiToken}`, sse: true })).status).toBe(401);
-    expect((await send(s.url, { method: 'GET', path: `/api/v1/alerts/stream?token=${unsignedToken({ sub: 'x', usr: 'x', role: 'admin', aud: 'alert-stream' })}`, sse: true })).status).toBe(401);
+    expect(
+      (
+        await send(s.url, {
+          method: 'GET',
+          path: `/api/v1/alerts/stream?token=${unsignedToken({ sub: 'x', usr: 'x', role: 'admin', aud: 'alert-stream' })}`,
+          sse: true,
+        })
+      ).status,
+    ).toBe(401);
     const expired = signToken(s.jwtSecret, { sub: 'x', usr: 'x', role: 'admin', aud: 'alert-stream' }, { expiresInSeconds: -1 });
     expect((await send(s.url, { method: 'GET', path: `/api/v1/alerts/stream?token=${expired}`, sse: true })).status).toBe(401);
     // A pilot and a liaison may get a stream token, but the stream still refuses their role.
@@ -258,9 +271,16 @@ describe('security matrix: every endpoint × every role and credential', () => {
    * feed, a camera of another owner — can push alarms as HIK-GATE-01.
    */
   it('a device cannot push a Hikvision alarm in the name of another device', async () => {
-    const alarm = hikAlert({ macAddress: '44:19:b6:00:00:01', channelID: '1', dateTime: new Date().toISOString() }, '<AID><illegalTrafficEvent>illegalParking</illegalTrafficEvent></AID>');
+    const alarm = hikAlert(
+      { macAddress: '44:19:b6:00:00:01', channelID: '1', dateTime: new Date().toISOString() },
+      '<AID><illegalTrafficEvent>illegalParking</illegalTrafficEvent></AID>',
+    );
     const before = Number((await s.db.query<{ n: string }>(`SELECT count(*) AS n FROM events WHERE device_id = 'HIK-GATE-01'`)).rows[0].n);
-    const res = await send(s.url, { method: 'POST', path: '/api/v1/ingest/hikvision', raw: { body: alarm, contentType: 'application/xml' } }, { Authorization: basic('DRONE-01', DEVICE_PASSWORD) });
+    const res = await send(
+      s.url,
+      { method: 'POST', path: '/api/v1/ingest/hikvision', raw: { body: alarm, contentType: 'application/xml' } },
+      { Authorization: basic('DRONE-01', DEVICE_PASSWORD) },
+    );
     const after = Number((await s.db.query<{ n: string }>(`SELECT count(*) AS n FROM events WHERE device_id = 'HIK-GATE-01'`)).rows[0].n);
     expect({ refused: res.status === 403 || res.status === 400, stored: after - before }).toEqual({ refused: true, stored: 0 });
   });

@@ -80,7 +80,11 @@ describe('security scoping: township officers and department liaisons', () => {
 
     const shot = (seed: number, at?: { lat: number; lng: number }) =>
       makeDronePhoto({ width: 640, height: 480, seed, ...(at && { dji: { latitude: at.lat, longitude: at.lng } }), takenAt: '2026:11:28 10:00:00' });
-    [photo.a, photo.b, photo.nowhere] = await uploadFlight(s, pilot.token, 'F-SEC-SCOPE', [await shot(901, INSIDE_A), await shot(902, INSIDE_B), await shot(903)]);
+    [photo.a, photo.b, photo.nowhere] = await uploadFlight(s, pilot.token, 'F-SEC-SCOPE', [
+      await shot(901, INSIDE_A),
+      await shot(902, INSIDE_B),
+      await shot(903),
+    ]);
   });
 
   afterAll(async () => {
@@ -156,7 +160,11 @@ describe('security scoping: township officers and department liaisons', () => {
     for (const sha of [photo.a, photo.b, photo.nowhere]) await get(operator, `/api/v1/photos/${sha}`).expect(200);
     // A flight's listing is not scoped, so it is closed to officers altogether; so is marking a photo.
     await get(officerA, '/api/v1/flights/F-SEC-SCOPE/photos').expect(403);
-    await request(s.url).post(`/api/v1/photos/${photo.b}/detections`).set('Authorization', `Bearer ${officerA.token}`).send({ marks: [{ label: 'garbage' }] }).expect(403);
+    await request(s.url)
+      .post(`/api/v1/photos/${photo.b}/detections`)
+      .set('Authorization', `Bearer ${officerA.token}`)
+      .send({ marks: [{ label: 'garbage' }] })
+      .expect(403);
   });
 
   it("lists only A's cases to an officer of A, and nothing when it filters to B", async () => {
@@ -202,17 +210,27 @@ describe('security scoping: township officers and department liaisons', () => {
   });
 
   it('shows a department liaison only the cases its unit holds, for as long as it holds them', async () => {
-    const reads = (user: SecurityUser, c: MadeCase) => Promise.all(['/timeline', '/evidence'].map(async (p) => (await get(user, `/api/v1/cases/${c.id}${p}`)).status));
+    const reads = (user: SecurityUser, c: MadeCase) =>
+      Promise.all(['/timeline', '/evidence'].map(async (p) => (await get(user, `/api/v1/cases/${c.id}${p}`)).status));
     // Nothing is the liaison's yet.
     for (const c of [caseA, caseA2, caseB]) {
       expect(await reads(liaison, c)).toEqual([404, 404]);
       expect((await act(liaison, c.id, { action: 'accept' })).status).toBe(404);
       expect((await act(liaison, c.id, { action: 'transfer', unit: 'fire-brigade', reason: 'not ours' })).status).toBe(404);
-      const upload = await request(s.url).post(`/api/v1/cases/${c.id}/report-photos`).set('Authorization', `Bearer ${liaison.token}`).attach('photo', Buffer.from('x'), 'x.jpg');
+      const upload = await request(s.url)
+        .post(`/api/v1/cases/${c.id}/report-photos`)
+        .set('Authorization', `Bearer ${liaison.token}`)
+        .attach('photo', Buffer.from('x'), 'x.jpg');
       expect(upload.status).toBe(404);
     }
     // The lists, the case itself, figures, photos and alerts are not a liaison's at all.
-    for (const path of ['/api/v1/cases', `/api/v1/cases/${caseA2.id}`, '/api/v1/figures?from=2026-01-01&to=2026-12-31', `/api/v1/photos/${photo.a}`, '/api/v1/alerts/stream']) {
+    for (const path of [
+      '/api/v1/cases',
+      `/api/v1/cases/${caseA2.id}`,
+      '/api/v1/figures?from=2026-01-01&to=2026-12-31',
+      `/api/v1/photos/${photo.a}`,
+      '/api/v1/alerts/stream',
+    ]) {
       expect(`${path}: ${(await get(liaison, path)).status}`).toBe(`${path}: 403`);
     }
 

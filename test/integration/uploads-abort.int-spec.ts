@@ -5,7 +5,16 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
-import { createSecurityUser, type SecurityApp, type SecurityUser, send, startSecurityApp, TOWNSHIP_A, transition, uploadFlight } from '../support/security-matrix';
+import {
+  createSecurityUser,
+  type SecurityApp,
+  type SecurityUser,
+  send,
+  startSecurityApp,
+  TOWNSHIP_A,
+  transition,
+  uploadFlight,
+} from '../support/security-matrix';
 import { eventually } from '../support/test-app';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -41,8 +50,14 @@ describe('an upload cut off mid-stream', () => {
     officer = await createSecurityUser(s, 'township_officer', { townshipCode: TOWNSHIP_A });
     const operator = await createSecurityUser(s, 'operator');
     // A case in progress with township A's team, so it takes report-back photos: a pilot's mark on a photo.
-    const [marked] = await uploadFlight(s, pilot.token, 'F-ABORT-0', [await makeDronePhoto({ width: 480, height: 360, seed: 301, dji: { latitude: 23.1206, longitude: 113.245 } })]);
-    const mark = await send(s.url, { method: 'POST', path: `/api/v1/photos/${marked}/detections`, json: { marks: [{ label: 'garbage', confidence: 0.9 }] } }, { Authorization: `Bearer ${pilot.token}` });
+    const [marked] = await uploadFlight(s, pilot.token, 'F-ABORT-0', [
+      await makeDronePhoto({ width: 480, height: 360, seed: 301, dji: { latitude: 23.1206, longitude: 113.245 } }),
+    ]);
+    const mark = await send(
+      s.url,
+      { method: 'POST', path: `/api/v1/photos/${marked}/detections`, json: { marks: [{ label: 'garbage', confidence: 0.9 }] } },
+      { Authorization: `Bearer ${pilot.token}` },
+    );
     expect(mark.status).toBe(200);
     caseId = (await s.db.query<{ id: string }>(`SELECT id FROM cases`)).rows[0].id;
     await transition(s, operator.token, caseId, { action: 'review-register', evidenceUsableForPenalty: true });
@@ -69,7 +84,11 @@ describe('an upload cut off mid-stream', () => {
     const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
     const req = http.request(`${s.url}${path}`, {
       method: 'POST',
-      headers: { Authorization: `Bearer ${token}`, 'Content-Type': `multipart/form-data; boundary=${boundary}`, 'Content-Length': head.length + photo.length + tail.length },
+      headers: {
+        Authorization: `Bearer ${token}`,
+        'Content-Type': `multipart/form-data; boundary=${boundary}`,
+        'Content-Length': head.length + photo.length + tail.length,
+      },
     });
     let answered: number | undefined;
     req.on('response', (res) => {
@@ -100,7 +119,10 @@ describe('an upload cut off mid-stream', () => {
     expect((await send(s.url, { method: 'GET', path: '/health' })).status).toBe(200);
 
     // The pilot (or the team) sends it again, whole.
-    const res = await request(s.url).post(path()).set('Authorization', `Bearer ${token()}`).attach('photo', photo, { filename: 'again.jpg', contentType: 'image/jpeg' });
+    const res = await request(s.url)
+      .post(path())
+      .set('Authorization', `Bearer ${token()}`)
+      .attach('photo', photo, { filename: 'again.jpg', contentType: 'image/jpeg' });
     expect(res.status).toBe(200);
     expect((res.body as { results: { status: string; sha256: string }[] }).results.map((r) => [r.status, r.sha256])).toEqual([['stored', sha(photo)]]);
     expect(leftovers()).toEqual([]);

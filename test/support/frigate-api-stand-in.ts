@@ -91,5 +91,7 @@ export async function startFrigateApiStandIn(options: { width?: number; height?:
 
 /** A JPEG as Frigate publishes it on `<prefix>/<camera>/<label>/snapshot` (smaller than the API's). */
 export async function mqttSnapshotJpeg(seed: number): Promise<Buffer> {
-  return sharp(aerialScene(480, 270, seed), { raw: { width: 480, height: 270, channels: 3 } }).jpeg({ quality: 70 }).toBuffer();
+  return sharp(aerialScene(480, 270, seed), { raw: { width: 480, height: 270, channels: 3 } })
+    .jpeg({ quality: 70 })
+    .toBuffer();
 }

@@ -10,12 +10,12 @@ export class LogCapture {
   start(): this {
     for (const stream of [process.stdout, process.stderr]) {
       const original = stream.write;
-      stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+      stream.write = (chunk: unknown, ...rest: unknown[]) => {
         this.text += typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8');
         const done = rest.find((r): r is () => void => typeof r === 'function');
         done?.();
         return true;
-      });
+      };
       this.restore.push(() => (stream.write = original));
     }
     return this;

@@ -85,13 +85,28 @@ export const EXPECTED: readonly EndpointDecision[] = [
   // Sign-in
   { method: 'POST', path: '/api/v1/auth/login', who: 'public', why: 'how a person gets a token' },
   { method: 'POST', path: '/api/v1/auth/refresh', who: 'public', why: 'the refresh token in the body is the credential (the access token has expired)' },
-  { method: 'POST', path: '/api/v1/auth/logout', who: 'public', why: 'the refresh token in the body is the credential; ending a login needs no valid access token' },
-  { method: 'POST', path: '/api/v1/auth/stream-token', who: EVERY_PERSON, why: 'README: staff; the token only opens /alerts/stream, which checks the role again' },
+  {
+    method: 'POST',
+    path: '/api/v1/auth/logout',
+    who: 'public',
+    why: 'the refresh token in the body is the credential; ending a login needs no valid access token',
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/auth/stream-token',
+    who: EVERY_PERSON,
+    why: 'README: staff; the token only opens /alerts/stream, which checks the role again',
+  },
   // Cases and alerts
   { method: 'GET', path: '/api/v1/cases', who: CASE_READERS, why: 'README: operator, supervisor, admin, township officer (own township)' },
   { method: 'GET', path: '/api/v1/cases/{id}', who: CASE_READERS, why: 'README: as the list' },
   { method: 'GET', path: '/api/v1/alerts/stream', who: CASE_READERS, why: 'README: same as cases' },
-  { method: 'POST', path: '/api/v1/cases/{id}/transitions', who: CASE_ACTORS, why: 'the loop is worked by the centre, township teams and departments; pilots and the admin never act on a case' },
+  {
+    method: 'POST',
+    path: '/api/v1/cases/{id}/transitions',
+    who: CASE_ACTORS,
+    why: 'the loop is worked by the centre, township teams and departments; pilots and the admin never act on a case',
+  },
   { method: 'GET', path: '/api/v1/cases/{id}/timeline', who: CASE_RECORD_READERS, why: 'the record of a case; a liaison for cases of its unit' },
   { method: 'GET', path: '/api/v1/cases/{id}/evidence', who: CASE_RECORD_READERS, why: 'the sealed evidence of a case; a liaison for cases of its unit' },
   { method: 'GET', path: '/api/v1/cases/{id}/pictures/{sha256}/{variant}', who: CASE_RECORD_READERS, why: 'a picture of the case: read like its evidence' },
@@ -103,24 +118,39 @@ export const EXPECTED: readonly EndpointDecision[] = [
   { method: 'GET', path: '/api/v1/devices/{id}', who: CENTRE_READERS, why: 'README: as the list' },
   { method: 'POST', path: '/api/v1/devices', who: CENTRE_WRITERS, why: 'README: register' },
   { method: 'PUT', path: '/api/v1/devices/{id}', who: CENTRE_WRITERS, why: 'README: update' },
-  { method: 'PATCH', path: '/api/v1/devices/{id}', who: CENTRE_WRITERS, why: 'README: change some fields (a source\'s apiUrl)' },
+  { method: 'PATCH', path: '/api/v1/devices/{id}', who: CENTRE_WRITERS, why: "README: change some fields (a source's apiUrl)" },
   { method: 'DELETE', path: '/api/v1/devices/{id}', who: CENTRE_WRITERS, why: 'README: retire' },
   { method: 'POST', path: '/api/v1/devices/{id}/credentials', who: CENTRE_WRITERS, why: 'issues a device password: whoever registers devices' },
   { method: 'GET', path: '/api/v1/rules', who: CENTRE_READERS, why: 'the rules in force: the centre' },
   { method: 'POST', path: '/api/v1/rules/reload', who: CENTRE_WRITERS, why: 'changes classification for every worker' },
-  { method: 'POST', path: '/api/v1/dead-letters/replay', who: CENTRE_WRITERS, why: 'issue 23: stores what the rate limit kept aside, past the limit: supervision' },
+  {
+    method: 'POST',
+    path: '/api/v1/dead-letters/replay',
+    who: CENTRE_WRITERS,
+    why: 'issue 23: stores what the rate limit kept aside, past the limit: supervision',
+  },
   // Accounts
   { method: 'GET', path: '/api/v1/users', who: ['admin'], why: 'README: admin' },
   { method: 'POST', path: '/api/v1/users', who: ['admin'], why: 'README: admin' },
   // Device ingest
   { method: 'POST', path: '/api/v1/ingest/hikvision', who: ['device'], why: 'README: device (HTTP Basic) only; no person posts alarms' },
   // Drone imagery
-  { method: 'POST', path: '/api/v1/flights/{flightId}/photos/check', who: UPLOADERS, why: 'the first half of an upload (which hashes are missing): only for who may upload' },
+  {
+    method: 'POST',
+    path: '/api/v1/flights/{flightId}/photos/check',
+    who: UPLOADERS,
+    why: 'the first half of an upload (which hashes are missing): only for who may upload',
+  },
   { method: 'POST', path: '/api/v1/flights/{flightId}/photos', who: UPLOADERS, why: 'pilots upload; supervisor/admin on their behalf' },
   { method: 'GET', path: '/api/v1/flights/{flightId}/photos', who: IMAGERY_STAFF, why: 'unscoped flight listing: not for township officers' },
   { method: 'GET', path: '/api/v1/photos/{sha256}', who: [...IMAGERY_STAFF, 'township_officer'], why: 'a photo; an officer for photos of its township' },
   { method: 'GET', path: '/api/v1/photos/{sha256}/{kind}', who: [...IMAGERY_STAFF, 'township_officer'], why: 'as the photo' },
-  { method: 'POST', path: '/api/v1/photos/{sha256}/detections', who: ['pilot', 'operator', 'supervisor'], why: 'a pilot marks what it saw, the centre reviews; marks become events' },
+  {
+    method: 'POST',
+    path: '/api/v1/photos/{sha256}/detections',
+    who: ['pilot', 'operator', 'supervisor'],
+    why: 'a pilot marks what it saw, the centre reviews; marks become events',
+  },
   // The browser app
   { method: 'GET', path: '/api/v1/geo/district', who: EVERY_PERSON, why: 'the map every signed-in page draws' },
   // Public, no login
@@ -272,7 +302,13 @@ export interface MadeCase {
  */
 export async function caseFromDevice(s: SecurityApp, deviceId: 'DEMO-CAM-01' | 'DRONE-01', location?: { lat: number; lng: number }): Promise<MadeCase> {
   const eventId = `sec-${randomBytes(6).toString('hex')}`;
-  const payload = { eventId, deviceId, occurredAt: new Date().toISOString(), ...(location && { location }), detections: [{ label: 'garbage', confidence: 0.93 }] };
+  const payload = {
+    eventId,
+    deviceId,
+    occurredAt: new Date().toISOString(),
+    ...(location && { location }),
+    detections: [{ label: 'garbage', confidence: 0.93 }],
+  };
   await s.mqtt.publishAsync(`cloudpatrol/v1/devices/${deviceId}/events`, JSON.stringify(payload), { qos: 1 });
   return eventually(`the case of event ${eventId}`, async () => {
     const r = await s.db.query<{ id: string; case_number: string; township_code: string | null; handling_unit: string | null }>(
@@ -298,7 +334,8 @@ export async function uploadFlight(s: SecurityApp, token: string, flightId: stri
   for (const [i, p] of photos.entries()) void req.attach('photo', p, { filename: `P${i}.JPG`, contentType: 'image/jpeg' });
   const res = await req;
   const results = (res.body as { results?: { status: string; sha256?: string; reason?: string }[] }).results ?? [];
-  if (res.status !== 200 || results.some((r) => r.status !== 'stored' && r.status !== 'duplicate')) throw new Error(`upload answered ${res.status}: ${JSON.stringify(res.body)}`);
+  if (res.status !== 200 || results.some((r) => r.status !== 'stored' && r.status !== 'duplicate'))
+    throw new Error(`upload answered ${res.status}: ${JSON.stringify(res.body)}`);
   return results.map((r) => r.sha256 as string);
 }
 

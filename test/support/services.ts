@@ -71,7 +71,12 @@ export async function startMosquitto(runId: string, port?: number, dir?: string)
   execFileSync('chmod', ['777', d]); // mosquitto drops root privileges to its own user
   const delivery = readFileSync(join(ROOT, 'config/mosquitto/conf.d/delivery.conf'), 'utf8');
   const conf = join(d, 'mosquitto.conf');
-  writeFileSync(conf, [`listener ${p} 127.0.0.1`, 'allow_anonymous true', `persistence_location ${d}/`, 'log_dest stderr', 'log_type error', 'log_type warning', delivery].join('\n'));
+  writeFileSync(
+    conf,
+    [`listener ${p} 127.0.0.1`, 'allow_anonymous true', `persistence_location ${d}/`, 'log_dest stderr', 'log_type error', 'log_type warning', delivery].join(
+      '\n',
+    ),
+  );
   const child = spawn('mosquitto', ['-c', conf], { detached: true, stdio: ['ignore', 'ignore', 'inherit'] });
   child.unref();
   await waitFor(`mosquitto on ${p}`, () => portOpen(p), 10_000);

@@ -4,7 +4,19 @@ import { h, replace, toast } from '../dom.js';
 import { t } from '../i18n.js';
 import { categoryName, whereOf } from '../district.js';
 import { createMap } from '../map.js';
-import { statusBadge, severityBadge, deadlineBadge, isOverdue, facts, liveEvidence, explanation, deviceBox, actionsPanel, timelineList, auditTable } from './common.js';
+import {
+  statusBadge,
+  severityBadge,
+  deadlineBadge,
+  isOverdue,
+  facts,
+  liveEvidence,
+  explanation,
+  deviceBox,
+  actionsPanel,
+  timelineList,
+  auditTable,
+} from './common.js';
 
 /**
  * @param {HTMLElement} main
@@ -42,7 +54,11 @@ export async function render(main, [id], { onAlert, setTitle }) {
       h(
         'header',
         { class: ['case-head', isOverdue(c) && 'overdue'] },
-        h('p', {}, h('a', { href: '#/', class: 'back', onClick: (e) => (history.length > 1 ? (e.preventDefault(), history.back()) : null) }, `← ${t('case.back')}`)),
+        h(
+          'p',
+          {},
+          h('a', { href: '#/', class: 'back', onClick: (e) => (history.length > 1 ? (e.preventDefault(), history.back()) : null) }, `← ${t('case.back')}`),
+        ),
         h('h1', {}, t('case.title', { number: c.caseNumber }), ' ', h('span', { class: 'h1-sub' }, categoryName(c.category))),
         h('p', { class: 'badges' }, severityBadge(c.severity), ' ', statusBadge(c.status), ' ', deadlineBadge(c, { long: true })),
         h('p', { class: 'muted' }, whereOf(c)),

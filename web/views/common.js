@@ -104,7 +104,12 @@ export function deadlineOf(c) {
 export function deadlineBadge(c, { long = false } = {}) {
   if (c.status === 'closed' && c.loop?.closedAt && c.loop?.dueAt) {
     const late = new Date(c.loop.closedAt).getTime() > new Date(c.loop.dueAt).getTime();
-    return h('span', { class: ['deadline', late ? 'deadline-overdue' : 'deadline-met'] }, t(late ? 'case.closedLate' : 'case.closedOnTime'), long ? ` · ${t('case.due', { time: fmtDateTime(c.loop.dueAt) })}` : null);
+    return h(
+      'span',
+      { class: ['deadline', late ? 'deadline-overdue' : 'deadline-met'] },
+      t(late ? 'case.closedLate' : 'case.closedOnTime'),
+      long ? ` · ${t('case.due', { time: fmtDateTime(c.loop.dueAt) })}` : null,
+    );
   }
   const d = deadlineOf(c);
   if (!d.dueAt || !d.state) return long ? h('span', { class: 'deadline none' }, t('case.noDeadline')) : null;
@@ -161,7 +166,14 @@ function pictureThumb(sha, caption, urls, key) {
   const fallback = h('span', { class: 'thumb-fallback' }, `${t('case.evidencePhoto')} ${(sha ?? '').slice(0, 8)}…`);
   const button = h(
     'button',
-    { type: 'button', class: 'thumb', title: t('case.zoom'), 'aria-label': `${t('case.zoom')}: ${caption ?? (sha ?? '').slice(0, 12)}`, dataset: key ? { key } : undefined, onClick: () => openZoom(sha, caption, urls) },
+    {
+      type: 'button',
+      class: 'thumb',
+      title: t('case.zoom'),
+      'aria-label': `${t('case.zoom')}: ${caption ?? (sha ?? '').slice(0, 12)}`,
+      dataset: key ? { key } : undefined,
+      onClick: () => openZoom(sha, caption, urls),
+    },
     img,
     fallback,
   );
@@ -290,7 +302,11 @@ function problemText(problem) {
     const m = pattern.exec(problem);
     if (!m) continue;
     const vars = { ...m.groups };
-    if (vars.verdicts) vars.verdicts = vars.verdicts.split(/,\s*/).map((v) => label('evidence.verdictName', v)).join('、');
+    if (vars.verdicts)
+      vars.verdicts = vars.verdicts
+        .split(/,\s*/)
+        .map((v) => label('evidence.verdictName', v))
+        .join('、');
     return h('li', {}, t(key, vars));
   }
   return h('li', { lang: 'en' }, problem);
@@ -328,14 +344,23 @@ function shaBox(sha) {
     ' ',
     code,
     ' ',
-    h('button', { type: 'button', class: 'btn btn-small sha-copy', 'aria-label': t('evidence.copySha', { sha }), title: t('evidence.copySha', { sha }), onClick: copy }, t('evidence.copy')),
+    h(
+      'button',
+      { type: 'button', class: 'btn btn-small sha-copy', 'aria-label': t('evidence.copySha', { sha }), title: t('evidence.copySha', { sha }), onClick: copy },
+      t('evidence.copy'),
+    ),
   );
 }
 
 /** @param {Sealed | null | undefined} sealed */
 function sealedMark(sealed) {
   return sealed
-    ? h('span', { class: 'ok sealed', title: t('evidence.sealedAt', { time: fmtDateTimeSeconds(sealed.at) }) }, '✓ ', t('evidence.sealed', { seq: sealed.auditSeq }))
+    ? h(
+        'span',
+        { class: 'ok sealed', title: t('evidence.sealedAt', { time: fmtDateTimeSeconds(sealed.at) }) },
+        '✓ ',
+        t('evidence.sealed', { seq: sealed.auditSeq }),
+      )
     : h('span', { class: 'muted sealed' }, t('evidence.notSealed'));
 }
 
@@ -345,7 +370,12 @@ function qualityMark(item) {
   if (!verdict) return null;
   const reasons = (item.quality?.reasons ?? []).join('; ');
   if (verdict === 'ok') return h('span', { class: 'ok quality' }, '✓ ', t('evidence.verdict.ok'));
-  return h('span', { class: 'quality quality-warn', role: 'note', title: reasons || undefined }, label('evidence.verdict', verdict), h('span', { class: 'quality-hint' }, ` — ${t('evidence.verdictWarn')}`));
+  return h(
+    'span',
+    { class: 'quality quality-warn', role: 'note', title: reasons || undefined },
+    label('evidence.verdict', verdict),
+    h('span', { class: 'quality-hint' }, ` — ${t('evidence.verdictWarn')}`),
+  );
 }
 
 /**
@@ -361,8 +391,18 @@ function pictureCard(item, { caption, at } = {}) {
   const urls = item.status === 'present' ? itemUrls(item) : null;
   let picture;
   if (urls) picture = pictureThumb(item.sha256, alt, urls, item.key);
-  else if (item.status === 'pending') picture = h('div', { class: 'thumb thumb-pending', role: 'img', 'aria-label': `${alt}: ${t('evidence.pending')}` }, h('span', { class: 'thumb-fallback' }, t('evidence.pending')));
-  else picture = h('div', { class: 'thumb thumb-missing', role: 'img', 'aria-label': `${alt}: ${t('evidence.missing')}` }, h('span', { class: 'thumb-fallback' }, `${t('evidence.missing')}: ${item.detail || t('evidence.missingNoReason')}`));
+  else if (item.status === 'pending')
+    picture = h(
+      'div',
+      { class: 'thumb thumb-pending', role: 'img', 'aria-label': `${alt}: ${t('evidence.pending')}` },
+      h('span', { class: 'thumb-fallback' }, t('evidence.pending')),
+    );
+  else
+    picture = h(
+      'div',
+      { class: 'thumb thumb-missing', role: 'img', 'aria-label': `${alt}: ${t('evidence.missing')}` },
+      h('span', { class: 'thumb-fallback' }, `${t('evidence.missing')}: ${item.detail || t('evidence.missingNoReason')}`),
+    );
   return h(
     'figure',
     { class: ['picture', `picture-${item.status}`, isDoubtful(item) && 'picture-doubtful'], dataset: { key: item.key ?? '' } },
@@ -374,7 +414,9 @@ function pictureCard(item, { caption, at } = {}) {
       h('span', { class: 'picture-time' }, when ? [t('evidence.takenAt'), ' ', timeEl(when)] : t('evidence.capturedUnknown')),
       h('span', { class: 'picture-origin' }, origin, item.eventId ? ` · ${t('evidence.event', { id: item.eventId })}` : ''),
       item.status === 'pending' ? h('span', { class: 'muted picture-status', title: item.detail ?? undefined }, t('evidence.pending')) : null,
-      item.status === 'missing' ? h('span', { class: 'warn picture-status' }, `✗ ${t('evidence.missing')}: ${item.detail || t('evidence.missingNoReason')}`) : null,
+      item.status === 'missing'
+        ? h('span', { class: 'warn picture-status' }, `✗ ${t('evidence.missing')}: ${item.detail || t('evidence.missingNoReason')}`)
+        : null,
       qualityMark(item),
       shaBox(item.sha256),
       item.status === 'present' ? sealedMark(item.sealed) : null,
@@ -398,7 +440,11 @@ function completenessLine(cm) {
     'div',
     { class: ['evidence-summary', cm.complete ? 'evidence-complete' : 'evidence-incomplete'], 'aria-label': t('evidence.summary') },
     h('p', { class: 'evidence-verdict' }, cm.complete ? '✓ ' : '⚠ ', t(cm.complete ? 'evidence.complete' : 'evidence.incomplete')),
-    h('ul', { class: 'evidence-facts', role: 'list' }, facts.map((f) => h('li', {}, f))),
+    h(
+      'ul',
+      { class: 'evidence-facts', role: 'list' },
+      facts.map((f) => h('li', {}, f)),
+    ),
     problems.length ? h('ul', { class: 'evidence-problems', 'aria-label': t('evidence.problems') }, problems.map(problemText)) : null,
   );
 }
@@ -416,7 +462,11 @@ function dwellProof(dwell) {
       : h(
           'figure',
           { class: 'picture picture-none' },
-          h('div', { class: 'thumb thumb-missing', role: 'img', 'aria-label': `${caption}: ${t('evidence.dwellNoPicture')}` }, h('span', { class: 'thumb-fallback' }, t('evidence.dwellNoPicture'))),
+          h(
+            'div',
+            { class: 'thumb thumb-missing', role: 'img', 'aria-label': `${caption}: ${t('evidence.dwellNoPicture')}` },
+            h('span', { class: 'thumb-fallback' }, t('evidence.dwellNoPicture')),
+          ),
           h('figcaption', {}, h('strong', { class: 'picture-caption' }, caption), h('span', { class: 'picture-time' }, timeEl(e.at))),
         );
   const sample = dwell.sample ?? [];
@@ -453,8 +503,17 @@ function dwellProof(dwell) {
                 { class: image && isDoubtful(image) ? 'picture-doubtful' : null },
                 urls
                   ? pictureThumb(/** @type {EvidenceItem} */ (image).sha256, caption, urls, /** @type {EvidenceItem} */ (image).key)
-                  : h('div', { class: ['thumb', image?.status === 'pending' ? 'thumb-pending' : 'thumb-missing'] }, h('span', { class: 'thumb-fallback' }, image?.status === 'pending' ? t('evidence.pending') : t('evidence.missing'))),
-                h('small', { class: 'thumb-meta' }, timeEl(when, fmtClock), image && isDoubtful(image) ? [' ', label('evidence.verdict', image.quality?.verdict)] : null),
+                  : h(
+                      'div',
+                      { class: ['thumb', image?.status === 'pending' ? 'thumb-pending' : 'thumb-missing'] },
+                      h('span', { class: 'thumb-fallback' }, image?.status === 'pending' ? t('evidence.pending') : t('evidence.missing')),
+                    ),
+                h(
+                  'small',
+                  { class: 'thumb-meta' },
+                  timeEl(when, fmtClock),
+                  image && isDoubtful(image) ? [' ', label('evidence.verdict', image.quality?.verdict)] : null,
+                ),
               );
             }),
           ),
@@ -494,14 +553,27 @@ export function evidenceList(view, c) {
     const sha = shaOf(ref);
     if (sha && !shown.has(sha) && !items.some((i) => i.sha256 === sha)) {
       shown.add(sha);
-      pictures.push({ key: `after-photo:${sha}`, kind: 'image', status: 'present', role: 'after-photo', sha256: sha, capturedAt: null, sealed: null, legacyUrls: photoUrls(sha) });
+      pictures.push({
+        key: `after-photo:${sha}`,
+        kind: 'image',
+        status: 'present',
+        role: 'after-photo',
+        sha256: sha,
+        capturedAt: null,
+        sealed: null,
+        legacyUrls: photoUrls(sha),
+      });
     }
   }
   if (!completeness && !dwell && items.length === 0 && pictures.length === 0) return h('p', { class: 'muted' }, t('case.noEvidence'));
 
   /** @param {boolean | null | undefined} v */
   const usable = (v) =>
-    v === true ? h('span', { class: 'ok' }, '✓ ', t('case.evidenceUsable')) : v === false ? h('span', { class: 'warn' }, '✗ ', t('case.evidenceNotUsable')) : h('span', { class: 'muted' }, t('case.evidenceUnknown'));
+    v === true
+      ? h('span', { class: 'ok' }, '✓ ', t('case.evidenceUsable'))
+      : v === false
+        ? h('span', { class: 'warn' }, '✗ ', t('case.evidenceNotUsable'))
+        : h('span', { class: 'muted' }, t('case.evidenceUnknown'));
   /** @param {string} k */
   const kindName = (k) => label('evidence.kind', k);
   const picturesId = nextId('pictures');
@@ -519,7 +591,9 @@ export function evidenceList(view, c) {
           h(
             'ul',
             { class: 'pictures', role: 'list' },
-            pictures.map((item) => h('li', {}, pictureCard(item, { caption: item.role && item.role !== 'occurrence' ? label('evidence.role', item.role) : undefined }))),
+            pictures.map((item) =>
+              h('li', {}, pictureCard(item, { caption: item.role && item.role !== 'occurrence' ? label('evidence.role', item.role) : undefined })),
+            ),
           ),
         )
       : null,
@@ -540,7 +614,9 @@ export function evidenceList(view, c) {
                 item.eventId ? ` #${item.eventId}` : '',
                 item.capturedAt ? [' · ', timeEl(item.capturedAt)] : '',
                 item.origin ? ` · ${originName(item.origin, item.kind)}` : '',
-                item.kind === 'image' && item.status !== 'present' ? [' · ', h('span', { class: item.status === 'missing' ? 'warn' : 'muted' }, label('evidence', item.status))] : null,
+                item.kind === 'image' && item.status !== 'present'
+                  ? [' · ', h('span', { class: item.status === 'missing' ? 'warn' : 'muted' }, label('evidence', item.status))]
+                  : null,
                 item.positionSource ? ` · ${label('evidence.positionOf', item.positionSource)}` : '',
                 item.role === 'after-photo' ? null : [' · ', usable(item.usableAsPenaltyEvidence)],
                 h('br'),
@@ -598,9 +674,11 @@ export function liveEvidence(c, first) {
   /** @type {(again?: boolean) => Promise<void>} */
   const load = (again = false) =>
     // Stop asking once the section has left the page.
-    (again && !box.isConnected ? Promise.resolve() : api(`/cases/${c.id}/evidence`)
-      .then((r) => show(r))
-      .catch(() => show(shownAs ? JSON.parse(shownAs) : [])));
+    again && !box.isConnected
+      ? Promise.resolve()
+      : api(`/cases/${c.id}/evidence`)
+          .then((r) => show(r))
+          .catch(() => show(shownAs ? JSON.parse(shownAs) : []));
   if (first) show(first);
   // A bare list of items (the console's review panel): drawn now, and the whole view asked for once.
   if (!first || Array.isArray(first)) void load();
@@ -631,7 +709,11 @@ export function explanation(c) {
     [t('case.window'), e.window ? `${e.window.window} (${e.window.localTime})` : null],
     [t('case.routing'), e.routing ? (e.routing.held ? `${e.routing.held}: ${e.routing.reason}` : `${unitName(e.routing.unit)} — ${e.routing.reason}`) : null],
   ].filter(([, v]) => v !== null && v !== undefined && v !== '');
-  return h('dl', { class: 'kv' }, rows.map(([k, v]) => [h('dt', {}, k), h('dd', {}, String(v))]));
+  return h(
+    'dl',
+    { class: 'kv' },
+    rows.map(([k, v]) => [h('dt', {}, k), h('dd', {}, String(v))]),
+  );
 }
 
 /**
@@ -658,7 +740,20 @@ export function deviceBox(c) {
   const role = session.user?.role;
   if (!role || !DEVICE_READERS.includes(role)) {
     const ok = c.loop?.evidence?.deviceReviewPassed;
-    replace(box, h('p', {}, h('strong', {}, c.deviceId), ' · ', ok === true ? h('span', { class: 'ok' }, '✓ ', t('case.deviceUsable')) : ok === false ? h('span', { class: 'warn' }, '✗ ', t('case.deviceNotUsable')) : ''));
+    replace(
+      box,
+      h(
+        'p',
+        {},
+        h('strong', {}, c.deviceId),
+        ' · ',
+        ok === true
+          ? h('span', { class: 'ok' }, '✓ ', t('case.deviceUsable'))
+          : ok === false
+            ? h('span', { class: 'warn' }, '✗ ', t('case.deviceNotUsable'))
+            : '',
+      ),
+    );
     return box;
   }
   void deviceOf(c.deviceId).then((d) => {
@@ -678,7 +773,11 @@ export function deviceBox(c) {
         h('dt', {}, t('case.locationPublished')),
         h('dd', {}, yn(d.review.locationPublished)),
       ),
-      h('p', { class: d.review.usableAsPenaltyEvidence ? 'ok' : 'warn' }, d.review.usableAsPenaltyEvidence ? `✓ ${t('case.deviceUsable')}` : `✗ ${t('case.deviceNotUsable')}`),
+      h(
+        'p',
+        { class: d.review.usableAsPenaltyEvidence ? 'ok' : 'warn' },
+        d.review.usableAsPenaltyEvidence ? `✓ ${t('case.deviceUsable')}` : `✗ ${t('case.deviceNotUsable')}`,
+      ),
     );
   });
   return box;
@@ -709,7 +808,11 @@ export function facts(c) {
     [t('case.rejection'), c.loop?.rejectionReason ?? null],
     [t('case.result'), c.loop?.resultNote ?? null],
   ].filter(([, v]) => v !== null && v !== undefined && v !== '');
-  return h('dl', { class: 'kv' }, rows.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
+  return h(
+    'dl',
+    { class: 'kv' },
+    rows.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]),
+  );
 }
 
 /**
@@ -737,7 +840,9 @@ function unitSelect(name, selected, { exclude } = {}) {
  */
 function textField(name, labelText, { required = false, multiline = false, list, value } = {}) {
   const id = nextId(name);
-  const input = multiline ? h('textarea', { id, name, rows: 3, required, maxlength: 4000 }, value ?? '') : h('input', { id, name, type: 'text', required, maxlength: 4000, list, value, autocomplete: 'off' });
+  const input = multiline
+    ? h('textarea', { id, name, rows: 3, required, maxlength: 4000 }, value ?? '')
+    : h('input', { id, name, type: 'text', required, maxlength: 4000, list, value, autocomplete: 'off' });
   return h('div', { class: 'field' }, h('label', { for: id }, labelText), input);
 }
 
@@ -753,7 +858,13 @@ export function filePicker(attrs) {
     const files = [.../** @type {FileList} */ (input.files)];
     names.textContent = files.length === 0 ? t('file.none') : files.length === 1 ? files[0].name : t('file.count', { n: files.length });
   });
-  return h('div', { class: 'file-pick' }, input, h('span', { class: 'btn file-button', 'aria-hidden': 'true' }, attrs.webkitdirectory ? t('file.chooseFolder') : t('file.choose')), names);
+  return h(
+    'div',
+    { class: 'file-pick' },
+    input,
+    h('span', { class: 'btn file-button', 'aria-hidden': 'true' }, attrs.webkitdirectory ? t('file.chooseFolder') : t('file.choose')),
+    names,
+  );
 }
 
 const QUICK_REJECT = ['reason.falsePositive', 'reason.duplicate', 'reason.outOfScope'];
@@ -853,7 +964,12 @@ export function actionsPanel(c, { onDone, onStart, compact = false } = {}) {
       form(
         'review-register',
         [
-          h('div', { class: 'field field-check' }, h('input', { type: 'checkbox', id: usableId, name: 'usable', checked: c.loop?.evidence?.deviceReviewPassed === true }), h('label', { for: usableId }, t('action.usable'))),
+          h(
+            'div',
+            { class: 'field field-check' },
+            h('input', { type: 'checkbox', id: usableId, name: 'usable', checked: c.loop?.evidence?.deviceReviewPassed === true }),
+            h('label', { for: usableId }, t('action.usable')),
+          ),
           canDispatchNext ? unitSelect('unit', c.handlingUnit) : null,
         ],
         [
@@ -880,7 +996,9 @@ export function actionsPanel(c, { onDone, onStart, compact = false } = {}) {
     );
   }
   if (allowed.includes('accept')) {
-    wrap.append(form('accept', [], [h('button', { type: 'submit', class: 'btn btn-primary' }, t('action.accept'))], (f) => run(f, [{ action: 'accept', body: {} }])));
+    wrap.append(
+      form('accept', [], [h('button', { type: 'submit', class: 'btn btn-primary' }, t('action.accept'))], (f) => run(f, [{ action: 'accept', body: {} }])),
+    );
   }
   if (allowed.includes('report-back')) {
     const photosId = nextId('photos');
@@ -920,10 +1038,15 @@ export function actionsPanel(c, { onDone, onStart, compact = false } = {}) {
   }
   if (allowed.includes('verify-close')) {
     wrap.append(
-      form('verify-close', [textField('note', t('action.note'))], [h('button', { type: 'submit', class: 'btn btn-primary' }, t('action.verify-close'))], (f) => {
-        const note = value(f, 'note');
-        void run(f, [{ action: 'verify-close', body: note ? { note } : {} }]);
-      }),
+      form(
+        'verify-close',
+        [textField('note', t('action.note'))],
+        [h('button', { type: 'submit', class: 'btn btn-primary' }, t('action.verify-close'))],
+        (f) => {
+          const note = value(f, 'note');
+          void run(f, [{ action: 'verify-close', body: note ? { note } : {} }]);
+        },
+      ),
     );
   }
 
@@ -936,7 +1059,13 @@ export function actionsPanel(c, { onDone, onStart, compact = false } = {}) {
       action,
       [
         textField('reason', t('action.reason'), { required: true, list: quick.length ? listId : undefined }),
-        quick.length ? h('datalist', { id: listId }, quick.map((k) => h('option', { value: t(k) }))) : null,
+        quick.length
+          ? h(
+              'datalist',
+              { id: listId },
+              quick.map((k) => h('option', { value: t(k) })),
+            )
+          : null,
         extra,
         quick.length
           ? h(
@@ -945,7 +1074,19 @@ export function actionsPanel(c, { onDone, onStart, compact = false } = {}) {
               quick.map((k) =>
                 quickSubmits
                   ? h('button', { type: 'submit', class: 'btn btn-small', value: t(k), formnovalidate: true }, t(k))
-                  : h('button', { type: 'button', class: 'btn btn-small', onClick: (e) => (/** @type {HTMLInputElement} */ (field(/** @type {HTMLFormElement} */ (/** @type {HTMLButtonElement} */ (e.target).form), 'reason')).value = t(k)) }, t(k)),
+                  : h(
+                      'button',
+                      {
+                        type: 'button',
+                        class: 'btn btn-small',
+                        onClick: (e) => {
+                          const form = /** @type {HTMLFormElement} */ (/** @type {HTMLButtonElement} */ (e.target).form);
+                          const reason = /** @type {HTMLInputElement} */ (field(form, 'reason'));
+                          reason.value = t(k);
+                        },
+                      },
+                      t(k),
+                    ),
               ),
             )
           : null,
@@ -970,7 +1111,11 @@ export function actionsPanel(c, { onDone, onStart, compact = false } = {}) {
             'div',
             { class: 'field' },
             h('label', { for: id }, t('action.sendBackTo')),
-            h('select', { id, name: 'to' }, ['in_progress', 'dispatched'].map((v) => h('option', { value: v }, t(`action.sendBackTo.${v}`)))),
+            h(
+              'select',
+              { id, name: 'to' },
+              ['in_progress', 'dispatched'].map((v) => h('option', { value: v }, t(`action.sendBackTo.${v}`))),
+            ),
           ),
         ],
         [],
@@ -979,7 +1124,11 @@ export function actionsPanel(c, { onDone, onStart, compact = false } = {}) {
     );
   }
   if (allowed.includes('transfer')) {
-    wrap.append(reasoned('transfer', [unitSelect('unit', '', { exclude: c.handlingUnit })], ['reason.notOurs'], (f) => ({ unit: /** @type {HTMLInputElement} */ (field(f, 'unit')).value || undefined })));
+    wrap.append(
+      reasoned('transfer', [unitSelect('unit', '', { exclude: c.handlingUnit })], ['reason.notOurs'], (f) => ({
+        unit: /** @type {HTMLInputElement} */ (field(f, 'unit')).value || undefined,
+      })),
+    );
   }
   if (allowed.includes('reopen')) wrap.append(reasoned('reopen'));
   wrap.append(error);
@@ -997,7 +1146,13 @@ export function timelineList(items) {
     { class: 'timeline' },
     items.map((item) => {
       if (item.type === 'statement') {
-        return h('li', { class: 'tl-statement' }, h('time', { datetime: item.at }, fmtDateTime(item.at)), h('strong', {}, t('case.statement')), h('p', {}, item.statement.statement));
+        return h(
+          'li',
+          { class: 'tl-statement' },
+          h('time', { datetime: item.at }, fmtDateTime(item.at)),
+          h('strong', {}, t('case.statement')),
+          h('p', {}, item.statement.statement),
+        );
       }
       const tr = item.transition;
       const photos = /** @type {string[]} */ ((tr.photos ?? []).map(shaOf).filter(Boolean));
@@ -1013,7 +1168,13 @@ export function timelineList(items) {
         tr.toUnit ? h('div', {}, `${t('case.unit')}: ${tr.fromUnit ? `${unitName(tr.fromUnit)} → ` : ''}${unitName(tr.toUnit)}`) : null,
         tr.reason ? h('div', {}, `${t('action.reason')}: ${tr.reason}`) : null,
         tr.note ? h('div', {}, `${tr.action === 'report-back' ? t('case.result') : t('action.note')}: ${tr.note}`) : null,
-        photos.length ? h('div', { class: 'thumbs thumbs-small' }, photos.map((sha) => photoThumb(sha, t('case.afterPhotos')))) : null,
+        photos.length
+          ? h(
+              'div',
+              { class: 'thumbs thumbs-small' },
+              photos.map((sha) => photoThumb(sha, t('case.afterPhotos'))),
+            )
+          : null,
       );
     }),
   );
@@ -1032,7 +1193,15 @@ export function auditTable(items) {
       'table',
       { class: 'table' },
       h('caption', { class: 'visually-hidden' }, t('case.audit')),
-      h('thead', {}, h('tr', {}, [t('case.auditSeq'), t('case.time'), t('case.actor'), t('case.role'), t('case.action'), t('case.change')].map((x) => h('th', { scope: 'col' }, x)))),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          [t('case.auditSeq'), t('case.time'), t('case.actor'), t('case.role'), t('case.action'), t('case.change')].map((x) => h('th', { scope: 'col' }, x)),
+        ),
+      ),
       h(
         'tbody',
         {},
@@ -1052,4 +1221,3 @@ export function auditTable(items) {
     ),
   );
 }
-

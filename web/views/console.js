@@ -47,7 +47,11 @@ export async function render(main, _params, { onAlert, setTitle, soundOn, setSou
    */
   const select = (name, labelText, options) => {
     const id = nextId(name);
-    const el = h('select', { id, name }, options.map(([value, text]) => h('option', { value, selected: filters[name] === value }, text)));
+    const el = h(
+      'select',
+      { id, name },
+      options.map(([value, text]) => h('option', { value, selected: filters[name] === value }, text)),
+    );
     el.addEventListener('change', () => {
       filters[name] = el.value;
       sessionStorage.setItem('cp.console.filters', JSON.stringify(filters));
@@ -56,7 +60,11 @@ export async function render(main, _params, { onAlert, setTitle, soundOn, setSou
     });
     return h('div', { class: 'field field-inline' }, h('label', { for: id }, labelText), el);
   };
-  const statusSelect = select('status', t('console.status'), [['', t('console.all')], ['open', t('console.open')], ...STATUSES.map((s) => [s, label('status', s)])]);
+  const statusSelect = select('status', t('console.status'), [
+    ['', t('console.all')],
+    ['open', t('console.open')],
+    ...STATUSES.map((s) => [s, label('status', s)]),
+  ]);
   const reviewCount = h('span', { class: 'count-pill' }, '0');
   const reviewButton = h(
     'button',
@@ -76,7 +84,11 @@ export async function render(main, _params, { onAlert, setTitle, soundOn, setSou
     ' ',
     reviewCount,
   );
-  const soundButton = h('button', { type: 'button', class: 'btn btn-ghost', 'aria-pressed': String(soundOn()) }, soundOn() ? `♪ ${t('console.soundOn')}` : t('console.soundOff'));
+  const soundButton = h(
+    'button',
+    { type: 'button', class: 'btn btn-ghost', 'aria-pressed': String(soundOn()) },
+    soundOn() ? `♪ ${t('console.soundOn')}` : t('console.soundOff'),
+  );
   soundButton.addEventListener('click', () => {
     setSound(!soundOn());
     soundButton.setAttribute('aria-pressed', String(soundOn()));
@@ -150,7 +162,15 @@ export async function render(main, _params, { onAlert, setTitle, soundOn, setSou
                   h(
                     'span',
                     { class: 'row-main' },
-                    h('span', { class: 'row-title' }, h('strong', {}, categoryName(c.category)), c.occurrenceCount > 1 ? h('span', { class: 'count', title: t('console.occurrences', { n: c.occurrenceCount }) }, `×${c.occurrenceCount}`) : null, freshIds.has(c.id) ? h('span', { class: 'badge new' }, t('console.new')) : null),
+                    h(
+                      'span',
+                      { class: 'row-title' },
+                      h('strong', {}, categoryName(c.category)),
+                      c.occurrenceCount > 1
+                        ? h('span', { class: 'count', title: t('console.occurrences', { n: c.occurrenceCount }) }, `×${c.occurrenceCount}`)
+                        : null,
+                      freshIds.has(c.id) ? h('span', { class: 'badge new' }, t('console.new')) : null,
+                    ),
                     h('small', { class: 'row-sub' }, `${c.caseNumber} · ${whereOf(c)}`),
                   ),
                   h('span', { class: 'row-side' }, statusBadge(c.status), h('small', { class: 'muted', title: fmtTime(c.createdAt) }, fmtAgo(c.createdAt))),

@@ -54,7 +54,11 @@ export async function render(main, _params, { setTitle }) {
    */
   const control = (name, labelText, options) => {
     const id = nextId(name);
-    const el = h('select', { id, name }, options.map(([v, text]) => h('option', { value: v, selected: state[name] === v }, text)));
+    const el = h(
+      'select',
+      { id, name },
+      options.map(([v, text]) => h('option', { value: v, selected: state[name] === v }, text)),
+    );
     el.addEventListener('change', () => {
       state[name] = el.value;
       sessionStorage.setItem(`cp.figures.${name}`, el.value);
@@ -70,8 +74,16 @@ export async function render(main, _params, { setTitle }) {
       h(
         'form',
         { class: 'filters', 'aria-label': t('figures.title') },
-        control('by', t('figures.by'), ['township', 'category'].map((v) => [v, t(`figures.by.${v}`)])),
-        control('period', t('figures.period'), Object.keys(PERIODS).map((v) => [v, t(`figures.period.${v}`)])),
+        control(
+          'by',
+          t('figures.by'),
+          ['township', 'category'].map((v) => [v, t(`figures.by.${v}`)]),
+        ),
+        control(
+          'period',
+          t('figures.period'),
+          Object.keys(PERIODS).map((v) => [v, t(`figures.period.${v}`)]),
+        ),
       ),
       body,
     ),
@@ -113,7 +125,8 @@ export async function render(main, _params, { setTitle }) {
       rateName: t('figures.onTimeRate'),
     });
     /** @type {(key: string, field: 'opened' | 'onTimeClosureRate') => (number | null)[]} */
-    const series = (key, field) => per.map((p) => p.groups.find((/** @type {{ key: string }} */ g) => g.key === key)?.[field] ?? (field === 'onTimeClosureRate' ? null : 0));
+    const series = (key, field) =>
+      per.map((p) => p.groups.find((/** @type {{ key: string }} */ g) => g.key === key)?.[field] ?? (field === 'onTimeClosureRate' ? null : 0));
     const maxOpened = Math.max(1, ...groups.flatMap((g) => /** @type {number[]} opened counts are never null */ (series(g.key, 'opened'))));
 
     replace(
@@ -158,7 +171,20 @@ export async function render(main, _params, { setTitle }) {
             h(
               'thead',
               {},
-              h('tr', {}, [t('figures.name'), `${t('figures.opened')} (${labels[0]} – ${labels.at(-1)})`, t('figures.onTimeRate'), t('figures.opened'), t('figures.due'), t('figures.closed'), t('figures.onTimeRate'), t('figures.median')].map((x) => h('th', { scope: 'col' }, x))),
+              h(
+                'tr',
+                {},
+                [
+                  t('figures.name'),
+                  `${t('figures.opened')} (${labels[0]} – ${labels.at(-1)})`,
+                  t('figures.onTimeRate'),
+                  t('figures.opened'),
+                  t('figures.due'),
+                  t('figures.closed'),
+                  t('figures.onTimeRate'),
+                  t('figures.median'),
+                ].map((x) => h('th', { scope: 'col' }, x)),
+              ),
             ),
             h(
               'tbody',
@@ -168,8 +194,20 @@ export async function render(main, _params, { setTitle }) {
                   'tr',
                   {},
                   h('th', { scope: 'row' }, nameOf(g)),
-                  h('td', {}, sparkline(series(g.key, 'opened'), { max: maxOpened, label: `${nameOf(g)} ${t('figures.opened')}: ${series(g.key, 'opened').join(', ')}` })),
-                  h('td', {}, sparkline(series(g.key, 'onTimeClosureRate'), { max: 1, kind: 'rate', label: `${nameOf(g)} ${t('figures.onTimeRate')}: ${series(g.key, 'onTimeClosureRate').map(fmtPercent).join(', ')}` })),
+                  h(
+                    'td',
+                    {},
+                    sparkline(series(g.key, 'opened'), { max: maxOpened, label: `${nameOf(g)} ${t('figures.opened')}: ${series(g.key, 'opened').join(', ')}` }),
+                  ),
+                  h(
+                    'td',
+                    {},
+                    sparkline(series(g.key, 'onTimeClosureRate'), {
+                      max: 1,
+                      kind: 'rate',
+                      label: `${nameOf(g)} ${t('figures.onTimeRate')}: ${series(g.key, 'onTimeClosureRate').map(fmtPercent).join(', ')}`,
+                    }),
+                  ),
                   h('td', { class: 'num' }, g.opened),
                   h('td', { class: 'num' }, g.due),
                   h('td', { class: 'num' }, g.closed),
@@ -180,7 +218,9 @@ export async function render(main, _params, { setTitle }) {
             ),
           ),
         ),
-        whole.falsePositives?.overall ? h('p', { class: 'muted' }, `${t('figures.falsePositive')}: ${fmtPercent(whole.falsePositives.overall.rate ?? null)}`) : null,
+        whole.falsePositives?.overall
+          ? h('p', { class: 'muted' }, `${t('figures.falsePositive')}: ${fmtPercent(whole.falsePositives.overall.rate ?? null)}`)
+          : null,
       ),
     );
   }

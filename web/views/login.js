@@ -16,8 +16,18 @@ export function render(main, _params, { navigate, setTitle }) {
     { class: 'login-form', 'aria-labelledby': 'login-title' },
     h('h1', { id: 'login-title' }, t('app.name')),
     h('p', { class: 'muted' }, t('login.subtitle')),
-    h('div', { class: 'field' }, h('label', { for: 'login-username' }, t('login.username')), h('input', { id: 'login-username', name: 'username', autocomplete: 'username', required: true, autofocus: true })),
-    h('div', { class: 'field' }, h('label', { for: 'login-password' }, t('login.password')), h('input', { id: 'login-password', name: 'password', type: 'password', autocomplete: 'current-password', required: true })),
+    h(
+      'div',
+      { class: 'field' },
+      h('label', { for: 'login-username' }, t('login.username')),
+      h('input', { id: 'login-username', name: 'username', autocomplete: 'username', required: true, autofocus: true }),
+    ),
+    h(
+      'div',
+      { class: 'field' },
+      h('label', { for: 'login-password' }, t('login.password')),
+      h('input', { id: 'login-password', name: 'password', type: 'password', autocomplete: 'current-password', required: true }),
+    ),
     error,
     h('button', { type: 'submit', class: 'btn btn-primary btn-block' }, t('login.submit')),
   );

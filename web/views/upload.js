@@ -58,7 +58,14 @@ export async function render(main, _params, { setTitle }) {
   let controller = null;
 
   const ids = { flight: nextId('flight'), device: nextId('device'), folder: nextId('folder'), files: nextId('files') };
-  const flight = h('input', { id: ids.flight, name: 'flight', required: true, value: defaultFlightId(), pattern: '[A-Za-z0-9._\\-]{1,100}', autocomplete: 'off' });
+  const flight = h('input', {
+    id: ids.flight,
+    name: 'flight',
+    required: true,
+    value: defaultFlightId(),
+    pattern: '[A-Za-z0-9._\\-]{1,100}',
+    autocomplete: 'off',
+  });
   const device = h('input', { id: ids.device, name: 'device', list: `${ids.device}-list`, autocomplete: 'off', placeholder: 'DRONE-01' });
   const deviceList = h('datalist', { id: `${ids.device}-list` });
   const folderPick = filePicker({ id: ids.folder, webkitdirectory: true, multiple: true });
@@ -83,7 +90,12 @@ export async function render(main, _params, { setTitle }) {
       h('div', { class: 'field' }, h('label', { for: ids.flight }, t('upload.flight')), flight),
       h('div', { class: 'field' }, h('label', { for: ids.device }, t('upload.device')), device, deviceList),
     ),
-    h('div', { class: 'form-row' }, h('div', { class: 'field' }, h('label', { for: ids.folder }, t('upload.folder')), folderPick), h('div', { class: 'field' }, h('label', { for: ids.files }, t('upload.files')), filesPick)),
+    h(
+      'div',
+      { class: 'form-row' },
+      h('div', { class: 'field' }, h('label', { for: ids.folder }, t('upload.folder')), folderPick),
+      h('div', { class: 'field' }, h('label', { for: ids.files }, t('upload.files')), filesPick),
+    ),
     error,
     h('div', { class: 'buttons' }, startButton, pauseButton),
   );
@@ -93,17 +105,49 @@ export async function render(main, _params, { setTitle }) {
       { class: 'page upload' },
       h('header', { class: 'page-head' }, h('h1', {}, t('upload.title'))),
       form,
-      h('section', { class: 'panel', 'aria-labelledby': 'progress-h' }, h('h2', { id: 'progress-h' }, t('upload.overall')), statusLine, overall, h('h3', {}, t('upload.batches')), batchList),
+      h(
+        'section',
+        { class: 'panel', 'aria-labelledby': 'progress-h' },
+        h('h2', { id: 'progress-h' }, t('upload.overall')),
+        statusLine,
+        overall,
+        h('h3', {}, t('upload.batches')),
+        batchList,
+      ),
       h(
         'section',
         { class: 'panel', 'aria-labelledby': 'results-h' },
         h('h2', { id: 'results-h' }, t('upload.results')),
-        h('div', { class: 'table-wrap' }, h('table', { class: 'table results' }, h('thead', {}, h('tr', {}, [t('upload.file'), t('upload.size'), t('upload.result'), 'SHA-256'].map((x) => h('th', { scope: 'col' }, x)))), resultBody)),
+        h(
+          'div',
+          { class: 'table-wrap' },
+          h(
+            'table',
+            { class: 'table results' },
+            h(
+              'thead',
+              {},
+              h(
+                'tr',
+                {},
+                [t('upload.file'), t('upload.size'), t('upload.result'), 'SHA-256'].map((x) => h('th', { scope: 'col' }, x)),
+              ),
+            ),
+            resultBody,
+          ),
+        ),
       ),
     ),
   );
   api('/devices')
-    .then((r) => replace(deviceList, /** @type {{ id: string, name: string, kind: string }[]} */ (r.items).filter((d) => d.kind === 'drone' || d.kind === 'dock').map((d) => h('option', { value: d.id }, d.name))))
+    .then((r) =>
+      replace(
+        deviceList,
+        /** @type {{ id: string, name: string, kind: string }[]} */ (r.items)
+          .filter((d) => d.kind === 'drone' || d.kind === 'dock')
+          .map((d) => h('option', { value: d.id }, d.name)),
+      ),
+    )
     .catch(() => undefined);
 
   // ---- the table of files ----
@@ -114,7 +158,14 @@ export async function render(main, _params, { setTitle }) {
   };
   /** @param {Entry} e */
   function row(e) {
-    e.row ??= h('tr', {}, h('td', { class: 'file-name' }, e.name), h('td', { class: 'num' }, fmtBytes(e.file.size)), h('td', { class: 'file-status' }), h('td', {}, h('code', { class: 'sha' })));
+    e.row ??= h(
+      'tr',
+      {},
+      h('td', { class: 'file-name' }, e.name),
+      h('td', { class: 'num' }, fmtBytes(e.file.size)),
+      h('td', { class: 'file-status' }),
+      h('td', {}, h('code', { class: 'sha' })),
+    );
     e.row.className = `st-${e.status}`;
     e.row.children[2].textContent = statusText(e);
     /** @type {ChildNode} */ (e.row.children[3].firstChild).textContent = e.sha ? `${e.sha.slice(0, 16)}…` : '';
@@ -127,7 +178,13 @@ export async function render(main, _params, { setTitle }) {
     if (running) return;
     entries = [.../** @type {FileList} */ (files)]
       .sort((a, b) => (a.webkitRelativePath || a.name).localeCompare(b.webkitRelativePath || b.name))
-      .map((file) => ({ file, name: file.webkitRelativePath || file.name, status: IMAGE.test(file.name) || file.type.startsWith('image/') ? 'pending' : 'notImage', sha: null, reason: null }));
+      .map((file) => ({
+        file,
+        name: file.webkitRelativePath || file.name,
+        status: IMAGE.test(file.name) || file.type.startsWith('image/') ? 'pending' : 'notImage',
+        sha: null,
+        reason: null,
+      }));
     batches = [];
     replace(batchList);
     replace(resultBody, entries.map(row));
@@ -177,7 +234,10 @@ export async function render(main, _params, { setTitle }) {
     const missing = new Set();
     for (let i = 0; i < list.length; i += 1000) {
       const part = list.slice(i, i + 1000);
-      const res = await api(`/flights/${encodeURIComponent(flight.value.trim())}/photos/check`, { method: 'POST', body: { sha256: [...new Set(part.map((e) => e.sha))] } });
+      const res = await api(`/flights/${encodeURIComponent(flight.value.trim())}/photos/check`, {
+        method: 'POST',
+        body: { sha256: [...new Set(part.map((e) => e.sha))] },
+      });
       for (const sha of res.missing) missing.add(sha);
     }
     for (const e of list) {
@@ -305,7 +365,10 @@ export async function render(main, _params, { setTitle }) {
         statusLine.textContent = t('upload.checking');
         const missing = await check(entries.filter((e) => e.sha && ['pending', 'retry'].includes(e.status)));
         batches = makeBatches(missing);
-        replace(batchList, batches.map((b) => b.el));
+        replace(
+          batchList,
+          batches.map((b) => b.el),
+        );
         updateOverall();
       }
       for (const b of batches) {

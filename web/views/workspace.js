@@ -73,12 +73,28 @@ export async function render(main, _params, { user, onAlert, setTitle }) {
     const waiting = WITH_CENTRE.includes(c.status);
     return h(
       'li',
-      { class: ['work-card', `sev-${c.severity}`, d.state === 'overdue' && 'overdue', CLOSED.includes(c.status) && 'done'], dataset: { id: c.id, number: c.caseNumber } },
+      {
+        class: ['work-card', `sev-${c.severity}`, d.state === 'overdue' && 'overdue', CLOSED.includes(c.status) && 'done'],
+        dataset: { id: c.id, number: c.caseNumber },
+      },
       h(
         'div',
         { class: 'work-head' },
-        h('h2', {}, h('a', { href: `#/cases/${c.id}` }, categoryName(c.category)), c.occurrenceCount > 1 ? h('span', { class: 'count' }, `×${c.occurrenceCount}`) : null),
-        h('p', { class: 'badges' }, d.state === 'overdue' ? h('span', { class: 'badge overdue-badge' }, t('case.overdue')) : null, ' ', statusBadge(c.status), ' ', severityBadge(c.severity)),
+        h(
+          'h2',
+          {},
+          h('a', { href: `#/cases/${c.id}` }, categoryName(c.category)),
+          c.occurrenceCount > 1 ? h('span', { class: 'count' }, `×${c.occurrenceCount}`) : null,
+        ),
+        h(
+          'p',
+          { class: 'badges' },
+          d.state === 'overdue' ? h('span', { class: 'badge overdue-badge' }, t('case.overdue')) : null,
+          ' ',
+          statusBadge(c.status),
+          ' ',
+          severityBadge(c.severity),
+        ),
       ),
       h('p', { class: 'work-deadline' }, deadlineBadge(c, { long: true })),
       h('p', { class: 'muted' }, `${c.caseNumber} · ${whereOf(c)} · ${fmtTime(c.lastSeenAt)}`),
@@ -104,7 +120,14 @@ export async function render(main, _params, { user, onAlert, setTitle }) {
         ['workspace.inProgress', count((c) => c.status === 'in_progress'), 'stat-progress'],
         ['workspace.reported', count((c) => c.status === 'reported'), 'stat-reported'],
         ['workspace.overdue', count((c) => deadlineOf(c).state === 'overdue'), 'stat-overdue'],
-      ]).map(([key, n, cls]) => h('li', { class: ['stat', cls, cls === 'stat-overdue' && n > 0 && 'alarm'] }, h('span', { class: 'stat-n' }, String(n)), h('span', { class: 'stat-label' }, t(key)))),
+      ]).map(([key, n, cls]) =>
+        h(
+          'li',
+          { class: ['stat', cls, cls === 'stat-overdue' && n > 0 && 'alarm'] },
+          h('span', { class: 'stat-n' }, String(n)),
+          h('span', { class: 'stat-label' }, t(key)),
+        ),
+      ),
     );
     // Cards are kept while their case is unchanged, so a form being filled in survives live updates.
     const keep = new Map();

@@ -35,14 +35,16 @@ export class CoreModule {
   static forRoot(runtime: RuntimeOptions, logger: Logger): DynamicModule {
     return {
       module: CoreModule,
-      imports: [PersistenceModule.forRoot({
+      imports: [
+        PersistenceModule.forRoot({
           url: runtime.databaseUrl,
           schema: runtime.env.DATABASE_SCHEMA,
           runMigrations: true,
           // Failed queries are logged through the app's logger: one JSON line, never the parameters.
           logger,
           pool: { size: runtime.env.DB_POOL_SIZE, connectTimeoutMs: runtime.env.DB_CONNECT_TIMEOUT_MS },
-        })],
+        }),
+      ],
       providers: [{ provide: RUNTIME_OPTIONS, useValue: runtime }, { provide: LOGGER, useValue: logger }, ...SERVICES],
       exports: [RUNTIME_OPTIONS, LOGGER, ...SERVICES],
     };

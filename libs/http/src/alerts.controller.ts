@@ -20,7 +20,9 @@ export class AlertsController {
   @Sse('stream')
   @Access(...CASE_READERS)
   @ApiSecurity(STREAM_TOKEN_AUTH)
-  @ContentResponse(200, 'text/event-stream', 'Server-Sent Events: one `alert` event per alert, its `data` a JSON alert (schema in x-event-data)', { type: 'string' })
+  @ContentResponse(200, 'text/event-stream', 'Server-Sent Events: one `alert` event per alert, its `data` a JSON alert (schema in x-event-data)', {
+    type: 'string',
+  })
   @ApiExtension('x-event-data', openApiSchemaOf(liveAlertSchema, 'output'))
   stream(@CurrentActor() actor: Actor): Observable<MessageEvent> {
     return this.alerts.stream(actor).pipe(map((alert) => ({ data: alert, type: 'alert' })));

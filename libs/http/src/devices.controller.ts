@@ -16,9 +16,15 @@ const deviceBody = z
     townshipCode: z.string().max(50).optional(),
     frigateCamera: z.string().max(100).optional(),
     /** The NVR (for a camera) or dock (for an aircraft) it is registered under. */
-    parentId: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/).optional(),
+    parentId: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,100}$/)
+      .optional(),
     /** A source's HTTP API pictures are fetched from (a Frigate instance: http://frigate.local:5000). */
-    apiUrl: z.url({ protocol: /^https?$/, error: 'an http:// or https:// address' }).max(500).optional(),
+    apiUrl: z
+      .url({ protocol: /^https?$/, error: 'an http:// or https:// address' })
+      .max(500)
+      .optional(),
     aliases: z.array(z.string().min(1).max(100)).max(20).optional(),
     zones: z.record(z.string().max(100), z.string().max(100)).optional(),
     review: z

@@ -40,7 +40,8 @@ export class HikvisionController {
 /** The alarm and its pictures out of the request body (400 with the reason when it cannot be read). */
 function readAlarm(req: Request): AlarmParts {
   const body = req.body as unknown;
-  if (!Buffer.isBuffer(body) || body.length === 0) throw new BadRequestException('send the EventNotificationAlert XML (application/xml or multipart/form-data)');
+  if (!Buffer.isBuffer(body) || body.length === 0)
+    throw new BadRequestException('send the EventNotificationAlert XML (application/xml or multipart/form-data)');
   const type = req.headers['content-type'] ?? '';
   if (!/^\s*multipart\//i.test(type)) return { alarm: body, pictures: [], ignored: [] };
   let parts: Part[];
@@ -87,7 +88,12 @@ export function isPicturePart(part: Part): boolean {
 export function sortAlarmParts(parts: readonly Part[]): AlarmParts | undefined {
   const pictures = parts.filter(isPicturePart);
   const others = parts.filter((p) => !isPicturePart(p));
-  const head = (p: Part) => p.data.subarray(0, 512).toString('utf8').replace(/^\uFEFF/, '').trimStart();
+  const head = (p: Part) =>
+    p.data
+      .subarray(0, 512)
+      .toString('utf8')
+      .replace(/^\uFEFF/, '')
+      .trimStart();
   const alarm =
     others.find((p) => head(p).includes('EventNotificationAlert')) ??
     others.find((p) => /[/+](xml|json)$/.test(p.mimeType) || head(p).startsWith('<') || head(p).startsWith('{'));

@@ -21,7 +21,18 @@ import { BEARER_AUTH, DEVICE_BASIC_AUTH, STREAM_TOKEN_AUTH } from './openapi';
 
 @Module({
   imports: [CaseLoopHttpModule, WebModule],
-  controllers: [HealthController, AuthController, CasesController, AlertsController, DevicesController, UsersController, HikvisionController, PhotosController, RulesController, DeadLettersController],
+  controllers: [
+    HealthController,
+    AuthController,
+    CasesController,
+    AlertsController,
+    DevicesController,
+    UsersController,
+    HikvisionController,
+    PhotosController,
+    RulesController,
+    DeadLettersController,
+  ],
   providers: [{ provide: APP_GUARD, useClass: AccessGuard }],
 })
 export class HttpApiModule {}
@@ -60,7 +71,13 @@ export function openApiConfig() {
     .setDescription('Non-site enforcement monitoring service. Each operation lists the roles that may call it (`x-roles`, and in its description).')
     .setVersion('1')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'POST /api/v1/auth/login' }, BEARER_AUTH)
-    .addBasicAuth({ type: 'http', scheme: 'basic', description: 'a device: its id and the password from POST /api/v1/devices/{id}/credentials' }, DEVICE_BASIC_AUTH)
-    .addApiKey({ type: 'apiKey', in: 'query', name: 'token', description: 'the alerts stream only: a token from POST /api/v1/auth/stream-token' }, STREAM_TOKEN_AUTH)
+    .addBasicAuth(
+      { type: 'http', scheme: 'basic', description: 'a device: its id and the password from POST /api/v1/devices/{id}/credentials' },
+      DEVICE_BASIC_AUTH,
+    )
+    .addApiKey(
+      { type: 'apiKey', in: 'query', name: 'token', description: 'the alerts stream only: a token from POST /api/v1/auth/stream-token' },
+      STREAM_TOKEN_AUTH,
+    )
     .build();
 }

@@ -51,7 +51,9 @@ describe('streamMultipartFiles', () => {
       await new Promise((r) => setImmediate(r)); // work after the bytes (processing, catalogue)
       last = part.filename ?? '';
     });
-    req.end(field('deviceId', 'DRONE-01') + field('sha256', 'abc') + file('a.jpg', 'AAA') + file('b.jpg', 'BBB') + field('ignored', 'after the last file') + END);
+    req.end(
+      field('deviceId', 'DRONE-01') + field('sha256', 'abc') + file('a.jpg', 'AAA') + file('b.jpg', 'BBB') + field('ignored', 'after the last file') + END,
+    );
     await done;
     expect(seen).toEqual([
       { filename: 'a.jpg', fields: { deviceId: 'DRONE-01', sha256: 'abc' }, data: 'AAA' },
@@ -82,11 +84,27 @@ describe('streamMultipartFiles', () => {
   });
 
   it.each([
-    ['a header line without a colon', `--${B}\r\nContent-Disposition form-data; name="photo"; filename="a.jpg"\r\n\r\nAAA\r\n${END}`, 'unreadable multipart body: Malformed part header'],
-    ['a NUL in a header name', `--${B}\r\nContent\u0000Disposition: form-data; name="x"\r\n\r\nv\r\n${END}`, 'unreadable multipart body: Malformed part header'],
-    ['a part header over 16 KiB', `--${B}\r\nContent-Disposition: form-data; name="x"\r\nX-A: ${'a'.repeat(20_000)}\r\n\r\nv\r\n${END}`, 'unreadable multipart body: Malformed part header'],
+    [
+      'a header line without a colon',
+      `--${B}\r\nContent-Disposition form-data; name="photo"; filename="a.jpg"\r\n\r\nAAA\r\n${END}`,
+      'unreadable multipart body: Malformed part header',
+    ],
+    [
+      'a NUL in a header name',
+      `--${B}\r\nContent\u0000Disposition: form-data; name="x"\r\n\r\nv\r\n${END}`,
+      'unreadable multipart body: Malformed part header',
+    ],
+    [
+      'a part header over 16 KiB',
+      `--${B}\r\nContent-Disposition: form-data; name="x"\r\nX-A: ${'a'.repeat(20_000)}\r\n\r\nv\r\n${END}`,
+      'unreadable multipart body: Malformed part header',
+    ],
     ['cut in the part headers', `--${B}\r\nContent-Disposition: form-da`, 'unreadable multipart body: Unexpected end of form'],
-    ['another boundary than declared', `--other\r\nContent-Disposition: form-data; name="x"\r\n\r\nv\r\n--other--\r\n`, 'unreadable multipart body: Unexpected end of form'],
+    [
+      'another boundary than declared',
+      `--other\r\nContent-Disposition: form-data; name="x"\r\n\r\nv\r\n--other--\r\n`,
+      'unreadable multipart body: Unexpected end of form',
+    ],
     ['no body', '', 'unreadable multipart body: Unexpected end of form'],
   ])('answers 400 to %s (never waits forever)', async (_case, body, message) => {
     const req = request();
@@ -212,7 +230,10 @@ describe('streamMultipartFiles', () => {
 describe('uploadedFiles', () => {
   it('hands each file to the service with its file name and the sha256 declared before it, and answers the results in order', async () => {
     const req = request();
-    const received = uploadedFiles(req, LIMITS)(async (f) => {
+    const received = uploadedFiles(
+      req,
+      LIMITS,
+    )(async (f) => {
       const chunks: Buffer[] = [];
       for await (const chunk of f.stream) chunks.push(chunk as Buffer);
       return { fileName: f.fileName, sha256: f.sha256, deviceId: f.fields.get('deviceId'), data: Buffer.concat(chunks).toString() };
@@ -305,8 +326,22 @@ describe('splitMultipart against busboy (the library the upload path streams wit
   it('reads every generated body to the same parts, byte for byte, as busboy does', async () => {
     const boundary = 'fcBoundary7MA4YWxk';
     // Bytes that sit close to a delimiter: line breaks, dashes and pieces of the boundary itself.
-    const tricky = fc.constantFrom(Buffer.from('\r\n'), Buffer.from('--'), Buffer.from(`\r\n--${boundary.slice(0, 5)}`), Buffer.from(`--${boundary}x`), Buffer.from([0xff, 0xd8, 0x00]));
-    const data = fc.array(fc.oneof(fc.uint8Array({ maxLength: 40 }).map((a) => Buffer.from(a)), tricky), { maxLength: 8 }).map((chunks) => Buffer.concat(chunks));
+    const tricky = fc.constantFrom(
+      Buffer.from('\r\n'),
+      Buffer.from('--'),
+      Buffer.from(`\r\n--${boundary.slice(0, 5)}`),
+      Buffer.from(`--${boundary}x`),
+      Buffer.from([0xff, 0xd8, 0x00]),
+    );
+    const data = fc
+      .array(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 40 }).map((a) => Buffer.from(a)),
+          tricky,
+        ),
+        { maxLength: 8 },
+      )
+      .map((chunks) => Buffer.concat(chunks));
     const part = fc.record({
       name: fc.stringMatching(/^[A-Za-z][A-Za-z0-9_]{0,11}$/),
       filename: fc.option(fc.stringMatching(/^[A-Za-z0-9_]{1,10}\.(jpg|xml|png)$/), { nil: undefined }),
@@ -319,7 +354,9 @@ describe('splitMultipart against busboy (the library the upload path streams wit
         fc.pre(parts.every((p) => !Buffer.concat([Buffer.from('\r\n'), p.data]).includes(`\r\n--${boundary}`)));
         const body = Buffer.concat([
           ...parts.flatMap((p) => [
-            Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${p.name}"${p.filename ? `; filename="${p.filename}"` : ''}\r\nContent-Type: ${p.type}\r\n\r\n`),
+            Buffer.from(
+              `--${boundary}\r\nContent-Disposition: form-data; name="${p.name}"${p.filename ? `; filename="${p.filename}"` : ''}\r\nContent-Type: ${p.type}\r\n\r\n`,
+            ),
             p.data,
             Buffer.from('\r\n'),
           ]),

@@ -47,7 +47,9 @@ export function splitMultipart(body: Buffer, contentType: string, limits: { part
     if (parts.length >= limits.parts) throw new MultipartError(`more than ${limits.parts} parts`);
     const headerEnd = body.indexOf(HEADER_END, cursor);
     if (headerEnd < 0 || headerEnd - cursor > headerBytes) {
-      throw new MultipartError(headerEnd < 0 ? `part ${parts.length + 1} has no end of its header` : `part ${parts.length + 1} has a header over ${headerBytes} bytes`);
+      throw new MultipartError(
+        headerEnd < 0 ? `part ${parts.length + 1} has no end of its header` : `part ${parts.length + 1} has a header over ${headerBytes} bytes`,
+      );
     }
     const headers = headersOf(body.subarray(cursor + CRLF.length, headerEnd).toString('utf8'));
     const dataStart = headerEnd + HEADER_END.length;

@@ -83,7 +83,12 @@ export class PhotosController {
   @Get('photos/:sha256/:kind')
   @Access(...STAFF, 'township_officer')
   @ContentResponse(200, ['image/jpeg', 'image/png', 'image/webp', 'image/tiff'], 'the picture (an original is checked against its SHA-256 first)')
-  async file(@CurrentActor() actor: Actor, @Param('sha256') sha256: string, @ZodParam('kind', photoKind) kind: z.infer<typeof photoKind>, @Res({ passthrough: true }) res: Response) {
+  async file(
+    @CurrentActor() actor: Actor,
+    @Param('sha256') sha256: string,
+    @ZodParam('kind', photoKind) kind: z.infer<typeof photoKind>,
+    @Res({ passthrough: true }) res: Response,
+  ) {
     const f = await this.photos.file(actor, sha256, kind);
     res.setHeader('Cache-Control', 'private, max-age=3600');
     return new StreamableFile(f.stream, { type: f.contentType });

@@ -8,25 +8,54 @@ const rgb = (w: number, h: number, f: (x: number, y: number) => number) => {
 
 describe('measureQuality', () => {
   it('finds no Laplacian energy in a flat or linear-gradient image', () => {
-    expect(measureQuality(rgb(64, 48, () => 120), 64, 48, 3)).toEqual({ sharpness: 0, meanLuminance: 120, clippedDark: 0, clippedBright: 0 });
-    expect(measureQuality(rgb(64, 48, (x) => x * 2), 64, 48, 3).sharpness).toBe(0);
+    expect(
+      measureQuality(
+        rgb(64, 48, () => 120),
+        64,
+        48,
+        3,
+      ),
+    ).toEqual({ sharpness: 0, meanLuminance: 120, clippedDark: 0, clippedBright: 0 });
+    expect(
+      measureQuality(
+        rgb(64, 48, (x) => x * 2),
+        64,
+        48,
+        3,
+      ).sharpness,
+    ).toBe(0);
   });
 
   it('finds a lot in a fine checkerboard and less once it is smoothed', () => {
-    const checker = measureQuality(rgb(64, 48, (x, y) => ((x + y) % 2 ? 200 : 50)), 64, 48, 3).sharpness;
-    const soft = measureQuality(rgb(64, 48, (x, y) => ((x + y) % 2 ? 130 : 120)), 64, 48, 3).sharpness;
+    const checker = measureQuality(
+      rgb(64, 48, (x, y) => ((x + y) % 2 ? 200 : 50)),
+      64,
+      48,
+      3,
+    ).sharpness;
+    const soft = measureQuality(
+      rgb(64, 48, (x, y) => ((x + y) % 2 ? 130 : 120)),
+      64,
+      48,
+      3,
+    ).sharpness;
     expect(checker).toBeGreaterThan(100 * soft);
   });
 
   it('matches the full-image Laplacian variance closely despite sampling every second pixel', () => {
     let s = 7;
-    const noise = rgb(200, 150, () => ((s = (s * 1103515245 + 12345) >>> 0) >>> 24));
+    const noise = rgb(200, 150, () => (s = (s * 1103515245 + 12345) >>> 0) >>> 24);
     const full = laplacianVariance(noise, 200, 150, 3, 1);
     expect(measureQuality(noise, 200, 150, 3).sharpness / full).toBeCloseTo(1, 1);
   });
 
   it('counts crushed and blown-out pixels', () => {
-    const m = measureQuality(rgb(100, 100, (x) => (x < 50 ? 0 : 255)), 100, 100, 3);
+    const m = measureQuality(
+      rgb(100, 100, (x) => (x < 50 ? 0 : 255)),
+      100,
+      100,
+      3,
+    );
     expect(m.clippedDark).toBeCloseTo(0.5, 2);
     expect(m.clippedBright).toBeCloseTo(0.5, 2);
     expect(m.meanLuminance).toBeCloseTo(127.5, 0);

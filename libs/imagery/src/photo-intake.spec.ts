@@ -112,7 +112,10 @@ describe('PhotoIntake', () => {
     // Written after the start: another process sharing the media directory may be writing it now.
     await writeFile(path.join(spool, 'in-flight.upload'), 'half');
     await writeFile(path.join(store, 'in-flight.part'), 'half');
-    new PhotoIntake(new LocalDiskPhotoStorage(path.join(root, 'store'), started), new PhotoProcessor({ maxFileBytes: 2_000_000 }), { spoolDir: spool, leftoversBefore: started });
+    new PhotoIntake(new LocalDiskPhotoStorage(path.join(root, 'store'), started), new PhotoProcessor({ maxFileBytes: 2_000_000 }), {
+      spoolDir: spool,
+      leftoversBefore: started,
+    });
     expect(await readdir(spool)).toEqual(['in-flight.upload']);
     expect(await readdir(store)).toEqual(['in-flight.part']);
   });

@@ -120,7 +120,13 @@ export class PhotoIntake {
       }
       const claimed = declared.sha256?.trim().toLowerCase();
       if (claimed !== undefined && claimed !== sha256) {
-        return { status: 'rejected', reason: 'checksum-mismatch', detail: `declared SHA-256 ${claimed}, received ${sha256}: send the file again`, sha256, bytes };
+        return {
+          status: 'rejected',
+          reason: 'checksum-mismatch',
+          detail: `declared SHA-256 ${claimed}, received ${sha256}: send the file again`,
+          sha256,
+          bytes,
+        };
       }
       const existing = await this.findOriginal(sha256);
       if (existing) return { status: 'duplicate', sha256, bytes, originalKey: existing };

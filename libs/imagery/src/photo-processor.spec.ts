@@ -74,7 +74,7 @@ describe('PhotoProcessor', () => {
       expect(dji12mpResult).toMatchObject({ bytes: dji12mp.length, format: 'jpeg', width: 4000, height: 3000 });
     });
 
-    it('makes a 1000 px preview (the decoder\'s ¼ size) and a 320 px thumbnail', async () => {
+    it("makes a 1000 px preview (the decoder's ¼ size) and a 320 px thumbnail", async () => {
       const { preview, thumb, format } = dji12mpResult.derivatives;
       expect(format).toBe('jpeg');
       expect([preview.width, preview.height, thumb.width, thumb.height]).toEqual([1000, 750, 320, 240]);
@@ -99,7 +99,13 @@ describe('PhotoProcessor', () => {
   });
 
   it('falls back to EXIF GPS and EXIF time (with its own offset) when there is no DJI block', async () => {
-    const photo = await makeDronePhoto({ make: 'Autel Robotics', model: 'XT705', exifGps: { latitude: -33.8568, longitude: 151.2153, altitude: 41.5 }, takenAt: '2026:03:01 10:11:12', offsetTime: '+11:00' });
+    const photo = await makeDronePhoto({
+      make: 'Autel Robotics',
+      model: 'XT705',
+      exifGps: { latitude: -33.8568, longitude: 151.2153, altitude: 41.5 },
+      takenAt: '2026:03:01 10:11:12',
+      offsetTime: '+11:00',
+    });
     const { metadata } = ok(await processor.process(photo));
     expect(metadata.source).toBe('exif-gps');
     expect(metadata.position?.lat).toBeCloseTo(-33.8568, 6);
@@ -137,7 +143,9 @@ describe('PhotoProcessor', () => {
   describe('quality', () => {
     it('calls a blurred frame blurry, a dark one too dark, a blown-out one overexposed', async () => {
       const [sharpFrame, blurred, dark, bright] = await Promise.all(
-        [{}, { blurSigma: 3 }, { exposure: 'dark' as const }, { exposure: 'bright' as const }].map(async (o) => ok(await processor.process(await makeDronePhoto({ seed: 3, ...o }))).quality),
+        [{}, { blurSigma: 3 }, { exposure: 'dark' as const }, { exposure: 'bright' as const }].map(
+          async (o) => ok(await processor.process(await makeDronePhoto({ seed: 3, ...o }))).quality,
+        ),
       );
       expect(sharpFrame.verdict).toBe('ok');
       expect(blurred).toMatchObject({ verdict: 'blurry', reasons: [expect.stringMatching(/^sharpness [\d.]+ is below 50$/)] });
@@ -191,7 +199,9 @@ describe('PhotoProcessor', () => {
     });
 
     it('refuses images in formats not accepted as evidence', async () => {
-      const gif = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#888' } }).gif().toBuffer();
+      const gif = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#888' } })
+        .gif()
+        .toBuffer();
       expect(refusal(await processor.process(gif))).toMatchObject({ reason: 'unsupported-format', detail: expect.stringMatching(/^gif is not accepted/) });
       const svg = Buffer.from('<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="9000" height="9000"/>');
       expect(refusal(await processor.process(svg)).reason).toBe('unsupported-format');
@@ -212,7 +222,8 @@ describe('PhotoProcessor', () => {
       badHeader.fill(0xff, dht + 5, dht + 21);
       expect(refusal(await processor.process(badHeader))).toMatchObject({
         reason: 'corrupt',
-        detail: 'the jpeg data cannot be decoded: Input buffer has corrupt header: VipsJpeg: Bogus Huffman table definition; VipsJpeg: Bogus Huffman table definition',
+        detail:
+          'the jpeg data cannot be decoded: Input buffer has corrupt header: VipsJpeg: Bogus Huffman table definition; VipsJpeg: Bogus Huffman table definition',
       });
     });
   });

@@ -193,7 +193,10 @@ export class PhotoProcessor {
     }
     const pixels = (header.width ?? 0) * (header.height ?? 0);
     if (pixels > options.maxPixels) {
-      return refuse('too-many-pixels', `${header.width} × ${header.height} = ${(pixels / 1e6).toFixed(1)} MP exceeds the ${(options.maxPixels / 1e6).toFixed(0)} MP limit`);
+      return refuse(
+        'too-many-pixels',
+        `${header.width} × ${header.height} = ${(pixels / 1e6).toFixed(1)} MP exceeds the ${(options.maxPixels / 1e6).toFixed(0)} MP limit`,
+      );
     }
     if (pixels === 0) return refuse('corrupt', 'the image header has no dimensions');
 
@@ -316,7 +319,14 @@ const TRUNCATION_MESSAGE = /premature end|truncat|unexpected end|end of (file|da
 /** libvips errors are text; the container's end marker settles "truncated" when the text is vague. */
 export function classifyDecodeError(err: unknown, data: Uint8Array, format: AcceptedPhotoFormat): [PhotoRejectionReason, string] {
   // libvips repeats a line per retry ("...\nVipsJpeg: X\nVipsJpeg: X"): keep each once.
-  const message = [...new Set((err instanceof Error ? err.message : String(err)).split('\n').map((l) => l.trim()).filter(Boolean))].join('; ');
+  const message = [
+    ...new Set(
+      (err instanceof Error ? err.message : String(err))
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean),
+    ),
+  ].join('; ');
   if (/pixel limit/i.test(message)) return ['too-many-pixels', message];
   if (TRUNCATION_MESSAGE.test(message) || lacksEndMarker(data, format)) return ['truncated', `the ${format} data ends early: ${message}`];
   return ['corrupt', `the ${format} data cannot be decoded: ${message}`];

@@ -97,7 +97,9 @@ describe('LocalDiskPhotoStorage', () => {
   });
 
   it('stops at maxBytes, storing nothing', async () => {
-    await expect(storage.putStream('k/big.bin', Readable.from([Buffer.alloc(600), Buffer.alloc(600)]), { maxBytes: 1000 })).rejects.toBeInstanceOf(PhotoTooLargeError);
+    await expect(storage.putStream('k/big.bin', Readable.from([Buffer.alloc(600), Buffer.alloc(600)]), { maxBytes: 1000 })).rejects.toBeInstanceOf(
+      PhotoTooLargeError,
+    );
     expect(await storage.exists('k/big.bin')).toBe(false);
     expect(await incoming()).toEqual([]);
   });

@@ -88,7 +88,18 @@ export class DeadLetterReplayService {
       }
     }
     result.remaining = await this.deadLetters.countNotReplayed(filter);
-    this.logger.info({ actor: actor.username, ...filter, replayed: result.replayed, stored: result.stored, duplicate: result.duplicate, rejected: result.rejected, remaining: result.remaining }, 'dead letters replayed');
+    this.logger.info(
+      {
+        actor: actor.username,
+        ...filter,
+        replayed: result.replayed,
+        stored: result.stored,
+        duplicate: result.duplicate,
+        rejected: result.rejected,
+        remaining: result.remaining,
+      },
+      'dead letters replayed',
+    );
     return result;
   }
 }

@@ -134,13 +134,11 @@ describe('device rate limiter', () => {
         { maxLength: 300 },
       )
       .map((raw) =>
-        raw.map(
-          (r, i): Sent => ({
-            key: `e-${i}`,
-            eventMs: NOW + r.eventOffset + (r.ahead ? 3600 * SECOND : 0),
-            arrivalMs: NOW + r.arrivalOffset,
-          }),
-        ),
+        raw.map((r, i): Sent => ({
+          key: `e-${i}`,
+          eventMs: NOW + r.eventOffset + (r.ahead ? 3600 * SECOND : 0),
+          arrivalMs: NOW + r.arrivalOffset,
+        })),
       );
 
     it("allows the same number of a device's events whatever order they arrive in", () => {

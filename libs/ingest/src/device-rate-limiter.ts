@@ -114,7 +114,8 @@ export class DeviceRateLimiter {
     const budget = this.budgetOf(deviceId);
     const counts = clock === 'event' ? budget.byEventTime : budget.byArrival;
     let count = counts.get(window);
-    if (count) counts.delete(window); // re-inserted below: most recently touched last
+    if (count)
+      counts.delete(window); // re-inserted below: most recently touched last
     else {
       count = { n: 0 };
       this.windows++;

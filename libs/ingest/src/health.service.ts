@@ -39,7 +39,8 @@ export class HealthService {
       checks.kafka = this.worker.kafkaConnected ? { status: 'up' } : { status: 'down', detail: `not connected to ${this.runtime.env.KAFKA_BROKERS}` };
     }
     const stalled = this.watchdog.report().filter((t) => t.stalled);
-    checks.ingest = stalled.length === 0 ? { status: 'up' } : { status: 'degraded', detail: stalled.map((t) => `${t.transport}: ${t.reason ?? 'stalled'}`).join('; ') };
+    checks.ingest =
+      stalled.length === 0 ? { status: 'up' } : { status: 'degraded', detail: stalled.map((t) => `${t.transport}: ${t.reason ?? 'stalled'}`).join('; ') };
     const states = Object.values(checks).map((c) => c.status);
     const status = states.includes('down') ? 'unavailable' : states.includes('degraded') ? 'degraded' : 'ok';
     return { status, checks };

@@ -51,10 +51,15 @@ describe('HikvisionIngestService', () => {
     expect(plain.calls).toEqual(['ingest']);
     expect(plain.pushed[0].pictures).toBeUndefined();
     const bad = service({ status: 'rejected', reason: 'not-xml', detail: 'payload is JSON' }, [{ sha256: SHA }]);
-    await expect(bad.svc.receive(device, Buffer.from('{}'), [{ name: 'p.jpg', bytes: Buffer.from([1]) }])).rejects.toThrow(new BadRequestException('not-xml: payload is JSON'));
+    await expect(bad.svc.receive(device, Buffer.from('{}'), [{ name: 'p.jpg', bytes: Buffer.from([1]) }])).rejects.toThrow(
+      new BadRequestException('not-xml: payload is JSON'),
+    );
   });
 
   it('names a refused part by its position when its name is unknown', () => {
-    expect(picturesOutcome([], [{ refused: { reason: 'truncated', detail: 'cut' } }])).toEqual({ kept: 0, refused: [{ part: '#1', reason: 'truncated', detail: 'cut' }] });
+    expect(picturesOutcome([], [{ refused: { reason: 'truncated', detail: 'cut' } }])).toEqual({
+      kept: 0,
+      refused: [{ part: '#1', reason: 'truncated', detail: 'cut' }],
+    });
   });
 });

@@ -39,7 +39,9 @@ describe('IngestProgress', () => {
     c.advance(29_000);
     expect(p.report()[0].stalled).toBe(false);
     c.advance(2000);
-    expect(p.report()[0]).toEqual(expect.objectContaining({ stalled: true, waiting: 500, reason: expect.stringMatching(/nothing committed for 31 s with 500 waiting/) }));
+    expect(p.report()[0]).toEqual(
+      expect.objectContaining({ stalled: true, waiting: 500, reason: expect.stringMatching(/nothing committed for 31 s with 500 waiting/) }),
+    );
   });
 
   it('an idle transport with nothing waiting is never stalled', () => {

@@ -1,7 +1,17 @@
 import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { KafkaIngestTransport, MqttIngestTransport } from '@app/messaging';
 import { hostname } from 'node:os';
-import { DeviceRegisterService, type Logger, LOGGER, MetricsService, MqttPictureIntake, type PictureIntakeOutcome, PictureService, RUNTIME_OPTIONS, type RuntimeOptions } from '@app/core';
+import {
+  DeviceRegisterService,
+  type Logger,
+  LOGGER,
+  MetricsService,
+  MqttPictureIntake,
+  type PictureIntakeOutcome,
+  PictureService,
+  RUNTIME_OPTIONS,
+  type RuntimeOptions,
+} from '@app/core';
 import { IngestService } from './ingest.service';
 import { GENERIC_KAFKA_TOPIC, ingestMqttTopics } from './source-router';
 
@@ -135,7 +145,14 @@ export class IngestWorkerService implements OnApplicationBootstrap, BeforeApplic
                 : undefined,
           },
           groupId: env.KAFKA_GROUP_ID,
-          topics: [...new Set([...env.KAFKA_TOPICS.split(',').map((t) => t.trim()).filter(Boolean), GENERIC_KAFKA_TOPIC])].map((t) => env.KAFKA_TOPIC_PREFIX + t),
+          topics: [
+            ...new Set([
+              ...env.KAFKA_TOPICS.split(',')
+                .map((t) => t.trim())
+                .filter(Boolean),
+              GENERIC_KAFKA_TOPIC,
+            ]),
+          ].map((t) => env.KAFKA_TOPIC_PREFIX + t),
           batchSize: env.INGEST_BATCH_SIZE,
           onError: onError('kafka'),
           onLog: (line) => this.logger.info({ source: 'kafka' }, line),

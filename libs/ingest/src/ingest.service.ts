@@ -130,10 +130,14 @@ export class IngestService implements OnApplicationShutdown {
       run: async (messages) => {
         const { outcomes, replies } = await this.ingestBatch(messages).catch((err: Error) => {
           // Logged once per batch, not once per waiting publish.
-          this.logger.error({ err: err.message, messages: messages.length, source: 'mqtt' }, 'device publishes not stored yet; they wait unacknowledged and are tried again');
+          this.logger.error(
+            { err: err.message, messages: messages.length, source: 'mqtt' },
+            'device publishes not stored yet; they wait unacknowledged and are tried again',
+          );
           throw err;
         });
-        for (const reply of replies) await this.sendReply?.(reply).catch((err: Error) => this.logger.warn({ err: err.message }, 'could not send a reply to a device'));
+        for (const reply of replies)
+          await this.sendReply?.(reply).catch((err: Error) => this.logger.warn({ err: err.message }, 'could not send a reply to a device'));
         return outcomes;
       },
     });
@@ -156,7 +160,8 @@ export class IngestService implements OnApplicationShutdown {
    */
   async ingestPush(message: InboundMessage): Promise<IngestOutcome> {
     const queued = this.httpPushes.submit(message);
-    if (!queued.accepted) throw new ServiceUnavailableException(`too many pushes waiting to be stored (${this.runtime.env.INGEST_HTTP_MAX_WAITING}); send it again`);
+    if (!queued.accepted)
+      throw new ServiceUnavailableException(`too many pushes waiting to be stored (${this.runtime.env.INGEST_HTTP_MAX_WAITING}); send it again`);
     try {
       return await queued.result;
     } catch {
@@ -212,7 +217,10 @@ export class IngestService implements OnApplicationShutdown {
       if (classifyStoreFailure(err) === 'transient') throw err;
       // Something in the batch cannot be stored: halve until the messages are found, store the rest.
       if (batch.length === 1) return this.keepUnstorable(batch[0], err as Error);
-      this.logger.warn({ err: (err as Error).message, messages: batch.length, transport: batch[0].transport }, 'batch cannot be stored as a whole; splitting it to isolate the failing messages');
+      this.logger.warn(
+        { err: (err as Error).message, messages: batch.length, transport: batch[0].transport },
+        'batch cannot be stored as a whole; splitting it to isolate the failing messages',
+      );
       const half = Math.ceil(batch.length / 2);
       const first = await this.ingestBatch(batch.slice(0, half));
       const second = await this.ingestBatch(batch.slice(half));
@@ -332,14 +340,24 @@ export class IngestService implements OnApplicationShutdown {
         if (!gated.ok) return refuse(routed.source, gated.rejection.reason, gated.rejection.detail, adapted.deviceId);
         const event = gated.event;
         if (m.authenticatedDeviceId !== undefined && event.deviceId !== m.authenticatedDeviceId) {
-          return refuse(routed.source, 'topic-mismatch', `device "${m.authenticatedDeviceId}" may not report for device "${event.deviceId}"`, m.authenticatedDeviceId);
+          return refuse(
+            routed.source,
+            'topic-mismatch',
+            `device "${m.authenticatedDeviceId}" may not report for device "${event.deviceId}"`,
+            m.authenticatedDeviceId,
+          );
         }
         let aheadBySeconds: number | undefined;
         if (m.replayOfDeadLetter === undefined) {
           const key = `${event.source}\u0000${event.deviceId}\u0000${event.eventId}\u0000${event.occurredAt.getTime()}`;
           const decision = this.rateLimiter.take(event.deviceId, key, event.occurredAt.getTime(), m.receivedAt.getTime());
           if (!decision.allowed) {
-            return refuse(routed.source, 'rate-limited', `device "${event.deviceId}" reported more than ${this.runtime.env.DEVICE_EVENTS_PER_SECOND} events per second`, event.deviceId);
+            return refuse(
+              routed.source,
+              'rate-limited',
+              `device "${event.deviceId}" reported more than ${this.runtime.env.DEVICE_EVENTS_PER_SECOND} events per second`,
+              event.deviceId,
+            );
           }
           chargedHere.push({ deviceId: event.deviceId, key });
           aheadBySeconds = decision.aheadBySeconds;
@@ -374,7 +392,11 @@ export class IngestService implements OnApplicationShutdown {
         await turn.previousDone;
         const fresh = [...inserted.entries()].map(([i, id]) => ({ event: events[i], id }));
         // Every picture an event has or will have, recorded with it: a crash never loses a picture request.
-        await this.pictures.recordSlots(tx, fresh.map((f) => ({ ...f, attached: attachedTo.get(f.event) })), batchReceivedAt(batch));
+        await this.pictures.recordSlots(
+          tx,
+          fresh.map((f) => ({ ...f, attached: attachedTo.get(f.event) })),
+          batchReceivedAt(batch),
+        );
         const { caseRows, dwellProofs } = await this.classifyAndGroup(tx, fresh);
         const cases = await this.repository.upsertCases(tx, caseRows);
         await this.linkDwellProof(tx, cases, dwellProofs);
@@ -416,7 +438,11 @@ export class IngestService implements OnApplicationShutdown {
    * occurrences: linked when the case opens (its later occurrences are the rest of the record), so a parked car
    * seen every few seconds costs nothing more per event once its case is open.
    */
-  private async linkDwellProof(tx: EntityManager, cases: readonly { caseId: string; identityKey: string; opened: boolean }[], proofs: readonly DwellProofOfIssue[]): Promise<void> {
+  private async linkDwellProof(
+    tx: EntityManager,
+    cases: readonly { caseId: string; identityKey: string; opened: boolean }[],
+    proofs: readonly DwellProofOfIssue[],
+  ): Promise<void> {
     if (proofs.length === 0) return;
     const caseOf = new Map(cases.filter((c) => c.opened).map((c) => [c.identityKey, c.caseId]));
     if (caseOf.size === 0) return;
@@ -424,7 +450,14 @@ export class IngestService implements OnApplicationShutdown {
     for (const p of proofs) {
       const caseId = caseOf.get(p.identityKey);
       if (!caseId) continue;
-      const ref = (e: { eventId: string; occurredAt: Date }, role: 'first' | 'sample') => ({ caseId, source: p.source, deviceId: p.deviceId, sourceEventId: e.eventId, occurredAt: e.occurredAt, role });
+      const ref = (e: { eventId: string; occurredAt: Date }, role: 'first' | 'sample') => ({
+        caseId,
+        source: p.source,
+        deviceId: p.deviceId,
+        sourceEventId: e.eventId,
+        occurredAt: e.occurredAt,
+        role,
+      });
       rows.push(ref(p.proof.first, 'first'), ...p.proof.sample.map((e) => ref(e, 'sample')));
     }
     await this.pictureRows.insertDwellProof(tx, rows);
@@ -436,7 +469,10 @@ export class IngestService implements OnApplicationShutdown {
    * decide (classifyBatch, then case-grouping: withdrawals, earlier-issue cases, case rows and suppressions),
    * writes what it decided.
    */
-  private async classifyAndGroup(tx: EntityManager, fresh: { event: CanonicalEvent; id: string }[]): Promise<{ caseRows: CaseUpsertRow[]; dwellProofs: DwellProofOfIssue[] }> {
+  private async classifyAndGroup(
+    tx: EntityManager,
+    fresh: { event: CanonicalEvent; id: string }[],
+  ): Promise<{ caseRows: CaseUpsertRow[]; dwellProofs: DwellProofOfIssue[] }> {
     if (fresh.length === 0) return { caseRows: [], dwellProofs: [] };
     const { jurisdiction, routing } = this.runtime.district;
     const ruleSet = this.rules.ruleSet;

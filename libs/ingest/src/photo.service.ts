@@ -78,7 +78,12 @@ export class PhotoService {
    * One file of a flight's upload, read as a stream (never a whole batch in memory). A stored (or already stored)
    * file of a known drone is then the picture of the DJI `file_upload_callback` that names it (linkDjiCallbacks).
    */
-  async receive(actor: Actor, flight: { flightId: string; deviceId?: string }, file: Readable, declared: { fileName?: string; sha256?: string }): Promise<UploadResult> {
+  async receive(
+    actor: Actor,
+    flight: { flightId: string; deviceId?: string },
+    file: Readable,
+    declared: { fileName?: string; sha256?: string },
+  ): Promise<UploadResult> {
     const result = await this.store(actor, flight, file, declared);
     if (result.status === 'rejected' || !flight.deviceId || !declared.fileName) return result;
     const linked = await this.linkDjiCallbacks(flight.deviceId, declared.fileName, result.sha256);
@@ -96,7 +101,12 @@ export class PhotoService {
     return { flightId, results };
   }
 
-  private async store(actor: Actor, flight: { flightId: string; deviceId?: string }, file: Readable, declared: { fileName?: string; sha256?: string }): Promise<UploadResult> {
+  private async store(
+    actor: Actor,
+    flight: { flightId: string; deviceId?: string },
+    file: Readable,
+    declared: { fileName?: string; sha256?: string },
+  ): Promise<UploadResult> {
     if (flight.deviceId && !this.devices.lookup(flight.deviceId)) {
       file.resume();
       return { fileName: declared.fileName, status: 'rejected', reason: 'unknown-device', detail: `device "${flight.deviceId}" is not registered` };
@@ -195,7 +205,14 @@ export class PhotoService {
     const key = kind === 'thumb' ? row.thumbKey : kind === 'preview' ? row.previewKey : row.originalKey;
     // Every read of evidence is recorded with who read it (thumbnails in lists are not evidence reads).
     if (kind !== 'thumb') {
-      await this.audit.appendAlone({ at: new Date(), actorId: actor.id, actorRole: actor.role, action: 'evidence.read', caseId: null, data: { photo: sha256, kind } });
+      await this.audit.appendAlone({
+        at: new Date(),
+        actorId: actor.id,
+        actorRole: actor.role,
+        action: 'evidence.read',
+        caseId: null,
+        data: { photo: sha256, kind },
+      });
     }
     // An original is checked against its name before a byte is sent: altered evidence is refused, not served.
     const stream = kind === 'original' ? Readable.from([await this.pictures.readVerified(key, row.sha256)]) : await this.storage.get(key);
@@ -224,7 +241,12 @@ export class PhotoService {
       by,
       marks,
     };
-    const outcome = await this.ingest.ingestPush({ transport: 'http', topic: PHOTO_DETECTION_TOPIC, payload: Buffer.from(JSON.stringify(payload)), receivedAt: new Date() });
+    const outcome = await this.ingest.ingestPush({
+      transport: 'http',
+      topic: PHOTO_DETECTION_TOPIC,
+      payload: Buffer.from(JSON.stringify(payload)),
+      receivedAt: new Date(),
+    });
     if (outcome.status === 'rejected') throw new BadRequestException(`${outcome.reason}: ${outcome.detail}`);
     return outcome;
   }

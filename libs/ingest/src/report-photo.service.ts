@@ -28,7 +28,9 @@ export class ReportPhotoService {
     const { caseNumber } = await this.loop.timeline(actor, caseId);
     const view = await this.cases.viewAfterAction(actor, caseId);
     if (!view.allowedActions?.includes('report-back')) throw new ConflictException(`case ${caseNumber} is not waiting for a report back from you`);
-    const results = await files((file) => this.photos.receive(actor, { flightId: `report-${caseNumber}` }, file.stream, { fileName: file.fileName, sha256: file.sha256 }));
+    const results = await files((file) =>
+      this.photos.receive(actor, { flightId: `report-${caseNumber}` }, file.stream, { fileName: file.fileName, sha256: file.sha256 }),
+    );
     const withKeys: ReportPhotoResult[] = [];
     for (const r of results) {
       if (r.status === 'rejected') {

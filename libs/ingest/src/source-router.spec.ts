@@ -1,5 +1,13 @@
 import type { InboundMessage } from '@app/messaging';
-import { GENERIC_KAFKA_TOPIC, HIKVISION_HTTP_TOPIC, ingestMqttTopics, routeMessage, type RouteContext, sourceOfTopic, sourceTableProblems } from './source-router';
+import {
+  GENERIC_KAFKA_TOPIC,
+  HIKVISION_HTTP_TOPIC,
+  ingestMqttTopics,
+  routeMessage,
+  type RouteContext,
+  sourceOfTopic,
+  sourceTableProblems,
+} from './source-router';
 
 const ctx: RouteContext = {
   kafkaTopicPrefix: 'city-a.',
@@ -8,7 +16,12 @@ const ctx: RouteContext = {
   deviceForFrigateCamera: () => undefined,
   deviceForHikvision: () => undefined,
 };
-const message = (transport: InboundMessage['transport'], topic: string, payload = '{}'): InboundMessage => ({ transport, topic, payload: Buffer.from(payload), receivedAt: new Date('2026-12-03T10:00:00Z') });
+const message = (transport: InboundMessage['transport'], topic: string, payload = '{}'): InboundMessage => ({
+  transport,
+  topic,
+  payload: Buffer.from(payload),
+  receivedAt: new Date('2026-12-03T10:00:00Z'),
+});
 
 describe('the source table', () => {
   it('names the source of every transport and topic it knows, the same whether the adapter runs or not', () => {
@@ -34,7 +47,10 @@ describe('the source table', () => {
   });
 
   it('refuses a topic no row takes, with the reason', () => {
-    expect(routeMessage(message('mqtt', 'frigate/stats'), ctx).result).toEqual({ ok: false, rejection: { reason: 'unsupported-message', detail: 'no adapter for mqtt topic "frigate/stats"' } });
+    expect(routeMessage(message('mqtt', 'frigate/stats'), ctx).result).toEqual({
+      ok: false,
+      rejection: { reason: 'unsupported-message', detail: 'no adapter for mqtt topic "frigate/stats"' },
+    });
   });
 
   it('gives the worker one subscription per MQTT row, under the configured Frigate prefix', () => {
@@ -46,8 +62,10 @@ describe('the source table', () => {
     expect(sourceTableProblems({ frigateTopicPrefix: 'site-3/nvr' })).toEqual([]);
   });
 
-  it('finds a Frigate prefix that would take another source\'s messages', () => {
+  it("finds a Frigate prefix that would take another source's messages", () => {
     // thing/product/DOCK-1 + /events is a DJI dock's events topic: Frigate's row comes first and would take it.
-    expect(sourceTableProblems({ frigateTopicPrefix: 'thing/product/DOCK-1' })).toEqual(['mqtt topic "thing/product/DOCK-1/events" of source dji is taken by source frigate']);
+    expect(sourceTableProblems({ frigateTopicPrefix: 'thing/product/DOCK-1' })).toEqual([
+      'mqtt topic "thing/product/DOCK-1/events" of source dji is taken by source frigate',
+    ]);
   });
 });

@@ -65,10 +65,7 @@ type SourceEntry =
   | SourceRow<'kafka'>
   | SourceRow<'http'>;
 
-const named =
-  (source: string) =>
-  (): string =>
-    source;
+const named = (source: string) => (): string => source;
 const DJI_OSD = /^thing\/product\/[^/]+\/osd$/;
 const DJI_EVENTS = /^thing\/product\/[^/]+\/events$/;
 
@@ -92,7 +89,11 @@ export const SOURCE_TABLE: readonly SourceEntry[] = [
     subscription: (ctx) => `${ctx.frigateTopicPrefix}/events`,
     example: (ctx) => `${ctx.frigateTopicPrefix}/events`,
     adapt: (m, ctx) => ({
-      result: adaptFrigateEvent(m.topic, m.payload, { topicPrefix: ctx.frigateTopicPrefix, cameraToDevice: ctx.deviceForFrigateCamera, maxBytes: ctx.maxPayloadBytes }),
+      result: adaptFrigateEvent(m.topic, m.payload, {
+        topicPrefix: ctx.frigateTopicPrefix,
+        cameraToDevice: ctx.deviceForFrigateCamera,
+        maxBytes: ctx.maxPayloadBytes,
+      }),
     }),
   },
   {
@@ -178,8 +179,12 @@ export function sourceTableProblems(ctx: Pick<RouteContext, 'frigateTopicPrefix'
   SOURCE_TABLE.forEach((row, i) => {
     const topic = row.example(ctx);
     const first = SOURCE_TABLE.findIndex((e) => e.transport === row.transport && e.matches(topic, full));
-    if (first !== i) problems.push(`${row.transport} topic "${topic}" of source ${row.source(topic)} is taken by ${first < 0 ? 'no source' : `source ${SOURCE_TABLE[first].source(topic)}`}`);
-    if (row.transport === 'mqtt' && !topicMatchesFilter(row.subscription(ctx), topic)) problems.push(`mqtt subscription "${row.subscription(ctx)}" does not bring topic "${topic}"`);
+    if (first !== i)
+      problems.push(
+        `${row.transport} topic "${topic}" of source ${row.source(topic)} is taken by ${first < 0 ? 'no source' : `source ${SOURCE_TABLE[first].source(topic)}`}`,
+      );
+    if (row.transport === 'mqtt' && !topicMatchesFilter(row.subscription(ctx), topic))
+      problems.push(`mqtt subscription "${row.subscription(ctx)}" does not bring topic "${topic}"`);
   });
   return problems;
 }

@@ -66,7 +66,8 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
           (client as unknown as { cpUser?: string }).cpUser = username;
           if (ok !== true || username === undefined) return done(Object.assign(new Error('bad username or password'), { returnCode: 4 }), false);
           // Checked before aedes takes the id over from an existing connection: the real owner keeps its session.
-          if (!options.authorizeSession(username, client.id)) return done(Object.assign(new Error(`client id "${client.id}" is not ${username}'s`), { returnCode: 2 }), false);
+          if (!options.authorizeSession(username, client.id))
+            return done(Object.assign(new Error(`client id "${client.id}" is not ${username}'s`), { returnCode: 2 }), false);
           done(null, true);
         });
     },
@@ -114,7 +115,9 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       }),
     publish: (topic, payload) =>
       new Promise<void>((resolve, reject) =>
-        broker.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, retain: false, dup: false }, (err?: Error | null) => (err ? reject(err) : resolve())),
+        broker.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, retain: false, dup: false }, (err?: Error | null) =>
+          err ? reject(err) : resolve(),
+        ),
       ),
     stop: () =>
       (stopping ??= new Promise<void>((resolve) => {

@@ -131,7 +131,15 @@ describe('MqttSubscriberConnection', () => {
     };
   }
 
-  const publish = (messageId: number, payload: string, qos: 0 | 1 = 1): IPublishPacket => ({ cmd: 'publish', topic: 'a/b', payload: Buffer.from(payload), qos, dup: false, retain: false, messageId: qos ? messageId : undefined });
+  const publish = (messageId: number, payload: string, qos: 0 | 1 = 1): IPublishPacket => ({
+    cmd: 'publish',
+    topic: 'a/b',
+    payload: Buffer.from(payload),
+    qos,
+    dup: false,
+    retain: false,
+    messageId: qos ? messageId : undefined,
+  });
 
   it('MQTT 5: a persistent session, the subscription on CONNACK, and a PUBACK only when the ack is called, while later messages keep coming', async () => {
     const c = connect({ username: 'u', password: 'p', sessionExpiryInterval: 3600, receiveMaximum: 100, keepalive: 30 });
@@ -139,7 +147,14 @@ describe('MqttSubscriberConnection', () => {
     const started = c.start();
     const s = await broker.session(1);
     const hello = await s.next<IConnectPacket>('connect');
-    expect(hello).toMatchObject({ clientId: 'worker-1', clean: false, protocolVersion: 5, keepalive: 30, username: 'u', properties: { sessionExpiryInterval: 3600, receiveMaximum: 100 } });
+    expect(hello).toMatchObject({
+      clientId: 'worker-1',
+      clean: false,
+      protocolVersion: 5,
+      keepalive: 30,
+      username: 'u',
+      properties: { sessionExpiryInterval: 3600, receiveMaximum: 100 },
+    });
     expect(hello.password?.toString()).toBe('p');
     s.accept();
     await started;

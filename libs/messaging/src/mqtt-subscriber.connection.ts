@@ -156,7 +156,15 @@ export class MqttSubscriberConnection extends EventEmitter<MqttSubscriberEvents>
     if (this.stopped) return Promise.reject(new Error('MQTT connection stopped'));
     return new Promise<void>((resolve, reject) => {
       const messageId = this.nextId();
-      const packet: IPublishPacket = { cmd: 'publish', topic, payload: Buffer.isBuffer(payload) ? payload : Buffer.from(payload), qos: 1, retain: false, dup: false, messageId };
+      const packet: IPublishPacket = {
+        cmd: 'publish',
+        topic,
+        payload: Buffer.isBuffer(payload) ? payload : Buffer.from(payload),
+        qos: 1,
+        retain: false,
+        dup: false,
+        messageId,
+      };
       const out: OutgoingPublish = { packet, sent: false, resolve, reject };
       this.outgoing.set(messageId, out);
       if (this.connected) this.sendPublish(out);
@@ -278,7 +286,10 @@ export class MqttSubscriberConnection extends EventEmitter<MqttSubscriberEvents>
         this.awaitingPingresp = false;
         return;
       case 'disconnect':
-        return this.fail(generation, `broker disconnected (reason ${packet.reasonCode ?? 0}${packet.properties?.reasonString ? `: ${packet.properties.reasonString}` : ''})`);
+        return this.fail(
+          generation,
+          `broker disconnected (reason ${packet.reasonCode ?? 0}${packet.properties?.reasonString ? `: ${packet.properties.reasonString}` : ''})`,
+        );
       case 'connect':
       case 'subscribe':
       case 'unsubscribe':

@@ -30,7 +30,16 @@ const DATABASE = 'cloudpatrol';
  * (start, stop, checkpoints, refused logins) and leaves out ERROR and WARNING, which quote the refused value
  * (`invalid input syntax for type uuid: "…"`); no statement text, no DETAIL (`Key (id)=(…)`) nor CONTEXT.
  */
-const QUIET_ABOUT_DATA = ['-c', 'log_min_messages=log', '-c', 'log_min_error_statement=panic', '-c', 'log_error_verbosity=terse', '-c', 'log_parameter_max_length_on_error=0'];
+const QUIET_ABOUT_DATA = [
+  '-c',
+  'log_min_messages=log',
+  '-c',
+  'log_min_error_statement=panic',
+  '-c',
+  'log_error_verbosity=terse',
+  '-c',
+  'log_parameter_max_length_on_error=0',
+];
 const SUPERUSER = 'postgres';
 /** What every embedded cluster before issue 16 was created with. */
 export const LEGACY_EMBEDDED_PASSWORD = 'cloudpatrol';

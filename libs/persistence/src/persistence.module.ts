@@ -22,7 +22,20 @@ import { PictureRepository } from './repositories/picture.repository';
 const REPOSITORIES = [
   PhotoRepository,
   RefreshTokenRepository,
-  CaseRepository, ClassificationStateRepository, DeviceRepository, DatabaseHealthRepository, IngestRepository, SettingRepository, UserRepository, CaseLoopRepository, AuditLogRepository, EvidenceRepository, OutboxRepository, DeadLetterRepository, PictureRepository];
+  CaseRepository,
+  ClassificationStateRepository,
+  DeviceRepository,
+  DatabaseHealthRepository,
+  IngestRepository,
+  SettingRepository,
+  UserRepository,
+  CaseLoopRepository,
+  AuditLogRepository,
+  EvidenceRepository,
+  OutboxRepository,
+  DeadLetterRepository,
+  PictureRepository,
+];
 
 /** Serialises migrations across instances starting at once. */
 const MIGRATION_LOCK = 4_242_001;

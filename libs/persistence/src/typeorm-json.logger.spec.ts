@@ -16,9 +16,16 @@ describe('TypeORM JSON logger', () => {
   });
 
   it('keeps the code, message, table, column and constraint of an error, not the value it quotes nor its detail', () => {
-    const error = Object.assign(new Error('invalid input syntax for type uuid: "secret-payload"'), { code: '22P02', detail: 'Key (x)=(secret-payload)', table: 'events' });
+    const error = Object.assign(new Error('invalid input syntax for type uuid: "secret-payload"'), {
+      code: '22P02',
+      detail: 'Key (x)=(secret-payload)',
+      table: 'events',
+    });
     expect(describeError(error)).toEqual({ code: '22P02', error: 'invalid input syntax for type uuid: (value withheld)', table: 'events' });
-    const notNull = Object.assign(new Error('null value in column "occurred_at" of relation "events" violates not-null constraint'), { code: '23502', column: 'occurred_at' });
+    const notNull = Object.assign(new Error('null value in column "occurred_at" of relation "events" violates not-null constraint'), {
+      code: '23502',
+      column: 'occurred_at',
+    });
     expect(describeError(notNull)).toEqual({ code: '23502', error: notNull.message, column: 'occurred_at' });
     expect(describeError('connection terminated')).toEqual({ error: 'connection terminated' });
   });
@@ -34,7 +41,17 @@ describe('TypeORM JSON logger', () => {
     logger.logQueryError(Object.assign(new Error('value too long for type character varying(10)'), { code: '22001' }), query);
     logger.logQuerySlow(1500, query);
     expect(entries).toEqual([
-      { level: 'error', fields: { source: 'database', query: 'INSERT events', queryId: expect.any(String), code: '22001', error: 'value too long for type character varying(10)' }, message: 'database query failed' },
+      {
+        level: 'error',
+        fields: {
+          source: 'database',
+          query: 'INSERT events',
+          queryId: expect.any(String),
+          code: '22001',
+          error: 'value too long for type character varying(10)',
+        },
+        message: 'database query failed',
+      },
       { level: 'warn', fields: { source: 'database', query: 'INSERT events', queryId: expect.any(String), durationMs: 1500 }, message: 'slow database query' },
     ]);
   });
@@ -52,7 +69,14 @@ describe('TypeORM JSON logger', () => {
     }
     expect(lines).toHaveLength(1);
     expect(lines[0].endsWith('\n')).toBe(true);
-    expect(JSON.parse(lines[0])).toMatchObject({ level: 50, source: 'database', query: 'SELECT cases', code: 'XX000', error: 'boom', msg: 'database query failed' });
+    expect(JSON.parse(lines[0])).toMatchObject({
+      level: 50,
+      source: 'database',
+      query: 'SELECT cases',
+      code: 'XX000',
+      error: 'boom',
+      msg: 'database query failed',
+    });
   });
 
   it("takes the app's pino logger as it is: one JSON line per failed query", () => {

@@ -73,7 +73,10 @@ export async function startCloudPatrol(mode: RunMode, env: Env, district?: Distr
           // A device publishes only on its own topics; an NVR or a dock also for the devices registered under it.
           authorizePublish: (username, topic) => {
             const account = username === undefined ? undefined : brokerAccount(username);
-            return account !== undefined && maySourcePublish(account, topic, { frigateTopicPrefix: env.FRIGATE_TOPIC_PREFIX, isFrigateCamera: (camera) => isFrigateCamera(camera) });
+            return (
+              account !== undefined &&
+              maySourcePublish(account, topic, { frigateTopicPrefix: env.FRIGATE_TOPIC_PREFIX, isFrigateCamera: (camera) => isFrigateCamera(camera) })
+            );
           },
           store: (publish) => storeDevicePublish(publish),
         });
@@ -88,7 +91,10 @@ export async function startCloudPatrol(mode: RunMode, env: Env, district?: Distr
     }
 
     const runtime: RuntimeOptions = { env, databaseUrl, mqtt, district: config };
-    const app = await NestFactory.create<NestExpressApplication>(CloudPatrolModule.register(mode, runtime, logger), { logger: new PinoNestLogger(logger), bodyParser: true });
+    const app = await NestFactory.create<NestExpressApplication>(CloudPatrolModule.register(mode, runtime, logger), {
+      logger: new PinoNestLogger(logger),
+      bodyParser: true,
+    });
     app.useBodyParser('json', { limit: '1mb' });
     const auth = app.get(AuthService);
     verifyDevice = (id, password) => auth.verifyDeviceCredentials(id, password);

@@ -87,8 +87,16 @@ export class AlertService implements OnApplicationShutdown {
 
   private onNotification(payload: string): void {
     try {
-      const parsed = JSON.parse(payload) as { caseId: string; opened: boolean; growth?: boolean; type?: string; deadline?: DeadlineNotice['deadline']; ingest?: IngestAlert['ingest'] };
-      if ((parsed.type === 'ingest.stalled' || parsed.type === 'ingest.recovered') && parsed.ingest) return this.raise({ type: parsed.type, ingest: parsed.ingest });
+      const parsed = JSON.parse(payload) as {
+        caseId: string;
+        opened: boolean;
+        growth?: boolean;
+        type?: string;
+        deadline?: DeadlineNotice['deadline'];
+        ingest?: IngestAlert['ingest'];
+      };
+      if ((parsed.type === 'ingest.stalled' || parsed.type === 'ingest.recovered') && parsed.ingest)
+        return this.raise({ type: parsed.type, ingest: parsed.ingest });
       const { caseId, opened, growth, type, deadline } = parsed;
       // Deadline alerts are never coalesced away: each is raised once per step by the deadline watcher.
       if ((type === 'case.due-soon' || type === 'case.overdue') && deadline) this.deadlineNotices.push({ type, caseId, deadline });

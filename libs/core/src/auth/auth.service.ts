@@ -53,7 +53,11 @@ export class AuthService implements OnModuleInit {
 
   async onModuleInit(): Promise<void> {
     const secret = this.runtime.env.JWT_SECRET ?? this.jwtSecretFile();
-    this.jwt = new JwtService({ secret, signOptions: { algorithm: 'HS256', issuer: 'cloudpatrol' }, verifyOptions: { algorithms: ['HS256'], issuer: 'cloudpatrol' } });
+    this.jwt = new JwtService({
+      secret,
+      signOptions: { algorithm: 'HS256', issuer: 'cloudpatrol' },
+      verifyOptions: { algorithms: ['HS256'], issuer: 'cloudpatrol' },
+    });
     this.dummyHash = await bcrypt.hash(randomBytes(12).toString('hex'), 12);
   }
 
@@ -134,10 +138,23 @@ export class AuthService implements OnModuleInit {
 
   private async issue(user: UserEntity, familyId: string): Promise<TokenPair> {
     const expiresIn = this.runtime.env.ACCESS_TOKEN_TTL_SECONDS;
-    const claims: TokenClaims = { sub: user.id, usr: user.username, role: user.role as Role, twp: user.townshipCode ?? undefined, unit: user.unitCode ?? undefined, aud: 'api' };
+    const claims: TokenClaims = {
+      sub: user.id,
+      usr: user.username,
+      role: user.role as Role,
+      twp: user.townshipCode ?? undefined,
+      unit: user.unitCode ?? undefined,
+      aud: 'api',
+    };
     const refreshToken = randomBytes(32).toString('base64url');
     await this.refreshTokens.insert({ userId: user.id, familyId, tokenHash: sha256(refreshToken), expiresAt: new Date(Date.now() + REFRESH_TTL_MS) });
-    return { accessToken: await this.jwt.signAsync(claims, { expiresIn }), tokenType: 'Bearer', expiresIn, refreshToken, refreshExpiresIn: REFRESH_TTL_MS / 1000 };
+    return {
+      accessToken: await this.jwt.signAsync(claims, { expiresIn }),
+      tokenType: 'Bearer',
+      expiresIn,
+      refreshToken,
+      refreshExpiresIn: REFRESH_TTL_MS / 1000,
+    };
   }
 
   /** A short-lived token for EventSource, which cannot send an Authorization header. */

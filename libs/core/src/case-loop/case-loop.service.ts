@@ -134,7 +134,8 @@ export class CaseLoopService {
       case 'reject':
         return { reason: body.reason } as CaseActionInputs['reject'];
       case 'dispatch': {
-        if (body.unit !== undefined && !this.directory.unit(body.unit)) throw invalidInput(`Unknown unit "${body.unit}": name a unit of the responsibility list.`);
+        if (body.unit !== undefined && !this.directory.unit(body.unit))
+          throw invalidInput(`Unknown unit "${body.unit}": name a unit of the responsibility list.`);
         return { unitCode: body.unit, dueAt: handleDue(), note: body.note };
       }
       case 'accept':
@@ -188,7 +189,8 @@ export class CaseLoopService {
     if (record.action === 'dispatch' || record.action === 'transfer') {
       clock.dueAt = after.dueAt?.toISOString() ?? null;
       if (step) clock.deadline = { ...step.limit, calendarCovered: step.calendarCovered };
-      if (step && !step.calendarCovered) this.logger.warn({ caseId: row.id, dueAt: step.dueAt }, 'deadline falls after the working calendar: holidays not known, weekends only counted');
+      if (step && !step.calendarCovered)
+        this.logger.warn({ caseId: row.id, dueAt: step.dueAt }, 'deadline falls after the working calendar: holidays not known, weekends only counted');
     }
 
     const seq = wf.transitionCount + 1;
@@ -220,7 +222,11 @@ export class CaseLoopService {
     await this.evidence.commit(tx, pending, auditSeq);
     await this.repo.insertTransition(tx, { ...transitionRow, auditSeq });
     await this.outbox.insert(tx, [
-      { topic: CASES_TOPIC, key: row.id, payload: lifecycleEvent(row, transitionRow, auditSeq, after.status, after.handlingUnit ?? null, after.townshipCode, after.dueAt ?? null) },
+      {
+        topic: CASES_TOPIC,
+        key: row.id,
+        payload: lifecycleEvent(row, transitionRow, auditSeq, after.status, after.handlingUnit ?? null, after.townshipCode, after.dueAt ?? null),
+      },
     ]);
     await this.repo.notifyAlert(tx, { caseId: row.id, opened: false });
     return { seq, view: toTransitionView({ ...transitionRow, auditSeq }) };
@@ -264,7 +270,12 @@ export class CaseLoopService {
       fromUnit: null,
       toUnit: null,
       photos: [],
-      details: { categoryCode: row.categoryCode, townshipCode: row.townshipCode, routedUnit: row.handlingUnit, rule: { id: row.ruleId, version: row.ruleVersion } },
+      details: {
+        categoryCode: row.categoryCode,
+        townshipCode: row.townshipCode,
+        routedUnit: row.handlingUnit,
+        rule: { id: row.ruleId, version: row.ruleVersion },
+      },
     });
     const { seq: auditSeq } = await this.audit.append(tx, {
       at: now,
@@ -316,7 +327,14 @@ export class CaseLoopService {
   async evidenceOf(actor: Actor, caseId: string): Promise<CaseEvidenceView> {
     const row = await this.visibleCase(actor, caseId);
     const view = await this.evidence.viewOf(row);
-    await this.audit.appendAlone({ at: new Date(), actorId: actor.id, actorRole: actor.role, action: 'evidence.read', caseId: row.id, data: { items: view.items.length } });
+    await this.audit.appendAlone({
+      at: new Date(),
+      actorId: actor.id,
+      actorRole: actor.role,
+      action: 'evidence.read',
+      caseId: row.id,
+      data: { items: view.items.length },
+    });
     return view;
   }
 
@@ -326,7 +344,14 @@ export class CaseLoopService {
     const picture = await this.evidence.pictureOf(row.id, sha256, variant);
     if (!picture) throw new NotFoundException(`picture ${sha256.slice(0, 64)} is not evidence of case ${row.id}`);
     if (variant !== 'thumb') {
-      await this.audit.appendAlone({ at: new Date(), actorId: actor.id, actorRole: actor.role, action: 'evidence.read', caseId: row.id, data: { picture: sha256, kind: variant } });
+      await this.audit.appendAlone({
+        at: new Date(),
+        actorId: actor.id,
+        actorRole: actor.role,
+        action: 'evidence.read',
+        caseId: row.id,
+        data: { picture: sha256, kind: variant },
+      });
     }
     return picture;
   }

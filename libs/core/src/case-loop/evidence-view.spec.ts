@@ -26,7 +26,19 @@ const picture = (eventId: string, hhmm: string, status: CasePictureRow['status']
   attempts: 1,
   role: 'occurrence',
   picture: c
-    ? { sha256: sha(c), bytes: 1000, format: 'jpeg', width: 640, height: 480, originalKey: `originals/${c}${c}/${c}${c}/${sha(c)}.jpg`, thumbKey: 't', previewKey: 'p', quality: { verdict: 'ok', reasons: [] }, qualityVerdict: 'ok', metadata: {} }
+    ? {
+        sha256: sha(c),
+        bytes: 1000,
+        format: 'jpeg',
+        width: 640,
+        height: 480,
+        originalKey: `originals/${c}${c}/${c}${c}/${sha(c)}.jpg`,
+        thumbKey: 't',
+        previewKey: 'p',
+        quality: { verdict: 'ok', reasons: [] },
+        qualityVerdict: 'ok',
+        metadata: {},
+      }
     : null,
   ...over,
 });
@@ -54,19 +66,41 @@ describe('the evidence view of a case', () => {
       pictures: [picture('1', '00', 'present', 'a'), picture('2', '04', 'present', 'b'), picture('3', '11', 'present', 'c')],
       sealed: [sealedEvent('1')],
     });
-    expect(v.dwell).toMatchObject({ seconds: 660, first: { eventId: '1', image: { sha256: sha('a'), role: 'first' } }, last: { eventId: '3', image: { sha256: sha('c'), role: 'last' } } });
+    expect(v.dwell).toMatchObject({
+      seconds: 660,
+      first: { eventId: '1', image: { sha256: sha('a'), role: 'first' } },
+      last: { eventId: '3', image: { sha256: sha('c'), role: 'last' } },
+    });
     expect(v.dwell?.sample.map((s) => s.eventId)).toEqual(['2']);
     const first = v.items.find((i) => i.sha256 === sha('a'));
-    expect(first).toMatchObject({ kind: 'image', status: 'present', capturedAt: at('00').toISOString(), url: `/api/v1/cases/${CASE}/pictures/${sha('a')}/original`, local: true, deviceReview: 'passed' });
+    expect(first).toMatchObject({
+      kind: 'image',
+      status: 'present',
+      capturedAt: at('00').toISOString(),
+      url: `/api/v1/cases/${CASE}/pictures/${sha('a')}/original`,
+      local: true,
+      deviceReview: 'passed',
+    });
     expect(v.items.find((i) => i.key === 'event:1')).toMatchObject({ kind: 'event', sealed: { auditSeq: 7 } });
-    expect(v.completeness).toEqual({ complete: true, pictures: { present: 3, pending: 0, missing: 0 }, quality: 'ok', deviceReview: 'passed', positionSource: 'device', problems: [] });
+    expect(v.completeness).toEqual({
+      complete: true,
+      pictures: { present: 3, pending: 0, missing: 0 },
+      quality: 'ok',
+      deviceReview: 'passed',
+      positionSource: 'device',
+      problems: [],
+    });
   });
 
   it('names every gap: a missing last picture, one still fetched, doubtful quality, an unreviewed device, no position', () => {
     const v = buildEvidenceView({
       caseId: CASE,
       caseNumber: 'CP-2',
-      events: [event('1', '00', 'first'), event('2', '05', 'sample', { deviceReviewed: false, deviceId: 'CAM-X' }), event('3', '11', 'occurrence', { positionSource: 'none' })],
+      events: [
+        event('1', '00', 'first'),
+        event('2', '05', 'sample', { deviceReviewed: false, deviceId: 'CAM-X' }),
+        event('3', '11', 'occurrence', { positionSource: 'none' }),
+      ],
       pictures: [
         picture('1', '00', 'present', 'a', { picture: { ...picture('1', '00', 'present', 'a').picture!, qualityVerdict: 'blurry' } }),
         picture('2', '05', 'pending'),

@@ -162,7 +162,17 @@ export function buildEvidenceView(input: {
     const stored = s.local && s.sha256 !== null;
     items.push({
       key: s.itemKey,
-      kind: afterPhoto ? 'image' : !s.local ? (s.uri !== null && VIDEO.test(s.uri) ? 'video' : 'reference') : s.uri !== null && VIDEO.test(s.uri) ? 'video' : s.uri !== null && IMAGE.test(s.uri) ? 'image' : 'file',
+      kind: afterPhoto
+        ? 'image'
+        : !s.local
+          ? s.uri !== null && VIDEO.test(s.uri)
+            ? 'video'
+            : 'reference'
+          : s.uri !== null && VIDEO.test(s.uri)
+            ? 'video'
+            : s.uri !== null && IMAGE.test(s.uri)
+              ? 'image'
+              : 'file',
       status: stored || (!afterPhoto && s.sha256 !== null) ? 'present' : 'missing',
       sha256: s.sha256,
       capturedAt: e ? e.occurredAt.toISOString() : afterPhoto ? s.sealedAt.toISOString() : null,
@@ -224,7 +234,8 @@ function completenessOf(items: readonly EvidenceViewItem[], events: readonly Cas
     const firstAndLast = items.filter((i) => i.kind === 'image' && (i.role === 'first' || i.role === 'last') && i.status === 'present');
     if (new Set(firstAndLast.map((i) => i.role)).size < 2) problems.push('the dwell is not proven by pictures: the first or the last picture is missing');
     // A source that answers with its best frame so far (Frigate's event snapshot) may give the same frame twice.
-    else if (new Set(firstAndLast.map((i) => i.sha256)).size < 2) problems.push('the first and the last picture are the same image: they do not show how long it stood there');
+    else if (new Set(firstAndLast.map((i) => i.sha256)).size < 2)
+      problems.push('the first and the last picture are the same image: they do not show how long it stood there');
   }
   if (unreviewed.length > 0) problems.push(`device(s) without passed legal and technical review (art. 41): ${unreviewed.join(', ')}`);
   if (sources.has('none')) problems.push('an event has no position: it is to be placed by hand');

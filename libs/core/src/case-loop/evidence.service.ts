@@ -160,7 +160,11 @@ export class EvidenceService {
 
   /** The reviewer's view of a case's evidence (the caller has checked the actor may see the case). */
   async viewOf(c: { id: string; caseNumber: string }): Promise<CaseEvidenceView> {
-    const [events, pictures, sealed] = await Promise.all([this.evidence.eventsOfCase(c.id), this.pictures.picturesOfCase(c.id), this.evidence.itemsOfCase(c.id)]);
+    const [events, pictures, sealed] = await Promise.all([
+      this.evidence.eventsOfCase(c.id),
+      this.pictures.picturesOfCase(c.id),
+      this.evidence.itemsOfCase(c.id),
+    ]);
     return buildEvidenceView({ caseId: c.id, caseNumber: c.caseNumber, events, pictures, sealed });
   }
 

@@ -51,7 +51,10 @@ export class Open311ReadService {
   }
 
   async request(id: string): Promise<Open311Request[]> {
-    const rows = id.length <= 100 && !id.includes('\u0000') ? await this.repo.publicCases({ statuses: caseStatusesFor('open').concat(caseStatusesFor('closed')), caseNumbers: [id], limit: 1 }) : [];
+    const rows =
+      id.length <= 100 && !id.includes('\u0000')
+        ? await this.repo.publicCases({ statuses: caseStatusesFor('open').concat(caseStatusesFor('closed')), caseNumbers: [id], limit: 1 })
+        : [];
     const found = this.toRequests(rows);
     if (found.length === 0) throw new HttpException([{ code: 404, description: `service request ${id} not found` }], 404);
     return found;

@@ -122,7 +122,9 @@ export class PartyAccessService {
     const expected = found && partyMayLookUp(asCaseStatus(found.row.status)) ? expectedVerification(found.row.identity, found.workflow?.partyCode) : null;
     // Same work whether or not the case exists: hash both sides and compare the digests in constant time.
     const given = createHash('sha256').update(normalizeVerification(creds.verification)).digest();
-    const wanted = createHash('sha256').update(expected?.value ?? this.dummy).digest();
+    const wanted = createHash('sha256')
+      .update(expected?.value ?? this.dummy)
+      .digest();
     const match = timingSafeEqual(given, wanted) && expected !== null;
     if (!found || !match) throw new NotFoundException(NO_MATCH);
     return found;

@@ -131,7 +131,14 @@ export function toCaseLoopView(state: LoopStateRow | undefined, identity: Record
     evidence: { deviceReviewPassed, usableForPenalty: w?.evidenceUsableForPenalty ?? null, note: w?.evidenceNote ?? null },
     deadline:
       w?.step && w.stepDueAt
-        ? { step: w.step, startedAt: iso(w.stepStartedAt), dueAt: w.stepDueAt.toISOString(), state: w.deadlineState, limit: w.stepLimit, escalatedAt: iso(w.escalatedAt) }
+        ? {
+            step: w.step,
+            startedAt: iso(w.stepStartedAt),
+            dueAt: w.stepDueAt.toISOString(),
+            state: w.deadlineState,
+            limit: w.stepLimit,
+            escalatedAt: iso(w.escalatedAt),
+          }
         : null,
     dueAt: iso(w?.dueAt),
     dispatchedAt: iso(w?.dispatchedAt),
@@ -148,7 +155,12 @@ export function toCaseLoopView(state: LoopStateRow | undefined, identity: Record
 }
 
 /** The domain's audit line → its case_transitions row (the audit seq is added once the entry is appended). */
-export function toTransitionRow(caseId: string, seq: number, r: CaseTransitionRecord, details: Record<string, unknown> = r.details): Omit<TransitionRow, 'auditSeq'> {
+export function toTransitionRow(
+  caseId: string,
+  seq: number,
+  r: CaseTransitionRecord,
+  details: Record<string, unknown> = r.details,
+): Omit<TransitionRow, 'auditSeq'> {
   return {
     caseId,
     seq,

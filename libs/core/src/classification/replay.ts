@@ -47,5 +47,14 @@ export async function replayCandidateRules(dataSource: DataSource, district: Dis
     `${events.length} stored events, ${actual.length} cases opened, ${issues.length} candidate issues, ${suppressed.length} suppressed`,
     '',
   ].join('\n');
-  return { from, to, events: events.length, actualCases: actual.length, candidateIssues: issues.length, suppressed: suppressed.length, diff, text: header + renderReplayDiff(diff) };
+  return {
+    from,
+    to,
+    events: events.length,
+    actualCases: actual.length,
+    candidateIssues: issues.length,
+    suppressed: suppressed.length,
+    diff,
+    text: header + renderReplayDiff(diff),
+  };
 }

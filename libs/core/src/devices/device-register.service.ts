@@ -69,7 +69,8 @@ export class DeviceRegisterService implements OnModuleInit {
     this.accounts = new Map(rows.map((r) => [r.id, { id: r.id, kind: r.kind as BrokerAccount['kind'], devices: [] as BrokerAccount['devices'] }]));
     for (const r of rows) {
       const parent = r.parentId === null ? undefined : this.accounts.get(r.parentId);
-      if (parent && r.status === 'active') (parent.devices as { id: string; frigateCamera?: string }[]).push({ id: r.id, frigateCamera: r.frigateCamera ?? undefined });
+      if (parent && r.status === 'active')
+        (parent.devices as { id: string; frigateCamera?: string }[]).push({ id: r.id, frigateCamera: r.frigateCamera ?? undefined });
     }
     this.loadedAt = Date.now();
   }

@@ -148,7 +148,8 @@ export class DeviceService {
     if (parentId === id) throw new BadRequestException('a device cannot be its own parent');
     const parent = await this.devices.findById(parentId);
     if (!parent) throw new BadRequestException(`parent device ${parentId} not found`);
-    if (parent.kind !== 'nvr' && parent.kind !== 'dock') throw new BadRequestException(`parent device ${parentId} is a ${parent.kind}: only an nvr or a dock has devices under it`);
+    if (parent.kind !== 'nvr' && parent.kind !== 'dock')
+      throw new BadRequestException(`parent device ${parentId} is a ${parent.kind}: only an nvr or a dock has devices under it`);
   }
 
   private columns(input: DeviceInput): Omit<DeviceEntity, 'id' | 'status' | 'managedBy' | 'createdAt' | 'updatedAt' | 'passwordHash'> {

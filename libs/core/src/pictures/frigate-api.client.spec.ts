@@ -16,7 +16,9 @@ const options = (f: typeof fetch, maxBytes = 1024) => ({ timeoutMs: 1_000, maxBy
 
 describe('Frigate API snapshot address', () => {
   it('is /api/events/<id>/snapshot.jpg under the registered address, with its path, without query or trailing slash', () => {
-    expect(frigateSnapshotRequest('http://frigate.local:5000', '1764295322.417655-7ykq2c').url).toBe('http://frigate.local:5000/api/events/1764295322.417655-7ykq2c/snapshot.jpg');
+    expect(frigateSnapshotRequest('http://frigate.local:5000', '1764295322.417655-7ykq2c').url).toBe(
+      'http://frigate.local:5000/api/events/1764295322.417655-7ykq2c/snapshot.jpg',
+    );
     expect(frigateSnapshotRequest('http://frigate.local:5000/', 'a').url).toBe('http://frigate.local:5000/api/events/a/snapshot.jpg');
     expect(frigateSnapshotRequest('https://proxy.example/nvr1/?x=1#y', 'a b/c').url).toBe('https://proxy.example/nvr1/api/events/a%20b%2Fc/snapshot.jpg');
   });
@@ -58,7 +60,11 @@ describe('fetching a snapshot', () => {
 
   it('does not read more than the limit, declared or not', async () => {
     const big = Buffer.alloc(2048, 1);
-    const declared = await fetchFrigateSnapshot('http://nvr:5000', 'e', options(fakeFetch(() => new Response(big, { status: 200, headers: { 'content-length': '2048' } })).fetch));
+    const declared = await fetchFrigateSnapshot(
+      'http://nvr:5000',
+      'e',
+      options(fakeFetch(() => new Response(big, { status: 200, headers: { 'content-length': '2048' } })).fetch),
+    );
     expect(declared).toMatchObject({ ok: false, retryable: false, detail: expect.stringContaining('2048 bytes, more than the 1024') });
     const streamed = new ReadableStream<Uint8Array>({
       start(c) {
@@ -71,7 +77,10 @@ describe('fetching a snapshot', () => {
   });
 
   it('an empty answer and a network error are failures worth retrying', async () => {
-    expect(await fetchFrigateSnapshot('http://nvr:5000', 'e', options(fakeFetch(() => new Response(null, { status: 200 })).fetch))).toMatchObject({ ok: false, retryable: true });
+    expect(await fetchFrigateSnapshot('http://nvr:5000', 'e', options(fakeFetch(() => new Response(null, { status: 200 })).fetch))).toMatchObject({
+      ok: false,
+      retryable: true,
+    });
     const refused = fakeFetch(() => {
       throw Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } });
     });
@@ -86,7 +95,9 @@ describe('fetching a snapshot', () => {
   it('gives up on a silent API at the deadline', async () => {
     const silent = fakeFetch(
       (_url, init) =>
-        new Promise<Response>((_resolve, reject) => init.signal?.addEventListener('abort', () => reject(Object.assign(new Error('aborted'), { name: 'AbortError' })))),
+        new Promise<Response>((_resolve, reject) =>
+          init.signal?.addEventListener('abort', () => reject(Object.assign(new Error('aborted'), { name: 'AbortError' }))),
+        ),
     );
     const answer = await fetchFrigateSnapshot('http://nvr:5000', 'e', { timeoutMs: 50, maxBytes: 1024, fetch: silent.fetch });
     expect(answer).toMatchObject({ ok: false, retryable: true, detail: 'GET http://nvr:5000/api/events/e/snapshot.jpg failed: no answer within 50 ms' });

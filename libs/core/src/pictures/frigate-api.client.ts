@@ -7,7 +7,13 @@
 
 export type FrigateSnapshotAnswer =
   | { ok: true; bytes: Buffer; url: string }
-  | { ok: false; url: string; status?: number; detail: string; /** asking again later may help (the snapshot is not there yet, Frigate is restarting) */ retryable: boolean };
+  | {
+      ok: false;
+      url: string;
+      status?: number;
+      detail: string;
+      /** asking again later may help (the snapshot is not there yet, Frigate is restarting) */ retryable: boolean;
+    };
 
 export interface FrigateApiClientOptions {
   /** The whole request, body included. */
@@ -74,16 +80,36 @@ export async function fetchFrigateSnapshot(apiUrl: string, frigateEventId: strin
     const res = await doFetch(request.url, { headers: request.headers, signal, redirect: 'follow' });
     if (!res.ok) {
       await res.body?.cancel().catch(() => undefined);
-      return { ok: false, url: shown, status: res.status, detail: `GET ${shown} answered HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`, retryable: isRetryableStatus(res.status) };
+      return {
+        ok: false,
+        url: shown,
+        status: res.status,
+        detail: `GET ${shown} answered HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`,
+        retryable: isRetryableStatus(res.status),
+      };
     }
     const declared = Number(res.headers.get('content-length') ?? NaN);
     if (Number.isFinite(declared) && declared > options.maxBytes) {
       await res.body?.cancel().catch(() => undefined);
-      return { ok: false, url: shown, status: res.status, detail: `GET ${shown} answered ${declared} bytes, more than the ${options.maxBytes} a picture may have (PHOTO_MAX_BYTES)`, retryable: false };
+      return {
+        ok: false,
+        url: shown,
+        status: res.status,
+        detail: `GET ${shown} answered ${declared} bytes, more than the ${options.maxBytes} a picture may have (PHOTO_MAX_BYTES)`,
+        retryable: false,
+      };
     }
     const bytes = await readLimited(res, options.maxBytes);
-    if (bytes === undefined) return { ok: false, url: shown, status: res.status, detail: `GET ${shown} answered more than the ${options.maxBytes} bytes a picture may have (PHOTO_MAX_BYTES)`, retryable: false };
-    if (bytes.length === 0) return { ok: false, url: shown, status: res.status, detail: `GET ${shown} answered HTTP ${res.status} with no picture (empty body)`, retryable: true };
+    if (bytes === undefined)
+      return {
+        ok: false,
+        url: shown,
+        status: res.status,
+        detail: `GET ${shown} answered more than the ${options.maxBytes} bytes a picture may have (PHOTO_MAX_BYTES)`,
+        retryable: false,
+      };
+    if (bytes.length === 0)
+      return { ok: false, url: shown, status: res.status, detail: `GET ${shown} answered HTTP ${res.status} with no picture (empty body)`, retryable: true };
     return { ok: true, bytes, url: shown };
   } catch (err) {
     return { ok: false, url: shown, detail: `GET ${shown} failed: ${describeFetchError(err, timeout, options.timeoutMs)}`, retryable: true };

@@ -16,14 +16,29 @@ describe('picture topics', () => {
   it('are Frigate snapshots and devices’ event snapshots, nothing else', () => {
     expect(isPictureTopic('frigate/yunxi_rd_east/car/snapshot', 'frigate')).toBe(true);
     expect(isPictureTopic('cloudpatrol/v1/devices/DEMO-CAM-01/events/e1/snapshot', 'frigate')).toBe(true);
-    for (const t of ['frigate/events', 'cloudpatrol/v1/devices/DEMO-CAM-01/events', 'frigate/yunxi_rd_east/car', 'thing/product/X/events', 'nvr/cam/car/snapshot']) {
+    for (const t of [
+      'frigate/events',
+      'cloudpatrol/v1/devices/DEMO-CAM-01/events',
+      'frigate/yunxi_rd_east/car',
+      'thing/product/X/events',
+      'nvr/cam/car/snapshot',
+    ]) {
       expect(isPictureTopic(t, 'frigate')).toBe(false);
     }
   });
 
   it('on Mosquitto (the ACL bound the topic to its publisher) the topic names a registered device, or nothing', () => {
-    expect(subjectOfTopic('cloudpatrol/v1/devices/DEMO-CAM-01/events/e1/snapshot', ctx)).toEqual({ kind: 'device-snapshot', deviceId: 'DEMO-CAM-01', eventId: 'e1' });
-    expect(subjectOfTopic('frigate/yunxi_rd_east/car/snapshot', ctx)).toEqual({ kind: 'frigate-snapshot', deviceId: 'CAM-PARK-01', camera: 'yunxi_rd_east', label: 'car' });
+    expect(subjectOfTopic('cloudpatrol/v1/devices/DEMO-CAM-01/events/e1/snapshot', ctx)).toEqual({
+      kind: 'device-snapshot',
+      deviceId: 'DEMO-CAM-01',
+      eventId: 'e1',
+    });
+    expect(subjectOfTopic('frigate/yunxi_rd_east/car/snapshot', ctx)).toEqual({
+      kind: 'frigate-snapshot',
+      deviceId: 'CAM-PARK-01',
+      camera: 'yunxi_rd_east',
+      label: 'car',
+    });
     expect(subjectOfTopic('cloudpatrol/v1/devices/NOBODY/events/e1/snapshot', ctx)).toBeUndefined();
     expect(subjectOfTopic(`cloudpatrol/v1/devices/DEMO-CAM-01/events/${'e'.repeat(201)}/snapshot`, ctx)).toBeUndefined();
     expect(subjectOfTopic('frigate/unregistered_cam/car/snapshot', ctx)).toBeUndefined();
@@ -60,7 +75,9 @@ describe('MqttPictureIntake', () => {
       { matchKey: 'frigate-snapshot:CAM-PARK-01:yunxi_rd_east:car', origin: 'frigate-mqtt', deviceId: 'CAM-PARK-01', bytes: JPEG, receivedAt: at },
       { matchKey: 'device-snapshot:DEMO-CAM-01:e1', origin: 'device-publish', deviceId: 'DEMO-CAM-01', bytes: JPEG, receivedAt: at },
     ]);
-    expect(await registry.getSingleMetricAsString('cloudpatrol_pictures_received_total')).toContain('cloudpatrol_pictures_received_total{origin="frigate-mqtt",outcome="stored"} 1');
+    expect(await registry.getSingleMetricAsString('cloudpatrol_pictures_received_total')).toContain(
+      'cloudpatrol_pictures_received_total{origin="frigate-mqtt",outcome="stored"} 1',
+    );
   });
 
   it('takes nothing a publisher may not speak for, nor a retained Frigate snapshot replayed on subscribing', async () => {
@@ -74,21 +91,33 @@ describe('MqttPictureIntake', () => {
     expect(outcomes.map((o) => o.taken)).toEqual([false, false, false, false]);
     expect(pictures.receiveSeparately).not.toHaveBeenCalled();
     // A device's retained snapshot names its event: taken.
-    const own = await it.receive({ topic: 'cloudpatrol/v1/devices/DEMO-CAM-01/events/e1/snapshot', payload: JPEG, receivedAt: at, publisher: null, retained: true });
+    const own = await it.receive({
+      topic: 'cloudpatrol/v1/devices/DEMO-CAM-01/events/e1/snapshot',
+      payload: JPEG,
+      receivedAt: at,
+      publisher: null,
+      retained: true,
+    });
     expect(own).toMatchObject({ taken: true, status: 'stored' });
   });
 
   it('reports a refused picture (it was recorded), and lets a storage failure through', async () => {
-    const refused = intake(() => Promise.resolve({ status: 'refused' as const, reason: 'not-an-image', detail: 'the file is not an image (unknown signature)', linked: 0 }));
+    const refused = intake(() =>
+      Promise.resolve({ status: 'refused' as const, reason: 'not-an-image', detail: 'the file is not an image (unknown signature)', linked: 0 }),
+    );
     expect(await refused.it.receive({ topic: 'frigate/yunxi_rd_east/car/snapshot', payload: JPEG, receivedAt: at, publisher: null })).toMatchObject({
       taken: true,
       status: 'refused',
       detail: 'not-an-image: the file is not an image (unknown signature)',
     });
     const failing = intake(() => Promise.reject(new Error('database is down')), 1);
-    await expect(failing.it.receive({ topic: 'frigate/yunxi_rd_east/car/snapshot', payload: JPEG, receivedAt: at, publisher: null })).rejects.toThrow('database is down');
+    await expect(failing.it.receive({ topic: 'frigate/yunxi_rd_east/car/snapshot', payload: JPEG, receivedAt: at, publisher: null })).rejects.toThrow(
+      'database is down',
+    );
     // The one slot it held is free again: the next picture is tried (and fails the same way), it does not hang.
-    await expect(failing.it.receive({ topic: 'frigate/yunxi_rd_east/car/snapshot', payload: JPEG, receivedAt: at, publisher: null })).rejects.toThrow('database is down');
+    await expect(failing.it.receive({ topic: 'frigate/yunxi_rd_east/car/snapshot', payload: JPEG, receivedAt: at, publisher: null })).rejects.toThrow(
+      'database is down',
+    );
     expect(failing.pictures.receiveSeparately).toHaveBeenCalledTimes(2);
   });
 
@@ -104,7 +133,9 @@ describe('MqttPictureIntake', () => {
       running--;
       return { status: 'stored' as const, picture: { sha256: 'c'.repeat(64) } as never, duplicate: false, linked: 0 };
     }, 2);
-    const all = Array.from({ length: 7 }, (_, i) => it.receive({ topic: `cloudpatrol/v1/devices/DEMO-CAM-01/events/e${i}/snapshot`, payload: JPEG, receivedAt: at, publisher: null }));
+    const all = Array.from({ length: 7 }, (_, i) =>
+      it.receive({ topic: `cloudpatrol/v1/devices/DEMO-CAM-01/events/e${i}/snapshot`, payload: JPEG, receivedAt: at, publisher: null }),
+    );
     // One turn of the event loop runs every promise that can run now.
     const turn = () => new Promise((r) => setImmediate(r));
     await turn();

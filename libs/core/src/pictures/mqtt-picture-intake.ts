@@ -108,15 +108,19 @@ export class MqttPictureIntake {
   async receive(publish: PicturePublish): Promise<PictureIntakeOutcome> {
     const subject = this.subjectOf(publish);
     if (!subject) {
-      const why = publish.publisher === null ? `no registered device for ${publish.topic}` : `${publish.publisher} may not publish pictures for ${publish.topic}`;
+      const why =
+        publish.publisher === null ? `no registered device for ${publish.topic}` : `${publish.publisher} may not publish pictures for ${publish.topic}`;
       return this.skip(publish, why);
     }
     // A retained Frigate snapshot replayed on (re)subscribing is a picture of an earlier moment: taking it now
     // would date it now. A device's snapshot names its event, so its time does not matter.
-    if (publish.retained && subject.kind === 'frigate-snapshot') return this.skip(publish, 'a retained snapshot replayed on subscribing (its moment is unknown)');
+    if (publish.retained && subject.kind === 'frigate-snapshot')
+      return this.skip(publish, 'a retained snapshot replayed on subscribing (its moment is unknown)');
     const origin = subject.kind === 'frigate-snapshot' ? 'frigate-mqtt' : 'device-publish';
     const matchKey =
-      subject.kind === 'frigate-snapshot' ? frigateSnapshotMatchKey(subject.deviceId, subject.camera, subject.label) : deviceSnapshotMatchKey(subject.deviceId, subject.eventId);
+      subject.kind === 'frigate-snapshot'
+        ? frigateSnapshotMatchKey(subject.deviceId, subject.camera, subject.label)
+        : deviceSnapshotMatchKey(subject.deviceId, subject.eventId);
     const outcome = await this.limiter.run(() =>
       this.deps.pictures.receiveSeparately({ matchKey, origin, deviceId: subject.deviceId, bytes: publish.payload, receivedAt: publish.receivedAt }),
     );
@@ -128,14 +132,21 @@ export class MqttPictureIntake {
 
   private subjectOf(publish: PicturePublish): PicturePublishSubject | undefined {
     if (publish.publisher === null) {
-      return subjectOfTopic(publish.topic, { frigateTopicPrefix: this.deps.frigateTopicPrefix, isDevice: this.deps.isDevice, deviceForFrigateCamera: this.deps.deviceForFrigateCamera });
+      return subjectOfTopic(publish.topic, {
+        frigateTopicPrefix: this.deps.frigateTopicPrefix,
+        isDevice: this.deps.isDevice,
+        deviceForFrigateCamera: this.deps.deviceForFrigateCamera,
+      });
     }
     const account = this.deps.brokerAccount(publish.publisher);
     return account && picturePublishSubject(account, publish.topic, this.deps.frigateTopicPrefix);
   }
 
   private skip(publish: PicturePublish, why: string): PictureIntakeOutcome {
-    this.received.inc({ origin: parseFrigateSnapshotTopic(publish.topic, this.deps.frigateTopicPrefix) ? 'frigate-mqtt' : 'device-publish', outcome: 'not-taken' });
+    this.received.inc({
+      origin: parseFrigateSnapshotTopic(publish.topic, this.deps.frigateTopicPrefix) ? 'frigate-mqtt' : 'device-publish',
+      outcome: 'not-taken',
+    });
     this.deps.logger.debug({ topic: publish.topic, publisher: publish.publisher, why }, 'picture not taken');
     return { taken: false, why };
   }

@@ -85,8 +85,12 @@ describe('fetch requests', () => {
   it('reads a Frigate request, and says why a row cannot be fetched', () => {
     const request = { frigateEventId: '1764295322.417655-7ykq2c', camera: 'yunxi_rd_east', label: 'car' };
     expect(frigateRequestOf({ origin: 'frigate-api', request })).toEqual(request);
-    expect(frigateRequestOf({ origin: 'frigate-api', request: { camera: 'c', label: 'car' } })).toBe('the picture request names no Frigate event id, camera and label');
-    expect(frigateRequestOf({ origin: 'frigate-api', request: { ...request, label: 7 } })).toBe('the picture request names no Frigate event id, camera and label');
+    expect(frigateRequestOf({ origin: 'frigate-api', request: { camera: 'c', label: 'car' } })).toBe(
+      'the picture request names no Frigate event id, camera and label',
+    );
+    expect(frigateRequestOf({ origin: 'frigate-api', request: { ...request, label: 7 } })).toBe(
+      'the picture request names no Frigate event id, camera and label',
+    );
     expect(frigateRequestOf({ origin: 'dji-upload', request })).toBe('no fetcher for pictures of origin "dji-upload"');
   });
 });

@@ -44,10 +44,7 @@ export function mqttSnapshotWindows(capturedAt: Date): { from: Date; to: Date }[
 }
 
 /** What asking the source's API gave, when it gave no stored picture. */
-export type ApiAttempt =
-  | { kind: 'no-api' }
-  | { kind: 'failed'; retryable: boolean; detail: string }
-  | { kind: 'refused'; detail: string };
+export type ApiAttempt = { kind: 'no-api' } | { kind: 'failed'; retryable: boolean; detail: string } | { kind: 'refused'; detail: string };
 
 /**
  * What to do after an attempt that stored no picture from the API:
@@ -211,7 +208,11 @@ export class PictureFetchService implements OnApplicationBootstrap, BeforeApplic
     const giveUpAt = row.giveUpAt ?? now;
     const step = stepAfter(api, now, giveUpAt, row.attempts);
     if (step.do === 'retry-api') {
-      return this.settle(row, 'frigate-api', { status: 'pending', detail: `attempt ${row.attempts}: ${api.kind === 'failed' ? api.detail : api.kind}`, nextAttemptAt: step.at });
+      return this.settle(row, 'frigate-api', {
+        status: 'pending',
+        detail: `attempt ${row.attempts}: ${api.kind === 'failed' ? api.detail : api.kind}`,
+        nextAttemptAt: step.at,
+      });
     }
     const key = frigateSnapshotMatchKey(row.deviceId, request.camera, request.label);
     const why = whyNotApi(api, row.attempts, row.deviceId);

@@ -8,8 +8,7 @@ import { mediaDirOf } from '../case-loop/media-store';
 import { RUNTIME_OPTIONS, type RuntimeOptions } from '../runtime/runtime-options';
 
 export type PictureStoreOutcome =
-  | { status: 'stored'; picture: PictureRow; duplicate: boolean }
-  | { status: 'refused'; reason: string; detail: string; sha256?: string };
+  { status: 'stored'; picture: PictureRow; duplicate: boolean } | { status: 'refused'; reason: string; detail: string; sha256?: string };
 
 /** The stored bytes no longer hash to the name they were stored under: damaged or altered evidence (HTTP 500). */
 export class PictureIntegrityError extends InternalServerErrorException {
@@ -18,7 +17,9 @@ export class PictureIntegrityError extends InternalServerErrorException {
     readonly expected: string,
     readonly actual: string,
   ) {
-    super(`the stored bytes of picture ${expected} no longer match its SHA-256 (they hash to ${actual}): the evidence was altered or damaged; run the audit verification`);
+    super(
+      `the stored bytes of picture ${expected} no longer match its SHA-256 (they hash to ${actual}): the evidence was altered or damaged; run the audit verification`,
+    );
   }
 }
 
@@ -43,7 +44,12 @@ export class PictureStore {
     const env = runtime.env;
     this.mediaDir = mediaDirOf(env);
     this.storage = new LocalDiskPhotoStorage(join(this.mediaDir, PHOTO_STORE_DIR));
-    const processor = new PhotoProcessor({ maxFileBytes: env.PHOTO_MAX_BYTES, maxPixels: env.PHOTO_MAX_PIXELS, previewSize: env.PHOTO_PREVIEW_SIZE, previewMinSize: env.PHOTO_PREVIEW_MIN_SIZE });
+    const processor = new PhotoProcessor({
+      maxFileBytes: env.PHOTO_MAX_BYTES,
+      maxPixels: env.PHOTO_MAX_PIXELS,
+      previewSize: env.PHOTO_PREVIEW_SIZE,
+      previewMinSize: env.PHOTO_PREVIEW_MIN_SIZE,
+    });
     this.intake = new PhotoIntake(this.storage, processor, { spoolDir: join(this.mediaDir, 'incoming') });
   }
 
@@ -67,7 +73,8 @@ export class PictureStore {
         if (known) return { status: 'stored', picture: known, duplicate: true };
         // Bytes without a catalogue entry (stored before pictures were catalogued, or a crash in between).
         const again = await this.intake.reprocess(outcome.sha256);
-        if (again?.status !== 'stored') return { status: 'refused', reason: 'unreadable', detail: `picture ${outcome.sha256} is stored but could not be processed again` };
+        if (again?.status !== 'stored')
+          return { status: 'refused', reason: 'unreadable', detail: `picture ${outcome.sha256} is stored but could not be processed again` };
         const picture = pictureRowOf(again.photo);
         await this.pictures.catalogue([picture]);
         return { status: 'stored', picture, duplicate: true };
@@ -117,5 +124,11 @@ export function pictureRowOf(photo: StoredPhotoSummary): PictureRow {
 
 /** A content type for a stored key, by its extension. */
 export function contentTypeOf(key: string): string {
-  return key.endsWith('.webp') ? 'image/webp' : key.endsWith('.png') ? 'image/png' : key.endsWith('.tif') || key.endsWith('.tiff') ? 'image/tiff' : 'image/jpeg';
+  return key.endsWith('.webp')
+    ? 'image/webp'
+    : key.endsWith('.png')
+      ? 'image/png'
+      : key.endsWith('.tif') || key.endsWith('.tiff')
+        ? 'image/tiff'
+        : 'image/jpeg';
 }

@@ -30,11 +30,25 @@ export class PictureService {
   ) {}
 
   /** Inside the ingest transaction: the picture slots of the events stored for the first time. */
-  async recordSlots(tx: EntityManager, stored: readonly { event: CanonicalEvent; id: string; attached?: readonly AttachedPicture[] }[], now: Date): Promise<void> {
+  async recordSlots(
+    tx: EntityManager,
+    stored: readonly { event: CanonicalEvent; id: string; attached?: readonly AttachedPicture[] }[],
+    now: Date,
+  ): Promise<void> {
     const rows: EventPictureInsert[] = [];
     for (const { event, id, attached } of stored) {
       for (const r of pictureRequestsOf(event, attached)) {
-        const base = { eventId: id, slot: r.slot, origin: r.origin, capturedAt: event.occurredAt, matchKey: null, request: {}, nextAttemptAt: null, giveUpAt: null, detail: null };
+        const base = {
+          eventId: id,
+          slot: r.slot,
+          origin: r.origin,
+          capturedAt: event.occurredAt,
+          matchKey: null,
+          request: {},
+          nextAttemptAt: null,
+          giveUpAt: null,
+          detail: null,
+        };
         switch (r.mode) {
           case 'present':
             rows.push({ ...base, status: 'present', sha256: r.sha256 });
@@ -43,7 +57,14 @@ export class PictureService {
             rows.push({ ...base, status: 'missing', sha256: null, detail: r.detail });
             break;
           case 'fetch':
-            rows.push({ ...base, status: 'pending', sha256: null, request: { ...r.request }, nextAttemptAt: now, giveUpAt: new Date(now.getTime() + PICTURE_FETCH_GIVE_UP_MS) });
+            rows.push({
+              ...base,
+              status: 'pending',
+              sha256: null,
+              request: { ...r.request },
+              nextAttemptAt: now,
+              giveUpAt: new Date(now.getTime() + PICTURE_FETCH_GIVE_UP_MS),
+            });
             break;
           case 'await':
             rows.push({ ...base, status: 'pending', sha256: null, matchKey: r.matchKey, giveUpAt: new Date(now.getTime() + WAIT_FOR[r.origin]) });
@@ -92,7 +113,11 @@ export class PictureService {
     const attached: AttachedPicture[] = [];
     for (const part of parts) {
       const outcome = await this.store.store(part);
-      attached.push(outcome.status === 'stored' ? { sha256: outcome.picture.sha256 } : { refused: { reason: outcome.reason, detail: outcome.detail, ...(outcome.sha256 && { sha256: outcome.sha256 }) } });
+      attached.push(
+        outcome.status === 'stored'
+          ? { sha256: outcome.picture.sha256 }
+          : { refused: { reason: outcome.reason, detail: outcome.detail, ...(outcome.sha256 && { sha256: outcome.sha256 }) } },
+      );
     }
     return attached;
   }

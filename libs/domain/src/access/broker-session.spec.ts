@@ -1,4 +1,14 @@
-import { BrokerAccount, frigateEventReporter, mayDevicePublish, mayDeviceSubscribe, mayHoldSession, maySourcePublish, picturePublishSubject, sessionOwner, topicMatchesFilter } from './broker-session';
+import {
+  BrokerAccount,
+  frigateEventReporter,
+  mayDevicePublish,
+  mayDeviceSubscribe,
+  mayHoldSession,
+  maySourcePublish,
+  picturePublishSubject,
+  sessionOwner,
+  topicMatchesFilter,
+} from './broker-session';
 
 const accounts = new Set(['CAM-01', 'CAM-01-B', 'DOCK-7']);
 const isAccount = (id: string) => accounts.has(id);
@@ -88,7 +98,15 @@ describe('sources with devices behind them', () => {
   const ctx = { frigateTopicPrefix: 'frigate', isFrigateCamera: (c: string) => registered.has(c) };
 
   it('an NVR publishes its Frigate topics: events, instance topics, zones and its own cameras', () => {
-    for (const topic of ['frigate/events', 'frigate/available', 'frigate/stats', 'frigate/reviews', 'frigate/yunxi_rd_east/car/snapshot', 'frigate/lanting_market/person', 'frigate/no_parking/car']) {
+    for (const topic of [
+      'frigate/events',
+      'frigate/available',
+      'frigate/stats',
+      'frigate/reviews',
+      'frigate/yunxi_rd_east/car/snapshot',
+      'frigate/lanting_market/person',
+      'frigate/no_parking/car',
+    ]) {
       expect(maySourcePublish(nvr, topic, ctx)).toBe(true);
     }
     // With another topic_prefix, that one.
@@ -141,8 +159,16 @@ describe('pictures published on MQTT', () => {
   const camera: BrokerAccount = { id: 'CAM-01', kind: 'camera', devices: [] };
 
   it('a device’s snapshot of its own event is taken for that device and event', () => {
-    expect(picturePublishSubject(camera, 'cloudpatrol/v1/devices/CAM-01/events/evt-1/snapshot', 'frigate')).toEqual({ kind: 'device-snapshot', deviceId: 'CAM-01', eventId: 'evt-1' });
-    expect(picturePublishSubject(nvr, 'cloudpatrol/v1/devices/NVR-01/events/e.2/snapshot', 'frigate')).toEqual({ kind: 'device-snapshot', deviceId: 'NVR-01', eventId: 'e.2' });
+    expect(picturePublishSubject(camera, 'cloudpatrol/v1/devices/CAM-01/events/evt-1/snapshot', 'frigate')).toEqual({
+      kind: 'device-snapshot',
+      deviceId: 'CAM-01',
+      eventId: 'evt-1',
+    });
+    expect(picturePublishSubject(nvr, 'cloudpatrol/v1/devices/NVR-01/events/e.2/snapshot', 'frigate')).toEqual({
+      kind: 'device-snapshot',
+      deviceId: 'NVR-01',
+      eventId: 'e.2',
+    });
   });
 
   it('never another device’s snapshot, not even for an NVR’s own camera', () => {
@@ -152,8 +178,18 @@ describe('pictures published on MQTT', () => {
   });
 
   it('a Frigate MQTT snapshot is an NVR’s for its own registered cameras only', () => {
-    expect(picturePublishSubject(nvr, 'frigate/yunxi_rd_east/car/snapshot', 'frigate')).toEqual({ kind: 'frigate-snapshot', deviceId: 'CAM-PARK-01', camera: 'yunxi_rd_east', label: 'car' });
-    expect(picturePublishSubject(nvr, 'cp/yunxi_rd_east/person/snapshot', 'cp')).toEqual({ kind: 'frigate-snapshot', deviceId: 'CAM-PARK-01', camera: 'yunxi_rd_east', label: 'person' });
+    expect(picturePublishSubject(nvr, 'frigate/yunxi_rd_east/car/snapshot', 'frigate')).toEqual({
+      kind: 'frigate-snapshot',
+      deviceId: 'CAM-PARK-01',
+      camera: 'yunxi_rd_east',
+      label: 'car',
+    });
+    expect(picturePublishSubject(nvr, 'cp/yunxi_rd_east/person/snapshot', 'cp')).toEqual({
+      kind: 'frigate-snapshot',
+      deviceId: 'CAM-PARK-01',
+      camera: 'yunxi_rd_east',
+      label: 'person',
+    });
     // Another NVR's (or an unregistered) camera, another prefix, other Frigate topics, a camera account: not taken.
     for (const [account, topic] of [
       [nvr, 'frigate/other_cam/car/snapshot'],

@@ -139,8 +139,7 @@ export function frigateEventReporter(account: BrokerAccount, topic: string, payl
 
 /** What a picture published on MQTT is the picture of, once its publisher is known to speak for that device. */
 export type PicturePublishSubject =
-  | { kind: 'device-snapshot'; deviceId: string; eventId: string }
-  | { kind: 'frigate-snapshot'; deviceId: string; camera: string; label: string };
+  { kind: 'device-snapshot'; deviceId: string; eventId: string } | { kind: 'frigate-snapshot'; deviceId: string; camera: string; label: string };
 
 /**
  * The device a picture publish may be taken for, judged by its publisher (the embedded broker knows it; on

@@ -44,20 +44,14 @@ export function checkSize(payload: Uint8Array | string, maxBytes: number): Adapt
 }
 
 /** Size check, then strict UTF-8 decode. */
-export function readText(
-  payload: Uint8Array | string,
-  maxBytes: number,
-): { ok: true; text: string } | { ok: false; result: AdapterResult } {
+export function readText(payload: Uint8Array | string, maxBytes: number): { ok: true; text: string } | { ok: false; result: AdapterResult } {
   const tooLarge = checkSize(payload, maxBytes);
   if (tooLarge) return { ok: false, result: tooLarge };
   return decodeText(payload);
 }
 
 /** Size check, strict UTF-8, then JSON. */
-export function readJson(
-  payload: Uint8Array | string,
-  maxBytes: number,
-): { ok: true; text: string; value: unknown } | { ok: false; result: AdapterResult } {
+export function readJson(payload: Uint8Array | string, maxBytes: number): { ok: true; text: string; value: unknown } | { ok: false; result: AdapterResult } {
   const t = readText(payload, maxBytes);
   if (!t.ok) return t;
   try {

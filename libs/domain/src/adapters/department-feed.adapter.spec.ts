@@ -136,16 +136,30 @@ describe('department feed adapter', () => {
 
     it('never throws on random input and always answers ok or a known rejection', () => {
       fc.assert(
-        fc.property(topics, fc.oneof(fc.string(), fc.json(), fc.uint8Array({ maxLength: 200 }), fc.jsonValue().map((v) => JSON.stringify({ schemaVersion: 1, platform: 'FIRE-PLATFORM', location: v }))), (t, p) => {
-          return outcomeProblem(adaptDepartmentRecord(t, p)) === undefined;
-        }),
+        fc.property(
+          topics,
+          fc.oneof(
+            fc.string(),
+            fc.json(),
+            fc.uint8Array({ maxLength: 200 }),
+            fc.jsonValue().map((v) => JSON.stringify({ schemaVersion: 1, platform: 'FIRE-PLATFORM', location: v })),
+          ),
+          (t, p) => {
+            return outcomeProblem(adaptDepartmentRecord(t, p)) === undefined;
+          },
+        ),
         { numRuns: 500 },
       );
     });
 
     it('never throws on corrupted examples', () => {
       fc.assert(
-        fc.property(topics, fc.constantFrom(...Object.values(DEPARTMENT_FEED_EXAMPLES)), mutation, (t, json, m) => outcomeProblem(adaptDepartmentRecord(t, mutate(json, m))) === undefined),
+        fc.property(
+          topics,
+          fc.constantFrom(...Object.values(DEPARTMENT_FEED_EXAMPLES)),
+          mutation,
+          (t, json, m) => outcomeProblem(adaptDepartmentRecord(t, mutate(json, m))) === undefined,
+        ),
         { numRuns: 1000 },
       );
     });

@@ -25,16 +25,7 @@ export const POLICE_RECORD_TYPES = [
   'noise_nuisance',
   'illegal_construction',
 ] as const;
-export const EMERGENCY_RECORD_TYPES = [
-  'hazard',
-  'flooding',
-  'collapse',
-  'gas_leak',
-  'hazardous_chemicals',
-  'landslide',
-  'fallen_tree',
-  'road_damage',
-] as const;
+export const EMERGENCY_RECORD_TYPES = ['hazard', 'flooding', 'collapse', 'gas_leak', 'hazardous_chemicals', 'landslide', 'fallen_tree', 'road_damage'] as const;
 
 export const RECORD_SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
 export const WARNING_LEVELS = ['blue', 'yellow', 'orange', 'red'] as const;
@@ -44,13 +35,9 @@ const isoWithOffset = z.iso.datetime({ offset: true });
 /** Fields every department record has, whatever the topic. */
 const commonShape = (platformPrefix: string) => ({
   schemaVersion: z.literal(1),
-  recordId: z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/, 'letters, digits, "_", ".", ":", "-"; at most 128'),
+  recordId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/, 'letters, digits, "_", ".", ":", "-"; at most 128'),
   revision: z.number().int().min(1).max(10_000).optional(),
-  platform: z
-    .string()
-    .regex(new RegExp(`^${platformPrefix}-[A-Z0-9][A-Z0-9-]{0,59}$`), `the registered platform id, "${platformPrefix}-..." in capitals`),
+  platform: z.string().regex(new RegExp(`^${platformPrefix}-[A-Z0-9][A-Z0-9-]{0,59}$`), `the registered platform id, "${platformPrefix}-..." in capitals`),
   deviceId: z.string().min(1).max(100).optional(),
   stationId: z.string().min(1).max(100).optional(),
   reportedAt: isoWithOffset,
@@ -66,7 +53,10 @@ const commonShape = (platformPrefix: string) => ({
         .object({
           kind: z.enum(['photo', 'clip']),
           url: z.string().min(1).max(2000),
-          sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+          sha256: z
+            .string()
+            .regex(/^[0-9a-f]{64}$/)
+            .optional(),
         })
         .strict(),
     )

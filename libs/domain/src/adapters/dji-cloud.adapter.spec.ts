@@ -47,7 +47,13 @@ describe('DJI OSD telemetry', () => {
     const t = telemetryOf(
       adaptDjiOsd(
         OSD_TOPIC,
-        aircraftOsd({ latitude: '23.1049213', longitude: '+113.2551068', '53-0-0': undefined, '39-0-7': undefined, payloads: [{ payload_index: '66-0-0', gimbal_pitch: '-90.0' }] }),
+        aircraftOsd({
+          latitude: '23.1049213',
+          longitude: '+113.2551068',
+          '53-0-0': undefined,
+          '39-0-7': undefined,
+          payloads: [{ payload_index: '66-0-0', gimbal_pitch: '-90.0' }],
+        }),
       ),
     );
     expect(t.position).toEqual({ lat: 23.1049213, lng: 113.2551068 });
@@ -220,18 +226,30 @@ describe('DJI adapter properties', () => {
 
   it('OSD never throws and always answers telemetry, a skip or a known rejection', () => {
     fc.assert(
-      fc.property(fc.oneof(randomPayload, fc.tuple(fc.constantFrom(aircraftOsd(), DOCK_ENVIRONMENT_OSD), mutation).map(([s, m]) => mutate(s, m))), (p) => {
-        return outcomeProblem(adaptDjiOsd(OSD_TOPIC, p)) === undefined;
-      }),
+      fc.property(
+        fc.oneof(
+          randomPayload,
+          fc.tuple(fc.constantFrom(aircraftOsd(), DOCK_ENVIRONMENT_OSD), mutation).map(([s, m]) => mutate(s, m)),
+        ),
+        (p) => {
+          return outcomeProblem(adaptDjiOsd(OSD_TOPIC, p)) === undefined;
+        },
+      ),
       { numRuns: 500 },
     );
   });
 
   it('events never throw and always answer ok or a known rejection', () => {
     fc.assert(
-      fc.property(fc.oneof(randomPayload, fc.tuple(fc.constantFrom(fileUploadCallback(), HMS_EVENT), mutation).map(([s, m]) => mutate(s, m))), (p) => {
-        return outcomeProblem(adaptDjiEvent(EVENTS_TOPIC, p, NOW)) === undefined;
-      }),
+      fc.property(
+        fc.oneof(
+          randomPayload,
+          fc.tuple(fc.constantFrom(fileUploadCallback(), HMS_EVENT), mutation).map(([s, m]) => mutate(s, m)),
+        ),
+        (p) => {
+          return outcomeProblem(adaptDjiEvent(EVENTS_TOPIC, p, NOW)) === undefined;
+        },
+      ),
       { numRuns: 500 },
     );
   });

@@ -164,7 +164,8 @@ function gimbalsOf(data: Record<string, unknown>): { gimbal: DjiGimbal; target?:
     assignNumber(gimbal, 'yaw', s.gimbal_yaw);
     assignNumber(gimbal, 'zoomFactor', s.zoom_factor);
     let target: DjiLaserTarget | undefined;
-    const point = finiteNumber(s.measure_target_error_state) === RANGEFINDER_NORMAL ? geoPoint(s.measure_target_latitude, s.measure_target_longitude) : undefined;
+    const point =
+      finiteNumber(s.measure_target_error_state) === RANGEFINDER_NORMAL ? geoPoint(s.measure_target_latitude, s.measure_target_longitude) : undefined;
     if (point) {
       target = { ...point, payloadIndex };
       assignNumber(target, 'altitude', s.measure_target_altitude);

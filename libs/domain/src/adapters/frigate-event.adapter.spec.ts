@@ -29,9 +29,7 @@ describe('Frigate events adapter', () => {
     // `has_snapshot` is false in a `new` message, yet the event has its picture slot: the fetcher waits for it.
     expect(e.attributes.hasSnapshot).toBe(false);
     expect(e.media).toEqual([{ kind: 'snapshot', uri: 'frigate/market_st_gate/person/snapshot' }]);
-    expect(e.detections).toEqual([
-      { label: 'person', confidence: 0.78125, trackId: '1764300020.552101-q0d3mf', box: [291, 163, 356, 333], stationary: false },
-    ]);
+    expect(e.detections).toEqual([{ label: 'person', confidence: 0.78125, trackId: '1764300020.552101-q0d3mf', box: [291, 163, 356, 333], stationary: false }]);
     expect(e.raw).toBe(FRIGATE_NEW_PERSON);
   });
 
@@ -69,7 +67,10 @@ describe('Frigate events adapter', () => {
     const e = only(
       adaptFrigateEvent(
         TOPIC,
-        frigateMessage('update', frigateCar({ recognized_license_plate: ['粤B88L21', 0.97], recognized_license_plate_score: null, sub_label: ['delivery_van', 0.88] })),
+        frigateMessage(
+          'update',
+          frigateCar({ recognized_license_plate: ['粤B88L21', 0.97], recognized_license_plate_score: null, sub_label: ['delivery_van', 0.88] }),
+        ),
         options,
       ),
     );
@@ -136,7 +137,9 @@ describe('Frigate events adapter', () => {
   it('gives every event of an object a picture slot, whatever has_snapshot says', () => {
     for (const type of ['new', 'update', 'end'] as const) {
       for (const hasSnapshot of [true, false, undefined]) {
-        const e = only(adaptFrigateEvent(TOPIC, frigateMessage(type, frigateCar({ has_snapshot: hasSnapshot, end_time: type === 'end' ? 1764295999 : null })), options));
+        const e = only(
+          adaptFrigateEvent(TOPIC, frigateMessage(type, frigateCar({ has_snapshot: hasSnapshot, end_time: type === 'end' ? 1764295999 : null })), options),
+        );
         expect(e.media).toEqual([{ kind: 'snapshot', uri: 'frigate/xihu_rd_east/car/snapshot' }]);
         expect(e.detections[0].trackId).toBe('1764295322.417655-7ykq2c');
       }
@@ -149,7 +152,17 @@ describe('Frigate events adapter', () => {
     expect(parseFrigateSnapshotTopic('frigate/yunxi_rd_east/car/snapshot', 'frigate')).toEqual({ camera: 'yunxi_rd_east', label: 'car' });
     expect(parseFrigateSnapshotTopic('nvr/site7/yunxi_rd_east/car/snapshot', 'nvr/site7')).toEqual({ camera: 'yunxi_rd_east', label: 'car' });
     expect(parseFrigateSnapshotTopic('$share/g1/frigate/cam/person/snapshot', 'frigate')).toEqual({ camera: 'cam', label: 'person' });
-    for (const topic of ['frigate/events', 'frigate/cam/car', 'frigate/cam/car/active', 'frigate/cam/zone/car/snapshot', 'frigate//car/snapshot', 'frigate/cam//snapshot', 'frigatex/cam/car/snapshot', 'frigate/+/car/snapshot', 'other/cam/car/snapshot']) {
+    for (const topic of [
+      'frigate/events',
+      'frigate/cam/car',
+      'frigate/cam/car/active',
+      'frigate/cam/zone/car/snapshot',
+      'frigate//car/snapshot',
+      'frigate/cam//snapshot',
+      'frigatex/cam/car/snapshot',
+      'frigate/+/car/snapshot',
+      'other/cam/car/snapshot',
+    ]) {
       expect(parseFrigateSnapshotTopic(topic, 'frigate')).toBeUndefined();
     }
     expect(frigateSnapshotTopicFilter('frigate')).toBe('frigate/+/+/snapshot');
@@ -230,7 +243,12 @@ describe('Frigate events adapter', () => {
     it('never throws on random text, JSON or bytes, and always answers ok or a known rejection', () => {
       fc.assert(
         fc.property(
-          fc.oneof(fc.string(), fc.json(), fc.uint8Array({ maxLength: 200 }), fc.jsonValue().map((v) => JSON.stringify({ type: 'update', after: v }))),
+          fc.oneof(
+            fc.string(),
+            fc.json(),
+            fc.uint8Array({ maxLength: 200 }),
+            fc.jsonValue().map((v) => JSON.stringify({ type: 'update', after: v })),
+          ),
           (payload) => outcomeProblem(adaptFrigateEvent(TOPIC, payload, options)) === undefined,
         ),
         { numRuns: 500 },

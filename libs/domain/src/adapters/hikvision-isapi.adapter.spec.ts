@@ -130,7 +130,8 @@ describe('Hikvision ISAPI alert adapter', () => {
   describe('identity: two alarms in the same second are two events, a re-send is one', () => {
     const idOf = (xml: string) => only(adaptHikvisionAlert(xml, options)).eventId;
     const resent = (xml: string) => (xml.includes('<isDataRetransmission>') ? xml.replace('<isDataRetransmission>false', '<isDataRetransmission>true') : xml);
-    const aid = (body: string) => hikAlert({ dateTime: '2026-11-28T16:40:02+08:00' }, `  <AID>\n    <illegalTrafficEvent>abandonedObject</illegalTrafficEvent>\n${body}  </AID>\n`);
+    const aid = (body: string) =>
+      hikAlert({ dateTime: '2026-11-28T16:40:02+08:00' }, `  <AID>\n    <illegalTrafficEvent>abandonedObject</illegalTrafficEvent>\n${body}  </AID>\n`);
     const vca = (entry: string) =>
       hikAlert({ eventType: 'fielddetection' }, `  <DetectionRegionList><DetectionRegionEntry>${entry}</DetectionRegionEntry></DetectionRegionList>\n`);
     const anpr = (extra: string) =>
@@ -152,12 +153,28 @@ describe('Hikvision ISAPI alert adapter', () => {
       ['rule', aid('<ruleID>1</ruleID>'), aid('<ruleID>4</ruleID>')],
       ['scene', aid('<sceneID>1</sceneID>'), aid('<sceneID>2</sceneID>')],
       ['target', aid('<targetID>3301</targetID>'), aid('<targetID>3302</targetID>')],
-      ['picture file', aid('<pictureInfoList><pictureInfo><fileName>aid_0001.jpg</fileName></pictureInfo></pictureInfoList>'), aid('<pictureInfoList><pictureInfo><fileName>aid_0002.jpg</fileName></pictureInfo></pictureInfoList>')],
+      [
+        'picture file',
+        aid('<pictureInfoList><pictureInfo><fileName>aid_0001.jpg</fileName></pictureInfo></pictureInfoList>'),
+        aid('<pictureInfoList><pictureInfo><fileName>aid_0002.jpg</fileName></pictureInfo></pictureInfoList>'),
+      ],
       ['picture name', aid('<picName>p1.jpg</picName>'), aid('<picName>p2.jpg</picName>')],
       ['alarm serial number', aid('<serialNo>7781</serialNo>'), aid('<serialNo>7782</serialNo>')],
-      ['violation code', hikAlert({ eventType: 'TFS' }, '<TFS><illegalTrafficEvent>illegalParking</illegalTrafficEvent><illegalCode>1039</illegalCode></TFS>'), hikAlert({ eventType: 'TFS' }, '<TFS><illegalTrafficEvent>illegalParking</illegalTrafficEvent><illegalCode>1625</illegalCode></TFS>')],
-      ['region', vca('<regionID>1</regionID><detectionTarget>vehicle</detectionTarget>'), vca('<regionID>2</regionID><detectionTarget>vehicle</detectionTarget>')],
-      ['detection target', vca('<regionID>1</regionID><detectionTarget>vehicle</detectionTarget>'), vca('<regionID>1</regionID><detectionTarget>human</detectionTarget>')],
+      [
+        'violation code',
+        hikAlert({ eventType: 'TFS' }, '<TFS><illegalTrafficEvent>illegalParking</illegalTrafficEvent><illegalCode>1039</illegalCode></TFS>'),
+        hikAlert({ eventType: 'TFS' }, '<TFS><illegalTrafficEvent>illegalParking</illegalTrafficEvent><illegalCode>1625</illegalCode></TFS>'),
+      ],
+      [
+        'region',
+        vca('<regionID>1</regionID><detectionTarget>vehicle</detectionTarget>'),
+        vca('<regionID>2</regionID><detectionTarget>vehicle</detectionTarget>'),
+      ],
+      [
+        'detection target',
+        vca('<regionID>1</regionID><detectionTarget>vehicle</detectionTarget>'),
+        vca('<regionID>1</regionID><detectionTarget>human</detectionTarget>'),
+      ],
       [
         'target rectangle',
         vca('<regionID>1</regionID><TargetRect><X>0.1</X><Y>0.2</Y><width>0.1</width><height>0.1</height></TargetRect>'),
@@ -175,7 +192,10 @@ describe('Hikvision ISAPI alert adapter', () => {
       const base = aid('<laneNo>1</laneNo>');
       const noisy = base
         .replace('<laneNo>1</laneNo>', '<laneNo>1</laneNo><VehicleInfo><vehicleColor>white</vehicleColor></VehicleInfo>')
-        .replace('</EventNotificationAlert>', '<detectionPicturesNumber>2</detectionPicturesNumber><isDataRetransmission>true</isDataRetransmission></EventNotificationAlert>');
+        .replace(
+          '</EventNotificationAlert>',
+          '<detectionPicturesNumber>2</detectionPicturesNumber><isDataRetransmission>true</isDataRetransmission></EventNotificationAlert>',
+        );
       expect(idOf(noisy)).toBe(idOf(base));
       expect(distinguishingFields(readRoot(ANPR_PLATE))).toEqual(['line=1', 'direction=forward', 'vehicleIndex=57', 'fileName=licensePlatePicture.jpg']);
       expect(distinguishingFields(readRoot(NVR_PSIA_FIELD_DETECTION))).toEqual([]);
@@ -183,13 +203,23 @@ describe('Hikvision ISAPI alert adapter', () => {
   });
 
   it('keeps the id when the device id mapping changes, and uses the mapping for deviceId', () => {
-    const mapped = only(adaptHikvisionAlert(AID_ILLEGAL_PARKING, { ...options, deviceIdFor: (_ip, mac, ch) => (mac === '24:0f:9b:3a:51:c7' && ch === '1' ? 'CAM-XH-0012' : undefined) }));
+    const mapped = only(
+      adaptHikvisionAlert(AID_ILLEGAL_PARKING, {
+        ...options,
+        deviceIdFor: (_ip, mac, ch) => (mac === '24:0f:9b:3a:51:c7' && ch === '1' ? 'CAM-XH-0012' : undefined),
+      }),
+    );
     expect(mapped.deviceId).toBe('CAM-XH-0012');
     expect(mapped.eventId).toBe(only(adaptHikvisionAlert(AID_ILLEGAL_PARKING, options)).eventId);
   });
 
   it('falls back to ip:channel without a MAC, and reads a time without offset as +08:00', () => {
-    const e = only(adaptHikvisionAlert(hikAlert({ dateTime: '2026-11-28T10:21:07' }, '<AID><illegalTrafficEvent>roadBlock</illegalTrafficEvent></AID>', ['macAddress']), options));
+    const e = only(
+      adaptHikvisionAlert(
+        hikAlert({ dateTime: '2026-11-28T10:21:07' }, '<AID><illegalTrafficEvent>roadBlock</illegalTrafficEvent></AID>', ['macAddress']),
+        options,
+      ),
+    );
     expect(e.deviceId).toBe('10.20.31.64:ch1');
     expect(e.occurredAt.toISOString()).toBe('2026-11-28T02:21:07.000Z');
     expect(defaultDeviceId(undefined, undefined, undefined, '1')).toBeUndefined();
@@ -197,7 +227,11 @@ describe('Hikvision ISAPI alert adapter', () => {
   });
 
   it('flags a device clock far from arrival time and a retransmission', () => {
-    const late = only(adaptHikvisionAlert(AID_ILLEGAL_PARKING.replace('<isDataRetransmission>false', '<isDataRetransmission>true'), { now: new Date('2026-11-28T03:21:07.000Z') }));
+    const late = only(
+      adaptHikvisionAlert(AID_ILLEGAL_PARKING.replace('<isDataRetransmission>false', '<isDataRetransmission>true'), {
+        now: new Date('2026-11-28T03:21:07.000Z'),
+      }),
+    );
     expect(late.attributes).toMatchObject({ clockSkewSeconds: 3600, isDataRetransmission: true });
     expect(late.occurredAt.toISOString()).toBe('2026-11-28T02:21:07.000Z');
   });
@@ -224,12 +258,20 @@ describe('Hikvision ISAPI alert adapter', () => {
       ['no dateTime', hikAlert({}, '', ['dateTime']), 'invalid-schema'],
       ['an unknown eventState', hikAlert({ eventState: 'paused' }), 'invalid-schema'],
       ['an unreadable dateTime', hikAlert({ dateTime: '28/11/2026 10:21' }, '<AID><illegalTrafficEvent>x</illegalTrafficEvent></AID>'), 'invalid-schema'],
-      ['an unset device clock', hikAlert({ dateTime: '1970-01-01T08:00:05+08:00' }, '<AID><illegalTrafficEvent>x</illegalTrafficEvent></AID>'), 'invalid-schema'],
+      [
+        'an unset device clock',
+        hikAlert({ dateTime: '1970-01-01T08:00:05+08:00' }, '<AID><illegalTrafficEvent>x</illegalTrafficEvent></AID>'),
+        'invalid-schema',
+      ],
       ['a February 30th', hikAlert({ dateTime: '2026-02-30T10:00:00+08:00' }, '<AID><illegalTrafficEvent>x</illegalTrafficEvent></AID>'), 'invalid-schema'],
       ['a non-numeric activePostCount', hikAlert({ activePostCount: 'many' }, '<AID><illegalTrafficEvent>x</illegalTrafficEvent></AID>'), 'invalid-schema'],
       ['AID without illegalTrafficEvent', hikAlert({}, '<AID><laneNo>1</laneNo></AID>'), 'invalid-schema'],
       ['ANPR without licensePlate', hikAlert({ eventType: 'ANPR' }, '<ANPR><confidenceLevel>90</confidenceLevel></ANPR>'), 'invalid-schema'],
-      ['ANPR confidence above 100', hikAlert({ eventType: 'ANPR' }, '<ANPR><licensePlate>粤A1</licensePlate><confidenceLevel>130</confidenceLevel></ANPR>'), 'invalid-schema'],
+      [
+        'ANPR confidence above 100',
+        hikAlert({ eventType: 'ANPR' }, '<ANPR><licensePlate>粤A1</licensePlate><confidenceLevel>130</confidenceLevel></ANPR>'),
+        'invalid-schema',
+      ],
       ['motion detection', VMD_ALERT, 'unsupported-message'],
       ['no device identity', hikAlert({}, '<AID><illegalTrafficEvent>x</illegalTrafficEvent></AID>', ['ipAddress', 'macAddress']), 'missing-device-id'],
     ])('rejects %s', (_name, xml, reason) => {
@@ -257,8 +299,23 @@ describe('Hikvision ISAPI alert adapter', () => {
       text: fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom('<', '>', '&', '</x>', '<!DOCTYPE a>', ']]>', '&#0;', '"')),
     });
     // Random XML-ish trees: ISAPI-like names, random text, bounded nesting, sometimes entities or junk.
-    const names = fc.constantFrom('EventNotificationAlert', 'eventType', 'eventState', 'dateTime', 'AID', 'ANPR', 'illegalTrafficEvent', 'licensePlate', 'macAddress', 'channelID', 'x');
-    const texts = fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('active', 'inactive', 'AID', 'ANPR', '2026-11-28T10:21:07+08:00', '&amp;', '&bogus;', '<![CDATA[x]]>'));
+    const names = fc.constantFrom(
+      'EventNotificationAlert',
+      'eventType',
+      'eventState',
+      'dateTime',
+      'AID',
+      'ANPR',
+      'illegalTrafficEvent',
+      'licensePlate',
+      'macAddress',
+      'channelID',
+      'x',
+    );
+    const texts = fc.oneof(
+      fc.string({ maxLength: 12 }),
+      fc.constantFrom('active', 'inactive', 'AID', 'ANPR', '2026-11-28T10:21:07+08:00', '&amp;', '&bogus;', '<![CDATA[x]]>'),
+    );
     const xmlNode = (depth: number): fc.Arbitrary<string> =>
       depth === 0
         ? fc.tuple(names, texts).map(([n, t]) => `<${n}>${t}</${n}>`)

@@ -115,7 +115,8 @@ export function adaptHikvisionAlert(xml: Uint8Array | string, options: Hikvision
   }
 
   const kind = kindOf(eventType);
-  if (!kind) return rejected('unsupported-message', `eventType "${eventType}" is not one CloudPatrol uses (AID, TFS, ANPR, ${Object.keys(VCA_LABELS).join(', ')})`);
+  if (!kind)
+    return rejected('unsupported-message', `eventType "${eventType}" is not one CloudPatrol uses (AID, TFS, ANPR, ${Object.keys(VCA_LABELS).join(', ')})`);
   const read = readDetections(kind, eventType, root);
   if (!read.ok) return read.result;
 
@@ -140,7 +141,18 @@ export function adaptHikvisionAlert(xml: Uint8Array | string, options: Hikvision
 
   const event: AdaptedEvent = {
     eventId: boundedId(
-      eventIdFor({ mac, ip, serial, channelId, eventType, occurredAt, activePostCount, labels: read.detections, uuid: field('UUID'), distinguishing: distinguishingFields(root) }),
+      eventIdFor({
+        mac,
+        ip,
+        serial,
+        channelId,
+        eventType,
+        occurredAt,
+        activePostCount,
+        labels: read.detections,
+        uuid: field('UUID'),
+        distinguishing: distinguishingFields(root),
+      }),
     ),
     source: 'hikvision',
     sourceKind: 'camera',
@@ -161,7 +173,12 @@ export function adaptHikvisionAlert(xml: Uint8Array | string, options: Hikvision
  * (an NVR posts its own MAC for every channel), so it is part of the id: "bc:5e:33:62:2a:5c:ch1".
  * Without a MAC: "10.2.124.188:ch1", then the serial number. Override with `deviceIdFor`.
  */
-export function defaultDeviceId(mac: string | undefined, ip: string | undefined, serial: string | undefined, channelId: string | undefined): string | undefined {
+export function defaultDeviceId(
+  mac: string | undefined,
+  ip: string | undefined,
+  serial: string | undefined,
+  channelId: string | undefined,
+): string | undefined {
   const who = mac ?? ip ?? serial;
   if (!who) return undefined;
   return channelId ? `${who}:ch${channelId}` : who;
@@ -183,8 +200,7 @@ function kindOf(eventType: string): Kind | undefined {
 }
 
 type ReadDetections =
-  | { ok: true; detections: Detection[]; zones: string[]; attributes: Record<string, string | number | boolean> }
-  | { ok: false; result: AdapterResult };
+  { ok: true; detections: Detection[]; zones: string[]; attributes: Record<string, string | number | boolean> } | { ok: false; result: AdapterResult };
 
 function readDetections(kind: Kind, eventType: string, root: XmlElement): ReadDetections {
   switch (kind) {
@@ -193,7 +209,14 @@ function readDetections(kind: Kind, eventType: string, root: XmlElement): ReadDe
       const section = root.children.find((c) => c.name.toLowerCase() === eventType.toLowerCase());
       const value = xmlChildText(section, 'illegalTrafficEvent');
       if (!section || !value) return { ok: false, result: rejected('invalid-schema', `${eventType}.illegalTrafficEvent: required`) };
-      const labels = [...new Set(value.split(',').map((v) => v.trim()).filter((v) => v !== ''))].slice(0, 10);
+      const labels = [
+        ...new Set(
+          value
+            .split(',')
+            .map((v) => v.trim())
+            .filter((v) => v !== ''),
+        ),
+      ].slice(0, 10);
       if (labels.length === 0 || labels.some((l) => l.length > 100)) {
         return { ok: false, result: rejected('invalid-schema', `${eventType}.illegalTrafficEvent: "${value.slice(0, 100)}" is not a list of event names`) };
       }

@@ -77,10 +77,13 @@ describe('xml reader', () => {
 
   it('never throws on arbitrary input', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.string({ unit: fc.constantFrom('<', '>', '/', 'a', '=', '"', '&', ';', '!', '[', ']', '-', '?', ' ', '#', 'x') })), (text) => {
-        const r = readXml(text);
-        return r.ok ? typeof r.root.name === 'string' : r.error.length > 0;
-      }),
+      fc.property(
+        fc.oneof(fc.string(), fc.string({ unit: fc.constantFrom('<', '>', '/', 'a', '=', '"', '&', ';', '!', '[', ']', '-', '?', ' ', '#', 'x') })),
+        (text) => {
+          const r = readXml(text);
+          return r.ok ? typeof r.root.name === 'string' : r.error.length > 0;
+        },
+      ),
       { numRuns: 2000 },
     );
   });

@@ -25,7 +25,12 @@ function chain(n: number): StoredAuditEntry[] {
 function throughJsonb<T>(v: T): T {
   const shuffle = (x: unknown): unknown => {
     if (Array.isArray(x)) return x.map(shuffle);
-    if (x && typeof x === 'object') return Object.fromEntries(Object.entries(x).reverse().map(([k, val]) => [k, shuffle(val)]));
+    if (x && typeof x === 'object')
+      return Object.fromEntries(
+        Object.entries(x)
+          .reverse()
+          .map(([k, val]) => [k, shuffle(val)]),
+      );
     return x;
   };
   return shuffle(JSON.parse(JSON.stringify(v))) as T;

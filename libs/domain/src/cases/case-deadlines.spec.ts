@@ -26,7 +26,12 @@ function policy(): DeadlinePolicy {
 describe('step deadlines', () => {
   it('runs the review clock from detection, in working hours', () => {
     const d = stepDeadlineFor('detected', at('2026-09-11T17:00'), {}, 'exposed-garbage', policy(), cal);
-    expect(d).toMatchObject({ step: 'review', dueAt: at('2026-09-14T10:30'), limit: { amount: 2, unit: 'working-hours', source: 'default' }, calendarCovered: true });
+    expect(d).toMatchObject({
+      step: 'review',
+      dueAt: at('2026-09-14T10:30'),
+      limit: { amount: 2, unit: 'working-hours', source: 'default' },
+      calendarCovered: true,
+    });
   });
 
   it('uses the stored dispatch deadline while handling, so a send-back does not restart it', () => {

@@ -23,13 +23,7 @@ export interface StepDeadline {
 /** Share of the step's allowance left when a case becomes "due soon". */
 export const DUE_SOON_FRACTION = 0.25;
 
-export function deadlineFrom(
-  start: Date,
-  categoryCode: string,
-  step: DeadlineStep,
-  policy: DeadlinePolicy,
-  calendar: WorkingCalendar,
-): StepDeadline {
+export function deadlineFrom(start: Date, categoryCode: string, step: DeadlineStep, policy: DeadlinePolicy, calendar: WorkingCalendar): StepDeadline {
   const limit = resolveDeadline(policy, categoryCode, step);
   const dueAt = computeDueAt(start, limit, calendar);
   return { step, startedAt: start, dueAt, limit, calendarCovered: limit.unit === 'calendar-hours' || calendarCovers(calendar, dueAt) };

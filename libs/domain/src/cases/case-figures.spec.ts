@@ -1,13 +1,5 @@
 import { testCalendar } from '@test/fixtures/working-calendar.fixture';
-import {
-  type DueCaseRecord,
-  closureFigures,
-  falsePositiveRate,
-  falsePositiveRates,
-  median,
-  medianTimeToClose,
-  reviewOutcomeOf,
-} from './case-figures';
+import { type DueCaseRecord, closureFigures, falsePositiveRate, falsePositiveRates, median, medianTimeToClose, reviewOutcomeOf } from './case-figures';
 
 const d = (s: string): Date => new Date(`${s}+08:00`);
 const march = { from: d('2026-03-01T00:00'), to: d('2026-04-01T00:00') };

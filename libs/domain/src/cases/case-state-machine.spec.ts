@@ -41,9 +41,24 @@ const detected: CaseSnapshot = { status: 'detected', origin: 'machine', township
 const registered: CaseSnapshot = { ...detected, status: 'registered', reviewedAt: t('09:05'), reviewedBy: 'op-1', evidenceUsableForPenalty: true };
 const dispatched: CaseSnapshot = { ...registered, status: 'dispatched', dispatchedAt: t('09:10'), dispatchedBy: 'op-1', dueAt: t('17:30') };
 const inProgress: CaseSnapshot = { ...dispatched, status: 'in_progress', acceptedAt: t('09:20'), acceptedBy: 'off-1' };
-const reported: CaseSnapshot = { ...inProgress, status: 'reported', reportedAt: t('11:00'), reportedBy: 'off-1', resultNote: 'removed', afterPhotos: ['p1.jpg'] };
+const reported: CaseSnapshot = {
+  ...inProgress,
+  status: 'reported',
+  reportedAt: t('11:00'),
+  reportedBy: 'off-1',
+  resultNote: 'removed',
+  afterPhotos: ['p1.jpg'],
+};
 const closed: CaseSnapshot = { ...reported, status: 'closed', closedAt: t('11:30'), closedBy: 'op-1' };
-const rejected: CaseSnapshot = { ...detected, status: 'rejected', reviewedAt: t('09:05'), reviewedBy: 'op-1', rejectedAt: t('09:05'), rejectedBy: 'op-1', rejectionReason: 'shadow' };
+const rejected: CaseSnapshot = {
+  ...detected,
+  status: 'rejected',
+  reviewedAt: t('09:05'),
+  reviewedBy: 'op-1',
+  rejectedAt: t('09:05'),
+  rejectedBy: 'op-1',
+  rejectionReason: 'shadow',
+};
 
 function expectOk<R extends TransitionResult | OpenCaseResult>(r: R): Extract<R, { ok: true }> {
   if (!r.ok) throw new Error(`expected ok, got ${r.code}: ${r.message}`);
@@ -144,14 +159,15 @@ describe('roles: who may take each action (changing this table is a product deci
     expect([...CASE_ACTION_RULES[action].roles].sort()).toEqual([...expected[action]].sort());
   });
 
-  it.each(
-    CASE_ACTIONS.flatMap((action) => ROLES.filter((role) => !expected[action].includes(role)).map((role) => [action, role] as const)),
-  )('%s is refused to a %s with forbidden-role, whatever the state', (action, role) => {
-    // A closed case is the wrong state for most actions: the role check must still come first.
-    const actor: CaseActor = { id: 'x', role, townshipCode: T1, unitCode: T1_TEAM };
-    const message = expectFail(transition(closed, action, actor, { reason: 'r', resultNote: 'n', toUnit: TRAFFIC }, t('12:00')), 'forbidden-role');
-    expect(message).toContain(role.replace('_', ' '));
-  });
+  it.each(CASE_ACTIONS.flatMap((action) => ROLES.filter((role) => !expected[action].includes(role)).map((role) => [action, role] as const)))(
+    '%s is refused to a %s with forbidden-role, whatever the state',
+    (action, role) => {
+      // A closed case is the wrong state for most actions: the role check must still come first.
+      const actor: CaseActor = { id: 'x', role, townshipCode: T1, unitCode: T1_TEAM };
+      const message = expectFail(transition(closed, action, actor, { reason: 'r', resultNote: 'n', toUnit: TRAFFIC }, t('12:00')), 'forbidden-role');
+      expect(message).toContain(role.replace('_', ' '));
+    },
+  );
 });
 
 describe('states: each action from its states only', () => {
@@ -218,30 +234,39 @@ describe('review and register (Administrative Penalty Law art. 41)', () => {
 
 describe('the complete decision: art. 41 downgrade, evidence note, party code', () => {
   const reviewed: CaseFacts['device'] = { id: 'CAM-01', review: { legalReviewPassed: true, technicalReviewPassed: true } };
-  const unreviewed = (legal: boolean, technical: boolean): CaseFacts['device'] => ({ id: 'CAM-01', review: { legalReviewPassed: legal, technicalReviewPassed: technical } });
+  const unreviewed = (legal: boolean, technical: boolean): CaseFacts['device'] => ({
+    id: 'CAM-01',
+    review: { legalReviewPassed: legal, technicalReviewPassed: technical },
+  });
 
-  it('keeps the reviewer\'s yes for a reviewed device, with no note, and records the outcome', () => {
+  it("keeps the reviewer's yes for a reviewed device, with no note, and records the outcome", () => {
     const r = expectOk(transition(detected, 'review-register', operator, { evidenceUsableForPenalty: true }, t('09:30'), { device: reviewed }));
     expect(r.next).toMatchObject({ evidenceUsableForPenalty: true, evidenceNote: null });
     expect(r.record.details).toEqual({ evidenceUsableForPenalty: true, evidenceNote: null });
   });
 
-  it('downgrades the reviewer\'s yes when the device has not passed review, saying which review is missing', () => {
+  it("downgrades the reviewer's yes when the device has not passed review, saying which review is missing", () => {
     const r = expectOk(transition(detected, 'review-register', operator, { evidenceUsableForPenalty: true }, t('09:30'), { device: unreviewed(true, false) }));
     const note = 'Device CAM-01 has not passed technical review: its records are not usable as penalty evidence (Administrative Penalty Law art. 41).';
     expect(r.next).toMatchObject({ status: 'registered', evidenceUsableForPenalty: false, evidenceNote: note });
     expect(r.record.details).toEqual({ evidenceUsableForPenalty: false, evidenceNote: note });
-    const both = expectOk(transition(detected, 'review-register', operator, { evidenceUsableForPenalty: true }, t('09:30'), { device: unreviewed(false, false) }));
+    const both = expectOk(
+      transition(detected, 'review-register', operator, { evidenceUsableForPenalty: true }, t('09:30'), { device: unreviewed(false, false) }),
+    );
     expect(both.next.evidenceNote).toContain('has not passed legal and technical review');
   });
 
   it('downgrades a record from a device missing from the register', () => {
-    const r = expectOk(transition(detected, 'review-register', operator, { evidenceUsableForPenalty: true }, t('09:30'), { device: { id: 'CAM-X', review: null } }));
+    const r = expectOk(
+      transition(detected, 'review-register', operator, { evidenceUsableForPenalty: true }, t('09:30'), { device: { id: 'CAM-X', review: null } }),
+    );
     expect(r.next.evidenceUsableForPenalty).toBe(false);
-    expect(r.next.evidenceNote).toBe('Device CAM-X is not in the device register: its records are not usable as penalty evidence (Administrative Penalty Law art. 41).');
+    expect(r.next.evidenceNote).toBe(
+      'Device CAM-X is not in the device register: its records are not usable as penalty evidence (Administrative Penalty Law art. 41).',
+    );
   });
 
-  it('gives the device\'s problem as the note when the reviewer said no too, else the reviewer\'s no', () => {
+  it("gives the device's problem as the note when the reviewer said no too, else the reviewer's no", () => {
     const r = expectOk(transition(detected, 'review-register', operator, { evidenceUsableForPenalty: false }, t('09:30'), { device: unreviewed(false, true) }));
     expect(r.next.evidenceNote).toBe(deviceReviewProblem({ id: 'CAM-01', review: { legalReviewPassed: false, technicalReviewPassed: true } }));
     const no = expectOk(transition(detected, 'review-register', operator, {}, t('09:30'), { device: reviewed }));
@@ -254,9 +279,19 @@ describe('the complete decision: art. 41 downgrade, evidence note, party code', 
   });
 
   it('notes a rejected detection as not usable, leaves the note of a rejected registered case alone, and clears it when a detection is reopened', () => {
-    expect(expectOk(transition(detected, 'reject', operator, { reason: 'shadow' }, t('09:30'))).next.evidenceNote).toBe('Rejected on review: not usable as penalty evidence.');
+    expect(expectOk(transition(detected, 'reject', operator, { reason: 'shadow' }, t('09:30'))).next.evidenceNote).toBe(
+      'Rejected on review: not usable as penalty evidence.',
+    );
     expect(expectOk(transition(registered, 'reject', operator, { reason: 'duplicate' }, t('09:30'))).next).not.toHaveProperty('evidenceNote');
-    const reopened = expectOk(transition({ ...rejected, evidenceNote: 'Rejected on review: not usable as penalty evidence.' }, 'reopen', supervisor, { reason: 'was real' }, t('10:00')));
+    const reopened = expectOk(
+      transition(
+        { ...rejected, evidenceNote: 'Rejected on review: not usable as penalty evidence.' },
+        'reopen',
+        supervisor,
+        { reason: 'was real' },
+        t('10:00'),
+      ),
+    );
     expect(reopened.next).toMatchObject({ status: 'detected', evidenceNote: null, evidenceUsableForPenalty: null });
     const toRegistered = expectOk(transition({ ...closed, evidenceNote: 'kept' }, 'reopen', supervisor, { reason: 'back again' }, t('15:00')));
     expect(toRegistered.next).not.toHaveProperty('evidenceNote');
@@ -272,9 +307,15 @@ describe('the complete decision: art. 41 downgrade, evidence note, party code', 
   });
 
   it('gives no party code to a plate case, to a step that does not land in registered, or without a fresh code', () => {
-    expect(expectOk(transition(detected, 'review-register', operator, {}, t('09:30'), { hasPlate: true, newPartyCode: '042917' })).next).not.toHaveProperty('partyCode');
-    expect(expectOk(transition(registered, 'dispatch', operator, {}, t('09:30'), { hasPlate: false, newPartyCode: '042917' })).next).not.toHaveProperty('partyCode');
-    expect(expectOk(transition(detected, 'reject', operator, { reason: 'x' }, t('09:30'), { hasPlate: false, newPartyCode: '042917' })).next).not.toHaveProperty('partyCode');
+    expect(expectOk(transition(detected, 'review-register', operator, {}, t('09:30'), { hasPlate: true, newPartyCode: '042917' })).next).not.toHaveProperty(
+      'partyCode',
+    );
+    expect(expectOk(transition(registered, 'dispatch', operator, {}, t('09:30'), { hasPlate: false, newPartyCode: '042917' })).next).not.toHaveProperty(
+      'partyCode',
+    );
+    expect(
+      expectOk(transition(detected, 'reject', operator, { reason: 'x' }, t('09:30'), { hasPlate: false, newPartyCode: '042917' })).next,
+    ).not.toHaveProperty('partyCode');
     expect(expectOk(transition(detected, 'review-register', operator, {}, t('09:30'), { hasPlate: false })).next).not.toHaveProperty('partyCode');
   });
 
@@ -400,7 +441,11 @@ describe('report back', () => {
 
 describe('verify and close, or send back', () => {
   it('closes a reported case', () => {
-    expect(expectOk(transition(reported, 'verify-close', supervisor, {}, t('12:00'))).next).toEqual({ status: 'closed', closedAt: t('12:00'), closedBy: 'sup-1' });
+    expect(expectOk(transition(reported, 'verify-close', supervisor, {}, t('12:00'))).next).toEqual({
+      status: 'closed',
+      closedAt: t('12:00'),
+      closedBy: 'sup-1',
+    });
   });
 
   it('does not let the reporter verify their own work', () => {
@@ -431,7 +476,15 @@ describe('verify and close, or send back', () => {
 
 describe('transfer (移送): a transition back to dispatched at another unit', () => {
   it('re-targets the unit, restarts the clock and counts the transfer', () => {
-    const r = expectOk(transition(inProgress, 'transfer', officerT1, { reason: 'parking on the carriageway is traffic police remit', toUnit: TRAFFIC, dueAt: t('15:00') }, t('10:00')));
+    const r = expectOk(
+      transition(
+        inProgress,
+        'transfer',
+        officerT1,
+        { reason: 'parking on the carriageway is traffic police remit', toUnit: TRAFFIC, dueAt: t('15:00') },
+        t('10:00'),
+      ),
+    );
     expect(r.next).toEqual({
       status: 'dispatched',
       handlingUnit: TRAFFIC,
@@ -446,7 +499,14 @@ describe('transfer (移送): a transition back to dispatched at another unit', (
       afterPhotos: null,
       transferCount: 1,
     });
-    expect(r.record).toMatchObject({ action: 'transfer', from: 'in_progress', to: 'dispatched', fromUnit: T1_TEAM, toUnit: TRAFFIC, reason: 'parking on the carriageway is traffic police remit' });
+    expect(r.record).toMatchObject({
+      action: 'transfer',
+      from: 'in_progress',
+      to: 'dispatched',
+      fromUnit: T1_TEAM,
+      toUnit: TRAFFIC,
+      reason: 'parking on the carriageway is traffic police remit',
+    });
 
     // The receiving unit now owns it; the sending team no longer does.
     const c = applyCaseChanges(inProgress, r.next);
@@ -456,7 +516,9 @@ describe('transfer (移送): a transition back to dispatched at another unit', (
   });
 
   it('can move the case to another township when the place was mis-routed', () => {
-    const r = expectOk(transition(registered, 'transfer', operator, { reason: 'boundary: the shed is in T2', toUnit: 'T2-team', toTownshipCode: T2 }, t('10:00')));
+    const r = expectOk(
+      transition(registered, 'transfer', operator, { reason: 'boundary: the shed is in T2', toUnit: 'T2-team', toTownshipCode: T2 }, t('10:00')),
+    );
     const c = applyCaseChanges(registered, r.next);
     expect(c).toMatchObject({ townshipCode: T2, handlingUnit: 'T2-team', status: 'dispatched' });
     expect(allowedActions(c, officerT2)).toContain('accept');
@@ -493,7 +555,17 @@ describe('reopen', () => {
   it('returns a closed case to registered, keeping its review and clearing the previous round', () => {
     const r = expectOk(transition({ ...closed, reopenCount: 1 }, 'reopen', supervisor, { reason: 'citizen says the shed is back' }, t('15:00')));
     const c = applyCaseChanges(closed, r.next);
-    expect(c).toMatchObject({ status: 'registered', reviewedBy: 'op-1', handlingUnit: T1_TEAM, closedAt: null, dispatchedAt: null, dueAt: null, acceptedBy: null, resultNote: null, reopenCount: 2 });
+    expect(c).toMatchObject({
+      status: 'registered',
+      reviewedBy: 'op-1',
+      handlingUnit: T1_TEAM,
+      closedAt: null,
+      dispatchedAt: null,
+      dueAt: null,
+      acceptedBy: null,
+      resultNote: null,
+      reopenCount: 2,
+    });
     expect(allowedActions(c, operator)).toContain('dispatch');
   });
 

@@ -33,19 +33,8 @@ export type CaseStatus = (typeof CASE_STATUSES)[number];
 /** Statuses in which the loop is still running (a case here is "open"). */
 export const OPEN_CASE_STATUSES = ['detected', 'registered', 'dispatched', 'in_progress', 'reported'] as const satisfies readonly CaseStatus[];
 
-export const CASE_ACTIONS = [
-  'review-register',
-  'reject',
-  'dispatch',
-  'accept',
-  'report-back',
-  'verify-close',
-  'send-back',
-  'transfer',
-  'reopen',
-] as const;
+export const CASE_ACTIONS = ['review-register', 'reject', 'dispatch', 'accept', 'report-back', 'verify-close', 'send-back', 'transfer', 'reopen'] as const;
 export type CaseAction = (typeof CASE_ACTIONS)[number];
-
 
 export const CASE_ORIGINS = ['machine', 'manual'] as const;
 export type CaseOrigin = (typeof CASE_ORIGINS)[number];
@@ -374,10 +363,7 @@ function apply(s: CaseSnapshot, action: CaseAction, actor: CaseActor, i: LooseIn
       // The deadline is not reset: a failed verification must not launder an overdue case.
       const clearReport: CaseChanges = { reportedAt: null, reportedBy: null, resultNote: null, afterPhotos: null };
       const clearAccept: CaseChanges = to === 'dispatched' ? { acceptedAt: null, acceptedBy: null } : {};
-      return ok(
-        { status: to, ...clearReport, ...clearAccept, sendBackCount: (s.sendBackCount ?? 0) + 1 },
-        record(from, to, action, actor, now, { reason }),
-      );
+      return ok({ status: to, ...clearReport, ...clearAccept, sendBackCount: (s.sendBackCount ?? 0) + 1 }, record(from, to, action, actor, now, { reason }));
     }
     case 'transfer': {
       const reason = requiredReason(i.reason, 'transfer');
@@ -509,7 +495,14 @@ function record(
   action: CaseAction | 'open',
   actor: CaseActor,
   at: Date,
-  extra: { reason?: string; note?: string | null; fromUnit?: string | null; toUnit?: string | null; photos?: readonly string[]; details?: Record<string, unknown> },
+  extra: {
+    reason?: string;
+    note?: string | null;
+    fromUnit?: string | null;
+    toUnit?: string | null;
+    photos?: readonly string[];
+    details?: Record<string, unknown>;
+  },
 ): CaseTransitionRecord {
   return {
     from,

@@ -91,9 +91,15 @@ describe('parseOpen311RequestQuery', () => {
   });
 
   it('answers GeoReport errors for bad values', () => {
-    expect(parseOpen311RequestQuery({ status: 'pending' }, now)).toEqual({ ok: false, errors: [{ code: 400, description: 'status must be open or closed, not "pending"' }] });
+    expect(parseOpen311RequestQuery({ status: 'pending' }, now)).toEqual({
+      ok: false,
+      errors: [{ code: 400, description: 'status must be open or closed, not "pending"' }],
+    });
     expect(parseOpen311RequestQuery({ start_date: 'yesterday' }, now)).toMatchObject({ ok: false });
-    expect(parseOpen311RequestQuery({ start_date: '2026-01-01', end_date: '2026-06-01' }, now)).toMatchObject({ ok: false, errors: [{ description: expect.stringMatching(/90 days/) }] });
+    expect(parseOpen311RequestQuery({ start_date: '2026-01-01', end_date: '2026-06-01' }, now)).toMatchObject({
+      ok: false,
+      errors: [{ description: expect.stringMatching(/90 days/) }],
+    });
     expect(parseOpen311RequestQuery({ status: ['open', 'closed'] }, now)).toMatchObject({ ok: false });
     expect(parseOpen311RequestQuery({ service_request_id: 'CP-1\u0000' }, now)).toMatchObject({ ok: false });
   });

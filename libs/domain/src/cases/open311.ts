@@ -200,7 +200,14 @@ export function parseOpen311RequestQuery(
   const list = (key: string): string[] | undefined => {
     const v = text(key);
     if (v === undefined) return undefined;
-    const items = [...new Set(v.split(',').map((s) => s.trim()).filter(Boolean))];
+    const items = [
+      ...new Set(
+        v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      ),
+    ];
     if (items.length > OPEN311_MAX_REQUESTS) errors.push({ code: 400, description: `${key}: at most ${OPEN311_MAX_REQUESTS} values` });
     if (items.some((s) => s.length > 100)) errors.push({ code: 400, description: `${key}: a value is longer than 100 characters` });
     return items;

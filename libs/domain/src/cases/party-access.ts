@@ -34,7 +34,10 @@ export function formatPartyCode(n: number): string {
 }
 
 /** What the party must give for a case: the normalised plate when the identity has one, else the code. */
-export function expectedVerification(identity: Record<string, string>, partyCode: string | null | undefined): { method: 'plate' | 'code'; value: string } | null {
+export function expectedVerification(
+  identity: Record<string, string>,
+  partyCode: string | null | undefined,
+): { method: 'plate' | 'code'; value: string } | null {
   const plate = identity.plate;
   if (plate !== undefined && normalizeVerification(plate) !== '') return { method: 'plate', value: normalizeVerification(plate) };
   if (partyCode) return { method: 'code', value: normalizeVerification(partyCode) };

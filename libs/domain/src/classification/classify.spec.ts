@@ -2,14 +2,25 @@ import fc from 'fast-check';
 import { classify, classifyBatch, ClassifyContext, placeIdsOf, trackKeysFor } from './classify';
 import { DetectedIssue, identityKeyOf, identityOfKey, Suppression, suppressionKeyOf } from './detected-issue';
 import { parseTrackState, TrackState } from './dwell-tracker';
-import { ActiveInhibitor, DoNotDisturbLedger, doNotDisturbSubjectsOf, inhibitedAfterwards, mergeInhibitors, repeatsAfterwards, StoredOccurrence } from './suppression-policy';
+import {
+  ActiveInhibitor,
+  DoNotDisturbLedger,
+  doNotDisturbSubjectsOf,
+  inhibitedAfterwards,
+  mergeInhibitors,
+  repeatsAfterwards,
+  StoredOccurrence,
+} from './suppression-policy';
 import { at, context, event, frigateStream, jurisdiction, ruleSet } from '@test/fixtures/test-district.fixture';
 import type { CanonicalEvent } from '../event/canonical-event';
 import { applyDeviceRegister } from '../event/device-register';
 import { adaptPhotoDetection } from '../imagery/photo-detection.adapter';
 
 /** Runs a stream event by event like a worker would: state carried between calls. */
-function run(events: CanonicalEvent[], ctx: ClassifyContext = context()): { issues: DetectedIssue[]; suppressed: Suppression[]; tracks: Map<string, TrackState> } {
+function run(
+  events: CanonicalEvent[],
+  ctx: ClassifyContext = context(),
+): { issues: DetectedIssue[]; suppressed: Suppression[]; tracks: Map<string, TrackState> } {
   const tracks = new Map(ctx.tracks);
   const inhibitors: ActiveInhibitor[] = [...ctx.activeInhibitors];
   const issues: DetectedIssue[] = [];
@@ -49,13 +60,26 @@ describe('classify: detections without dwell', () => {
   });
 
   it('ignores detections below the minimum confidence and unknown labels', () => {
-    const r = classify(event({ at: '2026-11-28T10:00:00+08:00', location: at.openT1East, detections: [{ label: 'garbage', confidence: 0.4 }, { label: 'cat', confidence: 1 }] }), context());
+    const r = classify(
+      event({
+        at: '2026-11-28T10:00:00+08:00',
+        location: at.openT1East,
+        detections: [
+          { label: 'garbage', confidence: 0.4 },
+          { label: 'cat', confidence: 1 },
+        ],
+      }),
+      context(),
+    );
     expect(r.issues).toEqual([]);
     expect(r.suppressed).toEqual([]);
   });
 
   it('holds an issue outside every township for an operator, identified by device', () => {
-    const r = classify(event({ at: '2026-11-28T10:00:00+08:00', deviceId: 'CAM-X', location: at.outside, detections: [{ label: 'garbage', confidence: 0.9 }] }), context());
+    const r = classify(
+      event({ at: '2026-11-28T10:00:00+08:00', deviceId: 'CAM-X', location: at.outside, detections: [{ label: 'garbage', confidence: 0.9 }] }),
+      context(),
+    );
     expect(r.issues[0]).toMatchObject({ identityKey: 'category=exposed-garbage|device=CAM-X', heldReason: 'outside-every-township', routing: { held: true } });
     expect(r.issues[0].handlingUnit).toBeUndefined();
   });
@@ -71,7 +95,17 @@ describe('classify: detections without dwell', () => {
   });
 
   it('reports one issue per identity even when several detections match', () => {
-    const r = classify(event({ at: '2026-11-28T10:00:00+08:00', location: at.openT1East, detections: [{ label: 'garbage', confidence: 0.9 }, { label: 'garbage', confidence: 0.7 }] }), context());
+    const r = classify(
+      event({
+        at: '2026-11-28T10:00:00+08:00',
+        location: at.openT1East,
+        detections: [
+          { label: 'garbage', confidence: 0.9 },
+          { label: 'garbage', confidence: 0.7 },
+        ],
+      }),
+      context(),
+    );
     expect(r.issues).toHaveLength(1);
   });
 
@@ -82,7 +116,13 @@ describe('classify: detections without dwell', () => {
   });
 
   it('matches a Frigate sub label (person → vendor) like a label', () => {
-    const e = event({ at: '2026-11-28T23:00:00+08:00', deviceId: 'CAM-MARKET', source: 'frigate', zones: ['market'], detections: [{ label: 'person', confidence: 0.8, trackId: 'p1' }] });
+    const e = event({
+      at: '2026-11-28T23:00:00+08:00',
+      deviceId: 'CAM-MARKET',
+      source: 'frigate',
+      zones: ['market'],
+      detections: [{ label: 'person', confidence: 0.8, trackId: 'p1' }],
+    });
     expect(classify(e, context()).issues).toEqual([]);
     const r = classify({ ...e, attributes: { subLabel: 'vendor' } }, context());
     expect(r.issues).toHaveLength(1);
@@ -137,7 +177,12 @@ describe('classify: dwell (a car in a no-parking place)', () => {
     expect(before.issues).toEqual([]);
     const stored = JSON.stringify([...before.tracks.values()]);
     // ... the worker restarts ...
-    const restored = new Map((JSON.parse(stored) as unknown[]).map((j) => parseTrackState(j)).filter((t): t is TrackState => t !== undefined).map((t) => [t.key, t]));
+    const restored = new Map(
+      (JSON.parse(stored) as unknown[])
+        .map((j) => parseTrackState(j))
+        .filter((t): t is TrackState => t !== undefined)
+        .map((t) => [t.key, t]),
+    );
     const after = run(stream.slice(72), context({ tracks: restored }));
     expect(keys(after.issues)).toEqual(['category=motor-parking|place=np-street']);
     expect(after.issues[0].occurredAt.toISOString()).toBe('2026-11-28T02:10:10.000Z');
@@ -216,7 +261,10 @@ describe('classify: dwell proof (the first and the last picture of a dwell)', ()
 
   it('later occurrences of the confirmed track carry the proof too, with the same first event', () => {
     const { issues } = run([parked('21:00'), parked('21:04'), parked('21:08'), parked('21:11'), parked('21:13')]);
-    expect(issues.map((i) => i.identityKey)).toEqual(['category=motor-parking|place=np-street|plate=粤A12345', 'category=motor-parking|place=np-street|plate=粤A12345']);
+    expect(issues.map((i) => i.identityKey)).toEqual([
+      'category=motor-parking|place=np-street|plate=粤A12345',
+      'category=motor-parking|place=np-street|plate=粤A12345',
+    ]);
     expect(issues[1].dwellProof?.first.eventId).toBe('car-21:00');
     expect(issues[1].dwellProof?.sample.map((e) => e.eventId)).toEqual(['car-21:04', 'car-21:08', 'car-21:11', 'car-21:13']);
   });
@@ -266,10 +314,20 @@ describe('classify: dwell proof (the first and the last picture of a dwell)', ()
 
 describe('classify: an event without position', () => {
   it('a drone photo without GPS is held as no-position (identified by device), never placed', () => {
-    const drone = event({ at: '2027-01-10T10:30:00+08:00', deviceId: 'DRONE-1', source: 'drone-upload', sourceKind: 'drone', detections: [{ label: 'garbage', confidence: 0.8 }] });
+    const drone = event({
+      at: '2027-01-10T10:30:00+08:00',
+      deviceId: 'DRONE-1',
+      source: 'drone-upload',
+      sourceKind: 'drone',
+      detections: [{ label: 'garbage', confidence: 0.8 }],
+    });
     const r = classify(drone, context());
     expect(r.issues).toHaveLength(1);
-    expect(r.issues[0]).toMatchObject({ identityKey: 'category=exposed-garbage|device=DRONE-1', heldReason: 'no-position', routing: { held: true, reason: 'no-position' } });
+    expect(r.issues[0]).toMatchObject({
+      identityKey: 'category=exposed-garbage|device=DRONE-1',
+      heldReason: 'no-position',
+      routing: { held: true, reason: 'no-position' },
+    });
     expect(r.issues[0].routing).toMatchObject({ detail: expect.stringContaining('place it by hand') });
     expect(r.issues[0]).not.toHaveProperty('townshipCode');
     expect(r.issues[0]).not.toHaveProperty('location');
@@ -277,34 +335,67 @@ describe('classify: an event without position', () => {
   });
 
   it('zones that map to no place do not place it either; a mapped zone does', () => {
-    const unmapped = classify(event({ at: '2027-01-10T10:00:00+08:00', deviceId: 'CAM-MARKET', zones: ['elsewhere'], detections: [{ label: 'garbage', confidence: 0.9 }] }), context());
+    const unmapped = classify(
+      event({ at: '2027-01-10T10:00:00+08:00', deviceId: 'CAM-MARKET', zones: ['elsewhere'], detections: [{ label: 'garbage', confidence: 0.9 }] }),
+      context(),
+    );
     expect(unmapped.issues[0]).toMatchObject({ heldReason: 'no-position' });
-    const mapped = classify(event({ at: '2027-01-10T10:00:00+08:00', deviceId: 'CAM-MARKET', zones: ['market'], detections: [{ label: 'garbage', confidence: 0.9 }] }), context());
+    const mapped = classify(
+      event({ at: '2027-01-10T10:00:00+08:00', deviceId: 'CAM-MARKET', zones: ['market'], detections: [{ label: 'garbage', confidence: 0.9 }] }),
+      context(),
+    );
     expect(mapped.issues[0]).toMatchObject({ handlingUnit: 'township-team:T1' });
   });
 
   it('a known position outside every township is still outside-every-township', () => {
-    const r = classify(event({ at: '2027-01-10T10:30:00+08:00', deviceId: 'DRONE-1', source: 'drone-upload', sourceKind: 'drone', location: at.outside, detections: [{ label: 'garbage', confidence: 0.8 }] }), context());
+    const r = classify(
+      event({
+        at: '2027-01-10T10:30:00+08:00',
+        deviceId: 'DRONE-1',
+        source: 'drone-upload',
+        sourceKind: 'drone',
+        location: at.outside,
+        detections: [{ label: 'garbage', confidence: 0.8 }],
+      }),
+      context(),
+    );
     expect(r.issues[0]).toMatchObject({ heldReason: 'outside-every-township' });
   });
 
-  it('from upload to issue: a pilot mark on a photo without GPS is not placed at the drone\'s home, and is held', () => {
+  it("from upload to issue: a pilot mark on a photo without GPS is not placed at the drone's home, and is held", () => {
     const adapted = adaptPhotoDetection(
-      JSON.stringify({ photo: { sha256: 'b'.repeat(64), flightId: 'F-1', deviceId: 'DRONE-1', takenAt: '2027-01-10T10:30:00+08:00' }, by: 'pilot', marks: [{ label: 'garbage' }] }),
+      JSON.stringify({
+        photo: { sha256: 'b'.repeat(64), flightId: 'F-1', deviceId: 'DRONE-1', takenAt: '2027-01-10T10:30:00+08:00' },
+        by: 'pilot',
+        marks: [{ label: 'garbage' }],
+      }),
     );
     if (!adapted.ok) throw new Error(adapted.rejection.detail);
     // the drone is registered at its home in Township One
-    const gated = applyDeviceRegister(adapted.events[0], () => ({ id: 'DRONE-1', kind: 'drone', status: 'active', location: at.openT1East, townshipCode: 'T1' }));
+    const gated = applyDeviceRegister(adapted.events[0], () => ({
+      id: 'DRONE-1',
+      kind: 'drone',
+      status: 'active',
+      location: at.openT1East,
+      townshipCode: 'T1',
+    }));
     if (!gated.ok) throw new Error(gated.rejection.detail);
     expect(gated.event.location).toBeUndefined();
     expect(gated.event.attributes.positionSource).toBe('none');
-    expect(classify(gated.event, context()).issues[0]).toMatchObject({ heldReason: 'no-position', identityKey: `category=exposed-garbage|device=DRONE-1|photo=${'b'.repeat(64)}` });
+    expect(classify(gated.event, context()).issues[0]).toMatchObject({
+      heldReason: 'no-position',
+      identityKey: `category=exposed-garbage|device=DRONE-1|photo=${'b'.repeat(64)}`,
+    });
   });
 
   it('two unplaced photos of one drone are two held cases: nobody knows they show the same place', () => {
     const keys = ['c', 'd'].map((x) => {
       const adapted = adaptPhotoDetection(
-        JSON.stringify({ photo: { sha256: x.repeat(64), flightId: 'F-1', deviceId: 'DRONE-1', takenAt: '2027-01-10T10:30:00+08:00' }, by: 'pilot', marks: [{ label: 'garbage' }] }),
+        JSON.stringify({
+          photo: { sha256: x.repeat(64), flightId: 'F-1', deviceId: 'DRONE-1', takenAt: '2027-01-10T10:30:00+08:00' },
+          by: 'pilot',
+          marks: [{ label: 'garbage' }],
+        }),
       );
       if (!adapted.ok) throw new Error(adapted.rejection.detail);
       const gated = applyDeviceRegister(adapted.events[0], () => ({ id: 'DRONE-1', kind: 'drone', status: 'active' }));
@@ -391,7 +482,11 @@ describe('classify: time windows', () => {
     expect(r.issues).toEqual([]);
     expect(r.suppressed).toHaveLength(1);
     expect(r.suppressed[0]).toMatchObject({ reason: 'allowed-window' });
-    expect(r.suppressed[0].issue.explanation.window).toEqual({ kind: 'allowed', window: '18:00–22:00 daily at type night-market', localTime: '2026-11-28 19:00 sat' });
+    expect(r.suppressed[0].issue.explanation.window).toEqual({
+      kind: 'allowed',
+      window: '18:00–22:00 daily at type night-market',
+      localTime: '2026-11-28 19:00 sat',
+    });
   });
 
   it('a vendor at 23:00 gives one issue; 22:00 is already outside (end exclusive)', () => {
@@ -432,7 +527,7 @@ describe('classify: silences, do-not-disturb and inhibition', () => {
     expect(classify(scaffold('2026-12-01T00:00:00+08:00'), context()).issues).toHaveLength(1);
   });
 
-  it('suppresses a listed business\'s minor first issue with the reason; a repeat (earlier issue in the window) is an issue', () => {
+  it("suppresses a listed business's minor first issue with the reason; a repeat (earlier issue in the window) is an issue", () => {
     const garbage = event({ at: '2026-11-28T10:00:00+08:00', location: at.shop, detections: [{ label: 'garbage', confidence: 0.9 }] });
     const queries: unknown[] = [];
     const first = classify(
@@ -447,7 +542,9 @@ describe('classify: silences, do-not-disturb and inhibition', () => {
     expect(first.issues).toEqual([]);
     expect(first.suppressed[0]).toMatchObject({ reason: 'do-not-disturb', reference: 'business:BIZ-1' });
     expect(first.suppressed[0].detail).toContain('first issue');
-    expect(queries).toEqual([{ subjectId: 'business:BIZ-1', placeIds: ['shop'], since: new Date('2026-08-30T02:00:00Z'), until: new Date('2026-11-28T02:00:00Z') }]);
+    expect(queries).toEqual([
+      { subjectId: 'business:BIZ-1', placeIds: ['shop'], since: new Date('2026-08-30T02:00:00Z'), until: new Date('2026-11-28T02:00:00Z') },
+    ]);
     const repeat = classify(garbage, context({ doNotDisturbHistory: () => true }));
     expect(repeat.issues).toHaveLength(1);
     expect(repeat.issues[0].explanation.doNotDisturb).toEqual({ subjectId: 'business:BIZ-1', earlierIssue: true, windowDays: 90 });
@@ -513,8 +610,21 @@ describe('classify: silences, do-not-disturb and inhibition', () => {
 
 describe('classify: cross-source identity', () => {
   it('a camera zone and a drone photo of the same place and category share one identity', () => {
-    const camera = event({ at: '2027-01-10T10:00:00+08:00', deviceId: 'CAM-PARK', zones: ['no_parking'], location: { lat: 23.0205, lng: 113.02 }, detections: [{ label: 'garbage', confidence: 0.9 }] });
-    const drone = event({ at: '2027-01-10T10:30:00+08:00', deviceId: 'DRONE-1', source: 'drone-upload', sourceKind: 'drone', location: { lat: 23.012, lng: 113.012 }, detections: [{ label: 'garbage', confidence: 0.8 }] });
+    const camera = event({
+      at: '2027-01-10T10:00:00+08:00',
+      deviceId: 'CAM-PARK',
+      zones: ['no_parking'],
+      location: { lat: 23.0205, lng: 113.02 },
+      detections: [{ label: 'garbage', confidence: 0.9 }],
+    });
+    const drone = event({
+      at: '2027-01-10T10:30:00+08:00',
+      deviceId: 'DRONE-1',
+      source: 'drone-upload',
+      sourceKind: 'drone',
+      location: { lat: 23.012, lng: 113.012 },
+      detections: [{ label: 'garbage', confidence: 0.8 }],
+    });
     const a = classify(camera, context()).issues[0];
     const b = classify(drone, context()).issues[0];
     expect(a.identityKey).toBe('category=exposed-garbage|place=np-street');
@@ -525,21 +635,47 @@ describe('classify: cross-source identity', () => {
   });
 
   it('the most specific place wins for both sources (loading bay inside the street)', () => {
-    const camera = event({ at: '2027-01-10T10:00:00+08:00', deviceId: 'CAM-PARK', zones: ['no_parking', 'loading_bay'], detections: [{ label: 'garbage', confidence: 0.9 }] });
-    const drone = event({ at: '2027-01-10T10:00:00+08:00', deviceId: 'DRONE-1', sourceKind: 'drone', location: at.bay, detections: [{ label: 'garbage', confidence: 0.9 }] });
+    const camera = event({
+      at: '2027-01-10T10:00:00+08:00',
+      deviceId: 'CAM-PARK',
+      zones: ['no_parking', 'loading_bay'],
+      detections: [{ label: 'garbage', confidence: 0.9 }],
+    });
+    const drone = event({
+      at: '2027-01-10T10:00:00+08:00',
+      deviceId: 'DRONE-1',
+      sourceKind: 'drone',
+      location: at.bay,
+      detections: [{ label: 'garbage', confidence: 0.9 }],
+    });
     expect(classify(camera, context()).issues[0].identityKey).toBe('category=exposed-garbage|place=bay');
     expect(classify(drone, context()).issues[0].identityKey).toBe('category=exposed-garbage|place=bay');
   });
 
   it('two devices in the same grid without a place share the grid identity', () => {
-    const a = classify(event({ at: '2027-01-10T10:00:00+08:00', deviceId: 'A', location: at.openT1East, detections: [{ label: 'garbage', confidence: 0.9 }] }), context());
-    const b = classify(event({ at: '2027-01-10T10:00:00+08:00', deviceId: 'B', location: { lat: 23.09, lng: 113.09 }, detections: [{ label: 'garbage', confidence: 0.9 }] }), context());
+    const a = classify(
+      event({ at: '2027-01-10T10:00:00+08:00', deviceId: 'A', location: at.openT1East, detections: [{ label: 'garbage', confidence: 0.9 }] }),
+      context(),
+    );
+    const b = classify(
+      event({ at: '2027-01-10T10:00:00+08:00', deviceId: 'B', location: { lat: 23.09, lng: 113.09 }, detections: [{ label: 'garbage', confidence: 0.9 }] }),
+      context(),
+    );
     expect(a.issues[0].identityKey).toBe(b.issues[0].identityKey);
   });
 
   it('an event without location takes township and grid from its zone place', () => {
-    const r = classify(event({ at: '2027-01-10T10:00:00+08:00', deviceId: 'CAM-MARKET', zones: ['market'], detections: [{ label: 'garbage', confidence: 0.9 }] }), context());
-    expect(r.issues[0]).toMatchObject({ townshipCode: 'T1', gridCode: '449901001001002', placeId: 'market', handlingUnit: 'township-team:T1', officer: { id: 'OFF-2' } });
+    const r = classify(
+      event({ at: '2027-01-10T10:00:00+08:00', deviceId: 'CAM-MARKET', zones: ['market'], detections: [{ label: 'garbage', confidence: 0.9 }] }),
+      context(),
+    );
+    expect(r.issues[0]).toMatchObject({
+      townshipCode: 'T1',
+      gridCode: '449901001001002',
+      placeId: 'market',
+      handlingUnit: 'township-team:T1',
+      officer: { id: 'OFF-2' },
+    });
   });
 });
 
@@ -618,7 +754,11 @@ describe('classify: inhibition does not depend on arrival order', () => {
   it('merges inhibitor windows of one source only where they overlap (the union is kept)', () => {
     const base = { inhibitionId: 'fire-mutes', sourceCategory: 'fire-smoke', sourceIdentityKey: 'k', scope: 'grid' as const, gridCode: 'G' };
     const w = (from: string, until: string): ActiveInhibitor => ({ ...base, from: new Date(from), until: new Date(until) });
-    const input = [w('2026-11-28T13:00:00Z', '2026-11-28T14:00:00Z'), w('2026-11-28T10:00:00Z', '2026-11-28T11:00:00Z'), w('2026-11-28T10:30:00Z', '2026-11-28T11:30:00Z')];
+    const input = [
+      w('2026-11-28T13:00:00Z', '2026-11-28T14:00:00Z'),
+      w('2026-11-28T10:00:00Z', '2026-11-28T11:00:00Z'),
+      w('2026-11-28T10:30:00Z', '2026-11-28T11:30:00Z'),
+    ];
     const merged = [w('2026-11-28T10:00:00Z', '2026-11-28T11:30:00Z'), w('2026-11-28T13:00:00Z', '2026-11-28T14:00:00Z')];
     expect(mergeInhibitors(input)).toEqual(merged);
     expect(mergeInhibitors([...input].reverse())).toEqual(merged);
@@ -626,7 +766,12 @@ describe('classify: inhibition does not depend on arrival order', () => {
 
   it('takes stored occurrences off afterwards when an inhibitor covering them arrives later', () => {
     const fire = classifyBatch([grid('2026-11-28T10:00:00+08:00', 'fire')], context());
-    const occ = (iso: string, categoryCode = 'exposed-garbage', severity: StoredOccurrence['severity'] = 'medium', gridCode = '449901001001002'): StoredOccurrence => ({
+    const occ = (
+      iso: string,
+      categoryCode = 'exposed-garbage',
+      severity: StoredOccurrence['severity'] = 'medium',
+      gridCode = '449901001001002',
+    ): StoredOccurrence => ({
       categoryCode,
       severity,
       occurredAt: new Date(iso),
@@ -768,10 +913,16 @@ describe('classify: order-independence properties', () => {
     );
 
   it('one batch in any arrival order gives the same issues and suppressions (fires, minor issues, the do-not-disturb shop)', () => {
-    const withShop = fc.record({ label: fc.constantFrom(...LABELS), minute: fc.integer({ min: 0, max: 120 }), where: fc.constantFrom('open', 'market', 'shop', 'shopGrid') });
+    const withShop = fc.record({
+      label: fc.constantFrom(...LABELS),
+      minute: fc.integer({ min: 0, max: 120 }),
+      where: fc.constantFrom('open', 'market', 'shop', 'shopGrid'),
+    });
     fc.assert(
       fc.property(
-        fc.array(withShop, { minLength: 1, maxLength: 30 }).chain((items) => fc.tuple(fc.constant(items), fc.shuffledSubarray([...items.keys()], { minLength: items.length, maxLength: items.length }))),
+        fc
+          .array(withShop, { minLength: 1, maxLength: 30 })
+          .chain((items) => fc.tuple(fc.constant(items), fc.shuffledSubarray([...items.keys()], { minLength: items.length, maxLength: items.length }))),
         ([items, order]) => {
           const events = items.map((it, i) =>
             event({
@@ -785,7 +936,10 @@ describe('classify: order-independence properties', () => {
             const b = classifyBatch(events, context());
             return {
               decisions: b.results
-                .flatMap((r) => [...r.issues.map((i) => `${r.event.eventId} issue ${i.identityKey}`), ...r.suppressed.map((s) => `${r.event.eventId} ${s.reason} ${s.issue.identityKey} ${s.reference}`)])
+                .flatMap((r) => [
+                  ...r.issues.map((i) => `${r.event.eventId} issue ${i.identityKey}`),
+                  ...r.suppressed.map((s) => `${r.event.eventId} ${s.reason} ${s.issue.identityKey} ${s.reference}`),
+                ])
                 .sort(),
               inhibitors: b.inhibitors,
             };
@@ -807,18 +961,20 @@ describe('classify: order-independence properties', () => {
     );
   });
 
-  it('do-not-disturb: a business\'s issues shuffled and cut into batches give the same cases and first issues as in order', () => {
+  it("do-not-disturb: a business's issues shuffled and cut into batches give the same cases and first issues as in order", () => {
     // Days 0–80 (inside the 90-day window), some on the same instant: which is first is decided by source time only.
     const shopItem = fc.record({ label: fc.constantFrom('garbage', 'vendor', 'scaffold'), day: fc.integer({ min: 0, max: 80 }), noon: fc.boolean() });
     fc.assert(
       fc.property(
-        fc.array(shopItem, { minLength: 1, maxLength: 25 }).chain((items) =>
-          fc.tuple(
-            fc.constant(items),
-            fc.shuffledSubarray([...items.keys()], { minLength: items.length, maxLength: items.length }),
-            fc.array(fc.boolean(), { minLength: items.length, maxLength: items.length }),
+        fc
+          .array(shopItem, { minLength: 1, maxLength: 25 })
+          .chain((items) =>
+            fc.tuple(
+              fc.constant(items),
+              fc.shuffledSubarray([...items.keys()], { minLength: items.length, maxLength: items.length }),
+              fc.array(fc.boolean(), { minLength: items.length, maxLength: items.length }),
+            ),
           ),
-        ),
         ([items, order, cuts]) => {
           const events = items.map((it, i) =>
             event({
@@ -842,7 +998,14 @@ describe('classify: order-independence properties', () => {
   });
 
   it('the bug as found: a fire at 14:30 arriving after vending records of 14:00–14:59 takes those from 14:30 on off their case', () => {
-    const vending = Array.from({ length: 60 }, (_, m) => event({ eventId: `v-${m}`, at: new Date(Date.parse('2026-11-28T14:00:00+08:00') + m * 60_000), location: at.openT1East, detections: [{ label: 'vendor', confidence: 1 }] }));
+    const vending = Array.from({ length: 60 }, (_, m) =>
+      event({
+        eventId: `v-${m}`,
+        at: new Date(Date.parse('2026-11-28T14:00:00+08:00') + m * 60_000),
+        location: at.openT1East,
+        detections: [{ label: 'vendor', confidence: 1 }],
+      }),
+    );
     const fire = event({ eventId: 'fire-1430', at: '2026-11-28T14:30:00+08:00', location: at.openT1East, detections: [{ label: 'fire', confidence: 1 }] });
     const late = new StoredOutcome();
     late.ingest(vending);
@@ -851,8 +1014,19 @@ describe('classify: order-independence properties', () => {
     first.ingest([fire]);
     first.ingest(vending);
     const expected = {
-      cases: [['fire-1430'], vending.slice(0, 30).map((e) => e.eventId).sort()].sort((a, b) => (a.join() < b.join() ? -1 : 1)),
-      suppressions: [['inhibited|category=street-occupation|grid=449901001001002', { count: 30, first: Date.parse('2026-11-28T14:30:00+08:00'), last: Date.parse('2026-11-28T14:59:00+08:00') }]],
+      cases: [
+        ['fire-1430'],
+        vending
+          .slice(0, 30)
+          .map((e) => e.eventId)
+          .sort(),
+      ].sort((a, b) => (a.join() < b.join() ? -1 : 1)),
+      suppressions: [
+        [
+          'inhibited|category=street-occupation|grid=449901001001002',
+          { count: 30, first: Date.parse('2026-11-28T14:30:00+08:00'), last: Date.parse('2026-11-28T14:59:00+08:00') },
+        ],
+      ],
     };
     expect(late.outcome()).toEqual(expected);
     expect(first.outcome()).toEqual(expected);

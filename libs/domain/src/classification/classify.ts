@@ -289,7 +289,8 @@ function evaluateRule(
   const exemption = rule.exemptions?.find((e) => where.places.some((p) => inPlaceList(p, e.places, e.placeTypes)));
   if (rule.dwell || exemption?.graceMinutes !== undefined) {
     if (track.key === undefined) {
-      if (rule.dwell) return { ...candidate, pre: { reason: 'no-track', detail: 'dwell needs a tracked object (tracker id or plate); this detection has neither' } };
+      if (rule.dwell)
+        return { ...candidate, pre: { reason: 'no-track', detail: 'dwell needs a tracked object (tracker id or plate); this detection has neither' } };
     } else if (track.outcome.kind === 'late') {
       issue.explanation.lateBySeconds = track.outcome.lateBySeconds;
       return {
@@ -371,7 +372,8 @@ function buildIssue(
   const confirmed = state?.confirmed[rule.id];
   // No point, and no camera zone placing it (a drone photo without GPS): nobody can say where it is.
   const noPosition = !event.location && !township;
-  const unplacedPhoto = noPosition && !place && !grid ? /^photo:([0-9a-f]{64})$/.exec(event.media.find((m) => m.uri.startsWith('photo:'))?.uri ?? '')?.[1] : undefined;
+  const unplacedPhoto =
+    noPosition && !place && !grid ? /^photo:([0-9a-f]{64})$/.exec(event.media.find((m) => m.uri.startsWith('photo:'))?.uri ?? '')?.[1] : undefined;
   // A track keeps the identity of its first issue, so a plate read later does not open a second case.
   const id = confirmed
     ? { identity: confirmed.identity, identityKey: confirmed.identityKey, from: identityFrom(confirmed.identity) }
@@ -587,6 +589,9 @@ class StartedInhibitors {
 }
 
 /** Ids of every place an event is in (zone mapping first, else its point), as classification sees them. */
-export function placeIdsOf(event: Pick<CanonicalEvent, 'deviceId' | 'zones' | 'location'>, ctx: Pick<ClassifyContext, 'jurisdiction' | 'zoneToPlace'>): string[] {
+export function placeIdsOf(
+  event: Pick<CanonicalEvent, 'deviceId' | 'zones' | 'location'>,
+  ctx: Pick<ClassifyContext, 'jurisdiction' | 'zoneToPlace'>,
+): string[] {
   return whereOf(event, ctx).places.map((p) => p.id);
 }

@@ -112,12 +112,7 @@ function locate(doc: Document, lineCounter: LineCounter, path: ConfigPath, at: '
  * Parses YAML (or JSON) text, validates it with `schema`, then runs `check` on the valid value.
  * Every error is `file:line:col path: message`, sorted by position.
  */
-export function parseConfigText<T>(
-  text: string,
-  fileName: string,
-  schema: z.ZodType<T>,
-  check?: (value: T) => ConfigProblem[],
-): ParseOutcome<T> {
+export function parseConfigText<T>(text: string, fileName: string, schema: z.ZodType<T>, check?: (value: T) => ConfigProblem[]): ParseOutcome<T> {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -154,7 +149,12 @@ export function parseConfigText<T>(
 }
 
 /** Zod refinement helper: report each value that appears more than once, at its second occurrence. */
-export function duplicateProblems<T>(items: readonly T[], keyOf: (item: T) => string | undefined, pathOf: (index: number) => ConfigPath, what: string): ConfigProblem[] {
+export function duplicateProblems<T>(
+  items: readonly T[],
+  keyOf: (item: T) => string | undefined,
+  pathOf: (index: number) => ConfigPath,
+  what: string,
+): ConfigProblem[] {
   const seen = new Map<string, number>();
   const problems: ConfigProblem[] = [];
   items.forEach((item, i) => {

@@ -87,15 +87,7 @@ export interface DetectedIssue {
  * (not "dwell not reached yet": the track state shows that progress, and it would be one row per
  * camera update). The would-be issue is attached so it can be aggregated per `reason` + `identityKey`.
  */
-export const SUPPRESSION_REASONS = [
-  'allowed-window',
-  'exemption',
-  'silenced',
-  'inhibited',
-  'do-not-disturb',
-  'late-event',
-  'no-track',
-] as const;
+export const SUPPRESSION_REASONS = ['allowed-window', 'exemption', 'silenced', 'inhibited', 'do-not-disturb', 'late-event', 'no-track'] as const;
 export type SuppressionReason = (typeof SUPPRESSION_REASONS)[number];
 
 export interface Suppression {

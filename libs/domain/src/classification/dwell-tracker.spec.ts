@@ -15,7 +15,15 @@ import { trackingSchema } from './rule-set';
 
 const tracking = trackingSchema.parse({});
 const t = (s: number) => new Date(Date.UTC(2026, 10, 28, 2, 0, s));
-const obs = (s: number, extra: Partial<TrackObservation> = {}): TrackObservation => ({ at: t(s), eventId: `e${s}`, deviceId: 'CAM', label: 'car', placeIds: ['p'], ended: false, ...extra });
+const obs = (s: number, extra: Partial<TrackObservation> = {}): TrackObservation => ({
+  at: t(s),
+  eventId: `e${s}`,
+  deviceId: 'CAM',
+  label: 'car',
+  placeIds: ['p'],
+  ended: false,
+  ...extra,
+});
 
 function feed(observations: TrackObservation[]): TrackState {
   let state: TrackState | undefined;

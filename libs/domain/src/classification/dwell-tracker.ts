@@ -135,9 +135,7 @@ export interface TrackObservation {
   ended: boolean;
 }
 
-export type ObserveOutcome =
-  | { kind: 'applied'; state: TrackState; restarted: boolean }
-  | { kind: 'late'; state: TrackState; lateBySeconds: number };
+export type ObserveOutcome = { kind: 'applied'; state: TrackState; restarted: boolean } | { kind: 'late'; state: TrackState; lateBySeconds: number };
 
 export function boxIou(a: Box, b: Box): number {
   const ix = Math.max(0, Math.min(a[2], b[2]) - Math.max(a[0], b[0]));
@@ -224,8 +222,7 @@ export function observeTrack(previous: TrackState | undefined, key: string, obs:
     const lateBySeconds = (last - at) / 1000;
     if (lateBySeconds > tracking.lateToleranceSeconds) return { kind: 'late', state: previous, lateBySeconds };
     // Within tolerance: never rewind, never start the clock earlier (see the rule above).
-    const movedWhileCounted =
-      !isStationary(obs, undefined, tracking) && previous.stationarySince !== undefined && at >= ms(previous.stationarySince);
+    const movedWhileCounted = !isStationary(obs, undefined, tracking) && previous.stationarySince !== undefined && at >= ms(previous.stationarySince);
     return {
       kind: 'applied',
       restarted: false,

@@ -6,10 +6,17 @@ const garbage = (iso: string, location = at.openT1East) => event({ at: iso, loca
 
 describe('groupIssuesByIdentity', () => {
   it('folds issues of one identity, keeping the latest evidence', () => {
-    const issues = ['2026-11-28T10:05:00+08:00', '2026-11-28T10:00:00+08:00', '2026-11-28T10:10:00+08:00'].flatMap((t) => classify(garbage(t), context()).issues);
+    const issues = ['2026-11-28T10:05:00+08:00', '2026-11-28T10:00:00+08:00', '2026-11-28T10:10:00+08:00'].flatMap(
+      (t) => classify(garbage(t), context()).issues,
+    );
     const groups = groupIssuesByIdentity(issues);
     expect(groups).toHaveLength(1);
-    expect(groups[0]).toMatchObject({ occurrences: 3, firstAt: new Date('2026-11-28T02:00:00Z'), lastAt: new Date('2026-11-28T02:10:00Z'), ruleIds: ['garbage'] });
+    expect(groups[0]).toMatchObject({
+      occurrences: 3,
+      firstAt: new Date('2026-11-28T02:00:00Z'),
+      lastAt: new Date('2026-11-28T02:10:00Z'),
+      ruleIds: ['garbage'],
+    });
     expect(groups[0].latest.occurredAt).toEqual(new Date('2026-11-28T02:10:00Z'));
   });
 });
@@ -39,7 +46,12 @@ describe('replay', () => {
     );
     expect(diff.wouldOpen.map((e) => e.identityKey)).toEqual(['category=exposed-garbage|place=np-street']);
     expect(diff.wouldMerge).toHaveLength(1);
-    expect(diff.wouldMerge[0]).toMatchObject({ identityKey: 'category=exposed-garbage|grid=449901001001002', occurrences: 2, caseIds: ['c-1'], handlingUnit: 'township-team:T1' });
+    expect(diff.wouldMerge[0]).toMatchObject({
+      identityKey: 'category=exposed-garbage|grid=449901001001002',
+      occurrences: 2,
+      caseIds: ['c-1'],
+      handlingUnit: 'township-team:T1',
+    });
     expect(diff.wouldNotOpen).toEqual([{ identityKey: 'category=motor-parking|place=np-street', caseIds: ['c-2'] }]);
     const text = renderReplayDiff(diff);
     expect(text.split('\n')[0]).toMatch(/^outcome\s+identity\s+occurrences/);

@@ -109,8 +109,14 @@ export function diffReplay(actual: readonly ActualCase[], candidate: readonly De
   });
   const candidateKeys = new Set(groups.map((g) => g.identityKey));
   return {
-    wouldOpen: groups.filter((g) => !casesByKey.has(g.identityKey)).map(entry).sort(byKey),
-    wouldMerge: groups.filter((g) => casesByKey.has(g.identityKey)).map(entry).sort(byKey),
+    wouldOpen: groups
+      .filter((g) => !casesByKey.has(g.identityKey))
+      .map(entry)
+      .sort(byKey),
+    wouldMerge: groups
+      .filter((g) => casesByKey.has(g.identityKey))
+      .map(entry)
+      .sort(byKey),
     wouldNotOpen: [...casesByKey.entries()]
       .filter(([k]) => !candidateKeys.has(k))
       .map(([identityKey, caseIds]) => ({ identityKey, caseIds }))
@@ -123,8 +129,26 @@ export function renderReplayDiff(diff: ReplayDiff): string {
   const header = ['outcome', 'identity', 'occurrences', 'first', 'last', 'rules', 'unit / held', 'cases'];
   const time = (d: Date): string => d.toISOString().replace('.000Z', 'Z');
   const rows: string[][] = [
-    ...diff.wouldOpen.map((e) => ['would open', e.identityKey, String(e.occurrences), time(e.firstAt), time(e.lastAt), e.ruleIds.join(','), e.handlingUnit ?? `held: ${e.heldReason ?? '?'}`, '-']),
-    ...diff.wouldMerge.map((e) => ['would merge', e.identityKey, String(e.occurrences), time(e.firstAt), time(e.lastAt), e.ruleIds.join(','), e.handlingUnit ?? `held: ${e.heldReason ?? '?'}`, e.caseIds.join(',')]),
+    ...diff.wouldOpen.map((e) => [
+      'would open',
+      e.identityKey,
+      String(e.occurrences),
+      time(e.firstAt),
+      time(e.lastAt),
+      e.ruleIds.join(','),
+      e.handlingUnit ?? `held: ${e.heldReason ?? '?'}`,
+      '-',
+    ]),
+    ...diff.wouldMerge.map((e) => [
+      'would merge',
+      e.identityKey,
+      String(e.occurrences),
+      time(e.firstAt),
+      time(e.lastAt),
+      e.ruleIds.join(','),
+      e.handlingUnit ?? `held: ${e.heldReason ?? '?'}`,
+      e.caseIds.join(','),
+    ]),
     ...diff.wouldNotOpen.map((e) => ['would not open', e.identityKey, '0', '-', '-', '-', '-', e.caseIds.join(',')]),
   ];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));

@@ -28,7 +28,9 @@ describe('routeIssue', () => {
   });
 
   it('prefers the exact place type, in the order given', () => {
-    expect(routeIssue(routing, 'illegal-construction', { townshipCode: 'T', placeTypes: ['construction-site'] })).toMatchObject({ unit: 'housing-construction' });
+    expect(routeIssue(routing, 'illegal-construction', { townshipCode: 'T', placeTypes: ['construction-site'] })).toMatchObject({
+      unit: 'housing-construction',
+    });
     expect(routeIssue(routing, 'motor-parking', { townshipCode: 'T', placeTypes: ['no-parking', 'fire-lane'] })).toMatchObject({ unit: 'fire-brigade' });
   });
 
@@ -38,7 +40,11 @@ describe('routeIssue', () => {
 
   it('holds what is outside every township, what has no position at all, and what nobody owns', () => {
     expect(routeIssue(routing, 'motor-parking', { placeTypes: [] })).toMatchObject({ held: true, reason: 'outside-every-township' });
-    expect(routeIssue(routing, 'motor-parking', { placeTypes: [], noPosition: true })).toMatchObject({ held: true, reason: 'no-position', detail: expect.stringContaining('place it by hand') });
+    expect(routeIssue(routing, 'motor-parking', { placeTypes: [], noPosition: true })).toMatchObject({
+      held: true,
+      reason: 'no-position',
+      detail: expect.stringContaining('place it by hand'),
+    });
     // asked again without the flag: not the remembered no-position decision
     expect(routeIssue(routing, 'motor-parking', { placeTypes: [] })).toMatchObject({ reason: 'outside-every-township' });
     expect(routeIssue(routing, 'street-occupation', { townshipCode: 'T', placeTypes: [] })).toMatchObject({ held: true, reason: 'no-unit-owns-category' });
@@ -64,9 +70,7 @@ responsibilities:
 
   it('reports unknown units, duplicates and unknown references with positions', () => {
     const r = parseRoutingYaml(text, 'config/demo/routing.yaml', { categories: new Set(['motor-parking', 'fire-smoke']), placeTypes: new Set(['no-parking']) });
-    expect(r.ok ? [] : r.errors).toEqual([
-      'config/demo/routing.yaml:6:51 responsibilities[1].unit: unknown unit "fire-brigade"',
-    ]);
+    expect(r.ok ? [] : r.errors).toEqual(['config/demo/routing.yaml:6:51 responsibilities[1].unit: unknown unit "fire-brigade"']);
     const fixed = parseRoutingYaml(text.replace('unit: fire-brigade', 'unit: township-team'), 'config/demo/routing.yaml', {
       categories: new Set(['motor-parking', 'fire-smoke']),
       placeTypes: new Set(['no-parking']),

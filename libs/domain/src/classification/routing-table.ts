@@ -57,9 +57,7 @@ export type RoutingTable = z.infer<typeof routingTableSchema>;
 export const HELD_REASONS = ['outside-every-township', 'no-position', 'no-unit-owns-category'] as const;
 export type HeldReason = (typeof HELD_REASONS)[number];
 
-export type RouteDecision =
-  | { held: false; unit: string; unitName: string; reason: string }
-  | { held: true; reason: HeldReason; detail: string };
+export type RouteDecision = { held: false; unit: string; unitName: string; reason: string } | { held: true; reason: HeldReason; detail: string };
 
 export interface RoutingReferences {
   categories?: ReadonlySet<string>;
@@ -68,8 +66,18 @@ export interface RoutingReferences {
 
 function routingProblems(t: RoutingTable, refs: RoutingReferences | undefined): ConfigProblem[] {
   const problems = [
-    ...duplicateProblems(t.units, (u) => u.code, (i) => ['units', i, 'code'], 'unit'),
-    ...duplicateProblems(t.responsibilities, (r) => `${r.category} × ${r.placeType}`, (i) => ['responsibilities', i], 'responsibility'),
+    ...duplicateProblems(
+      t.units,
+      (u) => u.code,
+      (i) => ['units', i, 'code'],
+      'unit',
+    ),
+    ...duplicateProblems(
+      t.responsibilities,
+      (r) => `${r.category} × ${r.placeType}`,
+      (i) => ['responsibilities', i],
+      'responsibility',
+    ),
   ];
   t.responsibilities.forEach((r, i) => {
     if (r.category !== '*' && refs?.categories && !refs.categories.has(r.category)) {
@@ -130,7 +138,12 @@ const decided = new WeakMap<RoutingTable, Map<string, RouteDecision>>();
 
 function decide(routing: RoutingTable, categoryCode: string, where: RouteInput): RouteDecision {
   if (where.townshipCode === undefined) {
-    if (where.noPosition === true) return { held: true, reason: 'no-position', detail: 'the photo has no position (no GPS) and nothing else places it (no device position, no mapped camera zone); place it by hand' };
+    if (where.noPosition === true)
+      return {
+        held: true,
+        reason: 'no-position',
+        detail: 'the photo has no position (no GPS) and nothing else places it (no device position, no mapped camera zone); place it by hand',
+      };
     return { held: true, reason: 'outside-every-township', detail: 'the location is outside every township boundary' };
   }
   const find = (category: string, placeType: string): Responsibility | undefined =>

@@ -51,11 +51,7 @@ function referenceProblems(set: RuleSet, refs: RuleSetReferences): ConfigProblem
  * Parses and validates a rules file. Errors read `config/demo/rules.yaml:42:7 rules[3].minConfidence: expected number ≤ 1`.
  * Pass `refs` (ids and types from places.geojson) to also catch references to places that do not exist.
  */
-export function parseRuleSetYaml(
-  text: string,
-  fileName: string,
-  refs?: RuleSetReferences,
-): { ok: true; ruleSet: RuleSet } | { ok: false; errors: string[] } {
+export function parseRuleSetYaml(text: string, fileName: string, refs?: RuleSetReferences): { ok: true; ruleSet: RuleSet } | { ok: false; errors: string[] } {
   const result: ParseOutcome<RuleSet> = parseConfigText(text, fileName, ruleSetSchema, refs ? (set) => referenceProblems(set, refs) : undefined);
   return result.ok ? { ok: true, ruleSet: result.value } : result;
 }

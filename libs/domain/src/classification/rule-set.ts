@@ -82,7 +82,10 @@ export const ruleSchema = z
     labels: z.array(z.string().min(1)).min(1),
     minConfidence: z.number().min(0).max(1),
     /** Only these event sources or device kinds, when given. */
-    sources: z.array(z.enum([...EVENT_SOURCES, ...DEVICE_KINDS])).min(1).optional(),
+    sources: z
+      .array(z.enum([...EVENT_SOURCES, ...DEVICE_KINDS]))
+      .min(1)
+      .optional(),
     /** Overrides the category's severity for this rule. */
     severity: z.enum(ISSUE_SEVERITIES).optional(),
     /** Only inside these places / place types (either list matches), when given. */
@@ -155,7 +158,10 @@ export const inhibitionSchema = z
     targetCategories: z.array(z.string().min(1)).min(1).optional(),
     targetMaxSeverity: z.enum(ISSUE_SEVERITIES).default('medium'),
     scope: z.enum(['place', 'grid', 'township']),
-    minutes: z.number().positive().max(7 * 24 * 60),
+    minutes: z
+      .number()
+      .positive()
+      .max(7 * 24 * 60),
   })
   .strict();
 

@@ -91,7 +91,11 @@ export function findInhibitor(
 
 /** When several inhibitors mute a detection, the one named is the earliest (then by source), whatever order they came in. */
 const earlierSource = (a: ActiveInhibitor, b: ActiveInhibitor): boolean =>
-  a.from.getTime() !== b.from.getTime() ? a.from < b.from : a.sourceIdentityKey !== b.sourceIdentityKey ? a.sourceIdentityKey < b.sourceIdentityKey : a.inhibitionId < b.inhibitionId;
+  a.from.getTime() !== b.from.getTime()
+    ? a.from < b.from
+    : a.sourceIdentityKey !== b.sourceIdentityKey
+      ? a.sourceIdentityKey < b.sourceIdentityKey
+      : a.inhibitionId < b.inhibitionId;
 
 /** What inhibition looks at: a detected issue, or an occurrence already stored in a case. */
 export type InhibitableIssue = Pick<DetectedIssue, 'categoryCode' | 'severity' | 'occurredAt' | 'gridCode' | 'townshipCode'>;
@@ -111,7 +115,10 @@ export const inhibitionReference = (inhibitor: ActiveInhibitor): string => `${in
 export function mergeInhibitors(inhibitors: readonly ActiveInhibitor[]): ActiveInhibitor[] {
   const sorted = [...inhibitors].sort(
     (a, b) =>
-      cmp(a.sourceIdentityKey, b.sourceIdentityKey) || cmp(a.inhibitionId, b.inhibitionId) || a.from.getTime() - b.from.getTime() || a.until.getTime() - b.until.getTime(),
+      cmp(a.sourceIdentityKey, b.sourceIdentityKey) ||
+      cmp(a.inhibitionId, b.inhibitionId) ||
+      a.from.getTime() - b.from.getTime() ||
+      a.until.getTime() - b.until.getTime(),
   );
   const out: ActiveInhibitor[] = [];
   for (const i of sorted) {
@@ -287,7 +294,11 @@ export function doNotDisturbSubjectsOf(ruleSet: RuleSet, jurisdiction: Jurisdict
   const out = new Map<string, string[]>();
   for (const e of ruleSet.doNotDisturb.entries) {
     if (e.placeId !== undefined) out.set(`place:${e.placeId}`, [e.placeId]);
-    if (e.businessId !== undefined) out.set(`business:${e.businessId}`, jurisdiction.placesOfBusiness(e.businessId).map((p) => p.id));
+    if (e.businessId !== undefined)
+      out.set(
+        `business:${e.businessId}`,
+        jurisdiction.placesOfBusiness(e.businessId).map((p) => p.id),
+      );
   }
   return [...out.entries()].map(([subjectId, placeIds]) => ({ subjectId, placeIds }));
 }

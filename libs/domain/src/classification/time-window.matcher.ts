@@ -58,7 +58,5 @@ export function windowAppliesToPlaces(window: Pick<RuleTimeWindow, 'places' | 'p
 
 export function describeWindow(window: RuleTimeWindow): string {
   const where = [...(window.places ?? []), ...(window.placeTypes ?? []).map((t) => `type ${t}`)];
-  return [`${window.from}–${window.to}`, window.days ? window.days.join(',') : 'daily', where.length ? `at ${where.join(', ')}` : '']
-    .filter(Boolean)
-    .join(' ');
+  return [`${window.from}–${window.to}`, window.days ? window.days.join(',') : 'daily', where.length ? `at ${where.join(', ')}` : ''].filter(Boolean).join(' ');
 }

@@ -45,7 +45,7 @@ describe('applyDeviceRegister: where the position comes from', () => {
     expect(e.attributes.positionSource).toBe('none');
   });
 
-  it('never places a drone photo at the drone\'s registered home: without GPS it has no position', () => {
+  it("never places a drone photo at the drone's registered home: without GPS it has no position", () => {
     const photo = adapted({ source: 'drone-upload', sourceKind: 'drone', location: undefined, attributes: { flightId: 'F-1', markedBy: 'pilot' } });
     const e = gate(photo, device({ kind: 'drone' }));
     expect(e).not.toHaveProperty('location');

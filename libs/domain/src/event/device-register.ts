@@ -29,10 +29,7 @@ const NEVER_PLACED_AT_DEVICE: ReadonlySet<AdaptedEvent['source']> = new Set(['dr
  * from: `event` (the payload: GPS, the source's own position), `device` (the register) or `none`; a value an
  * adapter already set is kept.
  */
-export function applyDeviceRegister(
-  event: AdaptedEvent,
-  lookup: DeviceLookup,
-): { ok: true; event: CanonicalEvent } | { ok: false; rejection: Rejection } {
+export function applyDeviceRegister(event: AdaptedEvent, lookup: DeviceLookup): { ok: true; event: CanonicalEvent } | { ok: false; rejection: Rejection } {
   const device = lookup(event.deviceId);
   if (!device) {
     return { ok: false, rejection: { reason: 'unknown-device', detail: `device "${event.deviceId}" is not registered` } };

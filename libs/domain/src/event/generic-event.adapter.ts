@@ -30,7 +30,16 @@ export const genericEventSchema = z
       )
       .max(100),
     media: z
-      .array(z.object({ kind: z.enum(['snapshot', 'photo', 'clip']), uri: z.string().min(1).max(2000), sha256: z.string().regex(/^[0-9a-f]{64}$/).optional() }))
+      .array(
+        z.object({
+          kind: z.enum(['snapshot', 'photo', 'clip']),
+          uri: z.string().min(1).max(2000),
+          sha256: z
+            .string()
+            .regex(/^[0-9a-f]{64}$/)
+            .optional(),
+        }),
+      )
       .max(20)
       .optional(),
   })

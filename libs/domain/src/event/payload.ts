@@ -12,9 +12,7 @@ export function decodeText(payload: Uint8Array | string): { ok: true; text: stri
   }
 }
 
-export function decodeJson(
-  payload: Uint8Array | string,
-): { ok: true; text: string; value: unknown } | { ok: false; result: AdapterResult } {
+export function decodeJson(payload: Uint8Array | string): { ok: true; text: string; value: unknown } | { ok: false; result: AdapterResult } {
   const t = decodeText(payload);
   if (!t.ok) return t;
   try {

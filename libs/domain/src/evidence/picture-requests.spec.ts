@@ -29,18 +29,35 @@ describe('picture requests: the picture slots of an event', () => {
   });
 
   it('a device cannot claim a stored picture by naming it', () => {
-    const claimed = base({ media: [{ kind: 'snapshot', uri: `picture:${SHA}` }, { kind: 'photo', uri: `photo:${SHA}` }] });
+    const claimed = base({
+      media: [
+        { kind: 'snapshot', uri: `picture:${SHA}` },
+        { kind: 'photo', uri: `photo:${SHA}` },
+      ],
+    });
     expect(pictureRequestsOf(claimed)).toEqual([]);
     expect(isPictureMedia(claimed, claimed.media[0])).toBe(false);
   });
 
   it('a Frigate event asks for its snapshot by the tracked object id', () => {
-    const e = base({ source: 'frigate', attributes: { camera: 'yunxi_rd_east' }, detections: [{ label: 'car', confidence: 0.9, trackId: '1764-abc' }], media: [{ kind: 'snapshot', uri: 'frigate/yunxi_rd_east/car/snapshot' }] });
-    expect(pictureRequestsOf(e)).toEqual([{ slot: 0, mode: 'fetch', origin: 'frigate-api', request: { frigateEventId: '1764-abc', camera: 'yunxi_rd_east', label: 'car' } }]);
+    const e = base({
+      source: 'frigate',
+      attributes: { camera: 'yunxi_rd_east' },
+      detections: [{ label: 'car', confidence: 0.9, trackId: '1764-abc' }],
+      media: [{ kind: 'snapshot', uri: 'frigate/yunxi_rd_east/car/snapshot' }],
+    });
+    expect(pictureRequestsOf(e)).toEqual([
+      { slot: 0, mode: 'fetch', origin: 'frigate-api', request: { frigateEventId: '1764-abc', camera: 'yunxi_rd_east', label: 'car' } },
+    ]);
   });
 
   it('a DJI callback waits for the upload of its file, by dock and case-folded file name', () => {
-    const e = base({ source: 'dji', deviceId: 'DOCK-1', attributes: { fileName: 'DJI_20261128101502_0001_W.JPEG' }, media: [{ kind: 'photo', uri: 'wayline/abc/DJI_20261128101502_0001_W.JPEG' }] });
+    const e = base({
+      source: 'dji',
+      deviceId: 'DOCK-1',
+      attributes: { fileName: 'DJI_20261128101502_0001_W.JPEG' },
+      media: [{ kind: 'photo', uri: 'wayline/abc/DJI_20261128101502_0001_W.JPEG' }],
+    });
     expect(pictureRequestsOf(e)).toEqual([{ slot: 0, mode: 'await', origin: 'dji-upload', matchKey: 'dji-file:DOCK-1:dji_20261128101502_0001_w.jpeg' }]);
     expect(djiFileMatchKey('DOCK-1', 'uploads/DJI_20261128101502_0001_W.JPEG')).toBe('dji-file:DOCK-1:dji_20261128101502_0001_w.jpeg');
     expect(djiFileName(' a/b/C.JPG ')).toBe('c.jpg');
@@ -49,7 +66,12 @@ describe('picture requests: the picture slots of an event', () => {
   it("CloudPatrol's own format: only the event's own snapshot topic is awaited", () => {
     const own = base({ media: [{ kind: 'snapshot', uri: deviceSnapshotTopic('CAM-1', 'e-1') }] });
     expect(pictureRequestsOf(own)).toEqual([{ slot: 0, mode: 'await', origin: 'device-publish', matchKey: deviceSnapshotMatchKey('CAM-1', 'e-1') }]);
-    const other = base({ media: [{ kind: 'snapshot', uri: deviceSnapshotTopic('CAM-2', 'e-1') }, { kind: 'snapshot', uri: deviceSnapshotTopic('CAM-1', 'e-9') }] });
+    const other = base({
+      media: [
+        { kind: 'snapshot', uri: deviceSnapshotTopic('CAM-2', 'e-1') },
+        { kind: 'snapshot', uri: deviceSnapshotTopic('CAM-1', 'e-9') },
+      ],
+    });
     expect(pictureRequestsOf(other)).toEqual([]);
     expect(parseDeviceSnapshotTopic('$share/g/cloudpatrol/v1/devices/CAM-1/events/e-1/snapshot')).toEqual({ deviceId: 'CAM-1', eventId: 'e-1' });
     expect(parseDeviceSnapshotTopic('cloudpatrol/v1/devices/CAM-1/events')).toBeUndefined();
@@ -66,7 +88,12 @@ describe('picture requests: the picture slots of an event', () => {
   });
 
   it('clips and URLs of other storage are plain references, not pictures', () => {
-    const e = base({ media: [{ kind: 'clip', uri: deviceSnapshotTopic('CAM-1', 'e-1') }, { kind: 'snapshot', uri: 'https://nvr.example/s.jpg' }] });
+    const e = base({
+      media: [
+        { kind: 'clip', uri: deviceSnapshotTopic('CAM-1', 'e-1') },
+        { kind: 'snapshot', uri: 'https://nvr.example/s.jpg' },
+      ],
+    });
     expect(pictureRequestsOf(e)).toEqual([]);
   });
 });

@@ -131,7 +131,11 @@ function pictureRequestOfMedia(event: EventForPictures, ref: MediaRef): Slotless
       return { mode: 'fetch', origin: 'frigate-api', request: { frigateEventId: detection.trackId, camera, label: detection.label } };
     }
     case 'dji':
-      return { mode: 'await', origin: 'dji-upload', matchKey: djiFileMatchKey(event.deviceId, typeof event.attributes.fileName === 'string' ? event.attributes.fileName : ref.uri) };
+      return {
+        mode: 'await',
+        origin: 'dji-upload',
+        matchKey: djiFileMatchKey(event.deviceId, typeof event.attributes.fileName === 'string' ? event.attributes.fileName : ref.uri),
+      };
     case 'cloudpatrol': {
       const topic = parseDeviceSnapshotTopic(ref.uri);
       // Only the event's own snapshot topic: a device cannot claim another device's or event's picture.

@@ -49,7 +49,7 @@ describe('JurisdictionIndex.locate', () => {
     expect(index.locate(pt(20, 25)).township).toBeUndefined();
   });
 
-  it('breaks ties on a shared border by the lowest code, and prefers the township\'s own grid', () => {
+  it("breaks ties on a shared border by the lowest code, and prefers the township's own grid", () => {
     const r = index.locate(pt(10, 5));
     expect(r.township?.code).toBe('A');
     expect(r.grid?.code).toBe('100000001001001');

@@ -49,7 +49,10 @@ export const placePropertiesSchema = z
     /** no-parking | night-market | loading-bay | fire-lane | construction-site | shopfront | ... */
     type: kebab,
     township: adminCode,
-    grid: z.string().regex(/^\d{6,24}$/).optional(),
+    grid: z
+      .string()
+      .regex(/^\d{6,24}$/)
+      .optional(),
     /** The business occupying the place (shopfronts), for the do-not-disturb list. */
     businessId: z.string().min(1).optional(),
     synthetic: z.boolean().optional(),

@@ -1,7 +1,9 @@
 import { distanceMetres, isRtkFixed, normalizePhotoMetadata } from './photo-metadata';
 
 // Shapes as exifr 7 returns them for a DJI JPEG with { xmp: true, gps: true, mergeOutput: false, reviveValues: false }.
-const grouped = (over: { dji?: Record<string, unknown>; exif?: Record<string, unknown>; gps?: Record<string, unknown> | null; ifd0?: Record<string, unknown> } = {}) => ({
+const grouped = (
+  over: { dji?: Record<string, unknown>; exif?: Record<string, unknown>; gps?: Record<string, unknown> | null; ifd0?: Record<string, unknown> } = {},
+) => ({
   'drone-dji': {
     GpsLatitude: 23.1100123,
     GpsLongtitude: 113.3204561,
@@ -55,7 +57,17 @@ describe('normalizePhotoMetadata', () => {
 
   it('parses the signed strings DJI firmware writes ("+23.1100") and the correct GpsLongitude spelling', () => {
     const m = normalizePhotoMetadata(
-      grouped({ dji: { GpsLatitude: '+23.1100', GpsLongtitude: undefined, GpsLongitude: '+113.3200', AbsoluteAltitude: '+152.30', RelativeAltitude: '-3.10', GimbalYawDegree: '+270.0', RtkFlag: '16' } }),
+      grouped({
+        dji: {
+          GpsLatitude: '+23.1100',
+          GpsLongtitude: undefined,
+          GpsLongitude: '+113.3200',
+          AbsoluteAltitude: '+152.30',
+          RelativeAltitude: '-3.10',
+          GimbalYawDegree: '+270.0',
+          RtkFlag: '16',
+        },
+      }),
     );
     expect(m.position).toEqual({ lat: 23.11, lng: 113.32 });
     expect(m).toMatchObject({ absoluteAltitude: 152.3, relativeAltitude: -3.1, gimbalYaw: -90, rtk: 16 });
@@ -66,7 +78,14 @@ describe('normalizePhotoMetadata', () => {
     const m = normalizePhotoMetadata({
       ifd0: { Make: 'Autel Robotics', Model: 'XL720' },
       exif: { DateTimeOriginal: '2026:03:01 10:11:12' },
-      gps: { GPSLatitudeRef: 'S', GPSLatitude: [23, 6, 36], GPSLongitudeRef: 'W', GPSLongitude: [113, 19, 12], GPSAltitudeRef: new Uint8Array([1]), GPSAltitude: 12.5 },
+      gps: {
+        GPSLatitudeRef: 'S',
+        GPSLatitude: [23, 6, 36],
+        GPSLongitudeRef: 'W',
+        GPSLongitude: [113, 19, 12],
+        GPSAltitudeRef: new Uint8Array([1]),
+        GPSAltitude: 12.5,
+      },
     });
     expect(m.source).toBe('exif-gps');
     expect(m.position?.lat).toBeCloseTo(-23.11, 6);

@@ -87,8 +87,7 @@ export function normalizePhotoMetadata(raw: Record<string, unknown>, options: No
   const metadata: PhotoMetadata = { source, warnings };
   if (position) metadata.position = position;
 
-  const absoluteAltitude =
-    ranged('AbsoluteAltitude', blocks.dji.AbsoluteAltitude, ALTITUDE_RANGE, warnings) ?? exifAltitude(blocks.gps, warnings);
+  const absoluteAltitude = ranged('AbsoluteAltitude', blocks.dji.AbsoluteAltitude, ALTITUDE_RANGE, warnings) ?? exifAltitude(blocks.gps, warnings);
   assign(metadata, 'absoluteAltitude', absoluteAltitude);
   assign(metadata, 'relativeAltitude', ranged('RelativeAltitude', blocks.dji.RelativeAltitude, RELATIVE_ALTITUDE_RANGE, warnings));
   assign(metadata, 'gimbalYaw', yaw(ranged('GimbalYawDegree', blocks.dji.GimbalYawDegree, YAW_RANGE, warnings)));
@@ -250,7 +249,10 @@ function exifTime(value: unknown, zone: unknown, subSeconds: unknown, localUtcOf
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : value;
   if (typeof value !== 'string') return undefined;
   // "2026:03:01 10:11:12" (EXIF) or ISO 8601 (XMP); the EXIF date uses colons.
-  let t = value.replace(/\0+$/, '').trim().replace(/^(\d{4}):(\d{2}):(\d{2})/, '$1-$2-$3');
+  let t = value
+    .replace(/\0+$/, '')
+    .trim()
+    .replace(/^(\d{4}):(\d{2}):(\d{2})/, '$1-$2-$3');
   // XMP dates may omit seconds ("2026-03-01T10:11+08:00").
   t = t.replace(/^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2})(?=$|Z|[+-]\d{2}:?\d{2}$)/, '$1:00');
   if (typeof subSeconds === 'string' || typeof subSeconds === 'number') {

@@ -75,10 +75,7 @@ export interface ResolvedMilestone extends DeadlineLimit {
  * Validate a parsed deadlines document. Pass the rule set's category codes to catch a misspelt
  * category, which would otherwise silently fall back to the default limit.
  */
-export function parseDeadlinePolicy(
-  data: unknown,
-  options: { categoryCodes?: readonly string[] } = {},
-): ConfigParseResult<DeadlinePolicy> {
+export function parseDeadlinePolicy(data: unknown, options: { categoryCodes?: readonly string[] } = {}): ConfigParseResult<DeadlinePolicy> {
   const r = deadlinePolicySchema.safeParse(data);
   if (!r.success) return { ok: false, errors: toConfigIssues(r.error) };
   const problems = options.categoryCodes ? unknownDeadlineCategories(r.data, options.categoryCodes) : [];

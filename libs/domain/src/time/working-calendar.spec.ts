@@ -37,7 +37,16 @@ describe('parseWorkingCalendar', () => {
   it.each([
     ['a time that is not HH:MM', { workdayHours: [{ start: '9:00', end: '12:00' }] }, 'workdayHours[0].start'],
     ['an end before the start', { workdayHours: [{ start: '13:00', end: '12:00' }] }, 'workdayHours[0].end'],
-    ['overlapping periods', { workdayHours: [{ start: '09:00', end: '12:00' }, { start: '11:30', end: '17:00' }] }, 'workdayHours[1].start'],
+    [
+      'overlapping periods',
+      {
+        workdayHours: [
+          { start: '09:00', end: '12:00' },
+          { start: '11:30', end: '17:00' },
+        ],
+      },
+      'workdayHours[1].start',
+    ],
     ['no working period', { workdayHours: [] }, 'workdayHours'],
     ['an impossible date', { holidays: ['2026-10-01', '2026-02-30'] }, 'holidays[1]'],
     ['a date in another format', { holidays: ['2026/10/01'] }, 'holidays[0]'],
@@ -64,9 +73,21 @@ describe('parseWorkingCalendar', () => {
   it('answers with errors, never throws, whatever the document holds', () => {
     const field = fc.oneof(fc.anything(), fc.constantFrom('9:00', '25:00', '2026-02-30', 'x'), fc.array(fc.anything()));
     fc.assert(
-      fc.property(fc.record({ workdayHours: fc.oneof(field, fc.array(fc.record({ start: field, end: field }))), holidays: field, makeupWorkdays: field, weekend: field, covers: field }, { requiredKeys: [] }), (patch) => {
-        expect(() => parseWorkingCalendar({ ...valid, ...patch })).not.toThrow();
-      }),
+      fc.property(
+        fc.record(
+          {
+            workdayHours: fc.oneof(field, fc.array(fc.record({ start: field, end: field }))),
+            holidays: field,
+            makeupWorkdays: field,
+            weekend: field,
+            covers: field,
+          },
+          { requiredKeys: [] },
+        ),
+        (patch) => {
+          expect(() => parseWorkingCalendar({ ...valid, ...patch })).not.toThrow();
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -101,5 +122,4 @@ describe('calendar helpers', () => {
     expect(calendarCovers(r.value, new Date('2026-12-31T16:00:00Z'))).toBe(false); // 2027-01-01 in Beijing
     expect(calendarCovers({ ...r.value, covers: undefined }, new Date('2030-01-01T00:00:00Z'))).toBe(true);
   });
-
 });

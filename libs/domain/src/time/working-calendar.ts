@@ -102,7 +102,9 @@ export const workingCalendarSchema = z
     }
     duplicates(cal.weekend).forEach((i) => ctx.addIssue({ code: 'custom', path: ['weekend', i], message: 'listed twice' }));
     duplicates(cal.holidays).forEach((i) => ctx.addIssue({ code: 'custom', path: ['holidays', i], message: `${cal.holidays[i]} listed twice` }));
-    duplicates(cal.makeupWorkdays).forEach((i) => ctx.addIssue({ code: 'custom', path: ['makeupWorkdays', i], message: `${cal.makeupWorkdays[i]} listed twice` }));
+    duplicates(cal.makeupWorkdays).forEach((i) =>
+      ctx.addIssue({ code: 'custom', path: ['makeupWorkdays', i], message: `${cal.makeupWorkdays[i]} listed twice` }),
+    );
 
     const holidays = new Set(cal.holidays);
     const weekend = new Set(cal.weekend);

@@ -6,11 +6,7 @@ import { addWorkingTime, deadlineStatus, isWorkingDay, workingTimeBetween } from
 /** The parts of config/calendar/cn-2026.yaml these tests use (State Council notice of 2025-11-04). */
 const cal = testCalendar({
   name: 'test-cn-2026',
-  holidays: [
-    ...range('2026-02', 15, 23),
-    ...range('2026-09', 25, 27),
-    ...range('2026-10', 1, 7),
-  ],
+  holidays: [...range('2026-02', 15, 23), ...range('2026-09', 25, 27), ...range('2026-10', 1, 7)],
   makeupWorkdays: ['2026-02-14', '2026-02-28', '2026-09-20', '2026-10-10'],
 });
 

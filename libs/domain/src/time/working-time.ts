@@ -1,11 +1,4 @@
-import {
-  MS_PER_DAY,
-  type WorkingCalendar,
-  clockToMinutes,
-  isoDateToDayNumber,
-  localDayNumber,
-  weekdayOfDayNumber,
-} from './working-calendar';
+import { MS_PER_DAY, type WorkingCalendar, clockToMinutes, isoDateToDayNumber, localDayNumber, weekdayOfDayNumber } from './working-calendar';
 
 /**
  * Deadline clocks that run in working time (数字城管 time limits: "within 4 working hours",
@@ -47,13 +40,10 @@ interface CompiledCalendar {
 }
 
 function compile(cal: WorkingCalendar): CompiledCalendar {
-  const days = (list: readonly string[]): Set<number> =>
-    new Set(list.map(isoDateToDayNumber).filter((d): d is number => d !== null));
+  const days = (list: readonly string[]): Set<number> => new Set(list.map(isoDateToDayNumber).filter((d): d is number => d !== null));
   return {
     offsetMs: cal.utcOffsetMinutes * MS_PER_MINUTE,
-    periods: cal.workdayHours
-      .map((p) => [clockToMinutes(p.start), clockToMinutes(p.end)] as const)
-      .sort((a, b) => a[0] - b[0]),
+    periods: cal.workdayHours.map((p) => [clockToMinutes(p.start), clockToMinutes(p.end)] as const).sort((a, b) => a[0] - b[0]),
     weekend: new Set(cal.weekend),
     holidays: days(cal.holidays),
     makeup: days(cal.makeupWorkdays),
@@ -149,12 +139,7 @@ export function workingTimeBetween(a: Date, b: Date, cal: WorkingCalendar): numb
  * With a calendar the remaining time is measured in working minutes, so a case due Monday 09:30 is
  * already "due soon" on Friday evening; without one, in wall-clock minutes.
  */
-export function deadlineStatus(
-  dueAt: Date,
-  now: Date,
-  threshold: DueSoonThreshold = { minutes: 60 },
-  cal?: WorkingCalendar,
-): DeadlineStatus {
+export function deadlineStatus(dueAt: Date, now: Date, threshold: DueSoonThreshold = { minutes: 60 }, cal?: WorkingCalendar): DeadlineStatus {
   if (now.getTime() > dueAt.getTime()) return 'overdue';
   const span = (from: Date, to: Date): number => (cal ? workingTimeBetween(from, to, cal) : (to.getTime() - from.getTime()) / MS_PER_MINUTE);
   const remaining = span(now, dueAt);

@@ -31,7 +31,11 @@ export class CaseLoopController {
     const rule = CASE_ACTION_RULES[body.action];
     if (!rule.roles.includes(actor.role)) {
       const name = (role: string) => role.replace('_', ' ');
-      throw new TransitionRefused({ ok: false, code: 'forbidden-role', message: `A ${name(actor.role)} cannot ${rule.verb} a case; allowed: ${rule.roles.map(name).join(', ')}.` });
+      throw new TransitionRefused({
+        ok: false,
+        code: 'forbidden-role',
+        message: `A ${name(actor.role)} cannot ${rule.verb} a case; allowed: ${rule.roles.map(name).join(', ')}.`,
+      });
     }
     return this.loop.transition(actor, id, body);
   }

@@ -30,7 +30,10 @@ export function ApiAccess(): ClassDecorator {
 function documentation(rule: AccessRule): MethodDecorator[] {
   if (rule.public) return [ApiExtension('x-roles', []), ApiExtension('x-public', true), ApiOperation({ summary: undefined, description: 'Public: no login.' })];
   const people = rule.roles.filter((r) => r !== 'device');
-  const lines = [...(people.length > 0 ? [`Roles: ${people.join(', ')}.`] : []), ...(rule.roles.includes('device') ? ['Devices: HTTP Basic with the device id and password.'] : [])];
+  const lines = [
+    ...(people.length > 0 ? [`Roles: ${people.join(', ')}.`] : []),
+    ...(rule.roles.includes('device') ? ['Devices: HTTP Basic with the device id and password.'] : []),
+  ];
   return [
     ApiExtension('x-roles', [...rule.roles]),
     ApiOperation({ summary: undefined, description: lines.join(' ') }),

@@ -7,7 +7,13 @@ import { z } from 'zod';
  */
 export function openApiSchemaOf(schema: z.ZodType, io: 'input' | 'output'): SchemaObject {
   // Refinements and transforms have no JSON Schema: they are left out (the pipe still applies them).
-  const json: Record<string, unknown> = z.toJSONSchema(schema, { target: 'openapi-3.0', io, unrepresentable: 'any', cycles: 'throw', override: dropSafeIntegerBounds });
+  const json: Record<string, unknown> = z.toJSONSchema(schema, {
+    target: 'openapi-3.0',
+    io,
+    unrepresentable: 'any',
+    cycles: 'throw',
+    override: dropSafeIntegerBounds,
+  });
   delete json.$schema;
   return json;
 }

@@ -59,7 +59,13 @@ export const partyCaseSchema = z.object({
     items: z.array(
       z.object({
         occurredAt: instant,
-        device: z.object({ id: z.string(), name: z.string().nullable(), address: z.string().nullable(), legalReviewPassed: z.boolean(), technicalReviewPassed: z.boolean() }),
+        device: z.object({
+          id: z.string(),
+          name: z.string().nullable(),
+          address: z.string().nullable(),
+          legalReviewPassed: z.boolean(),
+          technicalReviewPassed: z.boolean(),
+        }),
         detections: z.array(z.object({ label: z.string(), confidence: z.number() })),
         media: z.array(z.object({ kind: z.string(), uri: z.string() })),
         pictures: z.array(z.object({ sha256: z.string(), capturedAt: instant })),

@@ -64,13 +64,22 @@ type ResponseCheck<M, S extends z.ZodType> =
  */
 export function ZodResponse<S extends z.ZodType>(status: number, schema: S, description = 'OK') {
   const content = { 'application/json': { schema: openApiSchemaOf(schema, 'output') } };
-  return <M extends (...args: never[]) => unknown>(target: object, key: string | symbol, descriptor: TypedPropertyDescriptor<M> & ResponseCheck<M, S>): void => {
+  return <M extends (...args: never[]) => unknown>(
+    target: object,
+    key: string | symbol,
+    descriptor: TypedPropertyDescriptor<M> & ResponseCheck<M, S>,
+  ): void => {
     ApiResponse({ status, description, content })(target, key, descriptor);
   };
 }
 
 /** A success response that is not JSON: a picture, an event stream, plain text. */
-export function ContentResponse(status: number, contentType: string | string[], description: string, schema: SchemaObject = { type: 'string', format: 'binary' }): MethodDecorator {
+export function ContentResponse(
+  status: number,
+  contentType: string | string[],
+  description: string,
+  schema: SchemaObject = { type: 'string', format: 'binary' },
+): MethodDecorator {
   const types = Array.isArray(contentType) ? contentType : [contentType];
   return ApiResponse({ status, description, content: Object.fromEntries(types.map((t) => [t, { schema }])) });
 }

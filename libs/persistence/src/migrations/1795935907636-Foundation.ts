@@ -7,50 +7,63 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  */
 
 export class Foundation1795935907636 implements MigrationInterface {
-    name = 'Foundation1795935907636'
+  name = 'Foundation1795935907636';
 
-    public async up(queryRunner: QueryRunner): Promise<void> {
-        await queryRunner.query(`CREATE SEQUENCE "case_number_seq"`);
-        await queryRunner.query(`CREATE TABLE "cases" ("id" uuid NOT NULL DEFAULT gen_random_uuid(), "case_number" text NOT NULL, "category_code" text NOT NULL, "status" text NOT NULL, "identity_key" text NOT NULL, "identity" jsonb NOT NULL, "grouping_open" boolean NOT NULL DEFAULT true, "severity" text NOT NULL, "township_code" text, "grid_code" text, "place_id" text, "handling_unit" text, "held_reason" text, "officer" jsonb, "device_id" text NOT NULL, "lat" double precision, "lng" double precision, "first_seen_at" TIMESTAMP WITH TIME ZONE NOT NULL, "last_seen_at" TIMESTAMP WITH TIME ZONE NOT NULL, "occurrence_count" integer NOT NULL, "latest_event_id" bigint NOT NULL, "rule_id" text NOT NULL, "rule_version" integer NOT NULL, "explanation" jsonb NOT NULL, "origin" text NOT NULL DEFAULT 'machine', "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "updated_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "UQ_e4b62fdecb8c5dfac7caf8c312e" UNIQUE ("case_number"), CONSTRAINT "PK_264acb3048c240fb89aa34626db" PRIMARY KEY ("id"))`);
-        await queryRunner.query(`CREATE INDEX "ix_cases_category" ON "cases"  ("category_code") `);
-        await queryRunner.query(`CREATE INDEX "ix_cases_status" ON "cases"  ("status") `);
-        await queryRunner.query(`CREATE INDEX "ix_cases_township" ON "cases"  ("township_code") `);
-        await queryRunner.query(`CREATE INDEX "ix_cases_created_at" ON "cases"  ("created_at") `);
-        await queryRunner.query(`CREATE UNIQUE INDEX "uq_cases_open_identity" ON "cases"  ("identity_key") WHERE grouping_open`);
-        await queryRunner.query(`CREATE TABLE "case_occurrences" ("case_id" uuid NOT NULL, "event_id" bigint NOT NULL, "occurred_at" TIMESTAMP WITH TIME ZONE NOT NULL, CONSTRAINT "PK_2432de86e1f3b79101a27d1b41c" PRIMARY KEY ("case_id", "event_id"))`);
-        await queryRunner.query(`CREATE INDEX "ix_case_occurrences_event" ON "case_occurrences"  ("event_id") `);
-        await queryRunner.query(`CREATE TABLE "dead_letters" ("id" bigint GENERATED ALWAYS AS IDENTITY NOT NULL, "transport" text NOT NULL, "source" text NOT NULL, "topic" text NOT NULL, "reason" text NOT NULL, "detail" text NOT NULL, "device_id" text, "payload" bytea NOT NULL, "received_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_084e63809483fb0a9c48aae607f" PRIMARY KEY ("id"))`);
-        await queryRunner.query(`CREATE INDEX "ix_dead_letters_reason" ON "dead_letters"  ("reason") `);
-        await queryRunner.query(`CREATE INDEX "ix_dead_letters_received_at" ON "dead_letters"  ("received_at") `);
-        await queryRunner.query(`CREATE TABLE "devices" ("id" text NOT NULL, "kind" text NOT NULL, "name" text NOT NULL, "owner_department" text NOT NULL, "lat" double precision, "lng" double precision, "address" text, "township_code" text, "frigate_camera" text, "zones" jsonb NOT NULL DEFAULT '{}'::jsonb, "status" text NOT NULL DEFAULT 'active', "legal_review_passed" boolean NOT NULL DEFAULT false, "technical_review_passed" boolean NOT NULL DEFAULT false, "reviewed_on" date, "location_published" boolean NOT NULL DEFAULT false, "managed_by" text NOT NULL DEFAULT 'api', "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "updated_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_b1514758245c12daf43486dd1f0" PRIMARY KEY ("id"))`);
-        await queryRunner.query(`CREATE TABLE "events" ("id" bigint GENERATED ALWAYS AS IDENTITY NOT NULL, "source" text NOT NULL, "source_event_id" text NOT NULL, "source_kind" text NOT NULL, "device_id" text NOT NULL, "occurred_at" TIMESTAMP WITH TIME ZONE NOT NULL, "received_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "lat" double precision, "lng" double precision, "zones" jsonb NOT NULL DEFAULT '[]'::jsonb, "detections" jsonb NOT NULL, "media" jsonb NOT NULL DEFAULT '[]'::jsonb, "attributes" jsonb NOT NULL DEFAULT '{}'::jsonb, "phase" text, "raw_payload" text NOT NULL, CONSTRAINT "PK_40731c7151fe4be3116e45ddf73" PRIMARY KEY ("id"))`);
-        await queryRunner.query(`CREATE INDEX "ix_events_occurred_at" ON "events"  ("occurred_at") `);
-        await queryRunner.query(`CREATE INDEX "ix_events_device_occurred" ON "events"  ("device_id", "occurred_at") `);
-        await queryRunner.query(`CREATE UNIQUE INDEX "uq_events_source_event" ON "events"  ("source", "source_event_id") `);
-        await queryRunner.query(`CREATE TABLE "settings" ("key" text NOT NULL, "value" text NOT NULL, CONSTRAINT "PK_c8639b7626fa94ba8265628f214" PRIMARY KEY ("key"))`);
-        await queryRunner.query(`CREATE TABLE "users" ("id" uuid NOT NULL DEFAULT gen_random_uuid(), "username" text NOT NULL, "password_hash" text NOT NULL, "role" text NOT NULL, "township_code" text, "unit_code" text, "display_name" text NOT NULL, "disabled" boolean NOT NULL DEFAULT false, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "UQ_fe0bb3f6520ee0469504521e710" UNIQUE ("username"), CONSTRAINT "PK_a3ffb1c0c8416b9fc6f907b7433" PRIMARY KEY ("id"))`);
-    }
+  public async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`CREATE SEQUENCE "case_number_seq"`);
+    await queryRunner.query(
+      `CREATE TABLE "cases" ("id" uuid NOT NULL DEFAULT gen_random_uuid(), "case_number" text NOT NULL, "category_code" text NOT NULL, "status" text NOT NULL, "identity_key" text NOT NULL, "identity" jsonb NOT NULL, "grouping_open" boolean NOT NULL DEFAULT true, "severity" text NOT NULL, "township_code" text, "grid_code" text, "place_id" text, "handling_unit" text, "held_reason" text, "officer" jsonb, "device_id" text NOT NULL, "lat" double precision, "lng" double precision, "first_seen_at" TIMESTAMP WITH TIME ZONE NOT NULL, "last_seen_at" TIMESTAMP WITH TIME ZONE NOT NULL, "occurrence_count" integer NOT NULL, "latest_event_id" bigint NOT NULL, "rule_id" text NOT NULL, "rule_version" integer NOT NULL, "explanation" jsonb NOT NULL, "origin" text NOT NULL DEFAULT 'machine', "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "updated_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "UQ_e4b62fdecb8c5dfac7caf8c312e" UNIQUE ("case_number"), CONSTRAINT "PK_264acb3048c240fb89aa34626db" PRIMARY KEY ("id"))`,
+    );
+    await queryRunner.query(`CREATE INDEX "ix_cases_category" ON "cases"  ("category_code") `);
+    await queryRunner.query(`CREATE INDEX "ix_cases_status" ON "cases"  ("status") `);
+    await queryRunner.query(`CREATE INDEX "ix_cases_township" ON "cases"  ("township_code") `);
+    await queryRunner.query(`CREATE INDEX "ix_cases_created_at" ON "cases"  ("created_at") `);
+    await queryRunner.query(`CREATE UNIQUE INDEX "uq_cases_open_identity" ON "cases"  ("identity_key") WHERE grouping_open`);
+    await queryRunner.query(
+      `CREATE TABLE "case_occurrences" ("case_id" uuid NOT NULL, "event_id" bigint NOT NULL, "occurred_at" TIMESTAMP WITH TIME ZONE NOT NULL, CONSTRAINT "PK_2432de86e1f3b79101a27d1b41c" PRIMARY KEY ("case_id", "event_id"))`,
+    );
+    await queryRunner.query(`CREATE INDEX "ix_case_occurrences_event" ON "case_occurrences"  ("event_id") `);
+    await queryRunner.query(
+      `CREATE TABLE "dead_letters" ("id" bigint GENERATED ALWAYS AS IDENTITY NOT NULL, "transport" text NOT NULL, "source" text NOT NULL, "topic" text NOT NULL, "reason" text NOT NULL, "detail" text NOT NULL, "device_id" text, "payload" bytea NOT NULL, "received_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_084e63809483fb0a9c48aae607f" PRIMARY KEY ("id"))`,
+    );
+    await queryRunner.query(`CREATE INDEX "ix_dead_letters_reason" ON "dead_letters"  ("reason") `);
+    await queryRunner.query(`CREATE INDEX "ix_dead_letters_received_at" ON "dead_letters"  ("received_at") `);
+    await queryRunner.query(
+      `CREATE TABLE "devices" ("id" text NOT NULL, "kind" text NOT NULL, "name" text NOT NULL, "owner_department" text NOT NULL, "lat" double precision, "lng" double precision, "address" text, "township_code" text, "frigate_camera" text, "zones" jsonb NOT NULL DEFAULT '{}'::jsonb, "status" text NOT NULL DEFAULT 'active', "legal_review_passed" boolean NOT NULL DEFAULT false, "technical_review_passed" boolean NOT NULL DEFAULT false, "reviewed_on" date, "location_published" boolean NOT NULL DEFAULT false, "managed_by" text NOT NULL DEFAULT 'api', "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "updated_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_b1514758245c12daf43486dd1f0" PRIMARY KEY ("id"))`,
+    );
+    await queryRunner.query(
+      `CREATE TABLE "events" ("id" bigint GENERATED ALWAYS AS IDENTITY NOT NULL, "source" text NOT NULL, "source_event_id" text NOT NULL, "source_kind" text NOT NULL, "device_id" text NOT NULL, "occurred_at" TIMESTAMP WITH TIME ZONE NOT NULL, "received_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "lat" double precision, "lng" double precision, "zones" jsonb NOT NULL DEFAULT '[]'::jsonb, "detections" jsonb NOT NULL, "media" jsonb NOT NULL DEFAULT '[]'::jsonb, "attributes" jsonb NOT NULL DEFAULT '{}'::jsonb, "phase" text, "raw_payload" text NOT NULL, CONSTRAINT "PK_40731c7151fe4be3116e45ddf73" PRIMARY KEY ("id"))`,
+    );
+    await queryRunner.query(`CREATE INDEX "ix_events_occurred_at" ON "events"  ("occurred_at") `);
+    await queryRunner.query(`CREATE INDEX "ix_events_device_occurred" ON "events"  ("device_id", "occurred_at") `);
+    await queryRunner.query(`CREATE UNIQUE INDEX "uq_events_source_event" ON "events"  ("source", "source_event_id") `);
+    await queryRunner.query(
+      `CREATE TABLE "settings" ("key" text NOT NULL, "value" text NOT NULL, CONSTRAINT "PK_c8639b7626fa94ba8265628f214" PRIMARY KEY ("key"))`,
+    );
+    await queryRunner.query(
+      `CREATE TABLE "users" ("id" uuid NOT NULL DEFAULT gen_random_uuid(), "username" text NOT NULL, "password_hash" text NOT NULL, "role" text NOT NULL, "township_code" text, "unit_code" text, "display_name" text NOT NULL, "disabled" boolean NOT NULL DEFAULT false, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "UQ_fe0bb3f6520ee0469504521e710" UNIQUE ("username"), CONSTRAINT "PK_a3ffb1c0c8416b9fc6f907b7433" PRIMARY KEY ("id"))`,
+    );
+  }
 
-    public async down(queryRunner: QueryRunner): Promise<void> {
-        await queryRunner.query(`DROP TABLE "users"`);
-        await queryRunner.query(`DROP TABLE "settings"`);
-        await queryRunner.query(`DROP INDEX "uq_events_source_event"`);
-        await queryRunner.query(`DROP INDEX "ix_events_device_occurred"`);
-        await queryRunner.query(`DROP INDEX "ix_events_occurred_at"`);
-        await queryRunner.query(`DROP TABLE "events"`);
-        await queryRunner.query(`DROP TABLE "devices"`);
-        await queryRunner.query(`DROP INDEX "ix_dead_letters_received_at"`);
-        await queryRunner.query(`DROP INDEX "ix_dead_letters_reason"`);
-        await queryRunner.query(`DROP TABLE "dead_letters"`);
-        await queryRunner.query(`DROP INDEX "ix_case_occurrences_event"`);
-        await queryRunner.query(`DROP TABLE "case_occurrences"`);
-        await queryRunner.query(`DROP INDEX "uq_cases_open_identity"`);
-        await queryRunner.query(`DROP INDEX "ix_cases_created_at"`);
-        await queryRunner.query(`DROP INDEX "ix_cases_township"`);
-        await queryRunner.query(`DROP INDEX "ix_cases_status"`);
-        await queryRunner.query(`DROP INDEX "ix_cases_category"`);
-        await queryRunner.query(`DROP TABLE "cases"`);
-        await queryRunner.query(`DROP SEQUENCE "case_number_seq"`);
-    }
-
+  public async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`DROP TABLE "users"`);
+    await queryRunner.query(`DROP TABLE "settings"`);
+    await queryRunner.query(`DROP INDEX "uq_events_source_event"`);
+    await queryRunner.query(`DROP INDEX "ix_events_device_occurred"`);
+    await queryRunner.query(`DROP INDEX "ix_events_occurred_at"`);
+    await queryRunner.query(`DROP TABLE "events"`);
+    await queryRunner.query(`DROP TABLE "devices"`);
+    await queryRunner.query(`DROP INDEX "ix_dead_letters_received_at"`);
+    await queryRunner.query(`DROP INDEX "ix_dead_letters_reason"`);
+    await queryRunner.query(`DROP TABLE "dead_letters"`);
+    await queryRunner.query(`DROP INDEX "ix_case_occurrences_event"`);
+    await queryRunner.query(`DROP TABLE "case_occurrences"`);
+    await queryRunner.query(`DROP INDEX "uq_cases_open_identity"`);
+    await queryRunner.query(`DROP INDEX "ix_cases_created_at"`);
+    await queryRunner.query(`DROP INDEX "ix_cases_township"`);
+    await queryRunner.query(`DROP INDEX "ix_cases_status"`);
+    await queryRunner.query(`DROP INDEX "ix_cases_category"`);
+    await queryRunner.query(`DROP TABLE "cases"`);
+    await queryRunner.query(`DROP SEQUENCE "case_number_seq"`);
+  }
 }

@@ -10,60 +10,83 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  */
 
 export class CaseLoop1795937617159 implements MigrationInterface {
-    name = 'CaseLoop1795937617159'
+  name = 'CaseLoop1795937617159';
 
-    public async up(queryRunner: QueryRunner): Promise<void> {
-        await queryRunner.query(`CREATE TABLE "case_workflow" ("case_id" uuid NOT NULL, "reviewed_at" TIMESTAMP WITH TIME ZONE, "reviewed_by" text, "evidence_usable_for_penalty" boolean, "evidence_note" text, "rejected_at" TIMESTAMP WITH TIME ZONE, "rejected_by" text, "rejection_reason" text, "dispatched_at" TIMESTAMP WITH TIME ZONE, "dispatched_by" text, "due_at" TIMESTAMP WITH TIME ZONE, "accepted_at" TIMESTAMP WITH TIME ZONE, "accepted_by" text, "reported_at" TIMESTAMP WITH TIME ZONE, "reported_by" text, "result_note" text, "after_photos" jsonb, "closed_at" TIMESTAMP WITH TIME ZONE, "closed_by" text, "transfer_count" integer NOT NULL DEFAULT '0', "send_back_count" integer NOT NULL DEFAULT '0', "reopen_count" integer NOT NULL DEFAULT '0', "transition_count" integer NOT NULL DEFAULT '0', "step" text, "step_started_at" TIMESTAMP WITH TIME ZONE, "step_due_at" TIMESTAMP WITH TIME ZONE, "step_limit" jsonb, "deadline_state" text, "due_soon_alerted_at" TIMESTAMP WITH TIME ZONE, "escalated_at" TIMESTAMP WITH TIME ZONE, "party_code" text, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "updated_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_2cbf0a0e9ddb9ec5486ec5efc33" PRIMARY KEY ("case_id"))`);
-        await queryRunner.query(`CREATE INDEX "ix_case_workflow_due_at" ON "case_workflow"  ("due_at") `);
-        await queryRunner.query(`CREATE INDEX "ix_case_workflow_closed_at" ON "case_workflow"  ("closed_at") `);
-        await queryRunner.query(`CREATE INDEX "ix_case_workflow_step_due" ON "case_workflow"  ("step_due_at") WHERE step_due_at IS NOT NULL`);
-        await queryRunner.query(`CREATE TABLE "case_transitions" ("id" bigint GENERATED ALWAYS AS IDENTITY NOT NULL, "case_id" uuid NOT NULL, "seq" integer NOT NULL, "action" text NOT NULL, "from_status" text, "to_status" text NOT NULL, "actor_id" text NOT NULL, "actor_role" text NOT NULL, "at" TIMESTAMP WITH TIME ZONE NOT NULL, "reason" text, "note" text, "from_unit" text, "to_unit" text, "photos" jsonb NOT NULL DEFAULT '[]', "details" jsonb NOT NULL DEFAULT '{}', "audit_seq" bigint NOT NULL, CONSTRAINT "PK_f2e3f66ea284b59b64d277787bc" PRIMARY KEY ("id"))`);
-        await queryRunner.query(`CREATE INDEX "ix_case_transitions_at" ON "case_transitions"  ("at") `);
-        await queryRunner.query(`CREATE UNIQUE INDEX "uq_case_transitions_case_seq" ON "case_transitions"  ("case_id", "seq") `);
-        await queryRunner.query(`CREATE TABLE "case_statements" ("id" bigint GENERATED ALWAYS AS IDENTITY NOT NULL, "case_id" uuid NOT NULL, "submitted_at" TIMESTAMP WITH TIME ZONE NOT NULL, "statement" text NOT NULL, "contact" text, "sha256" text NOT NULL, "audit_seq" bigint NOT NULL, CONSTRAINT "PK_e4ea4ea48a627da001cd6ad56c8" PRIMARY KEY ("id"))`);
-        await queryRunner.query(`CREATE INDEX "ix_case_statements_case" ON "case_statements"  ("case_id") `);
-        await queryRunner.query(`CREATE TABLE "audit_log" ("seq" bigint NOT NULL, "at" TIMESTAMP WITH TIME ZONE NOT NULL, "actor_id" text, "actor_role" text, "action" text NOT NULL, "case_id" uuid, "data" jsonb NOT NULL, "prev_hash" text NOT NULL, "hash" text NOT NULL, CONSTRAINT "PK_ce5b9b7d945cab0a6c604bafd9e" PRIMARY KEY ("seq"))`);
-        await queryRunner.query(`CREATE INDEX "ix_audit_log_case" ON "audit_log"  ("case_id") `);
-        await queryRunner.query(`CREATE TABLE "evidence_items" ("id" bigint GENERATED ALWAYS AS IDENTITY NOT NULL, "item_key" text NOT NULL, "kind" text NOT NULL, "event_id" bigint, "case_id" uuid, "device_id" text, "uri" text, "sha256" text, "bytes" bigint, "local" boolean NOT NULL DEFAULT false, "usable_as_penalty_evidence" boolean, "sealed_at" TIMESTAMP WITH TIME ZONE NOT NULL, "audit_seq" bigint NOT NULL, CONSTRAINT "UQ_229ce567f0694068bdb65c9fd3a" UNIQUE ("item_key"), CONSTRAINT "PK_5c67144bedcbdc385c0716d8e50" PRIMARY KEY ("id"))`);
-        await queryRunner.query(`CREATE INDEX "ix_evidence_items_case" ON "evidence_items"  ("case_id") `);
-        await queryRunner.query(`CREATE INDEX "ix_evidence_items_event" ON "evidence_items"  ("event_id") `);
-        await queryRunner.query(`CREATE TABLE "outbox" ("id" bigint GENERATED ALWAYS AS IDENTITY NOT NULL, "topic" text NOT NULL, "message_key" text NOT NULL, "payload" jsonb NOT NULL, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "sent_at" TIMESTAMP WITH TIME ZONE, CONSTRAINT "PK_340ab539f309f03bdaa14aa7649" PRIMARY KEY ("id"))`);
-        await queryRunner.query(`CREATE INDEX "ix_outbox_unsent" ON "outbox"  ("id") WHERE sent_at IS NULL`);
-        await queryRunner.query(`ALTER TABLE "case_workflow" ADD CONSTRAINT "FK_2cbf0a0e9ddb9ec5486ec5efc33" FOREIGN KEY ("case_id") REFERENCES "cases"("id") ON DELETE NO ACTION ON UPDATE NO ACTION`);
-        await queryRunner.query(`ALTER TABLE "case_transitions" ADD CONSTRAINT "FK_d553ca7322f12d807acab3f9123" FOREIGN KEY ("case_id") REFERENCES "cases"("id") ON DELETE NO ACTION ON UPDATE NO ACTION`);
-        await queryRunner.query(`ALTER TABLE "case_statements" ADD CONSTRAINT "FK_e4acdbf28ae3f0b0de74bb6dbdb" FOREIGN KEY ("case_id") REFERENCES "cases"("id") ON DELETE NO ACTION ON UPDATE NO ACTION`);
-        await queryRunner.query(`CREATE FUNCTION "cloudpatrol_append_only"() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP USING ERRCODE = 'insufficient_privilege'; END $$`);
-        for (const table of ['audit_log', 'case_transitions', 'case_statements']) {
-            await queryRunner.query(`CREATE TRIGGER "${table}_append_only" BEFORE UPDATE OR DELETE ON "${table}" FOR EACH ROW EXECUTE FUNCTION "cloudpatrol_append_only"()`);
-            await queryRunner.query(`CREATE TRIGGER "${table}_no_truncate" BEFORE TRUNCATE ON "${table}" FOR EACH STATEMENT EXECUTE FUNCTION "cloudpatrol_append_only"()`);
-        }
+  public async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(
+      `CREATE TABLE "case_workflow" ("case_id" uuid NOT NULL, "reviewed_at" TIMESTAMP WITH TIME ZONE, "reviewed_by" text, "evidence_usable_for_penalty" boolean, "evidence_note" text, "rejected_at" TIMESTAMP WITH TIME ZONE, "rejected_by" text, "rejection_reason" text, "dispatched_at" TIMESTAMP WITH TIME ZONE, "dispatched_by" text, "due_at" TIMESTAMP WITH TIME ZONE, "accepted_at" TIMESTAMP WITH TIME ZONE, "accepted_by" text, "reported_at" TIMESTAMP WITH TIME ZONE, "reported_by" text, "result_note" text, "after_photos" jsonb, "closed_at" TIMESTAMP WITH TIME ZONE, "closed_by" text, "transfer_count" integer NOT NULL DEFAULT '0', "send_back_count" integer NOT NULL DEFAULT '0', "reopen_count" integer NOT NULL DEFAULT '0', "transition_count" integer NOT NULL DEFAULT '0', "step" text, "step_started_at" TIMESTAMP WITH TIME ZONE, "step_due_at" TIMESTAMP WITH TIME ZONE, "step_limit" jsonb, "deadline_state" text, "due_soon_alerted_at" TIMESTAMP WITH TIME ZONE, "escalated_at" TIMESTAMP WITH TIME ZONE, "party_code" text, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "updated_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_2cbf0a0e9ddb9ec5486ec5efc33" PRIMARY KEY ("case_id"))`,
+    );
+    await queryRunner.query(`CREATE INDEX "ix_case_workflow_due_at" ON "case_workflow"  ("due_at") `);
+    await queryRunner.query(`CREATE INDEX "ix_case_workflow_closed_at" ON "case_workflow"  ("closed_at") `);
+    await queryRunner.query(`CREATE INDEX "ix_case_workflow_step_due" ON "case_workflow"  ("step_due_at") WHERE step_due_at IS NOT NULL`);
+    await queryRunner.query(
+      `CREATE TABLE "case_transitions" ("id" bigint GENERATED ALWAYS AS IDENTITY NOT NULL, "case_id" uuid NOT NULL, "seq" integer NOT NULL, "action" text NOT NULL, "from_status" text, "to_status" text NOT NULL, "actor_id" text NOT NULL, "actor_role" text NOT NULL, "at" TIMESTAMP WITH TIME ZONE NOT NULL, "reason" text, "note" text, "from_unit" text, "to_unit" text, "photos" jsonb NOT NULL DEFAULT '[]', "details" jsonb NOT NULL DEFAULT '{}', "audit_seq" bigint NOT NULL, CONSTRAINT "PK_f2e3f66ea284b59b64d277787bc" PRIMARY KEY ("id"))`,
+    );
+    await queryRunner.query(`CREATE INDEX "ix_case_transitions_at" ON "case_transitions"  ("at") `);
+    await queryRunner.query(`CREATE UNIQUE INDEX "uq_case_transitions_case_seq" ON "case_transitions"  ("case_id", "seq") `);
+    await queryRunner.query(
+      `CREATE TABLE "case_statements" ("id" bigint GENERATED ALWAYS AS IDENTITY NOT NULL, "case_id" uuid NOT NULL, "submitted_at" TIMESTAMP WITH TIME ZONE NOT NULL, "statement" text NOT NULL, "contact" text, "sha256" text NOT NULL, "audit_seq" bigint NOT NULL, CONSTRAINT "PK_e4ea4ea48a627da001cd6ad56c8" PRIMARY KEY ("id"))`,
+    );
+    await queryRunner.query(`CREATE INDEX "ix_case_statements_case" ON "case_statements"  ("case_id") `);
+    await queryRunner.query(
+      `CREATE TABLE "audit_log" ("seq" bigint NOT NULL, "at" TIMESTAMP WITH TIME ZONE NOT NULL, "actor_id" text, "actor_role" text, "action" text NOT NULL, "case_id" uuid, "data" jsonb NOT NULL, "prev_hash" text NOT NULL, "hash" text NOT NULL, CONSTRAINT "PK_ce5b9b7d945cab0a6c604bafd9e" PRIMARY KEY ("seq"))`,
+    );
+    await queryRunner.query(`CREATE INDEX "ix_audit_log_case" ON "audit_log"  ("case_id") `);
+    await queryRunner.query(
+      `CREATE TABLE "evidence_items" ("id" bigint GENERATED ALWAYS AS IDENTITY NOT NULL, "item_key" text NOT NULL, "kind" text NOT NULL, "event_id" bigint, "case_id" uuid, "device_id" text, "uri" text, "sha256" text, "bytes" bigint, "local" boolean NOT NULL DEFAULT false, "usable_as_penalty_evidence" boolean, "sealed_at" TIMESTAMP WITH TIME ZONE NOT NULL, "audit_seq" bigint NOT NULL, CONSTRAINT "UQ_229ce567f0694068bdb65c9fd3a" UNIQUE ("item_key"), CONSTRAINT "PK_5c67144bedcbdc385c0716d8e50" PRIMARY KEY ("id"))`,
+    );
+    await queryRunner.query(`CREATE INDEX "ix_evidence_items_case" ON "evidence_items"  ("case_id") `);
+    await queryRunner.query(`CREATE INDEX "ix_evidence_items_event" ON "evidence_items"  ("event_id") `);
+    await queryRunner.query(
+      `CREATE TABLE "outbox" ("id" bigint GENERATED ALWAYS AS IDENTITY NOT NULL, "topic" text NOT NULL, "message_key" text NOT NULL, "payload" jsonb NOT NULL, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "sent_at" TIMESTAMP WITH TIME ZONE, CONSTRAINT "PK_340ab539f309f03bdaa14aa7649" PRIMARY KEY ("id"))`,
+    );
+    await queryRunner.query(`CREATE INDEX "ix_outbox_unsent" ON "outbox"  ("id") WHERE sent_at IS NULL`);
+    await queryRunner.query(
+      `ALTER TABLE "case_workflow" ADD CONSTRAINT "FK_2cbf0a0e9ddb9ec5486ec5efc33" FOREIGN KEY ("case_id") REFERENCES "cases"("id") ON DELETE NO ACTION ON UPDATE NO ACTION`,
+    );
+    await queryRunner.query(
+      `ALTER TABLE "case_transitions" ADD CONSTRAINT "FK_d553ca7322f12d807acab3f9123" FOREIGN KEY ("case_id") REFERENCES "cases"("id") ON DELETE NO ACTION ON UPDATE NO ACTION`,
+    );
+    await queryRunner.query(
+      `ALTER TABLE "case_statements" ADD CONSTRAINT "FK_e4acdbf28ae3f0b0de74bb6dbdb" FOREIGN KEY ("case_id") REFERENCES "cases"("id") ON DELETE NO ACTION ON UPDATE NO ACTION`,
+    );
+    await queryRunner.query(
+      `CREATE FUNCTION "cloudpatrol_append_only"() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP USING ERRCODE = 'insufficient_privilege'; END $$`,
+    );
+    for (const table of ['audit_log', 'case_transitions', 'case_statements']) {
+      await queryRunner.query(
+        `CREATE TRIGGER "${table}_append_only" BEFORE UPDATE OR DELETE ON "${table}" FOR EACH ROW EXECUTE FUNCTION "cloudpatrol_append_only"()`,
+      );
+      await queryRunner.query(
+        `CREATE TRIGGER "${table}_no_truncate" BEFORE TRUNCATE ON "${table}" FOR EACH STATEMENT EXECUTE FUNCTION "cloudpatrol_append_only"()`,
+      );
     }
+  }
 
-    public async down(queryRunner: QueryRunner): Promise<void> {
-        for (const table of ['audit_log', 'case_transitions', 'case_statements']) {
-            await queryRunner.query(`DROP TRIGGER "${table}_no_truncate" ON "${table}"`);
-            await queryRunner.query(`DROP TRIGGER "${table}_append_only" ON "${table}"`);
-        }
-        await queryRunner.query(`DROP FUNCTION "cloudpatrol_append_only"()`);
-        await queryRunner.query(`ALTER TABLE "case_statements" DROP CONSTRAINT "FK_e4acdbf28ae3f0b0de74bb6dbdb"`);
-        await queryRunner.query(`ALTER TABLE "case_transitions" DROP CONSTRAINT "FK_d553ca7322f12d807acab3f9123"`);
-        await queryRunner.query(`ALTER TABLE "case_workflow" DROP CONSTRAINT "FK_2cbf0a0e9ddb9ec5486ec5efc33"`);
-        await queryRunner.query(`DROP INDEX "ix_outbox_unsent"`);
-        await queryRunner.query(`DROP TABLE "outbox"`);
-        await queryRunner.query(`DROP INDEX "ix_evidence_items_event"`);
-        await queryRunner.query(`DROP INDEX "ix_evidence_items_case"`);
-        await queryRunner.query(`DROP TABLE "evidence_items"`);
-        await queryRunner.query(`DROP INDEX "ix_audit_log_case"`);
-        await queryRunner.query(`DROP TABLE "audit_log"`);
-        await queryRunner.query(`DROP INDEX "ix_case_statements_case"`);
-        await queryRunner.query(`DROP TABLE "case_statements"`);
-        await queryRunner.query(`DROP INDEX "uq_case_transitions_case_seq"`);
-        await queryRunner.query(`DROP INDEX "ix_case_transitions_at"`);
-        await queryRunner.query(`DROP TABLE "case_transitions"`);
-        await queryRunner.query(`DROP INDEX "ix_case_workflow_step_due"`);
-        await queryRunner.query(`DROP INDEX "ix_case_workflow_closed_at"`);
-        await queryRunner.query(`DROP INDEX "ix_case_workflow_due_at"`);
-        await queryRunner.query(`DROP TABLE "case_workflow"`);
+  public async down(queryRunner: QueryRunner): Promise<void> {
+    for (const table of ['audit_log', 'case_transitions', 'case_statements']) {
+      await queryRunner.query(`DROP TRIGGER "${table}_no_truncate" ON "${table}"`);
+      await queryRunner.query(`DROP TRIGGER "${table}_append_only" ON "${table}"`);
     }
-
+    await queryRunner.query(`DROP FUNCTION "cloudpatrol_append_only"()`);
+    await queryRunner.query(`ALTER TABLE "case_statements" DROP CONSTRAINT "FK_e4acdbf28ae3f0b0de74bb6dbdb"`);
+    await queryRunner.query(`ALTER TABLE "case_transitions" DROP CONSTRAINT "FK_d553ca7322f12d807acab3f9123"`);
+    await queryRunner.query(`ALTER TABLE "case_workflow" DROP CONSTRAINT "FK_2cbf0a0e9ddb9ec5486ec5efc33"`);
+    await queryRunner.query(`DROP INDEX "ix_outbox_unsent"`);
+    await queryRunner.query(`DROP TABLE "outbox"`);
+    await queryRunner.query(`DROP INDEX "ix_evidence_items_event"`);
+    await queryRunner.query(`DROP INDEX "ix_evidence_items_case"`);
+    await queryRunner.query(`DROP TABLE "evidence_items"`);
+    await queryRunner.query(`DROP INDEX "ix_audit_log_case"`);
+    await queryRunner.query(`DROP TABLE "audit_log"`);
+    await queryRunner.query(`DROP INDEX "ix_case_statements_case"`);
+    await queryRunner.query(`DROP TABLE "case_statements"`);
+    await queryRunner.query(`DROP INDEX "uq_case_transitions_case_seq"`);
+    await queryRunner.query(`DROP INDEX "ix_case_transitions_at"`);
+    await queryRunner.query(`DROP TABLE "case_transitions"`);
+    await queryRunner.query(`DROP INDEX "ix_case_workflow_step_due"`);
+    await queryRunner.query(`DROP INDEX "ix_case_workflow_closed_at"`);
+    await queryRunner.query(`DROP INDEX "ix_case_workflow_due_at"`);
+    await queryRunner.query(`DROP TABLE "case_workflow"`);
+  }
 }

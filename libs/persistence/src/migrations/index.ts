@@ -13,4 +13,18 @@ import { EvidencePictures1795960000000 } from './1795960000000-EvidencePictures'
 import { JwtSecretOutOfDatabase1795961600000 } from './1795961600000-JwtSecretOutOfDatabase';
 
 /** In order. Never edit one that has shipped: add a new one. */
-export const MIGRATIONS = [Foundation1795935907636, Classification1795937028055, CaseLoop1795937617159, Imagery1795938427370, Security1795939315691, CaseGroupingStorage1795940100000, EvidenceQueue1795947159023, EventIdentity1795950000000, DoNotDisturbHistory1795951000000, DeadLetterReplay1795953000000, DeviceSources1795954000000, EvidencePictures1795960000000, JwtSecretOutOfDatabase1795961600000];
+export const MIGRATIONS = [
+  Foundation1795935907636,
+  Classification1795937028055,
+  CaseLoop1795937617159,
+  Imagery1795938427370,
+  Security1795939315691,
+  CaseGroupingStorage1795940100000,
+  EvidenceQueue1795947159023,
+  EventIdentity1795950000000,
+  DoNotDisturbHistory1795951000000,
+  DeadLetterReplay1795953000000,
+  DeviceSources1795954000000,
+  EvidencePictures1795960000000,
+  JwtSecretOutOfDatabase1795961600000,
+];

@@ -190,7 +190,9 @@ export class CaseLoopRepository {
 
   /** Locks the case row: every change to a case's loop happens under this lock, so transitions serialise per case. */
   async lockCase(tx: EntityManager, id: string, options: { skipLocked?: boolean } = {}): Promise<LoopCaseRow | null> {
-    const rows: LoopCaseRow[] = await tx.query(`SELECT ${CASE_COLUMNS} FROM cases c WHERE c.id = $1 FOR UPDATE${options.skipLocked ? ' SKIP LOCKED' : ''}`, [id]);
+    const rows: LoopCaseRow[] = await tx.query(`SELECT ${CASE_COLUMNS} FROM cases c WHERE c.id = $1 FOR UPDATE${options.skipLocked ? ' SKIP LOCKED' : ''}`, [
+      id,
+    ]);
     return rows[0] ?? null;
   }
 
@@ -214,7 +216,10 @@ export class CaseLoopRepository {
     const placeholders = WORKFLOW_FIELDS.map(([, , json], i) => `$${i + 1}${json ? '::jsonb' : ''}`);
     await tx.query(
       `INSERT INTO case_workflow (${cols.join(', ')}) VALUES (${placeholders.join(', ')})
-       ON CONFLICT (case_id) DO UPDATE SET ${cols.filter((c) => c !== 'case_id').map((c) => `${c} = EXCLUDED.${c}`).join(', ')}, updated_at = now()`,
+       ON CONFLICT (case_id) DO UPDATE SET ${cols
+         .filter((c) => c !== 'case_id')
+         .map((c) => `${c} = EXCLUDED.${c}`)
+         .join(', ')}, updated_at = now()`,
       values,
     );
   }
@@ -426,7 +431,14 @@ export class CaseLoopRepository {
           AND ($4::timestamptz IS NULL OR c.created_at >= $4)
           AND ($5::timestamptz IS NULL OR c.created_at <= $5)
         ORDER BY c.created_at DESC, c.id DESC LIMIT $6`,
-      [filter.statuses, filter.caseNumbers ?? null, filter.categoryCodes ?? null, filter.from?.toISOString() ?? null, filter.to?.toISOString() ?? null, filter.limit],
+      [
+        filter.statuses,
+        filter.caseNumbers ?? null,
+        filter.categoryCodes ?? null,
+        filter.from?.toISOString() ?? null,
+        filter.to?.toISOString() ?? null,
+        filter.limit,
+      ],
     );
   }
 

@@ -1,7 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import type { ActiveInhibitor, CaseWithdrawal, DoNotDisturbRecord, GeoPoint, IssueSeverity, SuppressionRecord as DomainSuppressionRecord, SuppressionTally, TrackState } from '@app/domain';
+import type {
+  ActiveInhibitor,
+  CaseWithdrawal,
+  DoNotDisturbRecord,
+  GeoPoint,
+  IssueSeverity,
+  SuppressionRecord as DomainSuppressionRecord,
+  SuppressionTally,
+  TrackState,
+} from '@app/domain';
 import { AuditLogRepository } from './audit-log.repository';
 
 /** Decisions that look at other events (inhibition, do-not-disturb) are taken by one worker at a time. */
@@ -288,7 +297,14 @@ export class ClassificationStateRepository {
     const sorted = [...firsts].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     await tx.query(`DELETE FROM suppressions WHERE suppression_key = ANY($1::text[])`, [sorted.map((f) => f.key)]);
     for (const f of sorted) {
-      await this.audit.append(tx, { at, actorId: null, actorRole: 'system', action: 'do-not-disturb.repeat-afterwards', caseId: null, data: { eventId: f.eventId, ...f.note } });
+      await this.audit.append(tx, {
+        at,
+        actorId: null,
+        actorRole: 'system',
+        action: 'do-not-disturb.repeat-afterwards',
+        caseId: null,
+        data: { eventId: f.eventId, ...f.note },
+      });
     }
   }
 
@@ -423,7 +439,13 @@ export class ClassificationStateRepository {
        SELECT t.*, now() FROM unnest($1::text[], $2::timestamptz[], $3::float8[], $4::float8[], $5::jsonb[]) AS t
        ON CONFLICT (device_id) DO UPDATE SET at = EXCLUDED.at, lat = EXCLUDED.lat, lng = EXCLUDED.lng, telemetry = EXCLUDED.telemetry, updated_at = now()
        WHERE device_telemetry.at <= EXCLUDED.at`,
-      [list.map((r) => r.deviceId), list.map((r) => r.at), list.map((r) => r.lat ?? null), list.map((r) => r.lng ?? null), list.map((r) => JSON.stringify(r.telemetry))],
+      [
+        list.map((r) => r.deviceId),
+        list.map((r) => r.at),
+        list.map((r) => r.lat ?? null),
+        list.map((r) => r.lng ?? null),
+        list.map((r) => JSON.stringify(r.telemetry)),
+      ],
     );
   }
 

@@ -33,10 +33,17 @@ export class DeadLetterRepository {
    * taken again — ingest is idempotent per event, so a message stored just before that replay died is a duplicate.
    */
   async claimForReplay(filter: DeadLetterFilter & { limit: number; staleAfterSeconds: number }, by: string): Promise<ClaimedDeadLetter[]> {
-    const rows: { id: string; transport: ClaimedDeadLetter['transport']; source: string; topic: string; device_id: string | null; payload: Buffer; received_at: Date }[] =
-      await this.dataSource.query(
-        // A CTE so the driver hands back the rows (a bare UPDATE answers with a row count).
-        `WITH claimed AS (
+    const rows: {
+      id: string;
+      transport: ClaimedDeadLetter['transport'];
+      source: string;
+      topic: string;
+      device_id: string | null;
+      payload: Buffer;
+      received_at: Date;
+    }[] = await this.dataSource.query(
+      // A CTE so the driver hands back the rows (a bare UPDATE answers with a row count).
+      `WITH claimed AS (
            UPDATE dead_letters d SET replay_started_at = now(), replayed_by = $4
              FROM (SELECT id FROM dead_letters
                     WHERE reason = $1 AND replayed_at IS NULL AND ($2::text IS NULL OR device_id = $2)
@@ -45,10 +52,18 @@ export class DeadLetterRepository {
             WHERE d.id = taken.id
           RETURNING d.id, d.transport, d.source, d.topic, d.device_id, d.payload, d.received_at)
          SELECT id::text AS id, transport, source, topic, device_id, payload, received_at FROM claimed ORDER BY claimed.id`,
-        [filter.reason, filter.deviceId ?? null, filter.limit, by, filter.staleAfterSeconds],
-      );
+      [filter.reason, filter.deviceId ?? null, filter.limit, by, filter.staleAfterSeconds],
+    );
     // In the order they were kept aside.
-    return rows.map((r) => ({ id: r.id, transport: r.transport, source: r.source, topic: r.topic, deviceId: r.device_id, payload: r.payload, receivedAt: new Date(r.received_at) }));
+    return rows.map((r) => ({
+      id: r.id,
+      transport: r.transport,
+      source: r.source,
+      topic: r.topic,
+      deviceId: r.device_id,
+      payload: r.payload,
+      receivedAt: new Date(r.received_at),
+    }));
   }
 
   /** Marks dead letters replayed with what ingest made of each; the first outcome recorded stays. */
@@ -65,7 +80,9 @@ export class DeadLetterRepository {
   /** Gives back dead letters taken but not replayed (ingest could not store them now): a later replay takes them. */
   async releaseClaims(ids: string[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.dataSource.query(`UPDATE dead_letters SET replay_started_at = NULL, replayed_by = NULL WHERE id = ANY($1::bigint[]) AND replayed_at IS NULL`, [ids]);
+    await this.dataSource.query(`UPDATE dead_letters SET replay_started_at = NULL, replayed_by = NULL WHERE id = ANY($1::bigint[]) AND replayed_at IS NULL`, [
+      ids,
+    ]);
   }
 
   /** Dead letters matching the filter not replayed yet (including any a replay holds right now). */

@@ -121,19 +121,15 @@ export class EvidenceRepository {
       occurredAt: r.occurredAt as Date,
       role: String(r.role),
       // Events stored before positions were attributed: a stored position is taken as the event's own.
-      positionSource: r.positionSource === 'event' || r.positionSource === 'device' || r.positionSource === 'none' ? r.positionSource : r.hasLocation ? 'event' : 'none',
+      positionSource:
+        r.positionSource === 'event' || r.positionSource === 'device' || r.positionSource === 'none' ? r.positionSource : r.hasLocation ? 'event' : 'none',
       deviceReviewed: Boolean(r.deviceReviewed),
     }));
   }
 
   /** Items already sealed for a case's events (payloads and their media). */
   async sealedItemsOfCase(tx: EntityManager, caseId: string): Promise<EvidenceItemRow[]> {
-    return this.mapItems(
-      await tx.query(
-        CASE_ITEMS,
-        [caseId],
-      ),
-    );
+    return this.mapItems(await tx.query(CASE_ITEMS, [caseId]));
   }
 
   async insertItems(tx: EntityManager, items: EvidenceItemRow[]): Promise<void> {
@@ -159,12 +155,7 @@ export class EvidenceRepository {
   }
 
   async itemsOfCase(caseId: string): Promise<EvidenceItemRow[]> {
-    return this.mapItems(
-      await this.dataSource.query(
-        CASE_ITEMS,
-        [caseId],
-      ),
-    );
+    return this.mapItems(await this.dataSource.query(CASE_ITEMS, [caseId]));
   }
 
   private mapItems(rows: Record<string, unknown>[]): EvidenceItemRow[] {

@@ -163,7 +163,14 @@ export class PictureRepository {
    * key, and is kept as an arrival for an event still to come (or, for Frigate's MQTT snapshots, as a fallback).
    * Returns how many slots it completed.
    */
-  async arrive(a: { matchKey: string; origin: string; deviceId: string | null; sha256: string | null; detail: string | null; receivedAt: Date }): Promise<number> {
+  async arrive(a: {
+    matchKey: string;
+    origin: string;
+    deviceId: string | null;
+    sha256: string | null;
+    detail: string | null;
+    receivedAt: Date;
+  }): Promise<number> {
     return this.dataSource.transaction(async (tx) => {
       await this.lockKeys(tx, [a.matchKey]);
       await tx.query(`INSERT INTO picture_arrivals (match_key, origin, device_id, sha256, detail, received_at) VALUES ($1, $2, $3, $4, $5, $6)`, [
@@ -220,10 +227,10 @@ export class PictureRepository {
         );
         return;
       case 'missing':
-        await this.dataSource.query(`UPDATE event_pictures SET status = 'missing', detail = $2, next_attempt_at = NULL, updated_at = now() WHERE id = $1 AND status = 'pending'`, [
-          id,
-          outcome.detail,
-        ]);
+        await this.dataSource.query(
+          `UPDATE event_pictures SET status = 'missing', detail = $2, next_attempt_at = NULL, updated_at = now() WHERE id = $1 AND status = 'pending'`,
+          [id, outcome.detail],
+        );
         return;
       case 'pending':
         await this.dataSource.query(`UPDATE event_pictures SET detail = $2, next_attempt_at = $3, updated_at = now() WHERE id = $1 AND status = 'pending'`, [

@@ -18,7 +18,10 @@ export class RefreshTokenRepository {
   /** Marks one token used; false when another request already used it (a race or a replay). */
   async revokeIfActive(id: string): Promise<boolean> {
     // A CTE so the driver hands back the returned rows (a bare UPDATE answers with a row count).
-    const rows: unknown[] = await this.dataSource.query(`WITH u AS (UPDATE refresh_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING id) SELECT id FROM u`, [id]);
+    const rows: unknown[] = await this.dataSource.query(
+      `WITH u AS (UPDATE refresh_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING id) SELECT id FROM u`,
+      [id],
+    );
     return rows.length === 1;
   }
 

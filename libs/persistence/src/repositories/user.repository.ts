@@ -37,7 +37,9 @@ export class UserRepository {
     return this.dataSource.getRepository(UserEntity).count();
   }
 
-  async create(user: Pick<UserEntity, 'username' | 'passwordHash' | 'role' | 'displayName'> & Partial<Pick<UserEntity, 'townshipCode' | 'unitCode'>>): Promise<UserEntity> {
+  async create(
+    user: Pick<UserEntity, 'username' | 'passwordHash' | 'role' | 'displayName'> & Partial<Pick<UserEntity, 'townshipCode' | 'unitCode'>>,
+  ): Promise<UserEntity> {
     return this.dataSource.getRepository(UserEntity).save({ townshipCode: null, unitCode: null, ...user });
   }
 }
