@@ -231,12 +231,14 @@ describe('browser: the pictures of a camera case', () => {
     for (const m of stream) await mqtt.publishAsync('frigate/events', m, { qos: 1 });
 
     const c = await caseOf('CAM-PARK-01');
-    // The proof needs both ends' pictures: fetched from the stand-in Frigate API by CloudPatrol.
+    // The proof needs both ends' pictures: fetched from the stand-in Frigate API by CloudPatrol. Every other
+    // update's picture settled too, so the count the page shows is the one read here.
     const view = await eventually(
-      'the first and last pictures of the dwell',
+      'the first and last pictures of the dwell, and no picture still being fetched',
       async () => {
         const v = await evidenceOf(c.id);
-        return v.dwell?.first.image?.status === 'present' && v.dwell.last.image?.status === 'present' ? v : undefined;
+        const ends = v.dwell?.first.image?.status === 'present' && v.dwell.last.image?.status === 'present';
+        return ends && v.completeness.pictures.pending === 0 ? v : undefined;
       },
       60_000,
     );
