@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import type {
+  CaseOccurrenceOnRecord,
+  FirstIssueRecord,
   ActiveInhibitor,
   CaseWithdrawal,
   DoNotDisturbRecord,
@@ -20,39 +22,15 @@ export const DECISIONS_LOCK = 4_242_003;
 export type SuppressionRecord = DomainSuppressionRecord;
 
 /** An occurrence of a machine-made case nobody has acted on yet, with what inhibition needs to judge it. */
-export interface OpenOccurrenceRow {
-  caseId: string;
-  caseNumber: string;
-  identityKey: string;
-  categoryCode: string;
+export interface OpenOccurrenceRow extends CaseOccurrenceOnRecord {
   severity: IssueSeverity;
   gridCode?: string;
-  townshipCode?: string;
-  ruleId: string;
-  ruleVersion: number;
-  explanation: Record<string, unknown>;
-  eventId: string;
-  sourceEventId: string;
-  occurredAt: Date;
-  deviceId: string;
   location?: GeoPoint;
   zones: string[];
 }
 
 /** A stored do-not-disturb first issue (one detection): its suppression row, and the event it was. */
-export interface StoredFirstIssue {
-  key: string;
-  subjectId: string;
-  identityKey: string;
-  categoryCode: string;
-  ruleId: string;
-  ruleVersion: number;
-  deviceId: string;
-  townshipCode?: string;
-  at: Date;
-  eventId: string;
-  explanation: Record<string, unknown>;
-}
+export type StoredFirstIssue = FirstIssueRecord;
 
 /** Occurrences taken off one case afterwards, and why (kept in the case's explanation and the audit log). */
 export type CaseTakeOff = CaseWithdrawal;
