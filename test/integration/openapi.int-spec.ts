@@ -19,7 +19,12 @@ import {
 import { ADMIN } from '../support/test-app';
 
 /** The POSTs that take no body: every other POST, PUT and PATCH must declare one. */
-const NO_BODY = ['POST /api/v1/auth/stream-token', 'POST /api/v1/rules/reload', 'POST /api/v1/devices/{id}/credentials'];
+const NO_BODY = [
+  'POST /api/v1/auth/stream-token',
+  'POST /api/v1/rules/reload',
+  'POST /api/v1/devices/{id}/credentials',
+  'POST /api/v1/users/{id}/revoke-sessions',
+];
 
 type Schema = SchemaObject & { nullable?: boolean; additionalProperties?: boolean | Schema; items?: Schema | Schema[] };
 
@@ -142,13 +147,27 @@ describe('OpenAPI: the document the API serves, and the answers it describes', (
     // Operations, accounts, devices, rules.
     await call('get', '/health', '/health', {});
     await call('get', '/metrics', '/metrics', {});
+    // By default /metrics answers this host only; through a proxy it is refused (issue 16 item 7).
+    expect((await call('get', '/metrics', '/metrics', { 'X-Forwarded-For': '203.0.113.9' })).status).toBe(403);
     await call('get', '/api/v1/users', '/api/v1/users', as(admin));
-    await call('post', '/api/v1/users', '/api/v1/users', as(admin), {
+    const openapiUser = await call('post', '/api/v1/users', '/api/v1/users', as(admin), {
       username: 'openapi-user',
       password: 'openapi-password-1',
       role: 'operator',
       displayName: 'OpenAPI',
     });
+    // Accounts (issue 16): change, reset, revoke, own password, security events.
+    const userPath = `/api/v1/users/${(openapiUser.body as { id: string }).id}`;
+    await call('patch', userPath, '/api/v1/users/{id}', as(admin), { displayName: 'OpenAPI user' });
+    const reset = await call('post', `${userPath}/password-reset`, '/api/v1/users/{id}/password-reset', as(admin), {});
+    await call('post', `${userPath}/revoke-sessions`, '/api/v1/users/{id}/revoke-sessions', as(admin));
+    const temporary = (reset.body as { temporaryPassword: string }).temporaryPassword;
+    const own = await call('post', '/api/v1/auth/login', '/api/v1/auth/login', {}, { username: 'openapi-user', password: temporary });
+    await call('post', '/api/v1/auth/password', '/api/v1/auth/password', as((own.body as { accessToken: string }).accessToken), {
+      currentPassword: temporary,
+      newPassword: 'openapi-password-2',
+    });
+    await call('get', '/api/v1/security-events?type=auth.password_changed&limit=5', '/api/v1/security-events', as(admin));
     await call('get', '/api/v1/devices', '/api/v1/devices', as(admin));
     await call('get', '/api/v1/devices/DEMO-CAM-01', '/api/v1/devices/{id}', as(operator.token));
     const device = { kind: 'camera', name: 'OpenAPI camera', ownerDepartment: 'urban-management', location: { lat: 23.12, lng: 113.24 } };

@@ -30,6 +30,9 @@ import {
 } from '../support/security-matrix';
 import { ADMIN } from '../support/test-app';
 
+/** A user id that exists nowhere (issue 16 account probes). */
+const NO_SUCH_USER = '00000000-0000-4000-8000-000000000000';
+
 interface Targets {
   caseId: string;
   photoSha: string;
@@ -80,6 +83,13 @@ const PROBES: Record<string, (t: Targets) => Probe> = {
   'POST /api/v1/dead-letters/replay': () => ({ method: 'POST', path: '/api/v1/dead-letters/replay', json: { reason: 'not-a-reason' } }),
   'GET /api/v1/users': () => ({ method: 'GET', path: '/api/v1/users' }),
   'POST /api/v1/users': () => ({ method: 'POST', path: '/api/v1/users', json: {} }),
+  // No such user (404) or an empty change (400): nothing changes, no session ends.
+  'PATCH /api/v1/users/{id}': () => ({ method: 'PATCH', path: `/api/v1/users/${NO_SUCH_USER}`, json: {} }),
+  'POST /api/v1/users/{id}/password-reset': () => ({ method: 'POST', path: `/api/v1/users/${NO_SUCH_USER}/password-reset`, json: {} }),
+  'POST /api/v1/users/{id}/revoke-sessions': () => ({ method: 'POST', path: `/api/v1/users/${NO_SUCH_USER}/revoke-sessions` }),
+  // Without the current password: refused by validation (400), the password stays.
+  'POST /api/v1/auth/password': () => ({ method: 'POST', path: '/api/v1/auth/password', json: {} }),
+  'GET /api/v1/security-events': () => ({ method: 'GET', path: '/api/v1/security-events?limit=1' }),
   'POST /api/v1/ingest/hikvision': () => ({ method: 'POST', path: '/api/v1/ingest/hikvision', raw: { body: '', contentType: 'application/xml' } }),
   'POST /api/v1/flights/{flightId}/photos/check': (t) => ({ method: 'POST', path: `/api/v1/flights/${t.flightId}/photos/check`, json: {} }),
   'POST /api/v1/flights/{flightId}/photos': (t) => ({ method: 'POST', path: `/api/v1/flights/${t.flightId}/photos`, json: {} }),

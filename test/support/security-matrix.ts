@@ -81,7 +81,12 @@ const EVERY_PERSON: readonly Role[] = HUMAN_ROLES;
 export const EXPECTED: readonly EndpointDecision[] = [
   // Operations
   { method: 'GET', path: '/health', who: 'public', why: 'load balancers and probes' },
-  { method: 'GET', path: '/metrics', who: 'public', why: 'README: Prometheus scrape, public' },
+  {
+    method: 'GET',
+    path: '/metrics',
+    who: 'public',
+    why: 'README: Prometheus scrape without login, but by default to this host only (the probes come from loopback); METRICS_TOKEN / METRICS_PORT otherwise — metrics-access.int-spec.ts',
+  },
   // Sign-in
   { method: 'POST', path: '/api/v1/auth/login', who: 'public', why: 'how a person gets a token' },
   { method: 'POST', path: '/api/v1/auth/refresh', who: 'public', why: 'the refresh token in the body is the credential (the access token has expired)' },
@@ -132,6 +137,11 @@ export const EXPECTED: readonly EndpointDecision[] = [
   // Accounts
   { method: 'GET', path: '/api/v1/users', who: ['admin'], why: 'README: admin' },
   { method: 'POST', path: '/api/v1/users', who: ['admin'], why: 'README: admin' },
+  { method: 'PATCH', path: '/api/v1/users/{id}', who: ['admin'], why: 'issue 16: disable, enable, change role or scope of an account' },
+  { method: 'POST', path: '/api/v1/users/{id}/password-reset', who: ['admin'], why: "issue 16: sets someone else's password" },
+  { method: 'POST', path: '/api/v1/users/{id}/revoke-sessions', who: ['admin'], why: "issue 16: ends someone else's sessions" },
+  { method: 'POST', path: '/api/v1/auth/password', who: EVERY_PERSON, why: 'issue 16: each person changes its own password (needs the current one)' },
+  { method: 'GET', path: '/api/v1/security-events', who: ['admin'], why: 'issue 16: logins, lockouts, credential changes: the administrator' },
   // Device ingest
   { method: 'POST', path: '/api/v1/ingest/hikvision', who: ['device'], why: 'README: device (HTTP Basic) only; no person posts alarms' },
   // Drone imagery

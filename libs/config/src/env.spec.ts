@@ -19,4 +19,21 @@ describe('parseEnv', () => {
     // The cross-check runs only once every single value is valid.
     expect(() => parseEnv({ PHOTO_PREVIEW_MIN_SIZE: '1200', PHOTO_PREVIEW_SIZE: '1000' })).toThrow('PHOTO_PREVIEW_MIN_SIZE="1200": must not exceed PHOTO_PREVIEW_SIZE (1000)');
   });
+
+  it('TRUST_PROXY: off by default, a hop count, or proxies\' addresses; never "true"', () => {
+    expect(parseEnv({}).TRUST_PROXY).toBe(false);
+    expect(parseEnv({ TRUST_PROXY: '' }).TRUST_PROXY).toBe(false);
+    expect(parseEnv({ TRUST_PROXY: 'false' }).TRUST_PROXY).toBe(false);
+    expect(parseEnv({ TRUST_PROXY: '1' }).TRUST_PROXY).toBe(1);
+    expect(parseEnv({ TRUST_PROXY: 'loopback, 10.0.0.0/8,::1, fd00::/8' }).TRUST_PROXY).toEqual(['loopback', '10.0.0.0/8', '::1', 'fd00::/8']);
+    expect(() => parseEnv({ TRUST_PROXY: 'true' })).toThrow(/^Invalid configuration:\n {2}- TRUST_PROXY="true": trusting every hop/);
+    expect(() => parseEnv({ TRUST_PROXY: '10.0.0.0/33,proxy.local' })).toThrow('not an address, CIDR, loopback, linklocal or uniquelocal: 10.0.0.0/33, proxy.local');
+  });
+
+  it('metrics: no token and no port by default (loopback only); a short token is refused', () => {
+    const env = parseEnv({});
+    expect([env.METRICS_TOKEN, env.METRICS_PORT, env.METRICS_HOST]).toEqual([undefined, undefined, '127.0.0.1']);
+    expect(parseEnv({ METRICS_PORT: '9464', METRICS_TOKEN: 'a-long-enough-token' })).toMatchObject({ METRICS_PORT: 9464, METRICS_TOKEN: 'a-long-enough-token' });
+    expect(() => parseEnv({ METRICS_TOKEN: 'short' })).toThrow('METRICS_TOKEN="short": at least 16 characters');
+  });
 });

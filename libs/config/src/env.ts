@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /**
@@ -10,6 +11,46 @@ const optionalText = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
 
+/** Express's named ranges for `trust proxy`. */
+const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** An address, a CIDR (address/prefix) or one of Express's names. */
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_NAMES.includes(entry)) return true;
+  const [address, prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * Which proxies' X-Forwarded-For is believed, as Express's `trust proxy`: off (false), a hop count, or a list of
+ * the proxies' addresses / CIDRs. `true` (believe any client) is refused: a client could name any address.
+ */
+const trustProxy = z
+  .string()
+  .optional()
+  .transform((v, ctx): false | number | string[] => {
+    const text = (v ?? '').trim();
+    if (text === '' || text === 'false' || text === '0') return false;
+    if (/^\d+$/.test(text)) return Number(text);
+    if (text === 'true') {
+      ctx.addIssue({ code: 'custom', message: 'trusting every hop lets any client choose its address; give a hop count (e.g. 1) or the proxies\' addresses' });
+      return z.NEVER;
+    }
+    const entries = text
+      .split(',')
+      .map((e) => e.trim())
+      .filter(Boolean);
+    const bad = entries.filter((e) => !isProxyAddress(e));
+    if (bad.length > 0) {
+      ctx.addIssue({ code: 'custom', message: `not an address, CIDR, loopback, linklocal or uniquelocal: ${bad.join(', ')}` });
+      return z.NEVER;
+    }
+    return entries;
+  });
+
 export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -20,6 +61,16 @@ export const envSchema = z.object({
     .default('')
     .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
     .pipe(z.array(z.url())),
+  /**
+   * Behind a reverse proxy: which hops' X-Forwarded-For to believe (a hop count such as 1, or the proxies'
+   * addresses/CIDRs, comma-separated). Off by default: the socket's address is the client, X-Forwarded-For is ignored.
+   */
+  TRUST_PROXY: trustProxy,
+  /** When set, GET /metrics requires `Authorization: Bearer <METRICS_TOKEN>` (at least 16 characters). */
+  METRICS_TOKEN: optionalText.pipe(z.string().min(16, 'at least 16 characters').optional()),
+  /** When set, /metrics is served on this port (bound to METRICS_HOST) and no longer on PORT. */
+  METRICS_PORT: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), port.optional()),
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   DATA_DIR: z.string().min(1).default('./data'),
   /** Per-install secrets (embedded database password, JWT signing key, first admin password), each a 0600 file; default `<DATA_DIR>/secrets`. */
   SECRETS_DIR: optionalText,

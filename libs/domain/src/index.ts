@@ -14,4 +14,5 @@ export * from './time/working-time';
 export * from './time/deadline-policy';
 export * from './imagery';
 export * from './access/broker-session';
+export * from './access/sliding-window-limiter';
 export * from './evidence/picture-requests';

@@ -7,6 +7,9 @@ import { ApiAccess, NoContentResponse, ZodBody, ZodResponse } from './openapi';
 import { streamTokenSchema, tokenPairSchema } from './openapi/accounts.schemas';
 
 const refreshSchema = z.object({ refreshToken: z.string().min(20).max(200) }).strict();
+const passwordChangeSchema = z
+  .object({ currentPassword: z.string().min(1).max(200), newPassword: z.string().min(12, 'at least 12 characters').max(200) })
+  .strict();
 const loginSchema = z.object({ username: z.string().min(1).max(100), password: z.string().min(1).max(200) }).strict();
 
 @ApiTags('auth')
@@ -48,5 +51,14 @@ export class AuthController {
   @ZodResponse(200, streamTokenSchema, 'a token for /api/v1/alerts/stream?token=')
   streamToken(@CurrentActor() actor: Actor) {
     return this.auth.streamToken(actor);
+  }
+
+  /** One's own password: needs the current one. Every session ends; the answer is a new login. */
+  @Post('password')
+  @HttpCode(200)
+  @Access(...ROLES.filter((r) => r !== 'device'))
+  @ZodResponse(200, tokenPairSchema, 'a new access token and refresh token (the others stop working)')
+  changePassword(@CurrentActor() actor: Actor, @ZodBody(passwordChangeSchema) body: z.infer<typeof passwordChangeSchema>, @Ip() ip: string) {
+    return this.auth.changePassword(actor, body.currentPassword, body.newPassword, ip);
   }
 }

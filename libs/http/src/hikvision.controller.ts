@@ -12,7 +12,8 @@ import { hikvisionAnswerSchema } from './openapi/ingest.schemas';
  * Hikvision ISAPI alarm push: the EventNotificationAlert XML alone, or multipart with the XML and the picture files
  * the camera attaches to AID/ANPR/traffic events (`licensePlatePicture.jpg`, `detectionPicture.jpg`, ...). Every
  * picture part is stored through the imagery pipeline before the alarm (or recorded missing with the reason it
- * was refused), and the answer says how many were kept. Devices use HTTP Basic (device id, password).
+ * was refused), and the answer says how many were kept. Devices authenticate with their id and password over HTTP
+ * Digest (RFC 7616, MD5 or SHA-256) or Basic; a 401 carries both challenges (DeviceAwareAccessGuard).
  */
 @ApiTags('ingest')
 @ApiAccess()

@@ -1,7 +1,8 @@
 import { INestApplication, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { AccessGuard } from '@app/core';
+import { AccessGuard, type Logger } from '@app/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AlertsController } from './alerts.controller';
 import { AuthController } from './auth.controller';
 import { CasesController } from './cases.controller';
@@ -9,6 +10,7 @@ import { DevicesController } from './devices.controller';
 import { HealthController } from './health.controller';
 import { HikvisionController } from './hikvision.controller';
 import { UsersController } from './users.controller';
+import { SecurityEventsController } from './security-events.controller';
 import { PhotosController } from './photos.controller';
 import { RulesController } from './rules.controller';
 import { DeadLettersController } from './dead-letters.controller';
@@ -18,6 +20,10 @@ import helmet from 'helmet';
 import { serveWebApp, WebModule } from './web';
 import { useDatabaseUnavailableFilter } from './database-unavailable.filter';
 import { BEARER_AUTH, DEVICE_BASIC_AUTH, STREAM_TOKEN_AUTH } from './openapi';
+import { accessLog } from './access-log';
+import { DeviceAwareAccessGuard } from './device-access.guard';
+import { DeviceDigestAuth } from '@app/core/devices/device-digest-auth.service';
+import { metricsAccess, type MetricsAccessOptions } from './metrics-access';
 
 @Module({
   imports: [CaseLoopHttpModule, WebModule],
@@ -28,12 +34,14 @@ import { BEARER_AUTH, DEVICE_BASIC_AUTH, STREAM_TOKEN_AUTH } from './openapi';
     AlertsController,
     DevicesController,
     UsersController,
+    SecurityEventsController,
     HikvisionController,
     PhotosController,
     RulesController,
     DeadLettersController,
   ],
-  providers: [{ provide: APP_GUARD, useClass: AccessGuard }],
+  // Device endpoints also take HTTP Digest and answer 401 with challenges (DeviceAwareAccessGuard); the rest is AccessGuard's.
+  providers: [AccessGuard, DeviceDigestAuth, { provide: APP_GUARD, useClass: DeviceAwareAccessGuard }],
 })
 export class HttpApiModule {}
 
@@ -44,8 +52,22 @@ export class HttpApiModule {}
 })
 export class OpsHttpModule {}
 
-/** Applies the HTTP settings every API process shares: body limits, OpenAPI at /api/docs. */
-export function configureHttpApp(app: INestApplication, options: { corsOrigins: string[] } = { corsOrigins: [] }): void {
+export interface HttpAppOptions {
+  corsOrigins: string[];
+  /** Express's `trust proxy` (TRUST_PROXY): false = the socket's address is the client. */
+  trustProxy?: false | number | string[];
+  /** Who may read /metrics (METRICS_TOKEN, METRICS_PORT); default: this host only. */
+  metrics?: MetricsAccessOptions;
+  /** The access log (one line per request, request ids); none without a logger. */
+  logger?: Logger;
+}
+
+/** Applies the HTTP settings every API process shares: proxy trust, access log, body limits, /metrics access, OpenAPI at /api/docs. */
+export function configureHttpApp(app: INestApplication, options: HttpAppOptions = { corsOrigins: [] }): void {
+  // Behind a proxy, req.ip (and so @Ip() and every throttle) is the client the trusted hops name; off, X-Forwarded-For is ignored.
+  (app as NestExpressApplication).set('trust proxy', options.trustProxy ?? false);
+  if (options.logger) app.use(accessLog(options.logger));
+  app.use('/metrics', metricsAccess(options.metrics ?? {}));
   app.enableShutdownHooks();
   useDatabaseUnavailableFilter(app);
   // Secure headers everywhere; the OpenAPI page needs its own inline script, so it gets a looser policy.
@@ -72,7 +94,12 @@ export function openApiConfig() {
     .setVersion('1')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'POST /api/v1/auth/login' }, BEARER_AUTH)
     .addBasicAuth(
-      { type: 'http', scheme: 'basic', description: 'a device: its id and the password from POST /api/v1/devices/{id}/credentials' },
+      {
+        type: 'http',
+        scheme: 'basic',
+        description:
+          'a device: its id and the password from POST /api/v1/devices/{id}/credentials; HTTP Digest (RFC 7616, MD5 or SHA-256, realm "CloudPatrol") is accepted too, and a 401 carries both challenges',
+      },
       DEVICE_BASIC_AUTH,
     )
     .addApiKey(

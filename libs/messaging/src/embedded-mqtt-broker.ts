@@ -40,7 +40,8 @@ export interface EmbeddedBrokerOptions {
   host: string;
   port: number;
   /** Returns true when the credentials are valid. */
-  authenticate: (username: string | undefined, password: string | undefined) => boolean | Promise<boolean>;
+  /** `address`: the client's network address (device guesses are throttled per address too). */
+  authenticate: (username: string | undefined, password: string | undefined, address: string | undefined) => boolean | Promise<boolean>;
   /** Returns true when `username` may hold the session `clientId` (an impostor is refused, the owner keeps it). */
   authorizeSession: (username: string, clientId: string) => boolean;
   /** Returns true when `username` may subscribe to `filter`; otherwise the SUBACK says 0x80 (refused). */
@@ -60,7 +61,8 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   const broker = await Aedes.createBroker({
     authenticate: (client, username, password, done) => {
       void Promise.resolve()
-        .then(() => options.authenticate(username, password?.toString('utf8')))
+        // aedes documents client.conn as the client's stream: a socket's remote address, when it has one.
+        .then(() => options.authenticate(username, password?.toString('utf8'), (client.conn as { remoteAddress?: string }).remoteAddress))
         .catch(() => false)
         .then((ok) => {
           (client as unknown as { cpUser?: string }).cpUser = username;

@@ -20,3 +20,4 @@ export * from './repositories/photo.repository';
 export * from './repositories/replay.repository';
 export * from './repositories/refresh-token.repository';
 export * from './repositories/picture.repository';
+export * from './repositories/security-event.repository';

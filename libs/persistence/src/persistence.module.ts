@@ -18,6 +18,7 @@ import { EvidenceRepository } from './repositories/evidence.repository';
 import { OutboxRepository } from './repositories/outbox.repository';
 import { DeadLetterRepository } from './repositories/dead-letter.repository';
 import { PictureRepository } from './repositories/picture.repository';
+import { SecurityEventRepository } from './repositories/security-event.repository';
 
 const REPOSITORIES = [
   PhotoRepository,
@@ -35,6 +36,7 @@ const REPOSITORIES = [
   OutboxRepository,
   DeadLetterRepository,
   PictureRepository,
+  SecurityEventRepository,
 ];
 
 /** Serialises migrations across instances starting at once. */

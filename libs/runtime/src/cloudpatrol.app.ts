@@ -2,8 +2,9 @@ import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { ConfigError, DistrictConfig, Env, loadDistrictConfig, secretsDir } from '@app/config';
-import { AuthService, createLogger, DeviceRegisterService, Logger, PinoNestLogger, RuntimeOptions } from '@app/core';
-import { configureHttpApp } from '@app/http';
+import { AuthService, createLogger, DeviceRegisterService, Logger, MetricsService, PinoNestLogger, RuntimeOptions } from '@app/core';
+import { configureHttpApp, serveMetrics } from '@app/http';
+import { DeviceDigestAuth } from '@app/core/devices/device-digest-auth.service';
 import { ingestMqttTopics, IngestService, IngestWorkerService, sourceTableProblems } from '@app/ingest';
 import { BrokerAccount, frigateEventReporter, mayDeviceSubscribe, mayHoldSession, maySourcePublish, topicMatchesFilter } from '@app/domain';
 import { DevicePublish, EmbeddedBroker, startEmbeddedBroker } from '@app/messaging';
@@ -16,6 +17,8 @@ export interface RunningCloudPatrol {
   url: string;
   mqttUrl?: string;
   databaseUrl: string;
+  /** The metrics listener's address when METRICS_PORT is set. */
+  metricsUrl?: string;
   logger: Logger;
   stop(): Promise<void>;
 }
@@ -50,7 +53,9 @@ export async function startCloudPatrol(mode: RunMode, env: Env, district?: Distr
       logger.info({ port: env.EMBEDDED_PG_PORT, dataDir: resolve(env.DATA_DIR) }, 'embedded PostgreSQL started');
     }
 
-    let verifyDevice: (id: string, password: string) => Promise<boolean> = () => Promise.resolve(false);
+    let verifyDevice: (id: string, password: string, address?: string) => Promise<boolean> = () => Promise.resolve(false);
+    // A device that proves its password over MQTT gets its HTTP Digest secret stored (api and standalone apps).
+    let learnDigest: (id: string, password: string) => Promise<void> = () => Promise.resolve();
     let isDevice: (id: string) => boolean = () => false;
     let brokerAccount: (id: string) => BrokerAccount | undefined = () => undefined;
     let isFrigateCamera: (camera: string) => boolean = () => false;
@@ -66,7 +71,11 @@ export async function startCloudPatrol(mode: RunMode, env: Env, district?: Distr
         const broker = await startEmbeddedBroker({
           host: env.EMBEDDED_MQTT_HOST,
           port: env.EMBEDDED_MQTT_PORT,
-          authenticate: async (username, password) => username !== undefined && password !== undefined && (await verifyDevice(username, password)),
+          authenticate: async (username, password, address) => {
+            const ok = username !== undefined && password !== undefined && (await verifyDevice(username, password, address));
+            if (ok) await learnDigest(username, password).catch((err: Error) => logger.warn({ err: err.message }, 'could not store the device Digest secret'));
+            return ok;
+          },
           // The username has just proved to be a device; other devices' ids decide who owns a longer client id.
           authorizeSession: (username, clientId) => mayHoldSession(username, clientId, (id) => id === username || isDevice(id)),
           authorizeSubscribe: (username, filter) => username !== undefined && mayDeviceSubscribe(username, filter),
@@ -97,14 +106,25 @@ export async function startCloudPatrol(mode: RunMode, env: Env, district?: Distr
     });
     app.useBodyParser('json', { limit: '1mb' });
     const auth = app.get(AuthService);
-    verifyDevice = (id, password) => auth.verifyDeviceCredentials(id, password);
+    verifyDevice = (id, password, address) => auth.verifyDeviceCredentials(id, password, address);
+    const digest = mode === 'worker' ? undefined : app.get(DeviceDigestAuth, { strict: false });
+    if (digest) learnDigest = (id, password) => digest.learn(id, password);
     const register = app.get(DeviceRegisterService);
     isDevice = (id) => register.isKnown(id);
     brokerAccount = (id) => register.brokerAccount(id);
     isFrigateCamera = (camera) => register.deviceForFrigateCamera(camera) !== undefined;
-    configureHttpApp(app, { corsOrigins: env.CORS_ORIGINS });
+    const metricsAccess = { token: env.METRICS_TOKEN, separatePort: env.METRICS_PORT };
+    configureHttpApp(app, { corsOrigins: env.CORS_ORIGINS, trustProxy: env.TRUST_PROXY, metrics: metricsAccess, logger });
     cleanups.push(() => app.close());
     await app.listen(env.PORT, env.HOST);
+    let metricsUrl: string | undefined;
+    if (env.METRICS_PORT !== undefined) {
+      const metrics = app.get(MetricsService);
+      const server = await serveMetrics({ host: env.METRICS_HOST, port: env.METRICS_PORT, token: env.METRICS_TOKEN }, () => metrics.registry.metrics());
+      cleanups.push(() => server.close());
+      metricsUrl = server.url;
+      logger.info({ url: metricsUrl, token: env.METRICS_TOKEN !== undefined }, 'metrics served on their own port');
+    }
     if (embeddedBroker) {
       const broker = embeddedBroker;
       const ingest = app.get(IngestService);
@@ -131,7 +151,7 @@ export async function startCloudPatrol(mode: RunMode, env: Env, district?: Distr
     const address = app.getHttpServer().address() as { port: number };
     const url = `http://127.0.0.1:${address.port}`;
     logger.info({ url, mode, mqtt: mqtt?.url, kafka: env.KAFKA_BROKERS ?? 'off' }, 'CloudPatrol started');
-    return { app, url, mqttUrl: embeddedBroker?.url ?? mqtt?.url, databaseUrl, logger, stop: stopAll };
+    return { app, url, mqttUrl: embeddedBroker?.url ?? mqtt?.url, databaseUrl, metricsUrl, logger, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

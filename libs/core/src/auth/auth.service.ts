@@ -1,12 +1,16 @@
-import { HttpException, HttpStatus, Inject, Injectable, OnModuleInit, UnauthorizedException } from '@nestjs/common';
+import { ForbiddenException, HttpException, HttpStatus, Inject, Injectable, OnModuleInit, UnauthorizedException } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { Actor, Role, ROLES } from '@app/domain';
 import { readOrCreateSecretFile, readSecretFile, SECRET_FILES, secretsDir, writeSecretFile } from '@app/config';
-import { DeviceRepository, RefreshTokenRepository, UserEntity, UserRepository } from '@app/persistence';
+import { AuditLogRepository, DeviceRepository, RefreshTokenRepository, UserEntity, UserRepository } from '@app/persistence';
 import bcrypt from 'bcryptjs';
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { join } from 'node:path';
 import { LoginThrottle } from './login-throttle';
+import { BoundedMap } from './bounded-map';
+import { DeviceAuthThrottle } from './device-auth-throttle';
+import { LoginLockout } from './login-lockout';
+import { SecurityAudit } from './security-audit';
 import { DeviceRegisterService } from '../devices/device-register.service';
 import { LOGGER, type Logger } from '../observability/logger';
 import { RUNTIME_OPTIONS, type RuntimeOptions } from '../runtime/runtime-options';
@@ -18,6 +22,15 @@ interface TokenClaims {
   twp?: string;
   unit?: string;
   aud: 'api' | 'alert-stream';
+  /** The user's token version when issued: raising it in the database ends the session. */
+  ver?: number;
+  exp?: number;
+}
+
+/** What a request's token is checked against the users table with (AccessGuard, after the role check). */
+export interface SessionClaim {
+  userId: string;
+  version: number | undefined;
 }
 
 export interface TokenPair {
@@ -28,8 +41,10 @@ export interface TokenPair {
   refreshExpiresIn: number;
 }
 
-const LOCKOUT_FAILURES = 5;
-const LOCKOUT_MS = 15 * 60_000;
+/** How long a user's session state (disabled, token version) is cached per process: revocation takes effect within it. */
+export const SESSION_CHECK_CACHE_MS = 3_000;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const WRONG_LOGIN = 'wrong username or password';
 const REFRESH_TTL_MS = 12 * 3600_000; // one working day and a bit: a shift logs in once
 const DEVICE_AUTH_CACHE_MS = 5 * 60_000;
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -40,7 +55,11 @@ export class AuthService implements OnModuleInit {
   private jwt!: JwtService;
   private dummyHash!: string;
   private readonly throttle = new LoginThrottle(30, 5 * 60_000);
-  private readonly deviceAuthCache = new Map<string, number>();
+  private readonly deviceAuthCache = new BoundedMap<number>(10_000);
+  private readonly lockout = new LoginLockout();
+  private readonly deviceThrottle = new DeviceAuthThrottle();
+  private readonly sessions = new BoundedMap<{ at: number; state: { disabled: boolean; tokenVersion: number } | undefined }>(10_000);
+  readonly security: SecurityAudit;
 
   constructor(
     private readonly users: UserRepository,
@@ -49,7 +68,10 @@ export class AuthService implements OnModuleInit {
     private readonly refreshTokens: RefreshTokenRepository,
     @Inject(RUNTIME_OPTIONS) private readonly runtime: RuntimeOptions,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+    audit: AuditLogRepository,
+  ) {
+    this.security = new SecurityAudit(audit, logger);
+  }
 
   async onModuleInit(): Promise<void> {
     const secret = this.runtime.env.JWT_SECRET ?? this.jwtSecretFile();
@@ -101,20 +123,74 @@ export class AuthService implements OnModuleInit {
     return value;
   }
 
+  /**
+   * A locked (username, address) pair and a wrong password get the same answer, after the same bcrypt work:
+   * nothing tells a stranger whether a username exists or is locked. The lock holds for that address only.
+   */
   async login(username: string, password: string, client = 'unknown'): Promise<TokenPair> {
     if (!this.throttle.take(client)) throw new HttpException('too many login attempts from this address; wait a few minutes', HttpStatus.TOO_MANY_REQUESTS);
+    const locked = this.lockout.lockedUntil(username, client) !== undefined;
     const user = await this.users.findByUsername(username);
-    if (user?.lockedUntil && user.lockedUntil > new Date()) {
-      throw new HttpException(`account locked after repeated failed logins; try again after ${user.lockedUntil.toISOString()}`, HttpStatus.TOO_MANY_REQUESTS);
+    // Compare against a dummy hash when the user is unknown or locked, so timing tells neither.
+    const matches = await bcrypt.compare(password, !locked && user ? user.passwordHash : this.dummyHash);
+    if (!user || locked || !matches || user.disabled || !(ROLES as readonly string[]).includes(user.role)) {
+      const reason = !user ? 'unknown_user' : locked ? 'locked' : !matches ? 'wrong_password' : user.disabled ? 'disabled' : 'invalid_role';
+      // An unknown username is not recorded: it may be a password typed in the wrong field.
+      const who = user ? { userId: user.id, username: user.username } : {};
+      if (user && !locked) {
+        const counted = this.lockout.failure(username, client);
+        if (counted.lockedUntil !== undefined) {
+          await this.security.record(null, 'auth.lockout', { ...who, client, failures: counted.failures, until: new Date(counted.lockedUntil).toISOString() });
+        }
+      }
+      await this.security.record(null, 'auth.login_failed', { ...who, client, reason });
+      throw new UnauthorizedException(WRONG_LOGIN);
     }
-    // Compare against a dummy hash when the user is unknown, so timing does not reveal which usernames exist.
-    const ok = await bcrypt.compare(password, user?.passwordHash ?? this.dummyHash);
-    if (!user || !ok || user.disabled || !(ROLES as readonly string[]).includes(user.role)) {
-      if (user) await this.users.recordFailedLogin(user.id, LOCKOUT_FAILURES, new Date(Date.now() + LOCKOUT_MS));
-      throw new UnauthorizedException('wrong username or password');
-    }
-    await this.users.recordSuccessfulLogin(user.id);
+    this.lockout.success(username, client);
+    await this.security.record({ id: user.id, role: user.role as Role }, 'auth.login_succeeded', { userId: user.id, username: user.username, client });
     return this.issue(user, randomUUID());
+  }
+
+  /** The caller's own password: needs the current one; every session ends and a new login is answered. */
+  async changePassword(actor: Actor, currentPassword: string, newPassword: string, client = 'unknown'): Promise<TokenPair> {
+    const user = await this.users.findById(actor.id);
+    if (!user || user.disabled) throw new UnauthorizedException('account disabled');
+    const locked = this.lockout.lockedUntil(user.username, client) !== undefined;
+    const matches = await bcrypt.compare(currentPassword, locked ? this.dummyHash : user.passwordHash);
+    if (locked || !matches) {
+      if (!locked) this.lockout.failure(user.username, client);
+      await this.security.record(actor, 'auth.login_failed', {
+        userId: user.id,
+        username: user.username,
+        client,
+        reason: locked ? 'locked' : 'wrong_password',
+        during: 'password_change',
+      });
+      throw new ForbiddenException('the current password is wrong');
+    }
+    if (currentPassword === newPassword) throw new HttpException('the new password must differ from the current one', HttpStatus.BAD_REQUEST);
+    await this.users.update(user.id, { passwordHash: await bcrypt.hash(newPassword, 12) }, true);
+    const revoked = await this.revokeRefreshTokens(user.id);
+    await this.security.record(actor, 'auth.password_changed', { userId: user.id, username: user.username, client });
+    await this.security.record(actor, 'auth.sessions_revoked', {
+      userId: user.id,
+      username: user.username,
+      reason: 'password_changed',
+      refreshTokensRevoked: revoked,
+    });
+    const updated = await this.users.findById(user.id);
+    if (!updated) throw new UnauthorizedException('account removed');
+    return this.issue(updated, randomUUID());
+  }
+
+  /**
+   * After the user's token version was raised: its refresh tokens stop working and this process forgets the
+   * cached session state at once (other processes within SESSION_CHECK_CACHE_MS). Answers how many were active.
+   */
+  async revokeRefreshTokens(userId: string): Promise<number> {
+    const revoked = await this.refreshTokens.revokeAllOfUser(userId);
+    this.sessions.delete(userId);
+    return revoked;
   }
 
   /** Rotates a refresh token. A token used twice means it was copied: the whole family is revoked. */
@@ -145,6 +221,7 @@ export class AuthService implements OnModuleInit {
       twp: user.townshipCode ?? undefined,
       unit: user.unitCode ?? undefined,
       aud: 'api',
+      ver: user.tokenVersion,
     };
     const refreshToken = randomBytes(32).toString('base64url');
     await this.refreshTokens.insert({ userId: user.id, familyId, tokenHash: sha256(refreshToken), expiresAt: new Date(Date.now() + REFRESH_TTL_MS) });
@@ -159,16 +236,27 @@ export class AuthService implements OnModuleInit {
 
   /** A short-lived token for EventSource, which cannot send an Authorization header. */
   async streamToken(actor: Actor): Promise<{ token: string; expiresIn: number }> {
-    const claims: TokenClaims = { sub: actor.id, usr: actor.username, role: actor.role, twp: actor.townshipCode, unit: actor.unitCode, aud: 'alert-stream' };
+    const state = await this.sessionState(actor.id);
+    if (!state || state.disabled) throw new UnauthorizedException('session ended: log in again');
+    const claims: TokenClaims = {
+      sub: actor.id,
+      usr: actor.username,
+      role: actor.role,
+      twp: actor.townshipCode,
+      unit: actor.unitCode,
+      aud: 'alert-stream',
+      ver: state.tokenVersion,
+    };
     return { token: await this.jwt.signAsync(claims, { expiresIn: 60 }), expiresIn: 60 };
   }
 
   /** HTTP Basic for devices: username = registered, active device id; password = that device's password. */
-  async verifyDevice(basic: string): Promise<Actor> {
+  async verifyDevice(basic: string, client?: string): Promise<Actor> {
     const decoded = Buffer.from(basic, 'base64').toString('utf8');
     const sep = decoded.indexOf(':');
     const id = sep > 0 ? decoded.slice(0, sep) : '';
-    if (!(await this.verifyDeviceCredentials(id, sep > 0 ? decoded.slice(sep + 1) : ''))) throw new UnauthorizedException('wrong device id or password');
+    if (!(await this.verifyDeviceCredentials(id, sep > 0 ? decoded.slice(sep + 1) : '', client)))
+      throw new UnauthorizedException('wrong device id or password');
     return { id, username: id, role: 'device' };
   }
 
@@ -177,10 +265,27 @@ export class AuthService implements OnModuleInit {
    * config-declared device without one uses DEMO_DEVICE_PASSWORD. Good answers are cached briefly (bcrypt
    * costs ~100 ms and cameras reconnect often); the register is still read each time, so a retired device or a
    * new password takes effect at once.
+   *
+   * Guesses are throttled before anything is compared (DeviceAuthThrottle): per client address (`client`, when
+   * the transport tells it) and per device id. Failures are audited, one record per device per minute.
    */
-  async verifyDeviceCredentials(id: string, password: string): Promise<boolean> {
+  async verifyDeviceCredentials(id: string, password: string, client?: string): Promise<boolean> {
     // Only ids a device can have reach the database (a NUL or a quote never does).
-    if (!/^[A-Za-z0-9._-]{1,100}$/.test(id) || !password || password.length > 200) return false;
+    if (!/^[A-Za-z0-9._-]{1,100}$/.test(id)) return false;
+    if (!this.deviceThrottle.allow(id, client)) {
+      this.security.deviceAuthFailed(id, client, true);
+      return false;
+    }
+    const ok = await this.checkDevicePassword(id, password);
+    if (!ok) {
+      this.deviceThrottle.failure(id, client);
+      this.security.deviceAuthFailed(id, client, false);
+    }
+    return ok;
+  }
+
+  private async checkDevicePassword(id: string, password: string): Promise<boolean> {
+    if (!password || password.length > 200) return false;
     const stored = await this.deviceRepository.passwordHash(id);
     if (!stored || stored.status !== 'active') return false;
     // Keyed by the stored hash too: a new password (from any process) invalidates what was cached.
@@ -198,14 +303,43 @@ export class AuthService implements OnModuleInit {
     return ok;
   }
 
-  async verify(token: string, audience: TokenClaims['aud']): Promise<Actor> {
+  /** Signature, issuer, audience and expiry of a token; the session itself is checked by checkSession. */
+  async verifyToken(token: string, audience: TokenClaims['aud']): Promise<{ actor: Actor; session: SessionClaim }> {
     let claims: TokenClaims;
     try {
       claims = await this.jwt.verifyAsync<TokenClaims>(token);
     } catch {
       throw new UnauthorizedException('invalid or expired token');
     }
+    // A token without an expiry would never end: refused.
+    if (typeof claims.exp !== 'number') throw new UnauthorizedException('invalid or expired token');
     if (claims.aud !== audience) throw new UnauthorizedException('token not valid here');
-    return { id: claims.sub, username: claims.usr, role: claims.role, townshipCode: claims.twp, unitCode: claims.unit };
+    return {
+      actor: { id: claims.sub, username: claims.usr, role: claims.role, townshipCode: claims.twp, unitCode: claims.unit },
+      session: { userId: claims.sub, version: claims.ver },
+    };
+  }
+
+  /** The token's user exists, is enabled, and its sessions were not revoked since the token was issued. */
+  async checkSession(session: SessionClaim): Promise<void> {
+    const state = typeof session.userId === 'string' && UUID.test(session.userId) ? await this.sessionState(session.userId) : undefined;
+    if (!state || state.disabled || state.tokenVersion !== session.version) throw new UnauthorizedException('session ended: log in again');
+  }
+
+  /** Both checks (tests and callers outside the guard). */
+  async verify(token: string, audience: TokenClaims['aud']): Promise<Actor> {
+    const { actor, session } = await this.verifyToken(token, audience);
+    await this.checkSession(session);
+    return actor;
+  }
+
+  /** The user's disabled flag and token version, cached SESSION_CHECK_CACHE_MS per process. */
+  private async sessionState(userId: string): Promise<{ disabled: boolean; tokenVersion: number } | undefined> {
+    const now = Date.now();
+    const cached = this.sessions.get(userId);
+    if (cached && now - cached.at < SESSION_CHECK_CACHE_MS) return cached.state;
+    const state = await this.users.sessionState(userId);
+    this.sessions.set(userId, { at: now, state });
+    return state;
   }
 }

@@ -7,4 +7,16 @@ describe('login throttle', () => {
     expect(t.take('b', 30)).toBe(true);
     expect(t.take('a', 1015)).toBe(true);
   });
+
+  it('a spray of other addresses does not reset a refused client (bounded, oldest evicted)', () => {
+    const t = new LoginThrottle(2, 60_000, 1000);
+    t.take('a', 0);
+    t.take('a', 1);
+    expect(t.take('a', 2)).toBe(false);
+    for (let i = 0; i < 20_000; i++) {
+      t.take(`10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`, 3);
+      if (i % 500 === 0) expect(t.take('a', 3)).toBe(false);
+    }
+    expect(t.take('a', 4)).toBe(false);
+  });
 });

@@ -1,6 +1,7 @@
 import { HttpException, Injectable, NotFoundException } from '@nestjs/common';
 import { sha256Hex } from '@app/domain/cases/audit-chain';
 import { publicStatusNote } from '@app/domain/cases/open311';
+import { SlidingWindowLimiter } from '@app/domain';
 import { expectedVerification, normalizeVerification, partyMayLookUp } from '@app/domain/cases/party-access';
 import { AuditLogRepository, CaseLoopRepository, type LoopCaseRow, type WorkflowRow } from '@app/persistence';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
@@ -16,6 +17,15 @@ export interface PartyCredentials {
 /** Lookups and statements per client address in a window: enough for a person, slow for guessing codes. */
 const WINDOW_MS = 10 * 60_000;
 const MAX_PER_WINDOW = 30;
+/**
+ * Failed lookups per case number in an hour, from all addresses together: guessing one plate-less case's 6-digit
+ * code from many addresses takes years. Past it that case number answers 429 for everyone (the party too) until
+ * the hour has moved on — the price of not letting a botnet guess.
+ */
+export const CASE_FAILURES_PER_HOUR = 20;
+const CASE_WINDOW_MS = 60 * 60_000;
+/** Addresses and case numbers tracked at most; the least recently seen is forgotten first, never all at once. */
+const TRACKED = 10_000;
 const EVIDENCE_SHOWN = 50;
 
 const NO_MATCH = 'No case matches this case number and verification value.';
@@ -25,12 +35,14 @@ const NO_MATCH = 'No case matches this case number and verification value.';
  * the plate (vehicle cases) or the 6-digit code from the notice letter, a party sees that one case — the
  * violation, the evidence and its hashes — and can submit a statement and defence (陈述申辩), which joins
  * the case record. Every failure answers the same 404, compared in constant time, whether the case exists
- * or not; a client address gets MAX_PER_WINDOW tries per window (per process: put the API behind a shared
- * rate limiter too when it runs as several instances).
+ * or not; a client address gets MAX_PER_WINDOW tries per window, and a case number CASE_FAILURES_PER_HOUR
+ * failed ones per hour from all addresses (per process: put the API behind a shared rate limiter too when it
+ * runs as several instances).
  */
 @Injectable()
 export class PartyAccessService {
-  private readonly attempts = new Map<string, { count: number; since: number }>();
+  private readonly perAddress = new SlidingWindowLimiter({ max: MAX_PER_WINDOW, windowMs: WINDOW_MS, capacity: TRACKED });
+  private readonly caseFailures = new SlidingWindowLimiter({ max: CASE_FAILURES_PER_HOUR, windowMs: CASE_WINDOW_MS, capacity: TRACKED });
   private readonly dummy = randomBytes(16).toString('hex');
 
   constructor(
@@ -117,8 +129,9 @@ export class PartyAccessService {
   }
 
   private async authenticate(client: string, creds: PartyCredentials): Promise<{ row: LoopCaseRow; workflow: WorkflowRow | null }> {
-    this.throttle(client);
-    const found = await this.repo.findByCaseNumber(creds.caseNumber.trim().toUpperCase());
+    const caseNumber = creds.caseNumber.trim().toUpperCase();
+    this.throttle(client, caseNumber);
+    const found = await this.repo.findByCaseNumber(caseNumber);
     const expected = found && partyMayLookUp(asCaseStatus(found.row.status)) ? expectedVerification(found.row.identity, found.workflow?.partyCode) : null;
     // Same work whether or not the case exists: hash both sides and compare the digests in constant time.
     const given = createHash('sha256').update(normalizeVerification(creds.verification)).digest();
@@ -126,20 +139,18 @@ export class PartyAccessService {
       .update(expected?.value ?? this.dummy)
       .digest();
     const match = timingSafeEqual(given, wanted) && expected !== null;
-    if (!found || !match) throw new NotFoundException(NO_MATCH);
+    if (!found || !match) {
+      this.caseFailures.record(caseNumber, Date.now());
+      throw new NotFoundException(NO_MATCH);
+    }
     return found;
   }
 
-  private throttle(client: string): void {
+  /** Per address (every try counts) and per case number (failed tries count), whether the case exists or not. */
+  private throttle(client: string, caseNumber: string): void {
     const now = Date.now();
-    const a = this.attempts.get(client);
-    if (!a || now - a.since > WINDOW_MS) {
-      if (this.attempts.size > 10_000) this.attempts.clear();
-      this.attempts.set(client, { count: 1, since: now });
-      return;
-    }
-    a.count++;
-    if (a.count > MAX_PER_WINDOW) throw new HttpException('Too many lookups from this address; try again in a few minutes.', 429);
+    if (!this.perAddress.take(client, now)) throw new HttpException('Too many lookups from this address; try again in a few minutes.', 429);
+    if (!this.caseFailures.allows(caseNumber, now)) throw new HttpException('Too many failed lookups for this case number; try again in an hour.', 429);
   }
 }
 

@@ -1,9 +1,11 @@
-import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import type { Actor } from '@app/domain';
-import { DeviceEntity, DeviceRepository } from '@app/persistence';
+import { AuditLogRepository, DeviceEntity, DeviceRepository } from '@app/persistence';
 import bcrypt from 'bcryptjs';
 import { randomBytes } from 'node:crypto';
 import { DeviceRegisterService } from './device-register.service';
+import { SecurityAudit } from '../auth/security-audit';
+import { LOGGER, type Logger } from '../observability/logger';
 
 export interface DeviceCredentials {
   username: string;
@@ -65,10 +67,16 @@ export function toDeviceView(d: DeviceEntity) {
 /** The device register: create, list, update, retire. A retired device's events are kept aside, never cased. */
 @Injectable()
 export class DeviceService {
+  private readonly security: SecurityAudit;
+
   constructor(
     private readonly devices: DeviceRepository,
     private readonly register: DeviceRegisterService,
-  ) {}
+    audit: AuditLogRepository,
+    @Inject(LOGGER) logger: Logger,
+  ) {
+    this.security = new SecurityAudit(audit, logger);
+  }
 
   async list(_actor: Actor): Promise<{ items: DeviceView[]; total: number }> {
     const rows = await this.devices.findAll();
@@ -86,17 +94,19 @@ export class DeviceService {
     if (await this.devices.findById(input.id)) throw new ConflictException(`device ${input.id} already exists`);
     await this.checkParent(input.id, input.parentId);
     await this.devices.insert({ ...this.columns(input), id: input.id, status: 'active', managedBy: 'api' });
+    await this.security.record(actor, 'device.registered', { deviceId: input.id, kind: input.kind, ownerDepartment: input.ownerDepartment });
     const credentials = await this.issueCredentials(actor, input.id);
     await this.register.refresh();
     return { ...(await this.get(actor, input.id)), credentials };
   }
 
   /** A new password for the device (MQTT username = device id; HTTP Basic for pushes). The old one stops working. */
-  async issueCredentials(_actor: Actor, id: string): Promise<DeviceCredentials> {
+  async issueCredentials(actor: Actor, id: string): Promise<DeviceCredentials> {
     const d = await this.devices.findById(id);
     if (!d) throw new NotFoundException(`device ${id} not found`);
     const password = randomBytes(18).toString('base64url');
     await this.devices.setPasswordHash(id, await bcrypt.hash(password, 10));
+    await this.security.record(actor, 'device.credentials_issued', { deviceId: id });
     return { username: id, password };
   }
 

@@ -58,3 +58,23 @@ export const deviceViewSchema = z.object({
 export const deviceListSchema = z.object({ items: z.array(deviceViewSchema), total: z.number().int() });
 
 export const newDeviceSchema = deviceViewSchema.extend({ credentials: deviceCredentialsSchema });
+
+export const passwordResetSchema = z.object({
+  id: z.string(),
+  username: z.string(),
+  temporaryPassword: z.string().optional().describe('only when generated: shown once, give it to the user'),
+});
+
+export const sessionsRevokedSchema = z.object({ id: z.string(), refreshTokensRevoked: z.number().int() });
+
+export const securityEventSchema = z.object({
+  seq: z.number().int().describe('its place in the hash-chained audit log'),
+  at: instant,
+  actorId: z.string().nullable(),
+  actorRole: z.string().nullable(),
+  action: z.string(),
+  data: z.record(z.string(), z.unknown()).describe('ids, usernames of existing accounts, client addresses, reasons: never a password or a token'),
+  hash: z.string(),
+});
+
+export const securityEventListSchema = z.object({ items: z.array(securityEventSchema), total: z.number().int() });

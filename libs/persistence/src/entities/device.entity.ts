@@ -28,8 +28,22 @@ export class DeviceEntity {
   @Column('boolean', { name: 'location_published', default: false }) locationPublished: boolean;
   /** bcrypt hash of the device's own MQTT/HTTP password; null = the demo password applies (config devices only). */
   @Column('text', { name: 'password_hash', nullable: true, select: false }) passwordHash: string | null;
+  /**
+   * HTTP Digest (RFC 7616) secrets for realm "CloudPatrol": H(id:realm:password) in MD5 and SHA-256, and a hash of
+   * the password_hash they were made under (a new password makes them stale). Written when the device proves its
+   * password (HTTP Basic, MQTT); password-equivalent for Digest, so never selected by default.
+   */
+  @Column('jsonb', { name: 'digest_ha1', nullable: true, select: false }) digestHa1?: StoredDigestHa1 | null;
   /** Config-seeded devices are refreshed from config/ at start; API-created ones are not. */
   @Column('text', { name: 'managed_by', default: 'api' }) managedBy: 'config' | 'api';
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
+}
+
+export interface StoredDigestHa1 {
+  /** sha256 of the password_hash these were derived under. */
+  for: string;
+  realm: string;
+  md5: string;
+  sha256: string;
 }

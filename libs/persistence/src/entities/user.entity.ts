@@ -10,8 +10,7 @@ export class UserEntity {
   @Column('text', { name: 'unit_code', nullable: true }) unitCode: string | null;
   @Column('text', { name: 'display_name' }) displayName: string;
   @Column('boolean', { default: false }) disabled: boolean;
-  /** Consecutive failed logins; reset by a successful one. */
-  @Column('integer', { name: 'failed_logins', default: 0 }) failedLogins: number;
-  @Column('timestamptz', { name: 'locked_until', nullable: true }) lockedUntil: Date | null;
+  /** Carried in every access token (`ver`); raising it revokes every session of the user. */
+  @Column('integer', { name: 'token_version', default: 0 }) tokenVersion: number;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
 }

@@ -11,6 +11,8 @@ import { DeadLetterReplay1795953000000 } from './1795953000000-DeadLetterReplay'
 import { DeviceSources1795954000000 } from './1795954000000-DeviceSources';
 import { EvidencePictures1795960000000 } from './1795960000000-EvidencePictures';
 import { JwtSecretOutOfDatabase1795961600000 } from './1795961600000-JwtSecretOutOfDatabase';
+import { AccountSessions1795962000000 } from './1795962000000-AccountSessions';
+import { DeviceDigestHa11795962500000 } from './1795962500000-DeviceDigestHa1';
 
 /** In order. Never edit one that has shipped: add a new one. */
 export const MIGRATIONS = [
@@ -27,4 +29,6 @@ export const MIGRATIONS = [
   DeviceSources1795954000000,
   EvidencePictures1795960000000,
   JwtSecretOutOfDatabase1795961600000,
+  AccountSessions1795962000000,
+  DeviceDigestHa11795962500000,
 ];

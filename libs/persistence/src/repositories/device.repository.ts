@@ -2,8 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { DeviceEntity } from '../entities';
+import type { StoredDigestHa1 } from '../entities/device.entity';
 
-export type DeviceRow = Omit<DeviceEntity, 'createdAt' | 'updatedAt' | 'passwordHash'>;
+export type DeviceRow = Omit<DeviceEntity, 'createdAt' | 'updatedAt' | 'passwordHash' | 'digestHa1'>;
 
 @Injectable()
 export class DeviceRepository {
@@ -28,6 +29,19 @@ export class DeviceRepository {
       [id],
     );
     return rows[0] && { hash: rows[0].password_hash, managedBy: rows[0].managed_by, status: rows[0].status };
+  }
+
+  /** What HTTP Digest needs of a device: its state, its password hash and the Digest HA1 stored for it. */
+  async digestCredentials(id: string): Promise<{ hash: string | null; managedBy: string; status: string; ha1: StoredDigestHa1 | null } | undefined> {
+    const rows: { password_hash: string | null; managed_by: string; status: string; digest_ha1: StoredDigestHa1 | null }[] = await this.dataSource.query(
+      `SELECT password_hash, managed_by, status, digest_ha1 FROM devices WHERE id = $1`,
+      [id],
+    );
+    return rows[0] && { hash: rows[0].password_hash, managedBy: rows[0].managed_by, status: rows[0].status, ha1: rows[0].digest_ha1 };
+  }
+
+  async setDigestHa1(id: string, ha1: StoredDigestHa1): Promise<void> {
+    await this.dataSource.query(`UPDATE devices SET digest_ha1 = $2 WHERE id = $1`, [id, JSON.stringify(ha1)]);
   }
 
   async setPasswordHash(id: string, hash: string): Promise<void> {

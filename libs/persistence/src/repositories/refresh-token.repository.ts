@@ -28,4 +28,13 @@ export class RefreshTokenRepository {
   async revokeFamily(familyId: string): Promise<void> {
     await this.dataSource.query(`UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL`, [familyId]);
   }
+
+  /** Every refresh token of a user stops working; answers how many were still active. */
+  async revokeAllOfUser(userId: string): Promise<number> {
+    const rows: unknown[] = await this.dataSource.query(
+      `WITH u AS (UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL RETURNING id) SELECT id FROM u`,
+      [userId],
+    );
+    return rows.length;
+  }
 }

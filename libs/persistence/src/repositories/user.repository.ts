@@ -15,18 +15,20 @@ export class UserRepository {
     return this.dataSource.getRepository(UserEntity).findOne({ where: { id } });
   }
 
-  /** Counts a failed login; at `maxFailures` the account locks until `lockUntil` and the count restarts. */
-  async recordFailedLogin(id: string, maxFailures: number, lockUntil: Date): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE users SET failed_logins = CASE WHEN failed_logins + 1 >= $2 THEN 0 ELSE failed_logins + 1 END,
-                        locked_until = CASE WHEN failed_logins + 1 >= $2 THEN $3 ELSE locked_until END
-        WHERE id = $1`,
-      [id, maxFailures, lockUntil],
-    );
+  /** What a request's token is checked against: none when the user does not exist. */
+  async sessionState(id: string): Promise<{ disabled: boolean; tokenVersion: number } | undefined> {
+    const rows: { disabled: boolean; token_version: number }[] = await this.dataSource.query(`SELECT disabled, token_version FROM users WHERE id = $1`, [id]);
+    return rows[0] ? { disabled: rows[0].disabled, tokenVersion: rows[0].token_version } : undefined;
   }
 
-  async recordSuccessfulLogin(id: string): Promise<void> {
-    await this.dataSource.query(`UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1`, [id]);
+  /** Changes an account; `revokeSessions` raises its token version in the same statement (its tokens stop working). */
+  async update(
+    id: string,
+    changes: Partial<Pick<UserEntity, 'role' | 'displayName' | 'townshipCode' | 'unitCode' | 'disabled' | 'passwordHash'>>,
+    revokeSessions: boolean,
+  ): Promise<void> {
+    const repo = this.dataSource.getRepository(UserEntity);
+    await repo.update({ id }, revokeSessions ? { ...changes, tokenVersion: () => 'token_version + 1' } : changes);
   }
 
   findAll(): Promise<UserEntity[]> {
