@@ -1,5 +1,4 @@
 import { JwtService } from '@nestjs/jwt';
-import { AuthService } from '@app/core';
 import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { eventually, startTestApp, type TestApp } from '../support/test-app';
@@ -251,40 +250,4 @@ describe('accounts: sessions, lockout, device throttle, security events', () => 
     const operator = tokensOf(await login('acc-revoke', 'acc-revoke-password')).accessToken;
     expect((await call('GET', '/api/v1/security-events', { token: operator })).status).toBe(403);
   });
-
-  /**
-   * The cost of the per-request session check (MEASURE_SESSION_CHECK=1): 10,000 authenticated GETs with the
-   * check as shipped (cached 3 s), with a database read on every request, and with no check at all.
-   */
-  (process.env.MEASURE_SESSION_CHECK ? it : it.skip)(
-    'measures the session check',
-    async () => {
-      const proto = AuthService.prototype as unknown as Record<string, unknown>;
-      const original = { checkSession: proto.checkSession, sessionState: proto.sessionState };
-      const run = async (label: string) => {
-        const started = process.hrtime.bigint();
-        for (let i = 0; i < 10_000; i += 20) {
-          const statuses = await Promise.all(Array.from({ length: 20 }, () => call('GET', '/api/v1/rules', { token: admin }).then((a) => a.status)));
-          if (statuses.some((s) => s !== 200)) throw new Error(`${label}: ${statuses.join(',')}`);
-        }
-        const ms = Number(process.hrtime.bigint() - started) / 1e6;
-        process.stdout.write(`session check ${label}: 10000 GETs in ${ms.toFixed(0)} ms (${((ms * 1000) / 10_000).toFixed(1)} µs per request)\n`);
-      };
-      try {
-        await run('warm-up');
-        proto.checkSession = async () => undefined;
-        await run('none');
-        proto.checkSession = original.checkSession;
-        await run('cached (as shipped)');
-        proto.sessionState = function (this: { users: { sessionState(id: string): Promise<unknown> } }, id: string) {
-          return this.users.sessionState(id);
-        };
-        await run('uncached (database read each request)');
-      } finally {
-        proto.checkSession = original.checkSession;
-        proto.sessionState = original.sessionState;
-      }
-    },
-    300_000,
-  );
 });

@@ -5,6 +5,7 @@ import { AuthService } from './auth/auth.service';
 import { CaseService } from './cases/case.service';
 import { DeviceRegisterService } from './devices/device-register.service';
 import { DeviceService } from './devices/device.service';
+import { DeviceDigestAuth } from './devices/device-digest-auth.service';
 import { PictureService } from './pictures/picture.service';
 import { PictureStore } from './pictures/picture-store';
 import { RuleSetService } from './classification/rule-set.service';
@@ -20,6 +21,7 @@ const SERVICES = [
   CaseService,
   DeviceRegisterService,
   DeviceService,
+  DeviceDigestAuth,
   MetricsService,
   PictureService,
   PictureStore,

@@ -19,3 +19,4 @@ export * from './pictures/picture-store';
 export * from './pictures/picture.service';
 export * from './pictures/picture-fetch.service';
 export * from './pictures/mqtt-picture-intake';
+export * from './devices/device-digest-auth.service';

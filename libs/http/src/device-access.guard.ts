@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, HttpException, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ACCESS_KEY, AccessGuard, type AccessRule } from '@app/core';
-import { DeviceDigestAuth } from '@app/core/devices/device-digest-auth.service';
+import { DeviceDigestAuth } from '@app/core';
 import { SlidingWindowLimiter, type Actor } from '@app/domain';
 import type { Request, Response } from 'express';
 

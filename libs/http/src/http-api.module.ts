@@ -22,7 +22,6 @@ import { useDatabaseUnavailableFilter } from './database-unavailable.filter';
 import { BEARER_AUTH, DEVICE_BASIC_AUTH, STREAM_TOKEN_AUTH } from './openapi';
 import { accessLog } from './access-log';
 import { DeviceAwareAccessGuard } from './device-access.guard';
-import { DeviceDigestAuth } from '@app/core/devices/device-digest-auth.service';
 import { metricsAccess, type MetricsAccessOptions } from './metrics-access';
 
 @Module({
@@ -41,7 +40,7 @@ import { metricsAccess, type MetricsAccessOptions } from './metrics-access';
     DeadLettersController,
   ],
   // Device endpoints also take HTTP Digest and answer 401 with challenges (DeviceAwareAccessGuard); the rest is AccessGuard's.
-  providers: [AccessGuard, DeviceDigestAuth, { provide: APP_GUARD, useClass: DeviceAwareAccessGuard }],
+  providers: [AccessGuard, { provide: APP_GUARD, useClass: DeviceAwareAccessGuard }],
 })
 export class HttpApiModule {}
 

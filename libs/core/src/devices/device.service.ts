@@ -5,6 +5,7 @@ import bcrypt from 'bcryptjs';
 import { randomBytes } from 'node:crypto';
 import { DeviceRegisterService } from './device-register.service';
 import { SecurityAudit } from '../auth/security-audit';
+import { DeviceDigestAuth } from './device-digest-auth.service';
 import { LOGGER, type Logger } from '../observability/logger';
 
 export interface DeviceCredentials {
@@ -72,6 +73,7 @@ export class DeviceService {
   constructor(
     private readonly devices: DeviceRepository,
     private readonly register: DeviceRegisterService,
+    private readonly digest: DeviceDigestAuth,
     audit: AuditLogRepository,
     @Inject(LOGGER) logger: Logger,
   ) {
@@ -106,6 +108,8 @@ export class DeviceService {
     if (!d) throw new NotFoundException(`device ${id} not found`);
     const password = randomBytes(18).toString('base64url');
     await this.devices.setPasswordHash(id, await bcrypt.hash(password, 10));
+    // Digest checks a hash of the password itself: stored now, so a camera set to Digest works at once.
+    await this.digest.learn(id, password);
     await this.security.record(actor, 'device.credentials_issued', { deviceId: id });
     return { username: id, password };
   }
