@@ -15,4 +15,5 @@ export * from './time/deadline-policy';
 export * from './imagery';
 export * from './access/broker-session';
 export * from './access/sliding-window-limiter';
+export * from './access/redact-url';
 export * from './evidence/picture-requests';

@@ -1,4 +1,5 @@
 import { BatchHandler, InboundMessage } from './inbound-message';
+import { redactUrl } from '@app/domain';
 import { Ack, MqttSubscriberConnection, ReceivedPublish } from './mqtt-subscriber.connection';
 
 export interface MqttIngestOptions {
@@ -248,16 +249,5 @@ export class MqttIngestTransport {
     const c = this.connection;
     this.connection = undefined;
     if (c) await c.stop().catch(() => undefined);
-  }
-}
-
-function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    u.username = '';
-    u.password = '';
-    return u.toString();
-  } catch {
-    return url;
   }
 }

@@ -3,6 +3,7 @@ import { connect as netConnect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
 import * as mqttPacket from 'mqtt-packet';
+import { redactUrl } from '@app/domain';
 import type { IConnackPacket, IPublishPacket, ISubackPacket, Packet } from 'mqtt-packet';
 
 /**
@@ -407,7 +408,7 @@ export class MqttSubscriberConnection extends EventEmitter<MqttSubscriberEvents>
     const socket = this.socket;
     this.socket = undefined;
     socket?.destroy();
-    this.emit('offline', wasConnected ? reason : `cannot connect to MQTT broker ${redact(this.options.url)}: ${reason}`);
+    this.emit('offline', wasConnected ? reason : `cannot connect to MQTT broker ${redactUrl(this.options.url)}: ${reason}`);
     if (this.stopped) return;
     const delay = this.reconnectDelay;
     this.reconnectDelay = Math.min(delay * 2, this.options.reconnectMaxMs ?? 10_000);
@@ -428,15 +429,4 @@ export class MqttSubscriberConnection extends EventEmitter<MqttSubscriberEvents>
 
 function isIp(host: string): boolean {
   return /^[\d.]+$/.test(host) || host.includes(':');
-}
-
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    u.password = '';
-    u.username = '';
-    return u.toString();
-  } catch {
-    return url;
-  }
 }

@@ -1,4 +1,5 @@
-import { fetchFrigateSnapshot, frigateSnapshotRequest, isRetryableStatus, redactUrl } from './frigate-api.client';
+import { redactUrl } from '@app/domain';
+import { fetchFrigateSnapshot, frigateSnapshotRequest, isRetryableStatus } from './frigate-api.client';
 
 const JPEG = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 0xff, 0xd9]);
 

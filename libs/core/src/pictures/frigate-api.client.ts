@@ -1,3 +1,4 @@
+import { redactUrl } from '@app/domain';
 /**
  * Frigate's HTTP API, as far as evidence needs it: the snapshot of one tracked object,
  * `GET <apiUrl>/api/events/<id>/snapshot.jpg` (the object's best frame so far, as a JPEG). Node's own fetch,
@@ -42,18 +43,6 @@ export function frigateSnapshotRequest(apiUrl: string, frigateEventId: string): 
   base.search = '';
   base.hash = '';
   return { url: base.toString(), headers };
-}
-
-/** The URL as it may be shown in a detail: never its credentials. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    u.username = '';
-    u.password = '';
-    return u.toString();
-  } catch {
-    return url;
-  }
 }
 
 /**
