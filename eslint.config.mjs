@@ -10,11 +10,12 @@ const LAYERS = {
   config: ['domain'],
   messaging: ['domain'],
   imagery: ['domain'],
+  documents: ['imagery', 'domain'],
   persistence: ['config', 'domain'],
-  core: ['persistence', 'messaging', 'imagery', 'config', 'domain'],
-  ingest: ['core', 'persistence', 'messaging', 'imagery', 'config', 'domain'],
+  core: ['persistence', 'messaging', 'documents', 'imagery', 'config', 'domain'],
+  ingest: ['core', 'persistence', 'messaging', 'documents', 'imagery', 'config', 'domain'],
   http: ['ingest', 'core', 'imagery', 'config', 'domain'],
-  runtime: ['http', 'ingest', 'core', 'persistence', 'messaging', 'imagery', 'config', 'domain'],
+  runtime: ['http', 'ingest', 'core', 'persistence', 'messaging', 'documents', 'imagery', 'config', 'domain'],
 };
 const LIBS = Object.keys(LAYERS);
 // Specs beside the code may also use the shared fixtures (@test/fixtures); shipped code never.

@@ -17,3 +17,4 @@ export * from './access/broker-session';
 export * from './access/sliding-window-limiter';
 export * from './access/redact-url';
 export * from './evidence/picture-requests';
+export * from './documents/document-model';

@@ -5,3 +5,4 @@ export * from './photo-metadata.reader';
 export * from './photo-storage';
 export * from './photo-processor';
 export * from './photo-intake';
+export * from './print-picture';
