@@ -35,6 +35,8 @@ export const categorySchema = z
      * Off by default: most categories are about a place, not an object.
      */
     identityIncludesPlate: z.boolean().default(false),
+    /** The provisions a violation of this category breaks, printed on the party's notice (告知书). */
+    legalBasis: text.optional(),
   })
   .strict();
 

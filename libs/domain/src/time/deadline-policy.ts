@@ -23,6 +23,9 @@ export type DeadlineStep = (typeof DEADLINE_STEPS)[number];
 
 const codeSchema = z.string().regex(/^[a-z0-9-]+$/, 'lower-case letters, digits and dashes');
 
+/** Where the statement window comes from when the district's deadlines file does not say. */
+export const DEFAULT_STATEMENT_BASIS = '《中华人民共和国行政处罚法》第四十四条、第四十五条';
+
 export const deadlineLimitSchema = z
   .object({
     amount: z.number().positive(),
@@ -54,6 +57,14 @@ export const deadlinePolicySchema = z
     version: z.number().int().positive(),
     default: z.object({ review: deadlineLimitSchema, handle: deadlineLimitSchema, verify: deadlineLimitSchema }).strict(),
     categories: z.record(codeSchema, categoryLimitsSchema).default({}),
+    /**
+     * The party's time to state and defend (陈述申辩), counted from the notice's delivery (Administrative Penalty
+     * Law art. 44, 45). Working days are usual; three is a common local rule.
+     */
+    party: z
+      .object({ statement: deadlineLimitSchema })
+      .strict()
+      .default({ statement: { amount: 3, unit: 'working-days', basis: DEFAULT_STATEMENT_BASIS } }),
   })
   .strict();
 
