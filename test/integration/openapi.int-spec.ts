@@ -224,6 +224,17 @@ describe('OpenAPI: the document the API serves, and the answers it describes', (
     const picture = (evidence.body as { items: { thumbUrl?: string }[] }).items.find((i) => i.thumbUrl)?.thumbUrl;
     expect(picture).toBeDefined();
     await call('get', picture ?? '', '/api/v1/cases/{id}/pictures/{sha256}/{variant}', as(operator.token));
+    // The case file and the party's notice (issue 21): the review above registered the case for enforcement.
+    await call('get', `${cases}/notice`, '/api/v1/cases/{id}/notice', as(operator.token));
+    await call('get', `${cases}/notice.pdf`, '/api/v1/cases/{id}/notice.pdf', as(operator.token));
+    await call('post', `${cases}/notice/deliveries`, '/api/v1/cases/{id}/notice/deliveries', as(operator.token), {
+      method: 'in-person',
+      recipient: 'the vendor',
+    });
+    const dossier = await call('get', `${cases}/dossier.pdf?lang=en`, '/api/v1/cases/{id}/dossier.pdf', as(operator.token));
+    const dossierCode = String(dossier.headers['x-dossier-code']);
+    await call('post', '/api/v1/public/dossiers/verify', '/api/v1/public/dossiers/verify', {}, { code: dossierCode });
+    await call('get', `/api/v1/public/dossiers/${dossierCode}`, '/api/v1/public/dossiers/{code}', {});
     await call('get', '/api/v1/audit/verify', '/api/v1/audit/verify', as(admin));
     const window = `from=${new Date(Date.now() - 30 * 86_400_000).toISOString()}&to=${new Date(Date.now() + 86_400_000).toISOString()}`;
     await call('get', `/api/v1/figures?${window}`, '/api/v1/figures', as(operator.token));

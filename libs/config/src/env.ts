@@ -138,6 +138,19 @@ export const envSchema = z.object({
   PHOTO_PREVIEW_MIN_SIZE: z.coerce.number().int().min(320).max(4096).default(960),
   DEMO_DEVICE_PASSWORD: z.string().min(1).default('cloudpatrol-demo'),
   WORKER_ID: optionalText,
+  /**
+   * The address parties and verifiers reach this service at (printed on notices and case files, and in their QR
+   * codes), e.g. https://cg.example.gov.cn. Default: http://localhost:<PORT> — set it before printing for real.
+   */
+  PUBLIC_BASE_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  /** Outbound notifier: notices are POSTed (JSON: text + link) to this endpoint, e.g. an SMS gateway. Off when empty. */
+  NOTIFY_HTTP_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  /** Sent as `Authorization: Bearer <NOTIFY_HTTP_TOKEN>` to the notifier endpoint when set. */
+  NOTIFY_HTTP_TOKEN: optionalText,
+  /** First retry after this many ms; doubles per attempt (at most 1 hour between tries). */
+  NOTIFY_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(30_000),
+  NOTIFY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
+  NOTIFY_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
 }).superRefine((env, ctx) => {
   if (env.PHOTO_PREVIEW_MIN_SIZE > env.PHOTO_PREVIEW_SIZE) {
     ctx.addIssue({ code: 'custom', path: ['PHOTO_PREVIEW_MIN_SIZE'], message: `must not exceed PHOTO_PREVIEW_SIZE (${env.PHOTO_PREVIEW_SIZE})` });

@@ -14,6 +14,7 @@ import { LOGGER, type Logger } from './observability/logger';
 import { MetricsService } from './observability/metrics.service';
 import { RUNTIME_OPTIONS, type RuntimeOptions } from './runtime/runtime-options';
 import { CASE_LOOP_SERVICES } from './case-loop';
+import { CASE_FILE_SERVICES } from './case-file';
 
 const SERVICES = [
   AlertService,
@@ -28,6 +29,7 @@ const SERVICES = [
   RuleSetService,
   UserService,
   ...CASE_LOOP_SERVICES,
+  ...CASE_FILE_SERVICES,
 ];
 
 /** Services and their repositories, in every app; each app adds its parts (core-app-parts.module.ts, ingest, http). */

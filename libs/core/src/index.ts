@@ -13,6 +13,7 @@ export * from './devices/device-register.service';
 export * from './devices/device.service';
 export * from './auth/user.service';
 export * from './case-loop';
+export * from './case-file';
 export * from './classification/replay';
 export * from './classification/rule-set.service';
 export * from './pictures/picture-store';

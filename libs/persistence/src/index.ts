@@ -21,3 +21,4 @@ export * from './repositories/replay.repository';
 export * from './repositories/refresh-token.repository';
 export * from './repositories/picture.repository';
 export * from './repositories/security-event.repository';
+export * from './repositories/case-file.repository';

@@ -19,6 +19,7 @@ import { OutboxRepository } from './repositories/outbox.repository';
 import { DeadLetterRepository } from './repositories/dead-letter.repository';
 import { PictureRepository } from './repositories/picture.repository';
 import { SecurityEventRepository } from './repositories/security-event.repository';
+import { CaseFileRepository } from './repositories/case-file.repository';
 
 const REPOSITORIES = [
   PhotoRepository,
@@ -37,6 +38,7 @@ const REPOSITORIES = [
   DeadLetterRepository,
   PictureRepository,
   SecurityEventRepository,
+  CaseFileRepository,
 ];
 
 /** Serialises migrations across instances starting at once. */

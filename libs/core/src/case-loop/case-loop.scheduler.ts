@@ -1,4 +1,5 @@
 import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { CaseNoticeService } from '../case-file/case-notice.service';
 import { LOGGER, type Logger } from '../observability/logger';
 import { CaseLoopService } from './case-loop.service';
 import { Clock } from './clock';
@@ -7,10 +8,12 @@ import { EvidenceService } from './evidence.service';
 
 const INTAKE_EVERY_MS = 2_000;
 const DEADLINES_EVERY_MS = 30_000;
+/** Due notifier deliveries are looked for this often (their back-off decides when each is due). */
+const NOTICES_EVERY_MS = 1_000;
 
 /**
  * The loop's background work in worker processes: record the opening of new cases (and seal their
- * evidence), seal every other new event, and watch deadlines. Every step is safe with several workers
+ * evidence), seal every other new event, watch deadlines and send notices through the outbound notifier. Every step is safe with several workers
  * (row locks with SKIP LOCKED, the audit chain lock), so each worker may run it.
  */
 @Injectable()
@@ -23,6 +26,7 @@ export class CaseLoopScheduler implements OnApplicationBootstrap, BeforeApplicat
     private readonly loop: CaseLoopService,
     private readonly evidence: EvidenceService,
     private readonly deadlines: DeadlineWatcher,
+    private readonly notices: CaseNoticeService,
     private readonly clock: Clock,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
@@ -33,6 +37,7 @@ export class CaseLoopScheduler implements OnApplicationBootstrap, BeforeApplicat
       while ((await this.evidence.sealPending(this.clock.now(), 500)) === 500 && !this.stopped);
     });
     this.every('deadline watch', DEADLINES_EVERY_MS, () => this.deadlines.scan());
+    this.every('notice delivery', NOTICES_EVERY_MS, () => this.notices.deliverDue());
   }
 
   async beforeApplicationShutdown(): Promise<void> {

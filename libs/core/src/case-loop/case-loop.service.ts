@@ -33,6 +33,7 @@ import {
   type TransitionView,
   workflowState,
 } from '../cases/case-workflow.mapper';
+import { CaseNoticeService } from '../case-file/case-notice.service';
 import { LOGGER, type Logger } from '../observability/logger';
 import { RUNTIME_OPTIONS, type RuntimeOptions } from '../runtime/runtime-options';
 import { Clock } from './clock';
@@ -95,6 +96,7 @@ export class CaseLoopService {
     private readonly evidence: EvidenceService,
     private readonly directory: DistrictDirectory,
     private readonly cases: CaseService,
+    private readonly notices: CaseNoticeService,
     private readonly clock: Clock,
     @Inject(RUNTIME_OPTIONS) private readonly runtime: RuntimeOptions,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -221,6 +223,10 @@ export class CaseLoopService {
     });
     await this.evidence.commit(tx, pending, auditSeq);
     await this.repo.insertTransition(tx, { ...transitionRow, auditSeq });
+    // Registered for enforcement (a person found the evidence usable for a penalty): the party is to be told.
+    if (record.action === 'review-register' && after.evidenceUsableForPenalty === true) {
+      await this.notices.produce(tx, row, after.partyCode ?? null, record.actorId, now);
+    }
     await this.outbox.insert(tx, [
       {
         topic: CASES_TOPIC,

@@ -3,7 +3,7 @@ import { sha256Hex } from '@app/domain/cases/audit-chain';
 import { publicStatusNote } from '@app/domain/cases/open311';
 import { SlidingWindowLimiter } from '@app/domain';
 import { expectedVerification, normalizeVerification, partyMayLookUp } from '@app/domain/cases/party-access';
-import { AuditLogRepository, CaseLoopRepository, type LoopCaseRow, type WorkflowRow } from '@app/persistence';
+import { AuditLogRepository, CaseFileRepository, CaseLoopRepository, type LoopCaseRow, type WorkflowRow } from '@app/persistence';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { asCaseStatus, toCaseLoopView } from '../cases/case-workflow.mapper';
 import { Clock } from './clock';
@@ -47,6 +47,7 @@ export class PartyAccessService {
 
   constructor(
     private readonly repo: CaseLoopRepository,
+    private readonly files: CaseFileRepository,
     private readonly audit: AuditLogRepository,
     private readonly directory: DistrictDirectory,
     private readonly clock: Clock,
@@ -54,7 +55,11 @@ export class PartyAccessService {
 
   async lookup(client: string, creds: PartyCredentials) {
     const { row, workflow } = await this.authenticate(client, creds);
-    const [events, statements] = await Promise.all([this.repo.caseEvents(row.id, EVIDENCE_SHOWN), this.repo.statementsOf(row.id)]);
+    const [events, statements, notice] = await Promise.all([
+      this.repo.caseEvents(row.id, EVIDENCE_SHOWN),
+      this.repo.statementsOf(row.id),
+      this.files.noticeOf(row.id),
+    ]);
     const status = asCaseStatus(row.status);
     const loop = toCaseLoopView({ caseId: row.id, workflow, deviceLegalReviewPassed: null, deviceTechnicalReviewPassed: null }, row.identity);
     const category = this.directory.categories.get(row.categoryCode);
@@ -95,6 +100,14 @@ export class PartyAccessService {
         })),
       },
       statements: statements.map((s) => ({ id: s.id, submittedAt: s.submittedAt.toISOString(), statement: s.statement })),
+      notice: notice
+        ? {
+            noticeNumber: notice.noticeNumber,
+            legalBasis: category?.legalBasis ?? null,
+            deliveredAt: notice.deliveredAt?.toISOString() ?? null,
+            statementDueAt: notice.statementDueAt?.toISOString() ?? null,
+          }
+        : null,
     };
   }
 

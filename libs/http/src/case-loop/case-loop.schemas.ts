@@ -1,5 +1,5 @@
 import { CASE_ACTIONS } from '@app/domain';
-import { FIGURE_GROUPINGS } from '@app/core';
+import { DELIVERY_METHODS, FIGURE_GROUPINGS } from '@app/core';
 import { z } from 'zod';
 
 /** Free text: bounded, and without NUL (PostgreSQL text and jsonb cannot hold it). */
@@ -54,3 +54,35 @@ export const partyStatementBody = partyLookupBody
   })
   .strict();
 export type PartyStatementBody = z.infer<typeof partyStatementBody>;
+
+/** Printed documents: Chinese by default, English on request. */
+export const documentQuery = z.object({ lang: z.enum(['zh', 'en']).default('zh') }).strict();
+export type DocumentQuery = z.infer<typeof documentQuery>;
+
+export const noticeDeliveryBody = z
+  .object({
+    method: z.enum(DELIVERY_METHODS),
+    recipient: text(200).min(1).optional(),
+    note: text(2000).optional(),
+    deliveredAt: z.iso.datetime({ offset: true }).optional(),
+  })
+  .strict();
+export type NoticeDeliveryBody = z.infer<typeof noticeDeliveryBody>;
+
+/** A case file's verification code as printed (12 symbols in groups of four), dashes and case optional. */
+export const dossierCode = z
+  .string()
+  .max(30)
+  .regex(/^[0-9A-Za-z-]+$/, 'the code printed on the case file')
+  .refine((s) => s.replace(/-/g, '').length === 12, 'the code has 12 letters and digits');
+
+export const dossierVerifyBody = z
+  .object({
+    code: dossierCode,
+    sha256: z
+      .array(z.string().regex(/^[0-9a-fA-F]{64}$/, 'a SHA-256 in hex'))
+      .max(500)
+      .optional(),
+  })
+  .strict();
+export type DossierVerifyBody = z.infer<typeof dossierVerifyBody>;

@@ -75,6 +75,15 @@ export const partyCaseSchema = z.object({
     ),
   }),
   statements: z.array(z.object({ id: z.string(), submittedAt: instant, statement: z.string() })),
+  notice: z
+    .object({
+      noticeNumber: z.string(),
+      legalBasis: z.string().nullable(),
+      deliveredAt: instant.nullable(),
+      statementDueAt: instant.nullable().describe('statements are due by then (counted from delivery in working days)'),
+    })
+    .nullable()
+    .describe('the notice letter, once the case is registered for enforcement'),
 });
 
 export const statementReceiptSchema = z.object({ id: z.string(), caseNumber: z.string(), receivedAt: instant, sha256: z.string() });

@@ -23,6 +23,9 @@ import { PictureEntity } from './picture.entity';
 import { EventPictureEntity } from './event-picture.entity';
 import { PictureArrivalEntity } from './picture-arrival.entity';
 import { CaseDwellProofEntity } from './case-dwell-proof.entity';
+import { CaseNoticeEntity } from './case-notice.entity';
+import { NoticeDeliveryEntity } from './notice-delivery.entity';
+import { DossierPrintEntity } from './dossier-print.entity';
 
 export {
   RefreshTokenEntity,
@@ -50,6 +53,9 @@ export {
   EventPictureEntity,
   PictureArrivalEntity,
   CaseDwellProofEntity,
+  CaseNoticeEntity,
+  NoticeDeliveryEntity,
+  DossierPrintEntity,
 };
 export const ENTITIES = [
   RefreshTokenEntity,
@@ -77,4 +83,7 @@ export const ENTITIES = [
   EventPictureEntity,
   PictureArrivalEntity,
   CaseDwellProofEntity,
+  CaseNoticeEntity,
+  NoticeDeliveryEntity,
+  DossierPrintEntity,
 ];

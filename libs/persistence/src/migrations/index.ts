@@ -13,6 +13,7 @@ import { EvidencePictures1795960000000 } from './1795960000000-EvidencePictures'
 import { JwtSecretOutOfDatabase1795961600000 } from './1795961600000-JwtSecretOutOfDatabase';
 import { AccountSessions1795962000000 } from './1795962000000-AccountSessions';
 import { DeviceDigestHa11795962500000 } from './1795962500000-DeviceDigestHa1';
+import { CaseFileAndNotice1795963000000 } from './1795963000000-CaseFileAndNotice';
 
 /** In order. Never edit one that has shipped: add a new one. */
 export const MIGRATIONS = [
@@ -31,4 +32,5 @@ export const MIGRATIONS = [
   JwtSecretOutOfDatabase1795961600000,
   AccountSessions1795962000000,
   DeviceDigestHa11795962500000,
+  CaseFileAndNotice1795963000000,
 ];
