@@ -71,7 +71,7 @@ export function noticePictures(pictures: readonly NoticePicture[]): NoticePictur
   const first = pictures.find((p) => p.role === 'first');
   const last = pictures.find((p) => p.role === 'last');
   if (first && last) return [first, last];
-  return [...pictures].sort((a, b) => (a.capturedAt < b.capturedAt ? -1 : a.capturedAt > b.capturedAt ? 1 : 0)).slice(0, NOTICE_PICTURES);
+  return [...pictures].sort((a, b) => Date.parse(a.capturedAt) - Date.parse(b.capturedAt)).slice(0, NOTICE_PICTURES);
 }
 
 export function noticeContentSha256(content: NoticeContent): string {
