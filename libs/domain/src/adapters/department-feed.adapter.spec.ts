@@ -82,6 +82,20 @@ describe('department feed adapter', () => {
     expect(identity(only(adaptDepartmentRecord(FIRE, fire({ revision: 2 }))))).not.toBe(identity(a));
   });
 
+  it('takes an optional referral on fire and emergency records (issue 17) and keeps it like a police one', () => {
+    const referral = { referralNo: 'YJ-EM-7', referringUnit: 'District emergency bureau', referredAt: '2026-11-28T06:41:00+08:00' };
+    const em = only(adaptDepartmentRecord(EMERGENCY, JSON.stringify({ ...EMERGENCY_RECORD_V1_EXAMPLE, referral })));
+    expect(em.attributes).toMatchObject({ referralNo: 'YJ-EM-7', referringUnit: 'District emergency bureau', referredAt: '2026-11-28T06:41:00+08:00' });
+    expect(only(adaptDepartmentRecord(FIRE, fire({ referral }))).attributes.referralNo).toBe('YJ-EM-7');
+    // Without one nothing is invented; a malformed one is refused, naming the field.
+    expect(only(adaptDepartmentRecord(EMERGENCY, DEPARTMENT_FEED_EXAMPLES[EMERGENCY])).attributes.referralNo).toBeUndefined();
+    const bad = adaptDepartmentRecord(FIRE, fire({ referral: { referralNo: '' } }));
+    expect(reasonOf(bad)).toBe('invalid-schema');
+    expect(detailOf(bad)).toContain('referral');
+    // Police referrals stay required.
+    expect(reasonOf(adaptDepartmentRecord(POLICE, police({ referral: undefined })))).toBe('invalid-schema');
+  });
+
   it('accepts every fire record type', () => {
     for (const type of FIRE_RECORD_TYPES) expect(only(adaptDepartmentRecord(FIRE, fire({ type }))).detections[0].label).toBe(type);
   });

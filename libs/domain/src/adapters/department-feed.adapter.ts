@@ -32,6 +32,19 @@ export const WARNING_LEVELS = ['blue', 'yellow', 'orange', 'red'] as const;
 
 const isoWithOffset = z.iso.datetime({ offset: true });
 
+/**
+ * A referral (移交) to city management: its number on the referring platform and the referring unit. The number
+ * makes the record its own case (the same number sent again joins it), and the case's status changes are
+ * answered to the department under it (`referral-reply.ts`).
+ */
+const referralSchema = z
+  .object({
+    referralNo: z.string().min(1).max(100),
+    referringUnit: z.string().min(1).max(200),
+    referredAt: isoWithOffset.optional(),
+  })
+  .strict();
+
 /** Fields every department record has, whatever the topic. */
 const commonShape = (platformPrefix: string) => ({
   schemaVersion: z.literal(1),
@@ -74,6 +87,8 @@ export const fireRecordV1Schema = z
     type: z.enum(FIRE_RECORD_TYPES),
     /** The monitored premises (联网单位) the alarm belongs to. */
     premises: z.string().min(1).max(200).optional(),
+    /** Optional: present when the fire platform refers the record to city management (issue 17). */
+    referral: referralSchema.optional(),
   })
   .strict();
 
@@ -82,13 +97,7 @@ export const policeRecordV1Schema = z
     ...commonShape('POLICE'),
     type: z.enum(POLICE_RECORD_TYPES),
     /** A police referral (移交) always names the referral and the referring unit. */
-    referral: z
-      .object({
-        referralNo: z.string().min(1).max(100),
-        referringUnit: z.string().min(1).max(200),
-        referredAt: isoWithOffset.optional(),
-      })
-      .strict(),
+    referral: referralSchema,
   })
   .strict();
 
@@ -98,6 +107,8 @@ export const emergencyRecordV1Schema = z
     type: z.enum(EMERGENCY_RECORD_TYPES),
     /** Early-warning colour, when the record relates to an issued warning. */
     warningLevel: z.enum(WARNING_LEVELS).optional(),
+    /** Optional: present when the emergency platform refers the record to city management (issue 17). */
+    referral: referralSchema.optional(),
   })
   .strict();
 
@@ -181,7 +192,7 @@ export function adaptDepartmentRecord(topic: string, payload: Uint8Array | strin
   put('address', record.address);
   put('description', record.description);
   if ('premises' in record) put('premises', record.premises);
-  if ('referral' in record) {
+  if ('referral' in record && record.referral) {
     put('referralNo', record.referral.referralNo);
     put('referringUnit', record.referral.referringUnit);
     put('referredAt', record.referral.referredAt);

@@ -4,5 +4,6 @@ export * from './dji-cloud.adapter';
 export * from './hikvision-isapi.adapter';
 export * from './department-feed.adapter';
 export * from './department-feed.examples';
+export * from './open311-request.adapter';
 export { readXml, xmlChild, xmlChildText, xmlFind, xmlNamespaceOf } from './xml-reader';
 export type { XmlElement, XmlReadLimits, XmlReadResult } from './xml-reader';

@@ -381,6 +381,33 @@ describe('dispatch', () => {
     expectFail(transition(registered, 'dispatch', operator, { dueAt: t('09:30') }, t('09:30')), 'invalid-input');
     expectFail(transition(registered, 'dispatch', operator, { dueAt: new Date('x') }, t('09:30')), 'invalid-input');
   });
+
+  it("refuses another township's team and points to transfer (移送); the case stays registered in its township", () => {
+    const T2_TEAM = 'T2-team';
+    const facts: CaseFacts = { dispatchUnit: { code: T2_TEAM, townshipCode: T2 } };
+    for (const actor of [operator, supervisor, officerT1]) {
+      const message = expectFail(transition(registered, 'dispatch', actor, { unitCode: T2_TEAM }, t('09:30'), facts), 'invalid-input');
+      expect(message).toContain(`use transfer (移送) to hand the case to township ${T2}`);
+      expect(message).toContain(T1);
+    }
+    // The routed unit (no unitCode) is checked the same way: routing that proposed another township's team is not obeyed.
+    expectFail(transition({ ...registered, handlingUnit: T2_TEAM }, 'dispatch', operator, {}, t('09:30'), facts), 'invalid-input');
+    // Transfer is the step that moves it, with a reason.
+    const moved = expectOk(transition(registered, 'transfer', operator, { toUnit: T2_TEAM, toTownshipCode: T2, reason: 'the place is in T2' }, t('09:30')));
+    expect(moved.next).toMatchObject({ status: 'dispatched', handlingUnit: T2_TEAM, townshipCode: T2 });
+  });
+
+  it("dispatches to the case's own township team and to departments (no township)", () => {
+    const own = expectOk(transition(registered, 'dispatch', operator, {}, t('09:30'), { dispatchUnit: { code: T1_TEAM, townshipCode: T1 } }));
+    expect(own.next).toMatchObject({ handlingUnit: T1_TEAM });
+    const dept = expectOk(
+      transition(registered, 'dispatch', officerT1, { unitCode: TRAFFIC }, t('09:30'), { dispatchUnit: { code: TRAFFIC, townshipCode: null } }),
+    );
+    expect(dept.next).toMatchObject({ handlingUnit: TRAFFIC });
+    expect(dept.next).not.toHaveProperty('townshipCode');
+    // Facts about another unit than the one dispatched to decide nothing.
+    expectOk(transition(registered, 'dispatch', operator, { unitCode: TRAFFIC }, t('09:30'), { dispatchUnit: { code: 'T2-team', townshipCode: T2 } }));
+  });
 });
 
 describe('scope', () => {
@@ -436,6 +463,23 @@ describe('report back', () => {
 
   it('refuses an over-long note', () => {
     expectFail(transition(inProgress, 'report-back', officerT1, { resultNote: 'x'.repeat(4001) }, t('11:00')), 'invalid-input');
+  });
+
+  it('needs a stored after-photo where the category says so; a URL alone does not count', () => {
+    const needs = (storedPhotos: string[]): CaseFacts => ({ reportBack: { photoRequired: true, storedPhotos } });
+    const none = expectFail(transition(inProgress, 'report-back', officerT1, { resultNote: 'done' }, t('11:00'), needs([])), 'invalid-input');
+    expect(none).toContain('after-photo');
+    const url = 'https://photos.example/after.jpg';
+    expectFail(transition(inProgress, 'report-back', officerT1, { resultNote: 'done', photos: [url] }, t('11:00'), needs([])), 'invalid-input');
+    const key = 'photos/originals/ab/cd/after.jpg';
+    const r = expectOk(transition(inProgress, 'report-back', officerT1, { resultNote: 'done', photos: [url, key] }, t('11:00'), needs([key])));
+    expect(r.next.afterPhotos).toEqual([url, key]);
+  });
+
+  it('takes no photo where the category does not need one', () => {
+    const facts: CaseFacts = { reportBack: { photoRequired: false, storedPhotos: [] } };
+    expectOk(transition(inProgress, 'report-back', officerT1, { resultNote: 'the car was moved' }, t('11:00'), facts));
+    expectOk(transition(inProgress, 'report-back', officerT1, { resultNote: 'moved', photos: ['https://x.example/1.jpg'] }, t('11:00'), facts));
   });
 });
 

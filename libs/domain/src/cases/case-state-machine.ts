@@ -144,6 +144,13 @@ export interface CaseFacts {
   hasPlate?: boolean;
   /** A fresh party code (the caller draws it with a CSPRNG, formatPartyCode); used only if the case needs one now. */
   newPartyCode?: string;
+  /** dispatch: the unit dispatched to as the district directory has it; townshipCode null = a department, no township's team. */
+  dispatchUnit?: { code: string; townshipCode: string | null };
+  /**
+   * report-back: whether the case's category needs an after-photo (categorySchema.reportBackRequiresPhoto), and which
+   * of the reported photos are media keys whose file is stored here (so they are sealed with their SHA-256).
+   */
+  reportBack?: { photoRequired: boolean; storedPhotos: readonly string[] };
 }
 
 /** A device's review before its records may serve as penalty evidence (Administrative Penalty Law art. 41). */
@@ -327,6 +334,16 @@ function apply(s: CaseSnapshot, action: CaseAction, actor: CaseActor, i: LooseIn
       if (i.unitCode !== undefined && !nonEmpty(i.unitCode)) return fail('invalid-input', 'unitCode must be a non-empty unit code.');
       const unit = i.unitCode?.trim() ?? s.handlingUnit ?? null;
       if (!nonEmpty(unit)) return fail('invalid-input', 'No handling unit: routing found none, so choose the unit to dispatch to.');
+      // Dispatch hands the case to a unit of its own township. Another township's team would hold a case that stays in
+      // township A (invisible to B's officers, out of scope for A's): moving jurisdiction is a 移送, with its reason.
+      const target = facts.dispatchUnit;
+      if (target?.code === unit && nonEmpty(target.townshipCode) && target.townshipCode !== s.townshipCode) {
+        return fail(
+          'invalid-input',
+          `${unit} is the team of township ${target.townshipCode}, and this case is in township ${s.townshipCode}: ` +
+            `dispatch stays within the case's township; use transfer (移送) to hand the case to township ${target.townshipCode}, with a reason.`,
+        );
+      }
       const dueAt = optionalDueAt(i.dueAt, now);
       if (isFailure(dueAt)) return dueAt;
       return ok(
@@ -344,6 +361,15 @@ function apply(s: CaseSnapshot, action: CaseAction, actor: CaseActor, i: LooseIn
       if (i.resultNote.length > MAX_TEXT) return fail('invalid-input', `The result note is longer than ${MAX_TEXT} characters.`);
       const photos = i.photos ?? [];
       if (!isTextList(photos)) return fail('invalid-input', 'photos must be a list of photo references (non-empty strings).');
+      // Verification (核查) judges the site by the after-photo: where the category needs one, it must be stored here and
+      // sealed with its hash; a URL can change after the fact and does not count.
+      const rb = facts.reportBack;
+      if (rb?.photoRequired && !photos.some((p) => rb.storedPhotos.includes(p))) {
+        return fail(
+          'invalid-input',
+          'This category needs at least one after-photo to report back: upload it as a report photo and pass its key (a URL alone does not count).',
+        );
+      }
       const resultNote = i.resultNote.trim();
       return ok(
         { status: 'reported', reportedAt: now, reportedBy: actor.id, resultNote, afterPhotos: [...photos] },

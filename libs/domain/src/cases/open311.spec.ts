@@ -1,4 +1,16 @@
-import { open311StatusOf, parseOpen311RequestQuery, toOpen311Request, toOpen311Service, w3cDateTime, type PublicCaseFacts } from './open311';
+import {
+  open311DeviceId,
+  open311Discovery,
+  open311LabelFor,
+  open311StatusOf,
+  parseOpen311ClientsYaml,
+  parseOpen311RequestQuery,
+  parseOpen311Submission,
+  toOpen311Request,
+  toOpen311Service,
+  w3cDateTime,
+  type PublicCaseFacts,
+} from './open311';
 
 const now = new Date('2026-11-29T08:00:00Z');
 const facts: PublicCaseFacts = {
@@ -102,5 +114,124 @@ describe('parseOpen311RequestQuery', () => {
     });
     expect(parseOpen311RequestQuery({ status: ['open', 'closed'] }, now)).toMatchObject({ ok: false });
     expect(parseOpen311RequestQuery({ service_request_id: 'CP-1\u0000' }, now)).toMatchObject({ ok: false });
+  });
+});
+
+describe('Open311 POST /requests', () => {
+  const base = { service_code: 'exposed-garbage', lat: '23.123456', long: '113.254321' };
+
+  it('takes the GeoReport v2 fields, personal data apart, unknown fields ignored', () => {
+    const r = parseOpen311Submission({
+      ...base,
+      api_key: 'k',
+      jurisdiction_id: 'x',
+      attribute: { a: '1' },
+      description: '  垃圾 ',
+      media_url: 'https://img.example/1.jpg',
+      email: 'a@b.example',
+      first_name: 'San',
+      last_name: 'Zhang',
+      phone: '138',
+      device_id: 'kiosk-1',
+      account_id: 'u-9',
+    });
+    expect(r).toEqual({
+      ok: true,
+      submission: {
+        serviceCode: 'exposed-garbage',
+        lat: 23.123456,
+        long: 113.254321,
+        description: '垃圾',
+        mediaUrl: 'https://img.example/1.jpg',
+        reporter: { email: 'a@b.example', firstName: 'San', lastName: 'Zhang', phone: '138' },
+        deviceId: 'kiosk-1',
+        accountId: 'u-9',
+      },
+    });
+    expect(parseOpen311Submission({ service_code: 'x', lat: 23.1, long: 113.2 })).toMatchObject({ ok: true, submission: { lat: 23.1, long: 113.2 } });
+    expect(parseOpen311Submission({ service_code: 'x', address_string: 'Yunxi Road 8' })).toEqual({
+      ok: true,
+      submission: { serviceCode: 'x', addressString: 'Yunxi Road 8', reporter: {} },
+    });
+  });
+
+  it.each([
+    [{ ...base, service_code: undefined }, 'service_code is required'],
+    [{ service_code: 'x' }, 'a location is required: lat and long, or address_string'],
+    [{ service_code: 'x', lat: '23.1' }, 'lat and long go together'],
+    [{ ...base, lat: '91' }, 'lat must be a number from -90 to 90 (WGS-84 degrees)'],
+    [{ ...base, long: '1e999' }, 'long must be a number from -180 to 180 (WGS-84 degrees)'],
+    [{ ...base, lat: '0x10' }, 'lat must be a number from -90 to 90 (WGS-84 degrees)'],
+    [{ ...base, media_url: 'javascript:alert(1)' }, 'media_url must be an http or https URL'],
+    [{ ...base, email: 'not an address' }, 'email is not an e-mail address'],
+    [{ ...base, description: 'x'.repeat(4001) }, 'description is longer than 4000 characters'],
+    [{ ...base, service_code: ['a', 'b'] }, 'service_code must be given once, as text'],
+    [{ ...base, phone: '1\u00002' }, 'phone contains a NUL character'],
+  ])('refuses %j: %s', (fields, message) => {
+    const r = parseOpen311Submission(fields);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.errors).toContainEqual({ code: 400, description: message });
+  });
+
+  it('gives a service the label of a rule that takes Open311 reports, else of a rule for any source, never a dwell rule', () => {
+    const rules = [
+      { category: 'motor-parking', labels: ['car'], dwell: { minutes: 10 } },
+      { category: 'motor-parking', labels: ['illegalParking'], sources: ['hikvision'] },
+      { category: 'exposed-garbage', labels: ['garbage', 'construction_waste'] },
+      { category: 'street-occupation', labels: ['vendor'] },
+      { category: 'street-occupation', labels: ['street_occupation'], sources: ['open311'] },
+    ];
+    expect(open311LabelFor(rules, 'exposed-garbage')).toBe('garbage');
+    expect(open311LabelFor(rules, 'street-occupation')).toBe('street_occupation');
+    expect(open311LabelFor(rules, 'motor-parking')).toBeUndefined();
+    expect(open311LabelFor(rules, 'unknown')).toBeUndefined();
+  });
+
+  it('reads the clients file: key hashes only, defaults, every problem named', () => {
+    const hash = 'A'.repeat(64);
+    const ok = parseOpen311ClientsYaml(`clients:\n  - { id: hotline-12345, name: Hotline, keySha256: ${hash} }\n`);
+    expect(ok).toEqual({
+      ok: true,
+      file: {
+        contact: expect.any(String),
+        keyService: expect.any(String),
+        clients: [{ id: 'hotline-12345', name: 'Hotline', ownerDepartment: 'Open311 client', keySha256: 'a'.repeat(64), requestsPerMinute: 30, active: true }],
+      },
+    });
+    expect(parseOpen311ClientsYaml('')).toMatchObject({ ok: true, file: { clients: [] } });
+    const bad = parseOpen311ClientsYaml(
+      `clients:\n  - { id: A_B, name: x, keySha256: ${hash} }\n  - { id: b, name: y, keySha256: plain-key, apiKey: secret }\n  - { id: c, name: z, keySha256: ${hash} }\n`,
+    );
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) {
+      expect(bad.problems).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/^clients\.0\.id: /),
+          expect.stringMatching(/^clients\.1\.keySha256: /),
+          expect.stringMatching(/^clients\.1: .*apiKey/),
+        ]),
+      );
+    }
+    const twice = parseOpen311ClientsYaml(`clients:\n  - { id: a, name: x, keySha256: ${hash} }\n  - { id: b, name: y, keySha256: ${hash.toLowerCase()} }\n`);
+    expect(twice).toEqual({ ok: false, problems: ['clients.1.keySha256: two clients share one key'] });
+    expect(parseOpen311ClientsYaml('clients: [').ok).toBe(false);
+    expect(open311DeviceId('hotline-12345')).toBe('open311.hotline-12345');
+  });
+
+  it('describes the endpoint for discovery', () => {
+    expect(open311Discovery({ baseUrl: 'http://localhost:3000', contact: 'c', keyService: 'k', utcOffsetMinutes: 480 })).toEqual({
+      changeset: '2026-12-04T08:00:00+08:00',
+      contact: 'c',
+      key_service: 'k',
+      endpoints: [
+        {
+          specification: 'http://wiki.open311.org/GeoReport_v2',
+          url: 'http://localhost:3000/open311/v2',
+          changeset: '2026-12-04T08:00:00+08:00',
+          type: 'production',
+          formats: ['text/xml', 'application/json'],
+        },
+      ],
+    });
   });
 });

@@ -1,4 +1,6 @@
 import type { CaseStatus } from './case-state-machine';
+import { z } from 'zod';
+import { parse as parseYaml } from 'yaml';
 
 /**
  * Open311 GeoReport v2 (https://wiki.open311.org/GeoReport_v2/) as pure mapping: which cases are public,
@@ -254,4 +256,258 @@ export function parseOpen311RequestQuery(
     ok: true,
     filter: { serviceCodes, statuses: statuses.length ? statuses : undefined, start, end },
   };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// POST /requests: a registered client (a 12345 hotline, a citizen app) reports an issue. What it sent is
+// checked here; the service turns it into an `open311` event that classification and routing treat like any
+// other source's.
+
+/** GeoReport v2 lets a request be as long as this (description). */
+export const OPEN311_MAX_DESCRIPTION = 4000;
+
+/** The answer to POST /requests: the case number when the case is opened already, else a token to ask about later. */
+export interface Open311Posted {
+  service_request_id?: string;
+  token?: string;
+  service_notice: string;
+  account_id: string | null;
+}
+
+/** The answer to GET /tokens/{token}: the case number once known (null while the report waits for review or placing). */
+export interface Open311TokenAnswer {
+  service_request_id: string | null;
+  token: string;
+}
+
+export interface Open311Reporter {
+  email?: string;
+  firstName?: string;
+  lastName?: string;
+  phone?: string;
+}
+
+/** A checked service request as the client sent it (api_key is checked apart, before anything else). */
+export interface Open311Submission {
+  serviceCode: string;
+  lat?: number;
+  long?: number;
+  addressString?: string;
+  description?: string;
+  mediaUrl?: string;
+  /** Personal data: kept for the staff who follow the report up, never shown by the public GET endpoints. */
+  reporter: Open311Reporter;
+  deviceId?: string;
+  accountId?: string;
+}
+
+const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}$/;
+const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/**
+ * The fields of POST /requests (form-urlencoded as GeoReport v2 says, or JSON). A position is `lat` and
+ * `long` together, or an `address_string` (kept for the operator who places it); unknown fields
+ * (jurisdiction_id, attribute[...]) are ignored.
+ */
+export function parseOpen311Submission(fields: Record<string, unknown>): { ok: true; submission: Open311Submission } | { ok: false; errors: Open311Error[] } {
+  const errors: Open311Error[] = [];
+  const text = (key: string, max: number): string | undefined => {
+    let v = fields[key];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v === 'number' || typeof v === 'boolean') v = String(v);
+    if (typeof v !== 'string') {
+      errors.push({ code: 400, description: `${key} must be given once, as text` });
+      return undefined;
+    }
+    if (v.includes('\u0000')) {
+      errors.push({ code: 400, description: `${key} contains a NUL character` });
+      return undefined;
+    }
+    const t = v.trim();
+    if (t.length > max) errors.push({ code: 400, description: `${key} is longer than ${max} characters` });
+    return t === '' ? undefined : t;
+  };
+  const coordinate = (key: string, limit: number): number | undefined => {
+    const v = text(key, 40);
+    if (v === undefined) return undefined;
+    const n = NUMBER.test(v) ? Number(v) : Number.NaN;
+    if (!Number.isFinite(n) || Math.abs(n) > limit) {
+      errors.push({ code: 400, description: `${key} must be a number from -${limit} to ${limit} (WGS-84 degrees)` });
+      return undefined;
+    }
+    return n;
+  };
+
+  const serviceCode = text('service_code', 100);
+  if (serviceCode === undefined) errors.push({ code: 400, description: 'service_code is required' });
+  const lat = coordinate('lat', 90);
+  const long = coordinate('long', 180);
+  const addressString = text('address_string', 500);
+  const description = text('description', OPEN311_MAX_DESCRIPTION);
+  const mediaUrl = text('media_url', 2000);
+  if (mediaUrl !== undefined && !isHttpUrl(mediaUrl)) errors.push({ code: 400, description: 'media_url must be an http or https URL' });
+  const email = text('email', 320);
+  if (email !== undefined && !EMAIL.test(email)) errors.push({ code: 400, description: 'email is not an e-mail address' });
+  const reporter: Open311Reporter = {
+    ...(email !== undefined && { email }),
+    ...optional('firstName', text('first_name', 100)),
+    ...optional('lastName', text('last_name', 100)),
+    ...optional('phone', text('phone', 50)),
+  };
+  const deviceId = text('device_id', 100);
+  const accountId = text('account_id', 100);
+  if ((lat === undefined) !== (long === undefined) && !errors.some((e) => /^(lat|long) /.test(e.description))) {
+    errors.push({ code: 400, description: 'lat and long go together' });
+  }
+  if (lat === undefined && long === undefined && addressString === undefined && !errors.some((e) => /^(lat|long|address_string) /.test(e.description))) {
+    errors.push({ code: 400, description: 'a location is required: lat and long, or address_string' });
+  }
+  if (errors.length > 0 || serviceCode === undefined) return { ok: false, errors };
+  return {
+    ok: true,
+    submission: {
+      serviceCode,
+      ...(lat !== undefined && long !== undefined && { lat, long }),
+      ...optional('addressString', addressString),
+      ...optional('description', description),
+      ...optional('mediaUrl', mediaUrl),
+      reporter,
+      ...optional('deviceId', deviceId),
+      ...optional('accountId', accountId),
+    },
+  };
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const u = new URL(text);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The detection label an Open311 report of a service carries, so the district's own rules classify it:
+ * the first label of a rule of that category that takes this source — a rule naming `open311` (or the
+ * `feed` kind) first, else one for any source — and that a single report can fire (no dwell). None: the
+ * service is not taken through Open311 (the district adds a rule `sources: [open311]` to take it).
+ */
+export function open311LabelFor(
+  rules: readonly { category: string; labels: readonly string[]; sources?: readonly string[]; dwell?: unknown }[],
+  serviceCode: string,
+): string | undefined {
+  const candidates = rules.filter((r) => r.category === serviceCode && r.dwell === undefined);
+  const named = candidates.find((r) => r.sources?.some((s) => s === 'open311' || s === 'feed'));
+  return (named ?? candidates.find((r) => r.sources === undefined))?.labels[0];
+}
+
+/** What the client is told when its report is taken; no promise about the outcome (a person reviews it first). */
+export function open311Notice(caseNumber: string | null): string {
+  return caseNumber
+    ? `Received as case ${caseNumber}; it is published here once reviewed.`
+    : 'Received; a person reviews it before it becomes a case. Ask GET /tokens/{token} for its number.';
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Registered clients: config file open311-clients.yaml. Keys are never stored, only their SHA-256 (the keys
+// are long random strings, so a fast hash is enough: nobody can guess one from its hash).
+
+export const OPEN311_CLIENT_ID = /^[a-z0-9][a-z0-9-]{0,59}$/;
+/** At least 128 bits of randomness: 32 hex characters or more. */
+export const OPEN311_MIN_KEY_LENGTH = 32;
+
+export const open311ClientSchema = z
+  .object({
+    id: z.string().regex(OPEN311_CLIENT_ID, 'lower-case letters, digits and dashes (max 60)'),
+    name: z.string().min(1).max(200),
+    /** Who runs the client (the hotline's department, the app's vendor). */
+    ownerDepartment: z.string().min(1).max(200).default('Open311 client'),
+    /** SHA-256 of the client's API key, hex (`printf %s "$KEY" | sha256sum`). */
+    keySha256: z
+      .string()
+      .regex(/^[0-9a-fA-F]{64}$/, 'the SHA-256 of the key, 64 hex characters')
+      .transform((s) => s.toLowerCase()),
+    /** Requests accepted per minute from this key; beyond it 429 until the window frees. */
+    requestsPerMinute: z.number().int().min(1).max(10_000).default(30),
+    /** A retired key answers 403 like an unknown one. */
+    active: z.boolean().default(true),
+  })
+  .strict();
+
+export const open311ClientsFileSchema = z
+  .object({
+    /** Discovery's `contact`: whom an integrator asks. */
+    contact: z.string().min(1).max(500).default('The district city-management command centre'),
+    /** Discovery's `key_service`: where to get an API key. */
+    keyService: z.string().min(1).max(500).default('API keys are issued by the district city-management command centre.'),
+    clients: z.array(open311ClientSchema).default([]),
+  })
+  .strict()
+  .superRefine((f, ctx) => {
+    const seen = new Set<string>();
+    const keys = new Set<string>();
+    f.clients.forEach((c, i) => {
+      if (seen.has(c.id)) ctx.addIssue({ code: 'custom', path: ['clients', i, 'id'], message: `client id ${c.id} is used twice` });
+      if (keys.has(c.keySha256)) ctx.addIssue({ code: 'custom', path: ['clients', i, 'keySha256'], message: 'two clients share one key' });
+      seen.add(c.id);
+      keys.add(c.keySha256);
+    });
+  });
+
+export type Open311Client = z.infer<typeof open311ClientSchema>;
+export type Open311ClientsFile = z.infer<typeof open311ClientsFileSchema>;
+
+/** The device a client's reports come from: registered in the device register like any other source. */
+export function open311DeviceId(clientId: string): string {
+  return `open311.${clientId}`;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Discovery (https://wiki.open311.org/Service_Discovery).
+
+export const OPEN311_SPECIFICATION = 'http://wiki.open311.org/GeoReport_v2';
+/** When this endpoint's interface last changed (discovery's `changeset`): bump it with the interface. */
+export const OPEN311_CHANGESET = new Date('2026-12-04T00:00:00Z');
+
+export interface Open311Discovery {
+  changeset: string;
+  contact: string;
+  key_service: string;
+  endpoints: { specification: string; url: string; changeset: string; type: 'production' | 'test'; formats: string[] }[];
+}
+
+export function open311Discovery(o: { baseUrl: string; contact: string; keyService: string; utcOffsetMinutes: number }): Open311Discovery {
+  const changeset = w3cDateTime(OPEN311_CHANGESET, o.utcOffsetMinutes);
+  return {
+    changeset,
+    contact: o.contact,
+    key_service: o.keyService,
+    endpoints: [
+      {
+        specification: OPEN311_SPECIFICATION,
+        url: `${o.baseUrl.replace(/\/+$/, '')}/open311/v2`,
+        changeset,
+        type: 'production',
+        formats: ['text/xml', 'application/json'],
+      },
+    ],
+  };
+}
+
+/** open311-clients.yaml, checked: every problem named with its path, so a bad file stops the start with the reason. */
+export function parseOpen311ClientsYaml(text: string): { ok: true; file: Open311ClientsFile } | { ok: false; problems: string[] } {
+  let value: unknown;
+  try {
+    value = parseYaml(text) ?? {};
+  } catch (err) {
+    return { ok: false, problems: [`not YAML: ${(err as Error).message}`] };
+  }
+  const parsed = open311ClientsFileSchema.safeParse(value);
+  if (parsed.success) return { ok: true, file: parsed.data };
+  return { ok: false, problems: parsed.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`) };
 }

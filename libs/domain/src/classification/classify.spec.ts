@@ -473,6 +473,46 @@ describe('classify: exemptions (loading bay grace)', () => {
   });
 });
 
+describe('classify: exemptions by geometry as well as zones (issue 17)', () => {
+  const bayOnly = (minutes: number) => frigateStream({ start: '2026-11-28T10:00:00+08:00', minutes, zones: ['loading_bay'] });
+  /** A camera without zones whose event's point lies in the bay. */
+  const pointInBay = (minutes: number) =>
+    frigateStream({ start: '2026-11-28T10:00:00+08:00', minutes, deviceId: 'CAM-POINT', trackId: 'pt-1', zones: [], location: at.bay });
+
+  it('a car the camera reports in loading_bay only is in the no-parking street around it: exempt within the grace, recorded', () => {
+    const { issues, suppressed } = run(bayOnly(12));
+    expect(issues).toEqual([]);
+    expect(suppressed.length).toBeGreaterThan(0);
+    expect(new Set(suppressed.map((s) => s.reason))).toEqual(new Set(['exemption']));
+    expect(suppressed[0]).toMatchObject({ reference: 'bay', detail: expect.stringContaining('within 30 min grace') as unknown });
+    expect(suppressed[0].issue.identityKey).toBe('category=motor-parking|place=np-street');
+  });
+
+  it('after the grace it is the same case as with both zones reported', () => {
+    const only = run(bayOnly(32)).issues;
+    const both = run(frigateStream({ start: '2026-11-28T10:00:00+08:00', minutes: 32, zones: ['no_parking', 'loading_bay'] })).issues;
+    expect(keys(only)).toEqual(['category=motor-parking|place=np-street']);
+    expect(keys(only)).toEqual(keys(both));
+    expect(only[0].occurredAt).toEqual(both[0].occurredAt);
+    expect(only[0].explanation.exemption).toMatchObject({ graceMinutes: 30, placeId: 'bay' });
+  });
+
+  it('a car placed in the bay by its point alone is exempt the same way, then cased after the grace', () => {
+    const within = run(pointInBay(12));
+    expect(within.issues).toEqual([]);
+    expect(new Set(within.suppressed.map((s) => s.reason))).toEqual(new Set(['exemption']));
+    expect(within.suppressed[0].reference).toBe('bay');
+    expect(keys(run(pointInBay(32)).issues)).toEqual(['category=motor-parking|place=np-street']);
+  });
+
+  it('zone and point give the same places to every policy', () => {
+    const zone = { deviceId: 'CAM-PARK', zones: ['loading_bay'], location: undefined };
+    const point = { deviceId: 'CAM-POINT', zones: [], location: at.bay };
+    expect(placeIdsOf(zone, context())).toEqual(['bay', 'np-street']);
+    expect(placeIdsOf(point, context())).toEqual(placeIdsOf(zone, context()));
+  });
+});
+
 describe('classify: time windows', () => {
   const vendor = (time: string) =>
     event({ at: `2026-11-28T${time}:00+08:00`, deviceId: 'CAM-MARKET', zones: ['market'], detections: [{ label: 'vendor', confidence: 0.8 }] });

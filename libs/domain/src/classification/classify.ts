@@ -1,7 +1,8 @@
 import type { CanonicalEvent, Detection } from '../event/canonical-event';
 import type { Place } from '../geo/jurisdiction.schema';
 import type { Jurisdiction, JurisdictionLocation } from '../geo/jurisdiction-index';
-import { DetectedIssue, IssueExplanation, issueIdentity, Suppression, SuppressionReason } from './detected-issue';
+import { DetectedIssue, IdentityFrom, IssueExplanation, issueIdentity, Suppression, SuppressionReason } from './detected-issue';
+import { departmentRecordOf, departmentSeverity, referralOf } from './department-record';
 import { dwellOf, dwellProofOf, ObserveOutcome, observeTrack, trackKeyOf, TrackState } from './dwell-tracker';
 import { Category, Rule, RuleExemption, RuleSet, severityRank } from './rule-set';
 import { routeIssue, RoutingTable } from './routing-table';
@@ -105,13 +106,17 @@ interface EventWhere {
 }
 
 /**
- * Camera zones mapped to places win over geometry: a fixed camera's position is where it hangs, the
- * zone is where the object is. Without mapped zones (drones, feeds) the event's point decides.
+ * Camera zones mapped to places win over the event's point: a fixed camera's position is where it hangs, the
+ * zone is where the object is. Without mapped zones (drones, feeds) the event's point decides. Either way the
+ * places are the same kind of set — the place and every place whose geometry encloses it — so rules, exemptions
+ * and policies see a car in the `loading_bay` zone in the no-parking street around the bay, exactly as they see a
+ * point in the bay (issue 17: a camera reporting only `loading_bay` matched no rule and was neither cased nor
+ * recorded as exempt).
  */
 function whereOf(event: Pick<CanonicalEvent, 'deviceId' | 'zones' | 'location'>, ctx: Pick<ClassifyContext, 'jurisdiction' | 'zoneToPlace'>): EventWhere {
   const located = event.location ? ctx.jurisdiction.locate(event.location) : undefined;
   const zoneIds = event.zones.map((z) => ctx.zoneToPlace(event.deviceId, z)).filter((id): id is string => id !== undefined);
-  const zonePlaces = ctx.jurisdiction.rankPlaces(zoneIds);
+  const zonePlaces = zoneIds.length > 0 ? ctx.jurisdiction.placesAround(zoneIds) : [];
   if (zonePlaces.length > 0) return { places: zonePlaces, via: 'zone', located };
   const places = located?.places ?? [];
   return { places, ...(places.length > 0 && { via: 'geometry' as const }), located };
@@ -374,6 +379,9 @@ function buildIssue(
   const noPosition = !event.location && !township;
   const unplacedPhoto =
     noPosition && !place && !grid ? /^photo:([0-9a-f]{64})$/.exec(event.media.find((m) => m.uri.startsWith('photo:'))?.uri ?? '')?.[1] : undefined;
+  // A department's referral is its own case; a department record nothing places is its own case too (never its sender's).
+  const referral = referralOf(event);
+  const record = !place && !grid ? departmentRecordOf(event) : undefined;
   // A track keeps the identity of its first issue, so a plate read later does not open a second case.
   const id = confirmed
     ? { identity: confirmed.identity, identityKey: confirmed.identityKey, from: identityFrom(confirmed.identity) }
@@ -384,8 +392,11 @@ function buildIssue(
         deviceId: event.deviceId,
         ...(category.identityIncludesPlate && plate !== undefined && { plate }),
         ...(unplacedPhoto !== undefined && { unplacedPhoto }),
+        ...(referral && { referral: `${referral.platform}:${referral.referralNo}` }),
+        ...(record !== undefined && { record }),
       });
-  const severity = rule.severity ?? category.severity;
+  const department = departmentSeverity(event, rule.severity ?? category.severity);
+  const severity = department.severity;
   const placeTypes = [...new Set([...(place ? [place.type] : []), ...where.places.map((p) => p.type)])];
   const routing = routeIssue(ctx.routing, category.code, { ...(township && { townshipCode: township.code }), placeTypes, ...(noPosition && { noPosition }) });
   // Built by assignment rather than conditional spreads: this runs for every detection of every event, and
@@ -405,6 +416,8 @@ function buildIssue(
   if (township) explanation.township = { code: township.code, name: township.name };
   if (grid) explanation.grid = grid.officer ? { code: grid.code, officer: grid.officer } : { code: grid.code };
   explanation.identityFrom = id.from;
+  if (referral) explanation.referral = referral;
+  if (department.reported) explanation.departmentSeverity = department.reported;
   if (trackKey !== undefined) explanation.trackKey = trackKey;
   if (plate !== undefined) explanation.plate = plate;
   explanation.routing = routing.held ? { held: routing.reason, reason: routing.detail } : { unit: routing.unit, reason: routing.reason };
@@ -437,8 +450,9 @@ function buildIssue(
   return issue;
 }
 
-function identityFrom(identity: Record<string, string>): 'place' | 'grid' | 'device' {
-  return identity.place !== undefined ? 'place' : identity.grid !== undefined ? 'grid' : 'device';
+function identityFrom(identity: Record<string, string>): IdentityFrom {
+  if (identity.referral !== undefined) return 'referral';
+  return identity.place !== undefined ? 'place' : identity.grid !== undefined ? 'grid' : identity.record !== undefined ? 'record' : 'device';
 }
 
 /**

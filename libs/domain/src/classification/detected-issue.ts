@@ -30,7 +30,11 @@ export type IssueExplanation = {
   place?: { id: string; name: string; type: string; via: 'zone' | 'geometry' };
   township?: { code: string; name: string };
   grid?: { code: string; officer?: GridOfficer };
-  identityFrom: 'place' | 'grid' | 'device';
+  identityFrom: IdentityFrom;
+  /** A department's referral (移交) the case answers: its number on the referring platform. */
+  referral?: { platform: string; referralNo: string; referringUnit?: string };
+  /** The department's own severity, how it maps onto ours, and the rule's default it was compared with. */
+  departmentSeverity?: { reported: string; mapped: IssueSeverity; ruleDefault: IssueSeverity };
   trackKey?: string;
   plate?: string;
   /**
@@ -119,6 +123,12 @@ export function identityOfKey(identityKey: string): Record<string, string> {
   return identity;
 }
 
+/** Where an identity's "where" came from; `referral` and `record` are department records (see `issueIdentity`). */
+export type IdentityFrom = 'referral' | 'place' | 'grid' | 'record' | 'device';
+
+/** A label value safe inside an identity key (`|` separates labels): `%` and `|` percent-encoded, anything else kept. */
+export const identityValue = (value: string): string => value.replace(/%/g, '%25').replace(/\|/g, '%7C');
+
 export function identityKeyOf(identity: Record<string, string>): string {
   return Object.keys(identity)
     .sort()
@@ -127,7 +137,12 @@ export function identityKeyOf(identity: Record<string, string>): string {
 }
 
 /**
- * Identity = {category, where, plate?}:
+ * A department referral (移交) is its own case, whatever its place (issue 17): identity = {referral: the referring
+ * platform + its referral number} — no category, no place. Two referrals 1.4 km apart in one grid cell are two
+ * cases (each needs its own answer to the department); the same referral number sent again (a redelivery, a
+ * revision, a correction of its type) joins the case that answers it.
+ *
+ * Otherwise identity = {category, where, plate?}:
  * - where = the place id when the detection is in a configured place, else the grid code, else the
  *   device (last resort). Never the device when a place or grid is known: a camera and a drone seeing
  *   the same place and category must group into one case.
@@ -143,19 +158,34 @@ export function issueIdentity(input: {
   plate?: string;
   /** Nothing places it (a drone photo without GPS): the photo itself, so unplaced photos never merge into one case. */
   unplacedPhoto?: string;
+  /** A department record's referral: `<platform>:<referralNo>`. */
+  referral?: string;
+  /**
+   * A department record's own id on its platform (`<platform>:<recordId>`, revisions share it). Used only when no
+   * place or grid knows where it is: the sending platform is not a place, so records outside every place are
+   * never merged by their sender (two emergency records 50 km apart were one case).
+   */
+  record?: string;
 }): {
   identity: Record<string, string>;
   identityKey: string;
-  from: 'place' | 'grid' | 'device';
+  from: IdentityFrom;
 } {
+  if (input.referral !== undefined) {
+    const identity = { referral: identityValue(input.referral) };
+    return { identity, identityKey: identityKeyOf(identity), from: 'referral' };
+  }
   const identity: Record<string, string> = { category: input.categoryCode };
-  let from: 'place' | 'grid' | 'device';
+  let from: IdentityFrom;
   if (input.placeId !== undefined) {
     identity.place = input.placeId;
     from = 'place';
   } else if (input.gridCode !== undefined) {
     identity.grid = input.gridCode;
     from = 'grid';
+  } else if (input.record !== undefined) {
+    identity.record = identityValue(input.record);
+    from = 'record';
   } else {
     identity.device = input.deviceId;
     if (input.unplacedPhoto !== undefined) identity.photo = input.unplacedPhoto;

@@ -10,3 +10,5 @@ export * from './suppression-policy';
 export * from './classify';
 export * from './case-grouping';
 export * from './replay-diff';
+export * from './rule-text-pinning';
+export * from './department-record';

@@ -37,6 +37,11 @@ export const categorySchema = z
     identityIncludesPlate: z.boolean().default(false),
     /** The provisions a violation of this category breaks, printed on the party's notice (告知书). */
     legalBasis: text.optional(),
+    /**
+     * A report-back needs at least one after-photo stored with the case (an uploaded report photo, sealed with its
+     * SHA-256; a URL alone does not count): for violations whose removal the verifier judges by the site's picture.
+     */
+    reportBackRequiresPhoto: z.boolean().default(false),
   })
   .strict();
 

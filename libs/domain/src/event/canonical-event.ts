@@ -18,6 +18,7 @@ export const EVENT_SOURCES = [
   'police',
   'emergency',
   'drone-upload',
+  'open311', // GeoReport v2 service requests POSTed by a registered Open311 client (a hotline, a citizen app)
 ] as const;
 export type EventSource = (typeof EVENT_SOURCES)[number];
 

@@ -147,6 +147,7 @@ function pictureRequestOfMedia(event: EventForPictures, ref: MediaRef): Slotless
     case 'fire':
     case 'police':
     case 'emergency':
+    case 'open311':
       return undefined;
   }
 }

@@ -69,6 +69,26 @@ describe('JurisdictionIndex.locate', () => {
     expect(index.placesOfBusiness('BIZ').map((p) => p.id)).toEqual(['shop']);
   });
 
+  it('adds the places whose geometry encloses a place (a zone mapped to the bay is in the street too), ranked like locate', () => {
+    expect(index.placesAround(['bay']).map((p) => p.id)).toEqual(['bay', 'street']);
+    expect(index.placesAround(['street']).map((p) => p.id)).toEqual(['street']);
+    expect(index.placesAround(['shop', 'nope']).map((p) => p.id)).toEqual(['shop']);
+    // The same set a point in the bay gets by geometry.
+    expect(index.placesAround(['bay']).map((p) => p.id)).toEqual(index.locate(pt(1.8, 1.5)).places.map((p) => p.id));
+  });
+
+  it('does not count a place that only overlaps another as enclosed by it', () => {
+    const overlapping = new JurisdictionIndex({
+      townships,
+      grids,
+      places: [
+        { id: 'left', name: 'L', type: 'no-parking', townshipCode: 'A', geometry: square(1, 1, 3, 3) },
+        { id: 'across', name: 'X', type: 'loading-bay', townshipCode: 'A', geometry: square(2, 2, 4, 2.5) },
+      ],
+    });
+    expect(overlapping.placesAround(['across']).map((p) => p.id)).toEqual(['across']);
+  });
+
   it('works with empty layers', () => {
     expect(new JurisdictionIndex({ townships: [], grids: [], places: [] }).locate(pt(1, 1))).toEqual({ places: [] });
   });

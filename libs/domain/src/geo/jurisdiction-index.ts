@@ -19,6 +19,11 @@ export interface Jurisdiction {
   place(id: string): Place | undefined;
   /** Known places among `ids`, ranked like `locate` ranks them (so camera zones and drone points agree). */
   rankPlaces(ids: readonly string[]): Place[];
+  /**
+   * Known places among `ids` and every place whose geometry encloses one of them, ranked like `locate`: a camera
+   * zone mapped to the loading bay is also in the no-parking street around it, as a point in the bay would be.
+   */
+  placesAround(ids: readonly string[]): Place[];
   /** Every place a business occupies (do-not-disturb by business). */
   placesOfBusiness(businessId: string): Place[];
 }
@@ -59,6 +64,21 @@ class PolygonLayer<T extends { geometry: AreaGeometry }> {
     this.index.finish();
   }
 
+  /** Items whose geometry encloses every outer-ring vertex of `geometry` (item `self` excluded). */
+  enclosing(geometry: AreaGeometry, self: number): T[] {
+    const b = bboxOf(geometry);
+    const polygons = geometry.type === 'Polygon' ? [geometry.coordinates] : geometry.coordinates;
+    const vertices = polygons.flatMap((polygon) => polygon[0]);
+    return this.index
+      .search(b[0], b[1], b[2], b[3])
+      .filter((i) => i !== self && this.encloses(this.boxes[i], b) && vertices.every((v) => booleanPointInPolygon([v[0], v[1]], this.items[i].geometry)))
+      .map((i) => this.items[i]);
+  }
+
+  private encloses(outer: Bbox, inner: Bbox): boolean {
+    return outer[0] <= inner[0] && outer[1] <= inner[1] && outer[2] >= inner[2] && outer[3] >= inner[3];
+  }
+
   containing(point: GeoPoint): Array<{ item: T; area: number }> {
     return this.index
       .search(point.lng, point.lat, point.lng, point.lat)
@@ -86,6 +106,8 @@ export class JurisdictionIndex implements Jurisdiction {
   private readonly gridByCode = new Map<string, GridCell>();
   private readonly placeById = new Map<string, { item: Place; area: number }>();
   private readonly located = new Map<string, JurisdictionLocation>();
+  /** Place id → ids of the places whose geometry encloses it (computed once per config load). */
+  private readonly enclosingById = new Map<string, string[]>();
 
   constructor(input: { townships: readonly Township[]; grids: readonly GridCell[]; places: readonly Place[] }) {
     this.townships = new PolygonLayer(input.townships);
@@ -94,6 +116,14 @@ export class JurisdictionIndex implements Jurisdiction {
     for (const t of input.townships) this.townshipByCode.set(t.code, t);
     for (const g of input.grids) this.gridByCode.set(g.code, g);
     input.places.forEach((p, i) => this.placeById.set(p.id, { item: p, area: this.places.areaOf(i) }));
+    input.places.forEach((p, i) => {
+      const around = this.places.enclosing(p.geometry, i).filter((o) => o.id !== p.id);
+      if (around.length > 0)
+        this.enclosingById.set(
+          p.id,
+          around.map((o) => o.id),
+        );
+    });
   }
 
   /**
@@ -138,6 +168,10 @@ export class JurisdictionIndex implements Jurisdiction {
   rankPlaces(ids: readonly string[]): Place[] {
     const found = [...new Set(ids)].map((id) => this.placeById.get(id)).filter((p): p is { item: Place; area: number } => p !== undefined);
     return found.sort(bySpecificity).map((p) => p.item);
+  }
+
+  placesAround(ids: readonly string[]): Place[] {
+    return this.rankPlaces(ids.flatMap((id) => [id, ...(this.enclosingById.get(id) ?? [])]));
   }
 
   placesOfBusiness(businessId: string): Place[] {
