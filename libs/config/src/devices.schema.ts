@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEVICE_KINDS } from '@app/domain';
+import { DEFAULT_OFFLINE_THRESHOLDS } from '@app/domain/devices/device-health';
 
 /** config/<district>/devices.yaml: devices seeded into the register at start. */
 export const deviceConfigSchema = z
@@ -31,8 +32,19 @@ export const deviceConfigSchema = z
       })
       .strict()
       .default({ legalReviewPassed: false, technicalReviewPassed: false, locationPublished: false }),
+    /** Seconds of silence after which this device is offline (overrides its kind's `offlineAfterSeconds`). */
+    offlineAfterSeconds: z.number().int().min(10).max(30 * 86_400).optional(),
   })
   .strict();
 
-export const devicesFileSchema = z.object({ devices: z.array(deviceConfigSchema) }).strict();
+/** Seconds of silence after which a device of a kind is offline; a kind not named is not watched (the defaults apply when the key is absent). */
+export const offlineThresholdsSchema = z.partialRecord(z.enum(DEVICE_KINDS), z.number().int().min(10).max(30 * 86_400));
+
+export const devicesFileSchema = z
+  .object({
+    /** Device health: `{ camera: 600, nvr: 300, dock: 600, sensor: 1800 }` unless given. */
+    offlineAfterSeconds: offlineThresholdsSchema.default(() => ({ ...DEFAULT_OFFLINE_THRESHOLDS })),
+    devices: z.array(deviceConfigSchema),
+  })
+  .strict();
 export type DeviceConfig = z.infer<typeof deviceConfigSchema>;

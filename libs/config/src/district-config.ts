@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import {
   buildJurisdiction,
@@ -22,6 +22,7 @@ import {
 } from '@app/domain';
 import { ConfigError } from './env';
 import { DeviceConfig, devicesFileSchema } from './devices.schema';
+import type { OfflineThresholds } from '@app/domain/devices/device-health';
 
 /**
  * Everything under CONFIG_DIR (and the shared calendar), validated together so one start reports every
@@ -30,6 +31,8 @@ import { DeviceConfig, devicesFileSchema } from './devices.schema';
 export interface DistrictConfig {
   dir: string;
   devices: DeviceConfig[];
+  /** devices.yaml `offlineAfterSeconds`: seconds of silence per device kind before it is offline (device health). */
+  deviceOfflineAfterSeconds: OfflineThresholds;
   ruleSet: RuleSet;
   /** The rules file exactly as loaded, and its hash: stored so every version stays readable. */
   ruleSetText: string;
@@ -41,6 +44,9 @@ export interface DistrictConfig {
   places: Place[];
   calendar: WorkingCalendar;
   deadlines: DeadlinePolicy;
+  /** Where the working calendar and deadlines were read from, and why that place (`locateCalendar`). */
+  calendarDir: string;
+  calendarSource: CalendarSource;
   /** Things worth saying at start that are not errors (e.g. a category no unit owns). */
   warnings: string[];
 }
@@ -63,8 +69,71 @@ export function parseRulesFile(path: string, places: readonly Place[]): { ok: tr
   return r.ok ? { ok: true, ruleSet: r.ruleSet, text } : r;
 }
 
-export function loadDistrictConfig(dir: string, calendarDir = join(dir, '..', 'calendar')): DistrictConfig {
+/** The files of a calendar directory: the working calendar (holidays, make-up days) and the deadline policy. */
+export const CALENDAR_FILES = ['cn-2026.yaml', 'deadlines.yaml'] as const;
+
+/**
+ * Which calendar a start uses:
+ * - `CALENDAR_DIR`: the setting, when given — an operator's explicit choice is never overridden, and never
+ *   silently replaced when its files are missing (the start fails instead);
+ * - `CONFIG_DIR/calendar`: the district carries its own, so a CONFIG_DIR copied anywhere is complete;
+ * - `CONFIG_DIR/../calendar`: the layout before CONFIG_DIR carried one (config/demo beside config/calendar),
+ *   kept so an existing deployment keeps the calendar it had;
+ * - `shipped`: the installation's `config/calendar` (the 2026 national calendar).
+ */
+export type CalendarSource = 'CALENDAR_DIR' | 'CONFIG_DIR/calendar' | 'CONFIG_DIR/../calendar' | 'shipped';
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** The installation's config/calendar: looked for upward from this file (libs/config/src in a checkout, dist/libs/config/src when built). */
+function shippedCalendarDir(): string | undefined {
+  let at = __dirname;
+  for (let i = 0; i < 6; i++) {
+    const candidate = join(at, 'config', 'calendar');
+    if (existsSync(join(candidate, CALENDAR_FILES[0]))) return candidate;
+    at = dirname(at);
+  }
+  return undefined;
+}
+
+/**
+ * The first of CALENDAR_DIR (when set), CONFIG_DIR/calendar, CONFIG_DIR/../calendar, the shipped calendar that
+ * exists as a directory; `looked` lists every place considered, for the start error.
+ */
+export function locateCalendar(configDir: string, calendarDirSetting?: string): { dir: string; source: CalendarSource; looked: string[] } {
+  if (calendarDirSetting) {
+    const dir = resolve(calendarDirSetting);
+    return { dir, source: 'CALENDAR_DIR', looked: [`CALENDAR_DIR=${dir}`] };
+  }
+  const shipped = shippedCalendarDir();
+  const candidates: { dir: string; source: CalendarSource }[] = [
+    { dir: resolve(configDir, 'calendar'), source: 'CONFIG_DIR/calendar' },
+    { dir: resolve(configDir, '..', 'calendar'), source: 'CONFIG_DIR/../calendar' },
+    ...(shipped ? [{ dir: shipped, source: 'shipped' as const }] : []),
+  ];
+  const looked = ['CALENDAR_DIR (unset)', ...candidates.map((c) => `${c.source}=${c.dir}`)];
+  const found = candidates.find((c) => isDirectory(c.dir));
+  return { ...(found ?? candidates[0]), looked };
+}
+
+/**
+ * Loads and validates the district. `calendarDirSetting` is CALENDAR_DIR (unset: the calendar is looked for as
+ * `locateCalendar` says). A missing calendar file is named with every place looked.
+ */
+export function loadDistrictConfig(dir: string, calendarDirSetting?: string): DistrictConfig {
   const errors: string[] = [];
+  const located = locateCalendar(dir, calendarDirSetting);
+  const calendarDir = located.dir;
+  const missingCalendarFiles = CALENDAR_FILES.filter((name) => !existsSync(join(calendarDir, name)));
+  for (const name of missingCalendarFiles) {
+    errors.push(`${join(calendarDir, name)}: calendar file missing (calendar from ${located.source}; looked in: ${located.looked.join('; ')})`);
+  }
   const file = (name: string) => join(dir, name);
   const parsed = <T>(path: string, parse: (text: string) => { ok: true; value: T } | { ok: false; errors: string[] }): T | undefined => {
     const text = read(path, errors);
@@ -88,8 +157,9 @@ export function loadDistrictConfig(dir: string, calendarDir = join(dir, '..', 'c
     });
     return r.ok ? { ok: true, value: r.routing } : r;
   });
-  const calendar = parsed(join(calendarDir, 'cn-2026.yaml'), (t) => parseConfigText(t, join(calendarDir, 'cn-2026.yaml'), workingCalendarSchema));
-  const deadlines = parsed(join(calendarDir, 'deadlines.yaml'), (t) => parseConfigText(t, join(calendarDir, 'deadlines.yaml'), deadlinePolicySchema));
+  const calendarMissing = missingCalendarFiles.length > 0;
+  const calendar = calendarMissing ? undefined : parsed(join(calendarDir, 'cn-2026.yaml'), (t) => parseConfigText(t, join(calendarDir, 'cn-2026.yaml'), workingCalendarSchema));
+  const deadlines = calendarMissing ? undefined : parsed(join(calendarDir, 'deadlines.yaml'), (t) => parseConfigText(t, join(calendarDir, 'deadlines.yaml'), deadlinePolicySchema));
 
   let jurisdiction: JurisdictionIndex | undefined;
   if (townships && grids && places) {
@@ -131,6 +201,7 @@ export function loadDistrictConfig(dir: string, calendarDir = join(dir, '..', 'c
   return {
     dir,
     devices: devices.devices,
+    deviceOfflineAfterSeconds: devices.offlineAfterSeconds,
     ruleSet,
     ruleSetText: rules.text,
     ruleSetSha256: createHash('sha256').update(rules.text).digest('hex'),
@@ -141,6 +212,8 @@ export function loadDistrictConfig(dir: string, calendarDir = join(dir, '..', 'c
     places,
     calendar,
     deadlines,
+    calendarDir,
+    calendarSource: located.source,
     warnings,
   };
 }

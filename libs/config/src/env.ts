@@ -75,6 +75,16 @@ export const envSchema = z.object({
   /** Per-install secrets (embedded database password, JWT signing key, first admin password), each a 0600 file; default `<DATA_DIR>/secrets`. */
   SECRETS_DIR: optionalText,
   CONFIG_DIR: z.string().min(1).default('./config/demo'),
+  /**
+   * The working calendar and deadline policy (cn-2026.yaml, deadlines.yaml). Unset: `<CONFIG_DIR>/calendar` when it
+   * exists, else `<CONFIG_DIR>/../calendar` (the older layout), else the shipped `config/calendar`.
+   */
+  CALENDAR_DIR: optionalText,
+  /**
+   * Open311 clients allowed to POST service requests (id, name, SHA-256 of the API key, requests per minute), YAML.
+   * Default `<CONFIG_DIR>/open311-clients.yaml`; no file = nobody may POST (the read endpoints stay open).
+   */
+  OPEN311_CLIENTS_FILE: optionalText,
   DATABASE_URL: optionalText.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
   DATABASE_SCHEMA: optionalText,
   EMBEDDED_PG_PORT: port.default(54329),

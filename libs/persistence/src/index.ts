@@ -22,3 +22,6 @@ export * from './repositories/refresh-token.repository';
 export * from './repositories/picture.repository';
 export * from './repositories/security-event.repository';
 export * from './repositories/case-file.repository';
+export * from './repositories/open311.repository';
+export * from './repositories/device-health.repository';
+export * from './repositories/event-log.repository';

@@ -20,6 +20,10 @@ import { DeadLetterRepository } from './repositories/dead-letter.repository';
 import { PictureRepository } from './repositories/picture.repository';
 import { SecurityEventRepository } from './repositories/security-event.repository';
 import { CaseFileRepository } from './repositories/case-file.repository';
+import { Open311Repository } from './repositories/open311.repository';
+import { DeviceHealthRepository } from './repositories/device-health.repository';
+import { EventLogRepository } from './repositories/event-log.repository';
+import { ADVISORY_LOCKS } from './advisory-locks';
 
 const REPOSITORIES = [
   PhotoRepository,
@@ -39,10 +43,13 @@ const REPOSITORIES = [
   PictureRepository,
   SecurityEventRepository,
   CaseFileRepository,
+  Open311Repository,
+  DeviceHealthRepository,
+  EventLogRepository,
 ];
 
 /** Serialises migrations across instances starting at once. */
-const MIGRATION_LOCK = 4_242_001;
+const MIGRATION_LOCK = ADVISORY_LOCKS.migrations;
 
 export async function runMigrations(dataSource: DataSource): Promise<void> {
   const runner = dataSource.createQueryRunner();

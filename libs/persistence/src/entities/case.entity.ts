@@ -30,6 +30,8 @@ export class CaseEntity {
   @Column('bigint', { name: 'latest_event_id' }) latestEventId: string;
   @Column('text', { name: 'rule_id' }) ruleId: string;
   @Column('integer', { name: 'rule_version' }) ruleVersion: number;
+  /** SHA-256 of the rules text that opened the case (null: opened before texts were pinned, version ambiguous). */
+  @Column('text', { name: 'rule_set_sha256', nullable: true }) ruleSetSha256: string | null;
   /** Rule id and version, inputs and thresholds: why this case exists. */
   @Column('jsonb') explanation: Record<string, unknown>;
   @Column('text', { default: 'machine' }) origin: 'machine' | 'manual';

@@ -34,6 +34,10 @@ export class DeviceEntity {
    * password (HTTP Basic, MQTT); password-equivalent for Digest, so never selected by default.
    */
   @Column('jsonb', { name: 'digest_ha1', nullable: true, select: false }) digestHa1?: StoredDigestHa1 | null;
+  /** When anything from the device last arrived (event, heartbeat, osd, status): one batched write per ingest batch. */
+  @Column('timestamptz', { name: 'last_seen_at', nullable: true }) lastSeenAt: Date | null;
+  /** Set (to the last arrival before the silence) once the health watcher judged it offline; cleared when it is heard again. */
+  @Column('timestamptz', { name: 'offline_since', nullable: true }) offlineSince: Date | null;
   /** Config-seeded devices are refreshed from config/ at start; API-created ones are not. */
   @Column('text', { name: 'managed_by', default: 'api' }) managedBy: 'config' | 'api';
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;

@@ -26,6 +26,9 @@ import { CaseDwellProofEntity } from './case-dwell-proof.entity';
 import { CaseNoticeEntity } from './case-notice.entity';
 import { NoticeDeliveryEntity } from './notice-delivery.entity';
 import { DossierPrintEntity } from './dossier-print.entity';
+import { CaseNumberDayEntity } from './case-number-day.entity';
+import { RuleSetActivationEntity } from './rule-set-activation.entity';
+import { DeviceTrackPointEntity } from './device-track-point.entity';
 
 export {
   RefreshTokenEntity,
@@ -56,6 +59,9 @@ export {
   CaseNoticeEntity,
   NoticeDeliveryEntity,
   DossierPrintEntity,
+  CaseNumberDayEntity,
+  RuleSetActivationEntity,
+  DeviceTrackPointEntity,
 };
 export const ENTITIES = [
   RefreshTokenEntity,
@@ -86,4 +92,7 @@ export const ENTITIES = [
   CaseNoticeEntity,
   NoticeDeliveryEntity,
   DossierPrintEntity,
+  CaseNumberDayEntity,
+  RuleSetActivationEntity,
+  DeviceTrackPointEntity,
 ];

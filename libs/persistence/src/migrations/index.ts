@@ -14,6 +14,9 @@ import { JwtSecretOutOfDatabase1795961600000 } from './1795961600000-JwtSecretOu
 import { AccountSessions1795962000000 } from './1795962000000-AccountSessions';
 import { DeviceDigestHa11795962500000 } from './1795962500000-DeviceDigestHa1';
 import { CaseFileAndNotice1795963000000 } from './1795963000000-CaseFileAndNotice';
+import { CaseNumbersAndPinnedRules1795963500000 } from './1795963500000-CaseNumbersAndPinnedRules';
+import { DeadLetterLog1795964500000 } from './1795964500000-DeadLetterLog';
+import { DeviceHealth1795965500000 } from './1795965500000-DeviceHealth';
 
 /** In order. Never edit one that has shipped: add a new one. */
 export const MIGRATIONS = [
@@ -33,4 +36,7 @@ export const MIGRATIONS = [
   AccountSessions1795962000000,
   DeviceDigestHa11795962500000,
   CaseFileAndNotice1795963000000,
+  CaseNumbersAndPinnedRules1795963500000,
+  DeadLetterLog1795964500000,
+  DeviceHealth1795965500000,
 ];

@@ -2,9 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { auditEntryHash, chainNext, type StoredAuditEntry } from '@app/domain/cases/audit-chain';
+import { ADVISORY_LOCKS } from '../advisory-locks';
 
 /** Serialises appends to the chain (and evidence sealing, which must not race it) across every process. */
-export const AUDIT_CHAIN_LOCK = 4_242_002;
+export const AUDIT_CHAIN_LOCK = ADVISORY_LOCKS.auditChain;
 
 export interface AuditAppend {
   at: Date;

@@ -159,6 +159,18 @@ export class CaseFileRepository {
     );
   }
 
+  /**
+   * The rules text a case was opened under, by the hash it recorded; for a case opened before texts were pinned
+   * (no hash), every text of its version loaded by then, newest first, as `ruleTextsOfVersion`.
+   */
+  async ruleTextsOfCase(caseId: string, version: number, at: Date): Promise<RuleTextRow[]> {
+    const pinned: RuleTextRow[] = await this.dataSource.query(
+      `SELECT v.version, v.sha256, v.content, v.loaded_at AS "loadedAt" FROM cases c JOIN rule_set_versions v ON v.sha256 = c.rule_set_sha256 WHERE c.id = $1`,
+      [caseId],
+    );
+    return pinned.length > 0 ? pinned : this.ruleTextsOfVersion(version, at);
+  }
+
   /** The hash an audit entry has now (null when it is gone). */
   async auditHash(seq: number): Promise<string | null> {
     const rows: { hash: string }[] = await this.dataSource.query(`SELECT hash FROM audit_log WHERE seq = $1`, [seq]);

@@ -14,9 +14,22 @@ import type {
   TrackState,
 } from '@app/domain';
 import { AuditLogRepository } from './audit-log.repository';
+import { ADVISORY_LOCKS } from '../advisory-locks';
 
 /** Decisions that look at other events (inhibition, do-not-disturb) are taken by one worker at a time. */
-export const DECISIONS_LOCK = 4_242_003;
+export const DECISIONS_LOCK = ADVISORY_LOCKS.decisions;
+
+/** Judging and recording a rules text (start, reload) happens one process at a time. */
+export const RULE_TEXTS_LOCK = ADVISORY_LOCKS.ruleTexts;
+
+/** A rules text put in force: by a start (a deployment), a reload (with who asked), or recorded by the migration. */
+export interface RuleSetActivation {
+  version: number;
+  sha256: string;
+  reason: 'start' | 'reload' | 'recorded';
+  actorId?: string;
+  actorName?: string;
+}
 
 /** A suppression as stored: a live one, or an occurrence taken off a case afterwards (its case's explanation). */
 export type SuppressionRecord = DomainSuppressionRecord;
@@ -427,8 +440,39 @@ export class ClassificationStateRepository {
     );
   }
 
+  /**
+   * Held until the transaction ends: a start and a reload (or two starts) judge and record a rules text one at a
+   * time, so two texts can never both be recorded under one version, and activations are in commit order.
+   */
+  async lockRuleTexts(tx: EntityManager): Promise<void> {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [RULE_TEXTS_LOCK]);
+  }
+
+  /** Every rules text loaded so far: its version and hash. */
+  async loadedRuleTexts(tx: EntityManager): Promise<{ version: number; sha256: string }[]> {
+    return tx.query(`SELECT version, sha256 FROM rule_set_versions ORDER BY id`);
+  }
+
   async recordRuleSetVersion(tx: EntityManager, version: number, sha256: string, content: string): Promise<void> {
     await tx.query(`INSERT INTO rule_set_versions (version, sha256, content) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING`, [version, sha256, content]);
+  }
+
+  /** The text in force: the newest activation (undefined before the first start). */
+  async latestActivation(tx?: EntityManager): Promise<{ version: number; sha256: string; activatedAt: Date } | undefined> {
+    const rows: { version: number; sha256: string; activated_at: Date }[] = await (tx ?? this.dataSource).query(
+      `SELECT version, sha256, activated_at FROM rule_set_activations ORDER BY id DESC LIMIT 1`,
+    );
+    return rows[0] && { version: rows[0].version, sha256: rows[0].sha256, activatedAt: rows[0].activated_at };
+  }
+
+  async recordActivation(tx: EntityManager, a: RuleSetActivation): Promise<void> {
+    await tx.query(`INSERT INTO rule_set_activations (sha256, version, reason, actor_id, actor_name) VALUES ($1, $2, $3, $4, $5)`, [
+      a.sha256,
+      a.version,
+      a.reason,
+      a.actorId ?? null,
+      a.actorName ?? null,
+    ]);
   }
 
   async ruleSetVersion(sha256: string): Promise<{ version: number; sha256: string; content: string; loadedAt: Date } | undefined> {
@@ -444,5 +488,28 @@ export class ClassificationStateRepository {
       `SELECT version, sha256, loaded_at FROM rule_set_versions ORDER BY id DESC LIMIT 200`,
     );
     return rows.map((r) => ({ version: r.version, sha256: r.sha256, loadedAt: r.loaded_at }));
+  }
+
+  /** Activations, newest first (the first row is the text in force). */
+  async ruleSetActivations(limit = 200): Promise<(RuleSetActivation & { activatedAt: Date })[]> {
+    const rows: {
+      version: number;
+      sha256: string;
+      activated_at: Date;
+      reason: RuleSetActivation['reason'];
+      actor_id: string | null;
+      actor_name: string | null;
+    }[] = await this.dataSource.query(
+      `SELECT version, sha256, activated_at, reason, actor_id, actor_name FROM rule_set_activations ORDER BY id DESC LIMIT $1`,
+      [limit],
+    );
+    return rows.map((r) => ({
+      version: r.version,
+      sha256: r.sha256,
+      activatedAt: r.activated_at,
+      reason: r.reason,
+      actorId: r.actor_id ?? undefined,
+      actorName: r.actor_name ?? undefined,
+    }));
   }
 }

@@ -4,7 +4,8 @@ import { DataSource } from 'typeorm';
 import { DeviceEntity } from '../entities';
 import type { StoredDigestHa1 } from '../entities/device.entity';
 
-export type DeviceRow = Omit<DeviceEntity, 'createdAt' | 'updatedAt' | 'passwordHash' | 'digestHa1'>;
+/** Health columns (last_seen_at, offline_since) are written only by ingest and the health watcher. */
+export type DeviceRow = Omit<DeviceEntity, 'createdAt' | 'updatedAt' | 'passwordHash' | 'digestHa1' | 'lastSeenAt' | 'offlineSince'>;
 
 @Injectable()
 export class DeviceRepository {

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import type { CanonicalEvent, CaseGrouping } from '@app/domain';
+import { insertDeadLetterRows } from './dead-letter.repository';
 
 export interface DeadLetterRow {
   transport: 'mqtt' | 'kafka' | 'http';
@@ -10,6 +11,8 @@ export interface DeadLetterRow {
   reason: string;
   detail: string;
   deviceId?: string;
+  /** The device the transport authenticated, when one did (a replay holds the message to it again). */
+  authenticatedDeviceId?: string;
   payload: Buffer;
 }
 
@@ -112,24 +115,33 @@ export class IngestRepository {
    * Opens a case per new identity, or adds occurrences to the open case with that identity.
    * The partial unique index on open identities makes this safe with several workers; rows are
    * sorted by identity so two batches lock in the same order and never deadlock.
+   *
+   * Case numbers are given only to the cases this statement really opened (a detection joining an open case
+   * takes none): the day's counter row is raised by that count in a second statement, in this transaction, so
+   * a rolled-back batch gives its numbers back and concurrent batches queue on the row (held until commit: take
+   * no other lock after this call that a batch could hold before it). The rules text is pinned by the newest
+   * activation of the row's rule version (one version, one text: RuleSetService refuses anything else).
    */
   async upsertCases(tx: EntityManager, rows: CaseUpsertRow[]): Promise<CaseUpsertResult[]> {
     if (rows.length === 0) return [];
     const sorted = [...foldCaseRows(rows).values()].sort((a, b) => (a.identityKey < b.identityKey ? -1 : a.identityKey > b.identityKey ? 1 : 0));
+    // A placeholder number, unique and never committed: the opened rows are numbered below, in this transaction.
     const results: { id: string; identity_key: string; opened: boolean }[] = await tx.query(
-      `INSERT INTO cases (case_number, category_code, status, identity_key, identity, severity, township_code, grid_code, place_id,
+      `WITH pinned AS (SELECT DISTINCT ON (version) version, sha256 FROM rule_set_activations WHERE version = ANY($2::int[]) ORDER BY version, id DESC)
+       INSERT INTO cases (case_number, category_code, status, identity_key, identity, severity, township_code, grid_code, place_id,
                           handling_unit, held_reason, officer, device_id, lat, lng, first_seen_at, last_seen_at, occurrence_count,
-                          latest_event_id, rule_id, rule_version, explanation, origin)
-       SELECT 'CP-' || to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || '-' || lpad(nextval('case_number_seq')::text, 6, '0'),
+                          latest_event_id, rule_id, rule_version, rule_set_sha256, explanation, origin)
+       SELECT 'unnumbered:' || gen_random_uuid(),
               t.category_code, 'detected', t.identity_key, t.identity, t.severity, t.township_code, t.grid_code, t.place_id,
               t.handling_unit, t.held_reason, t.officer, t.device_id, t.lat, t.lng, t.first_seen_at, t.last_seen_at, t.occurrence_count,
-              t.latest_event_id, t.rule_id, t.rule_version, t.explanation, 'machine'
+              t.latest_event_id, t.rule_id, t.rule_version, pinned.sha256, t.explanation, 'machine'
          FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (category_code text, identity_key text, identity jsonb, severity text, township_code text, grid_code text,
                                                           place_id text, handling_unit text, held_reason text, officer jsonb, device_id text, lat float8, lng float8,
                                                           first_seen_at timestamptz, last_seen_at timestamptz, occurrence_count int, latest_event_id bigint,
                                                           rule_id text, rule_version int, explanation jsonb))
               WITH ORDINALITY AS t(category_code, identity_key, identity, severity, township_code, grid_code, place_id, handling_unit, held_reason, officer,
                                    device_id, lat, lng, first_seen_at, last_seen_at, occurrence_count, latest_event_id, rule_id, rule_version, explanation, ord)
+         LEFT JOIN pinned ON pinned.version = t.rule_version
         ORDER BY t.ord
        ON CONFLICT (identity_key) WHERE grouping_open DO UPDATE SET
               occurrence_count = cases.occurrence_count + EXCLUDED.occurrence_count,
@@ -163,9 +175,17 @@ export class IngestRepository {
             explanation: r.explanation,
           })),
         ),
+        [...new Set(sorted.map((r) => r.ruleVersion))],
       ],
     );
     const byKey = new Map(results.map((r) => [r.identity_key, r]));
+    await this.numberOpenedCases(
+      tx,
+      sorted.flatMap((r) => {
+        const result = byKey.get(r.identityKey);
+        return result?.opened ? [{ id: result.id, firstSeenAt: r.firstSeenAt }] : [];
+      }),
+    );
     const caseIds: string[] = [];
     const eventIds: string[] = [];
     const occurredAts: string[] = [];
@@ -186,21 +206,26 @@ export class IngestRepository {
     return results.map((r) => ({ caseId: r.id, identityKey: r.identity_key, opened: r.opened }));
   }
 
-  async insertDeadLetters(tx: EntityManager, rows: DeadLetterRow[]): Promise<void> {
-    if (rows.length === 0) return;
+  /**
+   * Numbers the cases just opened: CP-<local day>-<000001..>, in order of first detection, from the day's
+   * counter (UTC+8, the same day boundary as ever). One statement whatever the count.
+   */
+  private async numberOpenedCases(tx: EntityManager, opened: { id: string; firstSeenAt: Date }[]): Promise<void> {
+    if (opened.length === 0) return;
+    const ids = [...opened].sort((a, b) => a.firstSeenAt.getTime() - b.firstSeenAt.getTime() || (a.id < b.id ? -1 : 1)).map((o) => o.id);
     await tx.query(
-      `INSERT INTO dead_letters (transport, source, topic, reason, detail, device_id, payload)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bytea[])`,
-      [
-        rows.map((r) => r.transport),
-        rows.map((r) => r.source),
-        rows.map((r) => r.topic),
-        rows.map((r) => r.reason),
-        rows.map((r) => r.detail),
-        rows.map((r) => r.deviceId ?? null),
-        rows.map((r) => r.payload),
-      ],
+      `WITH counter AS (INSERT INTO case_number_days (day, last) VALUES ((now() AT TIME ZONE 'Asia/Shanghai')::date, $2::int)
+                        ON CONFLICT (day) DO UPDATE SET last = case_number_days.last + EXCLUDED.last RETURNING day, last),
+            numbered AS (SELECT o.id, (counter.last - $2::int + o.ord)::text AS n, counter.day FROM unnest($1::uuid[]) WITH ORDINALITY AS o(id, ord), counter)
+       UPDATE cases c SET case_number = 'CP-' || to_char(numbered.day, 'YYYYMMDD') || '-' || lpad(numbered.n, greatest(6, length(numbered.n)), '0')
+         FROM numbered WHERE c.id = numbered.id`,
+      [ids, ids.length],
     );
+  }
+
+  /** Keeps dead letters in the batch's transaction; `kafkaTopic` (Kafka configured): their records go to the outbox too. */
+  async insertDeadLetters(tx: EntityManager, rows: DeadLetterRow[], kafkaTopic?: string): Promise<void> {
+    await insertDeadLetterRows(tx, rows, kafkaTopic);
   }
 
   /** Delivered to listeners only when the transaction commits, so an alert never names an unsaved case. */

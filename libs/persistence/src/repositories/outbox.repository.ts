@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { ADVISORY_LOCKS } from '../advisory-locks';
 
 /** One relay at a time across all workers, so records leave in outbox order (and so per case in order). */
-export const OUTBOX_RELAY_LOCK = 4_242_003;
+export const OUTBOX_RELAY_LOCK = ADVISORY_LOCKS.outboxRelay;
 
 export interface OutboxMessage {
   id: string;

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { CASE_EVENTS_SQL } from './case-events.sql';
+import { ADVISORY_LOCKS } from '../advisory-locks';
 
 /** A stored picture's catalogue entry (`pictures`). Keys are relative to the photo store. */
 export interface PictureRow {
@@ -389,7 +390,7 @@ export class PictureRepository {
 }
 
 /** The first key of the two-key advisory locks taken on match keys (other locks in the project use one key). */
-const PICTURE_LOCK_SPACE = 4_242_014;
+const PICTURE_LOCK_SPACE = ADVISORY_LOCKS.pictureSpace;
 
 function mapPicture(r: PictureRow): PictureRow {
   return { ...r, bytes: Number(r.bytes), width: Number(r.width), height: Number(r.height) };

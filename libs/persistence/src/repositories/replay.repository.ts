@@ -42,13 +42,13 @@ export class ReplayRepository {
     }));
   }
 
-  /** Cases opened in the range: what actually happened. */
-  async cases(from: Date, to: Date): Promise<{ identityKey: string; caseId: string }[]> {
-    const rows: { identity_key: string; id: string }[] = await this.dataSource.query(
-      `SELECT identity_key, id FROM cases WHERE first_seen_at >= $1 AND first_seen_at < $2 AND origin = 'machine'`,
+  /** Cases opened in the range: what actually happened, with the case number people know them by. */
+  async cases(from: Date, to: Date): Promise<{ identityKey: string; caseId: string; caseNumber: string }[]> {
+    const rows: { identity_key: string; id: string; case_number: string }[] = await this.dataSource.query(
+      `SELECT identity_key, id, case_number FROM cases WHERE first_seen_at >= $1 AND first_seen_at < $2 AND origin = 'machine' ORDER BY case_number`,
       [from, to],
     );
-    return rows.map((r) => ({ identityKey: r.identity_key, caseId: r.id }));
+    return rows.map((r) => ({ identityKey: r.identity_key, caseId: r.id, caseNumber: r.case_number }));
   }
 
   async zones(): Promise<Map<string, Record<string, string>>> {
