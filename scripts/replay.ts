@@ -1,6 +1,7 @@
 // `npm run replay -- --rules <candidate rules.yaml> --from <ISO time> --to <ISO time>`
 // Re-runs a candidate rules file over stored events and prints which cases would be opened, merged or not
-// opened compared with what happened, so a supervisor can tune a threshold before switching it on.
+// opened compared with what happened, so a supervisor can tune a threshold before switching it on. Cases are
+// named by case number (CP-YYYYMMDD-NNNNNN).
 // Uses DATABASE_URL (or the embedded database under DATA_DIR when it is running) and CONFIG_DIR.
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
@@ -23,7 +24,7 @@ async function main(): Promise<number> {
     return 64;
   }
   const env = loadEnv();
-  const district = loadDistrictConfig(resolve(env.CONFIG_DIR));
+  const district = loadDistrictConfig(resolve(env.CONFIG_DIR), env.CALENDAR_DIR);
   const candidate = parseRulesFile(resolve(rulesPath), district.places);
   if (!candidate.ok) {
     process.stderr.write(`${candidate.errors.join('\n')}\n`);
@@ -33,7 +34,7 @@ async function main(): Promise<number> {
   const ds = await new DataSource(dataSourceOptions(url, env.DATABASE_SCHEMA)).initialize();
   try {
     const report = await replayCandidateRules(ds, district, candidate.ruleSet, from, to);
-    process.stdout.write(process.argv.includes('--json') ? `${JSON.stringify(report.diff, null, 2)}\n` : `${report.text}\n`);
+    process.stdout.write(process.argv.includes('--json') ? `${JSON.stringify(report.byCaseNumber, null, 2)}\n` : `${report.text}\n`);
     return 0;
   } finally {
     await ds.destroy();

@@ -6,6 +6,8 @@ import { CaseService } from './cases/case.service';
 import { DeviceRegisterService } from './devices/device-register.service';
 import { DeviceService } from './devices/device.service';
 import { DeviceDigestAuth } from './devices/device-digest-auth.service';
+import { DeviceHealthService } from './devices/device-health.service';
+import { EventLogService } from './integration/event-log.service';
 import { PictureService } from './pictures/picture.service';
 import { PictureStore } from './pictures/picture-store';
 import { RuleSetService } from './classification/rule-set.service';
@@ -23,6 +25,8 @@ const SERVICES = [
   DeviceRegisterService,
   DeviceService,
   DeviceDigestAuth,
+  DeviceHealthService,
+  EventLogService,
   MetricsService,
   PictureService,
   PictureStore,

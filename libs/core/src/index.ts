@@ -21,3 +21,5 @@ export * from './pictures/picture.service';
 export * from './pictures/picture-fetch.service';
 export * from './pictures/mqtt-picture-intake';
 export * from './devices/device-digest-auth.service';
+export * from './devices/device-health.service';
+export * from './integration/event-log.service';

@@ -1,10 +1,10 @@
 import { Controller, Delete, Get, NotFoundException, Param, Patch, PipeTransform, Post, Put } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { Access, CurrentActor, type DevicePatch, DeviceService } from '@app/core';
+import { Access, CurrentActor, DeviceHealthService, type DevicePatch, DeviceService } from '@app/core';
 import { DEVICE_KINDS, type Actor } from '@app/domain';
 import { z } from 'zod';
-import { ApiAccess, ZodBody, ZodResponse } from './openapi';
-import { deviceCredentialsSchema, deviceListSchema, deviceViewSchema, newDeviceSchema } from './openapi/accounts.schemas';
+import { ApiAccess, ZodBody, ZodQuery, ZodResponse } from './openapi';
+import { deviceCredentialsSchema, deviceListSchema, deviceTrackSchema, deviceViewSchema, newDeviceSchema } from './openapi/accounts.schemas';
 
 const deviceBody = z
   .object({
@@ -49,6 +49,14 @@ const devicePatchBody = deviceBody
   .refine((b) => Object.keys(b).length > 0, 'name at least one field to change');
 const newDeviceBody = deviceBody.extend({ id: z.string().regex(DEVICE_ID, 'letters, digits, dot, dash or underscore (max 100)') });
 
+/** A track's time range: ISO instants, the last 24 hours when not given, 7 days at most. */
+const trackQuery = z
+  .object({
+    from: z.iso.datetime({ offset: true }).optional().describe('from this instant (default: 24 hours before `to`)'),
+    to: z.iso.datetime({ offset: true }).optional().describe('up to this instant, exclusive (default: now)'),
+  })
+  .strict();
+
 /** A path id no device can have (every id matches DEVICE_ID) names no device: 404, without asking the database. */
 const deviceId: PipeTransform<string, string> = {
   transform: (id: string) => {
@@ -61,7 +69,10 @@ const deviceId: PipeTransform<string, string> = {
 @ApiAccess()
 @Controller('api/v1/devices')
 export class DevicesController {
-  constructor(private readonly devices: DeviceService) {}
+  constructor(
+    private readonly devices: DeviceService,
+    private readonly health: DeviceHealthService,
+  ) {}
 
   @Get()
   @Access('operator', 'supervisor', 'admin')
@@ -75,6 +86,14 @@ export class DevicesController {
   @ZodResponse(200, deviceViewSchema, 'the device')
   get(@CurrentActor() actor: Actor, @Param('id', deviceId) id: string) {
     return this.devices.get(actor, id);
+  }
+
+  /** Where a drone or dock was (DJI osd), one point per second, oldest first: for the map and for placing marks. */
+  @Get(':id/track')
+  @Access('operator', 'supervisor', 'admin')
+  @ZodResponse(200, deviceTrackSchema, "the device's track in the range")
+  track(@CurrentActor() actor: Actor, @Param('id', deviceId) id: string, @ZodQuery(trackQuery) query: z.infer<typeof trackQuery>) {
+    return this.health.track(actor, id, query);
   }
 
   @Post()

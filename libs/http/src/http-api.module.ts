@@ -14,6 +14,7 @@ import { SecurityEventsController } from './security-events.controller';
 import { PhotosController } from './photos.controller';
 import { RulesController } from './rules.controller';
 import { DeadLettersController } from './dead-letters.controller';
+import { EventsController } from './events.controller';
 import { CaseLoopHttpModule } from './case-loop/case-loop-http.module';
 import { raw, type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
@@ -38,6 +39,7 @@ import { metricsAccess, type MetricsAccessOptions } from './metrics-access';
     PhotosController,
     RulesController,
     DeadLettersController,
+    EventsController,
   ],
   // Device endpoints also take HTTP Digest and answer 401 with challenges (DeviceAwareAccessGuard); the rest is AccessGuard's.
   providers: [AccessGuard, { provide: APP_GUARD, useClass: DeviceAwareAccessGuard }],

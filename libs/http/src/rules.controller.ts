@@ -11,15 +11,18 @@ import { rulesReloadSchema, rulesSchema } from './openapi/ingest.schemas';
 export class RulesController {
   constructor(private readonly rules: RuleSetService) {}
 
-  /** The version in force and every version loaded before it. */
+  /** The text in force, every text loaded, and every activation (when, start or reload, by whom). */
   @Get()
   @Access('operator', 'supervisor', 'admin')
-  @ZodResponse(200, rulesSchema, 'the version in force and the versions loaded before it')
+  @ZodResponse(200, rulesSchema, 'the text in force, the texts loaded before it, and every activation')
   describe(@CurrentActor() actor: Actor) {
     return this.rules.describe(actor);
   }
 
-  /** Re-reads CONFIG_DIR/rules.yaml; 422 with `file:line:col` errors leaves the rules in force unchanged. */
+  /**
+   * Re-reads CONFIG_DIR/rules.yaml; 422 with `file:line:col` errors, or for a changed file that kept a version
+   * loaded before (both hashes named), leaves the rules in force unchanged.
+   */
   @Post('reload')
   @HttpCode(200)
   @Access('supervisor', 'admin')

@@ -1,16 +1,20 @@
-import { Inject, Injectable, ServiceUnavailableException } from '@nestjs/common';
+import { ConflictException, Inject, Injectable, ServiceUnavailableException, UnprocessableEntityException } from '@nestjs/common';
 import type { Actor } from '@app/domain';
 import type { InboundMessage } from '@app/messaging';
 import { ClaimedDeadLetter, DeadLetterRepository } from '@app/persistence';
-import { LOGGER, type Logger } from '@app/core';
+import { DeviceRegisterService, LOGGER, type Logger } from '@app/core';
 import { IngestOutcome, IngestService } from './ingest.service';
 
 /**
- * Reasons a replay can change: the rate limit kept good data aside. Others would be refused the same way (an
- * invalid schema, a payload too large, a value the database refuses) and are not offered.
+ * Reasons a replay can change: the rate limit kept good data aside, or the device register did not know the device
+ * (`unknown-device`) or had it retired (`retired-device`) — replayable once the register is fixed, one device at a
+ * time. Others would be refused the same way (an invalid schema, a payload too large, a value the database refuses,
+ * a device reporting for another: `topic-mismatch` is a refusal of authority, not of data) and are not offered.
  */
-export const REPLAYABLE_REASONS = ['rate-limited'] as const;
+export const REPLAYABLE_REASONS = ['rate-limited', 'unknown-device', 'retired-device'] as const;
 export type ReplayableReason = (typeof REPLAYABLE_REASONS)[number];
+/** Reasons fixed in the device register: a replay names the device, and the register must accept it now. */
+const REGISTER_REASONS: ReadonlySet<ReplayableReason> = new Set(['unknown-device', 'retired-device']);
 
 export const REPLAY_DEFAULT_LIMIT = 1000;
 export const REPLAY_MAX_LIMIT = 10_000;
@@ -47,10 +51,14 @@ export class DeadLetterReplayService {
   constructor(
     private readonly deadLetters: DeadLetterRepository,
     private readonly ingest: IngestService,
+    private readonly register: DeviceRegisterService,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   async replay(actor: Actor, request: DeadLetterReplayRequest): Promise<DeadLetterReplayResult> {
+    // The register as it is now: what was fixed in it is what the replay is for.
+    await this.register.refresh();
+    if (REGISTER_REASONS.has(request.reason)) this.assertRegisterFixed(request.reason, request.deviceId);
     const filter = { reason: request.reason, deviceId: request.deviceId };
     const limit = Math.min(request.limit ?? REPLAY_DEFAULT_LIMIT, REPLAY_MAX_LIMIT);
     const claimed = await this.deadLetters.claimForReplay({ ...filter, limit, staleAfterSeconds: STALE_CLAIM_SECONDS }, actor.username);
@@ -59,7 +67,7 @@ export class DeadLetterReplayService {
       const chunk = claimed.slice(i, i + REPLAY_BATCH);
       let outcomes: IngestOutcome[];
       try {
-        ({ outcomes } = await this.ingest.ingestBatch(chunk.map(messageOf)));
+        ({ outcomes } = await this.ingest.ingestBatch(chunk.map((d) => messageOf(d, this.speaksFor(d)))));
       } catch (err) {
         // Not stored now: what this call did not replay goes back for a later call.
         await this.deadLetters.releaseClaims(claimed.slice(i).map((d) => d.id)).catch(() => undefined);
@@ -102,17 +110,54 @@ export class DeadLetterReplayService {
     );
     return result;
   }
+
+  /**
+   * The device the message's publisher may speak for, judged with today's register: itself, or — for an NVR whose
+   * camera was not registered under it when the message came (it was then held to the NVR itself) — the camera now
+   * registered under it. Undefined when no device authenticated the message (a broker without device accounts, Kafka).
+   */
+  private speaksFor(d: ClaimedDeadLetter): string | undefined {
+    const publisher = d.authenticatedDeviceId;
+    if (publisher === null) return undefined;
+    const device = d.deviceId === null ? undefined : this.registeredAs(d.deviceId);
+    if (device !== undefined && device !== publisher && this.register.brokerAccount(publisher)?.devices.some((c) => c.id === device)) return device;
+    return publisher;
+  }
+
+  /**
+   * The registered device a dead letter's device id names now: the id itself, or — when the message came before the
+   * device was registered and so named it as its source does — its Frigate camera name or alias (e.g. a Hikvision
+   * MAC and channel), which ingest maps to the device the same way.
+   */
+  private registeredAs(id: string): string | undefined {
+    if (this.register.lookup(id)) return id;
+    return this.register.deviceForFrigateCamera(id) ?? this.register.deviceForAlias(id);
+  }
+
+  /**
+   * A register reason is replayed for one device (as the dead letters name it: its id, Frigate camera or alias), once
+   * the register accepts it: replaying messages of a device that is still unknown or retired would only keep them
+   * aside again, as new dead letters.
+   */
+  private assertRegisterFixed(reason: ReplayableReason, deviceId: string | undefined): void {
+    if (deviceId === undefined) throw new UnprocessableEntityException(`a replay of "${reason}" names the device (deviceId) whose register entry was fixed`);
+    const registered = this.registeredAs(deviceId);
+    const device = registered === undefined ? undefined : this.register.lookup(registered);
+    if (!device) throw new ConflictException(`device "${deviceId}" is still not registered: register it, then replay`);
+    if (device.status === 'retired') throw new ConflictException(`device "${deviceId}" is retired: reactivate it, then replay`);
+  }
 }
 
 /**
- * The message as its transport handed it over. No authenticated device: a `rate-limited` message had passed that
- * check already (the limit is judged after it), and the dead letter's device id comes from the event itself.
+ * The message as its transport handed it over, held to the device its publisher may speak for (`speaksFor`): a
+ * device may report only for itself or its own cameras, on a replay as on arrival.
  */
-function messageOf(d: ClaimedDeadLetter): InboundMessage {
+function messageOf(d: ClaimedDeadLetter, authenticatedDeviceId: string | undefined): InboundMessage {
   return {
     transport: d.transport,
     topic: d.topic,
     payload: d.payload,
+    ...(authenticatedDeviceId !== undefined && { authenticatedDeviceId }),
     // Adapters read "now" from it, and a date from the future is measured against it: judged as on arrival.
     receivedAt: d.receivedAt,
     replayOfDeadLetter: d.id,

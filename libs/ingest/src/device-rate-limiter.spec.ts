@@ -52,6 +52,105 @@ describe('device rate limiter', () => {
     expect(count(allowedOf(l, 'feed', older))).toBe(500);
   });
 
+  describe('issue 17: a re-sent backlog is judged by its arrival rate, a flood still is limited', () => {
+    // The shipped defaults: 1000/s with a burst of 10,000 (windows of 10 s), 300 s tolerance.
+    const DEFAULTS: RateLimitOptions = { ratePerSecond: 1000, burst: 10_000, futureToleranceSeconds: 300 };
+    const START = Date.parse('2026-12-03T08:00:00Z');
+    /** 30,001 events 1 ms apart in the device's own time (30 s of its clock), ids prefixed. */
+    const stream = (prefix: string, arrivalMs: (i: number) => number): Sent[] =>
+      Array.from({ length: 30_001 }, (_, i) => ({ key: `${prefix}-${i}`, eventMs: START + i, arrivalMs: arrivalMs(i) }));
+
+    it('stores a second stream of 30,001 events over the same time range, re-sent an hour later at the configured rate', () => {
+      const l = new DeviceRateLimiter(DEFAULTS);
+      // Live: arrives as it happens, 1000/s.
+      expect(
+        count(
+          allowedOf(
+            l,
+            'cam',
+            stream('live', (i) => START + i),
+          ),
+        ),
+      ).toBe(30_001);
+      // The backlog re-sent (new ids, same own times) an hour later, at 1000/s of arrival: every own-time window is full.
+      expect(
+        count(
+          allowedOf(
+            l,
+            'cam',
+            stream('again', (i) => START + 3600 * SECOND + i),
+          ),
+        ),
+      ).toBe(30_001);
+    });
+
+    it('holds the same re-send pushed all within one second to the burst (a flood in arrival time)', () => {
+      const l = new DeviceRateLimiter(DEFAULTS);
+      expect(
+        count(
+          allowedOf(
+            l,
+            'cam',
+            stream('live', (i) => START + i),
+          ),
+        ),
+      ).toBe(30_001);
+      const flood = allowedOf(
+        l,
+        'cam',
+        stream('flood', (i) => START + 3600 * SECOND + Math.floor(i / 31)),
+      );
+      // 10,000 in the window of arrival time, plus one: the live stream left room in its last own-time window (1 of 10,000).
+      expect(count(flood)).toBe(10_001);
+      // Once the arrival window turns, the re-send gets the next 10 s worth (and again the one own-time place left).
+      expect(
+        count(
+          allowedOf(
+            l,
+            'cam',
+            stream('later', () => START + 3610 * SECOND),
+          ),
+        ),
+      ).toBe(10_001);
+    });
+
+    it('gives a live flood (own time = arrival) no second budget: 30,001 events in one second keep 10,000', () => {
+      const l = new DeviceRateLimiter(DEFAULTS);
+      const live = Array.from({ length: 30_001 }, (_, i) => ({ key: `l-${i}`, eventMs: START + Math.floor(i / 31), arrivalMs: START + Math.floor(i / 31) }));
+      expect(count(allowedOf(l, 'cam', live))).toBe(10_000);
+    });
+
+    it("a re-sent backlog never takes the budget of the device's normal or far-ahead events", () => {
+      const l = new DeviceRateLimiter(OPTIONS);
+      const old = (prefix: string) => Array.from({ length: 10 }, (_, i) => ({ key: `${prefix}-${i}`, eventMs: NOW - 3600 * SECOND, arrivalMs: NOW }));
+      expect(count(allowedOf(l, 'cam', old('first')))).toBe(10); // own-time window of an hour ago
+      expect(count(allowedOf(l, 'cam', old('again')))).toBe(10); // its arrival window
+      expect(count(allowedOf(l, 'cam', old('third')))).toBe(0); // both full: a flood
+      // Live events arriving now and events dated a day ahead still have their own budgets.
+      expect(
+        count(
+          allowedOf(
+            l,
+            'cam',
+            Array.from({ length: 12 }, (_, i) => ({ key: `now-${i}`, eventMs: NOW, arrivalMs: NOW })),
+          ),
+        ),
+      ).toBe(10);
+      expect(
+        count(
+          allowedOf(
+            l,
+            'cam',
+            Array.from({ length: 12 }, (_, i) => ({ key: `ahead-${i}`, eventMs: NOW + 86_400 * SECOND, arrivalMs: NOW })),
+          ),
+        ),
+      ).toBe(10);
+      // A replay charge released gives its arrival window back.
+      l.release('cam', 'again-0');
+      expect(l.take('cam', 'fourth', NOW - 3600 * SECOND, NOW).allowed).toBe(true);
+    });
+  });
+
   it('never charges a retry: a wedge retrying the same 300 fire detections (20/s) keeps every one', () => {
     const l = new DeviceRateLimiter({ ratePerSecond: 20, burst: 40, futureToleranceSeconds: 300 });
     const fire = Array.from({ length: 300 }, (_, i) => ({ key: `fire-${i}`, eventMs: NOW + i * 50, arrivalMs: NOW + i * 50 }));

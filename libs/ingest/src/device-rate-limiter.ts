@@ -22,8 +22,11 @@ export interface RateLimitMemory {
 
 const DEFAULT_MEMORY: RateLimitMemory = { maxWindowsPerDevice: 4096, maxWindows: 250_000, maxCharges: 200_000 };
 
-/** Which clock an event was counted by: its own time, or (its own time is not believable) its arrival. */
-type Clock = 'event' | 'arrival';
+/**
+ * Which budget an event was counted in: a window of its own time; a window of its arrival (its own time is not
+ * believable); or a window of its arrival because it is a replayed backlog whose own window is already full.
+ */
+type Clock = 'event' | 'arrival' | 'replay';
 
 /** Events counted in one window; an object, so a charge can tell its own window from one made after it was forgotten. */
 interface Count {
@@ -35,6 +38,8 @@ interface DeviceBudget {
   byEventTime: Map<number, Count>;
   /** Events dated too far ahead, per window of arrival time: a budget of their own. */
   byArrival: Map<number, Count>;
+  /** Replayed backlog events whose own-time window is full, per window of arrival time: the flood guard of a re-send. */
+  byReplayArrival: Map<number, Count>;
 }
 
 /**
@@ -62,6 +67,17 @@ interface DeviceBudget {
  * device whose clock runs ahead is still held to the rate, and its odd dates never move or drain the budget of
  * its normal events. Not limited: a sender forging distinct past times gets at most `ratePerSecond` per second
  * of the past it claims — that is for device authentication to stop, not for a limit that would eat backlogs.
+ *
+ * "Arrival-time guard for floods, source time for order" (issue 17): the own-time windows alone refused a second
+ * stream over the same time range (a device re-sending its backlog, a platform replaying a day): its own-time
+ * windows were full from the first stream, so 30,001 good events became `rate-limited` dead letters however slowly
+ * they came. So a believable event dated further back than the tolerance (a backlog, not a live event) whose
+ * own-time window is full is judged by its arrival instead: counted in a window of arrival time, in a budget of its
+ * own. A re-sent backlog arriving at the configured rate passes; one pushed far faster than the rate is a flood and
+ * is held to the rate in arrival time. Live events (own time within the tolerance of arrival) are not given that
+ * second budget: for them own time and arrival are the same clock, and a second budget would only double the
+ * limit. Source time still orders what is stored (classification sorts by it); it is no longer the only clock
+ * that decides whether a replay is a flood.
  */
 export class DeviceRateLimiter {
   private readonly capacity: number;
@@ -109,10 +125,18 @@ export class DeviceRateLimiter {
     }
 
     // An unbelievable own time (ahead beyond the tolerance, or no time at all) is judged by arrival.
-    const clock: Clock = Number.isFinite(eventMs) && aheadBySeconds === undefined ? 'event' : 'arrival';
-    const window = Math.floor((clock === 'event' ? eventMs : arrivalMs) / this.windowMs);
     const budget = this.budgetOf(deviceId);
-    const counts = clock === 'event' ? budget.byEventTime : budget.byArrival;
+    if (!Number.isFinite(eventMs) || aheadBySeconds !== undefined) return decision(this.charge(budget, chargeKey, 'arrival', arrivalMs));
+    if (this.charge(budget, chargeKey, 'event', eventMs)) return decision(true);
+    // Its own-time window is full. A live event is a flood; a backlog's second chance is its arrival rate.
+    const backlog = arrivalMs - eventMs > this.toleranceMs;
+    return decision(backlog && this.charge(budget, chargeKey, 'replay', arrivalMs));
+  }
+
+  /** Counts one event in the window of `atMs` of the `clock` budget; false when that window is full. */
+  private charge(budget: DeviceBudget, chargeKey: string, clock: Clock, atMs: number): boolean {
+    const window = Math.floor(atMs / this.windowMs);
+    const counts = this.countsOf(budget, clock);
     let count = counts.get(window);
     if (count)
       counts.delete(window); // re-inserted below: most recently touched last
@@ -121,11 +145,19 @@ export class DeviceRateLimiter {
       this.windows++;
     }
     counts.set(window, count);
-    if (count.n >= this.capacity) return decision(false);
+    if (count.n >= this.capacity) return false;
     count.n++;
     this.charges.set(chargeKey, { budget, clock, window, count });
     this.trim(budget);
-    return decision(true);
+    return true;
+  }
+
+  private countsOf(budget: DeviceBudget, clock: Clock): Map<number, Count> {
+    return clock === 'event' ? budget.byEventTime : clock === 'arrival' ? budget.byArrival : budget.byReplayArrival;
+  }
+
+  private static windowsOf(budget: DeviceBudget): number {
+    return budget.byEventTime.size + budget.byArrival.size + budget.byReplayArrival.size;
   }
 
   /**
@@ -145,21 +177,21 @@ export class DeviceRateLimiter {
     this.charges.delete(chargeKey);
     // A count forgotten meanwhile (and maybe started afresh) holds nothing of this charge: nothing to give back.
     if (this.devices.get(deviceId) !== charged.budget) return;
-    const counts = charged.clock === 'event' ? charged.budget.byEventTime : charged.budget.byArrival;
+    const counts = this.countsOf(charged.budget, charged.clock);
     if (counts.get(charged.window) !== charged.count) return;
     charged.count.n--;
     if (charged.count.n === 0) {
       counts.delete(charged.window);
       this.windows--;
       // Every device remembered holds a window, so bounding windows bounds devices too.
-      if (charged.budget.byEventTime.size + charged.budget.byArrival.size === 0) this.devices.delete(deviceId);
+      if (DeviceRateLimiter.windowsOf(charged.budget) === 0) this.devices.delete(deviceId);
     }
   }
 
   private budgetOf(deviceId: string): DeviceBudget {
     let budget = this.devices.get(deviceId);
     if (budget) this.devices.delete(deviceId);
-    else budget = { byEventTime: new Map(), byArrival: new Map() };
+    else budget = { byEventTime: new Map(), byArrival: new Map(), byReplayArrival: new Map() };
     this.devices.set(deviceId, budget);
     return budget;
   }
@@ -170,15 +202,16 @@ export class DeviceRateLimiter {
    * only means a late retry of it is charged again.
    */
   private trim(touched: DeviceBudget): void {
-    while (touched.byEventTime.size + touched.byArrival.size > this.memory.maxWindowsPerDevice) {
-      const counts = touched.byArrival.size > touched.byEventTime.size ? touched.byArrival : touched.byEventTime;
+    while (DeviceRateLimiter.windowsOf(touched) > this.memory.maxWindowsPerDevice) {
+      // The largest of the three budgets gives up its least recently touched window.
+      const counts = [touched.byEventTime, touched.byArrival, touched.byReplayArrival].reduce((a, b) => (b.size > a.size ? b : a));
       counts.delete(counts.keys().next().value as number);
       this.windows--;
     }
     while (this.windows > this.memory.maxWindows && this.devices.size > 1) {
       const [oldest, budget] = this.devices.entries().next().value as [string, DeviceBudget];
       this.devices.delete(oldest);
-      this.windows -= budget.byEventTime.size + budget.byArrival.size;
+      this.windows -= DeviceRateLimiter.windowsOf(budget);
     }
     while (this.charges.size > this.memory.maxCharges) this.charges.delete(this.charges.keys().next().value as string);
   }

@@ -7,6 +7,7 @@ export * from './dead-letter-replay.service';
 export * from './hikvision-ingest.service';
 export * from './photo.service';
 export * from './report-photo.service';
+export * from './open311-intake.service';
 export * from './health.service';
 export * from './store-failure';
 export * from './source-router';

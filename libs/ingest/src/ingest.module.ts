@@ -7,8 +7,18 @@ import { IngestWorkerService } from './ingest-worker.service';
 import { IngestService } from './ingest.service';
 import { PhotoService } from './photo.service';
 import { ReportPhotoService } from './report-photo.service';
+import { Open311IntakeService } from './open311-intake.service';
 
-const SERVICES = [IngestService, HikvisionIngestService, PhotoService, ReportPhotoService, DeadLetterReplayService, IngestWatchdogService, HealthService];
+const SERVICES = [
+  IngestService,
+  HikvisionIngestService,
+  PhotoService,
+  ReportPhotoService,
+  DeadLetterReplayService,
+  IngestWatchdogService,
+  HealthService,
+  Open311IntakeService,
+];
 
 /** The pipeline, in every app: HTTP sources (Hikvision, drone photos) and dead-letter replay use it too. */
 @Global()

@@ -25,11 +25,23 @@ import {
   trackKeysFor,
   withdrawalsOfMuted,
 } from '@app/domain';
+import type { Sighting, TrackPoint } from '@app/domain/devices/device-health';
 import { CaseUpsertRow, ClassificationStateRepository, DeadLetterRow, IngestRepository, PictureRepository } from '@app/persistence';
 import type { InboundMessage } from '@app/messaging';
 import type { EntityManager } from 'typeorm';
-import { DeviceRegisterService, type Logger, LOGGER, MetricsService, PictureService, RuleSetService, RUNTIME_OPTIONS, type RuntimeOptions } from '@app/core';
+import {
+  DeviceHealthService,
+  DeviceRegisterService,
+  type Logger,
+  LOGGER,
+  MetricsService,
+  PictureService,
+  RuleSetService,
+  RUNTIME_OPTIONS,
+  type RuntimeOptions,
+} from '@app/core';
 import { BatchTurn, BatchTurns } from './batch-turns';
+import { deadLetterKafkaTopic } from './dead-letter-topic';
 import { DeviceRateLimiter } from './device-rate-limiter';
 import { IngestProgress } from './ingest-progress';
 import { MicroBatcher } from './micro-batcher';
@@ -106,6 +118,7 @@ export class IngestService implements OnApplicationShutdown {
     private readonly metrics: MetricsService,
     private readonly pictures: PictureService,
     private readonly pictureRows: PictureRepository,
+    private readonly health: DeviceHealthService,
     @Inject(RUNTIME_OPTIONS) private readonly runtime: RuntimeOptions,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
@@ -241,10 +254,25 @@ export class IngestService implements OnApplicationShutdown {
     }
     const payload = m.payload.length > DEAD_LETTER_MAX_BYTES ? m.payload.subarray(0, DEAD_LETTER_MAX_BYTES) : m.payload;
     await this.repository.transaction((tx) =>
-      this.repository.insertDeadLetters(tx, [{ transport: m.transport, source, topic: storableText(m.topic), reason: UNSTORABLE_REASON, detail, payload }]),
+      this.repository.insertDeadLetters(
+        tx,
+        [
+          {
+            transport: m.transport,
+            source,
+            topic: storableText(m.topic),
+            reason: UNSTORABLE_REASON,
+            detail,
+            authenticatedDeviceId: m.authenticatedDeviceId,
+            payload,
+          },
+        ],
+        deadLetterKafkaTopic(this.runtime.env),
+      ),
     );
     this.metrics.received.inc({ transport: m.transport, source });
     this.metrics.rejected.inc({ transport: m.transport, source, reason: UNSTORABLE_REASON });
+    this.metrics.deadLetters.inc({ reason: UNSTORABLE_REASON, source });
     return { outcomes: [{ status: 'rejected', reason: UNSTORABLE_REASON, detail }], replies: reply ? [reply] : [] };
   }
 
@@ -281,6 +309,12 @@ export class IngestService implements OnApplicationShutdown {
     const attachedTo = new Map<CanonicalEvent, AttachedPicture[]>();
     const deadLetters: DeadLetterRow[] = [];
     const telemetry: Parameters<ClassificationStateRepository['saveTelemetry']>[1] = [];
+    // Device health: every registered device this batch heard from (any message), and drones' positions.
+    const sightings: Sighting[] = [];
+    const track: TrackPoint[] = [];
+    const heard = (deviceId: string | undefined, at: Date) => {
+      if (deviceId !== undefined && this.devices.lookup(deviceId)) sightings.push({ deviceId, at });
+    };
     const replies: DjiEventsReply[] = [];
     // Rate-limit charges of this attempt: given back if it does not commit, so a retry is never charged twice.
     const charged: { deviceId: string; key: string }[] = [];
@@ -298,9 +332,13 @@ export class IngestService implements OnApplicationShutdown {
           reason,
           detail: storableText(detail),
           deviceId: deviceId === undefined ? undefined : storableText(deviceId),
+          authenticatedDeviceId: m.authenticatedDeviceId,
           payload,
         });
-        counts.push(() => this.metrics.rejected.inc({ transport: m.transport, source, reason }));
+        counts.push(() => {
+          this.metrics.rejected.inc({ transport: m.transport, source, reason });
+          this.metrics.deadLetters.inc({ reason, source });
+        });
       };
       if (m.payload.length > this.runtime.env.MAX_PAYLOAD_BYTES) {
         // Refused unread; the topic still tells which source sent it.
@@ -316,12 +354,26 @@ export class IngestService implements OnApplicationShutdown {
         return reject(sourceOfTopic(m, this.route), 'invalid-schema', `adapter failed: ${(err as Error).message}`);
       }
       counts.push(() => this.metrics.received.inc({ transport: m.transport, source: routed.source }));
+      // A publish on its own account proves the publisher is alive (an NVR for its cameras, a dock), a heartbeat its device.
+      heard(m.authenticatedDeviceId, m.receivedAt);
+      if (routed.heartbeat) heard(routed.heartbeat.deviceId, m.receivedAt);
       if (routed.reply) replies.push(routed.reply);
       if (!routed.result.ok) return reject(routed.source, routed.result.rejection.reason, routed.result.rejection.detail);
       if (routed.telemetry) {
         const t = routed.telemetry;
         if (!this.devices.lookup(t.deviceSn)) return reject(routed.source, 'unknown-device', `device "${t.deviceSn}" is not registered`, t.deviceSn);
         telemetry.push({ deviceId: t.deviceSn, at: t.at, lat: t.position.lat, lng: t.position.lng, telemetry: t });
+        heard(t.deviceSn, m.receivedAt);
+        heard(t.gatewaySn, m.receivedAt);
+        track.push({
+          deviceId: t.deviceSn,
+          at: t.at,
+          lat: t.position.lat,
+          lng: t.position.lng,
+          height: t.height,
+          heading: t.attitudeHead,
+          gatewayId: t.gatewaySn,
+        });
       }
       if (routed.result.events.length === 0) {
         outcomes[index] = { status: 'ignored' };
@@ -370,6 +422,7 @@ export class IngestService implements OnApplicationShutdown {
         accepted.push(event);
       }
       charged.push(...chargedHere);
+      for (const event of accepted) heard(event.deviceId, m.receivedAt);
       for (const event of accepted) {
         if (m.pictures && m.pictures.length > 0) {
           attachedTo.set(event, m.pictures);
@@ -400,8 +453,10 @@ export class IngestService implements OnApplicationShutdown {
         const { caseRows, dwellProofs } = await this.classifyAndGroup(tx, fresh);
         const cases = await this.repository.upsertCases(tx, caseRows);
         await this.linkDwellProof(tx, cases, dwellProofs);
-        await this.repository.insertDeadLetters(tx, deadLetters);
+        await this.repository.insertDeadLetters(tx, deadLetters, deadLetterKafkaTopic(this.runtime.env));
         await this.state.saveTelemetry(tx, telemetry);
+        // Last: the devices' rows stay locked only until the commit just after.
+        await this.health.recordBatch(tx, sightings, track);
         await this.repository.notifyAlerts(
           tx,
           cases.map((c) => ({ caseId: c.caseId, opened: c.opened, growth: !c.opened }) satisfies AlertNotification),

@@ -5,6 +5,7 @@ import {
   adaptFrigateEvent,
   adaptGenericEvent,
   adaptHikvisionAlert,
+  adaptOpen311Request,
   adaptPhotoDetection,
   AdapterResult,
   DjiEventsReply,
@@ -12,6 +13,7 @@ import {
   GENERIC_EVENT_TOPIC_PREFIX,
   isDepartmentFeedTopic,
   isFrigateEventsTopic,
+  OPEN311_REQUEST_TOPIC,
   PHOTO_DETECTION_TOPIC,
   rejected,
   topicMatchesFilter,
@@ -105,7 +107,8 @@ export const SOURCE_TABLE: readonly SourceEntry[] = [
     adapt: (m, ctx) => {
       const osd = adaptDjiOsd(m.topic, m.payload, { maxBytes: ctx.maxPayloadBytes });
       if (!osd.ok) return { result: osd };
-      return { result: { ok: true, events: [] }, telemetry: osd.telemetry ?? undefined };
+      // A frame without a position (a dock's environment frame, no GPS fix) still says the device is alive.
+      return { result: { ok: true, events: [] }, telemetry: osd.telemetry ?? undefined, heartbeat: { deviceId: m.topic.split('/')[2], at: m.receivedAt } };
     },
   },
   {
@@ -149,6 +152,13 @@ export const SOURCE_TABLE: readonly SourceEntry[] = [
       const r = adaptHikvisionAlert(m.payload, { now: m.receivedAt, deviceIdFor: ctx.deviceForHikvision, maxBytes: ctx.maxPayloadBytes });
       return { result: r, heartbeat: r.heartbeat ? { deviceId: r.heartbeat.deviceId, at: r.heartbeat.at } : undefined };
     },
+  },
+  {
+    transport: 'http',
+    source: named('open311'),
+    matches: (topic) => topic === OPEN311_REQUEST_TOPIC,
+    example: () => OPEN311_REQUEST_TOPIC,
+    adapt: (m) => ({ result: adaptOpen311Request(m.payload) }),
   },
 ];
 

@@ -29,7 +29,8 @@ export interface RunningCloudPatrol {
  */
 export async function startCloudPatrol(mode: RunMode, env: Env, district?: DistrictConfig): Promise<RunningCloudPatrol> {
   const logger = createLogger(env.LOG_LEVEL);
-  const config = district ?? loadDistrictConfig(resolve(env.CONFIG_DIR));
+  const config = district ?? loadDistrictConfig(resolve(env.CONFIG_DIR), env.CALENDAR_DIR);
+  logger.info({ configDir: config.dir, calendarDir: config.calendarDir, calendarFrom: config.calendarSource }, 'district configuration loaded');
   // The source table with this deployment's Frigate prefix: every source's topics must reach its own adapter.
   const routing = sourceTableProblems({ frigateTopicPrefix: env.FRIGATE_TOPIC_PREFIX });
   if (routing.length > 0) throw new ConfigError(routing.map((p) => `FRIGATE_TOPIC_PREFIX=${env.FRIGATE_TOPIC_PREFIX}: ${p}`));

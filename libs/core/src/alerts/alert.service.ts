@@ -4,6 +4,7 @@ import { AlertListener } from '@app/persistence';
 import { filter, Observable, Subject } from 'rxjs';
 import { CaseService } from '../cases/case.service';
 import { CaseView } from '../cases/case.view';
+import type { DeviceHealthNotice } from '../devices/device-health.service';
 import { LOGGER, type Logger } from '../observability/logger';
 import { RUNTIME_OPTIONS, type RuntimeOptions } from '../runtime/runtime-options';
 
@@ -20,7 +21,10 @@ export interface IngestAlert {
   ingest: { transport: string; reason?: string; waiting: number; lastCommitAt?: string };
 }
 
-export type LiveAlert = CaseAlert | IngestAlert;
+/** A watched device went silent past its threshold, or was heard again (device health watcher, once each). */
+export type DeviceAlert = DeviceHealthNotice;
+
+export type LiveAlert = CaseAlert | IngestAlert | DeviceAlert;
 
 type DeadlineNotice = { type: 'case.due-soon' | 'case.overdue'; caseId: string; deadline: NonNullable<CaseAlert['deadline']> };
 
@@ -75,13 +79,19 @@ export class AlertService implements OnApplicationShutdown {
   stream(actor: Actor): Observable<LiveAlert> {
     const scope = townshipScope(actor);
     return this.alerts.pipe(
-      // Ingest alerts concern the whole district: the centre's staff see them, township teams do not.
-      filter((a) => scope === undefined || ('case' in a && a.case.townshipCode !== null && scope.includes(a.case.townshipCode))),
+      // Ingest alerts concern the whole district: the centre's staff see them, township teams do not; a device's
+      // health goes to its township's team as well.
+      filter(
+        (a) =>
+          scope === undefined ||
+          ('case' in a && a.case.townshipCode !== null && scope.includes(a.case.townshipCode)) ||
+          ('device' in a && a.device.townshipCode !== null && scope.includes(a.device.townshipCode)),
+      ),
     );
   }
 
-  /** An alert raised in this process (the ingest watchdog). */
-  raise(alert: IngestAlert): void {
+  /** An alert raised in this process (the ingest watchdog), or a device health notice heard from a worker. */
+  raise(alert: IngestAlert | DeviceAlert): void {
     this.alerts.next(alert);
   }
 
@@ -94,7 +104,10 @@ export class AlertService implements OnApplicationShutdown {
         type?: string;
         deadline?: DeadlineNotice['deadline'];
         ingest?: IngestAlert['ingest'];
+        device?: DeviceAlert['device'];
       };
+      // Raised once per transition by the device health watcher: passed on as they are.
+      if ((parsed.type === 'device.offline' || parsed.type === 'device.back') && parsed.device) return this.raise({ type: parsed.type, device: parsed.device });
       if ((parsed.type === 'ingest.stalled' || parsed.type === 'ingest.recovered') && parsed.ingest)
         return this.raise({ type: parsed.type, ingest: parsed.ingest });
       const { caseId, opened, growth, type, deadline } = parsed;

@@ -171,7 +171,8 @@ export class DossierService {
       this.loop.statementsOf(row.id),
       this.files.noticeOf(row.id),
       this.files.deliveriesOf(row.id),
-      this.files.ruleTextsOfVersion(row.ruleVersion, row.createdAt),
+      // The text the case recorded (its hash); a case opened before texts were pinned: by version.
+      this.files.ruleTextsOfCase(row.id, row.ruleVersion, row.createdAt),
       this.files.explanationOf(row.id),
       this.files.userNames([actor.id]),
     ]);

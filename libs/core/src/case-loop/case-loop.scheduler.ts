@@ -1,5 +1,6 @@
 import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { CaseNoticeService } from '../case-file/case-notice.service';
+import { DeviceHealthService } from '../devices/device-health.service';
 import { LOGGER, type Logger } from '../observability/logger';
 import { CaseLoopService } from './case-loop.service';
 import { Clock } from './clock';
@@ -10,6 +11,8 @@ const INTAKE_EVERY_MS = 2_000;
 const DEADLINES_EVERY_MS = 30_000;
 /** Due notifier deliveries are looked for this often (their back-off decides when each is due). */
 const NOTICES_EVERY_MS = 1_000;
+/** Device health (offline / back) is judged this often: thresholds are minutes, and 10 s at least. */
+const DEVICE_HEALTH_EVERY_MS = 10_000;
 
 /**
  * The loop's background work in worker processes: record the opening of new cases (and seal their
@@ -27,6 +30,7 @@ export class CaseLoopScheduler implements OnApplicationBootstrap, BeforeApplicat
     private readonly evidence: EvidenceService,
     private readonly deadlines: DeadlineWatcher,
     private readonly notices: CaseNoticeService,
+    private readonly deviceHealth: DeviceHealthService,
     private readonly clock: Clock,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
@@ -38,6 +42,7 @@ export class CaseLoopScheduler implements OnApplicationBootstrap, BeforeApplicat
     });
     this.every('deadline watch', DEADLINES_EVERY_MS, () => this.deadlines.scan());
     this.every('notice delivery', NOTICES_EVERY_MS, () => this.notices.deliverDue());
+    this.every('device health watch', DEVICE_HEALTH_EVERY_MS, () => this.deviceHealth.scan());
   }
 
   async beforeApplicationShutdown(): Promise<void> {

@@ -15,6 +15,7 @@ import {
 } from '@app/domain';
 import { deadlineFrom, stepDeadlineFor, stepDeadlineState } from '@app/domain/cases/case-deadlines';
 import { formatPartyCode } from '@app/domain/cases/party-access';
+import { referralReplyRecord } from '@app/domain/cases/referral-reply';
 import { AuditLogRepository, CaseLoopRepository, type LoopCaseRow, OutboxRepository, type TransitionRow, type WorkflowRow } from '@app/persistence';
 import { randomInt } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
@@ -118,7 +119,7 @@ export class CaseLoopService {
         if (!refused.ok) throw new TransitionRefused(refused);
       }
       const input = this.inputFor(body, row, now);
-      const result = transition(snapshot, body.action, actor, input, now, await this.factsFor(tx, body.action, row, wf));
+      const result = transition(snapshot, body.action, actor, input, now, await this.factsFor(tx, body, row, wf));
       if (!result.ok) throw new TransitionRefused(result);
       return this.store(tx, row, wf, applyCaseChanges(snapshot, result.next), result.record, now);
     });
@@ -165,13 +166,33 @@ export class CaseLoopService {
     }
   }
 
-  /** What the decider needs beyond the snapshot: the device's art. 41 review (for a review) and a fresh party code. */
-  private async factsFor(tx: EntityManager, action: CaseAction, row: LoopCaseRow, wf: WorkflowRow): Promise<CaseFacts> {
+  /**
+   * What the decider needs beyond the snapshot: the device's art. 41 review (for a review), a fresh party code, the
+   * township of the unit a dispatch names, and for a report-back the category's photo rule and which photos are stored.
+   * A media key that names no stored file is refused here, naming the key: it would be sealed with no hash.
+   */
+  private async factsFor(tx: EntityManager, body: TransitionRequest, row: LoopCaseRow, wf: WorkflowRow): Promise<CaseFacts> {
+    const action = body.action;
+    const dispatchTo = action === 'dispatch' ? (body.unit ?? row.handlingUnit) : null;
+    const dispatchUnit = dispatchTo ? this.directory.unit(dispatchTo) : undefined;
+    let reportBack: CaseFacts['reportBack'];
+    if (action === 'report-back') {
+      const { stored, unknown } = await this.evidence.storedMedia(body.photos ?? []);
+      if (unknown.length > 0) {
+        throw invalidInput(
+          `No stored photo under the media key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')}: ` +
+            'upload it first (POST /api/v1/cases/{id}/report-photos) and pass the key it answers, or give a URL.',
+        );
+      }
+      reportBack = { photoRequired: this.directory.categories.get(row.categoryCode)?.reportBackRequiresPhoto === true, storedPhotos: stored };
+    }
     return {
       device: action === 'review-register' ? { id: row.deviceId, review: await this.repo.deviceReview(tx, row.deviceId) } : undefined,
       hasPlate: !!row.identity.plate,
       // Drawn here, with a CSPRNG, only while the case has none: the decider says whether it is used.
       newPartyCode: wf.partyCode === null ? formatPartyCode(randomInt(0, 1_000_000)) : undefined,
+      ...(dispatchUnit ? { dispatchUnit: { code: dispatchUnit.code, townshipCode: dispatchUnit.townshipCode ?? null } } : {}),
+      ...(reportBack ? { reportBack } : {}),
     };
   }
 
@@ -233,6 +254,7 @@ export class CaseLoopService {
         key: row.id,
         payload: lifecycleEvent(row, transitionRow, auditSeq, after.status, after.handlingUnit ?? null, after.townshipCode, after.dueAt ?? null),
       },
+      ...referralReply(row, transitionRow, after.handlingUnit ?? null, after.dueAt ?? null),
     ]);
     await this.repo.notifyAlert(tx, { caseId: row.id, opened: false });
     return { seq, view: toTransitionView({ ...transitionRow, auditSeq }) };
@@ -295,6 +317,7 @@ export class CaseLoopService {
     await this.repo.insertTransition(tx, { ...transitionRow, auditSeq });
     await this.outbox.insert(tx, [
       { topic: CASES_TOPIC, key: row.id, payload: lifecycleEvent(row, transitionRow, auditSeq, status, row.handlingUnit, row.townshipCode ?? '', null) },
+      ...referralReply(row, transitionRow, row.handlingUnit, null),
     ]);
     return wf;
   }
@@ -382,6 +405,30 @@ function notFound(caseId: string): NotFoundException {
 
 function invalidInput(message: string): TransitionRefused {
   return new TransitionRefused({ ok: false, code: 'invalid-input', message });
+}
+
+/** The reply to the referring department, for a case that answers a referral (issue 17; `referral-reply.ts`). */
+function referralReply(
+  row: LoopCaseRow,
+  t: Omit<TransitionRow, 'auditSeq'>,
+  handlingUnit: string | null,
+  dueAt: Date | null,
+): { topic: string; key: string; payload: Record<string, unknown> }[] {
+  const reply = referralReplyRecord({
+    caseId: row.id,
+    caseNumber: row.caseNumber,
+    identity: row.identity,
+    seq: t.seq,
+    action: t.action,
+    from: t.fromStatus,
+    to: t.toStatus,
+    at: t.at,
+    reason: t.reason,
+    note: t.note,
+    handlingUnit,
+    dueAt,
+  });
+  return reply ? [reply] : [];
 }
 
 /** One record of cloudpatrol.cases.v1 (key = case id). Documented in docs/case-loop.md. */

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type CanonicalEvent, isPictureMedia, type MediaRef } from '@app/domain';
 import { AuditLogRepository, EvidenceItemRow, EvidenceRepository, PictureRepository, UnsealedEventRow, type UnsealedPictureRow } from '@app/persistence';
+import { stat } from 'node:fs/promises';
 import type { EntityManager } from 'typeorm';
 import { contentTypeOf, PHOTO_STORE_DIR, PictureStore } from '../pictures/picture-store';
 import { RUNTIME_OPTIONS, type RuntimeOptions } from '../runtime/runtime-options';
@@ -71,6 +72,23 @@ export class EvidenceService {
       });
     }
     return { refs: items.map(refOf), items };
+  }
+
+  /**
+   * Report-back references sorted before anything is recorded: media keys whose file is under the media root
+   * (stored; an uploaded report photo is `photos/originals/…`), media keys that name no file (unknown). URLs are
+   * neither: they stay references, as given.
+   */
+  async storedMedia(refs: readonly string[]): Promise<{ stored: string[]; unknown: string[] }> {
+    const stored: string[] = [];
+    const unknown: string[] = [];
+    for (const ref of refs) {
+      const place = this.media.classify(ref);
+      if (place.kind !== 'local') continue;
+      if (await isFile(place.file)) stored.push(ref);
+      else unknown.push(ref);
+    }
+    return { stored, unknown };
   }
 
   async commit(tx: EntityManager, pending: PendingEvidence, auditSeq: number): Promise<void> {
@@ -180,6 +198,15 @@ export class EvidenceService {
     const chunks: Buffer[] = [];
     for await (const chunk of await this.pictureStore.storage.get(key)) chunks.push(chunk as Buffer);
     return { bytes: Buffer.concat(chunks), contentType: contentTypeOf(key) };
+  }
+}
+
+async function isFile(file: string): Promise<boolean> {
+  try {
+    return (await stat(file)).isFile();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return false;
+    throw err;
   }
 }
 

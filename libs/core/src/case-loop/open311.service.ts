@@ -10,6 +10,7 @@ import {
   toOpen311Request,
   toOpen311Service,
 } from '@app/domain/cases/open311';
+import { open311RequestsXml, open311ServicesXml } from '@app/domain/cases/open311-xml';
 import { CaseLoopRepository, type PublicCaseRow } from '@app/persistence';
 import { asCaseStatus } from '../cases/case-workflow.mapper';
 import { RUNTIME_OPTIONS, type RuntimeOptions } from '../runtime/runtime-options';
@@ -58,6 +59,19 @@ export class Open311ReadService {
     const found = this.toRequests(rows);
     if (found.length === 0) throw new HttpException([{ code: 404, description: `service request ${id} not found` }], 404);
     return found;
+  }
+
+  /** The XML representations (GeoReport v2 requires them): the same values, `<services>` / `<service_requests>`. */
+  servicesXml(): string {
+    return open311ServicesXml(this.services());
+  }
+
+  async requestsXml(query: Record<string, unknown>): Promise<string> {
+    return open311RequestsXml(await this.requests(query));
+  }
+
+  async requestXml(id: string): Promise<string> {
+    return open311RequestsXml(await this.request(id));
   }
 
   private toRequests(rows: PublicCaseRow[]): Open311Request[] {

@@ -1,6 +1,7 @@
 import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { KafkaPublisher } from '@app/messaging';
 import { OutboxRepository, type OutboxMessage } from '@app/persistence';
+import { REFERRAL_REPLY_TOPICS } from '@app/domain/cases/referral-reply';
 import { LOGGER, type Logger } from '../observability/logger';
 import { RUNTIME_OPTIONS, type RuntimeOptions } from '../runtime/runtime-options';
 import { CASES_TOPIC } from './case-loop.service';
@@ -110,7 +111,8 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     });
     try {
       await publisher.start();
-      await publisher.ensureTopics([env.KAFKA_TOPIC_PREFIX + CASES_TOPIC]);
+      // The referral replies (one topic per department) and the dead letters ride the same outbox, in the same order.
+      await publisher.ensureTopics([CASES_TOPIC, ...REFERRAL_REPLY_TOPICS, env.KAFKA_DEAD_LETTER_TOPIC].map((t) => env.KAFKA_TOPIC_PREFIX + t));
     } catch (err) {
       await publisher.stop();
       throw err;

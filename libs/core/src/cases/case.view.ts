@@ -21,7 +21,8 @@ export interface CaseView {
   lastSeenAt: string;
   occurrenceCount: number;
   latestEventId: string;
-  rule: { id: string; version: number };
+  /** The rule, its file's version and the SHA-256 of the rules text the case was opened under. */
+  rule: { id: string; version: number; ruleSetSha256: string | null };
   explanation: Record<string, unknown>;
   origin: string;
   createdAt: string;
@@ -52,7 +53,7 @@ export function toCaseView(c: CaseEntity, categories: Map<string, Category>): Ca
     lastSeenAt: c.lastSeenAt.toISOString(),
     occurrenceCount: c.occurrenceCount,
     latestEventId: String(c.latestEventId),
-    rule: { id: c.ruleId, version: c.ruleVersion },
+    rule: { id: c.ruleId, version: c.ruleVersion, ruleSetSha256: c.ruleSetSha256 ?? null },
     explanation: c.explanation,
     origin: c.origin,
     createdAt: c.createdAt.toISOString(),

@@ -10,7 +10,10 @@ export interface ReplayReport {
   actualCases: number;
   candidateIssues: number;
   suppressed: number;
+  /** The comparison by case id (`caseIds`), as the API names cases. */
   diff: ReplayDiff;
+  /** The same with case numbers in `caseIds` (what the text and `--json` print). */
+  byCaseNumber: ReplayDiff;
   text: string;
 }
 
@@ -42,6 +45,14 @@ export async function replayCandidateRules(dataSource: DataSource, district: Dis
     to,
   });
   const diff = diffReplay(actual, issues);
+  // People know a case by its number (CP-YYYYMMDD-NNNNNN), not by its id: the report names cases by number.
+  const numberOf = new Map(actual.map((c) => [c.caseId, c.caseNumber]));
+  const numbers = (ids: string[]) => ids.map((id) => numberOf.get(id) ?? id);
+  const numbered: ReplayDiff = {
+    wouldOpen: diff.wouldOpen.map((e) => ({ ...e, caseIds: numbers(e.caseIds) })),
+    wouldMerge: diff.wouldMerge.map((e) => ({ ...e, caseIds: numbers(e.caseIds) })),
+    wouldNotOpen: diff.wouldNotOpen.map((e) => ({ ...e, caseIds: numbers(e.caseIds) })),
+  };
   const header = [
     `Replay of rules version ${candidate.version} over ${from.toISOString()} – ${to.toISOString()}`,
     `${events.length} stored events, ${actual.length} cases opened, ${issues.length} candidate issues, ${suppressed.length} suppressed`,
@@ -55,6 +66,7 @@ export async function replayCandidateRules(dataSource: DataSource, district: Dis
     candidateIssues: issues.length,
     suppressed: suppressed.length,
     diff,
-    text: header + renderReplayDiff(diff),
+    byCaseNumber: numbered,
+    text: header + renderReplayDiff(numbered),
   };
 }

@@ -1,11 +1,13 @@
 import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import type { Actor } from '@app/domain';
+import { deviceHealthState } from '@app/domain/devices/device-health';
 import { AuditLogRepository, DeviceEntity, DeviceRepository } from '@app/persistence';
 import bcrypt from 'bcryptjs';
 import { randomBytes } from 'node:crypto';
 import { DeviceRegisterService } from './device-register.service';
 import { SecurityAudit } from '../auth/security-audit';
 import { DeviceDigestAuth } from './device-digest-auth.service';
+import { DeviceHealthService } from './device-health.service';
 import { LOGGER, type Logger } from '../observability/logger';
 
 export interface DeviceCredentials {
@@ -36,7 +38,8 @@ export type DeviceView = ReturnType<typeof toDeviceView>;
 /** PATCH: the fields to change; `null` clears an optional one. */
 export type DevicePatch = { [K in Exclude<keyof DeviceInput, 'id'>]?: DeviceInput[K] | null };
 
-export function toDeviceView(d: DeviceEntity) {
+/** `offlineAfterSeconds`: the device's threshold (DeviceHealthService), null when it is not watched. */
+export function toDeviceView(d: DeviceEntity, offlineAfterSeconds: number | null = null) {
   return {
     id: d.id,
     kind: d.kind,
@@ -62,6 +65,12 @@ export function toDeviceView(d: DeviceEntity) {
     managedBy: d.managedBy,
     createdAt: d.createdAt.toISOString(),
     updatedAt: d.updatedAt.toISOString(),
+    lastSeenAt: d.lastSeenAt?.toISOString() ?? null,
+    health: {
+      state: deviceHealthState(d.lastSeenAt ?? null, d.offlineSince ?? null),
+      offlineSince: d.offlineSince?.toISOString() ?? null,
+      offlineAfterSeconds,
+    },
   };
 }
 
@@ -74,6 +83,7 @@ export class DeviceService {
     private readonly devices: DeviceRepository,
     private readonly register: DeviceRegisterService,
     private readonly digest: DeviceDigestAuth,
+    private readonly health: DeviceHealthService,
     audit: AuditLogRepository,
     @Inject(LOGGER) logger: Logger,
   ) {
@@ -82,13 +92,13 @@ export class DeviceService {
 
   async list(_actor: Actor): Promise<{ items: DeviceView[]; total: number }> {
     const rows = await this.devices.findAll();
-    return { items: rows.map(toDeviceView), total: rows.length };
+    return { items: rows.map((d) => toDeviceView(d, this.health.offlineAfterSeconds(d))), total: rows.length };
   }
 
   async get(_actor: Actor, id: string): Promise<DeviceView> {
     const d = await this.devices.findById(id);
     if (!d) throw new NotFoundException(`device ${id} not found`);
-    return toDeviceView(d);
+    return toDeviceView(d, this.health.offlineAfterSeconds(d));
   }
 
   /** Registers a device and issues its own password, shown this once (the register keeps only a hash). */
@@ -166,7 +176,9 @@ export class DeviceService {
       throw new BadRequestException(`parent device ${parentId} is a ${parent.kind}: only an nvr or a dock has devices under it`);
   }
 
-  private columns(input: DeviceInput): Omit<DeviceEntity, 'id' | 'status' | 'managedBy' | 'createdAt' | 'updatedAt' | 'passwordHash'> {
+  private columns(
+    input: DeviceInput,
+  ): Omit<DeviceEntity, 'id' | 'status' | 'managedBy' | 'createdAt' | 'updatedAt' | 'passwordHash' | 'lastSeenAt' | 'offlineSince'> {
     if ((input.location?.lat === undefined) !== (input.location?.lng === undefined)) throw new BadRequestException('location needs lat and lng');
     return {
       kind: input.kind,

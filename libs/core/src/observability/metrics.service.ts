@@ -29,6 +29,12 @@ export class MetricsService {
     labelNames: ['transport', 'source', 'reason'],
     registers: [this.registry],
   });
+  readonly deadLetters = new Counter({
+    name: 'cloudpatrol_dead_letters_total',
+    help: 'Dead letters kept (the message could not become an event), by reason and source; counted when the row is committed',
+    labelNames: ['reason', 'source'],
+    registers: [this.registry],
+  });
   readonly casesOpened = new Counter({ name: 'cloudpatrol_cases_opened_total', help: 'Cases opened', labelNames: ['category'], registers: [this.registry] });
   readonly occurrences = new Counter({
     name: 'cloudpatrol_case_occurrences_total',

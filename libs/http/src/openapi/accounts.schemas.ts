@@ -53,6 +53,29 @@ export const deviceViewSchema = z.object({
   managedBy: z.enum(['config', 'api']),
   createdAt: instant,
   updatedAt: instant,
+  lastSeenAt: instant.nullable().describe('when anything from the device last arrived (event, heartbeat, osd); null = never heard'),
+  health: z.object({
+    state: z.enum(['online', 'offline', 'never-seen']).describe('offline from the device.offline alert until it is heard again'),
+    offlineSince: instant.nullable().describe('while offline: its last arrival before the silence'),
+    offlineAfterSeconds: z.number().int().nullable().describe('seconds of silence before it is offline (devices.yaml); null = not watched'),
+  }),
+});
+
+export const deviceTrackSchema = z.object({
+  deviceId: z.string(),
+  from: instant,
+  to: instant,
+  points: z.array(
+    z.object({
+      at: instant.describe('the osd frame time, to the second (one point per second)'),
+      lat: z.number(),
+      lng: z.number(),
+      height: z.number().nullable().describe('metres above the ellipsoid'),
+      heading: z.number().nullable().describe('degrees from true north'),
+      gatewayId: z.string().nullable().describe('the dock or remote controller that relayed it'),
+    }),
+  ),
+  truncated: z.boolean().describe('more points than one answer carries: ask again from the last point'),
 });
 
 export const deviceListSchema = z.object({ items: z.array(deviceViewSchema), total: z.number().int() });

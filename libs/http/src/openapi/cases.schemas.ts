@@ -56,7 +56,11 @@ export const caseViewSchema = z.object({
   lastSeenAt: instant,
   occurrenceCount: z.number().int(),
   latestEventId: z.string(),
-  rule: z.object({ id: z.string(), version: z.number().int() }),
+  rule: z.object({
+    id: z.string(),
+    version: z.number().int(),
+    ruleSetSha256: z.string().nullable().describe('SHA-256 of the rules text that opened the case (null: opened before texts were pinned)'),
+  }),
   explanation: z.record(z.string(), z.unknown()),
   origin: z.string(),
   createdAt: instant,
@@ -151,5 +155,17 @@ export const liveAlertSchema = z.union([
   z.object({
     type: z.enum(['ingest.stalled', 'ingest.recovered']),
     ingest: z.object({ transport: z.string(), reason: z.string().optional(), waiting: z.number().int(), lastCommitAt: instant.optional() }),
+  }),
+  z.object({
+    type: z.enum(['device.offline', 'device.back']),
+    device: z.object({
+      id: z.string(),
+      kind: z.string(),
+      name: z.string(),
+      townshipCode: z.string().nullable(),
+      lastSeenAt: instant,
+      offlineAfterSeconds: z.number().int().optional().describe('device.offline: the threshold it passed'),
+      silentSeconds: z.number().int().optional().describe('device.back: how long it was silent'),
+    }),
   }),
 ]);

@@ -39,7 +39,18 @@ export const deadLetterReplaySchema = z.object({
 
 export const rulesSchema = z.object({
   active: z.object({ version: z.number().int(), sha256 }),
-  history: z.array(z.object({ version: z.number().int(), sha256, loadedAt: instant })),
+  history: z.array(z.object({ version: z.number().int(), sha256, loadedAt: instant })).describe('every rules text loaded, newest first (one text per version)'),
+  activations: z
+    .array(
+      z.object({
+        version: z.number().int(),
+        sha256,
+        activatedAt: instant,
+        reason: z.enum(['start', 'reload', 'recorded']).describe('recorded: loaded before activations were kept'),
+        actor: z.object({ id: z.string(), username: z.string() }).nullable().describe('who reloaded; null for a start'),
+      }),
+    )
+    .describe('every time a rules text was put in force, newest first (the first is in force)'),
 });
 
 export const rulesReloadSchema = z.object({ version: z.number().int(), sha256, changed: z.boolean() });
