@@ -2,6 +2,7 @@
 import { session, openAlertStream } from './api.js';
 import { h, replace, toast, byId } from './dom.js';
 import { t, lang, setLang, label } from './i18n.js';
+import { fmtAgo, fmtDuration } from './i18n.js';
 import { loadDistrict, categoryName, whereOf } from './district.js';
 import { CASE_READER_ROLES } from './server-constants.js';
 
@@ -38,6 +39,8 @@ const ROUTES = {
   cases: { view: () => import('./views/case.js'), roles: CASE_READERS },
   figures: { view: () => import('./views/figures.js'), roles: CASE_READERS, nav: 'nav.figures' },
   upload: { view: () => import('./views/upload.js'), roles: ['pilot', 'supervisor', 'admin'], nav: 'nav.upload' },
+  devices: { view: () => import('./views/devices.js'), roles: STAFF, nav: 'nav.devices' },
+  events: { view: () => import('./views/integrator.js'), roles: STAFF, nav: 'nav.events' },
 };
 
 /** @param {Role} role */
@@ -161,12 +164,27 @@ function ingestCue(alert) {
   banner.hidden = false;
 }
 
+/**
+ * A device health alert (`device.offline` / `device.back`).
+ * @typedef {{ id: string, kind: string, name: string, lastSeenAt: string, silentSeconds?: number }} DeviceAlert
+ */
+/**
+ * A watched device went silent (a hole in the patrol) or is heard again: said once, the devices page shows the rest.
+ * @param {Alert & { device: DeviceAlert }} alert
+ */
+function deviceCue(alert) {
+  const d = alert.device;
+  if (alert.type === 'device.back') toast(t('console.deviceBack', { name: d.name, id: d.id, silent: fmtDuration(d.silentSeconds ?? 0) }), 'info');
+  else toast(t('console.deviceOffline', { name: d.name, id: d.id, ago: fmtAgo(d.lastSeenAt) }), 'warn');
+}
+
 /** @param {Alert} alert */
 function cue(alert) {
   const role = session.user?.role;
   if (!role || !STAFF.includes(role)) return;
   if (alert.type === 'ingest.stalled' || alert.type === 'ingest.recovered')
     return ingestCue(/** @type {Alert & { ingest: NonNullable<Alert['ingest']> }} */ (alert));
+  if (alert.type === 'device.offline' || alert.type === 'device.back') return deviceCue(/** @type {Alert & { device: DeviceAlert }} */ (alert));
   if (alert.type !== 'case.opened') return;
   const c = /** @type {import('./api.js').CaseView} */ (alert.case);
   if (c.severity !== 'high' && c.severity !== 'critical') return;

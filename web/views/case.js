@@ -1,8 +1,8 @@
 // One case: facts, deadline, actions, map, evidence, timeline and the audit trail.
-import { api } from '../api.js';
-import { h, replace, toast } from '../dom.js';
-import { t } from '../i18n.js';
-import { categoryName, whereOf } from '../district.js';
+import { api, refreshSession, session } from '../api.js';
+import { h, nextId, replace, toast } from '../dom.js';
+import { fmtDateTime, label, t } from '../i18n.js';
+import { categoryName, district, whereOf } from '../district.js';
 import { createMap } from '../map.js';
 import {
   statusBadge,
@@ -32,8 +32,14 @@ export async function render(main, [id], { onAlert, setTitle }) {
     /** @type {import('../api.js').CaseView} */
     let c;
     let evidence, timeline;
+    /** @type {Notice | null} */
+    let notice = null;
     try {
       [c, evidence, timeline] = await Promise.all([api(`/cases/${id}`), api(`/cases/${id}/evidence`), api(`/cases/${id}/timeline`)]);
+      // A notice exists once the case is registered with evidence usable for a penalty; 404 still means none yet.
+      const usable = /** @type {{ usableForPenalty?: boolean | null } | null | undefined} */ (c.loop?.evidence)?.usableForPenalty;
+      if (usable === true)
+        notice = await api(`/cases/${id}/notice`).catch((/** @type {import('../api.js').ApiError} */ err) => (err.status === 404 ? null : Promise.reject(err)));
     } catch (err) {
       const status = /** @type {import('../api.js').ApiError} */ (err).status;
       if (status === 404 || status === 400) {
@@ -77,6 +83,7 @@ export async function render(main, [id], { onAlert, setTitle }) {
                 actionsPanel(c, { onStart: () => (actedAt = Date.now()), onDone: async () => (current = (await load()) ?? current) }),
               )
             : null,
+          caseFilePanel(c, notice),
           h('section', { class: 'panel', 'aria-labelledby': 'facts-h' }, h('h2', { id: 'facts-h' }, t('case.facts')), facts(c)),
           h('section', { class: 'panel', 'aria-labelledby': 'map-h' }, h('h2', { id: 'map-h' }, t('case.location')), map.el),
         ),
@@ -112,4 +119,251 @@ export async function render(main, [id], { onAlert, setTitle }) {
     }
   });
   return off;
+}
+
+/**
+ * The party's notice (告知书) as GET /cases/{id}/notice answers it (libs/http/src/openapi/case-file.schemas.ts).
+ * @typedef {{ id: string, method: string, recipient: string | null, note: string | null, status: 'pending' | 'delivered' | 'failed',
+ *   attempts: number, lastError: string | null, requestedAt: string, deliveredAt: string | null, nextAttemptAt: string | null }} NoticeDelivery
+ * @typedef {{ caseId: string, caseNumber: string, noticeNumber: string, producedAt: string, deliveredAt: string | null,
+ *   statementDueAt: string | null, statementLimit: { amount: number, unit: string }, deliveries: NoticeDelivery[],
+ *   notifier: { enabled: boolean } }} Notice
+ */
+
+/** Who may record a delivery (POST /cases/{id}/notice/deliveries). */
+const DELIVERY_ROLES = ['operator', 'supervisor', 'township_officer'];
+const DELIVERY_METHODS = ['in-person', 'post', 'electronic', 'notifier'];
+
+/**
+ * The case file and the notice: the PDFs to download, the notice's number, deadline and deliveries, and a form
+ * to record a delivery.
+ * @param {import('../api.js').CaseView} c
+ * @param {Notice | null} notice
+ */
+function caseFilePanel(c, notice) {
+  const langId = nextId('doc-lang');
+  const body = h('div', { class: 'notice-body' });
+  const noticeButton = h('button', { type: 'button', class: 'btn', disabled: !notice }, t('caseFile.notice'));
+  const language = h('select', { id: langId }, h('option', { value: 'zh' }, t('caseFile.lang.zh')), h('option', { value: 'en' }, t('caseFile.lang.en')));
+  /** @param {string} what dossier or notice */
+  const download = async (what, /** @type {HTMLButtonElement} */ button) => {
+    button.disabled = true;
+    try {
+      const name = await downloadPdf(`/cases/${c.id}/${what}.pdf?lang=${language.value}`, `${c.caseNumber}-${what}.pdf`);
+      toast(t('caseFile.downloaded', { name }), 'ok');
+    } catch (err) {
+      toast(t('caseFile.failed', { message: /** @type {Error} */ (err).message }), 'warn');
+    } finally {
+      button.disabled = what === 'notice' && !notice;
+    }
+  };
+  const dossierButton = h('button', { type: 'button', class: 'btn btn-primary' }, t('caseFile.dossier'));
+  dossierButton.addEventListener('click', () => void download('dossier', dossierButton));
+  noticeButton.addEventListener('click', () => void download('notice', noticeButton));
+
+  /** @param {Notice | null} n */
+  const show = (n) => {
+    notice = n;
+    noticeButton.disabled = !n;
+    replace(body, n ? noticeView(c, n, show) : h('p', { class: 'muted notice-none' }, t('caseFile.noNotice')));
+  };
+  show(notice);
+  return h(
+    'section',
+    { class: 'panel panel-case-file', 'aria-labelledby': 'case-file-h' },
+    h('h2', { id: 'case-file-h' }, t('caseFile.title')),
+    h(
+      'div',
+      { class: 'buttons case-file-buttons' },
+      dossierButton,
+      ' ',
+      noticeButton,
+      ' ',
+      h('span', { class: 'field-inline' }, h('label', { for: langId }, t('caseFile.language')), ' ', language),
+    ),
+    h('h3', {}, t('caseFile.noticeTitle')),
+    body,
+  );
+}
+
+/**
+ * @param {import('../api.js').CaseView} c
+ * @param {Notice} n
+ * @param {(n: Notice) => void} onChange
+ */
+function noticeView(c, n, onChange) {
+  const limit = `${n.statementLimit.amount} ${label('caseFile.limitUnit', n.statementLimit.unit)}`;
+  const role = session.user?.role;
+  return [
+    h(
+      'dl',
+      { class: 'kv notice-facts' },
+      h('dt', {}, t('caseFile.noticeNumber')),
+      h('dd', { class: 'notice-number' }, n.noticeNumber),
+      h('dt', {}, t('caseFile.producedAt')),
+      h('dd', {}, h('time', { datetime: n.producedAt }, withOffset(n.producedAt))),
+      h('dt', {}, t('caseFile.deliveredAt')),
+      h('dd', {}, n.deliveredAt ? h('time', { datetime: n.deliveredAt }, withOffset(n.deliveredAt)) : t('caseFile.notDelivered')),
+      h('dt', {}, t('caseFile.statementDue')),
+      h(
+        'dd',
+        { class: 'statement-due' },
+        n.statementDueAt ? h('time', { datetime: n.statementDueAt }, withOffset(n.statementDueAt)) : t('caseFile.dueAfterDelivery', { limit }),
+      ),
+    ),
+    n.deliveries.length
+      ? h(
+          'div',
+          { class: 'table-wrap' },
+          h(
+            'table',
+            { class: 'table deliveries' },
+            h('caption', { class: 'visually-hidden' }, t('caseFile.deliveries')),
+            h(
+              'thead',
+              {},
+              h(
+                'tr',
+                {},
+                [t('caseFile.method'), t('caseFile.recipient'), t('caseFile.status'), t('caseFile.time'), t('caseFile.attempts'), t('caseFile.lastError')].map(
+                  (x) => h('th', { scope: 'col' }, x),
+                ),
+              ),
+            ),
+            h(
+              'tbody',
+              {},
+              n.deliveries.map((d) =>
+                h(
+                  'tr',
+                  { class: `delivery delivery-${d.status}` },
+                  h('td', {}, label('caseFile.methodName', d.method)),
+                  h('td', {}, d.recipient ?? '—'),
+                  h('td', {}, label('caseFile.deliveryStatus', d.status)),
+                  h('td', {}, fmtDateTime(d.deliveredAt ?? d.requestedAt)),
+                  h('td', {}, d.attempts),
+                  h('td', {}, d.lastError ?? '—'),
+                ),
+              ),
+            ),
+          ),
+        )
+      : h('p', { class: 'muted' }, t('caseFile.noDeliveries')),
+    role && DELIVERY_ROLES.includes(role) ? deliveryForm(c, n, onChange) : null,
+  ];
+}
+
+/**
+ * @param {import('../api.js').CaseView} c
+ * @param {Notice} n
+ * @param {(n: Notice) => void} onChange
+ */
+function deliveryForm(c, n, onChange) {
+  const ids = { method: nextId('dm'), recipient: nextId('dr'), note: nextId('dn') };
+  const error = h('p', { class: 'form-error', role: 'alert' });
+  const methods = DELIVERY_METHODS.filter((m) => m !== 'notifier' || n.notifier.enabled);
+  const f = h(
+    'form',
+    { class: 'action-form delivery-form' },
+    h(
+      'div',
+      { class: 'field' },
+      h('label', { for: ids.method }, t('caseFile.method')),
+      h(
+        'select',
+        { id: ids.method, name: 'method', required: true },
+        methods.map((m) => h('option', { value: m }, label('caseFile.methodName', m))),
+      ),
+    ),
+    h(
+      'div',
+      { class: 'field' },
+      h('label', { for: ids.recipient }, t('caseFile.recipient')),
+      h('input', { id: ids.recipient, name: 'recipient', maxlength: 200 }),
+    ),
+    h('div', { class: 'field' }, h('label', { for: ids.note }, t('caseFile.note')), h('input', { id: ids.note, name: 'note', maxlength: 2000 })),
+    error,
+    h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'btn btn-primary' }, t('caseFile.record'))),
+  );
+  f.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const value = (/** @type {string} */ name) => /** @type {HTMLInputElement} */ (f.elements.namedItem(name)).value.trim();
+    const button = /** @type {HTMLButtonElement} */ (f.querySelector('button[type=submit]'));
+    button.disabled = true;
+    error.textContent = '';
+    try {
+      const body = { method: value('method'), ...(value('recipient') && { recipient: value('recipient') }), ...(value('note') && { note: value('note') }) };
+      const done = /** @type {{ notice: Notice }} */ (await api(`/cases/${c.id}/notice/deliveries`, { method: 'POST', body }));
+      toast(t('caseFile.recorded'), 'ok');
+      onChange(done.notice);
+    } catch (caught) {
+      const err = /** @type {import('../api.js').ApiError} */ (caught);
+      error.textContent = err.status === 0 ? t('app.network') : err.message;
+      button.disabled = false;
+    }
+  });
+  return f;
+}
+
+/**
+ * A time as the district lives it, with its offset (the statement deadline is a legal date: no guessing the zone).
+ * @param {string} iso
+ */
+function withOffset(iso) {
+  let offset = '';
+  try {
+    const part = new Intl.DateTimeFormat('en', { timeZone: district().timezone, timeZoneName: 'longOffset' })
+      .formatToParts(new Date(iso))
+      .find((p) => p.type === 'timeZoneName');
+    offset = part ? part.value.replace(/^GMT/, '') || '+00:00' : '';
+  } catch {
+    /* no district zone: the browser's */
+  }
+  return offset ? `${fmtDateTime(iso)} (${offset})` : fmtDateTime(iso);
+}
+
+/**
+ * Fetches a PDF behind the bearer token and saves it through a download link to a blob: URL (the CSP allows blob:
+ * for images only, so the PDF is not opened in the page). Resolves to the file name the server gave.
+ * @param {string} path under /api/v1
+ * @param {string} fallbackName
+ * @returns {Promise<string>}
+ */
+async function downloadPdf(path, fallbackName) {
+  const get = () => fetch(`/api/v1${path}`, { headers: { Authorization: `Bearer ${session.token}`, Accept: 'application/pdf' } });
+  let res = await get();
+  if (res.status === 401 && (await refreshSession())) res = await get();
+  if (!res.ok) {
+    /** @type {{ message?: string | string[] } | null} */
+    const body = await res.json().catch(() => null);
+    const m = body?.message;
+    throw new Error(Array.isArray(m) ? m.join('; ') : (m ?? `HTTP ${res.status}`));
+  }
+  const name = fileNameOf(res.headers.get('Content-Disposition')) ?? fallbackName;
+  const url = URL.createObjectURL(await res.blob());
+  const link = h('a', { href: url, download: name, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  // The browser has taken the bytes once the click is handled; keep the URL a while for slow saves.
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  return name;
+}
+
+/**
+ * The file name of a Content-Disposition header (filename*=UTF-8'' first, then filename="…").
+ * @param {string | null} header
+ */
+function fileNameOf(header) {
+  if (!header) return null;
+  const star = /filename\*=UTF-8''([^;]+)/i.exec(header);
+  if (star) {
+    try {
+      return decodeURIComponent(star[1]);
+    } catch {
+      /* fall through */
+    }
+  }
+  const plain = /filename="?([^";]+)"?/i.exec(header);
+  return plain ? plain[1] : null;
 }
