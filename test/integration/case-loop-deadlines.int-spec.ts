@@ -2,7 +2,7 @@ import { CaseLoopService, DeadlineWatcher } from '@app/core';
 import { Client } from 'pg';
 import { SseClient } from '../support/sse-client';
 import { eventually, startTestApp, TestApp } from '../support/test-app';
-import { at, createStaff, insertCase, OTHER_TOWNSHIP, setClock, step, type TestStaff } from './case-loop-helpers';
+import { at, createStaff, insertCase, OTHER_TOWNSHIP, setClock, step, storedAfterPhoto, type TestStaff } from './case-loop-helpers';
 
 interface Alert {
   type: string;
@@ -71,7 +71,7 @@ describe('case loop: deadlines in working time, due-soon and overdue alerts, esc
     expect(c.dueAt).toBe(at('2026-09-30T14:30').toISOString());
     await step(app, staff.officer, c.id, { action: 'accept' });
     setClock(app, '2026-09-30T16:00');
-    const reported = await step(app, staff.officer, c.id, { action: 'report-back', resultNote: 'cleared' });
+    const reported = await step(app, staff.officer, c.id, { action: 'report-back', resultNote: 'cleared', photos: [storedAfterPhoto(app)] });
     expect(reported.case.loop.deadline).toMatchObject({ step: 'verify', dueAt: at('2026-10-08T17:30').toISOString() });
     // The handling deadline stays what on-time closure is measured against.
     expect(reported.case.loop.dueAt).toBe(at('2026-09-30T14:30').toISOString());
@@ -120,7 +120,7 @@ describe('case loop: deadlines in working time, due-soon and overdue alerts, esc
       // Handling goes on; the next step has a clock of its own.
       setClock(app, '2026-10-08T14:00');
       await step(app, staff.officer, c.id, { action: 'accept' });
-      const reported = await step(app, staff.officer, c.id, { action: 'report-back', resultNote: 'cleared late' });
+      const reported = await step(app, staff.officer, c.id, { action: 'report-back', resultNote: 'cleared late', photos: [storedAfterPhoto(app)] });
       expect(reported.case.loop.deadline).toMatchObject({ step: 'verify', state: 'on-track', escalatedAt: null });
     } finally {
       supervisorStream.close();

@@ -2,7 +2,19 @@ import type { GroupFigures } from '@app/core';
 import { Client } from 'pg';
 import request from 'supertest';
 import { startTestApp, TestApp } from '../support/test-app';
-import { at, createStaff, insertCase, OTHER_TOWNSHIP, setClock, step, TEAM, type TestStaff, type TestUser, TOWNSHIP } from './case-loop-helpers';
+import {
+  at,
+  createStaff,
+  insertCase,
+  OTHER_TOWNSHIP,
+  setClock,
+  step,
+  storedAfterPhoto,
+  TEAM,
+  type TestStaff,
+  type TestUser,
+  TOWNSHIP,
+} from './case-loop-helpers';
 
 type Group = GroupFigures;
 interface Rate {
@@ -45,7 +57,7 @@ describe('case loop: figures (综合评价)', () => {
     setClock(app, '2026-09-11T16:00');
     await step(app, staff.operator, a.id, { action: 'dispatch' });
     await step(app, staff.officer, a.id, { action: 'accept' });
-    await step(app, staff.officer, a.id, { action: 'report-back', resultNote: 'cleared' });
+    await step(app, staff.officer, a.id, { action: 'report-back', resultNote: 'cleared', photos: [storedAfterPhoto(app)] });
     setClock(app, '2026-09-14T10:00');
     await step(app, staff.operator, a.id, { action: 'verify-close' });
 
@@ -54,7 +66,7 @@ describe('case loop: figures (综合评价)', () => {
     await step(app, staff.operator, b.id, { action: 'review-register' });
     await step(app, staff.operator, b.id, { action: 'dispatch' });
     await step(app, staff.officer, b.id, { action: 'accept' });
-    await step(app, staff.officer, b.id, { action: 'report-back', resultNote: 'cleared' });
+    await step(app, staff.officer, b.id, { action: 'report-back', resultNote: 'cleared', photos: [storedAfterPhoto(app)] });
     setClock(app, '2026-09-15T10:00');
     await step(app, staff.supervisor, b.id, { action: 'verify-close' });
 

@@ -1,4 +1,6 @@
-import { Clock } from '@app/core';
+import { Clock, EvidenceService } from '@app/core';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Role } from '@app/domain';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
@@ -106,10 +108,14 @@ export async function insertCase(
     .map((k) => `${k}=${identity[k]}`)
     .join('|');
   const c = await db.query<{ id: string; case_number: string }>(
-    `INSERT INTO cases (case_number, category_code, status, identity_key, identity, severity, township_code, place_id, handling_unit, device_id, lat, lng,
+    // Numbered from the register's day counter, like a case classification opens (gapless per day).
+    `WITH counter AS (INSERT INTO case_number_days (day, last) VALUES ((now() AT TIME ZONE 'Asia/Shanghai')::date, 1)
+                      ON CONFLICT (day) DO UPDATE SET last = case_number_days.last + 1 RETURNING day, last)
+     INSERT INTO cases (case_number, category_code, status, identity_key, identity, severity, township_code, place_id, handling_unit, device_id, lat, lng,
                         first_seen_at, last_seen_at, occurrence_count, latest_event_id, rule_id, rule_version, explanation, origin, created_at)
-     VALUES ('CP-' || to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || '-' || lpad(nextval('case_number_seq')::text, 6, '0'),
-             $1, 'detected', $2, $3::jsonb, 'medium', $4, $5, $6, $7, $8, $9, $10, $10, 1, $11, $12, 1, '{}'::jsonb, 'machine', COALESCE($13::timestamptz, now()))
+     SELECT 'CP-' || to_char(counter.day, 'YYYYMMDD') || '-' || lpad(counter.last::text, 6, '0'),
+             $1, 'detected', $2, $3::jsonb, 'medium', $4, $5, $6, $7, $8::float8, $9::float8, $10::timestamptz, $10::timestamptz, 1, $11::bigint, $12, 1, '{}'::jsonb, 'machine', COALESCE($13::timestamptz, now())
+       FROM counter
      RETURNING id, case_number`,
     [
       category,
@@ -186,4 +192,17 @@ export async function step(app: TestApp, user: TestUser, caseId: string, body: R
   const res = await act(app, user, caseId, body);
   if (res.status !== 200) throw new Error(`${String(body.action)} by ${user.role} answered ${res.status}: ${JSON.stringify(res.body)}`);
   return res.body as TransitionResponse;
+}
+
+/**
+ * An after-photo stored under the test app's media root, for a report-back on a category that needs one
+ * (`reportBackRequiresPhoto` in rules.yaml, e.g. exposed-garbage): returns the media key to pass in `photos`.
+ */
+export function storedAfterPhoto(app: TestApp): string {
+  const name = randomBytes(6).toString('hex');
+  const key = `after/test/${name}.jpg`;
+  const file = join(app.app.get(EvidenceService).media.root, key);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `after-photo ${name}: the site is clear`);
+  return key;
 }

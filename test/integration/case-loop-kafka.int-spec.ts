@@ -4,7 +4,7 @@ import { Consumer, Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { readServices } from '../support/services';
 import { eventually, startTestApp, TestApp } from '../support/test-app';
-import { createStaff, insertCase, type InsertedCase, step, type TestStaff } from './case-loop-helpers';
+import { createStaff, insertCase, type InsertedCase, step, storedAfterPhoto, type TestStaff } from './case-loop-helpers';
 
 interface LifecycleEvent {
   schema: string;
@@ -89,9 +89,9 @@ describe('case loop: lifecycle events on Kafka (outbox)', () => {
     await step(app, staff.operator, cases[0].id, { action: 'reject', reason: 'duplicate' });
     for (const c of cases.slice(1)) await step(app, staff.operator, c.id, { action: 'dispatch' });
     for (const c of cases.slice(1)) await step(app, staff.officer, c.id, { action: 'accept' });
-    await step(app, staff.officer, cases[1].id, { action: 'report-back', resultNote: 'done' });
+    await step(app, staff.officer, cases[1].id, { action: 'report-back', resultNote: 'done', photos: [storedAfterPhoto(app)] });
     await step(app, staff.operator, cases[2].id, { action: 'transfer', unit: 'traffic-police', reason: 'carriageway' });
-    await step(app, staff.officer, cases[3].id, { action: 'report-back', resultNote: 'done' });
+    await step(app, staff.officer, cases[3].id, { action: 'report-back', resultNote: 'done', photos: [storedAfterPhoto(app)] });
     await step(app, staff.supervisor, cases[3].id, { action: 'send-back', reason: 'not clean' });
     await step(app, staff.operator, cases[1].id, { action: 'verify-close' });
     await step(app, staff.supervisor, cases[1].id, { action: 'reopen', reason: 'back again' });

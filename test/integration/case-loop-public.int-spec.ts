@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import request from 'supertest';
 import { startTestApp, TestApp } from '../support/test-app';
-import { createStaff, insertCase, type InsertedCase, step, type TestStaff } from './case-loop-helpers';
+import { createStaff, insertCase, type InsertedCase, step, storedAfterPhoto, type TestStaff } from './case-loop-helpers';
 
 const W3C = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:Z|[+-]\d{2}:\d{2})$/;
 
@@ -85,7 +85,7 @@ describe('case loop: the party lookup and Open311 GeoReport v2', () => {
     await step(app, staff.operator, carA.id, { action: 'dispatch', note: 'call officer Li at home' });
     await step(app, staff.operator, closed.id, { action: 'dispatch' });
     await step(app, staff.officer, closed.id, { action: 'accept' });
-    await step(app, staff.officer, closed.id, { action: 'report-back', resultNote: 'removed by the owner, Ms Zhao' });
+    await step(app, staff.officer, closed.id, { action: 'report-back', resultNote: 'removed by the owner, Ms Zhao', photos: [storedAfterPhoto(app)] });
     await step(app, staff.operator, closed.id, { action: 'verify-close' });
   });
 

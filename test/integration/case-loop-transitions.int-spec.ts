@@ -11,6 +11,7 @@ import {
   insertCase,
   OTHER_TOWNSHIP,
   step,
+  storedAfterPhoto,
   TEAM,
   type TestStaff,
   type TestUser,
@@ -130,8 +131,9 @@ describe('case loop: the seven steps as a state machine', () => {
     expect(disp.transition.details).toMatchObject({ dueAt: disp.case.loop.dueAt });
 
     await step(app, staff.officer, id, { action: 'accept' });
-    const rep = await step(app, staff.officer, id, { action: 'report-back', resultNote: 'garbage removed, site swept', photos: ['after/site-1.jpg'] });
-    expect(rep.case.loop).toMatchObject({ resultNote: 'garbage removed, site swept', afterPhotos: ['after/site-1.jpg'] });
+    const afterPhoto = storedAfterPhoto(app);
+    const rep = await step(app, staff.officer, id, { action: 'report-back', resultNote: 'garbage removed, site swept', photos: [afterPhoto] });
+    expect(rep.case.loop).toMatchObject({ resultNote: 'garbage removed, site swept', afterPhotos: [afterPhoto] });
     expect(rep.case.loop.deadline?.step).toBe('verify');
 
     // Verification is the centre's: the officer who reported may not close.
@@ -195,7 +197,7 @@ describe('case loop: the seven steps as a state machine', () => {
     const c = await registered();
     await step(app, staff.operator, c.id, { action: 'dispatch' });
     await step(app, staff.officer, c.id, { action: 'accept' });
-    await step(app, staff.officer, c.id, { action: 'report-back', resultNote: 'done' });
+    await step(app, staff.officer, c.id, { action: 'report-back', resultNote: 'done', photos: [storedAfterPhoto(app)] });
     await step(app, staff.operator, c.id, { action: 'verify-close' });
     const reopened = await step(app, staff.supervisor, c.id, { action: 'reopen', reason: 'garbage is back the next morning' });
     expect(reopened.case.status).toBe('registered');
@@ -207,7 +209,7 @@ describe('case loop: the seven steps as a state machine', () => {
     const c = await registered();
     const dispatched = await step(app, staff.operator, c.id, { action: 'dispatch' });
     await step(app, staff.officer, c.id, { action: 'accept' });
-    await step(app, staff.officer, c.id, { action: 'report-back', resultNote: 'moved the bags' });
+    await step(app, staff.officer, c.id, { action: 'report-back', resultNote: 'moved the bags', photos: [storedAfterPhoto(app)] });
 
     expect((await act(app, staff.operator, c.id, { action: 'send-back' })).status).toBe(422);
     const back = await step(app, staff.operator, c.id, { action: 'send-back', reason: 'bags only moved to the kerb' });
@@ -215,7 +217,7 @@ describe('case loop: the seven steps as a state machine', () => {
     expect(back.case.loop).toMatchObject({ dueAt: dispatched.case.loop.dueAt, resultNote: null, counts: { sendBacks: 1 } });
     expect(back.case.loop.deadline?.dueAt).toBe(dispatched.case.loop.dueAt);
 
-    await step(app, staff.officer, c.id, { action: 'report-back', resultNote: 'bags collected by the sanitation truck' });
+    await step(app, staff.officer, c.id, { action: 'report-back', resultNote: 'bags collected by the sanitation truck', photos: [storedAfterPhoto(app)] });
     const toUnit = await step(app, staff.supervisor, c.id, { action: 'send-back', reason: 'the team must re-inspect', to: 'dispatched' });
     expect(toUnit.case.status).toBe('dispatched');
     expect(toUnit.case.allowedActions).toEqual(['transfer']);

@@ -170,6 +170,7 @@ describe('OpenAPI: the document the API serves, and the answers it describes', (
     await call('get', '/api/v1/security-events?type=auth.password_changed&limit=5', '/api/v1/security-events', as(admin));
     await call('get', '/api/v1/devices', '/api/v1/devices', as(admin));
     await call('get', '/api/v1/devices/DEMO-CAM-01', '/api/v1/devices/{id}', as(operator.token));
+    await call('get', '/api/v1/devices/DRONE-01/track', '/api/v1/devices/{id}/track', as(operator.token));
     const device = { kind: 'camera', name: 'OpenAPI camera', ownerDepartment: 'urban-management', location: { lat: 23.12, lng: 113.24 } };
     await call('post', '/api/v1/devices', '/api/v1/devices', as(admin), { id: 'OPENAPI-CAM', ...device });
     await call('put', '/api/v1/devices/OPENAPI-CAM', '/api/v1/devices/{id}', as(admin), { ...device, address: 'Gate 2' });
@@ -179,6 +180,7 @@ describe('OpenAPI: the document the API serves, and the answers it describes', (
     await call('get', '/api/v1/rules', '/api/v1/rules', as(admin));
     await call('post', '/api/v1/rules/reload', '/api/v1/rules/reload', as(admin));
     await call('post', '/api/v1/dead-letters/replay', '/api/v1/dead-letters/replay', as(admin), { reason: 'rate-limited' });
+    await call('get', '/api/v1/dead-letters?limit=5', '/api/v1/dead-letters', as(admin));
     await call('get', '/api/v1/geo/district', '/api/v1/geo/district', as(officer.token));
 
     // A device's alarm, with a picture attached (HIK-GATE-01 has the alias 44:19:b6:00:00:01:ch1, config/demo/devices.yaml).
@@ -193,6 +195,8 @@ describe('OpenAPI: the document the API serves, and the answers it describes', (
       .attach('AID', Buffer.from(aid), { filename: 'AID.xml', contentType: 'application/xml' })
       .attach('detectionPicture', alarmPicture, { filename: 'detectionPicture.jpg', contentType: 'image/jpeg' });
     expectDocumented('post', '/api/v1/ingest/hikvision', alarm);
+    // What that camera sent, with its outcome (issue 17).
+    await call('get', '/api/v1/events?device=HIK-GATE-01&limit=5', '/api/v1/events', as(operator.token));
 
     // A case through the loop: read, reviewed, dispatched, after-photos, reported back.
     const made = await caseFromDevice(s, 'DEMO-CAM-01');
@@ -253,6 +257,17 @@ describe('OpenAPI: the document the API serves, and the answers it describes', (
     await call('get', '/open311/v2/services.json', '/open311/v2/services.json', {});
     await call('get', '/open311/v2/requests.json', '/open311/v2/requests.json', {});
     await call('get', `/open311/v2/requests/${made.caseNumber}.json`, '/open311/v2/requests/{id}.json', {});
+    await call('get', '/open311/v2/services.xml', '/open311/v2/services.xml', {});
+    await call('get', '/open311/v2/requests.xml', '/open311/v2/requests.xml', {});
+    await call('get', `/open311/v2/requests/${made.caseNumber}.xml`, '/open311/v2/requests/{id}.xml', {});
+    await call('get', '/open311/v2/discovery.json', '/open311/v2/discovery.json', {});
+    await call('get', '/open311/v2/discovery.xml', '/open311/v2/discovery.xml', {});
+    // The demo district's Open311 client (config/demo/open311-clients.yaml, documented demo key).
+    const report = { api_key: 'cloudpatrol-demo-open311', service_code: 'exposed-garbage', lat: 23.12, long: 113.25 };
+    await call('post', '/open311/v2/requests.json', '/open311/v2/requests.json', {}, report);
+    await call('post', '/open311/v2/requests.xml', '/open311/v2/requests.xml', {}, report);
+    await call('get', '/open311/v2/tokens/00000000-0000-4000-8000-000000000000.json', '/open311/v2/tokens/{token}.json', {});
+    await call('get', '/open311/v2/tokens/00000000-0000-4000-8000-000000000000.xml', '/open311/v2/tokens/{token}.xml', {});
 
     // Drone imagery.
     const photo = await makeDronePhoto({ width: 640, height: 480, seed: 953, dji: { latitude: 23.1206, longitude: 113.245 } });

@@ -85,6 +85,15 @@ describe('replay of candidate rules', () => {
     expect(wouldOpen).toContain('粤A22222');
     expect(stdout).toMatch(/would merge/i);
     expect(stdout).toContain('粤A11111');
+    // The merged-into case is named by its number, as people know it, never by its id.
+    const db = new Client({ connectionString: app.databaseUrl });
+    await db.connect();
+    const [{ id, case_number: caseNumber }] = (await db.query<{ id: string; case_number: string }>(`SELECT id, case_number FROM cases`)).rows;
+    await db.end();
+    expect(caseNumber).toMatch(/^CP-\d{8}-\d{6}$/);
+    expect(stdout.split('\n').find((l) => l.startsWith('would merge'))).toContain(caseNumber);
+    expect(stdout).not.toContain(id);
+    expect(stdout).not.toMatch(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/);
   });
 
   it('says what is wrong with a bad candidate file, line by line', async () => {

@@ -80,11 +80,14 @@ const PROBES: Record<string, (t: Targets) => Probe> = {
   'DELETE /api/v1/devices/{id}': () => ({ method: 'DELETE', path: '/api/v1/devices/NO-SUCH-DEVICE' }),
   // A real device would lose its password: a missing one answers 404.
   'POST /api/v1/devices/{id}/credentials': () => ({ method: 'POST', path: '/api/v1/devices/NO-SUCH-DEVICE/credentials' }),
+  'GET /api/v1/devices/{id}/track': () => ({ method: 'GET', path: '/api/v1/devices/DRONE-01/track' }),
   'GET /api/v1/rules': () => ({ method: 'GET', path: '/api/v1/rules' }),
   // Re-reading the unchanged rules file changes nothing.
   'POST /api/v1/rules/reload': () => ({ method: 'POST', path: '/api/v1/rules/reload' }),
   // A reason that cannot be replayed: refused by validation (400), nothing replayed.
   'POST /api/v1/dead-letters/replay': () => ({ method: 'POST', path: '/api/v1/dead-letters/replay', json: { reason: 'not-a-reason' } }),
+  'GET /api/v1/events': () => ({ method: 'GET', path: '/api/v1/events?limit=1' }),
+  'GET /api/v1/dead-letters': () => ({ method: 'GET', path: '/api/v1/dead-letters?limit=1' }),
   'GET /api/v1/users': () => ({ method: 'GET', path: '/api/v1/users' }),
   'POST /api/v1/users': () => ({ method: 'POST', path: '/api/v1/users', json: {} }),
   // No such user (404) or an empty change (400): nothing changes, no session ends.
@@ -109,6 +112,15 @@ const PROBES: Record<string, (t: Targets) => Probe> = {
   'GET /open311/v2/services.json': () => ({ method: 'GET', path: '/open311/v2/services.json' }),
   'GET /open311/v2/requests.json': () => ({ method: 'GET', path: '/open311/v2/requests.json' }),
   'GET /open311/v2/requests/{id}.json': () => ({ method: 'GET', path: '/open311/v2/requests/CP-20000101-000000.json' }),
+  'GET /open311/v2/requests/{id}.xml': () => ({ method: 'GET', path: '/open311/v2/requests/CP-20000101-000000.xml' }),
+  'GET /open311/v2/requests.xml': () => ({ method: 'GET', path: '/open311/v2/requests.xml' }),
+  'GET /open311/v2/services.xml': () => ({ method: 'GET', path: '/open311/v2/services.xml' }),
+  'GET /open311/v2/discovery.json': () => ({ method: 'GET', path: '/open311/v2/discovery.json' }),
+  'GET /open311/v2/discovery.xml': () => ({ method: 'GET', path: '/open311/v2/discovery.xml' }),
+  'POST /open311/v2/requests.json': () => ({ method: 'POST', path: '/open311/v2/requests.json', json: { api_key: 'cloudpatrol-demo-open311' } }),
+  'POST /open311/v2/requests.xml': () => ({ method: 'POST', path: '/open311/v2/requests.xml', json: { api_key: 'cloudpatrol-demo-open311' } }),
+  'GET /open311/v2/tokens/{token}.json': () => ({ method: 'GET', path: '/open311/v2/tokens/00000000-0000-4000-8000-000000000000.json' }),
+  'GET /open311/v2/tokens/{token}.xml': () => ({ method: 'GET', path: '/open311/v2/tokens/00000000-0000-4000-8000-000000000000.xml' }),
 };
 
 describe('security matrix: every endpoint × every role and credential', () => {

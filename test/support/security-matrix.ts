@@ -135,6 +135,12 @@ export const EXPECTED: readonly EndpointDecision[] = [
   { method: 'PATCH', path: '/api/v1/devices/{id}', who: CENTRE_WRITERS, why: "README: change some fields (a source's apiUrl)" },
   { method: 'DELETE', path: '/api/v1/devices/{id}', who: CENTRE_WRITERS, why: 'README: retire' },
   { method: 'POST', path: '/api/v1/devices/{id}/credentials', who: CENTRE_WRITERS, why: 'issues a device password: whoever registers devices' },
+  {
+    method: 'GET',
+    path: '/api/v1/devices/{id}/track',
+    who: CENTRE_READERS,
+    why: "a drone's positions: the centre's map and the placing of marks, as the device's read",
+  },
   { method: 'GET', path: '/api/v1/rules', who: CENTRE_READERS, why: 'the rules in force: the centre' },
   { method: 'POST', path: '/api/v1/rules/reload', who: CENTRE_WRITERS, why: 'changes classification for every worker' },
   {
@@ -142,6 +148,13 @@ export const EXPECTED: readonly EndpointDecision[] = [
     path: '/api/v1/dead-letters/replay',
     who: CENTRE_WRITERS,
     why: 'issue 23: stores what the rate limit kept aside, past the limit: supervision',
+  },
+  { method: 'GET', path: '/api/v1/events', who: CENTRE_READERS, why: 'issue 17: what a device sent and what became of it: the centre, like the devices' },
+  {
+    method: 'GET',
+    path: '/api/v1/dead-letters',
+    who: CENTRE_READERS,
+    why: 'issue 17: what could not become an event and why: the centre (replay stays supervision)',
   },
   // Accounts
   { method: 'GET', path: '/api/v1/users', who: ['admin'], why: 'README: admin' },
@@ -180,6 +193,20 @@ export const EXPECTED: readonly EndpointDecision[] = [
   { method: 'GET', path: '/open311/v2/services.json', who: 'public', why: 'Open311 GeoReport v2, read only' },
   { method: 'GET', path: '/open311/v2/requests.json', who: 'public', why: 'Open311 GeoReport v2, read only' },
   { method: 'GET', path: '/open311/v2/requests/{id}.json', who: 'public', why: 'Open311 GeoReport v2, read only' },
+  { method: 'GET', path: '/open311/v2/requests/{id}.xml', who: 'public', why: 'Open311 GeoReport v2, read only (XML)' },
+  { method: 'GET', path: '/open311/v2/requests.xml', who: 'public', why: 'Open311 GeoReport v2, read only (XML)' },
+  { method: 'GET', path: '/open311/v2/services.xml', who: 'public', why: 'Open311 GeoReport v2, read only (XML)' },
+  { method: 'GET', path: '/open311/v2/discovery.json', who: 'public', why: 'Open311 service discovery: where the endpoint is, whom to ask for a key' },
+  { method: 'GET', path: '/open311/v2/discovery.xml', who: 'public', why: 'Open311 service discovery (XML)' },
+  {
+    method: 'POST',
+    path: '/open311/v2/requests.json',
+    who: 'public',
+    why: "a hotline or citizen app reports an issue: no login, the client's API key (checked inside, 403 in GeoReport form) is its credential",
+  },
+  { method: 'POST', path: '/open311/v2/requests.xml', who: 'public', why: 'the same report answered in XML; API key checked inside' },
+  { method: 'GET', path: '/open311/v2/tokens/{token}.json', who: 'public', why: 'the case number of a reported request once known (the token is unguessable)' },
+  { method: 'GET', path: '/open311/v2/tokens/{token}.xml', who: 'public', why: 'the same in XML' },
 ];
 
 /** Served outside the OpenAPI document; public for everyone. */

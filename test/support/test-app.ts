@@ -59,7 +59,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     CONFIG_DIR: join(ROOT, 'config/demo'),
     ...options.env,
   });
-  const running = await startCloudPatrol(options.mode ?? 'standalone', env, loadDistrictConfig(env.CONFIG_DIR));
+  const running = await startCloudPatrol(options.mode ?? 'standalone', env, loadDistrictConfig(env.CONFIG_DIR, env.CALENDAR_DIR));
   let cached: string | undefined;
   return {
     ...running,
