@@ -214,4 +214,30 @@ describe('events per device: floods are limited, backlogs and back-fills are not
     expect(await accounting(device, 'flood-')).toEqual({ stored: 60, distinct: 60, deadLetters: { 'rate-limited': 50 }, dead: 50 });
     expect(await rateLimitedMetric()).toBe(50);
   });
+
+  it('stores a second stream re-sent over the same hour of the device’s time (issue 17), and still holds a backlog pushed far faster than the rate', async () => {
+    const device = 'CAM-SHOP-01';
+    const topic = `cloudpatrol/v1/devices/${device}/events`;
+    // An hour ago (beyond the 300 s tolerance: a backlog, not live), 10 events in one 2 s window of own time: the budget is 10.
+    const t0 = Math.floor((Date.now() - 3600 * SECOND) / (2 * SECOND)) * 2 * SECOND;
+    const stream = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => ownEvent(device, `${prefix}-${i}`, t0 + (i % 10) * 100));
+
+    await publishMqttStream(mqtt, topic, stream('resend-first', 10)).done;
+    expect(await allAccountedFor(device, 'resend-first', 10)).toEqual({ stored: 10, distinct: 10, deadLetters: {}, dead: 0 });
+
+    // The same window again with other ids (a platform replaying the hour): its own-time window is full, so it is judged
+    // by arrival — 10 arriving within the rate pass. Before, all 10 were `rate-limited` dead letters.
+    await publishMqttStream(mqtt, topic, stream('resend-second', 10)).done;
+    expect(await allAccountedFor(device, 'resend-second', 10)).toEqual({ stored: 10, distinct: 10, deadLetters: {}, dead: 0 });
+
+    // 200 more of that window pushed at once: a flood by arrival, held to 10 per 2 s of arrival; every one accounted for.
+    const sent = 200;
+    await publishMqttStream(mqtt, topic, stream('resend-flood', sent)).done;
+    const flood = await allAccountedFor(device, 'resend-flood', sent);
+    expect(flood.stored + flood.dead).toBe(sent);
+    expect(flood.distinct).toBe(flood.stored);
+    expect(Object.keys(flood.deadLetters)).toEqual(['rate-limited']);
+    // 200 published in one go arrive within seconds: at most 10 per 2 s arrival window get through.
+    expect(flood.deadLetters['rate-limited']).toBeGreaterThanOrEqual(100);
+  });
 });
