@@ -11,7 +11,7 @@ import { isZh, setTimeZone } from './i18n.js';
 /** @typedef {{ code: string, name?: string }} Grid */
 /** @typedef {{ id: string, name: string, type: string }} Place */
 /** @typedef {{ code: string, name?: string, nameZh?: string }} Category */
-/** @typedef {{ code: string, name: string, nameZh: string }} Unit */
+/** @typedef {{ code: string, name: string, nameZh: string, townshipCode?: string | null }} Unit */
 /**
  * /api/v1/geo/district.
  * @typedef {{ townships: Collection<Township>, grids: Collection<Grid>, places: Collection<Place>, categories: Category[], units: Unit[], timezone: string }} District

@@ -193,6 +193,12 @@ describe('browser: operator console and township workspace', () => {
     await panel.getByText('可作处罚证据（行政处罚法第四十一条）').waitFor();
     await browser.screenshot(operator, 'console-review-1366x768.png');
 
+    // Dispatch stays in the case's township (issue 17): its own team is offered, no other township's team.
+    const offered: string[] = [];
+    for (const option of await panel.locator('select[name="unit"] option').all()) offered.push((await option.getAttribute('value')) ?? '');
+    expect(offered).toContain(`township-team:${YUNXI}`);
+    expect(offered.filter((code) => code.startsWith('township-team:') && code !== `township-team:${YUNXI}`)).toEqual([]);
+
     const started = Date.now();
     await panel.getByRole('button', { name: '登记并派遣' }).click();
     await panel.locator('.badge.status', { hasText: '已派遣' }).waitFor();

@@ -818,9 +818,10 @@ export function facts(c) {
 /**
  * @param {string} name
  * @param {string | null | undefined} selected
- * @param {{ exclude?: string | null }} [options]
+ * @param {{ exclude?: string | null, township?: string | null }} [options] `township`: dispatch stays in the case's
+ *   township, so other townships' teams are not offered (the server refuses them: use transfer)
  */
-function unitSelect(name, selected, { exclude } = {}) {
+function unitSelect(name, selected, { exclude, township } = {}) {
   const id = nextId('unit');
   const select = h(
     'select',
@@ -828,6 +829,7 @@ function unitSelect(name, selected, { exclude } = {}) {
     h('option', { value: '' }, t('action.chooseUnit')),
     units()
       .filter((u) => u.code !== exclude)
+      .filter((u) => !township || !u.townshipCode || u.townshipCode === township)
       .map((u) => h('option', { value: u.code, selected: u.code === selected }, unitName(u.code))),
   );
   return h('div', { class: 'field' }, h('label', { for: id }, t('action.unit')), select);
@@ -970,7 +972,7 @@ export function actionsPanel(c, { onDone, onStart, compact = false } = {}) {
             h('input', { type: 'checkbox', id: usableId, name: 'usable', checked: c.loop?.evidence?.deviceReviewPassed === true }),
             h('label', { for: usableId }, t('action.usable')),
           ),
-          canDispatchNext ? unitSelect('unit', c.handlingUnit) : null,
+          canDispatchNext ? unitSelect('unit', c.handlingUnit, { township: c.townshipCode }) : null,
         ],
         [
           h('button', { type: 'submit', class: 'btn', value: 'register', formnovalidate: true }, t('action.review-register')),
@@ -989,10 +991,15 @@ export function actionsPanel(c, { onDone, onStart, compact = false } = {}) {
   }
   if (allowed.includes('dispatch')) {
     wrap.append(
-      form('dispatch', [unitSelect('unit', c.handlingUnit)], [h('button', { type: 'submit', class: 'btn btn-primary' }, t('action.dispatch'))], (f) => {
-        const unit = value(f, 'unit');
-        void run(f, [{ action: 'dispatch', body: unit && unit !== c.handlingUnit ? { unit } : {} }]);
-      }),
+      form(
+        'dispatch',
+        [unitSelect('unit', c.handlingUnit, { township: c.townshipCode })],
+        [h('button', { type: 'submit', class: 'btn btn-primary' }, t('action.dispatch'))],
+        (f) => {
+          const unit = value(f, 'unit');
+          void run(f, [{ action: 'dispatch', body: unit && unit !== c.handlingUnit ? { unit } : {} }]);
+        },
+      ),
     );
   }
   if (allowed.includes('accept')) {
