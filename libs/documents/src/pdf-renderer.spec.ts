@@ -65,6 +65,9 @@ const spec = (language: 'zh' | 'en'): PrintableDocument => ({
   ],
 });
 
+// Each test renders whole documents with the CJK font (seconds on a loaded 2-core machine): more than jest's 5 s default.
+jest.setTimeout(30_000);
+
 describe('PdfRenderer', () => {
   let dir: string;
   let jpeg: Buffer;
