@@ -1,8 +1,9 @@
 import { CaseLoopService } from '@app/core';
+import { CaseLoopRepository } from '@app/persistence';
 import { Client } from 'pg';
 import request from 'supertest';
 import { startTestApp, TestApp } from '../support/test-app';
-import { TOWNSHIP } from './case-loop-helpers';
+import { insertCase, TOWNSHIP } from './case-loop-helpers';
 
 const EVENTS = 550;
 /** The first SHARED events are each also the occurrence of a second case (another category): 600 cases in all. */
@@ -138,5 +139,26 @@ describe('case intake: a burst of new cases', () => {
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
     const cases = await db.query<{ id: string }>(`SELECT id FROM cases`);
     expect(new Set(open.rows.map((r) => r.key))).toEqual(new Set(cases.rows.map((r) => r.id)));
+  });
+
+  it('records the openings one case per transaction when a batch fails, so no case holds the others back', async () => {
+    const late = [await insertCase(db), await insertCase(db), await insertCase(db)];
+    const repo = app.app.get(CaseLoopRepository);
+    // The batch's first statement fails once (as a broken case would make it); the retry per case goes through.
+    const failing = jest.spyOn(repo, 'saveWorkflows').mockRejectedValueOnce(new Error('batch refused'));
+    try {
+      expect(await app.app.get(CaseLoopService).intakePending(500)).toBe(3);
+    } finally {
+      failing.mockRestore();
+    }
+    const ids = late.map((c) => c.id);
+    expect(await n(`SELECT count(*) AS n FROM case_transitions WHERE case_id = ANY($1::uuid[]) AND seq = 1 AND action = 'open'`, [ids])).toBe(3);
+    expect(await n(`SELECT count(DISTINCT created_at) AS n FROM case_workflow WHERE case_id = ANY($1::uuid[])`, [ids])).toBe(3);
+    expect(await n(`SELECT count(*) AS n FROM outbox WHERE topic = 'cloudpatrol.cases.v1' AND message_key = ANY($1::text[])`, [ids])).toBe(3);
+    const verify = await request(app.url)
+      .get('/api/v1/audit/verify')
+      .set('Authorization', `Bearer ${await app.token()}`)
+      .expect(200);
+    expect(verify.body).toMatchObject({ ok: true, checked: await n(`SELECT count(*) AS n FROM audit_log`) });
   });
 });
