@@ -10,6 +10,7 @@
  * BENCH_PROBE_EVERY (10), BENCH_PHOTOS (24), BENCH_PHOTO_ROUNDS (3), BENCH_PHOTO_DIR (/tmp/cloudpatrol-bench-photos),
  * BENCH_BUDGET_SECONDS (540), BENCH_SATURATION_ALERTS=0 (no SSE client during the burst), BENCH_KEEP_DATABASES=1, BENCH_SKIP (comma list: mqtt,kafka,postgres,cloudpatrol,embedded,naive,photos),
  * BENCH_CPU_PROF=<dir> (V8 CPU profiles of the child processes), BENCH_INGEST_BATCH_SIZE, BENCH_INGEST_BATCH_WAIT_MS,
+ * BENCH_KAFKA_RECORDS (9000: department records of the Kafka feed sub-phase),
  * BENCH_INGEST_PIPELINE_DEPTH, BENCH_MQTT_RECEIVE_MAXIMUM (instead of the product defaults, for an experiment).
  */
 import { loadDistrictConfig } from '@app/config';
@@ -123,7 +124,8 @@ async function main(): Promise<number> {
     let kafkaOk = false;
     if (!skip.has('kafka')) {
       try {
-        const k = await ensureKafka(kafkaBrokers, cleanup, Math.min(180_000, remaining() / 3));
+        // A whole number of ms: child_process refuses a fractional timeout.
+        const k = await ensureKafka(kafkaBrokers, cleanup, Math.floor(Math.min(180_000, remaining() / 3)));
         kafkaOk = true;
         log(`Kafka on ${kafkaBrokers}${k.startedByUs ? ' (started by the bench, stopped at the end)' : ' (already running)'}`);
       } catch (err) {
@@ -172,6 +174,7 @@ async function main(): Promise<number> {
         saturationAlerts: env.BENCH_SATURATION_ALERTS !== '0',
         mixRate: 300,
         mixSeconds: 5,
+        kafkaFeedRecords: num('BENCH_KAFKA_RECORDS', 9000),
         cleanup,
         // Leave time for the photo and naive phases.
         deadline: Math.min(deadline - 170_000, Date.now() + 330_000),

@@ -153,7 +153,7 @@ export async function ensureKafka(brokers: string, cleanup: Cleanup, timeoutMs =
 
 function runQuiet(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<void> {
   return new Promise((ok, fail) => {
-    execFile(cmd, args, { env, timeout: timeoutMs, maxBuffer: 8 * 1024 * 1024 }, (err, stdout, stderr) => {
+    execFile(cmd, args, { env, timeout: Math.max(1, Math.floor(timeoutMs)), maxBuffer: 8 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (err) fail(new Error(`${cmd} ${args.join(' ')} failed: ${err.message}\n${stdout.slice(-2000)}${stderr.slice(-2000)}`));
       else ok();
     });

@@ -19,6 +19,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from 'pg';
 import { simDistrict } from '../../scripts/simulator/district';
+import { DEPARTMENT_TYPES, type Department, departmentRecord } from '../../scripts/simulator/payloads';
 import { HttpSink, KafkaSink, MqttSink } from '../../scripts/simulator/sinks';
 import { runPaced, simulate, SimulationResult } from '../../scripts/simulator/simulate';
 import { SimulatedStream } from '../../scripts/simulator/stream';
@@ -52,8 +53,17 @@ export interface SaturationResult {
   alertLatency: LatencySummary;
   /** Publish → stored of every event of the burst. */
   storeLatency: LatencySummary;
+  /** The burst's end on the database's clock: when the last of its events was seen stored. */
+  endedAt?: Date;
   /** From the last event stored until the background work the burst left (sealing, case intake) was done. */
   backgroundCatchUpSeconds?: number;
+  /**
+   * From the burst's end (the last event stored) until no case of it was waiting for its opening to be recorded
+   * (transition, audit entry, outbox record), on the database's clock, polled every 100 ms.
+   */
+  intakeCatchUpSeconds?: number;
+  /** From the burst's end until every stored event was sealed into the audit chain. */
+  sealingCatchUpSeconds?: number;
   partial?: string;
 }
 
@@ -89,12 +99,30 @@ export interface MixResult {
   partial?: string;
 }
 
+/** The Kafka path on its own: department records produced onto CloudPatrol's feed topics → stored and grouped. */
+export interface KafkaFeedResult {
+  records: number;
+  produced: number;
+  produceSeconds?: number;
+  stored: number;
+  /** Dead letters the feed left (refused records, or over a platform's rate limit). */
+  deadLetters: number;
+  /** Of the stored records, those that became (or grew) a case. */
+  grouped: number;
+  cases: number;
+  seconds?: number;
+  /** Records stored (classified and grouped) per second: first produce → as many stored. */
+  eventsPerSecond?: number;
+  partial?: string;
+}
+
 export interface CloudPatrolResult {
   startupSeconds?: number;
   settings: Record<string, string | number>;
   saturation?: SaturationResult;
   fixedLoad?: FixedLoadResult;
   mix?: MixResult;
+  kafkaFeed?: KafkaFeedResult;
   /** Peak resident set of the CloudPatrol process over the whole phase (VmHWM), MB. */
   peakRssMb?: number;
   errors: string[];
@@ -116,6 +144,8 @@ export interface CloudPatrolPhaseOptions {
   saturationAlerts: boolean;
   mixRate: number;
   mixSeconds: number;
+  /** Department records for the Kafka feed sub-phase (3 platforms; each platform may burst 10,000). */
+  kafkaFeedRecords: number;
   cleanup: Cleanup;
   /** Epoch ms by which the whole phase must be over. */
   deadline: number;
@@ -188,8 +218,11 @@ export async function runCloudPatrolPhase(o: CloudPatrolPhaseOptions): Promise<C
     if (result.saturation) {
       // The burst leaves background work behind (sealing every event into the audit chain, recording each new
       // case's opening). The fixed load measures the steady state, so it starts once that work is done.
-      const caughtUp = await backgroundCaughtUp(pg, Math.min(o.deadline - (o.fixedSeconds + 60) * 1000, Date.now() + 120_000));
+      const caughtUp = await backgroundCaughtUp(pg, result.saturation.endedAt, Math.min(o.deadline - (o.fixedSeconds + 60) * 1000, Date.now() + 120_000));
       result.saturation.backgroundCatchUpSeconds = caughtUp.seconds;
+      result.saturation.intakeCatchUpSeconds = caughtUp.intakeSeconds;
+      result.saturation.sealingCatchUpSeconds = caughtUp.sealingSeconds;
+      log(`case intake after the burst: ${caughtUp.intakeSeconds ?? '?'} s (burst end → last opening recorded); sealing ${caughtUp.sealingSeconds ?? '?'} s`);
       log(`background work after the burst: ${caughtUp.done ? `done in ${caughtUp.seconds} s` : `not done after ${caughtUp.seconds} s (${caughtUp.left})`}`);
       if (!caughtUp.done) result.errors.push(`background work after the burst not done after ${caughtUp.seconds} s: ${caughtUp.left}`);
     }
@@ -216,6 +249,18 @@ export async function runCloudPatrolPhase(o: CloudPatrolPhaseOptions): Promise<C
           `mixed sources: ${result.mix.storedOfExpected}/${result.mix.expectedEvents} expected events stored, dead letters ${JSON.stringify(result.mix.deadLettersByReason)}`,
         );
     } else result.errors.push('mixed sources: skipped, not enough time left');
+
+    if (!o.kafkaBrokers) result.errors.push('kafka feed: skipped, no Kafka');
+    else if (Date.now() + 40_000 < o.deadline) {
+      result.kafkaFeed = await kafkaFeed(o, pg, o.kafkaBrokers, kafkaPrefix, Math.min(o.deadline, Date.now() + 60_000)).catch((err: Error) => {
+        result.errors.push(`kafka feed: ${err.message}`);
+        return undefined;
+      });
+      if (result.kafkaFeed)
+        log(
+          `kafka feed: ${result.kafkaFeed.eventsPerSecond ?? '?'} records/s (${result.kafkaFeed.stored}/${result.kafkaFeed.records} stored, ${result.kafkaFeed.grouped} grouped into ${result.kafkaFeed.cases} cases, ${result.kafkaFeed.deadLetters} dead letters)`,
+        );
+    } else result.errors.push('kafka feed: skipped, not enough time left');
   } catch (err) {
     result.errors.push((err as Error).message);
   } finally {
@@ -253,14 +298,14 @@ async function count(pg: Client, sql: string): Promise<number> {
  * the wait instead of running out the clock; they are reported): polls every 250 ms, every 50 ms near the
  * end (counting costs the database a little; the end time is what matters).
  */
-async function waitStored(pg: Client, target: number, deadline: number): Promise<{ stored: number; doneAt?: number }> {
+async function waitStored(pg: Client, target: number, deadline: number): Promise<{ stored: number; doneAt?: number; doneDbAt?: Date }> {
   let stored = 0;
   while (Date.now() < deadline) {
-    const { rows } = await pg.query<{ stored: number; dead: number }>(
-      'SELECT (SELECT count(*) FROM events)::int AS stored, (SELECT count(*) FROM dead_letters)::int AS dead',
+    const { rows } = await pg.query<{ stored: number; dead: number; at: Date }>(
+      'SELECT (SELECT count(*) FROM events)::int AS stored, (SELECT count(*) FROM dead_letters)::int AS dead, clock_timestamp() AS at',
     );
     stored = rows[0].stored;
-    if (stored + rows[0].dead >= target) return { stored, doneAt: Date.now() };
+    if (stored + rows[0].dead >= target) return { stored, doneAt: Date.now(), doneDbAt: rows[0].at };
     await sleep(stored >= target * 0.9 ? 50 : 250);
   }
   return { stored };
@@ -293,7 +338,7 @@ async function saturation(o: CloudPatrolPhaseOptions, pg: Client, alerts: AlertC
     publishedAt = Date.now();
   })();
   const total = n + Math.floor(n / o.saturationProbeEvery);
-  const { stored: storedAtDone, doneAt } = await waitStored(pg, total, deadline);
+  const { stored: storedAtDone, doneAt, doneDbAt } = await waitStored(pg, total, deadline);
   await publishing;
   await pub.close();
   // The last probes' alerts may still be on their way.
@@ -328,23 +373,38 @@ async function saturation(o: CloudPatrolPhaseOptions, pg: Client, alerts: AlertC
     alertsReceived: alerts.alerts - alertsBefore,
     alertLatency: alerts.summary('saturation'),
     storeLatency: await storeLatency(pg, `${prefix}%`, times.of),
+    endedAt: doneDbAt,
     ...(!doneAt && { partial: `${storedAtDone} of ${total} stored when the phase's time ran out` }),
   };
 }
 
-/** Waits until every stored event is sealed and every case's opening recorded (or `until`). */
-async function backgroundCaughtUp(pg: Client, until: number): Promise<{ done: boolean; seconds: number; left: string }> {
+/**
+ * Waits until every stored event is sealed and every case's opening recorded (or `until`). Times are taken on the
+ * database's clock from `burstEnd` (when the last event was seen stored), so the figures are not skewed by the
+ * bench's own polling: intake is done at the first poll (every 100 ms) that finds no case awaiting its opening.
+ */
+async function backgroundCaughtUp(
+  pg: Client,
+  burstEnd: Date | undefined,
+  until: number,
+): Promise<{ done: boolean; seconds: number; intakeSeconds?: number; sealingSeconds?: number; left: string }> {
   const started = Date.now();
+  const since = (at: Date) => (burstEnd ? Math.max(0, Math.round((at.getTime() - burstEnd.getTime()) / 100) / 10) : undefined);
+  let intakeSeconds: number | undefined;
+  let sealingSeconds: number | undefined;
   for (;;) {
-    const { rows } = await pg.query<{ queued: number; intake: number }>(
+    const { rows } = await pg.query<{ queued: number; intake: number; at: Date }>(
       `SELECT (SELECT count(*) FROM evidence_queue)::int AS queued,
-              (SELECT count(*) FROM cases c WHERE NOT EXISTS (SELECT 1 FROM case_workflow w WHERE w.case_id = c.id))::int AS intake`,
+              (SELECT count(*) FROM cases c WHERE NOT EXISTS (SELECT 1 FROM case_workflow w WHERE w.case_id = c.id))::int AS intake,
+              clock_timestamp() AS at`,
     );
-    const { queued, intake } = rows[0];
+    const { queued, intake, at } = rows[0];
+    if (intake === 0 && intakeSeconds === undefined) intakeSeconds = since(at);
+    if (queued === 0 && sealingSeconds === undefined) sealingSeconds = since(at);
     const seconds = Math.round((Date.now() - started) / 100) / 10;
-    if (queued === 0 && intake === 0) return { done: true, seconds, left: '' };
-    if (Date.now() >= until) return { done: false, seconds, left: `${queued} events to seal, ${intake} openings to record` };
-    await sleep(250);
+    if (queued === 0 && intake === 0) return { done: true, seconds, intakeSeconds, sealingSeconds, left: '' };
+    if (Date.now() >= until) return { done: false, seconds, intakeSeconds, sealingSeconds, left: `${queued} events to seal, ${intake} openings to record` };
+    await sleep(100);
   }
 }
 
@@ -456,4 +516,72 @@ async function mixedSources(o: CloudPatrolPhaseOptions, pg: Client, url: string,
     await sinks.mqtt.close();
     await sinks.kafka?.close().catch(() => undefined);
   }
+}
+
+/**
+ * The Kafka path's own end-to-end figure: `records` fire / police / emergency records (the published v1 schemas,
+ * at the simulator's district points) produced in batches of 500 (acks all) onto CloudPatrol's department feed
+ * topics; rate = records stored (classified and grouped in the storing transaction) / (first produce → all stored).
+ */
+async function kafkaFeed(o: CloudPatrolPhaseOptions, pg: Client, brokers: string, kafkaPrefix: string, deadline: number): Promise<KafkaFeedResult> {
+  const targets = simDistrict(o.district, 5).targets;
+  const depts: Department[] = ['fire', 'police', 'emergency'];
+  const at = new Date();
+  const messages = Array.from({ length: o.kafkaFeedRecords }, (_, i) => {
+    const dept = depts[i % depts.length];
+    const types = DEPARTMENT_TYPES[dept];
+    // A few hundred places and types, so records both open cases and group into open ones.
+    const place = targets[Math.floor(i / depts.length) % Math.min(targets.length, 60)];
+    return departmentRecord(dept, {
+      recordId: `KF${o.runId.toUpperCase()}-${i}`,
+      at: new Date(at.getTime() - (o.kafkaFeedRecords - i)),
+      location: { lat: place.lat, lng: place.lng },
+      type: types[Math.floor(i / depts.length / 60) % types.length],
+    });
+  });
+  const expected = messages.map((m) => m.eventId as string);
+  const kafka = new Kafka({ clientId: `bench-feed-${o.runId}`, brokers: brokers.split(','), logLevel: logLevel.NOTHING });
+  const producer = kafka.producer({ allowAutoTopicCreation: true });
+  await producer.connect();
+  const base = await count(pg, 'SELECT (SELECT count(*) FROM events) + (SELECT count(*) FROM dead_letters) AS n');
+  const deadBefore = await count(pg, 'SELECT count(*) AS n FROM dead_letters');
+  let produced = 0;
+  const t0 = Date.now();
+  let producedAt = t0;
+  try {
+    for (let b = 0; b < messages.length; b += 500) {
+      const batch = messages.slice(b, b + 500);
+      const byTopic = new Map<string, { key?: string; value: string }[]>();
+      for (const m of batch) {
+        const list = byTopic.get(kafkaPrefix + m.topic) ?? [];
+        list.push({ key: m.key, value: m.payload });
+        byTopic.set(kafkaPrefix + m.topic, list);
+      }
+      await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })) });
+      produced += batch.length;
+    }
+    producedAt = Date.now();
+  } finally {
+    await producer.disconnect().catch(() => undefined);
+  }
+  const { doneAt } = await waitStored(pg, base + produced, deadline);
+  const stored = Number((await pg.query<{ n: string }>('SELECT count(*) AS n FROM events WHERE source_event_id = ANY($1::text[])', [expected])).rows[0].n);
+  const grouping = await pg.query<{ grouped: string; cases: string }>(
+    `SELECT count(DISTINCT o.event_id) AS grouped, count(DISTINCT o.case_id) AS cases
+       FROM events e JOIN case_occurrences o ON o.event_id = e.id WHERE e.source_event_id = ANY($1::text[])`,
+    [expected],
+  );
+  const seconds = ((doneAt ?? Date.now()) - t0) / 1000;
+  return {
+    records: messages.length,
+    produced,
+    produceSeconds: round((producedAt - t0) / 1000, 2),
+    stored,
+    deadLetters: (await count(pg, 'SELECT count(*) AS n FROM dead_letters')) - deadBefore,
+    grouped: Number(grouping.rows[0].grouped),
+    cases: Number(grouping.rows[0].cases),
+    seconds: round(seconds, 2),
+    eventsPerSecond: round(stored / seconds),
+    ...(stored < messages.length && { partial: `${stored} of ${messages.length} records stored${doneAt ? '' : " when the sub-phase's time ran out"}` }),
+  };
 }

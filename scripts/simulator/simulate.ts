@@ -81,7 +81,12 @@ export async function simulate(o: {
   const snapshot = (paced: PacedResult): SimulationResult => ({
     ...paced,
     stream: o.stream.counts,
-    sinks: Object.fromEntries(Object.entries(o.sinks).map(([k, s]) => [k, (s as { stats: SinkStats }).stats])),
+    // Only the sinks given: a transport left out (no Kafka) has no stats to report.
+    sinks: Object.fromEntries(
+      Object.entries(o.sinks)
+        .filter(([, s]) => s !== undefined)
+        .map(([k, s]) => [k, (s as { stats: SinkStats }).stats]),
+    ),
     eventIds,
   });
   let lastReport = performance.now();

@@ -30,7 +30,7 @@ export class AdministratorSeed implements OnApplicationBootstrap {
 export class CoreApiModule {}
 
 /**
- * Background work on cases and pictures (worker, standalone): case intake and evidence sealing, deadline
+ * Background work on cases and pictures (worker, standalone): case intake, evidence sealing, deadline
  * watch, the outbox relay to Kafka, fetching pictures from sources. Several workers may run them: each
  * leases or locks its rows.
  */

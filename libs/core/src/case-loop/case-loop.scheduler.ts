@@ -7,7 +7,14 @@ import { Clock } from './clock';
 import { DeadlineWatcher } from './deadline-watcher.service';
 import { EvidenceService } from './evidence.service';
 
-const INTAKE_EVERY_MS = 2_000;
+/**
+ * New cases are looked for this often: a case's opening (its record, review clock and `open` event) should follow
+ * the case within a second or two. Its own job, so the sealing of a burst's events does not hold it back.
+ */
+const INTAKE_EVERY_MS = 500;
+/** Openings recorded per transaction (one statement per table for the lot). */
+const INTAKE_BATCH = 500;
+const SEALING_EVERY_MS = 2_000;
 const DEADLINES_EVERY_MS = 30_000;
 /** Due notifier deliveries are looked for this often (their back-off decides when each is due). */
 const NOTICES_EVERY_MS = 1_000;
@@ -36,8 +43,10 @@ export class CaseLoopScheduler implements OnApplicationBootstrap, BeforeApplicat
   ) {}
 
   onApplicationBootstrap(): void {
-    this.every('case intake and evidence sealing', INTAKE_EVERY_MS, async () => {
-      while ((await this.loop.intakePending(100)) === 100 && !this.stopped);
+    this.every('case intake', INTAKE_EVERY_MS, async () => {
+      while ((await this.loop.intakePending(INTAKE_BATCH)) === INTAKE_BATCH && !this.stopped);
+    });
+    this.every('evidence sealing', SEALING_EVERY_MS, async () => {
       while ((await this.evidence.sealPending(this.clock.now(), 500)) === 500 && !this.stopped);
     });
     this.every('deadline watch', DEADLINES_EVERY_MS, () => this.deadlines.scan());

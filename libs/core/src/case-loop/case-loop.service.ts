@@ -279,60 +279,113 @@ export class CaseLoopService {
    * gives them a record, sealed evidence, a review clock and an `open` lifecycle event.
    */
   async recordOpening(tx: EntityManager, row: LoopCaseRow, now: Date): Promise<WorkflowRow> {
-    const { deadlines, calendar } = this.runtime.district;
-    const status = asCaseStatus(row.status);
-    const step = stepDeadlineFor(status, row.createdAt, {}, row.categoryCode, deadlines, calendar);
-    const wf: WorkflowRow = { ...emptyWorkflow(row.id), transitionCount: 1, ...this.newStepClock(step, now) };
-    await this.repo.saveWorkflow(tx, wf);
-    const pending = await this.evidence.caseEvidence(tx, row.id, now);
-    const machine = row.origin !== 'manual';
-    const transitionRow = toTransitionRow(row.id, 1, {
-      from: null,
-      to: status,
-      action: 'open',
-      actorId: machine ? row.deviceId : 'unknown',
-      actorRole: machine ? 'device' : 'operator',
-      at: row.createdAt,
-      reason: null,
-      note: null,
-      fromUnit: null,
-      toUnit: null,
-      photos: [],
-      details: {
-        categoryCode: row.categoryCode,
-        townshipCode: row.townshipCode,
-        routedUnit: row.handlingUnit,
-        rule: { id: row.ruleId, version: row.ruleVersion },
-      },
-    });
-    const { seq: auditSeq } = await this.audit.append(tx, {
-      at: now,
-      actorId: transitionRow.actorId,
-      actorRole: transitionRow.actorRole,
-      action: 'case.transition',
-      caseId: row.id,
-      data: { caseNumber: row.caseNumber, transition: auditedTransition(transitionRow), evidence: pending.refs },
-    });
-    await this.evidence.commit(tx, pending, auditSeq);
-    await this.repo.insertTransition(tx, { ...transitionRow, auditSeq });
-    await this.outbox.insert(tx, [
-      { topic: CASES_TOPIC, key: row.id, payload: lifecycleEvent(row, transitionRow, auditSeq, status, row.handlingUnit, row.townshipCode ?? '', null) },
-      ...referralReply(row, transitionRow, row.handlingUnit, null),
-    ]);
-    return wf;
+    return (await this.recordOpenings(tx, [row], now))[0];
   }
 
-  /** The intake job: records the opening of cases the ingest path made since the last run. */
-  async intakePending(limit = 100): Promise<number> {
+  /**
+   * Records the openings of `rows` (locked by the caller) in this order, set-based: one statement per table
+   * whatever the number of cases. The audit entries are numbered and chained in the same order under the chain
+   * lock, so the log reads as if each opening had been recorded in turn.
+   */
+  async recordOpenings(tx: EntityManager, rows: readonly LoopCaseRow[], now: Date): Promise<WorkflowRow[]> {
+    if (rows.length === 0) return [];
+    const { deadlines, calendar } = this.runtime.district;
+    const openings = rows.map((row) => {
+      const status = asCaseStatus(row.status);
+      const step = stepDeadlineFor(status, row.createdAt, {}, row.categoryCode, deadlines, calendar);
+      const wf: WorkflowRow = { ...emptyWorkflow(row.id), transitionCount: 1, ...this.newStepClock(step, now) };
+      const machine = row.origin !== 'manual';
+      const transitionRow = toTransitionRow(row.id, 1, {
+        from: null,
+        to: status,
+        action: 'open',
+        actorId: machine ? row.deviceId : 'unknown',
+        actorRole: machine ? 'device' : 'operator',
+        at: row.createdAt,
+        reason: null,
+        note: null,
+        fromUnit: null,
+        toUnit: null,
+        photos: [],
+        details: {
+          categoryCode: row.categoryCode,
+          townshipCode: row.townshipCode,
+          routedUnit: row.handlingUnit,
+          rule: { id: row.ruleId, version: row.ruleVersion },
+        },
+      });
+      return { row, status, wf, transitionRow };
+    });
+    await this.repo.saveWorkflows(
+      tx,
+      openings.map((o) => o.wf),
+    );
+    const pending = await this.evidence.casesEvidence(
+      tx,
+      rows.map((r) => r.id),
+      now,
+    );
+    const appended = await this.audit.appendMany(
+      tx,
+      openings.map(({ row, transitionRow }, i) => ({
+        at: now,
+        actorId: transitionRow.actorId,
+        actorRole: transitionRow.actorRole,
+        action: 'case.transition',
+        caseId: row.id,
+        data: { caseNumber: row.caseNumber, transition: auditedTransition(transitionRow), evidence: pending[i].refs },
+      })),
+    );
+    await this.evidence.commitMany(
+      tx,
+      pending.map((p, i) => ({ pending: p, auditSeq: appended[i].seq })),
+    );
+    await this.repo.insertTransitions(
+      tx,
+      openings.map((o, i) => ({ ...o.transitionRow, auditSeq: appended[i].seq })),
+    );
+    await this.outbox.insert(
+      tx,
+      openings.flatMap(({ row, status, transitionRow }, i) => [
+        {
+          topic: CASES_TOPIC,
+          key: row.id,
+          payload: lifecycleEvent(row, transitionRow, appended[i].seq, status, row.handlingUnit, row.townshipCode ?? '', null),
+        },
+        ...referralReply(row, transitionRow, row.handlingUnit, null),
+      ]),
+    );
+    return openings.map((o) => o.wf);
+  }
+
+  /**
+   * The intake job: records the opening of cases the ingest path made since the last run, up to `limit` of them
+   * in one transaction (a burst opens hundreds of cases). Should the batch fail, each case is tried in a
+   * transaction of its own, so one case that cannot be recorded does not hold the others back.
+   */
+  async intakePending(limit = 500): Promise<number> {
+    try {
+      return await this.repo.transaction(async (tx) => {
+        const rows = await this.repo.lockCasesAwaitingIntake(tx, limit);
+        await this.recordOpenings(tx, rows, this.clock.now());
+        return rows.length;
+      });
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, 'case intake batch failed; recording the openings one case at a time');
+    }
     let recorded = 0;
     for (const id of await this.repo.casesAwaitingIntake(limit)) {
-      const done = await this.repo.transaction(async (tx) => {
-        const row = await this.repo.lockCase(tx, id, { skipLocked: true });
-        if (!row || (await this.repo.findWorkflow(tx, id))) return false;
-        await this.recordOpening(tx, row, this.clock.now());
-        return true;
-      });
-      if (done) recorded++;
+      try {
+        const done = await this.repo.transaction(async (tx) => {
+          const row = await this.repo.lockCase(tx, id, { skipLocked: true });
+          if (!row || (await this.repo.findWorkflow(tx, id))) return false;
+          await this.recordOpening(tx, row, this.clock.now());
+          return true;
+        });
+        if (done) recorded++;
+      } catch (err) {
+        this.logger.warn({ err: (err as Error).message, caseId: id }, 'case intake failed for this case; retried on the next run');
+      }
     }
     return recorded;
   }

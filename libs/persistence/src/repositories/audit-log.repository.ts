@@ -56,6 +56,41 @@ export class AuditLogRepository {
     return { seq, hash };
   }
 
+  /**
+   * Appends `entries` in the order given, as one statement: numbered and chained here under the chain lock
+   * exactly as that many `append` calls would (the case intake records hundreds of openings at once).
+   */
+  async appendMany(tx: EntityManager, entries: readonly AuditAppend[]): Promise<{ seq: number; hash: string }[]> {
+    if (entries.length === 0) return [];
+    await this.lockChain(tx);
+    const last: { seq: string; hash: string }[] = await tx.query('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
+    let prev = last[0] ? { seq: Number(last[0].seq), hash: last[0].hash } : undefined;
+    const rows = entries.map((entry) => {
+      const { seq, prevHash } = chainNext(prev);
+      const data = JSON.parse(JSON.stringify(entry.data)) as Record<string, unknown>;
+      const content = { seq, at: entry.at.toISOString(), actorId: entry.actorId, actorRole: entry.actorRole, action: entry.action, caseId: entry.caseId, data };
+      const hash = auditEntryHash(prevHash, content);
+      prev = { seq, hash };
+      return { ...content, prevHash, hash };
+    });
+    await tx.query(
+      `INSERT INTO audit_log (seq, at, actor_id, actor_role, action, case_id, data, prev_hash, hash)
+       SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::uuid[], $7::jsonb[], $8::text[], $9::text[])`,
+      [
+        rows.map((r) => r.seq),
+        rows.map((r) => r.at),
+        rows.map((r) => r.actorId),
+        rows.map((r) => r.actorRole),
+        rows.map((r) => r.action),
+        rows.map((r) => r.caseId),
+        rows.map((r) => JSON.stringify(r.data)),
+        rows.map((r) => r.prevHash),
+        rows.map((r) => r.hash),
+      ],
+    );
+    return rows.map((r) => ({ seq: r.seq, hash: r.hash }));
+  }
+
   /** Appends in a transaction of its own (reads of evidence, account changes). */
   appendAlone(entry: AuditAppend): Promise<{ seq: number; hash: string }> {
     return this.dataSource.transaction((tx) => this.append(tx, entry));

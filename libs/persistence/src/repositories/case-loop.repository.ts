@@ -224,6 +224,23 @@ export class CaseLoopRepository {
     );
   }
 
+  /** `saveWorkflow` for many cases in one statement (the case intake's openings). */
+  async saveWorkflows(tx: EntityManager, rows: readonly WorkflowRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const cols = WORKFLOW_FIELDS.map(([, col]) => col);
+    // One JSON document of rows, read back with the table's own column types (jsonb columns stay JSON).
+    const doc = rows.map((row) => Object.fromEntries(WORKFLOW_FIELDS.map(([prop, col]) => [col, row[prop] ?? null])));
+    await tx.query(
+      `INSERT INTO case_workflow (${cols.join(', ')})
+       SELECT ${cols.join(', ')} FROM jsonb_populate_recordset(NULL::case_workflow, $1::jsonb)
+       ON CONFLICT (case_id) DO UPDATE SET ${cols
+         .filter((c) => c !== 'case_id')
+         .map((c) => `${c} = EXCLUDED.${c}`)
+         .join(', ')}, updated_at = now()`,
+      [JSON.stringify(doc)],
+    );
+  }
+
   /**
    * Status, unit and township live on the case row. Grouping closes with the case (a new detection then opens
    * a new case) and reopens with it unless another open case has taken the identity meanwhile.
@@ -270,6 +287,33 @@ export class CaseLoopRepository {
       ],
     );
     return String(rows[0].id);
+  }
+
+  /** `insertTransition` for many rows in one statement. */
+  async insertTransitions(tx: EntityManager, rows: readonly TransitionRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await tx.query(
+      `INSERT INTO case_transitions (case_id, seq, action, from_status, to_status, actor_id, actor_role, at, reason, note, from_unit, to_unit, photos, details, audit_seq)
+       SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::text[], $10::text[],
+                            $11::text[], $12::text[], $13::jsonb[], $14::jsonb[], $15::bigint[])`,
+      [
+        rows.map((t) => t.caseId),
+        rows.map((t) => t.seq),
+        rows.map((t) => t.action),
+        rows.map((t) => t.fromStatus),
+        rows.map((t) => t.toStatus),
+        rows.map((t) => t.actorId),
+        rows.map((t) => t.actorRole),
+        rows.map((t) => t.at.toISOString()),
+        rows.map((t) => t.reason),
+        rows.map((t) => t.note),
+        rows.map((t) => t.fromUnit),
+        rows.map((t) => t.toUnit),
+        rows.map((t) => JSON.stringify(t.photos)),
+        rows.map((t) => JSON.stringify(t.details)),
+        rows.map((t) => t.auditSeq),
+      ],
+    );
   }
 
   async insertStatement(tx: EntityManager, s: Omit<StatementRow, 'id'>): Promise<string> {
@@ -329,6 +373,23 @@ export class CaseLoopRepository {
       [limit],
     );
     return rows.map((r) => r.id);
+  }
+
+  /**
+   * Locks up to `limit` cases whose opening is not recorded yet, oldest first, skipping cases another
+   * transaction holds (a transition records its case's opening itself). A case whose opening was recorded
+   * between the look and the lock is left out: the second look sees what committed meanwhile.
+   */
+  async lockCasesAwaitingIntake(tx: EntityManager, limit: number): Promise<LoopCaseRow[]> {
+    const rows: LoopCaseRow[] = await tx.query(
+      `SELECT ${CASE_COLUMNS} FROM cases c WHERE NOT EXISTS (SELECT 1 FROM case_workflow w WHERE w.case_id = c.id)
+        ORDER BY c.created_at, c.id LIMIT $1 FOR UPDATE OF c SKIP LOCKED`,
+      [limit],
+    );
+    if (rows.length === 0) return rows;
+    const opened: { id: string }[] = await tx.query(`SELECT case_id AS id FROM case_workflow WHERE case_id = ANY($1::uuid[])`, [rows.map((r) => r.id)]);
+    const done = new Set(opened.map((r) => r.id));
+    return rows.filter((r) => !done.has(r.id));
   }
 
   /** Open step clocks not yet escalated; the rows stay locked (others skipped) until the transaction ends. */

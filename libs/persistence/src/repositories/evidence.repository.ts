@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { CASE_EVENTS_SQL } from './case-events.sql';
+import { CASE_EVENTS_SQL, CASES_EVENTS_SQL } from './case-events.sql';
 
 /** An event not yet sealed, with its payload hash computed by the database. */
 export interface UnsealedEventRow {
@@ -103,6 +103,26 @@ export class EvidenceRepository {
     );
   }
 
+  /** `unsealedEventsOfCase` for many cases in one statement: each case's events in id order, by case. */
+  async unsealedEventsOfCases(tx: EntityManager, caseIds: readonly string[]): Promise<Map<string, UnsealedEventRow[]>> {
+    const out = new Map<string, UnsealedEventRow[]>();
+    if (caseIds.length === 0) return out;
+    const rows: (UnsealedEventRow & { ownerCase: string })[] = await tx.query(
+      `SELECT o.case_id::text AS "ownerCase", ${UNSEALED_COLUMNS}
+         FROM (${CASES_EVENTS_SQL}) o
+         JOIN events e ON e.id = o.event_id LEFT JOIN devices d ON d.id = e.device_id
+        WHERE NOT EXISTS (SELECT 1 FROM evidence_items x WHERE x.item_key = 'event:' || e.id::text)
+        ORDER BY o.case_id, e.id`,
+      [caseIds],
+    );
+    for (const { ownerCase, ...row } of rows) {
+      const list = out.get(ownerCase) ?? [];
+      list.push(row);
+      out.set(ownerCase, list);
+    }
+    return out;
+  }
+
   /** The events of a case, its occurrences and its dwell proof, oldest first. */
   async eventsOfCase(caseId: string): Promise<CaseEvidenceEventRow[]> {
     const rows: Record<string, unknown>[] = await this.dataSource.query(
@@ -130,6 +150,26 @@ export class EvidenceRepository {
   /** Items already sealed for a case's events (payloads and their media). */
   async sealedItemsOfCase(tx: EntityManager, caseId: string): Promise<EvidenceItemRow[]> {
     return this.mapItems(await tx.query(CASE_ITEMS, [caseId]));
+  }
+
+  /** `sealedItemsOfCase` for many cases in one statement: each case's items in id order, by case. */
+  async sealedItemsOfCases(tx: EntityManager, caseIds: readonly string[]): Promise<Map<string, EvidenceItemRow[]>> {
+    const out = new Map<string, EvidenceItemRow[]>();
+    if (caseIds.length === 0) return out;
+    const rows: Record<string, unknown>[] = await tx.query(
+      `SELECT o.case_id::text AS owner_case, x.* FROM evidence_items x JOIN case_occurrences o ON o.event_id = x.event_id WHERE o.case_id = ANY($1::uuid[])
+       UNION SELECT d.case_id::text, x.* FROM evidence_items x JOIN case_dwell_proof d ON d.event_id = x.event_id WHERE d.case_id = ANY($1::uuid[])
+       UNION SELECT x.case_id::text, x.* FROM evidence_items x WHERE x.case_id = ANY($1::uuid[])
+       ORDER BY owner_case, id`,
+      [caseIds],
+    );
+    const mapped = this.mapItems(rows);
+    rows.forEach((r, i) => {
+      const list = out.get(String(r.owner_case)) ?? [];
+      list.push(mapped[i]);
+      out.set(String(r.owner_case), list);
+    });
+    return out;
   }
 
   async insertItems(tx: EntityManager, items: EvidenceItemRow[]): Promise<void> {

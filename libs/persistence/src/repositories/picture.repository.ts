@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { CASE_EVENTS_SQL } from './case-events.sql';
+import { CASE_EVENTS_SQL, CASES_EVENTS_SQL } from './case-events.sql';
 import { ADVISORY_LOCKS } from '../advisory-locks';
 
 /** A stored picture's catalogue entry (`pictures`). Keys are relative to the photo store. */
@@ -281,6 +281,27 @@ export class PictureRepository {
         [caseId],
       ),
     );
+  }
+
+  /** `unsealedOfCase` for many cases in one statement: each case's rows in `ep.id` order, by case. */
+  async unsealedOfCases(tx: EntityManager, caseIds: readonly string[]): Promise<Map<string, UnsealedPictureRow[]>> {
+    const out = new Map<string, UnsealedPictureRow[]>();
+    if (caseIds.length === 0) return out;
+    const rows: Record<string, unknown>[] = await tx.query(
+      `SELECT ce.case_id::text AS "caseId", ep.id::text AS id, ep.event_id::text AS "eventId", e.device_id AS "deviceId", ep.slot, ep.sha256,
+              p.original_key AS "originalKey", p.bytes, COALESCE(d.legal_review_passed AND d.technical_review_passed, false) AS "deviceReviewed"
+         FROM (${CASES_EVENTS_SQL}) ce JOIN event_pictures ep ON ep.event_id = ce.event_id JOIN events e ON e.id = ep.event_id
+         JOIN pictures p ON p.sha256 = ep.sha256 LEFT JOIN devices d ON d.id = e.device_id
+        WHERE ep.status = 'present' AND NOT ep.sealed ORDER BY ce.case_id, ep.id FOR UPDATE OF ep`,
+      [caseIds],
+    );
+    const mapped = this.mapUnsealed(rows);
+    rows.forEach((r, i) => {
+      const list = out.get(String(r.caseId)) ?? [];
+      list.push(mapped[i]);
+      out.set(String(r.caseId), list);
+    });
+    return out;
   }
 
   async markSealed(tx: EntityManager, ids: readonly string[]): Promise<void> {
