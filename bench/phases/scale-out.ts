@@ -76,6 +76,13 @@ export async function runScaleOutPhase(o: ScaleOutPhaseOptions): Promise<ScaleOu
       KAFKA_GROUP_ID: group,
       KAFKA_INGEST_PARTITIONS: String(PARTITIONS),
       INGEST_VIA_KAFKA: 'true',
+      // BENCH_<NAME> overrides a product default for an experiment, as in the cloudpatrol phase.
+      ...Object.fromEntries(
+        (['INGEST_BATCH_SIZE', 'INGEST_BATCH_WAIT_MS', 'INGEST_PIPELINE_DEPTH', 'MQTT_RECEIVE_MAXIMUM'] as const).flatMap((k) => {
+          const v = process.env[`BENCH_${k}`];
+          return v === undefined ? [] : [[k, v]];
+        }),
+      ),
     };
   };
   const children: BenchChild[] = [];
@@ -108,9 +115,9 @@ export async function runScaleOutPhase(o: ScaleOutPhaseOptions): Promise<ScaleOu
     const publishing = (async () => {
       for (const p of o.payloads) {
         if (Date.now() > o.deadline) break;
-        await (pub).send(p.topic, p.payload);
+        await pub.send(p.topic, p.payload);
       }
-      await (pub).drain(30_000);
+      await pub.drain(30_000);
     })();
     let gatewayDoneAt: number | undefined;
     while (Date.now() < o.deadline) {

@@ -161,6 +161,8 @@ export class IngestWorkerService implements OnApplicationBootstrap, BeforeApplic
           envelopeTopic: ingestTopic,
           partitionsFor: (topic) => (topic === ingestTopic ? env.KAFKA_INGEST_PARTITIONS : 3),
           sessionTimeoutMs: env.KAFKA_SESSION_TIMEOUT_MS,
+          // Batches of different partitions overlap as MQTT's do (ingest keeps classification in batch order).
+          partitionsConcurrently: env.INGEST_PIPELINE_DEPTH,
           onAssignment: (assignment) => this.logger.info({ source: 'kafka', assignment }, 'Kafka partitions assigned to this worker'),
           batchSize: env.INGEST_BATCH_SIZE,
           onError: onError('kafka'),

@@ -43,6 +43,11 @@ export interface KafkaIngestOptions {
   partitionsFor?: (topic: string) => number;
   /** A member silent this long is dropped from the group and its partitions go to the others (default 30 s). */
   sessionTimeoutMs?: number;
+  /**
+   * Partitions whose batches are stored at once (default 1). With 2, one partition's next batch is decoded and
+   * inserted while another's is classified and committed, as the MQTT transport's two batches in flight.
+   */
+  partitionsConcurrently?: number;
   /** The partitions this member holds after each rebalance (topic → partitions). */
   onAssignment?: (assignment: Record<string, number[]>) => void;
 }
@@ -89,7 +94,8 @@ export class KafkaIngestTransport {
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
+      // Within a partition batches stay in order; across partitions (other devices) they may overlap.
+      partitionsConsumedConcurrently: this.options.partitionsConcurrently ?? 1,
       eachBatch: async (payload) => {
         const { batch } = payload;
         const heartbeat = () => payload.heartbeat();
