@@ -138,4 +138,29 @@ describe('scale-out on Kafka: MQTT gateway → cloudpatrol.ingest.v1 → workers
       await teardown(r);
     }
   }, 420_000);
+
+  it('two gateways on plain subscriptions, Mosquitto restarted mid-stream: each message reaches Kafka from both, every event stored once', async () => {
+    // Why not a shared subscription between gateways: Mosquitto 2.0 does not restore it after a restart, and what
+    // was queued for it or published before the gateways subscribed again is gone (measured 2,399 of 10,000).
+    const r = await rig();
+    try {
+      await startApp(r, 'gateway', 'gw1');
+      await startApp(r, 'gateway', 'gw2');
+      await startApp(r, 'worker', 'w1');
+      const offered = 10_000;
+      const prefix = `gw2-${r.t}-`;
+      const sent = publish(r.publisher, stream(prefix, offered), { perSecond: 2000, window: 200 });
+      await eventually('a third stored', async () => ((await stored(r, prefix)) >= offered / 3 ? true : undefined), 120_000);
+      await stopProcessAndWait(r.mosquitto.pid);
+      await new Promise((res) => setTimeout(res, 2000));
+      r.mosquitto = await startMosquitto(`scale-${r.t}`, r.mosquitto.port, r.mosquitto.dir);
+      await sent.done;
+      const counts = await exactlyOnce(r, prefix, offered);
+      print('two gateways on plain subscriptions, Mosquitto restarted', { sent: offered, ackedByMosquitto: sent.acked, ...counts });
+      // Both gateways forwarded everything: the second copy of each is absorbed by the event key.
+      expect(counts.recordsOnKafka).toBeGreaterThanOrEqual(2 * offered);
+    } finally {
+      await teardown(r);
+    }
+  }, 420_000);
 });
