@@ -176,7 +176,7 @@ export function markdown(r: BenchResults): string {
       mark(r.checks.embeddedEventsPerSecond),
     ],
     [
-      `Scale-out path: Mosquitto → gateway (PUBACK after Kafka acks) → Kafka (${fmt(d.scaleOut?.partitions)} partitions) → ${fmt(d.scaleOut?.workers)} worker(s) in one group, the same stream (${fmt(d.scaleOut?.stored)} stored, by worker ${d.scaleOut?.storedByWorker.map((n) => fmt(n)).join(' + ') || '–'}; gateway alone ${fmt(d.scaleOut?.gatewayMessagesPerSecond, ' msg/s')})`,
+      `Scale-out path: Mosquitto → gateway (PUBACK after Kafka acks) → Kafka (${fmt(d.scaleOut?.partitions)} partitions) → ${fmt(d.scaleOut?.workers)} worker(s) in one group, the same stream (${fmt(d.scaleOut?.stored)} stored, by worker ${d.scaleOut?.storedByWorker.map((n) => fmt(n)).join(' + ') || '–'}; gateway alone ${fmt(d.scaleOut?.gatewayMessagesPerSecond, ' msg/s')}; CPU s per 1,000 events: gateway ${fmt(d.scaleOut?.cpuSecondsPer1000Events?.gateway, '', 3)}, workers ${fmt(d.scaleOut?.cpuSecondsPer1000Events?.workers, '', 3)}, PostgreSQL backends ${fmt(d.scaleOut?.cpuSecondsPer1000Events?.postgresBackends, '', 3)})`,
       fmt(d.scaleOut?.eventsPerSecond, ' events/s'),
       'beside the direct path above',
       '',

@@ -7,7 +7,7 @@
  * a child of its own (the gateway and each worker), as deployed.
  */
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import http from 'node:http';
 import { Kafka, logLevel } from 'kafkajs';
@@ -42,10 +42,19 @@ export interface ScaleOutResult {
   gatewayMessagesPerSecond?: number;
   /** First-time stores per worker (its share). */
   storedByWorker: number[];
+  /**
+   * CPU seconds spent per 1,000 events during the run (user + system, from /proc): the gateway, all workers,
+   * and this database's PostgreSQL backends (WAL writer and checkpointer are shared and not counted). 1,000 /
+   * this = events per second one core of that kind carries: the capacity table's basis, independent of how
+   * busy the shared bench machine was.
+   */
+  cpuSecondsPer1000Events?: { gateway: number; workers: number; postgresBackends: number };
   errors: string[];
 }
 
 const PARTITIONS = 12;
+/** USER_HZ of Linux /proc times (100 on every mainstream kernel). */
+const CLOCK_TICKS = 100;
 
 export async function runScaleOutPhase(o: ScaleOutPhaseOptions): Promise<ScaleOutResult> {
   const result: ScaleOutResult = {
@@ -111,6 +120,13 @@ export async function runScaleOutPhase(o: ScaleOutPhaseOptions): Promise<ScaleOu
 
     pub = await MqttPublisher.open(o.mqttUrl, 4, 1000, 'bench-scale');
     const n = o.payloads.length;
+    const backends = async () =>
+      (await pg.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()')).rows.map(
+        (r) => r.pid,
+      );
+    const gatewayPid = [children[0].child.pid as number];
+    const workerPids = children.slice(1).map((c) => c.child.pid as number);
+    const cpuBefore = new Map([...gatewayPid, ...workerPids, ...(await backends())].map((pid) => [pid, cpuSeconds(pid)]));
     const t0 = Date.now();
     const publishing = (async () => {
       for (const p of o.payloads) {
@@ -134,6 +150,14 @@ export async function runScaleOutPhase(o: ScaleOutPhaseOptions): Promise<ScaleOu
       await sleep(result.stored >= n * 0.9 ? 50 : 250);
     }
     const doneAt = Date.now();
+    // Backends that came during the run count from zero; those gone before the end are missed (pools keep theirs).
+    const used = (pids: number[]) => pids.reduce((sum, pid) => sum + Math.max(0, cpuSeconds(pid) - (cpuBefore.get(pid) ?? 0)), 0);
+    const per1000 = (seconds: number) => Math.round((seconds / (n / 1000)) * 1000) / 1000;
+    result.cpuSecondsPer1000Events = {
+      gateway: per1000(used(gatewayPid)),
+      workers: per1000(used(workerPids)),
+      postgresBackends: per1000(used(await backends())),
+    };
     await publishing;
     result.acknowledged = pub.acked;
     if (result.stored + result.deadLetters >= n) {
@@ -145,7 +169,8 @@ export async function runScaleOutPhase(o: ScaleOutPhaseOptions): Promise<ScaleOu
     result.storedByWorker = await Promise.all(workerUrls.map(async (url) => storedTotal(await getText(`${url}/metrics`))));
     log(
       `scale-out (gateway → Kafka → ${o.workers} worker(s)): ${result.eventsPerSecond ?? '?'} events/s end to end (${result.stored}/${n} stored, ` +
-        `${result.deadLetters} dead letters, by worker ${result.storedByWorker.join(' + ')}); gateway alone ${result.gatewayMessagesPerSecond ?? '?'} msg/s to Kafka`,
+        `${result.deadLetters} dead letters, by worker ${result.storedByWorker.join(' + ')}); gateway alone ${result.gatewayMessagesPerSecond ?? '?'} msg/s to Kafka; ` +
+        `CPU s per 1,000 events: ${JSON.stringify(result.cpuSecondsPer1000Events)}`,
     );
   } catch (err) {
     result.errors.push((err as Error).message.split('\n')[0]);
@@ -157,6 +182,18 @@ export async function runScaleOutPhase(o: ScaleOutPhaseOptions): Promise<ScaleOu
     for (const c of children.reverse()) await c.stop(15_000);
   }
   return result;
+}
+
+/** CPU seconds (user + system) a process has used, from /proc (0 when it is gone). */
+function cpuSeconds(pid: number): number {
+  try {
+    // Fields after the command name (which is in parentheses and may hold spaces): utime and stime are 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
 }
 
 /** First-time stores in a worker's /metrics (summed over sources and devices). */
