@@ -8,7 +8,7 @@
  * Environment (all optional): TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test),
  * KAFKA_BROKERS (127.0.0.1:9092), BENCH_EVENTS (50000), BENCH_FIXED_RATE (1000), BENCH_FIXED_SECONDS (20),
  * BENCH_PROBE_EVERY (10), BENCH_PHOTOS (24), BENCH_PHOTO_ROUNDS (3), BENCH_PHOTO_DIR (/tmp/cloudpatrol-bench-photos),
- * BENCH_BUDGET_SECONDS (540), BENCH_SATURATION_ALERTS=0 (no SSE client during the burst), BENCH_KEEP_DATABASES=1, BENCH_SKIP (comma list: mqtt,kafka,postgres,cloudpatrol,embedded,naive,photos),
+ * BENCH_BUDGET_SECONDS (540), BENCH_SATURATION_ALERTS=0 (no SSE client during the burst), BENCH_KEEP_DATABASES=1, BENCH_SKIP (comma list: mqtt,kafka,postgres,cloudpatrol,embedded,naive,photos,scale-out), BENCH_SCALE_WORKERS (2),
  * BENCH_CPU_PROF=<dir> (V8 CPU profiles of the child processes), BENCH_INGEST_BATCH_SIZE, BENCH_INGEST_BATCH_WAIT_MS,
  * BENCH_KAFKA_RECORDS (9000: department records of the Kafka feed sub-phase),
  * BENCH_INGEST_PIPELINE_DEPTH, BENCH_MQTT_RECEIVE_MAXIMUM (instead of the product defaults, for an experiment).
@@ -23,6 +23,7 @@ import { runCloudPatrolPhase } from './phases/cloudpatrol';
 import { runEmbeddedPhase } from './phases/embedded';
 import { runNaivePhase } from './phases/naive';
 import { runPhotoPhase } from './phases/photos';
+import { runScaleOutPhase } from './phases/scale-out';
 import { measurePostgres } from './phases/postgres';
 import { BenchDetails, Machine, markdown, summarise, svg } from './lib/report';
 import { Cleanup, createDatabase, ensureKafka, log, pgClient, ROOT, startMosquitto, withTimeout } from './lib/services';
@@ -207,6 +208,21 @@ async function main(): Promise<number> {
       }),
     );
     if (details.naive?.errors.length) errors.push(...details.naive.errors.map((e) => `naive ${e}`));
+
+    if (kafkaOk)
+      details.scaleOut = await phase('scale-out', 45_000, () =>
+        runScaleOutPhase({
+          runId,
+          adminUrl,
+          mqttUrl: mosquitto.url,
+          kafkaBrokers,
+          payloads: saturationPayloads,
+          workers: num('BENCH_SCALE_WORKERS', 2),
+          cleanup,
+          deadline: deadline - 10_000,
+        }),
+      );
+    if (details.scaleOut?.errors.length) errors.push(...details.scaleOut.errors.map((e) => `scale-out ${e}`));
   } catch (err) {
     errors.push((err as Error).message);
     log(`bench failed: ${(err as Error).message}`);

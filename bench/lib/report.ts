@@ -5,6 +5,7 @@
 import type { RateResult } from '../phases/broker-limit';
 import type { CloudPatrolResult } from '../phases/cloudpatrol';
 import type { EmbeddedResult } from '../phases/embedded';
+import type { ScaleOutResult } from '../phases/scale-out';
 import type { NaiveResult } from '../phases/naive';
 import type { PhotoResult } from '../phases/photos';
 import type { PgRates } from '../phases/postgres';
@@ -18,6 +19,7 @@ export interface BenchDetails {
   embedded?: EmbeddedResult;
   naive?: NaiveResult;
   photos?: PhotoResult;
+  scaleOut?: ScaleOutResult;
 }
 
 export interface Machine {
@@ -180,6 +182,12 @@ export function markdown(r: BenchResults): string {
       fmt(r.embeddedEventsPerSecond, ' events/s'),
       '≥ 5,000 events/s',
       mark(r.checks.embeddedEventsPerSecond),
+    ],
+    [
+      `Scale-out path: Mosquitto → gateway (PUBACK after Kafka acks) → Kafka (${fmt(d.scaleOut?.partitions)} partitions) → ${fmt(d.scaleOut?.workers)} worker(s) in one group, the same stream (${fmt(d.scaleOut?.stored)} stored, by worker ${d.scaleOut?.storedByWorker.map((n) => fmt(n)).join(' + ') || '–'}; gateway alone ${fmt(d.scaleOut?.gatewayMessagesPerSecond, ' msg/s')}; CPU s per 1,000 events: gateway ${fmt(d.scaleOut?.cpuSecondsPer1000Events?.gateway, '', 3)}, workers ${fmt(d.scaleOut?.cpuSecondsPer1000Events?.workers, '', 3)}, PostgreSQL backends ${fmt(d.scaleOut?.cpuSecondsPer1000Events?.postgresBackends, '', 3)})`,
+      fmt(d.scaleOut?.eventsPerSecond, ' events/s'),
+      'beside the direct path above',
+      '',
     ],
     [`Naive baseline at saturation (stock Nest MQTT + TypeORM save() per event, stored only)`, fmt(r.naiveEventsPerSecond, ' events/s'), '', ''],
     ['CloudPatrol / naive', fmt(r.speedupVsNaive, '×', 2), '≥ 5×', mark(r.checks.speedupVsNaive)],

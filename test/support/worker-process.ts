@@ -21,6 +21,8 @@ export interface WorkerIdentity {
   mqttUrl?: string;
   /** Extra environment (e.g. INGEST_BATCH_SIZE). */
   env?: Record<string, string>;
+  /** Which app to run: the worker (default) or the MQTT → Kafka gateway (same /health contract). */
+  app?: 'worker' | 'gateway';
 }
 
 export interface HealthReport {
@@ -68,28 +70,32 @@ export class WorkerProcess {
   static async start(identity: WorkerIdentity, readyTimeoutMs = 60_000): Promise<WorkerProcess> {
     const s = readServices();
     const port = await freePort();
-    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, 'apps/worker/src/main.ts')], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        NODE_ENV: 'test',
-        TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'),
-        DATABASE_URL: identity.databaseUrl,
-        MQTT_URL: identity.mqttUrl ?? s.mqttUrl,
-        MQTT_CLIENT_ID: identity.mqttClientId,
-        MQTT_SHARE_GROUP: identity.mqttShareGroup,
-        KAFKA_BROKERS: s.kafkaBrokers,
-        KAFKA_TOPIC_PREFIX: identity.kafkaTopicPrefix,
-        KAFKA_GROUP_ID: identity.kafkaGroupId,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        CONFIG_DIR: join(ROOT, 'config/demo'),
-        LOG_LEVEL: 'warn',
-        ...identity.env,
+    const child = spawn(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, `apps/${identity.app ?? 'worker'}/src/main.ts`)],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: {
+          PATH: process.env.PATH,
+          HOME: process.env.HOME,
+          NODE_ENV: 'test',
+          TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'),
+          DATABASE_URL: identity.databaseUrl,
+          MQTT_URL: identity.mqttUrl ?? s.mqttUrl,
+          MQTT_CLIENT_ID: identity.mqttClientId,
+          MQTT_SHARE_GROUP: identity.mqttShareGroup,
+          KAFKA_BROKERS: s.kafkaBrokers,
+          KAFKA_TOPIC_PREFIX: identity.kafkaTopicPrefix,
+          KAFKA_GROUP_ID: identity.kafkaGroupId,
+          PORT: String(port),
+          HOST: '127.0.0.1',
+          CONFIG_DIR: join(ROOT, 'config/demo'),
+          LOG_LEVEL: 'warn',
+          ...identity.env,
+        },
       },
-    });
+    );
     const worker = new WorkerProcess(child, `http://127.0.0.1:${port}`);
     const until = Date.now() + readyTimeoutMs;
     for (;;) {

@@ -36,4 +36,12 @@ describe('parseEnv', () => {
     expect(parseEnv({ METRICS_PORT: '9464', METRICS_TOKEN: 'a-long-enough-token' })).toMatchObject({ METRICS_PORT: 9464, METRICS_TOKEN: 'a-long-enough-token' });
     expect(() => parseEnv({ METRICS_TOKEN: 'short' })).toThrow('METRICS_TOKEN="short": at least 16 characters');
   });
+
+  it('scale-out on Kafka: off by default; INGEST_VIA_KAFKA needs KAFKA_BROKERS', () => {
+    const env = parseEnv({});
+    expect([env.INGEST_VIA_KAFKA, env.KAFKA_INGEST_TOPIC, env.KAFKA_INGEST_PARTITIONS, env.KAFKA_SESSION_TIMEOUT_MS]).toEqual([false, 'cloudpatrol.ingest.v1', 12, 30_000]);
+    expect(() => parseEnv({ INGEST_VIA_KAFKA: 'true' })).toThrow('INGEST_VIA_KAFKA="true": needs KAFKA_BROKERS');
+    expect(parseEnv({ INGEST_VIA_KAFKA: 'true', KAFKA_BROKERS: 'kafka:9092' }).INGEST_VIA_KAFKA).toBe(true);
+    expect(() => parseEnv({ KAFKA_SESSION_TIMEOUT_MS: '1000' })).toThrow('KAFKA_SESSION_TIMEOUT_MS="1000"');
+  });
 });

@@ -118,6 +118,18 @@ export const envSchema = z.object({
   KAFKA_SASL_USERNAME: optionalText,
   KAFKA_SASL_PASSWORD: optionalText,
   KAFKA_DEAD_LETTER_TOPIC: z.string().min(1).default('cloudpatrol.dead-letter.v1'),
+  /**
+   * Scale-out over Kafka: MQTT gateways (`npm run start:gateway`) put every device message on KAFKA_INGEST_TOPIC
+   * before its PUBACK, and the workers read that topic as one consumer group instead of the MQTT event topics (they
+   * keep MQTT for pictures and device replies). Needs KAFKA_BROKERS. Off: workers subscribe to MQTT themselves.
+   */
+  INGEST_VIA_KAFKA: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  /** The topic gateways produce to and workers consume (KAFKA_TOPIC_PREFIX is prepended). */
+  KAFKA_INGEST_TOPIC: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, dash or underscore').default('cloudpatrol.ingest.v1'),
+  /** Partitions of the ingest topic when CloudPatrol creates it: the most workers that can share the stream. */
+  KAFKA_INGEST_PARTITIONS: z.coerce.number().int().min(1).max(10_000).default(12),
+  /** A worker that stops heartbeating loses its partitions to the others after this long (the takeover time). */
+  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300_000).default(30_000),
   ADMIN_USERNAME: optionalText,
   ADMIN_PASSWORD: optionalText,
   JWT_SECRET: optionalText.pipe(z.string().min(32, 'at least 32 characters').optional()),
@@ -164,6 +176,9 @@ export const envSchema = z.object({
 }).superRefine((env, ctx) => {
   if (env.PHOTO_PREVIEW_MIN_SIZE > env.PHOTO_PREVIEW_SIZE) {
     ctx.addIssue({ code: 'custom', path: ['PHOTO_PREVIEW_MIN_SIZE'], message: `must not exceed PHOTO_PREVIEW_SIZE (${env.PHOTO_PREVIEW_SIZE})` });
+  }
+  if (env.INGEST_VIA_KAFKA && !env.KAFKA_BROKERS) {
+    ctx.addIssue({ code: 'custom', path: ['INGEST_VIA_KAFKA'], message: 'needs KAFKA_BROKERS (the gateways and workers meet on Kafka)' });
   }
   // Ingest transactions and the cache refresh must leave connections for the API (health, login, the console).
   if (env.DB_POOL_SIZE < env.INGEST_PIPELINE_DEPTH + 2) {

@@ -11,3 +11,4 @@ export * from './open311-intake.service';
 export * from './health.service';
 export * from './store-failure';
 export * from './source-router';
+export * from './ingest-partition-key';

@@ -111,7 +111,8 @@ export class IngestWorkerService implements OnApplicationBootstrap, BeforeApplic
           clientId: env.MQTT_CLIENT_ID ?? `cloudpatrol-worker-${env.WORKER_ID ?? hostname()}`,
           shareGroup: env.MQTT_SHARE_GROUP,
           // Event topics, and the pictures published beside them (taken one by one, never by an event adapter).
-          topics: [...ingestMqttTopics(env.FRIGATE_TOPIC_PREFIX), ...this.pictureIntake.topicFilters()],
+          // With INGEST_VIA_KAFKA the gateways carry the event topics over Kafka: pictures only here.
+          topics: [...(env.INGEST_VIA_KAFKA ? [] : ingestMqttTopics(env.FRIGATE_TOPIC_PREFIX)), ...this.pictureIntake.topicFilters()],
           receiveMaximum: env.MQTT_RECEIVE_MAXIMUM,
           batchSize: env.INGEST_BATCH_SIZE,
           batchWaitMs: env.INGEST_BATCH_WAIT_MS,
@@ -133,6 +134,7 @@ export class IngestWorkerService implements OnApplicationBootstrap, BeforeApplic
       this.logger.info({ url: this.runtime.mqtt.url }, 'MQTT ingest connected');
     }
     if (env.KAFKA_BROKERS) {
+      const ingestTopic = env.INGEST_VIA_KAFKA ? env.KAFKA_TOPIC_PREFIX + env.KAFKA_INGEST_TOPIC : undefined;
       this.kafka = new KafkaIngestTransport(
         {
           connection: {
@@ -152,7 +154,16 @@ export class IngestWorkerService implements OnApplicationBootstrap, BeforeApplic
                 .filter(Boolean),
               GENERIC_KAFKA_TOPIC,
             ]),
-          ].map((t) => env.KAFKA_TOPIC_PREFIX + t),
+          ]
+            .map((t) => env.KAFKA_TOPIC_PREFIX + t)
+            .concat(ingestTopic ?? []),
+          // The gateways' device messages, read back as the MQTT messages they carry; the partitions are the workers' shares.
+          envelopeTopic: ingestTopic,
+          partitionsFor: (topic) => (topic === ingestTopic ? env.KAFKA_INGEST_PARTITIONS : 3),
+          sessionTimeoutMs: env.KAFKA_SESSION_TIMEOUT_MS,
+          // Batches of different partitions overlap as MQTT's do (ingest keeps classification in batch order).
+          partitionsConcurrently: env.INGEST_PIPELINE_DEPTH,
+          onAssignment: (assignment) => this.logger.info({ source: 'kafka', assignment }, 'Kafka partitions assigned to this worker'),
           batchSize: env.INGEST_BATCH_SIZE,
           onError: onError('kafka'),
           onLog: (line) => this.logger.info({ source: 'kafka' }, line),

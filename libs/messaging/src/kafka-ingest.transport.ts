@@ -1,5 +1,6 @@
 import { Consumer, Kafka, KafkaConfig, logLevel, Producer, SASLOptions } from 'kafkajs';
 import { BatchHandler, InboundMessage } from './inbound-message';
+import { fromIngestRecord, IngestRecord } from './ingest-envelope';
 
 /**
  * Every kafkajs import lives in this file: kafkajs is in maintenance mode, so
@@ -33,6 +34,22 @@ export interface KafkaIngestOptions {
   onLog: (line: string) => void;
   /** Records still to read behind the committed offset, per partition, after each batch. */
   onLag?: (topic: string, partition: number, lag: number) => void;
+  /**
+   * The ingest topic MQTT gateways produce to: its records are read back as the MQTT messages they carry
+   * (ingest-envelope.ts), so adapters and the device gate see what a direct subscription would give.
+   */
+  envelopeTopic?: string;
+  /** Partitions of a topic this consumer has to create (default 3). */
+  partitionsFor?: (topic: string) => number;
+  /** A member silent this long is dropped from the group and its partitions go to the others (default 30 s). */
+  sessionTimeoutMs?: number;
+  /**
+   * Partitions whose batches are stored at once (default 1). With 2, one partition's next batch is decoded and
+   * inserted while another's is classified and committed, as the MQTT transport's two batches in flight.
+   */
+  partitionsConcurrently?: number;
+  /** The partitions this member holds after each rebalance (topic → partitions). */
+  onAssignment?: (assignment: Record<string, number[]>) => void;
 }
 
 /**
@@ -57,14 +74,16 @@ export class KafkaIngestTransport {
     const kafka = createKafka(this.options.connection);
     const consumer = kafka.consumer({
       groupId: this.options.groupId,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
+      sessionTimeout: this.options.sessionTimeoutMs ?? 30_000,
+      // Heartbeats well inside the session, so a live member is never mistaken for a dead one.
+      heartbeatInterval: Math.min(3_000, Math.floor((this.options.sessionTimeoutMs ?? 30_000) / 10)),
       maxBytesPerPartition: 4 * 1024 * 1024,
       allowAutoTopicCreation: true,
     });
     this.consumer = consumer;
     consumer.on(consumer.events.CONNECT, () => (this.connected = true));
     consumer.on(consumer.events.DISCONNECT, () => (this.connected = false));
+    consumer.on(consumer.events.GROUP_JOIN, (e) => this.options.onAssignment?.(e.payload.memberAssignment));
     consumer.on(consumer.events.CRASH, (e) => {
       this.connected = false;
       this.options.onError(new Error(`Kafka consumer crashed: ${String(e.payload.error)}`));
@@ -75,7 +94,8 @@ export class KafkaIngestTransport {
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
+      // Within a partition batches stay in order; across partitions (other devices) they may overlap.
+      partitionsConsumedConcurrently: this.options.partitionsConcurrently ?? 1,
       eachBatch: async (payload) => {
         const { batch } = payload;
         const heartbeat = () => payload.heartbeat();
@@ -83,13 +103,17 @@ export class KafkaIngestTransport {
         const isStale = () => payload.isStale();
         for (let i = 0; i < batch.messages.length && isRunning() && !isStale(); i += this.options.batchSize) {
           const chunk = batch.messages.slice(i, i + this.options.batchSize);
-          const inbound: InboundMessage[] = chunk.map((m) => ({
-            transport: 'kafka',
-            topic: batch.topic,
-            payload: m.value ?? Buffer.alloc(0),
-            key: m.key?.toString('utf8'),
-            receivedAt: new Date(),
-          }));
+          const now = new Date();
+          const inbound: InboundMessage[] =
+            batch.topic === this.options.envelopeTopic
+              ? chunk.map((m) => fromIngestRecord(batch.topic, m.value, m.key?.toString('utf8'), m.headers, now))
+              : chunk.map((m) => ({
+                  transport: 'kafka',
+                  topic: batch.topic,
+                  payload: m.value ?? Buffer.alloc(0),
+                  key: m.key?.toString('utf8'),
+                  receivedAt: now,
+                }));
           let backoff = 200;
           for (;;) {
             try {
@@ -133,7 +157,8 @@ export class KafkaIngestTransport {
       if (missing.length === 0) return;
       // kafkajs's own waitForLeaders gives up at once when the broker still calls a topic it has just
       // created unknown (UNKNOWN_TOPIC_OR_PARTITION; frequent on a busy broker): wait here instead.
-      await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions: 3 })), waitForLeaders: false });
+      const numPartitions = (topic: string) => this.options.partitionsFor?.(topic) ?? 3;
+      await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions: numPartitions(topic) })), waitForLeaders: false });
       await untilMetadataSettles(`leaders for ${missing.join(', ')}`, this.options.onLog, async () => {
         const { topics } = await admin.fetchTopicMetadata({ topics: missing });
         return topics.length === missing.length && topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
@@ -175,12 +200,20 @@ async function untilMetadataSettles(what: string, onLog: (line: string) => void,
 /** Publishes records (outbox relay, simulator). */
 export class KafkaPublisher {
   private producer?: Producer;
+  private connected = false;
 
   constructor(private readonly connection: KafkaConnection) {}
 
+  get isConnected(): boolean {
+    return this.connected;
+  }
+
   async start(): Promise<void> {
-    this.producer = createKafka(this.connection).producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true });
-    await this.producer.connect();
+    const producer = createKafka(this.connection).producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true });
+    producer.on(producer.events.CONNECT, () => (this.connected = true));
+    producer.on(producer.events.DISCONNECT, () => (this.connected = false));
+    this.producer = producer;
+    await producer.connect();
   }
 
   /** Creates the topics that do not exist yet (several partitions; records with one key stay in one, in order). */
@@ -196,7 +229,8 @@ export class KafkaPublisher {
     }
   }
 
-  async send(topic: string, records: { key: string; value: string }[]): Promise<void> {
+  /** Resolves once every in-sync replica has the records (acks=all); the idempotent producer writes a retried send once. */
+  async send(topic: string, records: { key: string; value: string }[] | IngestRecord[]): Promise<void> {
     if (!this.producer) throw new Error('Kafka publisher not started');
     await this.producer.send({ topic, messages: records, acks: -1 });
   }
@@ -204,5 +238,6 @@ export class KafkaPublisher {
   async stop(): Promise<void> {
     await this.producer?.disconnect().catch(() => undefined);
     this.producer = undefined;
+    this.connected = false;
   }
 }

@@ -1,11 +1,13 @@
 import { ConfigError, loadEnv } from '@app/config';
 import type { RunMode } from './app-modules';
 import { startCloudPatrol } from './cloudpatrol.app';
+import { startGateway } from './gateway.app';
 
 /** Entry point of each app: a bad setting stops the start with one line per problem and exit code 78. */
-export async function runMain(mode: RunMode): Promise<void> {
+export async function runMain(mode: RunMode | 'gateway'): Promise<void> {
   try {
-    const running = await startCloudPatrol(mode, loadEnv());
+    const env = loadEnv();
+    const running = mode === 'gateway' ? await startGateway(env) : await startCloudPatrol(mode, env);
     let stopping = false;
     const stop = (signal: string) => {
       if (stopping) return;

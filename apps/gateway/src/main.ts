@@ -1,0 +1,4 @@
+import 'reflect-metadata';
+import { runMain } from '@app/runtime';
+
+void runMain('gateway');
