@@ -74,6 +74,8 @@ export function followUpItem(f, { canMarkSeen = false, onSeen } = {}) {
 export function followUpPanel(c, user) {
   const el = h('section', { class: 'panel panel-follow-up', 'aria-labelledby': 'follow-up-h' });
   let status = c.status;
+  /** Made once and kept across redraws: a live update must not wipe a note being written. @type {HTMLFormElement | null} */
+  let form = null;
 
   async function load() {
     /** @type {CaseFollowUps} */
@@ -118,7 +120,7 @@ export function followUpPanel(c, user) {
               .map((f) => followUpItem(f, { canMarkSeen: user.role === 'township_officer', onSeen: () => void load() })),
           )
         : h('p', { class: 'muted' }, t('followUp.none')),
-      DESK_ROLES.includes(user.role) && IN_UNIT_HANDS.includes(status) ? followUpForm() : null,
+      DESK_ROLES.includes(user.role) && IN_UNIT_HANDS.includes(status) ? (form ??= followUpForm()) : null,
     );
   }
 
@@ -182,9 +184,11 @@ export function followUpPanel(c, user) {
           try {
             await api(`/cases/${c.id}/follow-ups`, { method: 'POST', body: { kind: kind.value, note: note.value } });
             toast(t('followUp.sent', { kind: t(`followUp.kind.${kind.value}`) }), 'info');
+            note.value = '';
             await load();
           } catch (err) {
             toast(/** @type {Error} */ (err).message, 'warn');
+          } finally {
             submit.disabled = false;
           }
         },
