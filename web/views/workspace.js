@@ -28,7 +28,7 @@ const IN_HAND = ['dispatched', 'in_progress'];
  */
 const WITH_CENTRE = ['detected', 'registered'];
 
-/** The status filter's choices: `actionable` (the default) is the team's own work in hand. */
+/** The status filter's choices: `actionable` (the default) is the team's own work: to accept, in hand, reported back. */
 const STATUS_FILTERS = ['actionable', 'open', 'dispatched', 'in_progress', 'reported', 'with-centre', 'closed', 'all'];
 const DEADLINE_FILTERS = ['', 'overdue', 'due-soon', 'on-track', 'none'];
 
@@ -130,7 +130,8 @@ export async function render(main, _params, { user, onAlert, setTitle, chime }) 
   function byStatus(c) {
     switch (filter.status) {
       case 'actionable':
-        return IN_HAND.includes(c.status) && ours(c);
+        // Reported back stays in view (the team sees it through to the centre's check), unreviewed detections do not.
+        return HELD_BY_UNIT.includes(c.status) && ours(c);
       case 'open':
         return !CLOSED.includes(c.status);
       case 'with-centre':
@@ -262,7 +263,15 @@ export async function render(main, _params, { user, onAlert, setTitle, chime }) 
             replace(/** @type {HTMLElement} */ (el.querySelector('.work-deadline')), deadlineBadge(c, { long: true }));
             return el;
           })
-        : h('li', { class: 'empty muted' }, filter.status === 'actionable' && !filter.q ? t('workspace.emptyActionable') : t('workspace.emptyFiltered')),
+        : h(
+            'li',
+            { class: 'empty muted' },
+            all.length === 0
+              ? t('workspace.empty')
+              : filter.status === 'actionable' && !filter.q
+                ? t('workspace.emptyActionable')
+                : t('workspace.emptyFiltered'),
+          ),
     );
     cards = keep;
   }
