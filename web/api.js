@@ -270,6 +270,8 @@ export function imageUrl(path) {
       if (!res.ok) return null;
       return URL.createObjectURL(await res.blob());
     })().catch(() => null);
+    // A picture not there yet (a thumbnail still being made) is asked for again next time, not remembered as missing.
+    void p.then((url) => url === null && imageCache.get(path) === p && imageCache.delete(path));
     imageCache.set(path, p);
   }
   return /** @type {Promise<string | null>} */ (imageCache.get(path));

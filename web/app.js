@@ -3,8 +3,9 @@ import { session, openAlertStream } from './api.js';
 import { h, replace, toast, byId } from './dom.js';
 import { t, lang, setLang, label } from './i18n.js';
 import { fmtAgo, fmtDuration } from './i18n.js';
-import { loadDistrict, categoryName, whereOf } from './district.js';
+import { loadDistrict } from './district.js';
 import { CASE_READER_ROLES } from './server-constants.js';
+import { createCriticalQueue } from './views/critical-queue.js';
 
 /** @typedef {import('./server-constants.js').Role} Role */
 /** @typedef {import('./api.js').User} User */
@@ -19,6 +20,7 @@ import { CASE_READER_ROLES } from './server-constants.js';
  * @property {typeof setTitle} setTitle
  * @property {typeof soundOn} soundOn
  * @property {typeof setSound} setSound
+ * @property {typeof chime} chime a short tone (when sound is on), e.g. for newly dispatched work
  */
 /**
  * A page: render() fills `main` and may answer a cleanup run when the page is left.
@@ -65,6 +67,8 @@ let stream = null;
 /** @typedef {'connecting' | 'live' | 'reconnecting' | 'off'} LiveState */
 /** @type {LiveState} */
 let liveState = 'off';
+/** The centre's queue of unacknowledged critical alerts (staff only). @type {ReturnType<typeof createCriticalQueue> | null} */
+let queue = null;
 
 /**
  * @param {(alert: Alert) => void} fn
@@ -88,8 +92,14 @@ function setLive(state) {
 function startStream() {
   const user = session.user;
   if (stream || !user || !CASE_READERS.includes(user.role)) return;
+  if (STAFF.includes(user.role)) {
+    queue = createCriticalQueue({ canAck: user.role !== 'admin', onNew: alarm });
+    byId('banner').after(queue.el);
+    void queue.load();
+  }
   stream = openAlertStream(
     (alert) => {
+      queue?.onAlert(alert);
       cue(alert);
       for (const fn of listeners) fn(alert);
     },
@@ -104,6 +114,8 @@ function startStream() {
 function stopStream() {
   stream?.close();
   stream = null;
+  queue?.el.remove();
+  queue = null;
   setLive('off');
 }
 
@@ -123,6 +135,9 @@ function unlockAudio() {
   } catch {
     audio = null;
   }
+}
+export function chime() {
+  beep();
 }
 function beep() {
   if (!soundOn() || !audio || audio.state !== 'running') return;
@@ -185,19 +200,13 @@ function cue(alert) {
   if (alert.type === 'ingest.stalled' || alert.type === 'ingest.recovered')
     return ingestCue(/** @type {Alert & { ingest: NonNullable<Alert['ingest']> }} */ (alert));
   if (alert.type === 'device.offline' || alert.type === 'device.back') return deviceCue(/** @type {Alert & { device: DeviceAlert }} */ (alert));
-  if (alert.type !== 'case.opened') return;
-  const c = /** @type {import('./api.js').CaseView} */ (alert.case);
-  if (c.severity !== 'high' && c.severity !== 'critical') return;
-  const banner = byId('banner');
-  replace(
-    banner,
-    h('span', { class: 'banner-text' }, '⚠ ', t('console.highAlert', { category: categoryName(c.category), place: whereOf(c), number: c.caseNumber })),
-    h('a', { class: 'btn btn-small', href: `#/cases/${c.id}` }, t('console.openCase')),
-    h('button', { type: 'button', class: 'btn btn-small btn-ghost', onClick: () => (banner.hidden = true) }, t('console.dismiss')),
-  );
-  banner.className = `banner banner-${c.severity}`;
-  banner.dataset.kind = 'case';
-  banner.hidden = false;
+}
+
+/**
+ * A critical alert joined the queue (critical-queue.js shows it until someone acknowledges it): a tone and the tab title.
+ * @param {import('./api.js').CaseView} c
+ */
+function alarm(c) {
   // No storm: one tone per 5 seconds however many arrive.
   if (Date.now() - lastCue > 5000) {
     lastCue = Date.now();
@@ -283,7 +292,7 @@ async function route() {
     replace(main);
     main.className = `view-${name}`;
     // Only the login page is shown without a user, and it does not read one.
-    cleanup = (await mod.render(main, params, { user: /** @type {User} */ (user), navigate, onAlert, setTitle, soundOn, setSound })) ?? null;
+    cleanup = (await mod.render(main, params, { user: /** @type {User} */ (user), navigate, onAlert, setTitle, soundOn, setSound, chime })) ?? null;
   } catch (caught) {
     if (my !== seq) return;
     const err = /** @type {import('./api.js').ApiError} */ (caught);

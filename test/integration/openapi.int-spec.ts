@@ -24,6 +24,10 @@ const NO_BODY = [
   'POST /api/v1/rules/reload',
   'POST /api/v1/devices/{id}/credentials',
   'POST /api/v1/users/{id}/revoke-sessions',
+  // Follow-up (issue 18): the path says it all.
+  'POST /api/v1/cases/{id}/claim',
+  'POST /api/v1/follow-ups/{id}/seen',
+  'POST /api/v1/critical-alerts/{caseId}/ack',
 ];
 
 type Schema = SchemaObject & { nullable?: boolean; additionalProperties?: boolean | Schema; items?: Schema | Schema[] };
@@ -209,6 +213,18 @@ describe('OpenAPI: the document the API serves, and the answers it describes', (
     });
     await call('post', `${cases}/transitions`, '/api/v1/cases/{id}/transitions', as(operator.token), { action: 'dispatch' });
     await call('post', `${cases}/transitions`, '/api/v1/cases/{id}/transitions', as(officer.token), { action: 'accept' });
+    // Follow-up on a shift (issue 18): a desk, 催办 seen by the team, the critical alert queue.
+    const supervisor = await createSecurityUser(s, 'supervisor');
+    await call('post', `${cases}/claim`, '/api/v1/cases/{id}/claim', as(operator.token));
+    await call('put', `${cases}/assignee`, '/api/v1/cases/{id}/assignee', as(supervisor.token), { userId: supervisor.id });
+    await call('get', '/api/v1/assignees', '/api/v1/assignees', as(supervisor.token));
+    const urged = await call('post', `${cases}/follow-ups`, '/api/v1/cases/{id}/follow-ups', as(operator.token), { kind: 'urge', note: 'please hurry' });
+    await call('get', '/api/v1/follow-ups', '/api/v1/follow-ups', as(officer.token));
+    await call('post', `/api/v1/follow-ups/${(urged.body as { id: string }).id}/seen`, '/api/v1/follow-ups/{id}/seen', as(officer.token));
+    await call('get', `${cases}/follow-ups`, '/api/v1/cases/{id}/follow-ups', as(operator.token));
+    await s.db.query(`UPDATE cases SET severity = 'critical' WHERE id = $1`, [made.id]);
+    await call('get', '/api/v1/critical-alerts', '/api/v1/critical-alerts', as(operator.token));
+    await call('post', `/api/v1/critical-alerts/${made.id}/ack`, '/api/v1/critical-alerts/{caseId}/ack', as(operator.token));
     const after = await makeDronePhoto({ width: 320, height: 240, seed: 952, dji: { latitude: 23.105, longitude: 113.255 } });
     const photos = await request(s.url)
       .post(`${cases}/report-photos`)

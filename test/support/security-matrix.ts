@@ -125,6 +125,26 @@ export const EXPECTED: readonly EndpointDecision[] = [
     why: 'the centre or the township team delivers the notice; a department does not serve the party',
   },
   { method: 'POST', path: '/api/v1/cases/{id}/report-photos', who: ['township_officer', 'department_liaison'], why: 'after-photos come from the unit on site' },
+  // Follow-up on a shift (issue 18): desks, 督办 / 催办, the critical alert queue
+  { method: 'GET', path: '/api/v1/cases/{id}/follow-ups', who: CASE_READERS, why: "a case's assignee and follow-ups: read like the case" },
+  {
+    method: 'POST',
+    path: '/api/v1/cases/{id}/follow-ups',
+    who: ['operator', 'supervisor'],
+    why: 'the centre follows up (督办 a supervisor, 催办 an operator too)',
+  },
+  { method: 'POST', path: '/api/v1/cases/{id}/claim', who: ['operator', 'supervisor'], why: "the centre's staff take cases onto their desk" },
+  { method: 'PUT', path: '/api/v1/cases/{id}/assignee', who: ['supervisor'], why: 'a supervisor hands out the work' },
+  { method: 'GET', path: '/api/v1/assignees', who: ['operator', 'supervisor'], why: "who may hold a case: names of the centre's staff" },
+  { method: 'GET', path: '/api/v1/follow-ups', who: CASE_READERS, why: "open follow-ups in the caller's scope (a team sees its township's)" },
+  { method: 'POST', path: '/api/v1/follow-ups/{id}/seen', who: ['township_officer'], why: 'the handling team says it saw the follow-up' },
+  { method: 'GET', path: '/api/v1/critical-alerts', who: CENTRE_READERS, why: "the centre's queue of unacknowledged critical alerts" },
+  {
+    method: 'POST',
+    path: '/api/v1/critical-alerts/{caseId}/ack',
+    who: ['operator', 'supervisor'],
+    why: 'the people on shift acknowledge; the admin only reads',
+  },
   { method: 'GET', path: '/api/v1/figures', who: CASE_READERS, why: 'evaluation figures; an officer for its own township' },
   { method: 'GET', path: '/api/v1/audit/verify', who: CENTRE_WRITERS, why: 're-checks the whole audit chain: supervision' },
   // Devices and rules

@@ -17,15 +17,19 @@ import {
   timelineList,
   auditTable,
 } from './common.js';
+import { followUpPanel } from './follow-up-panel.js';
 
 /**
  * @param {HTMLElement} main
  * @param {string[]} params the case id
  * @param {import('../app.js').ViewContext} ctx
  */
-export async function render(main, [id], { onAlert, setTitle }) {
+export async function render(main, [id], { onAlert, setTitle, user }) {
   const page = h('article', { class: 'page case-page' });
   main.append(page);
+  /** The desk and 督办 / 催办 (issue 18): kept across reloads of the page, so a note being written survives. */
+  /** @type {ReturnType<typeof followUpPanel> | null} */
+  let followUps = null;
 
   /** @returns {Promise<import('../api.js').CaseView | null>} */
   async function load() {
@@ -50,6 +54,10 @@ export async function render(main, [id], { onAlert, setTitle }) {
       throw err;
     }
     setTitle(t('case.title', { number: c.caseNumber }));
+    if (FOLLOW_UP_READERS.includes(user.role)) {
+      followUps ??= followUpPanel(c, user);
+      await followUps.update(c).catch(() => undefined);
+    }
     const map = createMap({ label: `${t('case.location')}: ${whereOf(c)}`, compact: true, focusTownship: c.townshipCode });
     map.setCases([c], { selectedId: c.id });
     if (c.location) map.fitPoint(c.location.lat, c.location.lng);
@@ -83,6 +91,7 @@ export async function render(main, [id], { onAlert, setTitle }) {
                 actionsPanel(c, { onStart: () => (actedAt = Date.now()), onDone: async () => (current = (await load()) ?? current) }),
               )
             : null,
+          followUps?.el,
           caseFilePanel(c, notice),
           h('section', { class: 'panel', 'aria-labelledby': 'facts-h' }, h('h2', { id: 'facts-h' }, t('case.facts')), facts(c)),
           h('section', { class: 'panel', 'aria-labelledby': 'map-h' }, h('h2', { id: 'map-h' }, t('case.location')), map.el),
@@ -110,6 +119,8 @@ export async function render(main, [id], { onAlert, setTitle }) {
   let actedAt = 0;
   let current = await load();
   const off = onAlert(async (alert) => {
+    // A follow-up or a new desk changes nothing else of the case.
+    if ((alert.type === 'case.follow-up' || alert.type === 'case.assigned') && alert.case?.id === id) return void followUps?.load().catch(() => undefined);
     if (alert.type === 'resync' || alert.case?.id === id) {
       if (alert.case && current && alert.case.updatedAt === current.updatedAt) return;
       const before = current?.status;
@@ -129,6 +140,9 @@ export async function render(main, [id], { onAlert, setTitle }) {
  *   statementDueAt: string | null, statementLimit: { amount: number, unit: string }, deliveries: NoticeDelivery[],
  *   notifier: { enabled: boolean } }} Notice
  */
+
+/** Who reads a case's desk and follow-ups (GET /cases/{id}/follow-ups). */
+const FOLLOW_UP_READERS = ['operator', 'supervisor', 'admin', 'township_officer'];
 
 /** Who may record a delivery (POST /cases/{id}/notice/deliveries). */
 const DELIVERY_ROLES = ['operator', 'supervisor', 'township_officer'];

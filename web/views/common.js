@@ -177,14 +177,25 @@ function pictureThumb(sha, caption, urls, key) {
     img,
     fallback,
   );
-  void imageUrl(urls.thumb).then((url) => {
-    if (url) {
-      img.src = url;
-      button.classList.add('loaded');
-    } else button.disabled = true;
-  });
+  // A thumbnail asked for before it was made answers 404: asked again a few times, waiting longer each time.
+  /** @param {number} attempt */
+  const show = (attempt) =>
+    void imageUrl(urls.thumb).then((url) => {
+      if (url) {
+        img.src = url;
+        button.classList.add('loaded');
+        button.disabled = false;
+      } else if (attempt < THUMB_RETRIES.length) {
+        button.disabled = true;
+        setTimeout(() => button.isConnected && show(attempt + 1), THUMB_RETRIES[attempt]);
+      } else button.disabled = true;
+    });
+  show(0);
   return button;
 }
+
+/** Waits before asking again for a thumbnail that was not there yet (ms). */
+const THUMB_RETRIES = [1000, 2000, 4000, 8000, 16000];
 
 /**
  * A photo from the library as a thumbnail button; click (or Enter) opens the zoom dialog.

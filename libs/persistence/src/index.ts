@@ -25,3 +25,4 @@ export * from './repositories/case-file.repository';
 export * from './repositories/open311.repository';
 export * from './repositories/device-health.repository';
 export * from './repositories/event-log.repository';
+export * from './repositories/follow-up.repository';

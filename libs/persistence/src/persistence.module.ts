@@ -23,6 +23,7 @@ import { CaseFileRepository } from './repositories/case-file.repository';
 import { Open311Repository } from './repositories/open311.repository';
 import { DeviceHealthRepository } from './repositories/device-health.repository';
 import { EventLogRepository } from './repositories/event-log.repository';
+import { FollowUpRepository } from './repositories/follow-up.repository';
 import { ADVISORY_LOCKS } from './advisory-locks';
 
 const REPOSITORIES = [
@@ -46,6 +47,7 @@ const REPOSITORIES = [
   Open311Repository,
   DeviceHealthRepository,
   EventLogRepository,
+  FollowUpRepository,
 ];
 
 /** Serialises migrations across instances starting at once. */

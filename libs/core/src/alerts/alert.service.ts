@@ -24,9 +24,34 @@ export interface IngestAlert {
 /** A watched device went silent past its threshold, or was heard again (device health watcher, once each). */
 export type DeviceAlert = DeviceHealthNotice;
 
-export type LiveAlert = CaseAlert | IngestAlert | DeviceAlert;
+/** 督办 / 催办 on a case (issue 18): reaches the handling township's team and the centre. `note` may be shortened. */
+export interface FollowUpAlert {
+  type: 'case.follow-up';
+  case: CaseView;
+  followUp: { id: string; kind: 'supervise' | 'urge'; note: string; by: { id: string; name: string; role: string }; at: string; auditSeq: number };
+}
+
+/** A case claimed or assigned at the centre (issue 18); `assignee` null: on nobody's desk now. */
+export interface AssignedAlert {
+  type: 'case.assigned';
+  case: CaseView;
+  assignee: { id: string; byId: string; at: string } | null;
+}
+
+/** Someone at the centre acknowledged a critical alert: it leaves every console's queue (issue 18). */
+export interface AcknowledgedAlert {
+  type: 'alert.acknowledged';
+  ack: { caseId: string; caseNumber: string; byId: string; at: string };
+}
+
+export type LiveAlert = CaseAlert | IngestAlert | DeviceAlert | FollowUpAlert | AssignedAlert | AcknowledgedAlert;
 
 type DeadlineNotice = { type: 'case.due-soon' | 'case.overdue'; caseId: string; deadline: NonNullable<CaseAlert['deadline']> };
+/** Alerts about one case raised once each: never coalesced, sent with the case's latest view. */
+type CaseNotice =
+  | DeadlineNotice
+  | { type: 'case.follow-up'; caseId: string; followUp: FollowUpAlert['followUp'] }
+  | { type: 'case.assigned'; caseId: string; assignee: AssignedAlert['assignee'] };
 
 /**
  * Live alerts for operators: committed case changes arrive by PostgreSQL NOTIFY from whichever worker
@@ -41,7 +66,7 @@ export class AlertService implements OnApplicationShutdown {
   private listener?: AlertListener;
   private pending = new Map<string, boolean>();
   private growing = new Set<string>();
-  private deadlineNotices: DeadlineNotice[] = [];
+  private deadlineNotices: CaseNotice[] = [];
   private flushTimer?: NodeJS.Timeout;
   private growthTimer?: NodeJS.Timeout;
   private static readonly COALESCE_MS = 50;
@@ -91,7 +116,7 @@ export class AlertService implements OnApplicationShutdown {
   }
 
   /** An alert raised in this process (the ingest watchdog), or a device health notice heard from a worker. */
-  raise(alert: IngestAlert | DeviceAlert): void {
+  raise(alert: IngestAlert | DeviceAlert | AcknowledgedAlert): void {
     this.alerts.next(alert);
   }
 
@@ -105,7 +130,11 @@ export class AlertService implements OnApplicationShutdown {
         deadline?: DeadlineNotice['deadline'];
         ingest?: IngestAlert['ingest'];
         device?: DeviceAlert['device'];
+        followUp?: FollowUpAlert['followUp'];
+        assignee?: AssignedAlert['assignee'];
+        ack?: AcknowledgedAlert['ack'];
       };
+      if (parsed.type === 'alert.acknowledged' && parsed.ack) return this.raise({ type: parsed.type, ack: parsed.ack });
       // Raised once per transition by the device health watcher: passed on as they are.
       if ((parsed.type === 'device.offline' || parsed.type === 'device.back') && parsed.device) return this.raise({ type: parsed.type, device: parsed.device });
       if ((parsed.type === 'ingest.stalled' || parsed.type === 'ingest.recovered') && parsed.ingest)
@@ -113,6 +142,8 @@ export class AlertService implements OnApplicationShutdown {
       const { caseId, opened, growth, type, deadline } = parsed;
       // Deadline alerts are never coalesced away: each is raised once per step by the deadline watcher.
       if ((type === 'case.due-soon' || type === 'case.overdue') && deadline) this.deadlineNotices.push({ type, caseId, deadline });
+      else if (type === 'case.follow-up' && parsed.followUp) this.deadlineNotices.push({ type, caseId, followUp: parsed.followUp });
+      else if (type === 'case.assigned' && parsed.assignee !== undefined) this.deadlineNotices.push({ type, caseId, assignee: parsed.assignee });
       else if (growth === true && !opened) {
         if (!this.pending.has(caseId)) this.growing.add(caseId);
         this.growthTimer ??= setTimeout(() => {
@@ -140,14 +171,17 @@ export class AlertService implements OnApplicationShutdown {
     }, AlertService.COALESCE_MS);
   }
 
-  private async flush(batch: Map<string, boolean>, notices: DeadlineNotice[]): Promise<void> {
+  private async flush(batch: Map<string, boolean>, notices: CaseNotice[]): Promise<void> {
     try {
       const views = await this.cases.viewsForAlert([...new Set([...batch.keys(), ...notices.map((n) => n.caseId)])]);
       for (const v of views) if (batch.has(v.id)) this.alerts.next({ type: batch.get(v.id) ? 'case.opened' : 'case.updated', case: v });
       const byId = new Map(views.map((v) => [v.id, v]));
       for (const n of notices) {
         const v = byId.get(n.caseId);
-        if (v) this.alerts.next({ type: n.type, case: v, deadline: n.deadline });
+        if (!v) continue;
+        if (n.type === 'case.follow-up') this.alerts.next({ type: n.type, case: v, followUp: n.followUp });
+        else if (n.type === 'case.assigned') this.alerts.next({ type: n.type, case: v, assignee: n.assignee });
+        else this.alerts.next({ type: n.type, case: v, deadline: n.deadline });
       }
     } catch (err) {
       this.logger.warn({ err: (err as Error).message }, 'could not load cases for live alerts');

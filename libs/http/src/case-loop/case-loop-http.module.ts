@@ -3,6 +3,7 @@ import { AuditController } from './audit.controller';
 import { CaseFileController } from './case-file.controller';
 import { CaseLoopController } from './case-loop.controller';
 import { FiguresController } from './figures.controller';
+import { FollowUpController } from './follow-up.controller';
 import { Open311Controller } from './open311.controller';
 import { PublicCasesController } from './public-cases.controller';
 import { PublicDossiersController } from './public-dossiers.controller';
@@ -16,6 +17,7 @@ const CONTROLLERS = [
   PublicCasesController,
   PublicDossiersController,
   Open311Controller,
+  FollowUpController,
 ];
 
 // Bound to the controllers, not as an APP_FILTER: DatabaseUnavailableFilter catches everything and is added with

@@ -168,4 +168,25 @@ export const liveAlertSchema = z.union([
       silentSeconds: z.number().int().optional().describe('device.back: how long it was silent'),
     }),
   }),
+  z.object({
+    type: z.literal('case.follow-up').describe("督办 (supervise) or 催办 (urge) on a case in a unit's hands"),
+    case: caseViewSchema,
+    followUp: z.object({
+      id: z.string(),
+      kind: z.enum(['supervise', 'urge']),
+      note: z.string().describe('at most 500 characters here; GET /cases/{id}/follow-ups has it whole'),
+      by: z.object({ id: z.string(), name: z.string(), role: z.string() }),
+      at: instant,
+      auditSeq: z.number().int(),
+    }),
+  }),
+  z.object({
+    type: z.literal('case.assigned').describe('a case claimed or assigned at the centre'),
+    case: caseViewSchema,
+    assignee: z.object({ id: z.string(), byId: z.string(), at: instant }).nullable(),
+  }),
+  z.object({
+    type: z.literal('alert.acknowledged').describe('a critical alert acknowledged at the centre: it leaves every queue'),
+    ack: z.object({ caseId: z.string(), caseNumber: z.string(), byId: z.string(), at: instant }),
+  }),
 ]);

@@ -29,6 +29,9 @@ import { DossierPrintEntity } from './dossier-print.entity';
 import { CaseNumberDayEntity } from './case-number-day.entity';
 import { RuleSetActivationEntity } from './rule-set-activation.entity';
 import { DeviceTrackPointEntity } from './device-track-point.entity';
+import { CaseAssigneeEntity } from './case-assignee.entity';
+import { CaseFollowUpEntity } from './case-follow-up.entity';
+import { CriticalAlertAckEntity } from './critical-alert-ack.entity';
 
 export {
   RefreshTokenEntity,
@@ -62,6 +65,9 @@ export {
   CaseNumberDayEntity,
   RuleSetActivationEntity,
   DeviceTrackPointEntity,
+  CaseAssigneeEntity,
+  CaseFollowUpEntity,
+  CriticalAlertAckEntity,
 };
 export const ENTITIES = [
   RefreshTokenEntity,
@@ -95,4 +101,7 @@ export const ENTITIES = [
   CaseNumberDayEntity,
   RuleSetActivationEntity,
   DeviceTrackPointEntity,
+  CaseAssigneeEntity,
+  CaseFollowUpEntity,
+  CriticalAlertAckEntity,
 ];

@@ -17,6 +17,7 @@ import { CaseFileAndNotice1795963000000 } from './1795963000000-CaseFileAndNotic
 import { CaseNumbersAndPinnedRules1795963500000 } from './1795963500000-CaseNumbersAndPinnedRules';
 import { DeadLetterLog1795964500000 } from './1795964500000-DeadLetterLog';
 import { DeviceHealth1795965500000 } from './1795965500000-DeviceHealth';
+import { CaseFollowUp1795966800000 } from './1795966800000-CaseFollowUp';
 
 /** In order. Never edit one that has shipped: add a new one. */
 export const MIGRATIONS = [
@@ -39,4 +40,5 @@ export const MIGRATIONS = [
   CaseNumbersAndPinnedRules1795963500000,
   DeadLetterLog1795964500000,
   DeviceHealth1795965500000,
+  CaseFollowUp1795966800000,
 ];
