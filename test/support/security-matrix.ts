@@ -126,6 +126,19 @@ export const EXPECTED: readonly EndpointDecision[] = [
   },
   { method: 'POST', path: '/api/v1/cases/{id}/report-photos', who: ['township_officer', 'department_liaison'], why: 'after-photos come from the unit on site' },
   { method: 'GET', path: '/api/v1/figures', who: CASE_READERS, why: 'evaluation figures; an officer for its own township' },
+  // Issue 18 (figures export, pilot's drone picker)
+  {
+    method: 'GET',
+    path: '/api/v1/figures/export',
+    who: CASE_READERS,
+    why: 'the figures and the overdue list as files for the dispatch meeting: read like the figures',
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/drones',
+    who: ['pilot', 'supervisor', 'admin'],
+    why: "the upload page's drone picker (id, name, kind): pilots need it without reading the device register",
+  },
   { method: 'GET', path: '/api/v1/audit/verify', who: CENTRE_WRITERS, why: 're-checks the whole audit chain: supervision' },
   // Devices and rules
   { method: 'GET', path: '/api/v1/devices', who: CENTRE_READERS, why: 'README: supervisor, admin (read: operator)' },

@@ -15,6 +15,7 @@ export * from './outbox-relay.service';
 export * from './party-access.service';
 export * from './open311.service';
 export * from './figures.service';
+export * from './figures-export.service';
 
 import { AuditLogService } from './audit-log.service';
 import { CaseLoopService } from './case-loop.service';
@@ -23,6 +24,7 @@ import { DeadlineWatcher } from './deadline-watcher.service';
 import { DistrictDirectory } from './district-directory';
 import { EvidenceService } from './evidence.service';
 import { FiguresService } from './figures.service';
+import { FiguresExportService } from './figures-export.service';
 import { Open311ReadService } from './open311.service';
 import { PartyAccessService } from './party-access.service';
 
@@ -37,4 +39,5 @@ export const CASE_LOOP_SERVICES = [
   PartyAccessService,
   Open311ReadService,
   FiguresService,
+  FiguresExportService,
 ];
