@@ -68,7 +68,9 @@ describe('browser: figures for the dispatch meeting, and the pilot with the flig
         await db.query(`UPDATE case_workflow SET due_at = $2 WHERE case_id = $1`, [made.id, hoursAgo(30)]);
         overdueCase = made.caseNumber;
       } else {
-        await db.query(`UPDATE case_workflow SET due_at = $2 WHERE case_id = $1`, [made.id, new Date(now + 48 * 3_600_000)]);
+        // Still ahead, but inside the page's period (which ends with today, +08:00).
+        const endOfToday = Date.parse(`${new Date(now + 8 * 3_600_000).toISOString().slice(0, 10)}T24:00:00+08:00`);
+        await db.query(`UPDATE case_workflow SET due_at = $2 WHERE case_id = $1`, [made.id, new Date(Math.min(now + 30 * 60_000, endOfToday - 60_000))]);
       }
     }
     supervisor = await makeLogin('supervisor');
