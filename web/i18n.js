@@ -374,6 +374,9 @@ const zh = {
   'photos.noDevice': '这张照片上传时未填无人机编号，不能标注。',
   'photos.close': '关闭',
   'nav.photos': '飞行照片',
+  'photos.recent': '最近的飞行',
+  'photos.flightLine': '{n} 张，{placed} 张有位置，画质存疑 {doubtful} 张 · {devices} · 最后上传 {at}',
+  'photos.noFlights': '还没有上传过照片。',
   'upload.title': '航拍照片上传',
   'upload.intro':
     '选择一次飞行的照片文件夹。浏览器先计算每张照片的 SHA-256，向服务器核对后只上传缺少的照片，每批约 20 张；连接中断后会自动续传，也可以重新选择同一文件夹继续。',
@@ -893,6 +896,9 @@ const en = {
   'photos.noDevice': 'This photo was uploaded without a drone id: it cannot be marked.',
   'photos.close': 'Close',
   'nav.photos': 'Flight photos',
+  'photos.recent': 'Recent flights',
+  'photos.flightLine': '{n} photos, {placed} with a position, {doubtful} of doubtful quality · {devices} · last upload {at}',
+  'photos.noFlights': 'No photos uploaded yet.',
   'upload.title': 'Drone photo upload',
   'upload.intro':
     'Choose a flight’s photo folder. The browser computes each photo’s SHA-256, asks the server which are missing and uploads only those, about 20 per batch; after a dropped connection it resumes by itself, or choose the same folder again to continue.',

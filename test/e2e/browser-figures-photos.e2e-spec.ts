@@ -130,12 +130,12 @@ describe('browser: figures for the dispatch meeting, and the pilot with the flig
     const [csv] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: '导出 CSV（超期清单）' }).click()]);
     const csvText = readFileSync(await csv.path(), 'utf8');
     expect(csvText.charCodeAt(0)).toBe(0xfeff);
-    expect(csvText).toContain(`${overdueCase},暴露垃圾,云溪街道,镇街综合行政执法队（云溪街道）`);
+    expect(csvText).toContain(`${overdueCase},暴露垃圾,云溪街道,云溪街道镇街综合行政执法队`);
 
     // By handling unit.
     await page.getByLabel('分组').selectOption('team');
     await row(`township-team:${TOWNSHIP}`).waitFor();
-    expect(await row(`township-team:${TOWNSHIP}`).locator('th').textContent()).toBe('镇街综合行政执法队（云溪街道）');
+    expect(await row(`township-team:${TOWNSHIP}`).locator('th').textContent()).toBe('云溪街道镇街综合行政执法队');
     await browser.screenshot(page, 'figures-team-1366x768.png');
     await page.setViewportSize(PHONE);
     await browser.screenshot(page, 'figures-390x844.png');
@@ -179,6 +179,9 @@ describe('browser: figures for the dispatch meeting, and the pilot with the flig
     expect(await page.locator('.photo-card').count()).toBe(3);
     expect(await page.locator('.photo-dot').count()).toBe(2);
     expect(await page.locator('.photo-count').textContent()).toBe('共 3 张照片，2 张有位置');
+    // The pilot's recent flights, to come back to.
+    await page.locator('.recent-flights li.current a', { hasText: FLIGHT }).waitFor();
+    expect(await page.locator('.recent-flights li.current .muted').textContent()).toMatch(/^3 张，2 张有位置，画质存疑 1 张 · DRONE-01 · 最后上传/);
     const card = (name: string) => page.locator('.photo-card', { has: page.locator('.photo-name', { hasText: name }) });
     expect(await card('DJI_0002.JPG').locator('.photo-quality').textContent()).toBe('画质: 过暗');
     expect(await card('DJI_0003.JPG').locator('.photo-position').textContent()).toBe('位置: 无位置');
@@ -224,8 +227,10 @@ describe('browser: figures for the dispatch meeting, and the pilot with the flig
     expect(events.rows[0].device_id).toBe('DRONE-01');
     expect(events.rows[0].detections).toEqual([expect.objectContaining({ label: 'exposed-garbage', box })]);
     expect(await page.locator('.mark-done').textContent()).toMatch(/^已提交：成为事件 \d+/);
+    await page.locator('.photos-layout').evaluate((el) => el.scrollIntoView());
     await browser.screenshot(page, 'flight-photos-mark-1366x768.png');
     await page.setViewportSize(PHONE);
+    await page.locator('.photo-stage').evaluate((el) => el.scrollIntoView());
     await browser.screenshot(page, 'flight-photos-390x844.png');
     expect(browser.problems.filter((p) => !/Failed to load resource/.test(p))).toEqual([]);
   });

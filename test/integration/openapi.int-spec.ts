@@ -283,6 +283,7 @@ describe('OpenAPI: the document the API serves, and the answers it describes', (
     const sha = (upload.body as { results: { sha256: string }[] }).results[0].sha256;
     await call('get', '/api/v1/flights/F-OPENAPI/photos', '/api/v1/flights/{flightId}/photos', as(pilot.token));
     await call('get', '/api/v1/drones', '/api/v1/drones', as(pilot.token));
+    await call('get', '/api/v1/flights', '/api/v1/flights', as(pilot.token));
     await call('get', `/api/v1/photos/${sha}`, '/api/v1/photos/{sha256}', as(pilot.token));
     await call('get', `/api/v1/photos/${sha}/thumb`, '/api/v1/photos/{sha256}/{kind}', as(pilot.token));
     await call('post', `/api/v1/photos/${sha}/detections`, '/api/v1/photos/{sha256}/detections', as(pilot.token), {

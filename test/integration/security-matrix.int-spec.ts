@@ -72,6 +72,7 @@ const PROBES: Record<string, (t: Targets) => Probe> = {
   'GET /api/v1/figures': () => ({ method: 'GET', path: `/api/v1/figures?from=2020-01-01&to=2020-12-31` }),
   'GET /api/v1/figures/export': () => ({ method: 'GET', path: `/api/v1/figures/export?from=2020-01-01&to=2020-12-31&format=csv` }),
   'GET /api/v1/drones': () => ({ method: 'GET', path: '/api/v1/drones' }),
+  'GET /api/v1/flights': () => ({ method: 'GET', path: '/api/v1/flights' }),
   'GET /api/v1/audit/verify': () => ({ method: 'GET', path: '/api/v1/audit/verify' }),
   'GET /api/v1/devices': () => ({ method: 'GET', path: '/api/v1/devices' }),
   'GET /api/v1/devices/{id}': () => ({ method: 'GET', path: '/api/v1/devices/DEMO-CAM-01' }),

@@ -139,6 +139,7 @@ export const EXPECTED: readonly EndpointDecision[] = [
     who: ['pilot', 'supervisor', 'admin'],
     why: "the upload page's drone picker (id, name, kind): pilots need it without reading the device register",
   },
+  { method: 'GET', path: '/api/v1/flights', who: ['pilot', 'operator', 'supervisor', 'admin'], why: 'the photo browser: a pilot sees their own flights' },
   { method: 'GET', path: '/api/v1/audit/verify', who: CENTRE_WRITERS, why: 're-checks the whole audit chain: supervision' },
   // Devices and rules
   { method: 'GET', path: '/api/v1/devices', who: CENTRE_READERS, why: 'README: supervisor, admin (read: operator)' },

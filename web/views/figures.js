@@ -243,8 +243,7 @@ export async function render(main, _params, { setTitle }) {
       if (g.key === '(none)') return g.name;
       if (state.by === 'township') return townshipName(g.key);
       if (state.by === 'category') return categoryName(g.key);
-      const [unit, township] = g.key.split(':');
-      return township ? `${unitName(unit)}（${townshipName(township)}）` : unitName(unit);
+      return unitName(g.key);
     };
     const groupWord = t(`figures.group.${state.by}`);
     if (all.groups.length === 0 && all.total.opened === 0 && all.total.due === 0) {

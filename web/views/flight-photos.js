@@ -101,7 +101,42 @@ export async function render(main, params, { setTitle, user }) {
     if (FLIGHT.test(id)) navigate(`#/photos/${encodeURIComponent(id)}`);
   });
   const body = h('div', { class: 'photos-body', 'aria-live': 'polite' });
-  main.append(h('section', { class: 'page flight-photos' }, h('header', { class: 'page-head' }, h('h1', {}, t('photos.title'))), picker, body));
+  const recent = h('nav', { class: 'panel recent-flights', 'aria-label': t('photos.recent') });
+  main.append(h('section', { class: 'page flight-photos' }, h('header', { class: 'page-head' }, h('h1', {}, t('photos.title'))), picker, body, recent));
+  // The latest flights (a pilot's own): what there is to browse.
+  void api('/flights')
+    .then((/** @type {{ items: { flightId: string, photos: number, placed: number, doubtful: number, deviceIds: string[], lastUploadAt: string }[] }} */ r) =>
+      replace(
+        recent,
+        h('h2', {}, t('photos.recent')),
+        r.items.length === 0
+          ? h('p', { class: 'muted' }, t('photos.noFlights'))
+          : h(
+              'ul',
+              { class: 'flight-list' },
+              r.items.map((f) =>
+                h(
+                  'li',
+                  { class: f.flightId === flightId ? 'current' : undefined },
+                  h('a', { href: `#/photos/${encodeURIComponent(f.flightId)}` }, f.flightId),
+                  ' ',
+                  h(
+                    'span',
+                    { class: 'muted' },
+                    t('photos.flightLine', {
+                      n: f.photos,
+                      placed: f.placed,
+                      doubtful: f.doubtful,
+                      devices: f.deviceIds.join(', ') || '—',
+                      at: fmtDateTime(f.lastUploadAt),
+                    }),
+                  ),
+                ),
+              ),
+            ),
+      ),
+    )
+    .catch(() => undefined);
   if (!FLIGHT.test(flightId)) return;
 
   /** @type {Photo[]} */

@@ -112,7 +112,8 @@ export class FiguresExportService {
         if (sep < 0) return unitName;
         const township = this.directory.townships.get(key.slice(sep + 1));
         const townshipName = (lang === 'zh' ? township?.nameZh : township?.name) ?? key.slice(sep + 1);
-        return lang === 'zh' ? `${unitName}（${townshipName}）` : `${unitName} (${townshipName})`;
+        // As the console names it: 云溪街道镇街综合行政执法队.
+        return lang === 'zh' ? `${townshipName}${unitName}` : `${unitName} (${townshipName})`;
       }
     }
   }
