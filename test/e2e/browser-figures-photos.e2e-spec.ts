@@ -227,10 +227,10 @@ describe('browser: figures for the dispatch meeting, and the pilot with the flig
     expect(events.rows[0].device_id).toBe('DRONE-01');
     expect(events.rows[0].detections).toEqual([expect.objectContaining({ label: 'exposed-garbage', box })]);
     expect(await page.locator('.mark-done').textContent()).toMatch(/^已提交：成为事件 \d+/);
-    await page.locator('.photos-layout').evaluate((el) => el.scrollIntoView());
+    await page.locator('.photos-layout').evaluate((el) => (el as unknown as { scrollIntoView(): void }).scrollIntoView());
     await browser.screenshot(page, 'flight-photos-mark-1366x768.png');
     await page.setViewportSize(PHONE);
-    await page.locator('.photo-stage').evaluate((el) => el.scrollIntoView());
+    await page.locator('.photo-stage').evaluate((el) => (el as unknown as { scrollIntoView(): void }).scrollIntoView());
     await browser.screenshot(page, 'flight-photos-390x844.png');
     expect(browser.problems.filter((p) => !/Failed to load resource/.test(p))).toEqual([]);
   });

@@ -29,7 +29,8 @@ function photoMap(photos, onSelect) {
   if (points.length === 0) for (const f of geo.townships.features) points.push(...outline(f.geometry).flat());
   const xs = points.map((p) => p[0]);
   const ys = points.map((p) => p[1]);
-  const pad = 0.002;
+  // Some room around the photos, so the township outlines nearby give them a place.
+  const pad = Math.max(0.006, 0.3 * Math.max(Math.max(...xs) - Math.min(...xs), Math.max(...ys) - Math.min(...ys)));
   const [x0, x1, y0, y1] = [Math.min(...xs) - pad, Math.max(...xs) + pad, Math.min(...ys) - pad, Math.max(...ys) + pad];
   const k = Math.cos(((y0 + y1) / 2) * (Math.PI / 180));
   const scale = Math.min(W / ((x1 - x0) * k || 1), H / (y1 - y0 || 1));
