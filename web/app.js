@@ -43,10 +43,13 @@ const ROUTES = {
   upload: { view: () => import('./views/upload.js'), roles: ['pilot', 'supervisor', 'admin'], nav: 'nav.upload' },
   devices: { view: () => import('./views/devices.js'), roles: STAFF, nav: 'nav.devices' },
   events: { view: () => import('./views/integrator.js'), roles: STAFF, nav: 'nav.events' },
+  photos: { view: () => import('./views/flight-photos.js'), roles: ['pilot', 'operator', 'supervisor'], nav: 'nav.photos' },
 };
 
 /** @param {Role} role */
 export function homeOf(role) {
+  // Supervisors steer by the figures (README): the console is one click away.
+  if (role === 'supervisor') return '#/figures';
   if (STAFF.includes(role)) return '#/console';
   if (role === 'township_officer') return '#/workspace';
   if (role === 'pilot') return '#/upload';

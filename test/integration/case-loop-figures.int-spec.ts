@@ -109,6 +109,7 @@ describe('case loop: figures (综合评价)', () => {
         closed: 2,
         closedOnTime: 1,
         open: 0,
+        pending: 0,
         closureRate: 1,
         onTimeClosureRate: 0.5,
         medianTimeToCloseMinutes: 315,
@@ -121,6 +122,7 @@ describe('case loop: figures (综合评价)', () => {
         closed: 0,
         closedOnTime: 0,
         open: 1,
+        pending: 0,
         closureRate: 0,
         onTimeClosureRate: 0,
         medianTimeToCloseMinutes: null,
@@ -173,5 +175,133 @@ describe('case loop: figures (综合评价)', () => {
     await figures(staff.supervisor, 'from=2025-01-01&to=2026-09-01', 400);
     await figures(staff.supervisor, `${september}&by=planet`, 400);
     await request(app.url).get(`/api/v1/figures?${september}`).set('Authorization', `Bearer ${staff.pilot.token}`).expect(403);
+  });
+
+  it('counts only deadlines already met or missed: a deadline still ahead is pending, not late', async () => {
+    // Tue 15 Sep 10:30: A closed on time, B closed late, C due at 11:00 and still open.
+    setClock(app, '2026-09-15T10:30');
+    const mid = await figures(staff.supervisor, september);
+    expect(mid.total).toMatchObject({ due: 2, closed: 2, closedOnTime: 1, pending: 1, closureRate: 1, onTimeClosureRate: 0.5 });
+    setClock(app, '2026-09-15T11:30');
+    const after = await figures(staff.supervisor, september);
+    expect(after.total).toMatchObject({ due: 3, closed: 2, closedOnTime: 1, open: 1, pending: 0, onTimeClosureRate: 1 / 3 });
+  });
+
+  it("reads a date alone as the district's day (+08:00), not UTC", async () => {
+    setClock(app, '2026-10-12T10:00');
+    const f = (await request(app.url).get('/api/v1/figures?from=2026-09-01&to=2026-10-01').set('Authorization', `Bearer ${staff.supervisor.token}`).expect(200))
+      .body as Figures & { from: string; to: string };
+    expect([f.from, f.to]).toEqual(['2026-08-31T16:00:00.000Z', '2026-09-30T16:00:00.000Z']);
+    await figures(staff.supervisor, 'from=2026-02-30&to=2026-03-02', 400);
+  });
+
+  describe('export for the dispatch meeting', () => {
+    const exportAs = async (user: TestUser, query: string) => {
+      const res = await request(app.url)
+        .get(`/api/v1/figures/export?${query}`)
+        .set('Authorization', `Bearer ${user.token}`)
+        .buffer(true)
+        .parse((r, done) => {
+          const chunks: Buffer[] = [];
+          r.on('data', (c: Buffer) => chunks.push(c));
+          r.on('end', () => done(null, Buffer.concat(chunks)));
+        })
+        .expect(200);
+      return { type: String(res.headers['content-type']), disposition: String(res.headers['content-disposition']), body: res.body as Buffer };
+    };
+    /** What the database says directly: cases past their deadline and open at the end of September. */
+    const overdueInDb = async (townships: string[]) =>
+      (
+        await db.query<{ case_number: string; due_at: Date }>(
+          `SELECT c.case_number, w.due_at FROM cases c JOIN case_workflow w ON w.case_id = c.id
+            WHERE w.due_at < $1 AND (w.closed_at IS NULL OR w.closed_at > $1) AND c.status <> 'rejected' AND c.township_code = ANY($2)
+            ORDER BY w.due_at`,
+          [at('2026-10-01T00:00'), townships],
+        )
+      ).rows;
+
+    beforeAll(() => setClock(app, '2026-10-12T10:00'));
+
+    it('gives a workbook: the figures sheet equals the figures, the overdue sheet equals the database', async () => {
+      const file = await exportAs(staff.supervisor, 'from=2026-09-01&to=2026-10-01&by=township&format=xlsx');
+      expect(file.type).toContain('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
+      expect(file.disposition).toContain('figures-township-2026-09-01-2026-09-30.xlsx');
+      const { default: readXlsxFile } = await import('read-excel-file/node');
+      const sheets = await readXlsxFile(file.body);
+      expect(sheets.map((x) => x.sheet)).toEqual(['考核指标', '超期案件']);
+
+      const [head, ...rows] = sheets[0].data;
+      expect(head).toEqual([
+        '镇街',
+        '代码',
+        '新增案件',
+        '应结案件',
+        '已结案件',
+        '按期结案',
+        '超期未结',
+        '尚未到期',
+        '结案率',
+        '按期结案率',
+        '办结时长中位数(工作小时)',
+      ]);
+      const api = await figures(staff.supervisor, 'from=2026-09-01&to=2026-10-01&by=township');
+      const byKey = new Map(rows.map((r) => [String(r[1] ?? ''), r]));
+      for (const g of [...api.groups, { ...api.total, key: '' }]) {
+        const r = byKey.get(g.key);
+        expect(r?.slice(2, 10)).toEqual([g.opened, g.due, g.closed, g.closedOnTime, g.open, g.pending, g.closureRate, g.onTimeClosureRate]);
+      }
+      expect(byKey.get(TOWNSHIP)?.[0]).toBe('云溪街道');
+      // And the API's counts are the database's.
+      const closedInDb = Number(
+        (
+          await db.query<{ n: string }>(
+            `SELECT count(*) AS n FROM case_workflow w JOIN cases c ON c.id = w.case_id WHERE w.closed_at >= $1 AND w.closed_at < $2 AND c.status = 'closed'`,
+            [at('2026-09-01T00:00'), at('2026-10-01T00:00')],
+          )
+        ).rows[0].n,
+      );
+      expect(byKey.get('')?.[4]).toBe(closedInDb);
+
+      const [overdueHead, ...overdue] = sheets[1].data;
+      expect(overdueHead).toEqual(['案件编号', '案件类别', '镇街', '承办单位', '办结期限', '超期(小时)', '超期时长']);
+      const db1 = await overdueInDb([TOWNSHIP, OTHER_TOWNSHIP]);
+      expect(overdue.map((r) => r[0])).toEqual(db1.map((r) => r.case_number));
+      const hoursLate = Math.round((at('2026-10-01T00:00').getTime() - db1[0].due_at.getTime()) / 360_000) / 10;
+      expect(overdue[0].slice(1)).toEqual(['占道经营', '枫林镇', '枫林镇镇街综合行政执法队', '2026-09-15 11:00', hoursLate, '15天13小时']);
+    });
+
+    it('gives CSV with a BOM for Excel, the figures or the overdue list, in English on request', async () => {
+      const figuresCsv = await exportAs(staff.supervisor, 'from=2026-09-01&to=2026-10-01&by=category&format=csv&lang=en');
+      expect(figuresCsv.type).toContain('text/csv');
+      const text = figuresCsv.body.toString('utf8');
+      expect(text.charCodeAt(0)).toBe(0xfeff);
+      const lines = text.slice(1).trim().split('\r\n');
+      expect(lines[0]).toBe(
+        'Category,Code,Opened,Due,Closed,Closed on time,"Overdue, open",Not yet due,Closure rate,On-time closure rate,Median time to close (working hours)',
+      );
+      expect(lines[1]).toBe('Exposed garbage / construction waste,exposed-garbage,3,2,2,1,0,0,100.0%,50.0%,5.3');
+      expect(lines.at(-1)).toBe('Total,,5,3,2,1,1,0,66.7%,33.3%,5.3');
+
+      const overdueCsv = await exportAs(staff.supervisor, 'from=2026-09-01&to=2026-10-01&format=csv&sheet=overdue');
+      expect(overdueCsv.disposition).toContain('-overdue.csv');
+      const overdueLines = overdueCsv.body.toString('utf8').slice(1).trim().split('\r\n');
+      expect(overdueLines.slice(1).map((l) => l.split(',')[0])).toEqual((await overdueInDb([TOWNSHIP, OTHER_TOWNSHIP])).map((r) => r.case_number));
+    });
+
+    it("gives a township officer only their township's figures and overdue cases, and a pilot nothing", async () => {
+      const file = await exportAs(staff.officer, 'from=2026-09-01&to=2026-10-01&format=xlsx');
+      const { default: readXlsxFile } = await import('read-excel-file/node');
+      const [fig, overdue] = await readXlsxFile(file.body);
+      expect(fig.data.slice(1, -1).map((r) => r[1])).toEqual([TOWNSHIP]);
+      expect(overdue.data.slice(1).map((r) => r[0])).toEqual((await overdueInDb([TOWNSHIP])).map((r) => r.case_number));
+      await request(app.url)
+        .get('/api/v1/figures/export?from=2026-09-01&to=2026-10-01&format=csv')
+        .set('Authorization', `Bearer ${staff.pilot.token}`)
+        .expect(403);
+      await request(app.url)
+        .get('/api/v1/figures/export?from=2026-09-01&to=2026-10-01&format=pdf')
+        .set('Authorization', `Bearer ${staff.supervisor.token}`)
+        .expect(400);
+    });
   });
 });

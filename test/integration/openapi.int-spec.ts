@@ -258,6 +258,8 @@ describe('OpenAPI: the document the API serves, and the answers it describes', (
     await call('get', '/api/v1/audit/verify', '/api/v1/audit/verify', as(admin));
     const window = `from=${new Date(Date.now() - 30 * 86_400_000).toISOString()}&to=${new Date(Date.now() + 86_400_000).toISOString()}`;
     await call('get', `/api/v1/figures?${window}`, '/api/v1/figures', as(operator.token));
+    await call('get', `/api/v1/figures/export?${window}&format=xlsx`, '/api/v1/figures/export', as(operator.token));
+    await call('get', `/api/v1/figures/export?${window}&format=csv&sheet=overdue`, '/api/v1/figures/export', as(operator.token));
 
     // The party and the public.
     const party = (theCase.body as { loop?: { partyVerification: { method: string; code?: string } | null } }).loop?.partyVerification;
@@ -296,6 +298,8 @@ describe('OpenAPI: the document the API serves, and the answers it describes', (
     expectDocumented('post', '/api/v1/flights/{flightId}/photos', upload);
     const sha = (upload.body as { results: { sha256: string }[] }).results[0].sha256;
     await call('get', '/api/v1/flights/F-OPENAPI/photos', '/api/v1/flights/{flightId}/photos', as(pilot.token));
+    await call('get', '/api/v1/drones', '/api/v1/drones', as(pilot.token));
+    await call('get', '/api/v1/flights', '/api/v1/flights', as(pilot.token));
     await call('get', `/api/v1/photos/${sha}`, '/api/v1/photos/{sha256}', as(pilot.token));
     await call('get', `/api/v1/photos/${sha}/thumb`, '/api/v1/photos/{sha256}/{kind}', as(pilot.token));
     await call('post', `/api/v1/photos/${sha}/detections`, '/api/v1/photos/{sha256}/detections', as(pilot.token), {

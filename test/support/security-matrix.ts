@@ -146,6 +146,20 @@ export const EXPECTED: readonly EndpointDecision[] = [
     why: 'the people on shift acknowledge; the admin only reads',
   },
   { method: 'GET', path: '/api/v1/figures', who: CASE_READERS, why: 'evaluation figures; an officer for its own township' },
+  // Issue 18 (figures export, pilot's drone picker)
+  {
+    method: 'GET',
+    path: '/api/v1/figures/export',
+    who: CASE_READERS,
+    why: 'the figures and the overdue list as files for the dispatch meeting: read like the figures',
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/drones',
+    who: ['pilot', 'supervisor', 'admin'],
+    why: "the upload page's drone picker (id, name, kind): pilots need it without reading the device register",
+  },
+  { method: 'GET', path: '/api/v1/flights', who: ['pilot', 'operator', 'supervisor', 'admin'], why: 'the photo browser: a pilot sees their own flights' },
   { method: 'GET', path: '/api/v1/audit/verify', who: CENTRE_WRITERS, why: 're-checks the whole audit chain: supervision' },
   // Devices and rules
   { method: 'GET', path: '/api/v1/devices', who: CENTRE_READERS, why: 'README: supervisor, admin (read: operator)' },

@@ -1,8 +1,11 @@
 // Pilot upload: choose a flight's folder, fingerprint each photo (SHA-256 in the browser), ask the server
-// which it lacks (/check), upload only those in batches of ~20 with a progress bar per batch, and carry
-// on by itself after a dropped connection (each retry re-checks first, so nothing is sent twice).
+// which it lacks (/check), upload only those in requests of ~20 with a progress bar per file (the files of a
+// request go one after another, so the bytes sent say how far each file is), show what the server found in
+// each (quality verdict, flags: no position, too dark, blurry), and carry on by itself after a dropped
+// connection (each retry re-checks first, so nothing is sent twice).
 import { api, upload } from '../api.js';
 import { h, replace, nextId } from '../dom.js';
+import { navigate } from '../app.js';
 import { filePicker } from './common.js';
 import { t, fmtBytes } from '../i18n.js';
 import { sha256Hex } from '../sha256.js';
@@ -14,7 +17,8 @@ const FLIGHT = /^[A-Za-z0-9._-]{1,100}$/;
 
 /**
  * A chosen file and where it is: notImage, hashing, pending, uploading, retry, then stored, duplicate, skipped or rejected.
- * @typedef {{ file: File, name: string, status: string, sha: string | null, reason: string | null, row?: HTMLTableRowElement }} Entry
+ * `sent` is the fraction of its bytes on the wire; `verdict` and `flags` are the server's findings.
+ * @typedef {{ file: File, name: string, status: string, sha: string | null, reason: string | null, sent: number, verdict: string | null, flags: string[], row?: HTMLTableRowElement }} Entry
  */
 /** @typedef {{ n: number, files: Entry[], progress: HTMLProgressElement, state: HTMLSpanElement, el: HTMLLIElement, done: boolean }} Batch */
 /** @typedef {import('../api.js').ApiError} ApiError */
@@ -79,6 +83,18 @@ export async function render(main, _params, { setTitle }) {
   const overall = h('progress', { max: 1, value: 0, 'aria-label': t('upload.overall') });
   const batchList = h('ol', { class: 'batches', 'aria-label': t('upload.batches') });
   const resultBody = h('tbody');
+  const deviceHint = h('p', { class: 'muted field-hint', id: `${ids.device}-hint` });
+  const browseLink = h('a', { class: 'btn', href: '#/photos', hidden: true }, t('upload.browse'));
+  const refreshBrowse = () => {
+    const id = flight.value.trim();
+    browseLink.hidden = !FLIGHT.test(id);
+    browseLink.setAttribute('href', `#/photos/${encodeURIComponent(id)}`);
+  };
+  flight.addEventListener('input', refreshBrowse);
+  browseLink.addEventListener('click', (e) => {
+    e.preventDefault();
+    navigate(/** @type {string} */ (browseLink.getAttribute('href')));
+  });
 
   const form = h(
     'form',
@@ -88,7 +104,7 @@ export async function render(main, _params, { setTitle }) {
       'div',
       { class: 'form-row' },
       h('div', { class: 'field' }, h('label', { for: ids.flight }, t('upload.flight')), flight),
-      h('div', { class: 'field' }, h('label', { for: ids.device }, t('upload.device')), device, deviceList),
+      h('div', { class: 'field' }, h('label', { for: ids.device }, t('upload.device')), device, deviceList, deviceHint),
     ),
     h(
       'div',
@@ -97,7 +113,7 @@ export async function render(main, _params, { setTitle }) {
       h('div', { class: 'field' }, h('label', { for: ids.files }, t('upload.files')), filesPick),
     ),
     error,
-    h('div', { class: 'buttons' }, startButton, pauseButton),
+    h('div', { class: 'buttons' }, startButton, pauseButton, browseLink),
   );
   main.append(
     h(
@@ -130,7 +146,9 @@ export async function render(main, _params, { setTitle }) {
               h(
                 'tr',
                 {},
-                [t('upload.file'), t('upload.size'), t('upload.result'), 'SHA-256'].map((x) => h('th', { scope: 'col' }, x)),
+                [t('upload.file'), t('upload.size'), t('upload.progress'), t('upload.result'), t('upload.quality'), t('upload.flags'), 'SHA-256'].map((x) =>
+                  h('th', { scope: 'col' }, x),
+                ),
               ),
             ),
             resultBody,
@@ -139,16 +157,19 @@ export async function render(main, _params, { setTitle }) {
       ),
     ),
   );
-  api('/devices')
-    .then((r) =>
+  // The pilot's own read of the drones (GET /drones): the device register itself is the centre's.
+  api('/drones')
+    .then((r) => {
+      /** @type {{ id: string, name: string, kind: string }[]} */
+      const drones = r.items;
       replace(
         deviceList,
-        /** @type {{ id: string, name: string, kind: string }[]} */ (r.items)
-          .filter((d) => d.kind === 'drone' || d.kind === 'dock')
-          .map((d) => h('option', { value: d.id }, d.name)),
-      ),
-    )
+        drones.map((d) => h('option', { value: d.id }, `${d.name} (${d.id})`)),
+      );
+      deviceHint.textContent = t('upload.dronesLoaded', { n: drones.length });
+    })
     .catch(() => undefined);
+  refreshBrowse();
 
   // ---- the table of files ----
   /** @param {Entry} e */
@@ -156,6 +177,7 @@ export async function render(main, _params, { setTitle }) {
     const base = t(`upload.status.${e.status}`);
     return e.reason ? `${base}: ${e.reason}` : base;
   };
+  const FINAL = ['stored', 'duplicate', 'skipped', 'rejected'];
   /** @param {Entry} e */
   function row(e) {
     e.row ??= h(
@@ -163,12 +185,19 @@ export async function render(main, _params, { setTitle }) {
       {},
       h('td', { class: 'file-name' }, e.name),
       h('td', { class: 'num' }, fmtBytes(e.file.size)),
+      h('td', { class: 'file-progress' }, h('progress', { max: 1, value: 0, 'aria-label': `${e.name} ${t('upload.progress')}` })),
       h('td', { class: 'file-status' }),
+      h('td', { class: 'file-quality' }),
+      h('td', { class: 'file-flags' }),
       h('td', {}, h('code', { class: 'sha' })),
     );
-    e.row.className = `st-${e.status}`;
-    e.row.children[2].textContent = statusText(e);
-    /** @type {ChildNode} */ (e.row.children[3].firstChild).textContent = e.sha ? `${e.sha.slice(0, 16)}…` : '';
+    e.row.className = `st-${e.status}${e.verdict && e.verdict !== 'ok' ? ' quality-doubtful' : ''}${e.flags.length ? ' flagged' : ''}`;
+    const bar = /** @type {HTMLProgressElement} */ (e.row.children[2].firstChild);
+    bar.value = FINAL.includes(e.status) ? 1 : e.sent;
+    e.row.children[3].textContent = statusText(e);
+    e.row.children[4].textContent = e.verdict ? t(`upload.verdict.${e.verdict}`) : '';
+    replace(/** @type {HTMLElement} */ (e.row.children[5]), ...e.flags.map((f) => h('span', { class: 'badge badge-warn', title: f }, t(`upload.flag.${f}`))));
+    /** @type {ChildNode} */ (e.row.children[6].firstChild).textContent = e.sha ? `${e.sha.slice(0, 16)}…` : '';
     return e.row;
   }
   /** @param {Entry} e */
@@ -184,6 +213,9 @@ export async function render(main, _params, { setTitle }) {
         status: IMAGE.test(file.name) || file.type.startsWith('image/') ? 'pending' : 'notImage',
         sha: null,
         reason: null,
+        sent: 0,
+        verdict: null,
+        flags: [],
       }));
     batches = [];
     replace(batchList);
@@ -310,30 +342,62 @@ export async function render(main, _params, { setTitle }) {
         for (const e of files) {
           e.status = 'uploading';
           e.reason = null;
+          e.sent = 0;
           paint(e);
         }
+        // The files go in order in one body: bytes sent so far say how far each one is.
+        const sizes = files.map((e) => e.file.size);
+        const totalBytes = Math.max(
+          1,
+          sizes.reduce((a, b) => a + b, 0),
+        );
+        /** @param {number} fraction */
+        const onProgress = (fraction) => {
+          b.progress.value = fraction;
+          let before = 0;
+          files.forEach((e, i) => {
+            const sent = Math.min(1, Math.max(0, (fraction * totalBytes - before) / Math.max(1, sizes[i])));
+            before += sizes[i];
+            if (e.status !== 'uploading' && e.status !== 'sending') return;
+            const next = sent >= 1 ? 'processing' : sent > 0 ? 'sending' : 'uploading';
+            if (Math.abs(sent - e.sent) < 0.01 && next === e.status) return;
+            e.sent = sent;
+            e.status = next;
+            paint(e);
+          });
+        };
         const data = new FormData();
         if (device.value.trim()) data.append('deviceId', device.value.trim());
         for (const e of files) {
           data.append('sha256', /** @type {string} */ (e.sha));
           data.append('photos', e.file, e.name.split('/').pop());
         }
-        const res = await upload(`/flights/${encodeURIComponent(flight.value.trim())}/photos`, data, { signal, onProgress: (p) => (b.progress.value = p) });
-        res.results.forEach((/** @type {{ sha256?: string, status: string, reason?: string, detail?: string }} */ r, /** @type {number} */ i) => {
-          const e = files.find((f) => r.sha256 && f.sha === r.sha256 && f.status === 'uploading') ?? files[i];
-          if (!e) return;
-          e.status = r.status;
-          e.reason = r.status === 'rejected' ? `${r.reason}${r.detail ? ` (${r.detail})` : ''}` : null;
-          paint(e);
-        });
+        const res = await upload(`/flights/${encodeURIComponent(flight.value.trim())}/photos`, data, { signal, onProgress });
+        const inFlight = ['uploading', 'sending', 'processing'];
+        res.results.forEach(
+          (
+            /** @type {{ sha256?: string, status: string, reason?: string, detail?: string, flags?: string[], qualityVerdict?: string }} */ r,
+            /** @type {number} */ i,
+          ) => {
+            const e = files.find((f) => r.sha256 && f.sha === r.sha256 && inFlight.includes(f.status)) ?? files[i];
+            if (!e) return;
+            e.status = r.status;
+            e.reason = r.status === 'rejected' ? `${r.reason}${r.detail ? ` (${r.detail})` : ''}` : null;
+            e.flags = r.flags ?? [];
+            e.verdict = r.qualityVerdict ?? null;
+            e.sent = 1;
+            paint(e);
+          },
+        );
         setBatch(b, 'done', 1);
         updateOverall();
         return true;
       } catch (caught) {
         const err = /** @type {ApiError} */ (caught);
         for (const e of files) {
-          if (e.status === 'uploading') {
+          if (['uploading', 'sending', 'processing'].includes(e.status)) {
             e.status = 'retry';
+            e.sent = 0;
             paint(e);
           }
         }
@@ -377,6 +441,7 @@ export async function render(main, _params, { setTitle }) {
         b.done = true;
       }
       statusLine.textContent = summary();
+      refreshBrowse();
     } catch (caught) {
       const err = /** @type {ApiError} */ (caught);
       error.textContent = t('app.error', { message: err.status === 0 ? t('app.network') : err.message });

@@ -7,6 +7,7 @@ import { AlertsController } from './alerts.controller';
 import { AuthController } from './auth.controller';
 import { CasesController } from './cases.controller';
 import { DevicesController } from './devices.controller';
+import { DronesController } from './drones.controller';
 import { HealthController } from './health.controller';
 import { HikvisionController } from './hikvision.controller';
 import { UsersController } from './users.controller';
@@ -33,6 +34,7 @@ import { metricsAccess, type MetricsAccessOptions } from './metrics-access';
     CasesController,
     AlertsController,
     DevicesController,
+    DronesController,
     UsersController,
     SecurityEventsController,
     HikvisionController,

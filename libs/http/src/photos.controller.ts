@@ -9,6 +9,20 @@ import { uploadedFiles, type MultipartLimits } from './multipart';
 import { ApiAccess, ContentResponse, MultipartBody, ZodBody, ZodParam, ZodResponse } from './openapi';
 import { flightUploadSchema, ingestOutcomeSchema, photoCheckSchema, photoSchema } from './openapi/ingest.schemas';
 
+const flightListSchema = z.object({
+  items: z.array(
+    z.object({
+      flightId: z.string(),
+      photos: z.number().int(),
+      placed: z.number().int().describe('photos with a position'),
+      doubtful: z.number().int().describe('photos whose quality verdict is not ok'),
+      deviceIds: z.array(z.string()),
+      uploadedBy: z.array(z.string()),
+      lastUploadAt: z.string().describe('ISO 8601 instant'),
+    }),
+  ),
+});
+
 const flightId = z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'letters, digits, dot, dash or underscore');
 const photoKind = z.enum(['thumb', 'preview', 'original']);
 const checkBody = z.object({ sha256: z.array(z.string().max(64)).min(1).max(2000) }).strict();
@@ -64,6 +78,14 @@ export class PhotosController {
   @ZodResponse(200, flightUploadSchema, 'one result per file, in order')
   upload(@CurrentActor() actor: Actor, @ZodParam('flightId', flightId) flight: string, @Req() req: Request) {
     return this.photos.receiveFlight(actor, flight, uploadedFiles(req, FLIGHT_UPLOAD));
+  }
+
+  /** The latest flights (photo count, with a position, doubtful quality, drones): what the photo browser offers. */
+  @Get('flights')
+  @Access(...STAFF)
+  @ZodResponse(200, flightListSchema, 'the latest 50 flights, newest upload first; a pilot sees their own')
+  flights(@CurrentActor() actor: Actor) {
+    return this.photos.recentFlights(actor);
   }
 
   @Get('flights/:flightId/photos')

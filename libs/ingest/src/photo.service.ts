@@ -219,6 +219,12 @@ export class PhotoService {
     return { stream, contentType: contentTypeOf(key) };
   }
 
+  /** The latest 50 flights to browse: a pilot's own uploads; staff see every flight (photos are scoped when opened). */
+  async recentFlights(actor: Actor) {
+    const rows = await this.photos.recentFlights(50, actor.role === 'pilot' ? actor.username : undefined);
+    return { items: rows.map((r) => ({ ...r, lastUploadAt: r.lastUploadAt.toISOString() })) };
+  }
+
   async listFlight(actor: Actor, flightId: string) {
     const rows = await this.photos.listByFlight(flightId);
     const scope = townshipScope(actor);

@@ -6,6 +6,8 @@ import {
   falsePositiveRate,
   falsePositiveRates,
   medianTimeToClose,
+  overdueMinutes,
+  readDistrictInstant,
   type ReviewedCaseRecord,
   reviewOutcomeOf,
   townshipScope,
@@ -13,6 +15,7 @@ import {
 import { CaseLoopRepository, type FigureCaseRow } from '@app/persistence';
 import { asCaseStatus } from '../cases/case-workflow.mapper';
 import { RUNTIME_OPTIONS, type RuntimeOptions } from '../runtime/runtime-options';
+import { Clock } from './clock';
 import { DistrictDirectory } from './district-directory';
 
 export const FIGURE_GROUPINGS = ['township', 'category', 'team'] as const;
@@ -28,6 +31,8 @@ export interface GroupFigures {
   closed: number;
   closedOnTime: number;
   open: number;
+  /** Deadline in the period but still ahead now, case open: neither met nor missed, so not in the rates. */
+  pending: number;
   closureRate: number | null;
   onTimeClosureRate: number | null;
   /** Median working minutes from dispatch to close over cases closed in the window. */
@@ -35,6 +40,23 @@ export interface GroupFigures {
 }
 
 const MAX_WINDOW_MS = 366 * 86_400_000;
+const MAX_OVERDUE_ROWS = 5000;
+
+/** A period as typed: a date alone is the district's day (+08:00), an instant carries its offset. */
+export interface FiguresPeriod {
+  from: string;
+  to: string;
+}
+
+export interface OverdueCase {
+  caseNumber: string;
+  categoryCode: string;
+  townshipCode: string | null;
+  handlingUnit: string | null;
+  dueAt: Date;
+  /** At the end of the period, or now when the period reaches into the future. */
+  overdueMinutes: number;
+}
 
 /** The evaluation step (综合评价): indicators for a period, per township, category or team. */
 @Injectable()
@@ -43,12 +65,24 @@ export class FiguresService {
     private readonly repo: CaseLoopRepository,
     private readonly directory: DistrictDirectory,
     @Inject(RUNTIME_OPTIONS) private readonly runtime: RuntimeOptions,
+    private readonly clock: Clock,
   ) {}
 
-  async figures(actor: Actor, q: { from: Date; to: Date; by: FigureGrouping }) {
-    if (q.to.getTime() <= q.from.getTime()) throw new BadRequestException('to must be after from');
-    if (q.to.getTime() - q.from.getTime() > MAX_WINDOW_MS) throw new BadRequestException('the period may be at most 366 days');
-    const window: EvaluationWindow = { from: q.from, to: q.to };
+  /** [from, to) as instants; a date alone starts at 00:00 in the district's zone. */
+  window(q: FiguresPeriod): EvaluationWindow {
+    const offset = this.runtime.district.calendar.utcOffsetMinutes;
+    const from = readDistrictInstant(q.from, offset);
+    const to = readDistrictInstant(q.to, offset);
+    if (!from || !to) throw new BadRequestException('from and to: a date (YYYY-MM-DD, the district day) or an instant with its offset');
+    if (to.getTime() <= from.getTime()) throw new BadRequestException('to must be after from');
+    if (to.getTime() - from.getTime() > MAX_WINDOW_MS) throw new BadRequestException('the period may be at most 366 days');
+    return { from, to };
+  }
+
+  async figures(actor: Actor, period: FiguresPeriod & { by: FigureGrouping }) {
+    const window = this.window(period);
+    const q = { ...window, by: period.by };
+    const now = this.clock.now();
     const rows = await this.repo.figureCases(q.from, q.to, townshipScope(actor));
     const groups = new Map<string, FigureCaseRow[]>();
     for (const r of rows) {
@@ -56,8 +90,8 @@ export class FiguresService {
       groups.set(key, [...(groups.get(key) ?? []), r]);
     }
     const figures = [...groups.entries()]
-      .map(([key, list]) => this.groupFigures(key, this.nameOf(key, q.by), list, window))
-      .filter((g) => g.opened > 0 || g.due > 0 || g.medianTimeToCloseMinutes !== null)
+      .map(([key, list]) => this.groupFigures(key, this.nameOf(key, q.by), list, window, now))
+      .filter((g) => g.opened > 0 || g.due > 0 || g.pending > 0 || g.medianTimeToCloseMinutes !== null)
       .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 
     const reviewed: ReviewedCaseRecord[] = rows
@@ -73,7 +107,8 @@ export class FiguresService {
       by: q.by,
       calendar: this.runtime.district.calendar.name,
       groups: figures,
-      total: this.groupFigures('all', 'All', rows, window),
+      asOf: (now < q.to ? now : q.to).toISOString(),
+      total: this.groupFigures('all', 'All', rows, window, now),
       falsePositives: {
         overall: falsePositiveRate(reviewed),
         byRule: falsePositiveRates(reviewed, 'rule'),
@@ -82,10 +117,33 @@ export class FiguresService {
     };
   }
 
-  private groupFigures(key: string, name: string, rows: FigureCaseRow[], window: EvaluationWindow): GroupFigures {
+  /**
+   * The overdue list for the dispatch meeting (调度会): cases past their deadline and still open at the end of the
+   * period (or now, for a period reaching into the future), in the caller's scope, longest overdue first.
+   */
+  async overdue(actor: Actor, period: FiguresPeriod): Promise<{ asOf: Date; cases: OverdueCase[] }> {
+    const window = this.window(period);
+    const now = this.clock.now();
+    const asOf = now < window.to ? now : window.to;
+    const rows = await this.repo.overdueCases(asOf, townshipScope(actor), MAX_OVERDUE_ROWS);
+    return {
+      asOf,
+      cases: rows.map((r) => ({
+        caseNumber: r.caseNumber,
+        categoryCode: r.categoryCode,
+        townshipCode: r.townshipCode,
+        handlingUnit: r.handlingUnit,
+        dueAt: r.dueAt,
+        overdueMinutes: overdueMinutes(r, asOf) ?? 0,
+      })),
+    };
+  }
+
+  private groupFigures(key: string, name: string, rows: FigureCaseRow[], window: EvaluationWindow, now: Date): GroupFigures {
     const c = closureFigures(
       rows.filter((r) => r.status !== 'rejected'),
       window,
+      now,
     );
     return {
       key,

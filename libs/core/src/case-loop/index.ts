@@ -16,6 +16,7 @@ export * from './party-access.service';
 export * from './open311.service';
 export * from './figures.service';
 export * from './follow-up.service';
+export * from './figures-export.service';
 
 import { AuditLogService } from './audit-log.service';
 import { CaseLoopService } from './case-loop.service';
@@ -25,6 +26,7 @@ import { DistrictDirectory } from './district-directory';
 import { EvidenceService } from './evidence.service';
 import { FiguresService } from './figures.service';
 import { FollowUpService } from './follow-up.service';
+import { FiguresExportService } from './figures-export.service';
 import { Open311ReadService } from './open311.service';
 import { PartyAccessService } from './party-access.service';
 
@@ -40,4 +42,5 @@ export const CASE_LOOP_SERVICES = [
   Open311ReadService,
   FiguresService,
   FollowUpService,
+  FiguresExportService,
 ];

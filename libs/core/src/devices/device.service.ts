@@ -95,6 +95,19 @@ export class DeviceService {
     return { items: rows.map((d) => toDeviceView(d, this.health.offlineAfterSeconds(d))), total: rows.length };
   }
 
+  /**
+   * What a pilot names on an upload: active drones and docks, id, name, kind and dock only. No location,
+   * review status or secrets: the register itself stays the centre's (GET /devices).
+   */
+  async drones(_actor: Actor): Promise<{ items: { id: string; name: string; kind: string; parentId: string | null }[] }> {
+    const rows = await this.devices.findAll();
+    return {
+      items: rows
+        .filter((d) => d.status === 'active' && (d.kind === 'drone' || d.kind === 'dock'))
+        .map((d) => ({ id: d.id, name: d.name, kind: d.kind, parentId: d.parentId })),
+    };
+  }
+
   async get(_actor: Actor, id: string): Promise<DeviceView> {
     const d = await this.devices.findById(id);
     if (!d) throw new NotFoundException(`device ${id} not found`);

@@ -1,5 +1,14 @@
 import { testCalendar } from '@test/fixtures/working-calendar.fixture';
-import { type DueCaseRecord, closureFigures, falsePositiveRate, falsePositiveRates, median, medianTimeToClose, reviewOutcomeOf } from './case-figures';
+import {
+  type DueCaseRecord,
+  closureFigures,
+  falsePositiveRate,
+  falsePositiveRates,
+  median,
+  medianTimeToClose,
+  overdueMinutes,
+  reviewOutcomeOf,
+} from './case-figures';
 
 const d = (s: string): Date => new Date(`${s}+08:00`);
 const march = { from: d('2026-03-01T00:00'), to: d('2026-04-01T00:00') };
@@ -24,6 +33,7 @@ describe('closureFigures', () => {
       closed: 4,
       closedOnTime: 3,
       open: 2,
+      pending: 0,
       closureRate: 4 / 6,
       onTimeClosureRate: 3 / 6,
     });
@@ -43,8 +53,35 @@ describe('closureFigures', () => {
     expect(closureFigures(atStart, march).due).toBe(1);
   });
 
+  it('counts only deadlines that have passed by now: an open case due later this week is pending, not late', () => {
+    const week = { from: d('2026-12-01T00:00'), to: d('2026-12-08T00:00') };
+    const now = d('2026-12-04T09:00');
+    const thisWeek = [
+      { dueAt: d('2026-12-02T17:30'), closedAt: d('2026-12-02T10:00') },
+      { dueAt: d('2026-12-03T17:30'), closedAt: d('2026-12-03T11:00') },
+      { dueAt: d('2026-12-07T17:30'), closedAt: null },
+    ];
+    expect(closureFigures(thisWeek, week, now)).toEqual({
+      due: 2,
+      closed: 2,
+      closedOnTime: 2,
+      open: 0,
+      pending: 1,
+      closureRate: 1,
+      onTimeClosureRate: 1,
+    });
+    // Once the deadline passes with the case still open, it is missed.
+    expect(closureFigures(thisWeek, week, d('2026-12-07T18:00'))).toMatchObject({ due: 3, closedOnTime: 2, open: 1, pending: 0, onTimeClosureRate: 2 / 3 });
+    // Closed early, ahead of a deadline still to come: met.
+    expect(closureFigures([{ dueAt: d('2026-12-07T17:30'), closedAt: d('2026-12-03T10:00') }], week, now)).toMatchObject({
+      due: 1,
+      closedOnTime: 1,
+      pending: 0,
+    });
+  });
+
   it('gives null rates, not 0 or 100 %, when nothing was due', () => {
-    expect(closureFigures([], march)).toEqual({ due: 0, closed: 0, closedOnTime: 0, open: 0, closureRate: null, onTimeClosureRate: null });
+    expect(closureFigures([], march)).toEqual({ due: 0, closed: 0, closedOnTime: 0, open: 0, pending: 0, closureRate: null, onTimeClosureRate: null });
   });
 });
 
@@ -142,5 +179,14 @@ describe('false-positive rate', () => {
       'device',
     );
     expect(rows.map((r) => r.key)).toEqual(['C', 'A', 'B']);
+  });
+});
+
+describe('overdueMinutes', () => {
+  it('gives how long an open case is past its deadline, and null when closed or not yet due', () => {
+    const now = d('2026-12-04T09:00');
+    expect(overdueMinutes({ dueAt: d('2026-12-03T17:30') }, now)).toBe(15 * 60 + 30);
+    expect(overdueMinutes({ dueAt: d('2026-12-05T17:30') }, now)).toBeNull();
+    expect(overdueMinutes({ dueAt: d('2026-12-03T17:30'), closedAt: d('2026-12-04T08:00') }, now)).toBeNull();
   });
 });

@@ -6,8 +6,12 @@ import type { CaseSnapshot } from './case-state-machine';
  * The evaluation step (综合评价): indicator maths over plain case records. The caller selects the cases
  * (a township, a unit, a category) and passes the fields below; nothing here reads a database.
  *
- *   closure rate          = closed / due
+ *   closure rate          = closed / due                    (结案率)
  *   on-time closure rate  = closed on time / due            (按期结案率)
+ *
+ * "Due" only counts deadlines that have been decided by `asOf` (now): met (closed) or missed (passed). An open
+ * case whose deadline is still ahead is `pending`, not a failure: otherwise a week in progress reads 66.7 %
+ * on time with nothing late.
  *   false-positive rate   = rejected / reviewed, per rule and per device (machine-made cases only)
  */
 
@@ -29,6 +33,8 @@ export interface ClosureFigures {
   closedOnTime: number;
   /** Due, and still open at the end of the window. */
   open: number;
+  /** Deadline in the window but still ahead at `asOf`, and not closed: left out of due and the rates. */
+  pending: number;
   /** null when nothing was due: a rate of 0/0 is unknown, not 0 % or 100 %. */
   closureRate: number | null;
   onTimeClosureRate: number | null;
@@ -41,10 +47,12 @@ export interface ClosureFigures {
  * Closed = closed before the window ends. Closed on time = closed at or before its deadline.
  * Rejected cases have no place here (no deadline or not a real issue): leave them out.
  */
-export function closureFigures(records: readonly DueCaseRecord[], window: EvaluationWindow): ClosureFigures {
+export function closureFigures(records: readonly DueCaseRecord[], window: EvaluationWindow, asOf: Date = window.to): ClosureFigures {
   const from = window.from.getTime();
   const to = window.to.getTime();
+  const now = asOf.getTime();
   let due = 0;
+  let pending = 0;
   let closed = 0;
   let closedOnTime = 0;
   for (const r of records) {
@@ -53,6 +61,11 @@ export function closureFigures(records: readonly DueCaseRecord[], window: Evalua
     const closedAt = r.closedAt ? r.closedAt.getTime() : Number.POSITIVE_INFINITY;
     const countsAt = Math.min(dueAt, closedAt);
     if (countsAt < from || countsAt >= to) continue;
+    // Neither met nor missed yet: the deadline is still ahead and the case is open.
+    if (countsAt > now) {
+      pending++;
+      continue;
+    }
     due++;
     if (closedAt < to) {
       closed++;
@@ -64,6 +77,7 @@ export function closureFigures(records: readonly DueCaseRecord[], window: Evalua
     closed,
     closedOnTime,
     open: due - closed,
+    pending,
     closureRate: due === 0 ? null : closed / due,
     onTimeClosureRate: due === 0 ? null : closedOnTime / due,
   };
@@ -161,4 +175,16 @@ export function falsePositiveRates(records: readonly ReviewedCaseRecord[], by: '
   return [...tally.entries()]
     .map(([key, t]) => ({ key, reviewed: t.reviewed, rejected: t.rejected, rate: t.rejected / t.reviewed }))
     .sort((a, b) => b.rate - a.rate || b.reviewed - a.reviewed || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+export interface OverdueCaseRecord {
+  dueAt: Date;
+  closedAt?: Date | null;
+}
+
+/** Minutes past the deadline at `asOf` of a case still open; null when it is closed or not yet due. */
+export function overdueMinutes(r: OverdueCaseRecord, asOf: Date): number | null {
+  if (r.closedAt && r.closedAt.getTime() <= asOf.getTime()) return null;
+  const late = (asOf.getTime() - r.dueAt.getTime()) / 60_000;
+  return late > 0 ? Math.floor(late) : null;
 }

@@ -28,16 +28,28 @@ export const transitionBody = z
   .strict();
 export type TransitionBody = z.infer<typeof transitionBody>;
 
-const instant = z.union([z.iso.datetime({ offset: true }), z.iso.date()]).transform((s) => new Date(s));
+/** Read by FiguresService: a date alone is the district's day (00:00 +08:00), not UTC midnight. */
+const periodBound = z
+  .union([z.iso.datetime({ offset: true }), z.iso.date()])
+  .describe('a date (YYYY-MM-DD: 00:00 of that day in the district, +08:00) or an instant with its offset; the period is [from, to)');
 
 export const figuresQuery = z
   .object({
-    from: instant,
-    to: instant,
+    from: periodBound,
+    to: periodBound,
     by: z.enum(FIGURE_GROUPINGS).default('township'),
   })
   .strict();
 export type FiguresQuery = z.infer<typeof figuresQuery>;
+
+export const figuresExportQuery = figuresQuery
+  .extend({
+    format: z.enum(['xlsx', 'csv']),
+    sheet: z.enum(['figures', 'overdue']).default('figures').describe('csv only: which table (the workbook holds both)'),
+    lang: z.enum(['zh', 'en']).default('zh'),
+  })
+  .strict();
+export type FiguresExportQuery = z.infer<typeof figuresExportQuery>;
 
 export const partyLookupBody = z
   .object({

@@ -21,8 +21,9 @@ const groupFigures = z.object({
   closed: z.number().int(),
   closedOnTime: z.number().int(),
   open: z.number().int(),
-  closureRate: z.number().nullable().describe('null when nothing was due'),
-  onTimeClosureRate: z.number().nullable(),
+  pending: z.number().int().describe('deadline in the period but still ahead, case open: not in the rates'),
+  closureRate: z.number().nullable().describe('closed / due; null when nothing was due'),
+  onTimeClosureRate: z.number().nullable().describe('closed on time / due, over deadlines met or already passed'),
   medianTimeToCloseMinutes: z.number().nullable().describe('working minutes from dispatch to close'),
 });
 
@@ -33,6 +34,7 @@ export const figuresSchema = z.object({
   to: instant,
   by: z.enum(['township', 'category', 'team']),
   calendar: z.string(),
+  asOf: instant.describe('the moment the deadlines were judged at: now, or the end of a past period'),
   groups: z.array(groupFigures),
   total: groupFigures,
   falsePositives: z.object({ overall: falsePositive, byRule: z.array(falsePositive), byDevice: z.array(falsePositive) }),

@@ -87,6 +87,17 @@ export interface DeadlineCandidateRow {
   status: string;
 }
 
+/** A case past its deadline and still open at a moment: the dispatch meeting's overdue list. */
+export interface OverdueCaseRow {
+  caseNumber: string;
+  categoryCode: string;
+  townshipCode: string | null;
+  handlingUnit: string | null;
+  status: string;
+  dueAt: Date;
+  closedAt: Date | null;
+}
+
 export interface FigureCaseRow {
   id: string;
   categoryCode: string;
@@ -470,6 +481,25 @@ export class CaseLoopRepository {
           AND (c.created_at >= $1 OR w.due_at >= $1 OR w.closed_at >= $1 OR w.reviewed_at >= $1 OR c.status NOT IN ('closed', 'rejected'))
           AND ($3::text[] IS NULL OR c.township_code = ANY($3::text[]))`,
       [from.toISOString(), to.toISOString(), scopeTownships ?? null],
+    );
+  }
+
+  /**
+   * Cases whose deadline had passed by `asOf` and that were still open then (closed later, or not yet),
+   * longest overdue first. Bounded: a meeting reads a list, not a dump.
+   */
+  async overdueCases(asOf: Date, scopeTownships: string[] | undefined, limit: number): Promise<OverdueCaseRow[]> {
+    return this.dataSource.query(
+      `SELECT c.case_number AS "caseNumber", c.category_code AS "categoryCode", c.township_code AS "townshipCode",
+              c.handling_unit AS "handlingUnit", c.status, w.due_at AS "dueAt", w.closed_at AS "closedAt"
+         FROM case_workflow w JOIN cases c ON c.id = w.case_id
+        WHERE w.due_at < $1
+          AND (w.closed_at IS NULL OR w.closed_at > $1)
+          AND c.status <> 'rejected'
+          AND ($2::text[] IS NULL OR c.township_code = ANY($2::text[]))
+        ORDER BY w.due_at, c.case_number
+        LIMIT $3`,
+      [asOf.toISOString(), scopeTownships ?? null, limit],
     );
   }
 

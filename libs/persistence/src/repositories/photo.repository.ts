@@ -6,6 +6,17 @@ import { PhotoEntity } from '../entities';
 
 export type PhotoRow = Omit<PhotoEntity, 'createdAt'>;
 
+/** A flight as its photos describe it: for picking one to browse. */
+export interface FlightSummaryRow {
+  flightId: string;
+  photos: number;
+  placed: number;
+  doubtful: number;
+  deviceIds: string[];
+  uploadedBy: string[];
+  lastUploadAt: Date;
+}
+
 @Injectable()
 export class PhotoRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -31,5 +42,22 @@ export class PhotoRepository {
 
   listByFlight(flightId: string): Promise<PhotoEntity[]> {
     return this.dataSource.getRepository(PhotoEntity).find({ where: { flightId }, order: { takenAt: 'ASC' } });
+  }
+
+  /** The latest flights, newest upload first; a pilot's own uploads only when `uploadedBy` is given. */
+  async recentFlights(limit: number, uploadedBy?: string): Promise<FlightSummaryRow[]> {
+    const rows: (Omit<FlightSummaryRow, 'photos' | 'placed' | 'doubtful'> & { photos: string; placed: string; doubtful: string })[] =
+      await this.dataSource.query(
+        `SELECT flight_id AS "flightId", count(*) AS photos, count(lat) AS placed, count(*) FILTER (WHERE quality_verdict <> 'ok') AS doubtful,
+              COALESCE(array_agg(DISTINCT device_id) FILTER (WHERE device_id IS NOT NULL), '{}') AS "deviceIds",
+              array_agg(DISTINCT uploaded_by) AS "uploadedBy", max(created_at) AS "lastUploadAt"
+         FROM photos
+        WHERE ($1::text IS NULL OR uploaded_by = $1)
+        GROUP BY flight_id
+        ORDER BY max(created_at) DESC, flight_id
+        LIMIT $2`,
+        [uploadedBy ?? null, limit],
+      );
+    return rows.map((r) => ({ ...r, photos: Number(r.photos), placed: Number(r.placed), doubtful: Number(r.doubtful) }));
   }
 }
