@@ -8,6 +8,7 @@ export * from './access/actor';
 export * from './adapters';
 export * from './cases/case-state-machine';
 export * from './cases/case-figures';
+export * from './cases/case-ref';
 export * from './time/config-issues';
 export * from './time/working-calendar';
 export * from './time/working-time';
