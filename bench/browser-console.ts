@@ -170,6 +170,8 @@ async function main(): Promise<number> {
       return { frames: w.__frames, long: w.__long };
     });
     const gaps = frames.slice(1).map((t, i) => t - frames[i]);
+    // The counts are fetched again 2 s after the last alert: read them once that has happened.
+    await sleep(2500);
     const shown = await page.locator('[data-count="total"]').textContent();
     const expected = (
       await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM cases WHERE status IN ('detected','registered','dispatched','in_progress','reported')`)

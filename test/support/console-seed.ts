@@ -38,7 +38,7 @@ export function grids(): Grid[] {
 }
 
 const SEVERITIES = ['low', 'medium', 'medium', 'high', 'critical'];
-const CATEGORIES = ['exposed-garbage', 'illegal-parking'];
+const CATEGORIES = ['exposed-garbage', 'motor-parking'];
 const STATUSES = ['detected', 'detected', 'detected', 'registered', 'dispatched', 'in_progress'];
 
 /** N open cases (numbered from `from`, created before `at` 9 s apart, or all at `at` and awaiting review when `opened`) in one statement, each with its review clock (30 min from creation; most are late). */

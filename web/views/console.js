@@ -483,12 +483,19 @@ export async function render(main, _params, { onAlert, setTitle, soundOn, setSou
     // The list's copy (kept current by the stream, with the caller's actions) shows at once; the fresh case
     // and its evidence follow from the server.
     const cached = byId.get(id);
-    if (cached?.allowedActions) showDetail(cached, null);
+    const early = cached?.allowedActions ? cached : null;
+    if (early) showDetail(early, null);
     try {
       const [c, evidence] = await Promise.all([api(`/cases/${id}`), api(`/cases/${id}/evidence`).catch(() => ({ items: [] }))]);
       if (my !== detailSeq) return;
       byId.set(c.id, c);
-      showDetail(c, evidence);
+      // Unchanged since the list's copy: only the evidence is filled in (the form someone may be typing in stays).
+      const slot = detail.querySelector('[data-slot="evidence"]');
+      const head = /** @type {HTMLElement | null} */ (detail.querySelector('.review-head'));
+      if (early && slot && head && early.updatedAt === c.updatedAt && early.status === c.status && String(early.allowedActions) === String(c.allowedActions)) {
+        slot.replaceWith(liveEvidence(c, evidence));
+        head.dataset.complete = 'true';
+      } else showDetail(c, evidence);
       draw();
       if (window.matchMedia('(max-width: 760px)').matches) detail.scrollIntoView({ block: 'start' });
     } catch (err) {
@@ -524,7 +531,7 @@ export async function render(main, _params, { onAlert, setTitle, soundOn, setSou
         },
       }),
       h('h3', {}, t('case.evidence')),
-      evidence === null ? h('p', { class: 'muted', 'aria-busy': 'true' }, t('app.loading')) : liveEvidence(c, evidence),
+      evidence === null ? h('p', { class: 'muted', 'aria-busy': 'true', dataset: { slot: 'evidence' } }, t('app.loading')) : liveEvidence(c, evidence),
       h('h3', {}, t('case.explanation')),
       explanation(c),
       h('h3', {}, t('case.deviceReview')),
