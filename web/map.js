@@ -159,7 +159,8 @@ export function createMap({ label: ariaLabel, onSelect, focusTownship, compact =
   for (const f of geo.places.features) {
     placeLayer.append(s('path', { d: pathOf(f.geometry, project), class: `place place-${f.properties.type}` }, s('title', {}, f.properties.name)));
   }
-  svg.append(townshipLayer, gridLayer, placeLayer, labels, markers);
+  const droneLayer = s('g', { class: 'drones' });
+  svg.append(townshipLayer, gridLayer, placeLayer, labels, markers, droneLayer);
 
   // Markers and labels keep their size on screen whatever the zoom: sizes are in CSS pixels.
   const applyView = (recluster = true) => {
@@ -178,6 +179,9 @@ export function createMap({ label: ariaLabel, onSelect, focusTownship, compact =
       }
     }
     labels.setAttribute('font-size', String(13 * k));
+    for (const d of droneLayer.querySelectorAll('.drone')) {
+      d.setAttribute('transform', (d.getAttribute('transform') ?? '').replace(/scale\([^)]*\)/, `scale(${k})`));
+    }
   };
   new ResizeObserver(() => applyView()).observe(svg);
 
@@ -374,6 +378,28 @@ export function createMap({ label: ariaLabel, onSelect, focusTownship, compact =
       shown = cases.filter((c) => c.location);
       fresh = freshIds ?? new Set();
       drawMarkers();
+    },
+    /**
+     * Live positions of drones (from their DJI osd track): a plane glyph pointing along the heading, not a tab stop.
+     * @param {{ id: string, name: string, lat: number, lng: number, heading: number | null, at: string }[]} drones
+     */
+    setDrones(drones) {
+      clear(droneLayer);
+      const rect = svg.getBoundingClientRect();
+      const k = rect.width && rect.height ? Math.max(view.w / rect.width, view.h / rect.height) : view.w / 600;
+      for (const d of drones) {
+        const [x, y] = project([d.lng, d.lat]);
+        const name = t('console.drone', { name: d.name });
+        droneLayer.append(
+          s(
+            'g',
+            { class: 'drone', role: 'img', 'aria-label': name, dataset: { id: d.id }, transform: `translate(${x.toFixed(1)} ${y.toFixed(1)}) scale(${k})` },
+            s('title', {}, `${name} · ${d.at}`),
+            s('circle', { r: 11, class: 'drone-halo', fill: '#0ea5e9', 'fill-opacity': 0.25 }),
+            s('path', { d: 'M0 -9 L6 7 L0 3 L-6 7 Z', fill: '#0369a1', transform: `rotate(${d.heading ?? 0})` }),
+          ),
+        );
+      }
     },
     /** @param {string} id */
     select(id) {

@@ -202,6 +202,23 @@ describe('browser: the console for a real shift', () => {
     await browser.screenshot(page, 'console-shift-map-zoomed.png');
   });
 
+  it('shows a flying drone where its DJI osd says it is, and follows it', async () => {
+    // One osd point a second (what DJI sends): the second point is the next second's.
+    const at = (lat: number, lng: number, heading: number, later = 0) =>
+      db.query(
+        `INSERT INTO device_track_points (device_id, at, lat, lng, height, heading) VALUES ('DRONE-01', date_trunc('second', now()) + $4 * interval '1 second', $1, $2, 120, $3)`,
+        [lat, lng, heading, later],
+      );
+    await at(23.09, 113.3, 45);
+    const drone = page.locator('.map-svg .drone[data-id="DRONE-01"]');
+    await drone.waitFor({ timeout: 10_000 });
+    await expect(drone.getAttribute('aria-label')).resolves.toBe('无人机 Patrol drone 01');
+    const first = await drone.getAttribute('transform');
+    await at(23.1, 113.28, 90, 1);
+    await eventually('the drone moved', async () => ((await drone.getAttribute('transform')) !== first ? true : undefined), 10_000);
+    expect(await drone.getAttribute('tabindex')).toBeNull();
+  });
+
   it('fits a 1024×768 laptop', async () => {
     await page.setViewportSize({ width: 1024, height: 768 });
     await eventually('rows at 1024×768', async () => ((await inPage.rowIds(page)).length > 3 ? true : undefined));

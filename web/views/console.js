@@ -2,7 +2,7 @@
 // Built for a shift with thousands of open cases and a busy stream: the server pages, sorts, filters and
 // counts; the list is virtualised (only the rows in view exist); an alert patches its own row and marker
 // and never rebuilds the list, so scroll position and keyboard focus stay where the reader left them.
-import { api, query } from '../api.js';
+import { api, query, session } from '../api.js';
 import { h, replace, nextId } from '../dom.js';
 import { t, label, fmtAgo, fmtTime } from '../i18n.js';
 import { categories, townships, townshipName, categoryName, whereOf, units, unitName } from '../district.js';
@@ -28,6 +28,12 @@ const PAGE = 250;
 const COUNTS_EVERY_MS = 2_000;
 /** The map is redrawn at most this often under a stream (its markers are clustered, not one per case). */
 const MAP_EVERY_MS = 1_000;
+/** Drones' live positions (their osd track's last point) are asked this often; the device list once a minute. */
+const DRONES_EVERY_MS = 3_000;
+/** A drone whose last osd point is older than this is not flying (not drawn). */
+const DRONE_STALE_MS = 30_000;
+/** Who may read devices and their tracks (the API says the same). */
+const DEVICE_READERS = ['operator', 'supervisor', 'admin'];
 
 /**
  * @param {HTMLElement} main
@@ -539,6 +545,37 @@ export async function render(main, _params, { onAlert, setTitle, soundOn, setSou
     );
   }
 
+  // ---- drones in the air: their last osd point on the map ----
+  /** @type {{ id: string, name: string }[]} */
+  let drones = [];
+  let dronesListedAt = 0;
+  const pollDrones = async () => {
+    if (!DEVICE_READERS.includes(session.user?.role ?? '')) return;
+    try {
+      if (Date.now() - dronesListedAt > 60_000) {
+        const res = /** @type {{ items: { id: string, name: string, kind: string, status: string }[] }} */ (await api('/devices'));
+        drones = res.items.filter((d) => (d.kind === 'drone' || d.kind === 'dock') && d.status === 'active').slice(0, 20);
+        dronesListedAt = Date.now();
+      }
+      const from = new Date(Date.now() - DRONE_STALE_MS).toISOString();
+      const tracks = await Promise.all(
+        drones.map((d) =>
+          api(`/devices/${encodeURIComponent(d.id)}/track${query({ from })}`)
+            .then((/** @type {{ points: { at: string, lat: number, lng: number, heading: number | null }[] }} */ r) => {
+              const last = r.points[r.points.length - 1];
+              return last ? { id: d.id, name: d.name, lat: last.lat, lng: last.lng, heading: last.heading, at: last.at } : null;
+            })
+            .catch(() => null),
+        ),
+      );
+      map.setDrones(tracks.filter((x) => x !== null));
+    } catch {
+      // The map keeps its last positions; the next poll tries again.
+    }
+  };
+  void pollDrones();
+  const droneTicker = setInterval(() => void pollDrones(), DRONES_EVERY_MS);
+
   const off = onAlert((alert) => {
     if (alert.type === 'resync') return void load();
     const c = /** @type {CaseView | undefined} */ (alert.case);
@@ -570,6 +607,7 @@ export async function render(main, _params, { onAlert, setTitle, soundOn, setSou
   return () => {
     off();
     clearInterval(ticker);
+    clearInterval(droneTicker);
     clearTimeout(countsTimer);
     clearTimeout(mapTimer);
     clearTimeout(searchTimer);
