@@ -589,11 +589,14 @@ export async function render(main, _params, { onAlert, setTitle, soundOn, setSou
     } else if (alert.type === 'case.opened' && insertsOnTop() && matches(c)) {
       byId.set(c.id, c);
       fresh.set(c.id, Date.now());
-      order.unshift(c.id);
+      // Newest first: alerts of one batch may arrive out of order, so it goes below any newer one near the top.
+      let at = 0;
+      while (at < Math.min(order.length, 50) && (byId.get(order[at] ?? '')?.createdAt ?? '') > c.createdAt) at++;
+      order.splice(at, 0, c.id);
       total += 1;
       listCount.textContent = t('console.count', { n: total });
       // Rows below moved down one: a reader who scrolled keeps the same rows in view.
-      if (scroller.scrollTop > 0) scroller.scrollTop += ROW_H;
+      if (scroller.scrollTop > at * ROW_H) scroller.scrollTop += ROW_H;
     }
     scheduleCounts();
     scheduleMap();
