@@ -9,11 +9,12 @@
  *
  * Environment (optional): TEST_DATABASE_URL (postgres://postgres@127.0.0.1:5432/test), CHROMIUM_PATH
  * (/usr/bin/chromium), BENCH_CONSOLE_CASES (5000), BENCH_CONSOLE_RATE (20), BENCH_CONSOLE_SECONDS (20),
- * BENCH_CONSOLE_OPENS (20), BENCH_CONSOLE_VIEWPORT (1440x900).
+ * BENCH_CONSOLE_OPENS (20), BENCH_CONSOLE_VIEWPORT (1440x900), BENCH_CONSOLE_PROFILE (a .cpuprofile file to write).
  */
 import { loadDistrictConfig, parseEnv } from '@app/config';
 import { startCloudPatrol } from '@app/runtime';
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
@@ -103,6 +104,14 @@ async function main(): Promise<number> {
       }).observe({ entryTypes: ['longtask' as never] });
     });
 
+    // BENCH_CONSOLE_PROFILE=<file.cpuprofile>: a V8 CPU profile of the page while it streams (for DevTools).
+    const profileTo = process.env.BENCH_CONSOLE_PROFILE;
+    const cdp = profileTo ? await context.newCDPSession(page) : null;
+    if (cdp) {
+      await cdp.send('Profiler.enable');
+      await cdp.send('Profiler.start');
+    }
+
     // The stream: R alerts a second, one in five a new case.
     let sent = 0;
     let created = 0;
@@ -170,6 +179,11 @@ async function main(): Promise<number> {
       return { frames: w.__frames, long: w.__long };
     });
     const gaps = frames.slice(1).map((t, i) => t - frames[i]);
+    if (cdp && profileTo) {
+      const { profile } = await cdp.send('Profiler.stop');
+      writeFileSync(profileTo, JSON.stringify(profile));
+      log(`CPU profile of the page written to ${profileTo}`);
+    }
     // The counts are fetched again 2 s after the last alert: read them once that has happened.
     await sleep(2500);
     const shown = await page.locator('[data-count="total"]').textContent();

@@ -260,7 +260,7 @@ export function createMap({ label: ariaLabel, onSelect, focusTownship, compact =
 
   /**
    * Cases closer than CLUSTER_PX on screen become one marker with their count (coloured by the most severe,
-   * ringed when one is fresh); a click zooms into it. A lone case keeps its own marker. Markers are not tab
+   * ringed when one is fresh, without the pulse of a single new marker: under a busy stream that would keep the whole map repainting); a click zooms into it. A lone case keeps its own marker. Markers are not tab
    * stops: the list is the keyboard path, and the map would otherwise put hundreds of stops before it.
    */
   function drawMarkers() {
@@ -333,7 +333,7 @@ export function createMap({ label: ariaLabel, onSelect, focusTownship, compact =
           'cluster',
           `sev-${worst.severity}`,
           cases.some((c) => c.id === selected) && 'selected',
-          cases.some((c) => fresh.has(c.id)) && 'fresh',
+          cases.some((c) => fresh.has(c.id)) && 'has-fresh',
         ],
         transform: `translate(${x.toFixed(1)} ${y.toFixed(1)})`,
         tabindex: '-1',
