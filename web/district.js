@@ -1,6 +1,6 @@
 // The district (boundaries, grid cells, places, categories, units) from /api/v1/geo/district, and names by code.
 import { api } from './api.js';
-import { isZh, setTimeZone } from './i18n.js';
+import { isZh, setTimeZone, t } from './i18n.js';
 
 /** @typedef {{ type: 'Polygon', coordinates: number[][][] } | { type: 'MultiPolygon', coordinates: number[][][][] }} Geometry */
 /**
@@ -109,6 +109,22 @@ export function whereOf(c) {
   const parts = [townshipName(c.townshipCode)];
   const place = placeName(c.placeId);
   if (place) parts.push(place);
-  else if (c.gridCode) parts.push(c.gridCode);
+  else if (c.gridCode) parts.push(gridName(c.gridCode));
   return parts.join(' · ');
+}
+
+/**
+ * A grid as people say it: its name from the district data (in Chinese, 网格 001-001 from the numbered part
+ * of it), never the 15-digit code unless the grid is unknown.
+ * @param {string} code
+ */
+export function gridName(code) {
+  const g = /** @type {{ name?: string, nameZh?: string } | undefined} */ (byCode.grids.get(code));
+  if (!g) return code;
+  if (isZh()) {
+    if (g.nameZh) return g.nameZh;
+    const numbered = g.name?.match(/(\d+(?:-\d+)*)\s*$/)?.[1];
+    return numbered ? t('console.gridName', { n: numbered }) : (g.name ?? code);
+  }
+  return g.name ?? code;
 }

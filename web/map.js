@@ -9,6 +9,10 @@ import { isZh, t, label } from './i18n.js';
 /** @typedef {(lngLat: number[]) => number[]} Project lng/lat → SVG user units */
 
 const WIDTH = 1000;
+/** Cases closer than this on screen (CSS px) are drawn as one cluster with their count. */
+const CLUSTER_PX = 28;
+/** @type {Record<string, number>} */
+const SEVERITY_ORDER = { low: 0, medium: 1, high: 2, critical: 3 };
 const PAD = 14;
 
 /**
@@ -119,7 +123,8 @@ function tileLayer(bbox, project) {
 
 /**
  * createMap({ label, onSelect, focusTownship }) → { el, setCases(cases, { selectedId, freshIds }), select(id) }
- * Keyboard: markers are buttons (Tab, Enter); +/−/reset buttons zoom; drag pans.
+ * Markers are clustered by zoom (a count per cluster; a click zooms in) and are not tab stops (the list beside
+ * the map is the keyboard path); +/−/reset buttons zoom; drag pans.
  * @param {{ label?: string, onSelect?: (id: string) => void, focusTownship?: string | null, compact?: boolean }} [options]
  */
 export function createMap({ label: ariaLabel, onSelect, focusTownship, compact = false } = {}) {
@@ -154,16 +159,19 @@ export function createMap({ label: ariaLabel, onSelect, focusTownship, compact =
   for (const f of geo.places.features) {
     placeLayer.append(s('path', { d: pathOf(f.geometry, project), class: `place place-${f.properties.type}` }, s('title', {}, f.properties.name)));
   }
-  svg.append(townshipLayer, gridLayer, placeLayer, labels, markers);
+  const droneLayer = s('g', { class: 'drones' });
+  svg.append(townshipLayer, gridLayer, placeLayer, labels, markers, droneLayer);
 
   // Markers and labels keep their size on screen whatever the zoom: sizes are in CSS pixels.
-  const applyView = () => {
+  const applyView = (recluster = true) => {
     svg.setAttribute('viewBox', `${view.x} ${view.y} ${view.w} ${view.h}`);
     const rect = svg.getBoundingClientRect();
     const k = rect.width && rect.height ? Math.max(view.w / rect.width, view.h / rect.height) : view.w / 600;
+    if (recluster && shown.length > 1 && Math.abs(k - clusteredAt) > clusteredAt * 0.01) return drawMarkers();
     for (const m of markers.querySelectorAll('.marker')) {
-      /** @type {SVGCircleElement} */ (m.querySelector('circle.dot')).setAttribute('r', String(8 * k));
-      m.querySelector('circle.halo')?.setAttribute('r', String(13 * k));
+      const big = m.classList.contains('cluster') ? 1.5 : 1;
+      /** @type {SVGCircleElement} */ (m.querySelector('circle.dot')).setAttribute('r', String(8 * big * k));
+      m.querySelector('circle.halo')?.setAttribute('r', String(13 * big * k));
       const count = m.querySelector('text');
       if (count) {
         count.setAttribute('font-size', String(10 * k));
@@ -171,6 +179,9 @@ export function createMap({ label: ariaLabel, onSelect, focusTownship, compact =
       }
     }
     labels.setAttribute('font-size', String(13 * k));
+    for (const d of droneLayer.querySelectorAll('.drone')) {
+      d.setAttribute('transform', (d.getAttribute('transform') ?? '').replace(/scale\([^)]*\)/, `scale(${k})`));
+    }
   };
   new ResizeObserver(() => applyView()).observe(svg);
 
@@ -240,6 +251,112 @@ export function createMap({ label: ariaLabel, onSelect, focusTownship, compact =
 
   /** @type {string | null} */
   let selected = null;
+  /** @type {import('./api.js').CaseView[]} */
+  let shown = [];
+  /** @type {Set<string>} */
+  let fresh = new Set();
+  /** The zoom the clusters were made for: they are made again when it changes. */
+  let clusteredAt = 0;
+
+  /**
+   * Cases closer than CLUSTER_PX on screen become one marker with their count (coloured by the most severe,
+   * ringed when one is fresh, without the pulse of a single new marker: under a busy stream that would keep the whole map repainting); a click zooms into it. A lone case keeps its own marker. Markers are not tab
+   * stops: the list is the keyboard path, and the map would otherwise put hundreds of stops before it.
+   */
+  function drawMarkers() {
+    clear(markers);
+    const rect = svg.getBoundingClientRect();
+    const k = rect.width && rect.height ? Math.max(view.w / rect.width, view.h / rect.height) : view.w / 600;
+    clusteredAt = k;
+    const cell = CLUSTER_PX * k;
+    /** @type {Map<string, { x: number, y: number, cases: import('./api.js').CaseView[] }>} */
+    const cells = new Map();
+    for (const c of shown) {
+      const location = /** @type {{ lat: number, lng: number }} */ (c.location);
+      const [x, y] = project([location.lng, location.lat]);
+      const key = `${Math.floor(x / cell)}:${Math.floor(y / cell)}`;
+      const found = cells.get(key);
+      if (found) {
+        found.x += x;
+        found.y += y;
+        found.cases.push(c);
+      } else cells.set(key, { x, y, cases: [c] });
+    }
+    const groups = [...cells.values()].map((g) => ({ ...g, x: g.x / g.cases.length, y: g.y / g.cases.length }));
+    // Draw the selected and the most severe last, so they sit on top.
+    const worstOf = (/** @type {import('./api.js').CaseView[]} */ list) => Math.max(...list.map((c) => SEVERITY_ORDER[c.severity] ?? 0));
+    const hasSelected = (/** @type {import('./api.js').CaseView[]} */ list) => list.some((c) => c.id === selected);
+    groups.sort((a, b) => worstOf(a.cases) - worstOf(b.cases) || Number(hasSelected(a.cases)) - Number(hasSelected(b.cases)));
+    for (const g of groups) markers.append(g.cases.length === 1 ? caseMarker(g.cases[0], g.x, g.y) : clusterMarker(g.cases, g.x, g.y));
+    applyView(false);
+  }
+
+  /**
+   * @param {import('./api.js').CaseView} c
+   * @param {number} x
+   * @param {number} y
+   */
+  function caseMarker(c, x, y) {
+    const name = `${c.caseNumber} ${categoryName(c.category)} · ${townshipName(c.townshipCode)} · ${label('status', c.status)}${c.occurrenceCount > 1 ? ` · ×${c.occurrenceCount}` : ''}`;
+    const g = s(
+      'g',
+      {
+        class: ['marker', `sev-${c.severity}`, `st-${c.status}`, c.id === selected && 'selected', fresh.has(c.id) && 'fresh'],
+        transform: `translate(${x.toFixed(1)} ${y.toFixed(1)})`,
+        tabindex: onSelect ? '-1' : undefined,
+        role: onSelect ? 'button' : 'img',
+        'aria-label': name,
+        dataset: { id: c.id },
+      },
+      s('title', {}, name),
+      s('circle', { class: 'halo', r: 16 }),
+      s('circle', { class: 'dot', r: 9 }),
+      c.occurrenceCount > 1 ? s('text', { 'text-anchor': 'middle', dy: 4, 'font-size': 11 }, c.occurrenceCount > 99 ? '99+' : String(c.occurrenceCount)) : null,
+    );
+    if (onSelect) g.addEventListener('click', () => onSelect(c.id));
+    return g;
+  }
+
+  /**
+   * @param {import('./api.js').CaseView[]} cases
+   * @param {number} x
+   * @param {number} y
+   */
+  function clusterMarker(cases, x, y) {
+    const worst = cases.reduce((a, c) => ((SEVERITY_ORDER[c.severity] ?? 0) > (SEVERITY_ORDER[a.severity] ?? 0) ? c : a), cases[0]);
+    const name = t('console.cluster', { n: cases.length, worst: label('severity', worst.severity) });
+    const g = s(
+      'g',
+      {
+        class: [
+          'marker',
+          'cluster',
+          `sev-${worst.severity}`,
+          cases.some((c) => c.id === selected) && 'selected',
+          cases.some((c) => fresh.has(c.id)) && 'has-fresh',
+        ],
+        transform: `translate(${x.toFixed(1)} ${y.toFixed(1)})`,
+        tabindex: '-1',
+        role: 'img',
+        'aria-label': name,
+        dataset: { count: String(cases.length) },
+      },
+      s('title', {}, name),
+      s('circle', { class: 'halo', r: 18 }),
+      s('circle', { class: 'dot', r: 12 }),
+      s('text', { 'text-anchor': 'middle', dy: 4, 'font-size': 11 }, cases.length > 999 ? '999+' : String(cases.length)),
+    );
+    g.addEventListener('click', () => {
+      const lats = cases.map((c) => /** @type {{ lat: number }} */ (c.location).lat);
+      const lngs = cases.map((c) => /** @type {{ lng: number }} */ (c.location).lng);
+      const b = [Math.min(...lngs), Math.min(...lats), Math.max(...lngs), Math.max(...lats)];
+      // All at one spot: zoom in a step around it (fit would stop at the closest zoom anyway).
+      if (b[2] - b[0] < 1e-9 && b[3] - b[1] < 1e-9) zoom(0.5, x, y);
+      else fit(b, 0.3);
+    });
+    return g;
+  }
+
   const api = {
     el,
     fit,
@@ -258,46 +375,31 @@ export function createMap({ label: ariaLabel, onSelect, focusTownship, compact =
      */
     setCases(cases, { selectedId, freshIds } = {}) {
       selected = selectedId ?? selected;
-      clear(markers);
-      // Draw the selected and the most severe last, so they sit on top.
-      /** @type {Record<string, number>} */
-      const order = { low: 0, medium: 1, high: 2, critical: 3 };
-      const list = cases
-        .filter((c) => c.location)
-        .sort((a, b) => (order[a.severity] ?? 0) - (order[b.severity] ?? 0) || Number(a.id === selected) - Number(b.id === selected));
-      for (const c of list) {
-        const location = /** @type {{ lat: number, lng: number }} */ (c.location);
-        const [x, y] = project([location.lng, location.lat]);
-        const name = `${c.caseNumber} ${categoryName(c.category)} · ${townshipName(c.townshipCode)} · ${label('status', c.status)}${c.occurrenceCount > 1 ? ` · ×${c.occurrenceCount}` : ''}`;
-        const g = s(
-          'g',
-          {
-            class: ['marker', `sev-${c.severity}`, `st-${c.status}`, c.id === selected && 'selected', freshIds?.has(c.id) && 'fresh'],
-            transform: `translate(${x.toFixed(1)} ${y.toFixed(1)})`,
-            tabindex: onSelect ? '0' : undefined,
-            role: onSelect ? 'button' : 'img',
-            'aria-label': name,
-            dataset: { id: c.id },
-          },
-          s('title', {}, name),
-          s('circle', { class: 'halo', r: 16 }),
-          s('circle', { class: 'dot', r: 9 }),
-          c.occurrenceCount > 1
-            ? s('text', { 'text-anchor': 'middle', dy: 4, 'font-size': 11 }, c.occurrenceCount > 99 ? '99+' : String(c.occurrenceCount))
-            : null,
+      shown = cases.filter((c) => c.location);
+      fresh = freshIds ?? new Set();
+      drawMarkers();
+    },
+    /**
+     * Live positions of drones (from their DJI osd track): a plane glyph pointing along the heading, not a tab stop.
+     * @param {{ id: string, name: string, lat: number, lng: number, heading: number | null, at: string }[]} drones
+     */
+    setDrones(drones) {
+      clear(droneLayer);
+      const rect = svg.getBoundingClientRect();
+      const k = rect.width && rect.height ? Math.max(view.w / rect.width, view.h / rect.height) : view.w / 600;
+      for (const d of drones) {
+        const [x, y] = project([d.lng, d.lat]);
+        const name = t('console.drone', { name: d.name });
+        droneLayer.append(
+          s(
+            'g',
+            { class: 'drone', role: 'img', 'aria-label': name, dataset: { id: d.id }, transform: `translate(${x.toFixed(1)} ${y.toFixed(1)}) scale(${k})` },
+            s('title', {}, `${name} · ${d.at}`),
+            s('circle', { r: 11, class: 'drone-halo', fill: '#0ea5e9', 'fill-opacity': 0.25 }),
+            s('path', { d: 'M0 -9 L6 7 L0 3 L-6 7 Z', fill: '#0369a1', transform: `rotate(${d.heading ?? 0})` }),
+          ),
         );
-        if (onSelect) {
-          g.addEventListener('click', () => onSelect(c.id));
-          g.addEventListener('keydown', (e) => {
-            if (e.key === 'Enter' || e.key === ' ') {
-              e.preventDefault();
-              onSelect(c.id);
-            }
-          });
-        }
-        markers.append(g);
       }
-      applyView();
     },
     /** @param {string} id */
     select(id) {

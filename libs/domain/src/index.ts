@@ -9,6 +9,7 @@ export * from './adapters';
 export * from './cases/case-state-machine';
 export * from './cases/case-figures';
 export * from './cases/figures-table';
+export * from './cases/case-ref';
 export * from './time/config-issues';
 export * from './time/working-calendar';
 export * from './time/district-instant';

@@ -1,5 +1,5 @@
 import { ConflictException, Inject, Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
-import { type Actor, computeDueAt, type DocumentLanguage } from '@app/domain';
+import { type Actor, computeDueAt, type DocumentLanguage, caseRefKind } from '@app/domain';
 import {
   noticeContentSha256,
   type NoticeContent,
@@ -69,7 +69,6 @@ export interface NoticeView {
   notifier: { enabled: boolean };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DELIVERIES_PER_RUN = 20;
 
 /**
@@ -386,7 +385,8 @@ export class CaseNoticeService {
   }
 
   private async visibleCase(actor: Actor, caseId: string): Promise<LoopCaseRow> {
-    const row = UUID.test(caseId) ? await this.loop.findCase(caseId) : null;
+    const kind = caseRefKind(caseId);
+    const row = kind === 'id' ? await this.loop.findCase(caseId) : kind === 'number' ? await this.loop.findCaseByNumber(caseId) : null;
     if (!row || !canSee(actor, row)) throw new NotFoundException(`case ${caseId} not found`);
     return row;
   }

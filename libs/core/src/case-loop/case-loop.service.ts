@@ -12,6 +12,7 @@ import {
   townshipScope,
   transition,
   type TransitionFailure,
+  caseRefKind,
 } from '@app/domain';
 import { deadlineFrom, stepDeadlineFor, stepDeadlineState } from '@app/domain/cases/case-deadlines';
 import { formatPartyCode } from '@app/domain/cases/party-access';
@@ -439,7 +440,8 @@ export class CaseLoopService {
   }
 
   private async visibleCase(actor: Actor, caseId: string): Promise<LoopCaseRow> {
-    const row = UUID.test(caseId) ? await this.repo.findCase(caseId) : null;
+    const kind = caseRefKind(caseId);
+    const row = kind === 'id' ? await this.repo.findCase(caseId) : kind === 'number' ? await this.repo.findCaseByNumber(caseId) : null;
     if (!row || !canSee(actor, row)) throw notFound(caseId);
     return row;
   }

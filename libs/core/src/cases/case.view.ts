@@ -29,6 +29,8 @@ export interface CaseView {
   updatedAt: string;
   /** The closed loop: review and evidence usability (art. 41), the running deadline, handling record. */
   loop?: CaseLoopView;
+  /** Where the running step clock (review, handle or verify) stands now; null when the case has none running. */
+  deadlineState?: 'on-track' | 'due-soon' | 'overdue' | null;
   /** The transitions the asking user may make now (role, scope, state and the review gate). */
   allowedActions?: CaseAction[];
 }

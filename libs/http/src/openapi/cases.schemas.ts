@@ -66,10 +66,17 @@ export const caseViewSchema = z.object({
   createdAt: instant,
   updatedAt: instant,
   loop: caseLoopViewSchema.optional(),
+  deadlineState: z.enum(['on-track', 'due-soon', 'overdue']).nullable().optional().describe('where the running step clock stands now'),
   allowedActions: z.array(z.enum(CASE_ACTIONS)).optional().describe('the transitions the asking user may make now'),
 });
 
-export const caseListSchema = z.object({ items: z.array(caseViewSchema), total: z.number().int() });
+export const caseListSchema = z.object({
+  items: z.array(caseViewSchema),
+  total: z.number().int().describe('the exact number of cases matching the filter'),
+  summary: z
+    .object({ open: z.number().int(), awaitingReview: z.number().int(), overdue: z.number().int(), dueSoon: z.number().int() })
+    .describe('open cases of the scope (and the category / township / team / source / q filters), whatever the status and deadline filters'),
+});
 
 export const transitionViewSchema = z.object({
   seq: z.number().int(),

@@ -212,6 +212,12 @@ export class CaseLoopRepository {
     return rows[0] ?? null;
   }
 
+  /** A case by its number (as printed on notices and typed into the console's address). */
+  async findCaseByNumber(caseNumber: string): Promise<LoopCaseRow | null> {
+    const rows: LoopCaseRow[] = await this.dataSource.query(`SELECT ${CASE_COLUMNS} FROM cases c WHERE c.case_number = $1`, [caseNumber.toUpperCase()]);
+    return rows[0] ?? null;
+  }
+
   async findWorkflow(tx: EntityManager, caseId: string): Promise<WorkflowRow | null> {
     const rows: Record<string, unknown>[] = await tx.query(`SELECT ${workflowColumns('w')} FROM case_workflow w WHERE w.case_id = $1 FOR UPDATE`, [caseId]);
     return rows[0] ? pickWorkflow(rows[0], '') : null;
