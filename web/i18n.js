@@ -110,7 +110,7 @@ const zh = {
   'console.select': '从列表或地图中选择一条告警进行审核',
   'console.new': '新',
   'console.occurrences': '{n} 次检测',
-  // h18a: the console for a real shift (search, sort, deadlines, map clusters)
+  // issue 18: the console for a real shift (search, sort, deadlines, map clusters)
   'console.search': '搜索',
   'console.searchHint': '案件编号或车牌',
   'console.team': '处置队伍',
@@ -380,7 +380,7 @@ const zh = {
   'figures.falsePositive': '误报率',
   'figures.noData': '该时间段没有数据',
   'figures.table': '数据表',
-  // issue 18 (h18c): figures rates, export, team grouping; pilot per-file progress, flags, photo browser
+  // issue 18: figures rates, export, team grouping; pilot per-file progress, flags, photo browser
   'figures.by.team': '按承办单位',
   'figures.group.team': '承办单位',
   'figures.period.custom': '自定日期',
@@ -702,7 +702,7 @@ const en = {
   'console.select': 'Choose an alert in the list or on the map to review it',
   'console.new': 'New',
   'console.occurrences': '{n} detections',
-  // h18a: the console for a real shift (search, sort, deadlines, map clusters)
+  // issue 18: the console for a real shift (search, sort, deadlines, map clusters)
   'console.search': 'Search',
   'console.searchHint': 'Case number or plate',
   'console.team': 'Team',
@@ -972,7 +972,7 @@ const en = {
   'figures.falsePositive': 'False-positive rate',
   'figures.noData': 'No data for this period',
   'figures.table': 'Data table',
-  // issue 18 (h18c): figures rates, export, team grouping; pilot per-file progress, flags, photo browser
+  // issue 18: figures rates, export, team grouping; pilot per-file progress, flags, photo browser
   'figures.by.team': 'Handling unit',
   'figures.group.team': 'handling unit',
   'figures.period.custom': 'Dates…',
