@@ -60,20 +60,18 @@ export class CaseService {
       scopeTownships: townshipScope(actor),
     };
     const statuses = query.status === 'open' ? [...OPEN_CASE_STATUSES] : query.status ? [query.status] : undefined;
-    const [{ items, total }, summary] = await Promise.all([
-      this.cases.list(
-        {
-          ...place,
-          statuses,
-          deadline: query.deadline,
-          sort: query.sort,
-          limit: Math.min(Math.max(query.limit ?? 50, 1), 500),
-          offset: Math.max(query.offset ?? 0, 0),
-        },
-        OPEN_CASE_STATUSES,
-      ),
-      this.cases.summary(place, OPEN_CASE_STATUSES),
-    ]);
+    const { items, total, summary } = await this.cases.listWithSummary(
+      {
+        ...place,
+        statuses,
+        deadline: query.deadline,
+        sort: query.sort,
+        limit: Math.min(Math.max(query.limit ?? 50, 1), 500),
+        offset: Math.max(query.offset ?? 0, 0),
+      },
+      place,
+      OPEN_CASE_STATUSES,
+    );
     return { items: await this.withLoop(items, actor), total, summary };
   }
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { CaseEntity } from '../entities';
 
 export const CASE_SORTS = ['created', 'deadline', 'severity', 'last-seen'] as const;
@@ -74,7 +74,28 @@ export class CaseRepository {
    * One page of cases, sorted and filtered in the database, with the exact number matching the filter.
    * `openStatuses` tells which statuses have a running deadline (the domain's list, passed in).
    */
-  async list(filter: CaseFilter, openStatuses: readonly string[]): Promise<{ items: CaseEntity[]; total: number }> {
+  /**
+   * A page with its exact total and the badges' summary, read in one read-only transaction: one connection per
+   * request however many statements (a list that took several connections at once could starve the pool), and one
+   * snapshot, so the total, the page and the badges agree with each other.
+   */
+  listWithSummary(
+    filter: CaseFilter,
+    summaryFilter: Omit<CaseFilter, 'statuses' | 'deadline' | 'sort' | 'limit' | 'offset'>,
+    openStatuses: readonly string[],
+  ): Promise<{ items: CaseEntity[]; total: number; summary: CaseSummary }> {
+    return this.dataSource.transaction('REPEATABLE READ', async (db) => {
+      await db.query('SET TRANSACTION READ ONLY');
+      const { items, total } = await this.list(filter, openStatuses, db);
+      return { items, total, summary: await this.summary(summaryFilter, openStatuses, db) };
+    });
+  }
+
+  async list(
+    filter: CaseFilter,
+    openStatuses: readonly string[],
+    db: DataSource | EntityManager = this.dataSource,
+  ): Promise<{ items: CaseEntity[]; total: number }> {
     const where = new Where();
     const open = openList(openStatuses);
     this.placeAndKind(where, filter);
@@ -82,17 +103,28 @@ export class CaseRepository {
     if (filter.deadline === 'overdue') where.add(`${STEP_DUE} < now()`);
     if (filter.deadline === 'due-soon') where.add(`${STEP_DUE} >= now() AND w.deadline_state = 'due-soon'`);
     const from = `FROM cases c LEFT JOIN case_workflow w ON w.case_id = c.id ${where.sql}`.replaceAll('$OPEN', open);
-    const [count] = await this.dataSource.query<{ total: number }[]>(`SELECT count(*)::int AS total ${from}`, where.params);
+    const [count] = await db.query<{ total: number }[]>(`SELECT count(*)::int AS total ${from}`, where.params);
     const limit = where.param(filter.limit);
     const offset = where.param(filter.offset);
     const order = ORDER_BY[filter.sort ?? 'created'].replaceAll('$OPEN', open);
-    const page = await this.dataSource.query<{ id: string }[]>(`SELECT c.id ${from} ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}`, where.params);
-    const byId = new Map((await this.findByIds(page.map((r) => r.id))).map((c) => [c.id, c]));
+    const page = await db.query<{ id: string }[]>(`SELECT c.id ${from} ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}`, where.params);
+    const byId = new Map(
+      (
+        await this.findByIds(
+          page.map((r) => r.id),
+          db,
+        )
+      ).map((c) => [c.id, c]),
+    );
     return { items: page.map((r) => byId.get(r.id)).filter((c): c is CaseEntity => !!c), total: count.total };
   }
 
   /** The badges' numbers: open, awaiting review, overdue and due soon within the scope and the place / kind filters. */
-  async summary(filter: Omit<CaseFilter, 'statuses' | 'deadline' | 'sort' | 'limit' | 'offset'>, openStatuses: readonly string[]): Promise<CaseSummary> {
+  async summary(
+    filter: Omit<CaseFilter, 'statuses' | 'deadline' | 'sort' | 'limit' | 'offset'>,
+    openStatuses: readonly string[],
+    db: DataSource | EntityManager = this.dataSource,
+  ): Promise<CaseSummary> {
     const where = new Where();
     const open = openList(openStatuses);
     this.placeAndKind(where, filter);
@@ -103,7 +135,7 @@ export class CaseRepository {
                         count(*) FILTER (WHERE ${due} < now())::int AS overdue,
                         count(*) FILTER (WHERE ${due} >= now() AND w.deadline_state = 'due-soon')::int AS "dueSoon"
                    FROM cases c LEFT JOIN case_workflow w ON w.case_id = c.id ${where.sql}`.replaceAll('$OPEN', open);
-    const [row] = await this.dataSource.query<CaseSummary[]>(sql, where.params);
+    const [row] = await db.query<CaseSummary[]>(sql, where.params);
     return row;
   }
 
@@ -139,8 +171,8 @@ export class CaseRepository {
     return qb.getOne();
   }
 
-  async findByIds(ids: string[]): Promise<CaseEntity[]> {
+  async findByIds(ids: string[], db: DataSource | EntityManager = this.dataSource): Promise<CaseEntity[]> {
     if (ids.length === 0) return [];
-    return this.dataSource.getRepository(CaseEntity).createQueryBuilder('c').where('c.id = ANY(:ids)', { ids }).getMany();
+    return db.getRepository(CaseEntity).createQueryBuilder('c').where('c.id = ANY(:ids)', { ids }).getMany();
   }
 }
