@@ -169,7 +169,8 @@ describe('security scoping: township officers and department liaisons', () => {
 
   it("lists only A's cases to an officer of A, and nothing when it filters to B", async () => {
     const filtered = (await get(officerA, `/api/v1/cases?township=${TOWNSHIP_B}&limit=500`).expect(200)).body as CaseListBody;
-    expect(filtered).toEqual({ items: [], total: 0 });
+    // The badges' summary is scoped as well: nothing of B leaks through the counts.
+    expect(filtered).toEqual({ items: [], total: 0, summary: { open: 0, awaitingReview: 0, overdue: 0, dueSoon: 0 } });
     const all = (await get(officerA, '/api/v1/cases?limit=500').expect(200)).body as CaseListBody;
     expect(all.items.map((c) => c.id).sort()).toEqual([caseA.id, caseA2.id].sort());
     expect(all.total).toBe(2);
