@@ -5,6 +5,7 @@ import { h, replace, toast, nextId } from '../dom.js';
 import { t, label, fmtDateTime, fmtDateTimeSeconds, fmtClock, fmtDuration, fmtSpan, fmtPercent } from '../i18n.js';
 import { categoryName, townshipName, unitName, units, placeName, grid, gridName } from '../district.js';
 import { sha256Hex } from '../sha256.js';
+import { errorNodes } from '../server-errors.js';
 import { CASE_ACTION_ROLES, CLOSED_CASE_STATUSES, OPEN_CASE_STATUSES } from '../server-constants.js';
 
 /** @typedef {import('../api.js').CaseView} CaseView */
@@ -992,8 +993,7 @@ export function actionsPanel(c, { onDone, onStart, compact = false } = {}) {
       onDone?.(current);
     } catch (caught) {
       const err = /** @type {ApiErrorType} */ (caught);
-      const message = err.status === 0 ? t('app.network') : err.message;
-      error.textContent = t('action.failed', { action: label('action', action), message });
+      replace(error, errorNodes({ text: t('action.failed', { action: label('action', action), message: err.text }), detail: err.detail }));
       buttons.forEach((b) => (b.disabled = false));
       if (current !== c) onDone?.(current);
     }
