@@ -718,7 +718,10 @@ export function explanation(c) {
     [t('case.plate'), e.plate ?? null],
     [t('case.dwell'), e.dwell ? dwellText(e.dwell) : null],
     [t('case.exemption'), e.exemption ? exemptionText(e.exemption) : null],
-    [t('case.window'), e.window ? t(`explain.window.${e.window.kind === 'allowed' ? 'allowed' : 'active'}`, { window: e.window.window, time: e.window.localTime }) : null],
+    [
+      t('case.window'),
+      e.window ? t(`explain.window.${e.window.kind === 'allowed' ? 'allowed' : 'active'}`, { window: e.window.window, time: e.window.localTime }) : null,
+    ],
     [t('case.routing'), e.routing ? routingText(e.routing) : null],
   ].filter(([, v]) => v !== null && v !== undefined && v !== '');
   return h(
@@ -729,7 +732,7 @@ export function explanation(c) {
 }
 
 /** @param {string | null | undefined} type a place type of the district's data (fire-lane) */
-const placeTypeName = (type) => (type === '*' ? t('explain.anyPlace') : label('placeType', type) ?? '—');
+const placeTypeName = (type) => (type === '*' ? t('explain.anyPlace') : (label('placeType', type) ?? '—'));
 
 /** @param {number} minutes */
 const minutesText = (minutes) => t('unit.minutes', { n: Math.round(minutes * 10) / 10 });
@@ -773,8 +776,9 @@ function routingText(r) {
   const sent = t('explain.routedTo', { unit: unitName(r.unit) });
   const m = r.reason?.match(/^(.+?) × (.+?) → (.+?) \(routing v(\d+)\)$/);
   if (!m) return r.reason ? `${sent} · ${r.reason}` : sent;
-  const [, category, placeType, unit, version] = m;
-  return `${sent} · ${t('explain.routeRule', { version, category: category === '*' ? t('explain.anyCategory') : categoryName(category), place: placeTypeName(placeType), unit: unitName(unit) })}`;
+  // The unit is named once (`sent`): the table's unit code is the per-township unit's stem (township-team).
+  const [, category, placeType, , version] = m;
+  return `${sent} · ${t('explain.routeRule', { version, category: category === '*' ? t('explain.anyCategory') : categoryName(category), place: placeTypeName(placeType) })}`;
 }
 
 /**
