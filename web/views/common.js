@@ -862,7 +862,7 @@ export function facts(c) {
     [t('case.grid'), c.gridCode ? `${c.gridCode}${g?.name ? ` · ${g.name}` : ''}` : null],
     [t('case.gridOfficer'), c.officer?.name ?? null],
     [t('case.place'), placeName(c.placeId)],
-    [t('case.unit'), c.handlingUnit ? unitName(c.handlingUnit) : c.heldReason ? t('case.held', { reason: c.heldReason }) : null],
+    [t('case.unit'), c.handlingUnit ? unitName(c.handlingUnit) : c.heldReason ? routingText({ held: c.heldReason }) : null],
     [t('case.location'), c.location ? `${c.location.lat.toFixed(5)}, ${c.location.lng.toFixed(5)}` : null],
     [t('case.firstSeen'), fmtDateTime(c.firstSeenAt)],
     [t('case.lastSeen'), fmtDateTime(c.lastSeenAt)],
