@@ -1,5 +1,7 @@
 // The HTTP API as the browser uses it: bearer token in sessionStorage, JSON errors, image blobs, the live stream.
 
+import { describeServerError } from './server-errors.js';
+
 const REFRESH_KEY = 'cp.refresh';
 const TOKEN_KEY = 'cp.token';
 const BASE = '/api/v1';
@@ -61,12 +63,12 @@ const BASE = '/api/v1';
  * @property {string} [source]
  * @property {string} [deviceId]
  * @property {string[]} [zones]
- * @property {{ name: string, type: string }} [place]
+ * @property {{ id?: string, name: string, type: string }} [place]
  * @property {{ code: string, officer?: { name: string } }} [grid]
  * @property {string} [plate]
  * @property {unknown} [dwell]
  * @property {{ reason?: string }} [exemption]
- * @property {{ window: string, localTime: string }} [window]
+ * @property {{ kind?: string, window: string, localTime: string }} [window]
  * @property {{ held?: string, reason?: string, unit?: string }} [routing]
  */
 /**
@@ -88,6 +90,14 @@ export class ApiError extends Error {
     super(message);
     this.status = status;
     this.body = body;
+    // `message` stays the server's own text; these are what a person reads, in the page's language.
+    const said = describeServerError(status, body);
+    /** The console's words for this answer. */
+    this.text = said.text;
+    /** The server's text, shown small under `text` (null when it adds nothing). */
+    this.detail = said.detail;
+    /** The machine code the server named (`error`), if any. */
+    this.code = said.code;
   }
 }
 

@@ -3,8 +3,9 @@
 import { api, imageUrl, upload, ApiError, session } from '../api.js';
 import { h, replace, toast, nextId } from '../dom.js';
 import { t, label, fmtDateTime, fmtDateTimeSeconds, fmtClock, fmtDuration, fmtSpan, fmtPercent } from '../i18n.js';
-import { categoryName, townshipName, unitName, units, placeName, grid } from '../district.js';
+import { categoryName, townshipName, unitName, units, placeName, grid, gridName } from '../district.js';
 import { sha256Hex } from '../sha256.js';
+import { errorNodes } from '../server-errors.js';
 import { CASE_ACTION_ROLES, CLOSED_CASE_STATUSES, OPEN_CASE_STATUSES } from '../server-constants.js';
 
 /** @typedef {import('../api.js').CaseView} CaseView */
@@ -711,20 +712,73 @@ export function explanation(c) {
     [t('case.confidence'), e.confidence !== undefined ? `${pct(e.confidence)} (${t('case.minConfidence')} ${pct(e.minConfidence)})` : null],
     [t('case.source'), e.source ? label('source', e.source) : null],
     [t('case.device'), e.deviceId ?? c.deviceId],
-    [t('case.zones'), Array.isArray(e.zones) ? e.zones.join(', ') : null],
-    [t('case.place'), e.place ? `${e.place.name} (${e.place.type})` : null],
-    [t('case.grid'), e.grid ? `${e.grid.code}${e.grid.officer ? ` · ${e.grid.officer.name}` : ''}` : null],
+    [t('case.zones'), Array.isArray(e.zones) ? e.zones.map((z) => placeName(z) ?? z).join(', ') : null],
+    [t('case.place'), e.place ? t('explain.place', { name: placeName(e.place.id) ?? e.place.name, type: placeTypeName(e.place.type) }) : null],
+    [t('case.grid'), e.grid ? `${gridName(e.grid.code)}${e.grid.officer ? ` · ${e.grid.officer.name}` : ''}` : null],
     [t('case.plate'), e.plate ?? null],
-    [t('case.dwell'), e.dwell ? JSON.stringify(e.dwell) : null],
-    [t('case.exemption'), e.exemption ? (e.exemption.reason ?? JSON.stringify(e.exemption)) : null],
-    [t('case.window'), e.window ? `${e.window.window} (${e.window.localTime})` : null],
-    [t('case.routing'), e.routing ? (e.routing.held ? `${e.routing.held}: ${e.routing.reason}` : `${unitName(e.routing.unit)} — ${e.routing.reason}`) : null],
+    [t('case.dwell'), e.dwell ? dwellText(e.dwell) : null],
+    [t('case.exemption'), e.exemption ? exemptionText(e.exemption) : null],
+    [
+      t('case.window'),
+      e.window ? t(`explain.window.${e.window.kind === 'allowed' ? 'allowed' : 'active'}`, { window: e.window.window, time: e.window.localTime }) : null,
+    ],
+    [t('case.routing'), e.routing ? routingText(e.routing) : null],
   ].filter(([, v]) => v !== null && v !== undefined && v !== '');
   return h(
     'dl',
     { class: 'kv' },
     rows.map(([k, v]) => [h('dt', {}, k), h('dd', {}, String(v))]),
   );
+}
+
+/** @param {string | null | undefined} type a place type of the district's data (fire-lane) */
+const placeTypeName = (type) => (type === '*' ? t('explain.anyPlace') : (label('placeType', type) ?? '—'));
+
+/** @param {number} minutes */
+const minutesText = (minutes) => t('unit.minutes', { n: Math.round(minutes * 10) / 10 });
+
+/**
+ * How long it stayed against the rule's threshold, in words (the classifier's `dwell`).
+ * @param {unknown} dwell
+ */
+function dwellText(dwell) {
+  const d = /** @type {{ requiredMinutes?: number, observedMinutes?: number, since?: string, requireStationary?: boolean, sampledEvents?: number }} */ (dwell);
+  if (typeof d.observedMinutes !== 'number' || typeof d.requiredMinutes !== 'number') return JSON.stringify(dwell);
+  const parts = [t('explain.dwell', { observed: minutesText(d.observedMinutes), required: minutesText(d.requiredMinutes) })];
+  if (d.since) parts.push(t('explain.dwellSince', { time: fmtDateTimeSeconds(d.since) }));
+  if (d.requireStationary) parts.push(t('explain.dwellStationary'));
+  if (d.sampledEvents) parts.push(t('explain.dwellSampled', { n: d.sampledEvents }));
+  return parts.join(' · ');
+}
+
+/**
+ * The exemption that was weighed: its reason is the district's own text (config), the grace in words.
+ * @param {{ reason?: string, graceMinutes?: number, placeId?: string }} x
+ */
+function exemptionText(x) {
+  const parts = [x.reason ?? ''];
+  if (x.graceMinutes !== undefined) parts.push(t('explain.grace', { n: x.graceMinutes }));
+  if (x.placeId) parts.push(placeName(x.placeId) ?? x.placeId);
+  return parts.filter(Boolean).join(' · ');
+}
+
+/**
+ * Where the routing table sent the case, in words. The domain writes a routed reason as
+ * `category × placeType → unit (routing vN)` (libs/domain routing-table.ts) and a held one as a code with a detail.
+ * @param {{ held?: string, reason?: string, unit?: string }} r
+ */
+function routingText(r) {
+  if (r.held) {
+    const key = `explain.held.${r.held}`;
+    const text = t(key);
+    return text === key ? t('case.held', { reason: r.reason ?? r.held }) : text;
+  }
+  const sent = t('explain.routedTo', { unit: unitName(r.unit) });
+  const m = r.reason?.match(/^(.+?) × (.+?) → (.+?) \(routing v(\d+)\)$/);
+  if (!m) return r.reason ? `${sent} · ${r.reason}` : sent;
+  // The unit is named once (`sent`): the table's unit code is the per-township unit's stem (township-team).
+  const [, category, placeType, , version] = m;
+  return `${sent} · ${t('explain.routeRule', { version, category: category === '*' ? t('explain.anyCategory') : categoryName(category), place: placeTypeName(placeType) })}`;
 }
 
 /**
@@ -808,7 +862,7 @@ export function facts(c) {
     [t('case.grid'), c.gridCode ? `${c.gridCode}${g?.name ? ` · ${g.name}` : ''}` : null],
     [t('case.gridOfficer'), c.officer?.name ?? null],
     [t('case.place'), placeName(c.placeId)],
-    [t('case.unit'), c.handlingUnit ? unitName(c.handlingUnit) : c.heldReason ? t('case.held', { reason: c.heldReason }) : null],
+    [t('case.unit'), c.handlingUnit ? unitName(c.handlingUnit) : c.heldReason ? routingText({ held: c.heldReason }) : null],
     [t('case.location'), c.location ? `${c.location.lat.toFixed(5)}, ${c.location.lng.toFixed(5)}` : null],
     [t('case.firstSeen'), fmtDateTime(c.firstSeenAt)],
     [t('case.lastSeen'), fmtDateTime(c.lastSeenAt)],
@@ -943,8 +997,7 @@ export function actionsPanel(c, { onDone, onStart, compact = false } = {}) {
       onDone?.(current);
     } catch (caught) {
       const err = /** @type {ApiErrorType} */ (caught);
-      const message = err.status === 0 ? t('app.network') : err.message;
-      error.textContent = t('action.failed', { action: label('action', action), message });
+      replace(error, errorNodes({ text: t('action.failed', { action: label('action', action), message: err.text }), detail: err.detail }));
       buttons.forEach((b) => (b.disabled = false));
       if (current !== c) onDone?.(current);
     }

@@ -1,5 +1,6 @@
 import { login } from '../api.js';
-import { h } from '../dom.js';
+import { h, replace } from '../dom.js';
+import { errorNodes } from '../server-errors.js';
 import { t } from '../i18n.js';
 import { homeOf } from '../app.js';
 
@@ -43,7 +44,9 @@ export function render(main, _params, { navigate, setTitle }) {
       navigate(homeOf(user.role));
     } catch (caught) {
       const err = /** @type {import('../api.js').ApiError} */ (caught);
-      error.textContent = err.status === 401 ? t('login.failed') : err.status === 0 ? t('app.network') : err.message;
+      // A wrong password and a locked account get the same answer (the server tells a stranger neither); the
+      // hint says a lock exists. The address throttle (429) names its time, shown in +08:00.
+      replace(error, err.status === 401 ? errorNodes({ text: t('login.failed'), detail: t('serverError.loginFailedHint') }) : errorNodes(err));
       button.disabled = false;
     }
   });

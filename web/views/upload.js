@@ -9,6 +9,7 @@ import { navigate } from '../app.js';
 import { filePicker } from './common.js';
 import { t, fmtBytes } from '../i18n.js';
 import { sha256Hex } from '../sha256.js';
+import { errorNodes, photoRefusal } from '../server-errors.js';
 
 const BATCH_FILES = 20;
 const BATCH_BYTES = 256 * 1024 * 1024;
@@ -18,7 +19,7 @@ const FLIGHT = /^[A-Za-z0-9._-]{1,100}$/;
 /**
  * A chosen file and where it is: notImage, hashing, pending, uploading, retry, then stored, duplicate, skipped or rejected.
  * `sent` is the fraction of its bytes on the wire; `verdict` and `flags` are the server's findings.
- * @typedef {{ file: File, name: string, status: string, sha: string | null, reason: string | null, sent: number, verdict: string | null, flags: string[], row?: HTMLTableRowElement }} Entry
+ * @typedef {{ file: File, name: string, status: string, sha: string | null, reason: string | null, detail?: string | null, sent: number, verdict: string | null, flags: string[], row?: HTMLTableRowElement }} Entry
  */
 /** @typedef {{ n: number, files: Entry[], progress: HTMLProgressElement, state: HTMLSpanElement, el: HTMLLIElement, done: boolean }} Batch */
 /** @typedef {import('../api.js').ApiError} ApiError */
@@ -194,7 +195,8 @@ export async function render(main, _params, { setTitle }) {
     e.row.className = `st-${e.status}${e.verdict && e.verdict !== 'ok' ? ' quality-doubtful' : ''}${e.flags.length ? ' flagged' : ''}`;
     const bar = /** @type {HTMLProgressElement} */ (e.row.children[2].firstChild);
     bar.value = FINAL.includes(e.status) ? 1 : e.sent;
-    e.row.children[3].textContent = statusText(e);
+    // The refusal in the page's language; the server's own words small underneath.
+    replace(/** @type {HTMLElement} */ (e.row.children[3]), ...errorNodes({ text: statusText(e), detail: e.detail ?? null }));
     e.row.children[4].textContent = e.verdict ? t(`upload.verdict.${e.verdict}`) : '';
     replace(/** @type {HTMLElement} */ (e.row.children[5]), ...e.flags.map((f) => h('span', { class: 'badge badge-warn', title: f }, t(`upload.flag.${f}`))));
     /** @type {ChildNode} */ (e.row.children[6].firstChild).textContent = e.sha ? `${e.sha.slice(0, 16)}…` : '';
@@ -342,6 +344,7 @@ export async function render(main, _params, { setTitle }) {
         for (const e of files) {
           e.status = 'uploading';
           e.reason = null;
+          e.detail = null;
           e.sent = 0;
           paint(e);
         }
@@ -382,7 +385,9 @@ export async function render(main, _params, { setTitle }) {
             const e = files.find((f) => r.sha256 && f.sha === r.sha256 && inFlight.includes(f.status)) ?? files[i];
             if (!e) return;
             e.status = r.status;
-            e.reason = r.status === 'rejected' ? `${r.reason}${r.detail ? ` (${r.detail})` : ''}` : null;
+            const refusal = r.status === 'rejected' ? photoRefusal(r.reason, r.detail) : null;
+            e.reason = refusal?.text ?? null;
+            e.detail = refusal?.detail ?? null;
             e.flags = r.flags ?? [];
             e.verdict = r.qualityVerdict ?? null;
             e.sent = 1;
@@ -444,7 +449,7 @@ export async function render(main, _params, { setTitle }) {
       refreshBrowse();
     } catch (caught) {
       const err = /** @type {ApiError} */ (caught);
-      error.textContent = t('app.error', { message: err.status === 0 ? t('app.network') : err.message });
+      replace(error, errorNodes({ text: t('app.error', { message: err.text }), detail: err.detail }));
     } finally {
       running = false;
       if (signal.aborted) statusLine.textContent = t('upload.paused');

@@ -128,7 +128,13 @@ export class AuthService implements OnModuleInit {
    * nothing tells a stranger whether a username exists or is locked. The lock holds for that address only.
    */
   async login(username: string, password: string, client = 'unknown'): Promise<TokenPair> {
-    if (!this.throttle.take(client)) throw new HttpException('too many login attempts from this address; wait a few minutes', HttpStatus.TOO_MANY_REQUESTS);
+    if (!this.throttle.take(client)) {
+      // The address (not the user) is throttled, so saying until when tells a stranger nothing about any account;
+      // the console shows that time in the district's zone.
+      const retryAt = this.throttle.retryAt(client).toISOString();
+      const body = { statusCode: 429, error: 'too-many-attempts', message: `too many login attempts from this address; try again after ${retryAt}`, retryAt };
+      throw new HttpException(body, HttpStatus.TOO_MANY_REQUESTS);
+    }
     const locked = this.lockout.lockedUntil(username, client) !== undefined;
     const user = await this.users.findByUsername(username);
     // Compare against a dummy hash when the user is unknown or locked, so timing tells neither.

@@ -8,6 +8,16 @@ describe('login throttle', () => {
     expect(t.take('a', 1015)).toBe(true);
   });
 
+  it('names when a refused client may try again: when its oldest counted attempt leaves the window', () => {
+    const t = new LoginThrottle(3, 1000);
+    expect(t.retryAt('a', 0).getTime()).toBe(0);
+    for (const at of [0, 10, 20]) t.take('a', at);
+    expect(t.take('a', 30)).toBe(false);
+    expect(t.retryAt('a', 30).getTime()).toBe(1000);
+    expect(t.take('a', 999)).toBe(false);
+    expect(t.take('a', 1001)).toBe(true);
+  });
+
   it('a spray of other addresses does not reset a refused client (bounded, oldest evicted)', () => {
     const t = new LoginThrottle(2, 60_000, 1000);
     t.take('a', 0);

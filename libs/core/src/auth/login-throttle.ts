@@ -16,4 +16,9 @@ export class LoginThrottle {
   take(client: string, now = Date.now()): boolean {
     return this.limiter.take(client, now);
   }
+
+  /** When the client may try again (now when it may already). */
+  retryAt(client: string, now = Date.now()): Date {
+    return new Date(now + this.limiter.retryAfterMs(client, now));
+  }
 }
