@@ -1,6 +1,7 @@
 // The HTTP API as the browser uses it: bearer token in sessionStorage, JSON errors, image blobs, the live stream.
 
 import { describeServerError } from './server-errors.js';
+import { t } from './i18n.js';
 
 const REFRESH_KEY = 'cp.refresh';
 const TOKEN_KEY = 'cp.token';
@@ -99,6 +100,16 @@ export class ApiError extends Error {
     /** The machine code the server named (`error`), if any. */
     this.code = said.code;
   }
+}
+
+/**
+ * What a person reads for a failure: the console's words for a server's answer (in the page's language), a
+ * network failure as such, anything else by its own message.
+ * @param {unknown} err
+ */
+export function errorText(err) {
+  if (err instanceof ApiError) return err.status === 0 ? t('app.network') : err.text;
+  return err instanceof Error ? err.message : String(err);
 }
 
 /**

@@ -1,5 +1,5 @@
 // The shell: hash routes, who is signed in, the navigation, the live alert stream and its cues.
-import { session, openAlertStream } from './api.js';
+import { session, openAlertStream, errorText } from './api.js';
 import { h, replace, toast, byId } from './dom.js';
 import { t, lang, setLang, label } from './i18n.js';
 import { fmtAgo, fmtDuration } from './i18n.js';
@@ -305,7 +305,7 @@ async function route() {
       h(
         'section',
         { class: 'page' },
-        h('p', { class: 'form-error', role: 'alert' }, t('app.error', { message: err.status === 0 ? t('app.network') : err.message })),
+        h('p', { class: 'form-error', role: 'alert' }, t('app.error', { message: errorText(err) })),
         h('button', { type: 'button', class: 'btn', onClick: route }, t('app.retry')),
       ),
     );

@@ -1,5 +1,5 @@
 // One case: facts, deadline, actions, map, evidence, timeline and the audit trail.
-import { api, refreshSession, session } from '../api.js';
+import { api, ApiError, errorText, refreshSession, session } from '../api.js';
 import { h, nextId, replace, toast } from '../dom.js';
 import { fmtDateTime, label, t } from '../i18n.js';
 import { categoryName, district, whereOf } from '../district.js';
@@ -166,7 +166,7 @@ function caseFilePanel(c, notice) {
       const name = await downloadPdf(`/cases/${c.id}/${what}.pdf?lang=${language.value}`, `${c.caseNumber}-${what}.pdf`);
       toast(t('caseFile.downloaded', { name }), 'ok');
     } catch (err) {
-      toast(t('caseFile.failed', { message: /** @type {Error} */ (err).message }), 'warn');
+      toast(t('caseFile.failed', { message: errorText(err) }), 'warn');
     } finally {
       button.disabled = what === 'notice' && !notice;
     }
@@ -312,7 +312,7 @@ function deliveryForm(c, n, onChange) {
       onChange(done.notice);
     } catch (caught) {
       const err = /** @type {import('../api.js').ApiError} */ (caught);
-      error.textContent = err.status === 0 ? t('app.network') : err.message;
+      error.textContent = errorText(err);
       button.disabled = false;
     }
   });
@@ -351,7 +351,7 @@ async function downloadPdf(path, fallbackName) {
     /** @type {{ message?: string | string[] } | null} */
     const body = await res.json().catch(() => null);
     const m = body?.message;
-    throw new Error(Array.isArray(m) ? m.join('; ') : (m ?? `HTTP ${res.status}`));
+    throw new ApiError(res.status, Array.isArray(m) ? m.join('; ') : (m ?? `HTTP ${res.status}`), body);
   }
   const name = fileNameOf(res.headers.get('Content-Disposition')) ?? fallbackName;
   const url = URL.createObjectURL(await res.blob());

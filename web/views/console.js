@@ -2,7 +2,7 @@
 // Built for a shift with thousands of open cases and a busy stream: the server pages, sorts, filters and
 // counts; the list is virtualised (only the rows in view exist); an alert patches its own row and marker
 // and never rebuilds the list, so scroll position and keyboard focus stay where the reader left them.
-import { api, query, session } from '../api.js';
+import { api, errorText, query, session } from '../api.js';
 import { h, replace, nextId } from '../dom.js';
 import { t, label, fmtAgo, fmtTime } from '../i18n.js';
 import { categories, townships, townshipName, categoryName, whereOf, units, unitName } from '../district.js';
@@ -505,7 +505,7 @@ export async function render(main, _params, { onAlert, setTitle, soundOn, setSou
       draw();
       if (window.matchMedia('(max-width: 760px)').matches) detail.scrollIntoView({ block: 'start' });
     } catch (err) {
-      if (my === detailSeq) replace(detail, h('p', { class: 'form-error', role: 'alert' }, /** @type {Error} */ (err).message));
+      if (my === detailSeq) replace(detail, h('p', { class: 'form-error', role: 'alert' }, errorText(err)));
     } finally {
       if (my === detailSeq) detail.setAttribute('aria-busy', 'false');
     }

@@ -1,7 +1,7 @@
 // The centre's queue of critical alerts nobody has acknowledged yet (issue 18): every high- or critical-severity case
 // opened, kept until one person at the centre acknowledges it (GET /critical-alerts, POST /critical-alerts/{id}/ack);
 // an acknowledgement on any console takes it off every console's queue (the alert.acknowledged stream message).
-import { api } from '../api.js';
+import { api, errorText } from '../api.js';
 import { h, replace, toast } from '../dom.js';
 import { t, fmtAgo, label } from '../i18n.js';
 import { categoryName, whereOf } from '../district.js';
@@ -100,7 +100,7 @@ export function createCriticalQueue({ canAck, onNew }) {
       remove(c.id);
       toast(t('queue.acked', { number: c.caseNumber, name: ack.by.name ?? '' }), 'info');
     } catch (err) {
-      toast(/** @type {Error} */ (err).message, 'warn');
+      toast(errorText(err), 'warn');
     } finally {
       busy.delete(c.id);
       draw();

@@ -2,7 +2,7 @@
 // unit over time, and the files for the dispatch meeting (调度会). Periods are the district's days (+08:00): the page
 // sends dates, the server reads them in the district's zone. Rates are drawn on a fixed 0–100 % scale per row, so
 // one big township does not flatten the others; counts are printed.
-import { api, query, session, refreshSession } from '../api.js';
+import { api, ApiError, errorText, query, session, refreshSession } from '../api.js';
 import { h, s, replace, nextId, toast } from '../dom.js';
 import { t, fmtDate, fmtMonth, fmtPercent, fmtDateTime } from '../i18n.js';
 import { district, townshipName, categoryName, unitName } from '../district.js';
@@ -97,7 +97,7 @@ async function download(path, fallbackName) {
     /** @type {{ message?: string | string[] } | null} */
     const body = await res.json().catch(() => null);
     const m = body?.message;
-    throw new Error(Array.isArray(m) ? m.join('; ') : (m ?? `HTTP ${res.status}`));
+    throw new ApiError(res.status, Array.isArray(m) ? m.join('; ') : (m ?? `HTTP ${res.status}`), body);
   }
   const name = /filename="?([^";]+)"?/i.exec(res.headers.get('Content-Disposition') ?? '')?.[1] ?? fallbackName;
   const url = URL.createObjectURL(await res.blob());
@@ -180,7 +180,7 @@ export async function render(main, _params, { setTitle }) {
       try {
         toast(t('figures.exported', { name: await download(exportPath(extra), fallback) }), 'ok');
       } catch (caught) {
-        toast(t('app.error', { message: /** @type {Error} */ (caught).message }), 'warn');
+        toast(t('app.error', { message: errorText(caught) }), 'warn');
       } finally {
         b.disabled = false;
       }

@@ -1,7 +1,7 @@
 // A flight's photos: where each was taken (a small map), a grid of thumbnails with the server's quality verdict,
 // flags and position, and a mark form: the pilot or operator chooses what the photo shows (a category) and draws
 // a box on it. The mark goes to POST /photos/{sha256}/detections and becomes an event like any other.
-import { api, imageUrl } from '../api.js';
+import { api, errorText, imageUrl } from '../api.js';
 import { h, s, replace, nextId, toast } from '../dom.js';
 import { t, fmtDateTime } from '../i18n.js';
 import { district, townshipName, categoryName } from '../district.js';
@@ -290,7 +290,7 @@ export async function render(main, params, { setTitle, user }) {
         toast(said, 'ok');
         form.append(h('p', { class: 'mark-done', role: 'status' }, said));
       } catch (caught) {
-        error.textContent = /** @type {Error} */ (caught).message;
+        error.textContent = errorText(caught);
       } finally {
         submit.disabled = false;
       }

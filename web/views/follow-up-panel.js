@@ -1,6 +1,6 @@
 // Follow-up on a case (issue 18): whose desk at the centre it is on (claim, a supervisor's assignment), and 督办 / 催办
 // to the handling team with what it is to do. The team marks a follow-up seen; everything here is in the audit log.
-import { api } from '../api.js';
+import { api, errorText } from '../api.js';
 import { h, replace, toast, nextId } from '../dom.js';
 import { t, label, fmtDateTime } from '../i18n.js';
 
@@ -42,7 +42,7 @@ export function followUpItem(f, { canMarkSeen = false, onSeen } = {}) {
                 const updated = await api(`/follow-ups/${f.id}/seen`, { method: 'POST' });
                 onSeen?.(updated);
               } catch (err) {
-                toast(/** @type {Error} */ (err).message, 'warn');
+                toast(errorText(err), 'warn');
                 if (seenButton) seenButton.disabled = false;
               }
             },
@@ -129,7 +129,7 @@ export function followUpPanel(c, user) {
       draw(await api(`/cases/${c.id}/claim`, { method: 'POST' }));
       toast(t('followUp.claimed', { number: c.caseNumber }), 'info');
     } catch (err) {
-      toast(/** @type {Error} */ (err).message, 'warn');
+      toast(errorText(err), 'warn');
     }
   }
 
@@ -151,7 +151,7 @@ export function followUpPanel(c, user) {
             draw(await api(`/cases/${c.id}/assignee`, { method: 'PUT', body: { userId: select.value || null } }));
             toast(t('followUp.assigned'), 'info');
           } catch (err) {
-            toast(/** @type {Error} */ (err).message, 'warn');
+            toast(errorText(err), 'warn');
           }
         },
       },
@@ -187,7 +187,7 @@ export function followUpPanel(c, user) {
             note.value = '';
             await load();
           } catch (err) {
-            toast(/** @type {Error} */ (err).message, 'warn');
+            toast(errorText(err), 'warn');
           } finally {
             submit.disabled = false;
           }
