@@ -404,3 +404,49 @@ export function openAlertStream(onAlert, onState) {
     },
   };
 }
+
+/**
+ * Fetches a file behind the bearer token (refreshed once on 401) and saves it through a download link to a blob:
+ * URL (the CSP allows blob: for downloads, not pages, so a PDF is not opened in the page). Resolves to the file
+ * name the server gave (Content-Disposition), else `fallbackName`; a refusal is an ApiError like any other.
+ * @param {string} path under /api/v1
+ * @param {string} fallbackName
+ * @param {string} [accept]
+ * @returns {Promise<string>}
+ */
+export async function download(path, fallbackName, accept) {
+  const get = () => fetch(`/api/v1${path}`, { headers: { Authorization: `Bearer ${session.token}`, ...(accept && { Accept: accept }) } });
+  let res = await get();
+  if (res.status === 401 && (await refreshSession())) res = await get();
+  if (!res.ok) throw await failure(res);
+  const name = fileNameOf(res.headers.get('Content-Disposition')) ?? fallbackName;
+  const url = URL.createObjectURL(await res.blob());
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = name;
+  link.hidden = true;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  // The browser has taken the bytes once the click is handled; keep the URL a while for slow saves.
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  return name;
+}
+
+/**
+ * The file name of a Content-Disposition header (filename*=UTF-8'' first, then filename="…").
+ * @param {string | null} header
+ */
+function fileNameOf(header) {
+  if (!header) return null;
+  const star = /filename\*=UTF-8''([^;]+)/i.exec(header);
+  if (star) {
+    try {
+      return decodeURIComponent(star[1]);
+    } catch {
+      /* fall through */
+    }
+  }
+  const plain = /filename="?([^";]+)"?/i.exec(header);
+  return plain ? plain[1] : null;
+}

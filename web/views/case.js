@@ -1,5 +1,5 @@
 // One case: facts, deadline, actions, map, evidence, timeline and the audit trail.
-import { api, ApiError, errorText, refreshSession, session } from '../api.js';
+import { api, download as downloadFile, errorText, session } from '../api.js';
 import { h, nextId, replace, toast } from '../dom.js';
 import { fmtDateTime, label, t } from '../i18n.js';
 import { categoryName, district, whereOf } from '../district.js';
@@ -163,7 +163,7 @@ function caseFilePanel(c, notice) {
   const download = async (what, /** @type {HTMLButtonElement} */ button) => {
     button.disabled = true;
     try {
-      const name = await downloadPdf(`/cases/${c.id}/${what}.pdf?lang=${language.value}`, `${c.caseNumber}-${what}.pdf`);
+      const name = await downloadFile(`/cases/${c.id}/${what}.pdf?lang=${language.value}`, `${c.caseNumber}-${what}.pdf`, 'application/pdf');
       toast(t('caseFile.downloaded', { name }), 'ok');
     } catch (err) {
       toast(t('caseFile.failed', { message: errorText(err) }), 'warn');
@@ -334,50 +334,4 @@ function withOffset(iso) {
     /* no district zone: the browser's */
   }
   return offset ? `${fmtDateTime(iso)} (${offset})` : fmtDateTime(iso);
-}
-
-/**
- * Fetches a PDF behind the bearer token and saves it through a download link to a blob: URL (the CSP allows blob:
- * for images only, so the PDF is not opened in the page). Resolves to the file name the server gave.
- * @param {string} path under /api/v1
- * @param {string} fallbackName
- * @returns {Promise<string>}
- */
-async function downloadPdf(path, fallbackName) {
-  const get = () => fetch(`/api/v1${path}`, { headers: { Authorization: `Bearer ${session.token}`, Accept: 'application/pdf' } });
-  let res = await get();
-  if (res.status === 401 && (await refreshSession())) res = await get();
-  if (!res.ok) {
-    /** @type {{ message?: string | string[] } | null} */
-    const body = await res.json().catch(() => null);
-    const m = body?.message;
-    throw new ApiError(res.status, Array.isArray(m) ? m.join('; ') : (m ?? `HTTP ${res.status}`), body);
-  }
-  const name = fileNameOf(res.headers.get('Content-Disposition')) ?? fallbackName;
-  const url = URL.createObjectURL(await res.blob());
-  const link = h('a', { href: url, download: name, hidden: true });
-  document.body.append(link);
-  link.click();
-  link.remove();
-  // The browser has taken the bytes once the click is handled; keep the URL a while for slow saves.
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
-  return name;
-}
-
-/**
- * The file name of a Content-Disposition header (filename*=UTF-8'' first, then filename="…").
- * @param {string | null} header
- */
-function fileNameOf(header) {
-  if (!header) return null;
-  const star = /filename\*=UTF-8''([^;]+)/i.exec(header);
-  if (star) {
-    try {
-      return decodeURIComponent(star[1]);
-    } catch {
-      /* fall through */
-    }
-  }
-  const plain = /filename="?([^";]+)"?/i.exec(header);
-  return plain ? plain[1] : null;
 }

@@ -2,7 +2,7 @@
 // unit over time, and the files for the dispatch meeting (调度会). Periods are the district's days (+08:00): the page
 // sends dates, the server reads them in the district's zone. Rates are drawn on a fixed 0–100 % scale per row, so
 // one big township does not flatten the others; counts are printed.
-import { api, ApiError, errorText, query, session, refreshSession } from '../api.js';
+import { api, download, errorText, query } from '../api.js';
 import { h, s, replace, nextId, toast } from '../dom.js';
 import { t, fmtDate, fmtMonth, fmtPercent, fmtDateTime } from '../i18n.js';
 import { district, townshipName, categoryName, unitName } from '../district.js';
@@ -82,31 +82,6 @@ function rateCell(rate, label, kind = '') {
     rate === null ? null : s('rect', { x: 0, y: 0, width: Math.max(0, Math.min(100, rate * 100)), height: 10, class: ['fill', kind] }),
   );
   return h('td', { class: 'rate-cell' }, h('span', { class: 'num rate-value' }, fmtPercent(rate)), svg);
-}
-
-/**
- * Fetches a file behind the bearer token and saves it (the CSP allows blob: downloads, not pages).
- * @param {string} path under /api/v1
- * @param {string} fallbackName
- */
-async function download(path, fallbackName) {
-  const get = () => fetch(`/api/v1${path}`, { headers: { Authorization: `Bearer ${session.token}` } });
-  let res = await get();
-  if (res.status === 401 && (await refreshSession())) res = await get();
-  if (!res.ok) {
-    /** @type {{ message?: string | string[] } | null} */
-    const body = await res.json().catch(() => null);
-    const m = body?.message;
-    throw new ApiError(res.status, Array.isArray(m) ? m.join('; ') : (m ?? `HTTP ${res.status}`), body);
-  }
-  const name = /filename="?([^";]+)"?/i.exec(res.headers.get('Content-Disposition') ?? '')?.[1] ?? fallbackName;
-  const url = URL.createObjectURL(await res.blob());
-  const link = h('a', { href: url, download: name, hidden: true });
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
-  return name;
 }
 
 /**
