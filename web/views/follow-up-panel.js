@@ -77,14 +77,21 @@ export function followUpPanel(c, user) {
   /** Made once and kept across redraws: a live update must not wipe a note being written. @type {HTMLFormElement | null} */
   let form = null;
 
+  /**
+   * Reads are numbered and only the newest one drawn: a slow read started before a follow-up was sent (a live
+   * update's) must not draw over the newer state when its answer comes last.
+   */
+  let reads = 0;
   async function load() {
+    const read = ++reads;
     /** @type {CaseFollowUps} */
     const data = await api(`/cases/${c.id}/follow-ups`);
-    draw(data);
+    if (read === reads) draw(data);
   }
 
-  /** @param {CaseFollowUps} data */
+  /** @param {CaseFollowUps} data the newest state (an answer to this page's own action also outdates reads in flight) */
   function draw(data) {
+    reads++;
     const mine = data.assignee?.user.id === user.id;
     const canClaim = DESK_ROLES.includes(user.role) && !mine && (!data.assignee || user.role === 'supervisor');
     replace(
