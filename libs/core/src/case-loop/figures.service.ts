@@ -3,6 +3,7 @@ import {
   type Actor,
   closureFigures,
   type EvaluationWindow,
+  type FiguresTableGroup,
   falsePositiveRate,
   falsePositiveRates,
   medianTimeToClose,
@@ -21,23 +22,8 @@ import { DistrictDirectory } from './district-directory';
 export const FIGURE_GROUPINGS = ['township', 'category', 'team'] as const;
 export type FigureGrouping = (typeof FIGURE_GROUPINGS)[number];
 
-export interface GroupFigures {
-  key: string;
-  name: string;
-  /** Cases created in the window (machine detections included, whatever their review). */
-  opened: number;
-  /** Due in the window: the earlier of deadline and closure falls in it (case-figures.ts). */
-  due: number;
-  closed: number;
-  closedOnTime: number;
-  open: number;
-  /** Deadline in the period but still ahead now, case open: neither met nor missed, so not in the rates. */
-  pending: number;
-  closureRate: number | null;
-  onTimeClosureRate: number | null;
-  /** Median working minutes from dispatch to close over cases closed in the window. */
-  medianTimeToCloseMinutes: number | null;
-}
+/** One group's figures: the domain's table row (the export prints the same shape). */
+export type GroupFigures = FiguresTableGroup;
 
 const MAX_WINDOW_MS = 366 * 86_400_000;
 const MAX_OVERDUE_ROWS = 5000;

@@ -15,17 +15,22 @@ export interface FiguresTable {
   rows: TableCell[][];
 }
 
+/** One group's figures (a township, category or team), as GET /figures answers them and the export prints them. */
 export interface FiguresTableGroup {
   key: string;
   name: string;
+  /** Cases created in the window (machine detections included, whatever their review). */
   opened: number;
+  /** Due in the window: the earlier of deadline and closure falls in it (case-figures.ts). */
   due: number;
   closed: number;
   closedOnTime: number;
   open: number;
+  /** Deadline in the period but still ahead now, case open: neither met nor missed, so not in the rates. */
   pending: number;
   closureRate: number | null;
   onTimeClosureRate: number | null;
+  /** Median working minutes from dispatch to close over cases closed in the window. */
   medianTimeToCloseMinutes: number | null;
 }
 
