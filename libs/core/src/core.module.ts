@@ -15,6 +15,7 @@ import { UserService } from './auth/user.service';
 import { LOGGER, type Logger } from './observability/logger';
 import { MetricsService } from './observability/metrics.service';
 import { RUNTIME_OPTIONS, type RuntimeOptions } from './runtime/runtime-options';
+import { IngestPressure } from './runtime/ingest-pressure';
 import { CASE_LOOP_SERVICES } from './case-loop';
 import { CASE_FILE_SERVICES } from './case-file';
 
@@ -27,6 +28,7 @@ const SERVICES = [
   DeviceDigestAuth,
   DeviceHealthService,
   EventLogService,
+  IngestPressure,
   MetricsService,
   PictureService,
   PictureStore,

@@ -1,6 +1,7 @@
 export * from './core.module';
 export * from './core-app-parts.module';
 export * from './runtime/runtime-options';
+export * from './runtime/ingest-pressure';
 export * from './observability/logger';
 export * from './observability/metrics.service';
 export * from './alerts/alert.service';

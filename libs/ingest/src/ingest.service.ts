@@ -32,6 +32,7 @@ import type { EntityManager } from 'typeorm';
 import {
   DeviceHealthService,
   DeviceRegisterService,
+  IngestPressure,
   type Logger,
   LOGGER,
   MetricsService,
@@ -119,6 +120,7 @@ export class IngestService implements OnApplicationShutdown {
     private readonly pictures: PictureService,
     private readonly pictureRows: PictureRepository,
     private readonly health: DeviceHealthService,
+    private readonly pressure: IngestPressure,
     @Inject(RUNTIME_OPTIONS) private readonly runtime: RuntimeOptions,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
@@ -284,6 +286,7 @@ export class IngestService implements OnApplicationShutdown {
     try {
       const result = await this.storeBatchInTurn(batch, turn);
       this.progress.committed(transport);
+      this.pressure.batchStored(batch.length);
       return result;
     } catch (err) {
       this.progress.failed(transport, err);

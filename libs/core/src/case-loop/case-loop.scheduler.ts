@@ -2,6 +2,7 @@ import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap }
 import { CaseNoticeService } from '../case-file/case-notice.service';
 import { DeviceHealthService } from '../devices/device-health.service';
 import { LOGGER, type Logger } from '../observability/logger';
+import { BoundedYield, IngestPressure } from '../runtime/ingest-pressure';
 import { CaseLoopService } from './case-loop.service';
 import { Clock } from './clock';
 import { DeadlineWatcher } from './deadline-watcher.service';
@@ -15,6 +16,13 @@ const INTAKE_EVERY_MS = 500;
 /** Openings recorded per transaction (one statement per table for the lot). */
 const INTAKE_BATCH = 500;
 const SEALING_EVERY_MS = 2_000;
+/**
+ * While this process's ingest drains a backlog, sealing waits (it is a record that may lag by seconds; a burst's
+ * events are stored and alerted first), looking again this often, and never longer than SEALING_MAX_DEFER_MS in a
+ * row: under a stream that never calms down, sealing still runs.
+ */
+const SEALING_DEFER_CHECK_MS = 250;
+const SEALING_MAX_DEFER_MS = 10_000;
 const DEADLINES_EVERY_MS = 30_000;
 /** Due notifier deliveries are looked for this often (their back-off decides when each is due). */
 const NOTICES_EVERY_MS = 1_000;
@@ -31,6 +39,7 @@ export class CaseLoopScheduler implements OnApplicationBootstrap, BeforeApplicat
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private inFlight = new Set<Promise<unknown>>();
   private stopped = false;
+  private readonly sealingYield = new BoundedYield(SEALING_MAX_DEFER_MS);
 
   constructor(
     private readonly loop: CaseLoopService,
@@ -39,6 +48,7 @@ export class CaseLoopScheduler implements OnApplicationBootstrap, BeforeApplicat
     private readonly notices: CaseNoticeService,
     private readonly deviceHealth: DeviceHealthService,
     private readonly clock: Clock,
+    private readonly ingestPressure: IngestPressure,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -47,11 +57,19 @@ export class CaseLoopScheduler implements OnApplicationBootstrap, BeforeApplicat
       while ((await this.loop.intakePending(INTAKE_BATCH)) === INTAKE_BATCH && !this.stopped);
     });
     this.every('evidence sealing', SEALING_EVERY_MS, async () => {
+      const now = performance.now();
+      if (this.sealingYield.waits(this.ingestPressure.backlogged(now), now)) return { againInMs: SEALING_DEFER_CHECK_MS };
       while ((await this.evidence.sealPending(this.clock.now(), 500)) === 500 && !this.stopped);
     });
-    this.every('deadline watch', DEADLINES_EVERY_MS, () => this.deadlines.scan());
-    this.every('notice delivery', NOTICES_EVERY_MS, () => this.notices.deliverDue());
-    this.every('device health watch', DEVICE_HEALTH_EVERY_MS, () => this.deviceHealth.scan());
+    this.every('deadline watch', DEADLINES_EVERY_MS, async () => {
+      await this.deadlines.scan();
+    });
+    this.every('notice delivery', NOTICES_EVERY_MS, async () => {
+      await this.notices.deliverDue();
+    });
+    this.every('device health watch', DEVICE_HEALTH_EVERY_MS, async () => {
+      await this.deviceHealth.scan();
+    });
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -60,15 +78,19 @@ export class CaseLoopScheduler implements OnApplicationBootstrap, BeforeApplicat
     await Promise.allSettled([...this.inFlight]);
   }
 
-  /** Runs `work` now and then `ms` after each run ends (never two at once). */
-  private every(name: string, ms: number, work: () => Promise<unknown>): void {
+  /** Runs `work` now and then `ms` after each run ends (never two at once); a run may ask for a different wait. */
+  private every(name: string, ms: number, work: () => Promise<{ againInMs: number } | void>): void {
     const run = (): void => {
       if (this.stopped) return;
+      let next = ms;
       const p = work()
+        .then((asked) => {
+          if (asked) next = asked.againInMs;
+        })
         .catch((err: Error) => this.logger.warn({ err: err.message, job: name }, 'case loop job failed; retrying'))
         .finally(() => {
           this.inFlight.delete(p);
-          if (!this.stopped) this.timers.set(name, setTimeout(run, ms));
+          if (!this.stopped) this.timers.set(name, setTimeout(run, next));
         });
       this.inFlight.add(p);
     };
