@@ -26,7 +26,7 @@ import { runPhotoPhase } from './phases/photos';
 import { runScaleOutPhase } from './phases/scale-out';
 import { measurePostgres } from './phases/postgres';
 import { BenchDetails, Machine, markdown, summarise, svg } from './lib/report';
-import { Cleanup, createDatabase, ensureKafka, log, pgClient, ROOT, startMosquitto, withTimeout } from './lib/services';
+import { Cleanup, createDatabase, ensureKafka, log, pgClient, ROOT, settlePostgres, startMosquitto, withTimeout } from './lib/services';
 import { benchIdentities, benchSourceClock, identityEvent, SOURCE_MINUTES } from './lib/workload';
 
 const env = process.env;
@@ -89,6 +89,7 @@ async function main(): Promise<number> {
     }
     log(`phase ${name} (${Math.round(remaining() / 1000)} s left)`);
     try {
+      await settlePostgres(adminUrl);
       return await withTimeout(run(), Math.max(1000, remaining() - 5_000), name);
     } catch (err) {
       errors.push(`${name}: ${(err as Error).message}`);
