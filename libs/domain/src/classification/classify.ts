@@ -181,7 +181,8 @@ export function classify(event: CanonicalEvent, ctx: ClassifyContext): ClassifyR
     return !s;
   });
   const eventInhibitors = unsilenced.flatMap((c) => inhibitorsFromIssue(c.issue, ctx.ruleSet));
-  const inhibitors = [...ctx.activeInhibitors, ...eventInhibitors];
+  // Copied only when the event starts some (most do not, and the inhibitors in force may be many).
+  const inhibitors = eventInhibitors.length > 0 ? [...ctx.activeInhibitors, ...eventInhibitors] : ctx.activeInhibitors;
   for (const c of unsilenced) {
     const inhibitor = findInhibitor(
       c.issue,

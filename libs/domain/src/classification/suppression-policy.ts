@@ -66,27 +66,46 @@ export function findInhibitor(
   inhibitors: readonly ActiveInhibitor[],
   ruleSet: RuleSet,
 ): ActiveInhibitor | undefined {
+  if (inhibitors.length === 0) return undefined;
+  // Asked for every detection against every inhibitor in force (a burst of smoke leaves many): no closure or
+  // lookup allocated per pair.
+  const inhibitions = inhibitionsById(ruleSet);
   const at = issue.occurredAt.getTime();
+  const rank = severityRank(issue.severity);
   let best: ActiveInhibitor | undefined;
-  for (const a of inhibitors) if (mutes(a) && (!best || earlierSource(a, best))) best = a;
-  return best;
-
-  function mutes(a: ActiveInhibitor): boolean {
-    const inh = ruleSet.inhibitions.find((i) => i.id === a.inhibitionId);
-    if (!inh || inh.sourceCategories.includes(issue.categoryCode)) return false;
-    const targeted = inh.targetCategories
-      ? inh.targetCategories.includes(issue.categoryCode)
-      : severityRank(issue.severity) <= severityRank(inh.targetMaxSeverity);
-    if (!targeted || at < a.from.getTime() || at > a.until.getTime()) return false;
-    switch (a.scope) {
-      case 'place':
-        return a.placeId !== undefined && placeIds.includes(a.placeId);
-      case 'grid':
-        return a.gridCode !== undefined && a.gridCode === issue.gridCode;
-      case 'township':
-        return a.townshipCode !== undefined && a.townshipCode === issue.townshipCode;
-    }
+  for (const a of inhibitors) {
+    const inh = inhibitions.get(a.inhibitionId);
+    if (!inh || inh.sourceCategories.includes(issue.categoryCode)) continue;
+    const targeted = inh.targetCategories ? inh.targetCategories.includes(issue.categoryCode) : rank <= severityRank(inh.targetMaxSeverity);
+    if (!targeted || at < a.from.getTime() || at > a.until.getTime()) continue;
+    if (!inScope(a, issue, placeIds)) continue;
+    if (!best || earlierSource(a, best)) best = a;
   }
+  return best;
+}
+
+function inScope(a: ActiveInhibitor, issue: InhibitableIssue, placeIds: readonly string[]): boolean {
+  switch (a.scope) {
+    case 'place':
+      return a.placeId !== undefined && placeIds.includes(a.placeId);
+    case 'grid':
+      return a.gridCode !== undefined && a.gridCode === issue.gridCode;
+    case 'township':
+      return a.townshipCode !== undefined && a.townshipCode === issue.townshipCode;
+  }
+}
+
+// Rule sets are immutable values (a reload brings a new one): their inhibitions by id, once.
+const inhibitionIndex = new WeakMap<RuleSet, ReadonlyMap<string, Inhibition>>();
+function inhibitionsById(ruleSet: RuleSet): ReadonlyMap<string, Inhibition> {
+  let index = inhibitionIndex.get(ruleSet);
+  if (!index) {
+    // The first of an id wins, as `find` did.
+    const byId = new Map<string, Inhibition>();
+    for (const i of ruleSet.inhibitions) if (!byId.has(i.id)) byId.set(i.id, i);
+    inhibitionIndex.set(ruleSet, (index = byId));
+  }
+  return index;
 }
 
 /** When several inhibitors mute a detection, the one named is the earliest (then by source), whatever order they came in. */

@@ -1,20 +1,45 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import type {
-  CaseOccurrenceOnRecord,
-  FirstIssueRecord,
-  ActiveInhibitor,
-  CaseWithdrawal,
-  DoNotDisturbRecord,
-  GeoPoint,
-  IssueSeverity,
-  SuppressionRecord as DomainSuppressionRecord,
-  SuppressionTally,
-  TrackState,
+import {
+  mergeInhibitors,
+  type CaseOccurrenceOnRecord,
+  type FirstIssueRecord,
+  type ActiveInhibitor,
+  type CaseWithdrawal,
+  type DoNotDisturbRecord,
+  type GeoPoint,
+  type IssueSeverity,
+  type SuppressionRecord as DomainSuppressionRecord,
+  type SuppressionTally,
+  type TrackState,
 } from '@app/domain';
 import { AuditLogRepository } from './audit-log.repository';
 import { ADVISORY_LOCKS } from '../advisory-locks';
+
+interface InhibitorRow {
+  inhibition_id: string;
+  source_category: string;
+  source_identity_key: string;
+  scope: ActiveInhibitor['scope'];
+  place_id: string | null;
+  grid_code: string | null;
+  township_code: string | null;
+  from_at: Date;
+  until_at: Date;
+}
+
+const activeInhibitorOf = (r: InhibitorRow): ActiveInhibitor => ({
+  inhibitionId: r.inhibition_id,
+  sourceCategory: r.source_category,
+  sourceIdentityKey: r.source_identity_key,
+  scope: r.scope,
+  placeId: r.place_id ?? undefined,
+  gridCode: r.grid_code ?? undefined,
+  townshipCode: r.township_code ?? undefined,
+  from: r.from_at,
+  until: r.until_at,
+});
 
 /** Decisions that look at other events (inhibition, do-not-disturb) are taken by one worker at a time. */
 export const DECISIONS_LOCK = ADVISORY_LOCKS.decisions;
@@ -107,42 +132,35 @@ export class ClassificationStateRepository {
 
   /** Inhibitors whose window overlaps [from, to] (source times of the batch). */
   async activeInhibitors(tx: EntityManager, from: Date, to: Date): Promise<ActiveInhibitor[]> {
-    const rows: {
-      inhibition_id: string;
-      source_category: string;
-      source_identity_key: string;
-      scope: ActiveInhibitor['scope'];
-      place_id: string | null;
-      grid_code: string | null;
-      township_code: string | null;
-      from_at: Date;
-      until_at: Date;
-    }[] = await tx.query(`SELECT * FROM inhibitors WHERE until_at >= $1 AND from_at <= $2`, [from, to]);
-    return rows.map((r) => ({
-      inhibitionId: r.inhibition_id,
-      sourceCategory: r.source_category,
-      sourceIdentityKey: r.source_identity_key,
-      scope: r.scope,
-      placeId: r.place_id ?? undefined,
-      gridCode: r.grid_code ?? undefined,
-      townshipCode: r.township_code ?? undefined,
-      from: r.from_at,
-      until: r.until_at,
-    }));
+    const rows: InhibitorRow[] = await tx.query(`SELECT * FROM inhibitors WHERE until_at >= $1 AND from_at <= $2`, [from, to]);
+    return rows.map(activeInhibitorOf);
   }
 
   async saveInhibitors(tx: EntityManager, started: ActiveInhibitor[]): Promise<void> {
     if (started.length === 0) return;
-    // One row per (inhibition, source identity, start): classification merges overlapping windows, but ON CONFLICT
-    // DO UPDATE may not touch a row twice in one statement, so fold whatever still shares a key. Windows with
-    // different starts stay apart: a fire at 10:00 and one at 13:00 must not mute 11:00–13:00.
-    const folded = new Map<string, ActiveInhibitor>();
+    // Windows of one source that overlap or touch what is stored become one row, the exact union (a fire at 10:00 and
+    // one at 13:00 still mute 10:00–11:00 and 13:00–14:00, never 11:00–13:00): a camera reporting smoke every second
+    // for an hour leaves one row per stretch, not one per batch, and every batch reads only what is in force. The
+    // stored rows it overlaps are taken out and written back merged; callers hold DECISIONS_LOCK, so no other
+    // worker merges the same source meanwhile.
+    const pairs = new Map<string, { inhibitionId: string; sourceIdentityKey: string }>();
+    let from = started[0].from;
+    let until = started[0].until;
     for (const i of started) {
-      const key = `${i.inhibitionId}\u0000${i.sourceIdentityKey}\u0000${i.from.toISOString()}`;
-      const seen = folded.get(key);
-      folded.set(key, seen ? { ...seen, until: i.until > seen.until ? i.until : seen.until } : i);
+      pairs.set(`${i.inhibitionId}\u0000${i.sourceIdentityKey}`, { inhibitionId: i.inhibitionId, sourceIdentityKey: i.sourceIdentityKey });
+      if (i.from < from) from = i.from;
+      if (i.until > until) until = i.until;
     }
-    const inhibitors = [...folded.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, i]) => i);
+    const taken: InhibitorRow[] = await tx.query(
+      `WITH taken AS (
+         DELETE FROM inhibitors x USING unnest($1::text[], $2::text[]) AS p(inhibition_id, source_identity_key)
+          WHERE x.inhibition_id = p.inhibition_id AND x.source_identity_key = p.source_identity_key AND x.until_at >= $3 AND x.from_at <= $4
+         RETURNING x.*)
+       SELECT * FROM taken`,
+      [[...pairs.values()].map((p) => p.inhibitionId), [...pairs.values()].map((p) => p.sourceIdentityKey), from, until],
+    );
+    // ON CONFLICT DO UPDATE may not touch a row twice in one statement: merged, no two rows share a start.
+    const inhibitors = mergeInhibitors([...taken.map(activeInhibitorOf), ...started]);
     await tx.query(
       `INSERT INTO inhibitors (inhibition_id, source_category, source_identity_key, scope, place_id, grid_code, township_code, from_at, until_at)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::timestamptz[])
