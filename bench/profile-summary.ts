@@ -1,0 +1,103 @@
+/**
+ * Where a CloudPatrol process spends its time, from a V8 CPU profile (`BENCH_CPU_PROF=<dir> npm run bench`):
+ *
+ *   npm run bench:profile -- <file.cpuprofile> [windowSeconds=5] [fromSecond]
+ *
+ * Takes the busiest `windowSeconds` of the profile (the saturation burst; start-up is skipped by naming
+ * `fromSecond`) and prints the main thread's time by stage of the ingest path — MQTT receive and acknowledge,
+ * JSON decoding and adapters, classification and grouping, building and sending SQL, PostgreSQL's answers,
+ * sealing and case intake, alert fan-out, garbage collection, idle — then the heaviest functions. Each sample
+ * counts for one stage, so the stages add up to the window.
+ */
+import { readFileSync } from 'node:fs';
+
+interface CallFrame {
+  functionName: string;
+  url: string;
+  lineNumber: number;
+}
+interface ProfileNode {
+  id: number;
+  callFrame: CallFrame;
+  children?: number[];
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  startTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** Stages in order of precedence: a sample belongs to the first stage any frame of its stack matches (sealing calls the domain's audit chain: it is sealing). */
+const STAGES: { stage: string; test: (f: CallFrame) => boolean }[] = [
+  { stage: 'garbage collection', test: (f) => f.functionName === '(garbage collector)' },
+  { stage: 'idle', test: (f) => f.functionName === '(idle)' },
+  {
+    stage: 'sealing, case intake, deadlines',
+    test: (f) => /libs\/core\/src\/case-loop\/|audit-log\.repository|evidence\.repository|case-loop\.repository/.test(f.url),
+  },
+  { stage: 'alert fan-out (SSE)', test: (f) => /libs\/core\/src\/alerts\/|alert-listener\.repository|alerts\.controller/.test(f.url) },
+  { stage: 'classification and grouping', test: (f) => /libs\/domain\/src\/(classification|cases)\//.test(f.url) },
+  { stage: 'JSON decoding and adapters', test: (f) => /libs\/domain\/src\/(event|adapters)\/|source-router\.ts/.test(f.url) },
+  {
+    stage: 'PostgreSQL: answers parsed',
+    test: (f) => /node_modules\/(pg-protocol|postgres-date|pg-types)\//.test(f.url) || /_handleDataRow|parseRow/.test(f.functionName),
+  },
+  { stage: 'PostgreSQL: SQL built and sent', test: (f) => /node_modules\/(pg|typeorm)\/|libs\/persistence\//.test(f.url) || f.functionName === 'writev' },
+  { stage: 'MQTT receive and acknowledge', test: (f) => /node_modules\/(mqtt-packet|mqtt)\/|libs\/messaging\//.test(f.url) },
+  { stage: 'ingest batch bookkeeping', test: (f) => /libs\/ingest\//.test(f.url) },
+];
+
+function main(): void {
+  const [file, windowArg, fromArg] = process.argv.slice(2);
+  if (!file) throw new Error('usage: npm run bench:profile -- <file.cpuprofile> [windowSeconds] [fromSecond]');
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  const windowUs = Number(windowArg ?? 5) * 1e6;
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  let t = profile.startTime;
+  const at = profile.timeDeltas.map((d) => (t += d));
+  const idle = profile.samples.map((s) => byId.get(s)?.callFrame.functionName === '(idle)');
+
+  let from: number;
+  if (fromArg !== undefined) from = profile.startTime + Number(fromArg) * 1e6;
+  else {
+    // The busiest window: the most non-idle time in `windowUs`.
+    let best = -1;
+    let busy = 0;
+    let j = 0;
+    from = profile.startTime;
+    for (let i = 0; i < at.length; i++) {
+      if (!idle[i]) busy += profile.timeDeltas[i];
+      while (at[i] - at[j] > windowUs) if (!idle[j++]) busy -= profile.timeDeltas[j - 1];
+      if (busy > best) [best, from] = [busy, at[j]];
+    }
+  }
+  const stageTime = new Map<string, number>();
+  const selfTime = new Map<string, number>();
+  let total = 0;
+  profile.samples.forEach((id, i) => {
+    if (at[i] < from || at[i] > from + windowUs) return;
+    const dt = profile.timeDeltas[i];
+    total += dt;
+    const leaf = byId.get(id) as ProfileNode;
+    const name = `${leaf.callFrame.functionName || '(anonymous)'} ${leaf.callFrame.url.replace(/^.*\/(node_modules\/|work\/[^/]+\/)?/, '')}:${leaf.callFrame.lineNumber + 1}`;
+    selfTime.set(name, (selfTime.get(name) ?? 0) + dt);
+    let rank = STAGES.length;
+    for (let cur: number | undefined = id; cur !== undefined && rank > 0; cur = parent.get(cur)) {
+      const frame = (byId.get(cur) as ProfileNode).callFrame;
+      const hit = STAGES.findIndex((s, k) => k < rank && s.test(frame));
+      if (hit >= 0) rank = hit;
+    }
+    const stage = rank < STAGES.length ? STAGES[rank].stage : 'other (Node, Nest, start-up)';
+    stageTime.set(stage, (stageTime.get(stage) ?? 0) + dt);
+  });
+  const pct = (us: number) => `${((100 * us) / total).toFixed(1).padStart(5)} %`;
+  console.log(`${file}: ${(total / 1e6).toFixed(2)} s of the main thread from +${((from - profile.startTime) / 1e6).toFixed(1)} s`);
+  for (const [stage, us] of [...stageTime].sort((a, b) => b[1] - a[1])) console.log(`${pct(us)}  ${(us / 1000).toFixed(0).padStart(6)} ms  ${stage}`);
+  console.log('heaviest functions (self time):');
+  for (const [name, us] of [...selfTime].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`${pct(us)}  ${name}`);
+}
+
+main();
