@@ -55,10 +55,10 @@ type CaseNotice =
 
 /**
  * Live alerts for operators: committed case changes arrive by PostgreSQL NOTIFY from whichever worker
- * stored them. A new case, a person's action and a deadline go out within 50 ms. A case that only grew
- * (more detections of the same problem) goes out at most once a second, with its latest count: a busy
- * camera is one alert with a growing count, not a storm, and a burst does not turn into a view query and a
- * write per case per batch for every open console.
+ * stored them. A new case, a person's action and a deadline go out as soon as the case is read (one query for
+ * what arrived together, no timer). A case that only grew (more detections of the same problem) goes out at
+ * most once a second, with its latest count: a busy camera is one alert with a growing count, not a storm,
+ * and a burst does not turn into a view query and a write per case per batch for every open console.
  */
 @Injectable()
 export class AlertService implements OnApplicationShutdown {
@@ -67,9 +67,10 @@ export class AlertService implements OnApplicationShutdown {
   private pending = new Map<string, boolean>();
   private growing = new Set<string>();
   private deadlineNotices: CaseNotice[] = [];
-  private flushTimer?: NodeJS.Timeout;
+  private flushScheduled?: NodeJS.Immediate;
+  private flushing = false;
+  private stopped = false;
   private growthTimer?: NodeJS.Timeout;
-  private static readonly COALESCE_MS = 50;
   private static readonly GROWTH_COALESCE_MS = 1000;
 
   constructor(
@@ -95,7 +96,8 @@ export class AlertService implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.stopped = true;
+    if (this.flushScheduled) clearImmediate(this.flushScheduled);
     if (this.growthTimer) clearTimeout(this.growthTimer);
     await this.listener?.stop();
     this.alerts.complete();
@@ -161,14 +163,34 @@ export class AlertService implements OnApplicationShutdown {
     } catch {
       return;
     }
-    this.flushTimer ??= setTimeout(() => {
-      this.flushTimer = undefined;
-      const batch = this.pending;
-      this.pending = new Map();
-      const notices = this.deadlineNotices;
-      this.deadlineNotices = [];
-      void this.flush(batch, notices);
-    }, AlertService.COALESCE_MS);
+    this.flushSoon();
+  }
+
+  /**
+   * Sends what is pending once the notifications already read are handled (a commit's arrive together), with one
+   * view query. Those arriving while it runs go out together right after it: under load the batches grow
+   * instead of the queries piling up, and nothing waits for a timer (a 50 ms one was most of a new case's way).
+   */
+  private flushSoon(): void {
+    if (this.flushing || this.stopped) return;
+    this.flushScheduled ??= setImmediate(() => {
+      this.flushScheduled = undefined;
+      void this.flushPending();
+    });
+  }
+
+  private async flushPending(): Promise<void> {
+    const batch = this.pending;
+    this.pending = new Map();
+    const notices = this.deadlineNotices;
+    this.deadlineNotices = [];
+    this.flushing = true;
+    try {
+      await this.flush(batch, notices);
+    } finally {
+      this.flushing = false;
+      if (this.pending.size > 0 || this.deadlineNotices.length > 0) this.flushSoon();
+    }
   }
 
   private async flush(batch: Map<string, boolean>, notices: CaseNotice[]): Promise<void> {
