@@ -164,6 +164,8 @@ export async function runNaivePhase(o: {
     } else if (Date.now() + (o.fixedSeconds + 20) * 1000 > o.deadline) {
       result.errors.push('fixed load: skipped, not enough time left');
     } else {
+      // As for CloudPatrol's fixed load: with the statistics a running install has.
+      await pg.query('ANALYZE');
       const base = await count();
       const fpub = await MqttPublisher.open(o.mqttUrl, 1, 1000, 'bench-naive-fixed');
       const f0 = Date.now();
