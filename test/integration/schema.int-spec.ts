@@ -19,3 +19,18 @@ describe('database schema', () => {
     }
   });
 });
+
+describe('database sessions', () => {
+  it('run without JIT: a misestimated statement never spends longer compiling than running while it holds its locks', async () => {
+    const ds = await new DataSource(dataSourceOptions(await createTestDatabase())).initialize();
+    try {
+      // Every pooled connection, not only the first.
+      const answers = await Promise.all(
+        Array.from({ length: 3 }, () => ds.query<{ jit: string }[]>('SELECT pg_sleep(0.05), current_setting($1) AS jit', ['jit'])),
+      );
+      expect(answers.map((rows) => rows[0].jit)).toEqual(['off', 'off', 'off']);
+    } finally {
+      await ds.destroy();
+    }
+  });
+});
