@@ -60,7 +60,13 @@ export interface PhotoProcessorOptions {
    * throughput by a third. WebP saves ~10-25% bytes; choose it where storage matters more than CPU.
    */
   derivativeFormat: DerivativeFormat;
-  /** Kernel for the final downscale to preview size (after shrink-on-load): lanczos3 is sharpest, linear cheapest. */
+  /**
+   * Kernel for the final downscale to preview size (after shrink-on-load): lanczos3 is sharpest, linear cheapest.
+   * Linear by default: a 12 MP photo's preview is a 2× reduction of the ½ decode, where linear costs ≈4 ms less
+   * than mitchell (≈65 against ≈69 ms for decode and reduction, one core) and looks alike. The sharpness measure
+   * reads ≈14% lower than on a mitchell preview (≈10% on a blurred one), far from the blur threshold for every
+   * fixture; see DEFAULT_QUALITY_THRESHOLDS.
+   */
   previewKernel: 'lanczos3' | 'mitchell' | 'linear';
   /** 1..100 */
   derivativeQuality: number;
@@ -82,7 +88,7 @@ export const DEFAULT_PHOTO_PROCESSOR_OPTIONS: PhotoProcessorOptions = {
   previewMinSize: 960,
   concurrency: 2,
   derivativeFormat: 'jpeg',
-  previewKernel: 'mitchell',
+  previewKernel: 'linear',
   derivativeQuality: 80,
   failOn: 'error',
   acceptedFormats: ACCEPTED_PHOTO_FORMATS,
