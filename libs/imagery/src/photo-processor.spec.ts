@@ -238,6 +238,23 @@ describe('PhotoProcessor', () => {
     expect(derivatives.preview.data.includes('drone-dji')).toBe(false);
   });
 
+  it('reuses its read buffers without mixing photos: a file read into a larger photo’s buffer is only its own bytes', async () => {
+    const single = new PhotoProcessor({ concurrency: 1 });
+    const whole = await makeDronePhoto({ seed: 21, dji: DJI });
+    const cut = truncated(whole);
+    const [wholeFile, cutFile] = [path.join(dir, 'whole.jpg'), path.join(dir, 'cut.jpg')];
+    await writeFile(wholeFile, whole);
+    await writeFile(cutFile, cut);
+    expect(ok(await single.process(wholeFile)).sha256).toBe(createHash('sha256').update(whole).digest('hex'));
+    // Read into the buffer that still holds the whole photo past its end: still truncated, hashed as itself.
+    expect(refusal(await single.process(cutFile))).toMatchObject({
+      reason: 'truncated',
+      bytes: cut.length,
+      sha256: createHash('sha256').update(cut).digest('hex'),
+    });
+    expect(ok(await single.process(wholeFile)).metadata.position).toEqual({ lat: 23.1100123, lng: 113.3204561 });
+  });
+
   it('has at most `concurrency` photos in flight', async () => {
     const limited = new PhotoProcessor({ concurrency: 2 });
     const photo = await makeDronePhoto({ width: 800, height: 600 });
