@@ -186,6 +186,56 @@ describe('MqttSubscriberConnection', () => {
     expect(errors).toEqual([]);
   });
 
+  it('MQTT 5: never more than Receive Maximum messages handed out unacknowledged, also when the broker sends more (Mosquitto < 2.0.13)', async () => {
+    const c = connect({ receiveMaximum: 10 });
+    const inbox = received(c);
+    const started = c.start();
+    const s = await broker.session(1);
+    await s.next('connect');
+    s.accept();
+    await started;
+    for (let i = 1; i <= 25; i++) s.send(publish(i, `m${i}`));
+    await inbox.until(10);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(inbox.messages).toHaveLength(10);
+
+    for (const m of inbox.messages.slice(0, 3)) m.ack?.();
+    await inbox.until(13);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(inbox.messages).toHaveLength(13);
+    for (const m of inbox.messages.slice(3)) m.ack?.();
+    await inbox.until(23);
+    for (const m of inbox.messages.slice(13)) m.ack?.();
+    await inbox.until(25);
+    expect(inbox.messages.map((m) => m.publish.payload.toString())).toEqual(Array.from({ length: 25 }, (_, i) => `m${i + 1}`));
+    // Reading goes on once the window has room: a later publish comes straight through.
+    for (const m of inbox.messages.slice(23)) m.ack?.();
+    s.send(publish(26, 'm26'));
+    await inbox.until(26);
+    await s.next('puback', 25);
+    expect(errors).toEqual([]);
+  });
+
+  it('keepalive while the window is full: a PINGRESP not read yet is not a dead broker', async () => {
+    const c = connect({ receiveMaximum: 2, keepalive: 1 });
+    const inbox = received(c);
+    const started = c.start();
+    const s = await broker.session(1);
+    await s.next('connect');
+    s.accept();
+    await started;
+    for (let i = 1; i <= 3; i++) s.send(publish(i, `m${i}`));
+    await inbox.until(2);
+    await s.next('pingreq');
+    s.send({ cmd: 'pingresp' });
+    await s.next('pingreq', 3);
+    expect(broker.sessions).toHaveLength(1);
+    inbox.messages[0].ack?.();
+    await inbox.until(3);
+    expect(errors).toEqual([]);
+    expect(c.isConnected).toBe(true);
+  });
+
   it('MQTT 3.1.1: a refused CONNECT rejects start and is not tried again', async () => {
     const c = connect({ protocolVersion: 4 });
     const started = c.start();
