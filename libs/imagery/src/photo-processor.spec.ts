@@ -74,7 +74,7 @@ describe('PhotoProcessor', () => {
       expect(dji12mpResult).toMatchObject({ bytes: dji12mp.length, format: 'jpeg', width: 4000, height: 3000 });
     });
 
-    it("makes a 1000 px preview (the decoder's ¼ size) and a 320 px thumbnail", async () => {
+    it('makes a 1000 px preview (¼ of the long side) and a 320 px thumbnail', async () => {
       const { preview, thumb, format } = dji12mpResult.derivatives;
       expect(format).toBe('jpeg');
       expect([preview.width, preview.height, thumb.width, thumb.height]).toEqual([1000, 750, 320, 240]);

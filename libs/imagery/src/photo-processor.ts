@@ -22,9 +22,9 @@ import type { DerivativeFormat } from './photo-storage';
  * altered (they are the evidence); the derivatives are re-encoded without any metadata.
  *
  * Cost model (DOMAIN.md §8): decoding a 12 MP JPEG is most of the work and decoding it twice halves throughput,
- * so each photo is decoded once, straight to preview size (JPEG shrink-on-load does the downscale inside the
- * decoder, at a size it reaches cheaply: `previewLongSide`); the thumbnail and the quality measures are taken
- * from that preview.
+ * so each photo is decoded once, shrunk on load towards preview size (JPEG shrink-on-load downscales inside the
+ * decoder; which scale it takes: `previewLongSide`); the thumbnail and the quality measures are taken from that
+ * preview. Around the decode: the file is read once into a reused buffer and hashed in slices while libvips works.
  */
 
 export const PHOTO_REJECTION_REASONS = [
@@ -50,8 +50,8 @@ export interface PhotoProcessorOptions {
   /** Largest long side of the preview, px (never enlarged). */
   previewSize: number;
   /**
-   * Smallest long side the preview is shrunk to, px. Between the two the preview takes the size a JPEG decoder
-   * reaches by itself (½, ¼ or ⅛ of the original): see `previewLongSide`.
+   * Smallest long side the preview is shrunk to, px. Between the two the preview takes ½, ¼ or ⅛ of the original's
+   * long side: see `previewLongSide` (and its caveat on which scale sharp then decodes at).
    */
   previewMinSize: number;
   /** Photos processed at once; more than the cores only adds memory. */
@@ -343,10 +343,14 @@ export class PhotoProcessor {
  * Long side of the preview of a photo whose long side is `long`: the smallest of `long`/2, /4, /8 that is still at
  * least `min` (the original when even /2 is smaller), then at most `max`.
  *
- * Why: libjpeg-turbo decodes straight to ½, ¼ or ⅛ size, and only the full-size IDCT is SIMD here, so a ½ decode
- * costs as much as a full one while ¼ saves about a third (measured on 12 MP: full 138 ms, ½ 145 ms, ¼ 97 ms,
- * ⅛ 78 ms, one core). A 12 MP photo (4000 px) gets a 1000 px preview at the ¼ decode instead of a 1600 px one
- * from the ½ decode; the zoom view loads the original when a reviewer needs more than the preview shows.
+ * Why: libjpeg-turbo decodes straight to ½, ¼ or ⅛ size, and the smaller the cheaper. A 12 MP photo (4000 px) gets a
+ * 1000 px preview rather than a 1600 px one; the zoom view loads the original when a reviewer needs more.
+ *
+ * Caveat (measured with sharp 0.35, issue 20): sharp lowers its shrink-on-load one step when the integer part of the
+ * shrink factor equals it (a guard against libjpeg rounding), so a preview of exactly long/4 is decoded at ½ and
+ * reduced 2×, and long/2 at full size: 4000 → 1000 px costs ≈64 ms on one core, 4000 → 800 px (the ¼ decode)
+ * ≈58 ms. The ¼ decode needs a preview of at most long/5; an 800 px preview for 12 MP would take the bench's
+ * pipeline from ≈77% to ≈85% of a bare resize. The sizes stay as they are until reviewers agree to smaller ones.
  */
 export function previewLongSide(long: number, min: number, max: number): number {
   let side = long;
