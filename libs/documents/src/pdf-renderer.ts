@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import PDFDocument from 'pdfkit';
+import type PDFDocumentClass from 'pdfkit';
 import { create as createQr } from 'qrcode';
 import type { DocumentBlock, DocumentLanguage, DocumentPicture, DocumentText, PrintableDocument } from '@app/domain';
 import { ConcurrencyLimiter, toPrintJpeg } from '@app/imagery';
@@ -66,6 +66,15 @@ const MISSING_FILL = '#eeeeee';
 const MISSING_TEXT: Record<DocumentLanguage, string> = { zh: '（图片不可用）', en: '(picture not available)' };
 const pageLabel = (language: DocumentLanguage, n: number, m: number): string => (language === 'zh' ? `第 ${n} 页 / 共 ${m} 页` : `Page ${n} of ${m}`);
 
+// pdfkit (with fontkit, its font tables and brotli) is loaded on the first render, not at start: a printout is
+// rare, and loaded it kept 4 MB of heap and 1.6 MB of font data in every process (measured for issue 20).
+let pdfkit: typeof PDFDocumentClass | undefined;
+function loadPdfkit(): typeof PDFDocumentClass {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, see above
+  pdfkit ??= require('pdfkit') as typeof PDFDocumentClass;
+  return pdfkit;
+}
+
 // The two Noto Sans SC faces are ~10 MB each: read once per process, shared by every render.
 let fontFiles: Promise<{ regular: Buffer; bold: Buffer }> | undefined;
 function loadFonts(): Promise<{ regular: Buffer; bold: Buffer }> {
@@ -110,6 +119,7 @@ export class PdfRenderer {
 
   async render(doc: PrintableDocument, pictures: PictureSource): Promise<Buffer> {
     const [fonts, prepared] = await Promise.all([loadFonts(), this.preparePictures(doc.blocks, pictures)]);
+    const PDFDocument = loadPdfkit();
     const pdf = new PDFDocument({
       size: 'A4',
       // The bottom margin is small so pdfkit never starts a page on its own; the layout keeps its own 50 pt + footer.
