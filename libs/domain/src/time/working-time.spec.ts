@@ -138,6 +138,19 @@ describe('addWorkingTime in days: the start day never counts; due at close of bu
   });
 });
 
+describe('calendars asked many times (each calendar object is compiled once)', () => {
+  it('answers from each calendar object by its own holidays, whichever was asked first', () => {
+    const noHolidays = testCalendar({ name: 'test-no-holidays', holidays: [], makeupWorkdays: [] });
+    const start = at('2026-09-30T10:00');
+    for (let round = 0; round < 3; round++) {
+      expect(iso(addWorkingTime(start, { days: 1 }, cal))).toBe('2026-10-08T17:30');
+      expect(iso(addWorkingTime(start, { days: 1 }, noHolidays))).toBe('2026-10-01T17:30');
+      expect(isWorkingDay('2026-10-01', cal)).toBe(false);
+      expect(isWorkingDay('2026-10-01', noHolidays)).toBe(true);
+    }
+  });
+});
+
 describe('workingTimeBetween (minutes)', () => {
   it.each([
     ['inside one period', '2026-03-02T09:00', '2026-03-02T10:00', 60],

@@ -39,7 +39,19 @@ interface CompiledCalendar {
   makeup: ReadonlySet<number>;
 }
 
+/**
+ * A calendar is configuration: read once at start and never changed in place. Compiled once per calendar object, since
+ * case intake and the deadline watch ask for thousands of deadlines and each compile parses every holiday date.
+ */
+const compiled = new WeakMap<WorkingCalendar, CompiledCalendar>();
+
 function compile(cal: WorkingCalendar): CompiledCalendar {
+  let c = compiled.get(cal);
+  if (!c) compiled.set(cal, (c = compileCalendar(cal)));
+  return c;
+}
+
+function compileCalendar(cal: WorkingCalendar): CompiledCalendar {
   const days = (list: readonly string[]): Set<number> => new Set(list.map(isoDateToDayNumber).filter((d): d is number => d !== null));
   return {
     offsetMs: cal.utcOffsetMinutes * MS_PER_MINUTE,
