@@ -38,7 +38,7 @@ async function snapshot(): Promise<Buffer> {
     <rect x="660" y="480" width="120" height="50" fill="#c9b458"/><rect x="380" y="445" width="520" height="180" fill="none" stroke="#ff3030" stroke-width="6"/>
     <text x="386" y="438" font-size="30" fill="#ff3030" font-family="DejaVu Sans">garbage 0.93</text>
     <text x="30" y="50" font-size="30" fill="#fff" font-family="DejaVu Sans">DEMO-CAM-01  SYNTHETIC</text></svg>`;
-  // Rendered at twice the drawing's size (2560 × 1440): the preview is half of it, zooming in shows the original.
+  // Rendered at twice the drawing's size (2560 × 1440): the preview is a third of it (853 px, from the ½ decode), zooming in shows the original.
   return sharp(Buffer.from(svg), { density: 144 })
     .jpeg({ quality: 85 })
     .withExif({ IFD3: { GPSLatitudeRef: 'N', GPSLatitude: dmsRationals(23.105), GPSLongitudeRef: 'E', GPSLongitude: dmsRationals(113.255) } })
@@ -221,7 +221,7 @@ describe('browser: operator console and township workspace', () => {
     const dialog = operator.locator('dialog.zoom');
     await dialog.locator('img[src^="blob:"]').waitFor();
     const zoomed = dialog.locator('img');
-    expect(await naturalWidthOf(zoomed, 1280)).toBe(1280); // the preview
+    expect(await naturalWidthOf(zoomed, 853)).toBe(853); // the preview
     await dialog.getByRole('button', { name: /放大/ }).click();
     // Zooming in swaps in the original for the detail.
     expect(await naturalWidthOf(zoomed, 2560)).toBe(2560);

@@ -157,7 +157,7 @@ export const envSchema = z.object({
   PHOTO_MAX_BYTES: z.coerce.number().int().min(1024).max(512 * 1024 * 1024).default(40 * 1024 * 1024),
   PHOTO_MAX_PIXELS: z.coerce.number().int().min(1).max(1_000_000_000).default(100_000_000),
   PHOTO_PREVIEW_SIZE: z.coerce.number().int().min(320).max(4096).default(1600),
-  PHOTO_PREVIEW_MIN_SIZE: z.coerce.number().int().min(320).max(4096).default(960),
+  PHOTO_PREVIEW_MIN_SIZE: z.coerce.number().int().min(320).max(4096).default(800),
   DEMO_DEVICE_PASSWORD: z.string().min(1).default('cloudpatrol-demo'),
   WORKER_ID: optionalText,
   /**

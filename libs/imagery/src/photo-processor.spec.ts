@@ -74,11 +74,11 @@ describe('PhotoProcessor', () => {
       expect(dji12mpResult).toMatchObject({ bytes: dji12mp.length, format: 'jpeg', width: 4000, height: 3000 });
     });
 
-    it('makes a 1000 px preview (¼ of the long side) and a 320 px thumbnail', async () => {
+    it('makes an 800 px preview (a fifth of the long side: the ¼ decode) and a 320 px thumbnail', async () => {
       const { preview, thumb, format } = dji12mpResult.derivatives;
       expect(format).toBe('jpeg');
-      expect([preview.width, preview.height, thumb.width, thumb.height]).toEqual([1000, 750, 320, 240]);
-      expect(await sharp(preview.data).metadata()).toMatchObject({ format: 'jpeg', width: 1000, height: 750 });
+      expect([preview.width, preview.height, thumb.width, thumb.height]).toEqual([800, 600, 320, 240]);
+      expect(await sharp(preview.data).metadata()).toMatchObject({ format: 'jpeg', width: 800, height: 600 });
       expect(await sharp(thumb.data).metadata()).toMatchObject({ format: 'jpeg', width: 320, height: 240 });
     });
 
@@ -275,16 +275,26 @@ describe('PhotoProcessor', () => {
 });
 
 describe('previewLongSide', () => {
-  it('takes the size a JPEG decoder reaches by itself, at least 960 and at most 1600 px', () => {
-    const side = (long: number) => previewLongSide(long, 960, 1600);
-    expect(side(4000)).toBe(1000); // 12 MP (DJI Mini, M3E wide): the ¼ decode
-    expect(side(5472)).toBe(1368); // 20 MP (Phantom 4 Pro, Mavic 3 Classic): ¼
-    expect(side(8064)).toBe(1008); // 48 MP (Mini 4 Pro high resolution): ⅛
-    expect(side(3840)).toBe(960); // a 4K frame: ¼
-    expect(side(2400)).toBe(1200); // ½
+  it('takes the size the ⅛, ¼ or ½ JPEG decode reaches without a larger decode, at least 800 and at most 1600 px', () => {
+    const side = (long: number) => previewLongSide(long, 800, 1600);
+    expect(side(4000)).toBe(800); // 12 MP (DJI Mini, M3E wide): the ¼ decode (long/4 = 1000 px would be decoded at ½)
+    expect(side(5472)).toBe(1094); // 20 MP (Phantom 4 Pro, Mavic 3 Classic): ¼
+    expect(side(8064)).toBe(896); // 48 MP (Mini 4 Pro high resolution): ⅛
+    expect(side(3840)).toBe(1280); // a 4K frame: ½ (¼ would be below 800)
+    expect(side(2400)).toBe(800); // ½
     expect(side(1800)).toBe(1600); // even ½ is too small: the original, capped
     expect(side(1200)).toBe(1200); // never enlarged (the resize also says withoutEnlargement)
     expect(side(30000)).toBe(1600); // ⅛ is still too big: capped
+  });
+
+  it('keeps the integer part of the shrink factor above the decode scale it chose (where sharp takes that scale)', () => {
+    for (let long = 1000; long <= 12000; long += 7) {
+      const side = previewLongSide(long, 800, 100_000);
+      const scale = [8, 4, 2].find((s) => side <= long / (s + 1));
+      if (side === long) continue;
+      expect(scale).toBeDefined();
+      expect(Math.floor(long / side)).toBeGreaterThan(scale!);
+    }
   });
 });
 

@@ -50,8 +50,8 @@ export interface PhotoProcessorOptions {
   /** Largest long side of the preview, px (never enlarged). */
   previewSize: number;
   /**
-   * Smallest long side the preview is shrunk to, px. Between the two the preview takes ½, ¼ or ⅛ of the original's
-   * long side: see `previewLongSide` (and its caveat on which scale sharp then decodes at).
+   * Smallest long side the preview is shrunk to, px. Between the two the preview takes the size a ½, ¼ or ⅛ JPEG decode
+   * reaches without a larger decode: see `previewLongSide`.
    */
   previewMinSize: number;
   /** Photos processed at once; more than the cores only adds memory. */
@@ -86,7 +86,7 @@ export const DEFAULT_PHOTO_PROCESSOR_OPTIONS: PhotoProcessorOptions = {
   maxPixels: 100_000_000,
   thumbSize: 320,
   previewSize: 1600,
-  previewMinSize: 960,
+  previewMinSize: 800,
   concurrency: 2,
   derivativeFormat: 'jpeg',
   previewKernel: 'linear',
@@ -340,23 +340,22 @@ export class PhotoProcessor {
 }
 
 /**
- * Long side of the preview of a photo whose long side is `long`: the smallest of `long`/2, /4, /8 that is still at
- * least `min` (the original when even /2 is smaller), then at most `max`.
+ * Long side of the preview of a photo whose long side is `long`: the largest size that libjpeg-turbo's ⅛, ¼ or ½
+ * decode reaches by itself (in that order of preference) and that is still at least `min`; the original when even the
+ * ½ decode's is smaller; then at most `max`.
  *
- * Why: libjpeg-turbo decodes straight to ½, ¼ or ⅛ size, and the smaller the cheaper. A 12 MP photo (4000 px) gets a
- * 1000 px preview rather than a 1600 px one; the zoom view loads the original when a reviewer needs more.
- *
- * Caveat (measured with sharp 0.35, issue 20): sharp lowers its shrink-on-load one step when the integer part of the
- * shrink factor equals it (a guard against libjpeg rounding), so a preview of exactly long/4 is decoded at ½ and
- * reduced 2×, and long/2 at full size: 4000 → 1000 px costs ≈64 ms on one core, 4000 → 800 px (the ¼ decode)
- * ≈58 ms. The ¼ decode needs a preview of at most long/5; an 800 px preview for 12 MP would take the bench's
- * pipeline from ≈77% to ≈85% of a bare resize. The sizes stay as they are until reviewers agree to smaller ones.
+ * Why: the decoder scales straight to ½, ¼ or ⅛ size, and the smaller the cheaper. sharp takes a scale only when the
+ * integer part of the shrink factor exceeds it (it lowers its shrink-on-load one step when the two are equal, a guard
+ * against libjpeg rounding; measured with sharp 0.35, issue 20): a preview of exactly long/4 is decoded at ½ and
+ * reduced 2×. So the ⅛ decode needs a preview of at most long/9, the ¼ at most long/5, the ½ at most long/3. A 12 MP
+ * photo (4000 px) gets an 800 px preview from the ¼ decode (1000 px from the ½ decode cost 64 ms of a core, 800 px
+ * 58 ms: the pipeline went from ≈77 % to ≈85 % of a bare resize). The zoom view loads the original for detail.
  */
 export function previewLongSide(long: number, min: number, max: number): number {
   let side = long;
-  for (const factor of [8, 4, 2]) {
-    // Floor: the decoder's own output is the ceiling, so the shrink-on-load stays at this factor.
-    const shrunk = Math.floor(long / factor);
+  for (const scale of [8, 4, 2]) {
+    // Floor: a preview a pixel larger would fall back to the next larger decode.
+    const shrunk = Math.floor(long / (scale + 1));
     if (shrunk >= min) {
       side = shrunk;
       break;
