@@ -9,9 +9,6 @@ RUN npx nest build standalone && npm prune --omit=dev
 FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
-# A larger young generation: ingest allocates a lot of short-lived objects per batch, and the default 16 MB
-# semi-space spent ~9 % of the worker's throughput in scavenges (npm run bench, saturation).
-ENV NODE_OPTIONS=--max-semi-space-size=64
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/config ./config
@@ -19,4 +16,5 @@ COPY --from=build /app/web ./web
 COPY package.json ./
 USER node
 EXPOSE 3000
-CMD ["node", "dist/apps/api/src/main.js"]
+# The V8 flags of scripts/service-node-flags.js (refused in NODE_OPTIONS, so on every command; docker-compose.yml too).
+CMD ["node", "--max-semi-space-size=64", "--heap-growing-percent=100", "dist/apps/api/src/main.js"]

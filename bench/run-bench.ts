@@ -26,7 +26,7 @@ import { runPhotoPhase } from './phases/photos';
 import { runScaleOutPhase } from './phases/scale-out';
 import { measurePostgres } from './phases/postgres';
 import { BenchDetails, Machine, markdown, summarise, svg } from './lib/report';
-import { Cleanup, createDatabase, ensureKafka, log, pgClient, ROOT, settlePostgres, startMosquitto, withTimeout } from './lib/services';
+import { buildService, Cleanup, createDatabase, ensureKafka, log, pgClient, ROOT, settlePostgres, startMosquitto, withTimeout } from './lib/services';
 import { benchIdentities, benchSourceClock, identityEvent, SOURCE_MINUTES } from './lib/workload';
 
 const env = process.env;
@@ -51,6 +51,8 @@ async function main(): Promise<number> {
   const adminUrl = env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
   const kafkaBrokers = env.KAFKA_BROKERS ?? '127.0.0.1:9092';
   const resultsDir = join(ROOT, 'bench/results');
+  // CloudPatrol runs from its build, as `npm start` runs it: build it first when the sources are newer.
+  buildService();
   const cleanup = new Cleanup();
   const errors: string[] = [];
   const details: BenchDetails = {};

@@ -28,7 +28,7 @@ if (stale) {
 }
 // `--build-only`: build when stale and stop (the tests build once before any of them starts the service).
 if (process.argv.includes('--build-only')) process.exit(0);
-// --max-semi-space-size: a larger young generation for ingest's short-lived objects (see the Dockerfile).
-const child = spawn(process.execPath, ['--enable-source-maps', '--max-semi-space-size=64', entry], { cwd: root, stdio: 'inherit' });
+// The young and old generation's sizing: see scripts/service-node-flags.js.
+const child = spawn(process.execPath, ['--enable-source-maps', ...require('./service-node-flags'), entry], { cwd: root, stdio: 'inherit' });
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

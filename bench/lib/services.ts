@@ -5,9 +5,11 @@
  * which undoes it in reverse order, also on error and on SIGINT/SIGTERM.
  */
 import { randomBytes } from 'node:crypto';
-import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import type { DeviceConfig } from '@app/config';
 import { Client } from 'pg';
 
 export const ROOT = resolve(__dirname, '../..');
@@ -222,11 +224,30 @@ export interface BenchChild {
   peakRssMb(): number | undefined;
 }
 
+/** The Node flags every CloudPatrol process runs with (scripts/service-node-flags.js), given to every child alike: CloudPatrol, the naive baseline and the photo measurements. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+export const SERVICE_NODE_FLAGS: readonly string[] = require('../../scripts/service-node-flags.js') as string[];
+
+/** Builds dist/ when the sources are newer than it (what `npm start` does first): CloudPatrol runs from the build. */
+export function buildService(): void {
+  execFileSync(process.execPath, [join(ROOT, 'scripts/start.js'), '--build-only'], { cwd: ROOT, stdio: 'inherit' });
+}
+
 /**
- * The Node flags the service runs with (scripts/start.js, package.json start:*, the Dockerfile's NODE_OPTIONS),
- * given to every child alike: CloudPatrol, the naive baseline and the photo measurements.
+ * A CloudPatrol process (`standalone`, `worker` or `gateway`) from the build, as `npm start` runs it (bench/children/
+ * service.js), with `devices` (bench cameras) added to the demo district.
  */
-export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=64'];
+export function startService(
+  role: 'standalone' | 'worker' | 'gateway',
+  env: Record<string, string | undefined>,
+  devices: readonly DeviceConfig[],
+  cleanup: Cleanup,
+): BenchChild {
+  const file = join(tmpdir(), `cloudpatrol-bench-devices-${process.pid}-${randomBytes(4).toString('hex')}.json`);
+  writeFileSync(file, JSON.stringify(devices));
+  cleanup.add('bench devices file', () => rmSync(file, { force: true }));
+  return startChild('bench/children/service.js', [role], { ...env, BENCH_DEVICES_FILE: file }, cleanup);
+}
 
 export function startChild(
   script: string,
@@ -237,15 +258,13 @@ export function startChild(
 ): BenchChild {
   // BENCH_CPU_PROF=<dir>: each child writes a V8 CPU profile there when it exits (open it in Chrome DevTools).
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const child = spawn(
-    process.execPath,
-    [...profile, ...SERVICE_NODE_FLAGS, '-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, script), ...args],
-    {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'), ...env },
-    },
-  );
+  // A .js child is CloudPatrol's build, run as scripts/start.js runs it; a .ts child goes through ts-node.
+  const loader = script.endsWith('.js') ? ['--enable-source-maps'] : ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register'];
+  const child = spawn(process.execPath, [...profile, ...SERVICE_NODE_FLAGS, ...loader, join(ROOT, script), ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'), ...env },
+  });
   let output = '';
   const keep = (c: Buffer) => {
     output = (output + c.toString('utf8')).slice(-16_384);

@@ -24,11 +24,11 @@ import { HttpSink, KafkaSink, MqttSink } from '../../scripts/simulator/sinks';
 import { runPaced, simulate, SimulationResult } from '../../scripts/simulator/simulate';
 import { SimulatedStream } from '../../scripts/simulator/stream';
 import { MqttPublisher } from '../lib/publisher';
-import { BenchChild, Cleanup, cloudPatrolChildEnv, createDatabase, isType, log, pgClient, sleep, startChild } from '../lib/services';
+import { BenchChild, Cleanup, cloudPatrolChildEnv, createDatabase, isType, log, pgClient, sleep, startService } from '../lib/services';
 import { AlertCollector, SendTimes, storeLatency } from '../lib/latency';
 import { login } from '../lib/sse';
 import { LatencySummary, round } from '../lib/stats';
-import { identityEvent, Identity, PROBE_PREFIX, probeEvent, publishedAtOf } from '../lib/workload';
+import { identityEvent, Identity, PROBE_PREFIX, probeEvent, publishedAtOf, benchDevices } from '../lib/workload';
 
 export interface SaturationResult {
   events: number;
@@ -175,9 +175,8 @@ export async function runCloudPatrolPhase(o: CloudPatrolPhaseOptions): Promise<C
   const kafkaBrokers = o.kafkaBrokers;
   if (kafkaBrokers) o.cleanup.add('Kafka topics of the CloudPatrol run', () => dropKafkaTenancy(kafkaBrokers, kafkaPrefix, `cp-bench-${o.runId}`));
   const started = Date.now();
-  const child: BenchChild = startChild(
-    'bench/children/cloudpatrol.ts',
-    [],
+  const child: BenchChild = startService(
+    'standalone',
     {
       ...cloudPatrolChildEnv(databaseUrl, dataDir),
       MQTT_URL: o.mqttUrl,
@@ -188,9 +187,9 @@ export async function runCloudPatrolPhase(o: CloudPatrolPhaseOptions): Promise<C
       KAFKA_GROUP_ID: `cp-bench-${o.runId}`,
       ADMIN_USERNAME: ADMIN,
       ADMIN_PASSWORD: adminPassword,
-      BENCH_PROBE_DEVICES: String(probeDevices),
       ...settings,
     },
+    benchDevices(probeDevices),
     o.cleanup,
   );
   const pg = pgClient(databaseUrl);

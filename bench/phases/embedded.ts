@@ -9,7 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
 import { connect, MqttClient } from 'mqtt';
-import { BenchChild, Cleanup, cloudPatrolChildEnv, createDatabase, freePort, isType, log, pgClient, sleep, startChild } from '../lib/services';
+import { BenchChild, Cleanup, cloudPatrolChildEnv, createDatabase, freePort, isType, log, pgClient, sleep, startService } from '../lib/services';
+import { benchDevices } from '../lib/workload';
 
 export interface EmbeddedPhaseOptions {
   adminUrl: string;
@@ -51,9 +52,8 @@ export async function runEmbeddedPhase(o: EmbeddedPhaseOptions): Promise<Embedde
   const dataDir = join('/tmp', `cloudpatrol-bench-embedded-${o.runId}`);
   o.cleanup.add('bench embedded data dir', () => rmSync(dataDir, { recursive: true, force: true }));
   const mqttPort = await freePort();
-  const child: BenchChild = startChild(
-    'bench/children/cloudpatrol.ts',
-    [],
+  const child: BenchChild = startService(
+    'standalone',
     {
       ...cloudPatrolChildEnv(databaseUrl, dataDir),
       // No MQTT_URL: the embedded broker, as `npm start` runs it.
@@ -62,8 +62,8 @@ export async function runEmbeddedPhase(o: EmbeddedPhaseOptions): Promise<Embedde
       DEMO_DEVICE_PASSWORD: DEVICE_PASSWORD,
       ADMIN_USERNAME: 'admin',
       ADMIN_PASSWORD: randomBytes(12).toString('base64url'),
-      BENCH_PROBE_DEVICES: '0',
     },
+    benchDevices(0),
     o.cleanup,
   );
   const clients: MqttClient[] = [];

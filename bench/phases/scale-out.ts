@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import http from 'node:http';
 import { Kafka, logLevel } from 'kafkajs';
 import { MqttPublisher } from '../lib/publisher';
-import { BenchChild, Cleanup, cloudPatrolChildEnv, createDatabase, isType, log, pgClient, sleep, startChild } from '../lib/services';
+import { BenchChild, Cleanup, cloudPatrolChildEnv, createDatabase, isType, log, pgClient, sleep, startService } from '../lib/services';
+import { benchDevices } from '../lib/workload';
 
 export interface ScaleOutPhaseOptions {
   runId: string;
@@ -100,7 +101,7 @@ export async function runScaleOutPhase(o: ScaleOutPhaseOptions): Promise<ScaleOu
   let pub: MqttPublisher | undefined;
   try {
     const start = async (role: 'gateway' | 'worker', name: string) => {
-      const child = startChild('bench/children/scale-out.ts', [role], common(name), o.cleanup);
+      const child = startService(role, common(name), role === 'worker' ? benchDevices(0) : [], o.cleanup);
       children.push(child);
       return (await child.message(isType<{ type: 'ready'; url: string }>('ready'), 150_000, `scale-out ${name} start`)).url;
     };

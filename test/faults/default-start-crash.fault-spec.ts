@@ -6,6 +6,8 @@ import { connect, MqttClient } from 'mqtt';
 import { Client } from 'pg';
 import { freePort, ROOT } from '../support/services';
 import { eventually } from '../support/test-app';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const SERVICE_NODE_FLAGS = require('../../scripts/service-node-flags.js') as string[];
 
 /**
  * Issue 13: on the one-command start (embedded PostgreSQL and MQTT broker, the code `npm start` runs), a
@@ -47,7 +49,7 @@ class DefaultStart {
       ADMIN_PASSWORD: 'fault-admin-password',
       LOG_LEVEL: 'warn',
     };
-    const child = spawn(process.execPath, ['--enable-source-maps', '--max-semi-space-size=64', ENTRY], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--enable-source-maps', ...SERVICE_NODE_FLAGS, ENTRY], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     child.stdout?.on('data', (d: Buffer) => (this.output += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (this.output += d.toString()));
