@@ -110,6 +110,25 @@ describe('AlertService: when a console sees a case', () => {
     await svc.onApplicationShutdown();
   });
 
+  it('sends the growth of many cases in slices, one read each, every case once with its count', async () => {
+    const { svc, seen, grew, opened, reads, hold, release } = harness();
+    const feed = seen(centre);
+    const ids = Array.from({ length: 2 * AlertService.GROWTH_SLICE + 50 }, (_, i) => `C${String(i).padStart(3, '0')}`);
+    for (const id of ids) grew(id);
+    hold();
+    await jest.advanceTimersByTimeAsync(1000);
+    // The first slice's read is under way; the next one waits for it.
+    expect(reads.map((r) => r.length)).toEqual([AlertService.GROWTH_SLICE]);
+    release();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(reads.map((r) => r.length)).toEqual([AlertService.GROWTH_SLICE, AlertService.GROWTH_SLICE, 50]);
+    expect(summary(feed).sort()).toEqual(ids.map((id) => `case.updated ${id} ×2`).sort());
+    opened('NEW');
+    await jest.advanceTimersByTimeAsync(0);
+    expect(summary(feed).at(-1)).toBe('case.opened NEW ×1');
+    await svc.onApplicationShutdown();
+  });
+
   it('a township officer sees only the new cases of their township; the centre sees all', async () => {
     const { svc, seen, opened } = harness();
     const centreConsole = seen(centre);

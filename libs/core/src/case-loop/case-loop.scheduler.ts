@@ -17,6 +17,11 @@ const INTAKE_EVERY_MS = 500;
 const INTAKE_BATCH = 500;
 const SEALING_EVERY_MS = 2_000;
 /**
+ * Events sealed per transaction (one audit entry names them all). A round's work on the event loop grows with it:
+ * 500 took 50-70 ms on the slower bench machine, and the stream's batches waited behind it.
+ */
+const SEALING_ROUND = 250;
+/**
  * While this process's ingest drains a backlog, sealing waits (it is a record that may lag by seconds; a burst's
  * events are stored and alerted first), looking again this often, and never longer than SEALING_MAX_DEFER_MS in a
  * row: under a stream that never calms down, sealing still runs.
@@ -59,7 +64,7 @@ export class CaseLoopScheduler implements OnApplicationBootstrap, BeforeApplicat
     this.every('evidence sealing', SEALING_EVERY_MS, async () => {
       const now = performance.now();
       if (this.sealingYield.waits(this.ingestPressure.backlogged(now), now)) return { againInMs: SEALING_DEFER_CHECK_MS };
-      while ((await this.evidence.sealPending(this.clock.now(), 500)) === 500 && !this.stopped);
+      while ((await this.evidence.sealPending(this.clock.now(), SEALING_ROUND)) === SEALING_ROUND && !this.stopped);
     });
     this.every('deadline watch', DEADLINES_EVERY_MS, async () => {
       await this.deadlines.scan();
