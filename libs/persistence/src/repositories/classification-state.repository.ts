@@ -151,13 +151,15 @@ export class ClassificationStateRepository {
       if (i.from < from) from = i.from;
       if (i.until > until) until = i.until;
     }
+    const sources = [...pairs.values()];
+    // Wrapped in a SELECT: for a bare DELETE … RETURNING, TypeORM's query() answers [rows, rowCount], not the rows.
     const taken: InhibitorRow[] = await tx.query(
       `WITH taken AS (
          DELETE FROM inhibitors x USING unnest($1::text[], $2::text[]) AS p(inhibition_id, source_identity_key)
           WHERE x.inhibition_id = p.inhibition_id AND x.source_identity_key = p.source_identity_key AND x.until_at >= $3 AND x.from_at <= $4
          RETURNING x.*)
        SELECT * FROM taken`,
-      [[...pairs.values()].map((p) => p.inhibitionId), [...pairs.values()].map((p) => p.sourceIdentityKey), from, until],
+      [sources.map((p) => p.inhibitionId), sources.map((p) => p.sourceIdentityKey), from, until],
     );
     // ON CONFLICT DO UPDATE may not touch a row twice in one statement: merged, no two rows share a start.
     const inhibitors = mergeInhibitors([...taken.map(activeInhibitorOf), ...started]);
