@@ -78,20 +78,27 @@ export function followUpPanel(c, user) {
   let form = null;
 
   /**
-   * Reads are numbered and only the newest one drawn: a slow read started before a follow-up was sent (a live
-   * update's) must not draw over the newer state when its answer comes last.
+   * Requests (reads and this page's own actions) are numbered when they start, and an answer is drawn only when no
+   * later-started one has been drawn: a slow answer, a read's or a claim's, never draws over a newer state (a claim
+   * answered after the follow-up sent next had been drawn wiped it from the panel).
    */
-  let reads = 0;
-  async function load() {
-    const read = ++reads;
-    /** @type {CaseFollowUps} */
-    const data = await api(`/cases/${c.id}/follow-ups`);
-    if (read === reads) draw(data);
+  let started = 0;
+  let drawn = 0;
+  /** @param {() => Promise<CaseFollowUps>} request */
+  async function fetchAndDraw(request) {
+    const seq = ++started;
+    const data = await request();
+    if (seq < drawn) return;
+    drawn = seq;
+    draw(data);
   }
 
-  /** @param {CaseFollowUps} data the newest state (an answer to this page's own action also outdates reads in flight) */
+  async function load() {
+    await fetchAndDraw(() => api(`/cases/${c.id}/follow-ups`));
+  }
+
+  /** @param {CaseFollowUps} data */
   function draw(data) {
-    reads++;
     const mine = data.assignee?.user.id === user.id;
     const canClaim = DESK_ROLES.includes(user.role) && !mine && (!data.assignee || user.role === 'supervisor');
     replace(
@@ -133,7 +140,7 @@ export function followUpPanel(c, user) {
 
   async function claim() {
     try {
-      draw(await api(`/cases/${c.id}/claim`, { method: 'POST' }));
+      await fetchAndDraw(() => api(`/cases/${c.id}/claim`, { method: 'POST' }));
       toast(t('followUp.claimed', { number: c.caseNumber }), 'info');
     } catch (err) {
       toast(errorText(err), 'warn');
@@ -155,7 +162,7 @@ export function followUpPanel(c, user) {
         onSubmit: async (/** @type {Event} */ e) => {
           e.preventDefault();
           try {
-            draw(await api(`/cases/${c.id}/assignee`, { method: 'PUT', body: { userId: select.value || null } }));
+            await fetchAndDraw(() => api(`/cases/${c.id}/assignee`, { method: 'PUT', body: { userId: select.value || null } }));
             toast(t('followUp.assigned'), 'info');
           } catch (err) {
             toast(errorText(err), 'warn');
