@@ -245,14 +245,15 @@ export class DeadLetterRepository {
       payload: Buffer;
       received_at: Date;
     }[] = await this.dataSource.query(
-      // A CTE so the driver hands back the rows (a bare UPDATE answers with a row count).
+      // A CTE so the driver hands back the rows (a bare UPDATE answers with a row count). The locked ids are taken
+      // once, as an array (an init plan): joined as a subquery, the planner may run it again for every row it
+      // scans (when statistics say the table is empty), each run locking more rows, so more than $3 were claimed.
       `WITH claimed AS (
            UPDATE dead_letters d SET replay_started_at = now(), replayed_by = $4
-             FROM (SELECT id FROM dead_letters
+            WHERE d.id = ANY (ARRAY(SELECT id FROM dead_letters
                     WHERE reason = $1 AND replayed_at IS NULL AND ($2::text IS NULL OR device_id = $2)
                       AND (replay_started_at IS NULL OR replay_started_at < now() - make_interval(secs => $5))
-                    ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED) taken
-            WHERE d.id = taken.id
+                    ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED))
           RETURNING d.id, d.transport, d.source, d.topic, d.device_id, d.authenticated_device_id, d.payload, d.received_at)
          SELECT id::text AS id, transport, source, topic, device_id, authenticated_device_id, payload, received_at FROM claimed ORDER BY claimed.id`,
       [filter.reason, filter.deviceId ?? null, filter.limit, by, filter.staleAfterSeconds],

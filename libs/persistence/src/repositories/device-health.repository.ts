@@ -45,7 +45,9 @@ const change = (r: ChangeRow): DeviceHealthChange => ({ id: r.id, kind: r.kind, 
 /**
  * Device health: last seen (written once per ingest batch, inside its transaction), the offline/back transitions
  * (conditional UPDATE … RETURNING over rows locked with SKIP LOCKED, so with several workers each transition is
- * taken by exactly one), and drones' tracks.
+ * taken by exactly one), and drones' tracks. The locking SELECT is a MATERIALIZED CTE, so it runs once: joined as a
+ * subquery, the planner may run it again for every row it scans (when statistics say the table is empty), each run
+ * locking more rows, and the UPDATE would take more than its limit.
  */
 @Injectable()
 export class DeviceHealthRepository {
@@ -104,8 +106,7 @@ export class DeviceHealthRepository {
   ): Promise<(DeviceHealthChange & { offlineAfterSeconds: number })[]> {
     const rows: (ChangeRow & { seconds: number })[] = await tx
       .query(
-        `UPDATE devices d SET offline_since = d.last_seen_at
-       FROM (
+        `WITH s AS MATERIALIZED (
          SELECT d2.id, coalesce(o.seconds, k.seconds) AS seconds
          FROM devices d2
          LEFT JOIN unnest($2::text[], $3::int[]) AS o(id, seconds) ON o.id = d2.id
@@ -116,7 +117,9 @@ export class DeviceHealthRepository {
          ORDER BY d2.id
          LIMIT $6
          FOR UPDATE OF d2 SKIP LOCKED
-       ) s
+       )
+       UPDATE devices d SET offline_since = d.last_seen_at
+       FROM s
        WHERE d.id = s.id
        RETURNING d.id, d.kind, d.name, d.township_code, d.last_seen_at, s.seconds`,
         [now, [...thresholds.devices.keys()], [...thresholds.devices.values()], [...thresholds.kinds.keys()], [...thresholds.kinds.values()], limit],
@@ -129,14 +132,15 @@ export class DeviceHealthRepository {
   async markHeardAgain(tx: EntityManager, limit: number): Promise<(DeviceHealthChange & { offlineSince: Date })[]> {
     const rows: (ChangeRow & { was_offline_since: Date })[] = await tx
       .query(
-        `UPDATE devices d SET offline_since = NULL
-       FROM (
+        `WITH s AS MATERIALIZED (
          SELECT id, offline_since FROM devices
          WHERE offline_since IS NOT NULL AND last_seen_at > offline_since
          ORDER BY id
          LIMIT $1
          FOR UPDATE SKIP LOCKED
-       ) s
+       )
+       UPDATE devices d SET offline_since = NULL
+       FROM s
        WHERE d.id = s.id
        RETURNING d.id, d.kind, d.name, d.township_code, d.last_seen_at, s.offline_since AS was_offline_since`,
         [limit],

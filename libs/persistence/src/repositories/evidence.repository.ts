@@ -73,10 +73,14 @@ export class EvidenceRepository {
    * rolls back, the events stay queued. `taken` tells the caller whether more may be waiting.
    */
   async takeUnsealedEvents(tx: EntityManager, limit: number): Promise<{ taken: number; rows: UnsealedEventRow[] }> {
-    // A CTE around DELETE … RETURNING: TypeORM answers a bare one with [rows, count].
+    // A CTE around DELETE … RETURNING: TypeORM answers a bare one with [rows, count]. The locked ids are taken
+    // once, as an array (an init plan): written `IN (SELECT … LIMIT … FOR UPDATE SKIP LOCKED)`, the planner may
+    // run the subquery again for every queued row (a semi join, when statistics say the queue is empty, as right
+    // after a burst was sealed), each run locking the next rows: it took the whole queue, not `limit`, in seconds.
     const taken: { id: string }[] = await tx.query(
       `WITH taken AS (
-         DELETE FROM evidence_queue WHERE event_id IN (SELECT event_id FROM evidence_queue ORDER BY event_id LIMIT $1 FOR UPDATE SKIP LOCKED)
+         DELETE FROM evidence_queue
+          WHERE event_id = ANY (ARRAY(SELECT event_id FROM evidence_queue ORDER BY event_id LIMIT $1 FOR UPDATE SKIP LOCKED))
          RETURNING event_id)
        SELECT event_id::text AS id FROM taken`,
       [limit],
