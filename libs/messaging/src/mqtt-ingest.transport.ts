@@ -185,8 +185,8 @@ export class MqttIngestTransport {
   }
 
   /**
-   * Starts what may start now: a batch when none is being stored (after `batchWaitMs`, to let a batch fill),
-   * and further batches up to `pipelineDepth` while full ones are waiting.
+   * Starts what may start now: a batch when none is being stored (once its oldest message waited `batchWaitMs`,
+   * to let a batch fill), and further batches up to `pipelineDepth` while full ones are waiting.
    */
   private pump(): void {
     const o = this.options;
@@ -194,7 +194,10 @@ export class MqttIngestTransport {
     const wait = this.retryAt - Date.now();
     if (wait > 0) return this.startTimer(wait);
     while (this.pending.length >= o.batchSize && this.storing.size < o.pipelineDepth) this.startBatch();
-    if (this.pending.length > 0 && this.storing.size === 0) this.startTimer(o.batchWaitMs);
+    // The wait lets a batch fill, counted from its oldest message: what queued while the previous batch was
+    // stored has waited long enough and goes at once (a wait after each batch added it to every message's way).
+    if (this.pending.length > 0 && this.storing.size === 0)
+      this.startTimer(Math.max(0, o.batchWaitMs - (Date.now() - this.pending[0].message.receivedAt.getTime())));
   }
 
   private startTimer(delay: number): void {
