@@ -1,5 +1,5 @@
 import { EvidenceService } from '@app/core';
-import { DeadLetterRepository } from '@app/persistence';
+import { DeadLetterRepository, DeviceHealthRepository } from '@app/persistence';
 import { Client } from 'pg';
 import { startTestApp, TestApp } from '../support/test-app';
 
@@ -77,5 +77,24 @@ describe('claims of queued work take at most their limit', () => {
     expect(claimed).toHaveLength(100);
     const taken = await db.query<{ n: string }>('SELECT count(*) AS n FROM dead_letters WHERE replay_started_at IS NOT NULL');
     expect(Number(taken.rows[0].n)).toBe(100);
+  });
+
+  it('marks 100 of 3,000 silent devices offline per round when the statistics say there are none', async () => {
+    const health = app.app.get(DeviceHealthRepository);
+    const register = (from: number, count: number) =>
+      db.query(
+        `INSERT INTO devices (id, kind, name, owner_department, last_seen_at)
+         SELECT 'CLAIM-CAM-' || g, 'camera', 'claim test camera ' || g, 'test', now() - interval '1 hour'
+           FROM generate_series($1::int, $1::int + $2::int - 1) g`,
+        [from, count],
+      );
+    await register(1, 2_000);
+    await db.query(`DELETE FROM devices WHERE id LIKE 'CLAIM-CAM-%'`);
+    await db.query('ANALYZE devices');
+    await register(10_001, 3_000);
+    const silent = await health.transaction((tx) => health.markGoneSilent(tx, new Date(), { kinds: new Map([['camera', 60]]), devices: new Map() }, 100));
+    expect(silent).toHaveLength(100);
+    const held = await db.query<{ n: string }>(`SELECT count(*) AS n FROM devices WHERE id LIKE 'CLAIM-CAM-%' AND offline_since IS NOT NULL`);
+    expect(Number(held.rows[0].n)).toBe(100);
   });
 });
