@@ -63,4 +63,34 @@ describe('MicroBatcher', () => {
     expect(b.submit(2).accepted).toBe(true);
     expect(b.submit(3).accepted).toBe(false);
   });
+
+  it('makes room for waiting callers as batches end, first come first served, as many as a batch freed', async () => {
+    const releases: (() => void)[] = [];
+    const b = new MicroBatcher<number, number>({
+      maxBatch: 2,
+      maxWaiting: 2,
+      concurrency: 1,
+      run: (items) => new Promise((resolve) => releases.push(() => resolve(items))),
+    });
+    const first = [b.submit(1), b.submit(2)].map((s) => (s as { result: Promise<number> }).result);
+    expect(b.submit(3).accepted).toBe(false);
+    const woken: string[] = [];
+    const waiters = ['a', 'b', 'c'].map((name) => b.room().then(() => woken.push(name)));
+    await new Promise((r) => setImmediate(r));
+    expect(woken).toEqual([]);
+    releases.shift()?.();
+    await Promise.all(first);
+    await new Promise((r) => setImmediate(r));
+    // The batch of two ended: two of the three waiters may go, in the order they came.
+    expect(woken).toEqual(['a', 'b']);
+    b.stopWaiting();
+    await Promise.all(waiters);
+    expect(woken).toEqual(['a', 'b', 'c']);
+  });
+
+  it('has room at once while fewer than maxWaiting are queued or running', async () => {
+    const b = new MicroBatcher<number, number>({ maxBatch: 10, maxWaiting: 2, run: () => new Promise(() => undefined) });
+    b.submit(1);
+    await expect(b.room()).resolves.toBeUndefined();
+  });
 });

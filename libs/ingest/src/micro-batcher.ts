@@ -26,6 +26,8 @@ export class MicroBatcher<I, O> {
   private queue: Waiting<I, O>[] = [];
   private running = 0;
   private scheduled = false;
+  /** Callers waiting for room (`room()`), first come first served. */
+  private roomWaiters: (() => void)[] = [];
 
   constructor(private readonly options: MicroBatcherOptions<I, O>) {}
 
@@ -41,6 +43,25 @@ export class MicroBatcher<I, O> {
     const result = new Promise<O>((resolve, reject) => this.queue.push({ item, resolve, reject }));
     this.schedule();
     return { accepted: true, result };
+  }
+
+  /**
+   * Resolves once there is room for an item (fewer than `maxWaiting` queued or running): when a batch ends, as many
+   * waiters as it made room for are woken, in the order they came. For callers that hold their item anyway (the
+   * embedded broker has read the publish; its PUBACK waits), so they go on as soon as they may, not after a timer.
+   */
+  room(): Promise<void> {
+    if (this.waiting + this.roomWaiters.length < this.options.maxWaiting) return Promise.resolve();
+    return new Promise((resolve) => this.roomWaiters.push(resolve));
+  }
+
+  /** Wakes every caller waiting for room (shutting down: they give up instead of waiting for batches that may not come). */
+  stopWaiting(): void {
+    for (const wake of this.roomWaiters.splice(0)) wake();
+  }
+
+  private wakeForRoom(): void {
+    for (let free = this.options.maxWaiting - this.waiting; free > 0 && this.roomWaiters.length > 0; free--) this.roomWaiters.shift()?.();
   }
 
   /** Starts on the next turn of the event loop, so pushes that arrived together go together. */
@@ -63,6 +84,7 @@ export class MicroBatcher<I, O> {
         this.running--;
         this.inFlight -= batch.length;
         this.pump();
+        this.wakeForRoom();
       });
     }
   }
