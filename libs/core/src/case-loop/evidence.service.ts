@@ -54,12 +54,13 @@ export class EvidenceService {
   /**
    * `caseEvidence` for many cases at once (the case intake), in the order given, as if each case's were taken in
    * turn: an event or picture of several of these cases is sealed with the first, and is among what was sealed
-   * before for the later ones. Three statements, whatever the number of cases.
+   * before for the later ones. Four statements, whatever the number of cases.
    */
   async casesEvidence(tx: EntityManager, caseIds: readonly string[], at: Date): Promise<PendingEvidence[]> {
     await this.audit.lockChain(tx);
-    const sealedBefore = await this.evidence.sealedItemsOfCases(tx, caseIds);
-    const unsealedEvents = await this.evidence.unsealedEventsOfCases(tx, caseIds);
+    const casesOfEvent = await this.evidence.casesOfEvents(tx, caseIds);
+    const sealedBefore = await this.evidence.sealedItemsOfCases(tx, caseIds, casesOfEvent);
+    const unsealedEvents = await this.evidence.unsealedEventsOfCases(tx, casesOfEvent);
     const unsealedPictures = await this.pictures.unsealedOfCases(tx, caseIds);
     /** Items sealed by an earlier case of this batch, in the order they will be inserted, by event. */
     const sealedHere = new Map<string, { order: number; item: PendingEvidence['items'][number] }[]>();

@@ -108,26 +108,25 @@ export class EvidenceRepository {
   }
 
   /**
-   * The events of these cases (occurrences and dwell proof) as (case, event) pairs, through the case index. The
-   * batch reads below then name the event ids: planned for the events really asked for (a new case has one or
-   * two), not for the average case's dozens, which made a parallel hash join over every event (60-110 ms per
-   * intake round at the bench's fixed load instead of a few ms).
+   * The events of these cases (occurrences and dwell proof), each with the cases it belongs to, through the case
+   * index: read once per intake round for the two batch reads below. They name the event ids, so they are planned
+   * for the events really asked for (a new case has one or two), not for the average case's dozens, which made a
+   * parallel hash join over every event (60-110 ms per intake round at the bench's fixed load instead of a few ms).
    */
-  private async eventsOfCases(tx: EntityManager, caseIds: readonly string[]): Promise<Map<string, string[]>> {
+  async casesOfEvents(tx: EntityManager, caseIds: readonly string[]): Promise<Map<string, string[]>> {
+    const casesOfEvent = new Map<string, string[]>();
+    if (caseIds.length === 0) return casesOfEvent;
     const pairs: { caseId: string; eventId: string }[] = await tx.query(
       `SELECT o.case_id::text AS "caseId", o.event_id::text AS "eventId" FROM (${CASES_EVENTS_SQL}) o`,
       [caseIds],
     );
-    const casesOfEvent = new Map<string, string[]>();
     for (const { caseId, eventId } of pairs) casesOfEvent.set(eventId, [...(casesOfEvent.get(eventId) ?? []), caseId]);
     return casesOfEvent;
   }
 
-  /** `unsealedEventsOfCase` for many cases: each case's events in id order, by case. Two statements. */
-  async unsealedEventsOfCases(tx: EntityManager, caseIds: readonly string[]): Promise<Map<string, UnsealedEventRow[]>> {
+  /** `unsealedEventsOfCase` for many cases (their events from `casesOfEvents`): each case's events in id order, by case. */
+  async unsealedEventsOfCases(tx: EntityManager, casesOfEvent: ReadonlyMap<string, readonly string[]>): Promise<Map<string, UnsealedEventRow[]>> {
     const out = new Map<string, UnsealedEventRow[]>();
-    if (caseIds.length === 0) return out;
-    const casesOfEvent = await this.eventsOfCases(tx, caseIds);
     if (casesOfEvent.size === 0) return out;
     const rows: UnsealedEventRow[] = await tx.query(
       `SELECT ${UNSEALED_COLUMNS}
@@ -174,11 +173,14 @@ export class EvidenceRepository {
     return this.mapItems(await tx.query(CASE_ITEMS, [caseId]));
   }
 
-  /** `sealedItemsOfCase` for many cases: each case's items (of its events, and its own) in id order, by case. Two statements. */
-  async sealedItemsOfCases(tx: EntityManager, caseIds: readonly string[]): Promise<Map<string, EvidenceItemRow[]>> {
+  /** `sealedItemsOfCase` for many cases (their events from `casesOfEvents`): each case's items (of its events, and its own) in id order, by case. */
+  async sealedItemsOfCases(
+    tx: EntityManager,
+    caseIds: readonly string[],
+    casesOfEvent: ReadonlyMap<string, readonly string[]>,
+  ): Promise<Map<string, EvidenceItemRow[]>> {
     const out = new Map<string, EvidenceItemRow[]>();
     if (caseIds.length === 0) return out;
-    const casesOfEvent = await this.eventsOfCases(tx, caseIds);
     const rows: Record<string, unknown>[] = await tx.query(
       `SELECT x.* FROM evidence_items x WHERE x.event_id = ANY($1::bigint[])
        UNION SELECT x.* FROM evidence_items x WHERE x.case_id = ANY($2::uuid[])
