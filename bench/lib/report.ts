@@ -61,6 +61,11 @@ export interface BenchResults {
   kafkaEventsPerSecond?: number;
   /** After the saturation burst: its end (last event stored) → the last new case's opening recorded. */
   intakeCatchUpSeconds?: number;
+  /**
+   * CPU seconds per 1,000 events of the saturation burst and the background work it left (sealing, case intake):
+   * the CloudPatrol process and its PostgreSQL backends. Independent of how busy the machine was, unlike events/s.
+   */
+  cpuSecondsPer1000Events?: { cloudPatrol: number; postgresBackends: number };
   copyRowsPerSecond?: number;
   unnestRowsPerSecond?: number;
   singleInsertRowsPerSecond?: number;
@@ -113,6 +118,7 @@ export function summarise(d: BenchDetails, machine: Machine, startedAt: number, 
     kafkaLimitMessagesPerSecond: d.kafkaLimit?.messagesPerSecond,
     kafkaEventsPerSecond: cp?.kafkaFeed?.eventsPerSecond,
     intakeCatchUpSeconds: cp?.saturation?.intakeCatchUpSeconds,
+    cpuSecondsPer1000Events: cp?.saturation?.cpuSecondsPer1000EventsWithBackground,
     copyRowsPerSecond: d.postgres?.copyRowsPerSecond,
     unnestRowsPerSecond: d.postgres?.unnestRowsPerSecond,
     singleInsertRowsPerSecond: d.postgres?.singleRowsPerSecond,
@@ -180,6 +186,12 @@ export function markdown(r: BenchResults): string {
       fmt(r.eventsPerSecond, ' events/s'),
       `≥ ${fmt(TARGETS.eventsPerSecond)} events/s`,
       mark(r.checks.eventsPerSecond),
+    ],
+    [
+      `CPU per 1,000 events of the burst (first publish → all stored), CloudPatrol process / its PostgreSQL backends; with the background work it left (sealing, case intake): ${fmt(sat?.cpuSecondsPer1000EventsWithBackground?.cloudPatrol, ' s', 3)} / ${fmt(sat?.cpuSecondsPer1000EventsWithBackground?.postgresBackends, ' s', 3)}`,
+      `${fmt(sat?.cpuSecondsPer1000Events?.cloudPatrol, ' s', 3)} / ${fmt(sat?.cpuSecondsPer1000Events?.postgresBackends, ' s', 3)}`,
+      'reference (lower is better)',
+      '',
     ],
     [
       `Default start (embedded broker; a PUBACK only once stored), the same stream from ${fmt(d.embedded?.devices)} device connections: acknowledged = stored (${fmt(d.embedded?.acknowledged)} acknowledged, ${fmt(d.embedded?.stored)} stored)`,

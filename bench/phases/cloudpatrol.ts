@@ -23,6 +23,7 @@ import { DEPARTMENT_TYPES, type Department, departmentRecord } from '../../scrip
 import { HttpSink, KafkaSink, MqttSink } from '../../scripts/simulator/sinks';
 import { runPaced, simulate, SimulationResult } from '../../scripts/simulator/simulate';
 import { SimulatedStream } from '../../scripts/simulator/stream';
+import { backendPids, CpuMeter, per1000Events } from '../lib/cpu';
 import { MqttPublisher } from '../lib/publisher';
 import { BenchChild, Cleanup, cloudPatrolChildEnv, createDatabase, isType, log, pgClient, sleep, startService } from '../lib/services';
 import { AlertCollector, SendTimes, storeLatency } from '../lib/latency';
@@ -64,7 +65,20 @@ export interface SaturationResult {
   intakeCatchUpSeconds?: number;
   /** From the burst's end until every stored event was sealed into the audit chain. */
   sealingCatchUpSeconds?: number;
+  /**
+   * CPU seconds per 1,000 events of the burst, first publish → all stored: the CloudPatrol process (every thread:
+   * V8's garbage collector helpers included) and the PostgreSQL backends of its database. Unlike events/s it does
+   * not depend on how busy the machine was, so it compares runs of different days.
+   */
+  cpuSecondsPer1000Events?: CpuPer1000Events;
+  /** The same from the first publish until the background work was done (sealing, case intake). */
+  cpuSecondsPer1000EventsWithBackground?: CpuPer1000Events;
   partial?: string;
+}
+
+export interface CpuPer1000Events {
+  cloudPatrol: number;
+  postgresBackends: number;
 }
 
 export interface FixedLoadResult {
@@ -202,7 +216,13 @@ export async function runCloudPatrolPhase(o: CloudPatrolPhaseOptions): Promise<C
     const token = await login(ready.url, ADMIN, adminPassword);
     if (o.saturationAlerts) await alerts.open(ready.url, token);
 
-    result.saturation = await saturation(o, pg, alerts, probeDevices, Math.min(o.deadline, Date.now() + 150_000)).catch((err: Error) => {
+    const servicePid = child.child.pid as number;
+    const cpu = new CpuMeter([servicePid, ...(await backendPids(pg))]);
+    const cpuPer1000 = async (events: number): Promise<CpuPer1000Events> => ({
+      cloudPatrol: per1000Events(cpu.used([servicePid]), events),
+      postgresBackends: per1000Events(cpu.used(await backendPids(pg)), events),
+    });
+    result.saturation = await saturation(o, pg, alerts, probeDevices, Math.min(o.deadline, Date.now() + 150_000), cpuPer1000).catch((err: Error) => {
       result.errors.push(`saturation: ${err.message}`);
       return undefined;
     });
@@ -221,8 +241,12 @@ export async function runCloudPatrolPhase(o: CloudPatrolPhaseOptions): Promise<C
       result.saturation.backgroundCatchUpSeconds = caughtUp.seconds;
       result.saturation.intakeCatchUpSeconds = caughtUp.intakeSeconds;
       result.saturation.sealingCatchUpSeconds = caughtUp.sealingSeconds;
+      if (caughtUp.done) result.saturation.cpuSecondsPer1000EventsWithBackground = await cpuPer1000(result.saturation.events);
       log(`case intake after the burst: ${caughtUp.intakeSeconds ?? '?'} s (burst end → last opening recorded); sealing ${caughtUp.sealingSeconds ?? '?'} s`);
       log(`background work after the burst: ${caughtUp.done ? `done in ${caughtUp.seconds} s` : `not done after ${caughtUp.seconds} s (${caughtUp.left})`}`);
+      log(
+        `CPU s per 1,000 events: burst ${JSON.stringify(result.saturation.cpuSecondsPer1000Events)}, with its background work ${JSON.stringify(result.saturation.cpuSecondsPer1000EventsWithBackground)}`,
+      );
       if (!caughtUp.done) result.errors.push(`background work after the burst not done after ${caughtUp.seconds} s: ${caughtUp.left}`);
       // A running install has statistics on its tables (autovacuum analyses them); this database got 50,000 events
       // seconds ago, before autovacuum's first look, and queries over the new cases were planned without them
@@ -314,7 +338,14 @@ async function waitStored(pg: Client, target: number, deadline: number): Promise
   return { stored };
 }
 
-async function saturation(o: CloudPatrolPhaseOptions, pg: Client, alerts: AlertCollector, probeDevices: number, deadline: number): Promise<SaturationResult> {
+async function saturation(
+  o: CloudPatrolPhaseOptions,
+  pg: Client,
+  alerts: AlertCollector,
+  probeDevices: number,
+  deadline: number,
+  cpuPer1000: (events: number) => Promise<CpuPer1000Events>,
+): Promise<SaturationResult> {
   const n = o.saturationPayloads.length;
   const prefix = `sat-${o.runId}-`;
   const times = new SendTimes(prefix, n);
@@ -342,6 +373,7 @@ async function saturation(o: CloudPatrolPhaseOptions, pg: Client, alerts: AlertC
   })();
   const total = n + Math.floor(n / o.saturationProbeEvery);
   const { stored: storedAtDone, doneAt, doneDbAt } = await waitStored(pg, total, deadline);
+  const cpuSecondsPer1000Events = doneAt ? await cpuPer1000(total) : undefined;
   await publishing;
   await pub.close();
   // The last probes' alerts may still be on their way.
@@ -377,6 +409,7 @@ async function saturation(o: CloudPatrolPhaseOptions, pg: Client, alerts: AlertC
     alertLatency: alerts.summary('saturation'),
     storeLatency: await storeLatency(pg, `${prefix}%`, times.of),
     endedAt: doneDbAt,
+    cpuSecondsPer1000Events,
     ...(!doneAt && { partial: `${storedAtDone} of ${total} stored when the phase's time ran out` }),
   };
 }

@@ -7,10 +7,11 @@
  * a child of its own (the gateway and each worker), as deployed.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import http from 'node:http';
 import { Kafka, logLevel } from 'kafkajs';
+import { backendPids, CpuMeter, per1000Events } from '../lib/cpu';
 import { MqttPublisher } from '../lib/publisher';
 import { BenchChild, Cleanup, cloudPatrolChildEnv, createDatabase, isType, log, pgClient, sleep, startService } from '../lib/services';
 import { benchDevices } from '../lib/workload';
@@ -54,8 +55,6 @@ export interface ScaleOutResult {
 }
 
 const PARTITIONS = 12;
-/** USER_HZ of Linux /proc times (100 on every mainstream kernel). */
-const CLOCK_TICKS = 100;
 
 export async function runScaleOutPhase(o: ScaleOutPhaseOptions): Promise<ScaleOutResult> {
   const result: ScaleOutResult = {
@@ -121,13 +120,9 @@ export async function runScaleOutPhase(o: ScaleOutPhaseOptions): Promise<ScaleOu
 
     pub = await MqttPublisher.open(o.mqttUrl, 4, 1000, 'bench-scale');
     const n = o.payloads.length;
-    const backends = async () =>
-      (await pg.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()')).rows.map(
-        (r) => r.pid,
-      );
     const gatewayPid = [children[0].child.pid as number];
     const workerPids = children.slice(1).map((c) => c.child.pid as number);
-    const cpuBefore = new Map([...gatewayPid, ...workerPids, ...(await backends())].map((pid) => [pid, cpuSeconds(pid)]));
+    const cpu = new CpuMeter([...gatewayPid, ...workerPids, ...(await backendPids(pg))]);
     const t0 = Date.now();
     const publishing = (async () => {
       for (const p of o.payloads) {
@@ -151,13 +146,10 @@ export async function runScaleOutPhase(o: ScaleOutPhaseOptions): Promise<ScaleOu
       await sleep(result.stored >= n * 0.9 ? 50 : 250);
     }
     const doneAt = Date.now();
-    // Backends that came during the run count from zero; those gone before the end are missed (pools keep theirs).
-    const used = (pids: number[]) => pids.reduce((sum, pid) => sum + Math.max(0, cpuSeconds(pid) - (cpuBefore.get(pid) ?? 0)), 0);
-    const per1000 = (seconds: number) => Math.round((seconds / (n / 1000)) * 1000) / 1000;
     result.cpuSecondsPer1000Events = {
-      gateway: per1000(used(gatewayPid)),
-      workers: per1000(used(workerPids)),
-      postgresBackends: per1000(used(await backends())),
+      gateway: per1000Events(cpu.used(gatewayPid), n),
+      workers: per1000Events(cpu.used(workerPids), n),
+      postgresBackends: per1000Events(cpu.used(await backendPids(pg)), n),
     };
     await publishing;
     result.acknowledged = pub.acked;
@@ -183,18 +175,6 @@ export async function runScaleOutPhase(o: ScaleOutPhaseOptions): Promise<ScaleOu
     for (const c of children.reverse()) await c.stop(15_000);
   }
   return result;
-}
-
-/** CPU seconds (user + system) a process has used, from /proc (0 when it is gone). */
-function cpuSeconds(pid: number): number {
-  try {
-    // Fields after the command name (which is in parentheses and may hold spaces): utime and stime are 12th and 13th.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-  } catch {
-    return 0;
-  }
 }
 
 /** First-time stores in a worker's /metrics (summed over sources and devices). */
