@@ -10,8 +10,33 @@ describe('local time windows', () => {
   });
 
   it('shifts source time to local clock and weekday', () => {
-    expect(clockAt('2026-11-28T15:30:00Z')).toEqual({ minuteOfDay: 23 * 60 + 30, weekday: 'sat', text: '2026-11-28 23:30 sat' });
+    const clock = clockAt('2026-11-28T15:30:00Z');
+    expect({ minuteOfDay: clock.minuteOfDay, weekday: clock.weekday, text: clock.text }).toEqual({
+      minuteOfDay: 23 * 60 + 30,
+      weekday: 'sat',
+      text: '2026-11-28 23:30 sat',
+    });
     expect(clockAt('2026-11-28T16:30:00Z').weekday).toBe('sun');
+  });
+
+  it('agrees with the calendar on every weekday, around midnight, at both signs of offset and before 1970', () => {
+    for (const iso of [
+      '2026-11-23T15:59:59.999Z',
+      '2026-11-23T16:00:00Z',
+      '2026-11-29T23:59:00Z',
+      '1969-12-31T15:59:00Z',
+      '1969-12-31T16:00:00Z',
+      '1961-03-05T01:02:00Z',
+    ]) {
+      for (const offset of ['+08:00', '-03:30', '+00:00']) {
+        const shifted = new Date(new Date(iso).getTime() + parseUtcOffset(offset) * 60_000);
+        const clock = clockAt(iso, offset);
+        expect([clock.minuteOfDay, clock.weekday]).toEqual([
+          shifted.getUTCHours() * 60 + shifted.getUTCMinutes(),
+          ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'][shifted.getUTCDay()],
+        ]);
+      }
+    }
   });
 
   it('includes from and excludes to', () => {

@@ -202,22 +202,32 @@ export class EvidenceRepository {
 
   async insertItems(tx: EntityManager, items: EvidenceItemRow[]): Promise<void> {
     if (items.length === 0) return;
+    // One JSON document, not twelve arrays: the sealer writes one row per stored event, and pg's quoting of array
+    // elements allocated several strings per value (as for the events themselves, ingest.repository.ts).
     await tx.query(
       `INSERT INTO evidence_items (item_key, kind, event_id, case_id, device_id, uri, sha256, bytes, local, usable_as_penalty_evidence, sealed_at, audit_seq)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::boolean[], $10::boolean[], $11::timestamptz[], $12::bigint[])`,
+       SELECT t.item_key, t.kind, t.event_id, t.case_id, t.device_id, t.uri, t.sha256, t.bytes, t.local, t.usable_as_penalty_evidence, t.sealed_at, t.audit_seq
+         FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (item_key text, kind text, event_id bigint, case_id uuid, device_id text, uri text, sha256 text, bytes bigint,
+                                                          local boolean, usable_as_penalty_evidence boolean, sealed_at timestamptz, audit_seq bigint))
+              WITH ORDINALITY AS t(item_key, kind, event_id, case_id, device_id, uri, sha256, bytes, local, usable_as_penalty_evidence, sealed_at, audit_seq, ord)
+        ORDER BY t.ord`,
       [
-        items.map((i) => i.itemKey),
-        items.map((i) => i.kind),
-        items.map((i) => i.eventId),
-        items.map((i) => i.caseId),
-        items.map((i) => i.deviceId),
-        items.map((i) => i.uri),
-        items.map((i) => i.sha256),
-        items.map((i) => i.bytes),
-        items.map((i) => i.local),
-        items.map((i) => i.usableAsPenaltyEvidence),
-        items.map((i) => i.sealedAt.toISOString()),
-        items.map((i) => i.auditSeq),
+        JSON.stringify(
+          items.map((i) => ({
+            item_key: i.itemKey,
+            kind: i.kind,
+            event_id: i.eventId,
+            case_id: i.caseId,
+            device_id: i.deviceId,
+            uri: i.uri,
+            sha256: i.sha256,
+            bytes: i.bytes,
+            local: i.local,
+            usable_as_penalty_evidence: i.usableAsPenaltyEvidence,
+            sealed_at: i.sealedAt.toISOString(),
+            audit_seq: i.auditSeq,
+          })),
+        ),
       ],
     );
   }

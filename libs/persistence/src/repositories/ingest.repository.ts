@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import type { CanonicalEvent, CaseGrouping } from '@app/domain';
 import { insertDeadLetterRows } from './dead-letter.repository';
+import { plainArrayLiteral } from './sql-array';
 
 export interface DeadLetterRow {
   transport: 'mqtt' | 'kafka' | 'http';
@@ -201,7 +202,7 @@ export class IngestRepository {
     await tx.query(
       `INSERT INTO case_occurrences (case_id, event_id, occurred_at)
        SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::timestamptz[]) ON CONFLICT DO NOTHING`,
-      [caseIds, eventIds, occurredAts],
+      [plainArrayLiteral(caseIds), plainArrayLiteral(eventIds), plainArrayLiteral(occurredAts)],
     );
     return results.map((r) => ({ caseId: r.id, identityKey: r.identity_key, opened: r.opened }));
   }
