@@ -194,6 +194,12 @@ export function markdown(r: BenchResults): string {
       '',
     ],
     [
+      'CPU per 1,000 events at the fixed load of 1,000/s (20 s; sealing, case intake and alerts included), CloudPatrol process / its PostgreSQL backends',
+      `${fmt(cp?.fixedLoad?.cpuSecondsPer1000Events?.cloudPatrol, ' s', 3)} / ${fmt(cp?.fixedLoad?.cpuSecondsPer1000Events?.postgresBackends, ' s', 3)}`,
+      'reference (lower is better)',
+      '',
+    ],
+    [
       `Default start (embedded broker; a PUBACK only once stored), the same stream from ${fmt(d.embedded?.devices)} device connections: acknowledged = stored (${fmt(d.embedded?.acknowledged)} acknowledged, ${fmt(d.embedded?.stored)} stored)`,
       fmt(r.embeddedEventsPerSecond, ' events/s'),
       `≥ ${fmt(TARGETS.embeddedEventsPerSecond)} events/s`,

@@ -99,6 +99,11 @@ export interface FixedLoadResult {
   alertLatency: LatencySummary;
   /** Publish → stored (events.received_at, the storing transaction's start) for each probe. */
   storeLatency: LatencySummary;
+  /**
+   * CPU seconds per 1,000 events over the window, the background work of the steady state included (sealing, case
+   * intake, alerts): small batches make the per-batch costs show, where the burst shows the per-event ones.
+   */
+  cpuSecondsPer1000Events?: CpuPer1000Events;
   partial?: string;
 }
 
@@ -255,14 +260,22 @@ export async function runCloudPatrolPhase(o: CloudPatrolPhaseOptions): Promise<C
     }
     if (!o.saturationAlerts) await alerts.open(ready.url, token);
     if (Date.now() + (o.fixedSeconds + 25) * 1000 < o.deadline) {
+      const fixedCpu = new CpuMeter([servicePid, ...(await backendPids(pg))]);
       result.fixedLoad = await fixedLoad(o, pg, alerts, saturationProbes, fixedProbes, probeDevices).catch((err: Error) => {
         result.errors.push(`fixed load: ${err.message}`);
         return undefined;
       });
-      if (result.fixedLoad)
+      if (result.fixedLoad) {
+        const events = result.fixedLoad.events;
+        result.fixedLoad.cpuSecondsPer1000Events = {
+          cloudPatrol: per1000Events(fixedCpu.used([servicePid]), events),
+          postgresBackends: per1000Events(fixedCpu.used(await backendPids(pg)), events),
+        };
         log(
-          `fixed load ${o.fixedRate}/s: alert p50 ${result.fixedLoad.alertLatency.p50Ms} ms, p99 ${result.fixedLoad.alertLatency.p99Ms} ms (${result.fixedLoad.alertLatency.samples} probes)`,
+          `fixed load ${o.fixedRate}/s: alert p50 ${result.fixedLoad.alertLatency.p50Ms} ms, p99 ${result.fixedLoad.alertLatency.p99Ms} ms (${result.fixedLoad.alertLatency.samples} probes); ` +
+            `CPU s per 1,000 events ${JSON.stringify(result.fixedLoad.cpuSecondsPer1000Events)}`,
         );
+      }
     } else result.errors.push('fixed load: skipped, not enough time left');
     alerts.close();
 
