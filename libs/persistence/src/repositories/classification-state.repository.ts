@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { PreparedStatement, runPrepared } from './prepared-statement';
 import {
   mergeInhibitors,
   type CaseOccurrenceOnRecord,
@@ -77,6 +78,27 @@ export type CaseTakeOff = CaseWithdrawal;
  * State classification reads and writes inside the ingest transaction: dwell tracks (locked so two
  * workers never race on the same object), inhibitors, suppressions and do-not-disturb history.
  */
+// Every ingest batch runs these (prepared once per connection, see PreparedStatement).
+const LOCK_DECISIONS = new PreparedStatement('cp_lock_decisions', 'SELECT pg_advisory_xact_lock($1)');
+// A function scan over the sorted array takes the locks in array order.
+const LOCK_TRACKS = new PreparedStatement('cp_lock_tracks', `SELECT count(pg_advisory_xact_lock(hashtextextended(k, 7))) FROM unnest($1::text[]) AS k`);
+const READ_TRACKS = new PreparedStatement('cp_read_tracks', `SELECT track_key, state FROM track_states WHERE track_key = ANY($1)`);
+const SAVE_TRACKS = new PreparedStatement(
+  'cp_save_tracks',
+  `INSERT INTO track_states (track_key, device_id, state, last_seen_at, ended_at)
+   SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::timestamptz[], $5::timestamptz[])
+   ON CONFLICT (track_key) DO UPDATE SET state = EXCLUDED.state, last_seen_at = EXCLUDED.last_seen_at, ended_at = EXCLUDED.ended_at`,
+);
+const ACTIVE_INHIBITORS = new PreparedStatement('cp_active_inhibitors', `SELECT * FROM inhibitors WHERE until_at >= $1 AND from_at <= $2`);
+const DO_NOT_DISTURB_RECORDS = new PreparedStatement(
+  'cp_do_not_disturb_records',
+  `SELECT 'place' AS kind, place_id AS ref, first_seen_at AS first_at, last_seen_at AS last_at FROM cases
+    WHERE place_id = ANY($1::text[]) AND status <> 'rejected' AND last_seen_at >= $3 AND first_seen_at < $4
+   UNION ALL
+   SELECT 'subject', reference, first_seen_at, last_seen_at FROM suppressions
+    WHERE reason = 'do-not-disturb' AND reference = ANY($2::text[]) AND last_seen_at >= $3 AND first_seen_at < $4`,
+);
+
 @Injectable()
 export class ClassificationStateRepository {
   constructor(
@@ -89,7 +111,7 @@ export class ClassificationStateRepository {
    * workers deciding at once would each miss the other's fire or first issue. Taken after the track locks.
    */
   async lockDecisions(tx: EntityManager): Promise<void> {
-    await tx.query('SELECT pg_advisory_xact_lock($1)', [DECISIONS_LOCK]);
+    await runPrepared(tx, LOCK_DECISIONS, [DECISIONS_LOCK]);
   }
 
   /**
@@ -100,9 +122,8 @@ export class ClassificationStateRepository {
     const states = new Map<string, unknown>();
     if (keys.length === 0) return states;
     const sorted = [...keys].sort();
-    // A function scan over the sorted array takes the locks in array order.
-    await tx.query(`SELECT count(pg_advisory_xact_lock(hashtextextended(k, 7))) FROM unnest($1::text[]) AS k`, [sorted]);
-    const rows: { track_key: string; state: unknown }[] = await tx.query(`SELECT track_key, state FROM track_states WHERE track_key = ANY($1)`, [sorted]);
+    await runPrepared(tx, LOCK_TRACKS, [sorted]);
+    const rows = await runPrepared<{ track_key: string; state: unknown }>(tx, READ_TRACKS, [sorted]);
     for (const r of rows) states.set(r.track_key, r.state);
     return states;
   }
@@ -116,23 +137,18 @@ export class ClassificationStateRepository {
       if (!seen || seen.lastSeenAt <= t.lastSeenAt) latest.set(t.key, t);
     }
     const tracks = [...latest.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    await tx.query(
-      `INSERT INTO track_states (track_key, device_id, state, last_seen_at, ended_at)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::timestamptz[], $5::timestamptz[])
-       ON CONFLICT (track_key) DO UPDATE SET state = EXCLUDED.state, last_seen_at = EXCLUDED.last_seen_at, ended_at = EXCLUDED.ended_at`,
-      [
-        tracks.map((t) => t.key),
-        tracks.map((t) => t.deviceId),
-        tracks.map((t) => JSON.stringify(t)),
-        tracks.map((t) => t.lastSeenAt),
-        tracks.map((t) => t.endedAt ?? null),
-      ],
-    );
+    await runPrepared(tx, SAVE_TRACKS, [
+      tracks.map((t) => t.key),
+      tracks.map((t) => t.deviceId),
+      tracks.map((t) => JSON.stringify(t)),
+      tracks.map((t) => t.lastSeenAt),
+      tracks.map((t) => t.endedAt ?? null),
+    ]);
   }
 
   /** Inhibitors whose window overlaps [from, to] (source times of the batch). */
   async activeInhibitors(tx: EntityManager, from: Date, to: Date): Promise<ActiveInhibitor[]> {
-    const rows: InhibitorRow[] = await tx.query(`SELECT * FROM inhibitors WHERE until_at >= $1 AND from_at <= $2`, [from, to]);
+    const rows = await runPrepared<InhibitorRow>(tx, ACTIVE_INHIBITORS, [from, to]);
     return rows.map(activeInhibitorOf);
   }
 
@@ -241,14 +257,12 @@ export class ClassificationStateRepository {
    */
   async doNotDisturbRecords(tx: EntityManager, subjects: { subjectId: string; placeIds: string[] }[], from: Date, to: Date): Promise<DoNotDisturbRecord[]> {
     if (subjects.length === 0) return [];
-    const rows: { kind: 'place' | 'subject'; ref: string; first_at: Date; last_at: Date }[] = await tx.query(
-      `SELECT 'place' AS kind, place_id AS ref, first_seen_at AS first_at, last_seen_at AS last_at FROM cases
-        WHERE place_id = ANY($1::text[]) AND status <> 'rejected' AND last_seen_at >= $3 AND first_seen_at < $4
-       UNION ALL
-       SELECT 'subject', reference, first_seen_at, last_seen_at FROM suppressions
-        WHERE reason = 'do-not-disturb' AND reference = ANY($2::text[]) AND last_seen_at >= $3 AND first_seen_at < $4`,
-      [[...new Set(subjects.flatMap((s) => s.placeIds))], subjects.map((s) => s.subjectId), from, to],
-    );
+    const rows = await runPrepared<{ kind: 'place' | 'subject'; ref: string; first_at: Date; last_at: Date }>(tx, DO_NOT_DISTURB_RECORDS, [
+      [...new Set(subjects.flatMap((s) => s.placeIds))],
+      subjects.map((s) => s.subjectId),
+      from,
+      to,
+    ]);
     const out: DoNotDisturbRecord[] = [];
     for (const r of rows) {
       for (const at of r.first_at.getTime() === r.last_at.getTime() ? [r.first_at] : [r.first_at, r.last_at]) {

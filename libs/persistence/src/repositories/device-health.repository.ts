@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { PreparedStatement, runPrepared } from './prepared-statement';
 import { ALERT_CHANNEL } from './ingest.repository';
 
 /** A device whose health changed, as the watcher's alert and audit entry name it. */
@@ -49,6 +50,15 @@ const change = (r: ChangeRow): DeviceHealthChange => ({ id: r.id, kind: r.kind, 
  * subquery, the planner may run it again for every row it scans (when statistics say the table is empty), each run
  * locking more rows, and the UPDATE would take more than its limit.
  */
+// Every ingest batch runs these two (prepared once per connection, see PreparedStatement).
+const LOCK_DEVICES_SEEN = new PreparedStatement('cp_lock_devices_seen', `SELECT 1 FROM devices WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE`);
+const MARK_DEVICES_SEEN = new PreparedStatement(
+  'cp_mark_devices_seen',
+  `UPDATE devices d SET last_seen_at = greatest(d.last_seen_at, s.at)
+     FROM unnest($1::text[], $2::timestamptz[]) AS s(id, at)
+    WHERE d.id = s.id AND (d.last_seen_at IS NULL OR d.last_seen_at < s.at)`,
+);
+
 @Injectable()
 export class DeviceHealthRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -65,13 +75,8 @@ export class DeviceHealthRepository {
   async markSeen(tx: EntityManager, seen: readonly { deviceId: string; at: Date }[]): Promise<void> {
     if (seen.length === 0) return;
     const ids = seen.map((s) => s.deviceId);
-    await tx.query(`SELECT 1 FROM devices WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE`, [ids]);
-    await tx.query(
-      `UPDATE devices d SET last_seen_at = greatest(d.last_seen_at, s.at)
-       FROM unnest($1::text[], $2::timestamptz[]) AS s(id, at)
-       WHERE d.id = s.id AND (d.last_seen_at IS NULL OR d.last_seen_at < s.at)`,
-      [ids, seen.map((s) => s.at)],
-    );
+    await runPrepared(tx, LOCK_DEVICES_SEEN, [ids]);
+    await runPrepared(tx, MARK_DEVICES_SEEN, [ids, seen.map((s) => s.at)]);
   }
 
   /** Track points, at most one per device per second: a point already kept for that second stays. */

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import type { CanonicalEvent, CaseGrouping } from '@app/domain';
 import { insertDeadLetterRows } from './dead-letter.repository';
+import { PreparedStatement, runPrepared } from './prepared-statement';
 import { plainArrayLiteral } from './sql-array';
 
 export interface DeadLetterRow {
@@ -50,6 +51,59 @@ export function foldCaseRows(rows: readonly CaseUpsertRow[]): Map<string, CaseUp
   return folded;
 }
 
+// The statements of every ingest batch, prepared once per connection (see PreparedStatement).
+const INSERT_EVENTS = new PreparedStatement(
+  'cp_insert_events',
+  `INSERT INTO events (source, source_event_id, source_kind, device_id, occurred_at, lat, lng, zones, detections, media, attributes, phase, raw_payload)
+       SELECT t.source, t.source_event_id, t.source_kind, t.device_id, t.occurred_at, t.lat, t.lng, t.zones, t.detections, t.media, t.attributes, t.phase, t.raw_payload
+         FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (source text, source_event_id text, source_kind text, device_id text, occurred_at timestamptz, lat float8,
+                                                          lng float8, zones jsonb, detections jsonb, media jsonb, attributes jsonb, phase text, raw_payload text))
+              WITH ORDINALITY AS t(source, source_event_id, source_kind, device_id, occurred_at, lat, lng, zones, detections, media, attributes, phase, raw_payload, ord)
+        ORDER BY t.ord
+       ON CONFLICT (source, device_id, source_event_id, occurred_at) DO NOTHING
+       RETURNING id, source, device_id, source_event_id, round(extract(epoch FROM occurred_at) * 1000)::bigint::text AS occurred_ms`,
+);
+const UPSERT_CASES = new PreparedStatement(
+  'cp_upsert_cases',
+  `WITH pinned AS (SELECT DISTINCT ON (version) version, sha256 FROM rule_set_activations WHERE version = ANY($2::int[]) ORDER BY version, id DESC)
+       INSERT INTO cases (case_number, category_code, status, identity_key, identity, severity, township_code, grid_code, place_id,
+                          handling_unit, held_reason, officer, device_id, lat, lng, first_seen_at, last_seen_at, occurrence_count,
+                          latest_event_id, rule_id, rule_version, rule_set_sha256, explanation, origin)
+       SELECT 'unnumbered:' || gen_random_uuid(),
+              t.category_code, 'detected', t.identity_key, t.identity, t.severity, t.township_code, t.grid_code, t.place_id,
+              t.handling_unit, t.held_reason, t.officer, t.device_id, t.lat, t.lng, t.first_seen_at, t.last_seen_at, t.occurrence_count,
+              t.latest_event_id, t.rule_id, t.rule_version, pinned.sha256, t.explanation, 'machine'
+         FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (category_code text, identity_key text, identity jsonb, severity text, township_code text, grid_code text,
+                                                          place_id text, handling_unit text, held_reason text, officer jsonb, device_id text, lat float8, lng float8,
+                                                          first_seen_at timestamptz, last_seen_at timestamptz, occurrence_count int, latest_event_id bigint,
+                                                          rule_id text, rule_version int, explanation jsonb))
+              WITH ORDINALITY AS t(category_code, identity_key, identity, severity, township_code, grid_code, place_id, handling_unit, held_reason, officer,
+                                   device_id, lat, lng, first_seen_at, last_seen_at, occurrence_count, latest_event_id, rule_id, rule_version, explanation, ord)
+         LEFT JOIN pinned ON pinned.version = t.rule_version
+        ORDER BY t.ord
+       ON CONFLICT (identity_key) WHERE grouping_open DO UPDATE SET
+              occurrence_count = cases.occurrence_count + EXCLUDED.occurrence_count,
+              first_seen_at = LEAST(cases.first_seen_at, EXCLUDED.first_seen_at),
+              last_seen_at = GREATEST(cases.last_seen_at, EXCLUDED.last_seen_at),
+              latest_event_id = CASE WHEN EXCLUDED.last_seen_at >= cases.last_seen_at THEN EXCLUDED.latest_event_id ELSE cases.latest_event_id END,
+              updated_at = now()
+       RETURNING id, identity_key, (xmax = 0) AS opened`,
+);
+const INSERT_OCCURRENCES = new PreparedStatement(
+  'cp_insert_case_occurrences',
+  `INSERT INTO case_occurrences (case_id, event_id, occurred_at)
+       SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::timestamptz[]) ON CONFLICT DO NOTHING`,
+);
+const NUMBER_OPENED_CASES = new PreparedStatement(
+  'cp_number_opened_cases',
+  `WITH counter AS (INSERT INTO case_number_days (day, last) VALUES ((now() AT TIME ZONE 'Asia/Shanghai')::date, $2::int)
+                        ON CONFLICT (day) DO UPDATE SET last = case_number_days.last + EXCLUDED.last RETURNING day, last),
+            numbered AS (SELECT o.id, (counter.last - $2::int + o.ord)::text AS n, counter.day FROM unnest($1::uuid[]) WITH ORDINALITY AS o(id, ord), counter)
+       UPDATE cases c SET case_number = 'CP-' || to_char(numbered.day, 'YYYYMMDD') || '-' || lpad(numbered.n, greatest(6, length(numbered.n)), '0')
+         FROM numbered WHERE c.id = numbered.id`,
+);
+const NOTIFY_ALERTS = new PreparedStatement('cp_notify_alerts', `SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p`);
+
 /**
  * The hot path: explicit batched SQL, one statement per table per batch (unnest), inside one
  * transaction whose commit is what lets the transport acknowledge.
@@ -71,35 +125,25 @@ export class IngestRepository {
     if (events.length === 0) return inserted;
     // One JSON document rather than thirteen arrays: JSON.stringify is native, the nested values arrive as jsonb
     // without a second encoding, and pg's array-literal escaping cost twice the CPU (measured, 500-row batches).
-    const rows: { id: string; source: string; device_id: string; source_event_id: string; occurred_ms: string }[] = await tx.query(
-      `INSERT INTO events (source, source_event_id, source_kind, device_id, occurred_at, lat, lng, zones, detections, media, attributes, phase, raw_payload)
-       SELECT t.source, t.source_event_id, t.source_kind, t.device_id, t.occurred_at, t.lat, t.lng, t.zones, t.detections, t.media, t.attributes, t.phase, t.raw_payload
-         FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (source text, source_event_id text, source_kind text, device_id text, occurred_at timestamptz, lat float8,
-                                                          lng float8, zones jsonb, detections jsonb, media jsonb, attributes jsonb, phase text, raw_payload text))
-              WITH ORDINALITY AS t(source, source_event_id, source_kind, device_id, occurred_at, lat, lng, zones, detections, media, attributes, phase, raw_payload, ord)
-        ORDER BY t.ord
-       ON CONFLICT (source, device_id, source_event_id, occurred_at) DO NOTHING
-       RETURNING id, source, device_id, source_event_id, round(extract(epoch FROM occurred_at) * 1000)::bigint::text AS occurred_ms`,
-      [
-        JSON.stringify(
-          events.map((e) => ({
-            source: e.source,
-            source_event_id: e.eventId,
-            source_kind: e.sourceKind,
-            device_id: e.deviceId,
-            occurred_at: e.occurredAt.toISOString(),
-            lat: e.location?.lat ?? null,
-            lng: e.location?.lng ?? null,
-            zones: e.zones,
-            detections: e.detections,
-            media: e.media,
-            attributes: e.attributes,
-            phase: e.phase ?? null,
-            raw_payload: e.raw,
-          })),
-        ),
-      ],
-    );
+    const rows = await runPrepared<{ id: string; source: string; device_id: string; source_event_id: string; occurred_ms: string }>(tx, INSERT_EVENTS, [
+      JSON.stringify(
+        events.map((e) => ({
+          source: e.source,
+          source_event_id: e.eventId,
+          source_kind: e.sourceKind,
+          device_id: e.deviceId,
+          occurred_at: e.occurredAt.toISOString(),
+          lat: e.location?.lat ?? null,
+          lng: e.location?.lng ?? null,
+          zones: e.zones,
+          detections: e.detections,
+          media: e.media,
+          attributes: e.attributes,
+          phase: e.phase ?? null,
+          raw_payload: e.raw,
+        })),
+      ),
+    ]);
     // The first occurrence of an identity in the batch is the one stored; later copies are duplicates. Times are
     // compared in epoch milliseconds (what a JS Date holds), never through a driver's date parsing.
     const identity = (source: string, deviceId: string, eventId: string, occurredMs: string) => `${source}\u0000${deviceId}\u0000${eventId}\u0000${occurredMs}`;
@@ -127,58 +171,33 @@ export class IngestRepository {
     if (rows.length === 0) return [];
     const sorted = [...foldCaseRows(rows).values()].sort((a, b) => (a.identityKey < b.identityKey ? -1 : a.identityKey > b.identityKey ? 1 : 0));
     // A placeholder number, unique and never committed: the opened rows are numbered below, in this transaction.
-    const results: { id: string; identity_key: string; opened: boolean }[] = await tx.query(
-      `WITH pinned AS (SELECT DISTINCT ON (version) version, sha256 FROM rule_set_activations WHERE version = ANY($2::int[]) ORDER BY version, id DESC)
-       INSERT INTO cases (case_number, category_code, status, identity_key, identity, severity, township_code, grid_code, place_id,
-                          handling_unit, held_reason, officer, device_id, lat, lng, first_seen_at, last_seen_at, occurrence_count,
-                          latest_event_id, rule_id, rule_version, rule_set_sha256, explanation, origin)
-       SELECT 'unnumbered:' || gen_random_uuid(),
-              t.category_code, 'detected', t.identity_key, t.identity, t.severity, t.township_code, t.grid_code, t.place_id,
-              t.handling_unit, t.held_reason, t.officer, t.device_id, t.lat, t.lng, t.first_seen_at, t.last_seen_at, t.occurrence_count,
-              t.latest_event_id, t.rule_id, t.rule_version, pinned.sha256, t.explanation, 'machine'
-         FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (category_code text, identity_key text, identity jsonb, severity text, township_code text, grid_code text,
-                                                          place_id text, handling_unit text, held_reason text, officer jsonb, device_id text, lat float8, lng float8,
-                                                          first_seen_at timestamptz, last_seen_at timestamptz, occurrence_count int, latest_event_id bigint,
-                                                          rule_id text, rule_version int, explanation jsonb))
-              WITH ORDINALITY AS t(category_code, identity_key, identity, severity, township_code, grid_code, place_id, handling_unit, held_reason, officer,
-                                   device_id, lat, lng, first_seen_at, last_seen_at, occurrence_count, latest_event_id, rule_id, rule_version, explanation, ord)
-         LEFT JOIN pinned ON pinned.version = t.rule_version
-        ORDER BY t.ord
-       ON CONFLICT (identity_key) WHERE grouping_open DO UPDATE SET
-              occurrence_count = cases.occurrence_count + EXCLUDED.occurrence_count,
-              first_seen_at = LEAST(cases.first_seen_at, EXCLUDED.first_seen_at),
-              last_seen_at = GREATEST(cases.last_seen_at, EXCLUDED.last_seen_at),
-              latest_event_id = CASE WHEN EXCLUDED.last_seen_at >= cases.last_seen_at THEN EXCLUDED.latest_event_id ELSE cases.latest_event_id END,
-              updated_at = now()
-       RETURNING id, identity_key, (xmax = 0) AS opened`,
-      [
-        JSON.stringify(
-          sorted.map((r) => ({
-            category_code: r.categoryCode,
-            identity_key: r.identityKey,
-            identity: r.identity,
-            severity: r.severity,
-            township_code: r.townshipCode ?? null,
-            grid_code: r.gridCode ?? null,
-            place_id: r.placeId ?? null,
-            handling_unit: r.handlingUnit ?? null,
-            held_reason: r.heldReason ?? null,
-            officer: r.officer ?? null,
-            device_id: r.deviceId,
-            lat: r.lat ?? null,
-            lng: r.lng ?? null,
-            first_seen_at: r.firstSeenAt.toISOString(),
-            last_seen_at: r.lastSeenAt.toISOString(),
-            occurrence_count: r.events.length,
-            latest_event_id: r.latestEventId,
-            rule_id: r.ruleId,
-            rule_version: r.ruleVersion,
-            explanation: r.explanation,
-          })),
-        ),
-        [...new Set(sorted.map((r) => r.ruleVersion))],
-      ],
-    );
+    const results = await runPrepared<{ id: string; identity_key: string; opened: boolean }>(tx, UPSERT_CASES, [
+      JSON.stringify(
+        sorted.map((r) => ({
+          category_code: r.categoryCode,
+          identity_key: r.identityKey,
+          identity: r.identity,
+          severity: r.severity,
+          township_code: r.townshipCode ?? null,
+          grid_code: r.gridCode ?? null,
+          place_id: r.placeId ?? null,
+          handling_unit: r.handlingUnit ?? null,
+          held_reason: r.heldReason ?? null,
+          officer: r.officer ?? null,
+          device_id: r.deviceId,
+          lat: r.lat ?? null,
+          lng: r.lng ?? null,
+          first_seen_at: r.firstSeenAt.toISOString(),
+          last_seen_at: r.lastSeenAt.toISOString(),
+          occurrence_count: r.events.length,
+          latest_event_id: r.latestEventId,
+          rule_id: r.ruleId,
+          rule_version: r.ruleVersion,
+          explanation: r.explanation,
+        })),
+      ),
+      [...new Set(sorted.map((r) => r.ruleVersion))],
+    ]);
     const byKey = new Map(results.map((r) => [r.identity_key, r]));
     await this.numberOpenedCases(
       tx,
@@ -199,11 +218,7 @@ export class IngestRepository {
         occurredAts.push(e.occurredAt.toISOString());
       }
     }
-    await tx.query(
-      `INSERT INTO case_occurrences (case_id, event_id, occurred_at)
-       SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::timestamptz[]) ON CONFLICT DO NOTHING`,
-      [plainArrayLiteral(caseIds), plainArrayLiteral(eventIds), plainArrayLiteral(occurredAts)],
-    );
+    await runPrepared(tx, INSERT_OCCURRENCES, [plainArrayLiteral(caseIds), plainArrayLiteral(eventIds), plainArrayLiteral(occurredAts)]);
     return results.map((r) => ({ caseId: r.id, identityKey: r.identity_key, opened: r.opened }));
   }
 
@@ -214,14 +229,7 @@ export class IngestRepository {
   private async numberOpenedCases(tx: EntityManager, opened: { id: string; firstSeenAt: Date }[]): Promise<void> {
     if (opened.length === 0) return;
     const ids = [...opened].sort((a, b) => a.firstSeenAt.getTime() - b.firstSeenAt.getTime() || (a.id < b.id ? -1 : 1)).map((o) => o.id);
-    await tx.query(
-      `WITH counter AS (INSERT INTO case_number_days (day, last) VALUES ((now() AT TIME ZONE 'Asia/Shanghai')::date, $2::int)
-                        ON CONFLICT (day) DO UPDATE SET last = case_number_days.last + EXCLUDED.last RETURNING day, last),
-            numbered AS (SELECT o.id, (counter.last - $2::int + o.ord)::text AS n, counter.day FROM unnest($1::uuid[]) WITH ORDINALITY AS o(id, ord), counter)
-       UPDATE cases c SET case_number = 'CP-' || to_char(numbered.day, 'YYYYMMDD') || '-' || lpad(numbered.n, greatest(6, length(numbered.n)), '0')
-         FROM numbered WHERE c.id = numbered.id`,
-      [ids, ids.length],
-    );
+    await runPrepared(tx, NUMBER_OPENED_CASES, [ids, ids.length]);
   }
 
   /** Keeps dead letters in the batch's transaction; `kafkaTopic` (Kafka configured): their records go to the outbox too. */
@@ -232,6 +240,6 @@ export class IngestRepository {
   /** Delivered to listeners only when the transaction commits, so an alert never names an unsaved case. */
   async notifyAlerts(tx: EntityManager, payloads: object[]): Promise<void> {
     if (payloads.length === 0) return;
-    await tx.query(`SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p`, [ALERT_CHANNEL, payloads.map((p) => JSON.stringify(p))]);
+    await runPrepared(tx, NOTIFY_ALERTS, [ALERT_CHANNEL, payloads.map((p) => JSON.stringify(p))]);
   }
 }
