@@ -33,7 +33,7 @@ describe('prepared statements of the ingest path', () => {
     expect(prepared).toBe(1);
   });
 
-  it('gives the rows of an UPDATE … RETURNING outside a transaction as well (unnamed there)', async () => {
+  it('gives the rows of an UPDATE … RETURNING outside a transaction as well (prepared on a pooled connection)', async () => {
     expect(await runPrepared<{ id: string }>(dataSource.manager, MARK, [['DEMO-CAM-01']])).toEqual([{ id: 'DEMO-CAM-01' }]);
   });
 

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import type { CaseWorkflowEntity } from '../entities';
 import { ALERT_CHANNEL } from './ingest.repository';
+import { PreparedStatement, runPrepared } from './prepared-statement';
 
 /** The columns of `cases` the loop reads, camel-cased. */
 export interface LoopCaseRow {
@@ -191,6 +192,14 @@ function pickWorkflow(row: Record<string, unknown>, prefix: string): WorkflowRow
 }
 
 /** The case loop's tables (case_workflow, case_transitions, case_statements) and its reads of `cases`. */
+/** A case's loop state: read for every live alert and every list page (prepared once per connection). */
+const LOOP_STATES = new PreparedStatement(
+  'cp_loop_states',
+  `SELECT c.id AS "caseIdOfCase", ${workflowColumns('w', 'w_')}, d.legal_review_passed AS "legal", d.technical_review_passed AS "technical"
+     FROM cases c LEFT JOIN case_workflow w ON w.case_id = c.id LEFT JOIN devices d ON d.id = c.device_id
+    WHERE c.id = ANY($1::uuid[])`,
+);
+
 @Injectable()
 export class CaseLoopRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -364,12 +373,7 @@ export class CaseLoopRepository {
 
   async loopStates(caseIds: string[]): Promise<Map<string, LoopStateRow>> {
     if (caseIds.length === 0) return new Map();
-    const rows: Record<string, unknown>[] = await this.dataSource.query(
-      `SELECT c.id AS "caseIdOfCase", ${workflowColumns('w', 'w_')}, d.legal_review_passed AS "legal", d.technical_review_passed AS "technical"
-         FROM cases c LEFT JOIN case_workflow w ON w.case_id = c.id LEFT JOIN devices d ON d.id = c.device_id
-        WHERE c.id = ANY($1::uuid[])`,
-      [caseIds],
-    );
+    const rows = await runPrepared<Record<string, unknown>>(this.dataSource.manager, LOOP_STATES, [caseIds]);
     return new Map(
       rows.map((r) => [
         String(r.caseIdOfCase),

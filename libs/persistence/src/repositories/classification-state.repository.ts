@@ -89,7 +89,12 @@ const SAVE_TRACKS = new PreparedStatement(
    SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::timestamptz[], $5::timestamptz[])
    ON CONFLICT (track_key) DO UPDATE SET state = EXCLUDED.state, last_seen_at = EXCLUDED.last_seen_at, ended_at = EXCLUDED.ended_at`,
 );
-const ACTIVE_INHIBITORS = new PreparedStatement('cp_active_inhibitors', `SELECT * FROM inhibitors WHERE until_at >= $1 AND from_at <= $2`);
+// Columns named, never *: a prepared statement fails once its result's columns change (a later migration).
+const ACTIVE_INHIBITORS = new PreparedStatement(
+  'cp_active_inhibitors',
+  `SELECT inhibition_id, source_category, source_identity_key, scope, place_id, grid_code, township_code, from_at, until_at
+     FROM inhibitors WHERE until_at >= $1 AND from_at <= $2`,
+);
 const DO_NOT_DISTURB_RECORDS = new PreparedStatement(
   'cp_do_not_disturb_records',
   `SELECT 'place' AS kind, place_id AS ref, first_seen_at AS first_at, last_seen_at AS last_at FROM cases

@@ -8,7 +8,11 @@ import { EntityManager, QueryFailedError, QueryRunnerAlreadyReleasedError } from
  * 20 events and runs a dozen such statements, so their parsing was a fifth of PostgreSQL's work.
  *
  * Only for statements whose best plan does not depend on the values bound (inserts from a JSON document, lookups by
- * key): a generic plan is chosen once for all later values.
+ * key): a generic plan is chosen once for all later values. Also for the reads every live alert makes (a case's loop
+ * state), which PostgreSQL planned in 0.34 ms to execute in 0.09 ms.
+ *
+ * Name the result's columns (never `*`): PostgreSQL refuses to run a prepared statement whose result columns changed
+ * since it was prepared (a migration applied while the process runs), where an unnamed one is simply planned again.
  */
 export class PreparedStatement {
   private static readonly names = new Set<string>();
@@ -29,22 +33,25 @@ interface PgClient {
 }
 
 /**
- * Runs `statement` on the manager's connection (a transaction's) as a named statement and returns its rows. Errors
- * are TypeORM's `QueryFailedError`, as from `tx.query` (the SQLSTATE on it decides retries). A manager without a
- * connection of its own (the data source's) runs it unnamed on a pooled connection, with the same result shape.
+ * Runs `statement` as a named statement and returns its rows: on the transaction's connection when `tx` is a
+ * transaction's manager, else on a connection borrowed from the pool for the call (each pooled connection prepares it
+ * once). Errors are TypeORM's `QueryFailedError`, as from `tx.query` (the SQLSTATE on it decides retries).
  */
 export async function runPrepared<T>(tx: EntityManager, statement: PreparedStatement, values: readonly unknown[]): Promise<T[]> {
   const runner = tx.queryRunner;
   if (!runner) {
     const pooled = tx.connection.createQueryRunner();
     try {
-      return (await pooled.query(statement.text, [...values], true)).records as T[];
+      return await runNamed<T>((await pooled.connect()) as PgClient, statement, values);
     } finally {
       await pooled.release();
     }
   }
   if (runner.isReleased) throw new QueryRunnerAlreadyReleasedError();
-  const client = (await runner.connect()) as PgClient;
+  return runNamed<T>((await runner.connect()) as PgClient, statement, values);
+}
+
+async function runNamed<T>(client: PgClient, statement: PreparedStatement, values: readonly unknown[]): Promise<T[]> {
   try {
     return (await client.query({ name: statement.name, text: statement.text, values })).rows as T[];
   } catch (err) {
