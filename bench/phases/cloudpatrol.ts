@@ -67,8 +67,9 @@ export interface SaturationResult {
   sealingCatchUpSeconds?: number;
   /**
    * CPU seconds per 1,000 events of the burst, first publish → all stored: the CloudPatrol process (every thread:
-   * V8's garbage collector helpers included) and the PostgreSQL backends of its database. Unlike events/s it does
-   * not depend on how busy the machine was, so it compares runs of different days.
+   * V8's garbage collector helpers included) and the PostgreSQL backends of its database. It moves far less than
+   * events/s with how fast or busy the machine is (0.15–0.18 s here in an hour when events/s halved), so it is the
+   * figure to compare runs of different hours by.
    */
   cpuSecondsPer1000Events?: CpuPer1000Events;
   /** The same from the first publish until the background work was done (sealing, case intake). */
