@@ -59,6 +59,13 @@ export interface CaseEvidenceEventRow {
  * Sealed evidence (evidence_items). Callers hold the audit chain lock while they look for unsealed events
  * and insert their items, so two sealers never seal the same event.
  */
+/** Appends `value` to the list kept under `key`, starting the list when there is none. */
+function addTo<K, V>(lists: Map<K, V[]>, key: K, value: V): void {
+  const list = lists.get(key);
+  if (list) list.push(value);
+  else lists.set(key, [value]);
+}
+
 @Injectable()
 export class EvidenceRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -120,7 +127,7 @@ export class EvidenceRepository {
       `SELECT o.case_id::text AS "caseId", o.event_id::text AS "eventId" FROM (${CASES_EVENTS_SQL}) o`,
       [caseIds],
     );
-    for (const { caseId, eventId } of pairs) casesOfEvent.set(eventId, [...(casesOfEvent.get(eventId) ?? []), caseId]);
+    for (const { caseId, eventId } of pairs) addTo(casesOfEvent, eventId, caseId);
     return casesOfEvent;
   }
 
@@ -135,12 +142,7 @@ export class EvidenceRepository {
         ORDER BY e.id`,
       [[...casesOfEvent.keys()]],
     );
-    for (const row of rows)
-      for (const caseId of casesOfEvent.get(row.eventId) ?? []) {
-        const list = out.get(caseId) ?? [];
-        list.push(row);
-        out.set(caseId, list);
-      }
+    for (const row of rows) for (const caseId of casesOfEvent.get(row.eventId) ?? []) addTo(out, caseId, row);
     return out;
   }
 
@@ -191,11 +193,7 @@ export class EvidenceRepository {
     for (const item of this.mapItems(rows)) {
       const owners = new Set(item.eventId === null ? [] : (casesOfEvent.get(item.eventId) ?? []));
       if (item.caseId !== null && asked.has(item.caseId)) owners.add(item.caseId);
-      for (const owner of owners) {
-        const list = out.get(owner) ?? [];
-        list.push(item);
-        out.set(owner, list);
-      }
+      for (const owner of owners) addTo(out, owner, item);
     }
     return out;
   }
