@@ -5,7 +5,7 @@ import { DetectedIssue, IdentityFrom, IssueExplanation, issueIdentity, Suppressi
 import { departmentRecordOf, departmentSeverity, referralOf } from './department-record';
 import { dwellOf, dwellProofOf, ObserveOutcome, observeTrack, trackKeyOf, TrackState } from './dwell-tracker';
 import { Category, Rule, RuleExemption, RuleSet, severityRank } from './rule-set';
-import { routeIssue, RoutingTable } from './routing-table';
+import { RouteDecision, routeIssue, RouteInput, RoutingTable } from './routing-table';
 import {
   ActiveInhibitor,
   DoNotDisturbHistory,
@@ -71,7 +71,9 @@ function compile(ruleSet: RuleSet): CompiledRuleSet {
   const trackedLabels = new Set<string>();
   for (const rule of ruleSet.rules) {
     for (const label of rule.labels) {
-      rulesByLabel.set(label, [...(rulesByLabel.get(label) ?? []), rule]);
+      const listed = rulesByLabel.get(label) ?? [];
+      // A rule is evaluated once per detection however often it names the label.
+      if (!listed.includes(rule)) rulesByLabel.set(label, [...listed, rule]);
       if (rule.dwell || rule.exemptions?.some((e) => e.graceMinutes !== undefined)) trackedLabels.add(label);
     }
   }
@@ -115,9 +117,11 @@ interface EventWhere {
  */
 function whereOf(event: Pick<CanonicalEvent, 'deviceId' | 'zones' | 'location'>, ctx: Pick<ClassifyContext, 'jurisdiction' | 'zoneToPlace'>): EventWhere {
   const located = event.location ? ctx.jurisdiction.locate(event.location) : undefined;
-  const zoneIds = event.zones.map((z) => ctx.zoneToPlace(event.deviceId, z)).filter((id): id is string => id !== undefined);
-  const zonePlaces = zoneIds.length > 0 ? ctx.jurisdiction.placesAround(zoneIds) : [];
-  if (zonePlaces.length > 0) return { places: zonePlaces, via: 'zone', located };
+  if (event.zones.length > 0) {
+    const zoneIds = event.zones.map((z) => ctx.zoneToPlace(event.deviceId, z)).filter((id): id is string => id !== undefined);
+    const zonePlaces = zoneIds.length > 0 ? ctx.jurisdiction.placesAround(zoneIds) : [];
+    if (zonePlaces.length > 0) return { places: zonePlaces, via: 'zone', located };
+  }
   const places = located?.places ?? [];
   return { places, ...(places.length > 0 && { via: 'geometry' as const }), located };
 }
@@ -135,6 +139,8 @@ interface Candidate {
   pre?: { reason: SuppressionReason; detail: string; reference?: string };
 }
 
+const NO_RULES: readonly Rule[] = [];
+
 type TrackOutcome = { key: string; outcome: ObserveOutcome } | { key?: undefined };
 
 /** Classifies one event. For a batch use `classifyBatch`, which threads states from event to event. */
@@ -151,7 +157,8 @@ export function classify(event: CanonicalEvent, ctx: ClassifyContext): ClassifyR
   for (const detection of event.detections) {
     const labels = labelsOf(event, detection);
     const track = observe(event, detection, labels, where, ctx, rs, changedTracks);
-    const rules = new Set(labels.flatMap((l) => rs.rulesByLabel.get(l) ?? []));
+    // One label (nearly every detection): its rules as compiled. A sub label may list a rule the label lists too.
+    const rules = labels.length === 1 ? (rs.rulesByLabel.get(labels[0]) ?? NO_RULES) : new Set(labels.flatMap((l) => rs.rulesByLabel.get(l) ?? []));
     for (const rule of rules) {
       const c = evaluateRule(event, detection, rule, where, clock, track, changedTracks, ctx, rs);
       if (c) candidates.push(c);
@@ -398,8 +405,10 @@ function buildIssue(
       });
   const department = departmentSeverity(event, rule.severity ?? category.severity);
   const severity = department.severity;
-  const placeTypes = [...new Set([...(place ? [place.type] : []), ...where.places.map((p) => p.type)])];
-  const routing = routeIssue(ctx.routing, category.code, { ...(township && { townshipCode: township.code }), placeTypes, ...(noPosition && { noPosition }) });
+  const routeInput: RouteInput = { placeTypes: placeTypesOf(place, where.places) };
+  if (township) routeInput.townshipCode = township.code;
+  if (noPosition) routeInput.noPosition = true;
+  const routing = routeIssue(ctx.routing, category.code, routeInput);
   // Built by assignment rather than conditional spreads: this runs for every detection of every event, and
   // the spreads were most of classification's cost. Same keys in the same order; the casts cover the
   // required keys assigned below.
@@ -421,7 +430,7 @@ function buildIssue(
   if (department.reported) explanation.departmentSeverity = department.reported;
   if (trackKey !== undefined) explanation.trackKey = trackKey;
   if (plate !== undefined) explanation.plate = plate;
-  explanation.routing = routing.held ? { held: routing.reason, reason: routing.detail } : { unit: routing.unit, reason: routing.reason };
+  explanation.routing = routingExplanationOf(routing);
 
   const issue = {
     categoryCode: category.code,
@@ -449,6 +458,25 @@ function buildIssue(
   if (trackKey !== undefined) issue.trackKey = trackKey;
   issue.explanation = explanation;
   return issue;
+}
+
+/** The identity's place type first, then the other places' types, each once. */
+function placeTypesOf(place: Place | undefined, places: readonly Place[]): string[] {
+  // The common cases without a Set: no place at all, or one place (the identity's own).
+  if (places.length === 0) return place ? [place.type] : [];
+  if (places.length === 1 && (!place || place.type === places[0].type)) return [places[0].type];
+  return [...new Set([...(place ? [place.type] : []), ...places.map((p) => p.type)])];
+}
+
+// Route decisions are cached and frozen (routeIssue), so the explanation's part of one is made once and shared, frozen too.
+const routingExplanations = new WeakMap<RouteDecision, IssueExplanation['routing']>();
+function routingExplanationOf(routing: RouteDecision): IssueExplanation['routing'] {
+  let known = routingExplanations.get(routing);
+  if (!known) {
+    known = Object.freeze(routing.held ? { held: routing.reason, reason: routing.detail } : { unit: routing.unit, reason: routing.reason });
+    routingExplanations.set(routing, known);
+  }
+  return known;
 }
 
 function identityFrom(identity: Record<string, string>): IdentityFrom {

@@ -57,6 +57,19 @@ describe('JurisdictionIndex.locate', () => {
     expect(index.locate(pt(15, 5))).toMatchObject({ township: { code: 'B' }, grid: { officer: { id: 'o' } } });
   });
 
+  it('remembers points by latitude and longitude both, and answers the same after its memory is full', () => {
+    const fresh = new JurisdictionIndex({ townships, grids, places });
+    // Same latitude, different longitudes: A's street, B, nothing.
+    expect(fresh.locate(pt(1.8, 1.5)).places.map((p) => p.id)).toEqual(['bay', 'street']);
+    expect(fresh.locate(pt(15, 1.5)).township?.code).toBe('B');
+    expect(fresh.locate(pt(25, 1.5)).township).toBeUndefined();
+    expect(fresh.locate(pt(1.8, 1.5))).toBe(fresh.locate(pt(1.8, 1.5)));
+    // More distinct points than it keeps (20,000), then the first ones again.
+    for (let i = 0; i < 20_050; i++) fresh.locate(pt(11 + (i % 200) * 0.01, 1 + Math.floor(i / 200) * 0.01));
+    expect(fresh.locate(pt(1.8, 1.5)).places.map((p) => p.id)).toEqual(['bay', 'street']);
+    expect(fresh.locate(pt(15, 1.5)).township?.code).toBe('B');
+  });
+
   it('returns nothing outside everything', () => {
     expect(index.locate(pt(-50, -50))).toEqual({ places: [] });
   });

@@ -105,7 +105,9 @@ export class JurisdictionIndex implements Jurisdiction {
   private readonly townshipByCode = new Map<string, Township>();
   private readonly gridByCode = new Map<string, GridCell>();
   private readonly placeById = new Map<string, { item: Place; area: number }>();
-  private readonly located = new Map<string, JurisdictionLocation>();
+  /** lat → lng → location: numbers as keys, since formatting two floats into a string key per event cost more than the lookup. */
+  private readonly located = new Map<number, Map<number, JurisdictionLocation>>();
+  private locatedCount = 0;
   /** Place id → ids of the places whose geometry encloses it (computed once per config load). */
   private readonly enclosingById = new Map<string, string[]>();
 
@@ -133,12 +135,18 @@ export class JurisdictionIndex implements Jurisdiction {
   locate(point: GeoPoint): JurisdictionLocation {
     // Fixed cameras report the same point with every event: the answer for a point never changes (the index
     // is rebuilt on a config reload), so it is remembered, up to a bound.
-    const key = `${point.lat},${point.lng}`;
-    const known = this.located.get(key);
+    let byLng = this.located.get(point.lat);
+    const known = byLng?.get(point.lng);
     if (known) return known;
     const found = Object.freeze(this.locateUncached(point));
-    if (this.located.size >= LOCATE_CACHE_SIZE) this.located.clear();
-    this.located.set(key, found);
+    if (this.locatedCount >= LOCATE_CACHE_SIZE) {
+      this.located.clear();
+      this.locatedCount = 0;
+      byLng = undefined;
+    }
+    if (!byLng) this.located.set(point.lat, (byLng = new Map<number, JurisdictionLocation>()));
+    byLng.set(point.lng, found);
+    this.locatedCount++;
     return found;
   }
 
