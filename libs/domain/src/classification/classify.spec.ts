@@ -786,6 +786,20 @@ describe('classify: inhibition does not depend on arrival order', () => {
     expect(b.inhibitors).toHaveLength(1);
   });
 
+  it('keys an identity as it always has, whatever order its labels were set in (open cases are found by this key)', () => {
+    const sortedJoin = (identity: Record<string, string>) =>
+      Object.keys(identity)
+        .sort()
+        .map((k) => `${k}=${identity[k]}`)
+        .join('|');
+    expect(identityKeyOf({ plate: '粤A12345', category: 'motor-parking', place: 'np-street' })).toBe('category=motor-parking|place=np-street|plate=粤A12345');
+    fc.assert(
+      fc.property(fc.dictionary(fc.string({ minLength: 1, maxLength: 8 }), fc.string(), { maxKeys: 7 }), (identity) => {
+        expect(identityKeyOf(identity)).toBe(sortedJoin(identity));
+      }),
+    );
+  });
+
   it('reads an identity back from its key', () => {
     const identity = { category: 'motor-parking', place: 'np-street', plate: '粤A12345' };
     expect(identityOfKey(identityKeyOf(identity))).toEqual(identity);

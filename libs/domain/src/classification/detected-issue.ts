@@ -130,10 +130,18 @@ export type IdentityFrom = 'referral' | 'place' | 'grid' | 'record' | 'device';
 export const identityValue = (value: string): string => value.replace(/%/g, '%25').replace(/\|/g, '%7C');
 
 export function identityKeyOf(identity: Record<string, string>): string {
-  return Object.keys(identity)
-    .sort()
-    .map((k) => `${k}=${identity[k]}`)
-    .join('|');
+  // Made for every issue of every event: the few keys are put in order in place (Array#sort allocated a copy) and
+  // joined as they go. `<` orders strings by UTF-16 code units, as the default sort does.
+  const keys = Object.keys(identity);
+  for (let i = 1; i < keys.length; i++) {
+    const k = keys[i];
+    let j = i - 1;
+    for (; j >= 0 && keys[j] > k; j--) keys[j + 1] = keys[j];
+    keys[j + 1] = k;
+  }
+  let key = '';
+  for (let i = 0; i < keys.length; i++) key += `${i === 0 ? '' : '|'}${keys[i]}=${identity[keys[i]]}`;
+  return key;
 }
 
 /**
