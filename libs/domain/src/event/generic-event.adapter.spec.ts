@@ -1,4 +1,5 @@
-import { adaptGenericEvent, deviceIdFromTopic } from './generic-event.adapter';
+import fc from 'fast-check';
+import { adaptGenericEvent, deviceIdFromTopic, genericEventSchema, plainlyValidGenericEvent } from './generic-event.adapter';
 import { applyDeviceRegister } from './device-register';
 
 const topic = 'cloudpatrol/v1/devices/DEMO-CAM-01/events';
@@ -96,5 +97,212 @@ describe('device register gate', () => {
       ok: false,
       rejection: { reason: 'retired-device' },
     });
+  });
+});
+
+describe('the plain-validity check beside the schema', () => {
+  // `loose`: values around the bounds and of the wrong kind too; otherwise only values the schema accepts.
+  const arbitraries = (loose: boolean) => {
+    const text = (max: number) =>
+      loose ? fc.oneof(fc.string({ minLength: 1, maxLength: max }), fc.string({ maxLength: max + 5 })) : fc.string({ minLength: 1, maxLength: max });
+    const validTime = fc.oneof(
+      fc.date({ min: new Date('1990-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }).map((d) => d.toISOString()),
+      fc.constantFrom('2026-11-28T10:00:00+08:00', '2026-02-28T10:00:00Z', '2028-02-29T23:59:59.5-03:30'),
+    );
+    const time = loose ? fc.oneof(validTime, fc.constantFrom('2026-02-29T10:00:00Z', '2026-11-28T10:00:00', '2026-11-28 10:00:00Z', 'x')) : validTime;
+    const num = (min: number, max: number) =>
+      loose
+        ? fc.oneof(fc.double({ min, max, noNaN: true }), fc.double({ min: min - 10, max: max + 10, noNaN: true }), fc.constant(min), fc.constant(max))
+        : fc.oneof(fc.double({ min, max, noNaN: true, noDefaultInfinity: true }), fc.constant(min), fc.constant(max));
+    const double = fc.double({ noNaN: true, noDefaultInfinity: true });
+    const detection = fc.record(
+      {
+        label: text(100),
+        confidence: num(0, 1),
+        box: loose ? fc.oneof(fc.tuple(double, double, double, double), fc.array(fc.integer(), { maxLength: 6 })) : fc.tuple(double, double, double, double),
+        trackId: text(200),
+        plate: text(20),
+        stationary: loose ? fc.oneof(fc.boolean(), fc.constant(0)) : fc.boolean(),
+      },
+      { requiredKeys: ['label', 'confidence'] },
+    );
+    const sha = fc.stringMatching(/^[0-9a-f]{64}$/);
+    const media = fc.record(
+      {
+        kind: loose ? fc.constantFrom('snapshot', 'photo', 'clip', 'video') : fc.constantFrom('snapshot', 'photo', 'clip'),
+        uri: text(2000),
+        sha256: loose ? fc.oneof(sha, fc.stringMatching(/^[0-9a-f]{60,66}$/), fc.constant('A'.repeat(64))) : sha,
+      },
+      { requiredKeys: ['kind', 'uri'] },
+    );
+    return fc.record(
+      {
+        eventId: text(200),
+        deviceId: text(100),
+        occurredAt: time,
+        sourceKind: loose
+          ? fc.constantFrom('camera', 'drone', 'dock', 'nvr', 'sensor', 'feed', 'robot')
+          : fc.constantFrom('camera', 'drone', 'dock', 'nvr', 'sensor', 'feed'),
+        location: fc.record({ lat: num(-90, 90), lng: num(-180, 180) }),
+        zones: fc.array(text(100), { maxLength: loose ? 52 : 50 }),
+        detections: fc.array(detection, { maxLength: loose ? 102 : 8 }),
+        media: fc.array(media, { maxLength: loose ? 21 : 20 }),
+      },
+      { requiredKeys: ['eventId', 'deviceId', 'occurredAt', 'detections'] },
+    );
+  };
+  const event = arbitraries(true);
+  const validEvent = arbitraries(false);
+  // A valid-looking body with one thing changed: a field replaced by any JSON value, an extra key at any depth.
+  const mutated = fc
+    .tuple(
+      fc.oneof(event, validEvent),
+      fc.oneof(
+        fc.jsonValue({ maxDepth: 2 }),
+        fc.double({ min: -200, max: 200, noNaN: true }),
+        // Just past each bound of the schema, and just inside.
+        fc.constantFrom(-180.5, -180, -90.5, -90, -0.5, 0, 1, 1.5, 90, 90.5, 180, 180.5),
+        fc.constantFrom(0, 1, 20, 21, 50, 51, 100, 101, 200, 201, 2000, 2001).map((n) => 'x'.repeat(n)),
+        fc.constantFrom(0, 1, 4, 5, 20, 21, 50, 51, 100, 101).map((n) => Array.from({ length: n }, () => 'z')),
+      ),
+      fc.nat(),
+      fc.constantFrom('replace', 'replace-nested', 'extra-top', 'extra-nested', 'none'),
+    )
+    .map(([e, value, pick, how]) => {
+      const body = JSON.parse(JSON.stringify(e)) as Record<string, unknown>;
+      const keys = Object.keys(body);
+      const nested = [body.location, ...((body.detections as unknown[]) ?? []), ...((body.media as unknown[]) ?? [])].filter((o) => typeof o === 'object');
+      if (how === 'replace') body[keys[pick % keys.length]] = value;
+      else if (how === 'replace-nested' && nested.length > 0) {
+        const o = nested[pick % nested.length] as Record<string, unknown>;
+        const k = Object.keys(o);
+        o[k[pick % k.length]] = value;
+      } else if (how === 'extra-top') body.extra = value;
+      else if (how === 'extra-nested' && nested.length > 0) (nested[pick % nested.length] as Record<string, unknown>).extra = value;
+      return body;
+    });
+
+  it('accepts only what the schema accepts, as the schema outputs it', () => {
+    let taken = 0;
+    fc.assert(
+      fc.property(fc.oneof(validEvent, event, mutated, fc.jsonValue()), (candidate) => {
+        const body = JSON.parse(JSON.stringify(candidate)) as unknown;
+        const fast = plainlyValidGenericEvent(body);
+        const parsed = genericEventSchema.safeParse(JSON.parse(JSON.stringify(candidate)));
+        if (fast === undefined) return;
+        taken++;
+        expect(parsed.success).toBe(true);
+        expect(fast).toEqual(parsed.data);
+      }),
+      { numRuns: 3000 },
+    );
+    // It must also be the path valid events take, or it saves nothing.
+    expect(taken).toBeGreaterThan(500);
+  });
+
+  it('takes every valid event without keys the schema does not name', () => {
+    fc.assert(
+      fc.property(fc.oneof(validEvent, event), (candidate) => {
+        const body = JSON.parse(JSON.stringify(candidate)) as unknown;
+        expect(plainlyValidGenericEvent(body) !== undefined).toBe(genericEventSchema.safeParse(body).success);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('agrees with the schema at every bound of every field', () => {
+    const full = () => ({
+      eventId: 'e-1',
+      deviceId: 'DEMO-CAM-01',
+      occurredAt: '2026-11-28T10:00:00+08:00',
+      sourceKind: 'camera',
+      location: { lat: 23.1, lng: 113.3 },
+      zones: ['loading_bay'],
+      detections: [{ label: 'car', confidence: 0.9, box: [1, 2, 3, 4], trackId: 't-1', plate: '粤A12345', stationary: true }],
+      media: [{ kind: 'snapshot', uri: 'https://nvr/1.jpg', sha256: 'a'.repeat(64) }],
+    });
+    const paths = [
+      'eventId',
+      'deviceId',
+      'occurredAt',
+      'sourceKind',
+      'location',
+      'location.lat',
+      'location.lng',
+      'zones',
+      'zones.0',
+      'detections',
+      'detections.0',
+      'detections.0.label',
+      'detections.0.confidence',
+      'detections.0.box',
+      'detections.0.box.0',
+      'detections.0.trackId',
+      'detections.0.plate',
+      'detections.0.stationary',
+      'media',
+      'media.0',
+      'media.0.kind',
+      'media.0.uri',
+      'media.0.sha256',
+    ];
+    const values: unknown[] = [
+      null,
+      true,
+      false,
+      {},
+      [],
+      'camera',
+      'robot',
+      'photo',
+      'video',
+      '2026-02-28T10:00:00Z',
+      '2026-02-29T10:00:00Z',
+      '2026-11-28T10:00:00',
+      'a'.repeat(64),
+      'A'.repeat(64),
+      'a'.repeat(63),
+      -180.5,
+      -180,
+      -90.5,
+      -90,
+      -0.5,
+      0,
+      1,
+      1.5,
+      90,
+      90.5,
+      180,
+      180.5,
+      1e308,
+      ...[0, 1, 20, 21, 100, 101, 200, 201, 2000, 2001].map((n) => 'x'.repeat(n)),
+      ...[0, 1, 3, 4, 5, 20, 21, 50, 51, 100, 101].map((n) => Array.from({ length: n }, () => 1)),
+      ...[1, 20, 21, 50, 51, 100, 101].map((n) => Array.from({ length: n }, () => 'z')),
+      ...[1, 100, 101].map((n) => Array.from({ length: n }, () => ({ label: 'car', confidence: 0.5 }))),
+      ...[1, 20, 21].map((n) => Array.from({ length: n }, () => ({ kind: 'photo', uri: 'u' }))),
+    ];
+    let compared = 0;
+    for (const path of paths)
+      for (const value of values) {
+        const body = full() as Record<string, unknown>;
+        const keys = path.split('.');
+        let at = body;
+        for (const k of keys.slice(0, -1)) at = at[k] as Record<string, unknown>;
+        at[keys[keys.length - 1]] = value;
+        const json = JSON.stringify(body);
+        const fast = plainlyValidGenericEvent(JSON.parse(json));
+        const parsed = genericEventSchema.safeParse(JSON.parse(json));
+        expect({ path, value, accepted: fast !== undefined }).toEqual({ path, value, accepted: parsed.success });
+        if (fast) expect(fast).toEqual(parsed.data);
+        compared++;
+      }
+    expect(compared).toBe(paths.length * values.length);
+  });
+
+  it('leaves a body with keys to strip to the schema, which strips them', () => {
+    const body = JSON.parse(smallest.replace('"confidence":0.93', '"confidence":0.93,"colour":"red"')) as unknown;
+    expect(plainlyValidGenericEvent(body)).toBeUndefined();
+    const r = adaptGenericEvent(topic, smallest.replace('"confidence":0.93', '"confidence":0.93,"colour":"red"'));
+    expect(r.ok && r.events[0].detections[0]).toEqual({ label: 'garbage', confidence: 0.93 });
   });
 });
