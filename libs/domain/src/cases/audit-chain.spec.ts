@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { AUDIT_GENESIS_HASH, AuditChainWalker, auditEntryHash, canonicalJson, chainNext, sha256Hex, type StoredAuditEntry } from './audit-chain';
 
 function chain(n: number): StoredAuditEntry[] {
@@ -57,6 +58,44 @@ describe('canonicalJson', () => {
   it('is the same for a value and its jsonb round trip', () => {
     const v = { z: 'ü "quoted"\n', a: [0.1 + 0.2, -0, 1e21], m: { k2: 2, k1: 1 } };
     expect(canonicalJson(throughJsonb(v))).toBe(canonicalJson(v));
+  });
+
+  it('is the text the chain was first hashed with, for any JSON value, dates and undefined included', () => {
+    // The first form of the encoder, kept here: stored chains were hashed with it, so its output may never change.
+    const firstForm = (value: unknown): string | undefined => {
+      let v = value;
+      if (v !== null && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function') v = (v as { toJSON: () => unknown }).toJSON();
+      if (typeof v === 'string') return JSON.stringify(v);
+      if (typeof v === 'number') return Number.isFinite(v) ? JSON.stringify(v) : 'null';
+      if (typeof v === 'boolean') return v ? 'true' : 'false';
+      if (v === undefined) return undefined;
+      if (v === null) return 'null';
+      if (Array.isArray(v)) return `[${v.map((item) => firstForm(item) ?? 'null').join(',')}]`;
+      const obj = v as Record<string, unknown>;
+      const parts: string[] = [];
+      for (const key of Object.keys(obj).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
+        const encoded = firstForm(obj[key]);
+        if (encoded !== undefined) parts.push(`${JSON.stringify(key)}:${encoded}`);
+      }
+      return `{${parts.join(',')}}`;
+    };
+    const leaf = fc.oneof(fc.jsonValue({ maxDepth: 1 }), fc.date({ noInvalidDate: true }), fc.constant(undefined), fc.constantFrom(Number.NaN, Infinity, -0));
+    const value = fc.letrec((tie) => ({
+      node: fc.oneof(
+        { depthSize: 'small' },
+        leaf,
+        fc.array(tie('node'), { maxLength: 5 }),
+        fc.dictionary(fc.string({ maxLength: 4 }), tie('node'), { maxKeys: 6 }),
+      ),
+    })).node;
+    fc.assert(
+      fc.property(value, (v) => {
+        const expected = firstForm(v);
+        if (expected === undefined) expect(() => canonicalJson(v)).toThrow(TypeError);
+        else expect(canonicalJson(v)).toBe(expected);
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('refuses bigint (store big ids as strings)', () => {

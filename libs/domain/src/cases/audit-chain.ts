@@ -42,6 +42,9 @@ export function canonicalJson(value: unknown): string {
   return out;
 }
 
+// Built by concatenation, keys sorted only when they are not in order already (rows read back from jsonb are):
+// every event sealed into the chain is encoded here, and the arrays of parts, their joins and a sorted copy of
+// every object's keys were most of the sealing's allocations (issue 20). A property test holds it to that form.
 function encode(value: unknown): string | undefined {
   let v = value;
   if (v !== null && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function') {
@@ -62,16 +65,27 @@ function encode(value: unknown): string | undefined {
       return undefined;
     case 'object': {
       if (v === null) return 'null';
-      if (Array.isArray(v)) return `[${v.map((item) => encode(item) ?? 'null').join(',')}]`;
-      const obj = v as Record<string, unknown>;
-      const parts: string[] = [];
-      for (const key of Object.keys(obj).sort(compareKeys)) {
-        const encoded = encode(obj[key]);
-        if (encoded !== undefined) parts.push(`${JSON.stringify(key)}:${encoded}`);
+      if (Array.isArray(v)) {
+        let out = '[';
+        for (let i = 0; i < v.length; i++) out += (i === 0 ? '' : ',') + (encode(v[i]) ?? 'null');
+        return out + ']';
       }
-      return `{${parts.join(',')}}`;
+      const obj = v as Record<string, unknown>;
+      const keys = Object.keys(obj);
+      if (!inOrder(keys)) keys.sort(compareKeys);
+      let out = '{';
+      for (const key of keys) {
+        const encoded = encode(obj[key]);
+        if (encoded !== undefined) out += (out.length === 1 ? '' : ',') + JSON.stringify(key) + ':' + encoded;
+      }
+      return out + '}';
     }
   }
+}
+
+function inOrder(keys: readonly string[]): boolean {
+  for (let i = 1; i < keys.length; i++) if (keys[i - 1] > keys[i]) return false;
+  return true;
 }
 
 function compareKeys(a: string, b: string): number {
