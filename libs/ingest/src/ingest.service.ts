@@ -542,12 +542,6 @@ export class IngestService implements OnApplicationShutdown {
     const ruleSet = this.rules.ruleSet;
     const events = fresh.map((f) => f.event);
     const idOf = new Map(fresh.map((f) => [f.event, f.id]));
-    const stored = await this.state.lockTracks(tx, trackKeysFor(events, ruleSet));
-    const tracks = new Map<string, TrackState>();
-    for (const [key, json] of stored) {
-      const t = parseTrackState(json);
-      if (t) tracks.set(key, t);
-    }
     let from = events[0].occurredAt;
     let to = events[0].occurredAt;
     for (const e of events) {
@@ -555,13 +549,24 @@ export class IngestService implements OnApplicationShutdown {
       if (e.occurredAt > to) to = e.occurredAt;
     }
     // Inhibition and do-not-disturb read what other batches decided: one worker decides at a time, so a fire
-    // or a first issue committed by another worker meanwhile is never missed (taken after the track locks).
+    // or a first issue committed by another worker meanwhile is never missed (taken after the track locks, which
+    // keep two workers off the same object). History counts cases and suppressed first issues, so a repeat after a
+    // suppressed first issue opens a case.
     const dndSubjects = doNotDisturbSubjectsOf(ruleSet, jurisdiction);
-    if (ruleSet.inhibitions.length > 0 || dndSubjects.length > 0) await this.state.lockDecisions(tx);
-    const activeInhibitors = await this.state.activeInhibitors(tx, from, to);
-    // History counts cases and suppressed first issues, so a repeat after a suppressed first issue opens a case.
-    const historySince = new Date(from.getTime() - ruleSet.doNotDisturb.windowDays * 86_400_000);
-    const history = new DoNotDisturbLedger(dndSubjects.length > 0 ? await this.state.doNotDisturbRecords(tx, dndSubjects, historySince, to) : []).history;
+    const decided = await this.state.lockAndReadDecisionState(tx, {
+      trackKeys: trackKeysFor(events, ruleSet),
+      decisions: ruleSet.inhibitions.length > 0 || dndSubjects.length > 0,
+      inhibitorsFrom: from,
+      inhibitorsTo: to,
+      doNotDisturb: { subjects: dndSubjects, since: new Date(from.getTime() - ruleSet.doNotDisturb.windowDays * 86_400_000), to },
+    });
+    const tracks = new Map<string, TrackState>();
+    for (const [key, json] of decided.tracks) {
+      const t = parseTrackState(json);
+      if (t) tracks.set(key, t);
+    }
+    const activeInhibitors = decided.activeInhibitors;
+    const history = new DoNotDisturbLedger(decided.doNotDisturbRecords).history;
     const ctx: ClassifyContext = {
       ruleSet,
       jurisdiction,

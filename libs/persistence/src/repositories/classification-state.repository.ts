@@ -79,29 +79,33 @@ export type CaseTakeOff = CaseWithdrawal;
  * workers never race on the same object), inhibitors, suppressions and do-not-disturb history.
  */
 // Every ingest batch runs these (prepared once per connection, see PreparedStatement).
-const LOCK_DECISIONS = new PreparedStatement('cp_lock_decisions', 'SELECT pg_advisory_xact_lock($1)');
-// A function scan over the sorted array takes the locks in array order.
-const LOCK_TRACKS = new PreparedStatement('cp_lock_tracks', `SELECT count(pg_advisory_xact_lock(hashtextextended(k, 7))) FROM unnest($1::text[]) AS k`);
-const READ_TRACKS = new PreparedStatement('cp_read_tracks', `SELECT track_key, state FROM track_states WHERE track_key = ANY($1)`);
+// A function scan over the array takes the locks in array order: the tracks' keys sorted, then (a NULL element) the
+// decisions lock. Track keys are hashed into the same bigint lock space the decisions lock lives in.
+const LOCK_FOR_DECISIONS = new PreparedStatement(
+  'cp_lock_for_decisions',
+  `SELECT count(pg_advisory_xact_lock(CASE WHEN k IS NULL THEN $2::bigint ELSE hashtextextended(k, 7) END)) FROM unnest($1::text[]) AS k`,
+);
+// What classification reads of other batches' decisions, in one statement after the locks (so one snapshot that
+// starts after every lock is held). Columns named, never *: a prepared statement fails once its result's columns change.
+const READ_DECISION_STATE = new PreparedStatement(
+  'cp_read_decision_state',
+  `SELECT
+     (SELECT coalesce(json_agg(json_build_array(track_key, state)), '[]') FROM track_states WHERE track_key = ANY($1::text[])) AS tracks,
+     (SELECT coalesce(json_agg(json_build_array(inhibition_id, source_category, source_identity_key, scope, place_id, grid_code, township_code,
+                                                from_at, until_at)), '[]')
+        FROM inhibitors WHERE until_at >= $2 AND from_at <= $3) AS inhibitors,
+     (SELECT coalesce(json_agg(json_build_array(kind, ref, first_at, last_at)), '[]') FROM (
+        SELECT 'place' AS kind, place_id AS ref, first_seen_at AS first_at, last_seen_at AS last_at FROM cases
+         WHERE place_id = ANY($4::text[]) AND status <> 'rejected' AND last_seen_at >= $6 AND first_seen_at < $7
+        UNION ALL
+        SELECT 'subject', reference, first_seen_at, last_seen_at FROM suppressions
+         WHERE reason = 'do-not-disturb' AND reference = ANY($5::text[]) AND last_seen_at >= $6 AND first_seen_at < $7) AS d) AS do_not_disturb`,
+);
 const SAVE_TRACKS = new PreparedStatement(
   'cp_save_tracks',
   `INSERT INTO track_states (track_key, device_id, state, last_seen_at, ended_at)
    SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::timestamptz[], $5::timestamptz[])
    ON CONFLICT (track_key) DO UPDATE SET state = EXCLUDED.state, last_seen_at = EXCLUDED.last_seen_at, ended_at = EXCLUDED.ended_at`,
-);
-// Columns named, never *: a prepared statement fails once its result's columns change (a later migration).
-const ACTIVE_INHIBITORS = new PreparedStatement(
-  'cp_active_inhibitors',
-  `SELECT inhibition_id, source_category, source_identity_key, scope, place_id, grid_code, township_code, from_at, until_at
-     FROM inhibitors WHERE until_at >= $1 AND from_at <= $2`,
-);
-const DO_NOT_DISTURB_RECORDS = new PreparedStatement(
-  'cp_do_not_disturb_records',
-  `SELECT 'place' AS kind, place_id AS ref, first_seen_at AS first_at, last_seen_at AS last_at FROM cases
-    WHERE place_id = ANY($1::text[]) AND status <> 'rejected' AND last_seen_at >= $3 AND first_seen_at < $4
-   UNION ALL
-   SELECT 'subject', reference, first_seen_at, last_seen_at FROM suppressions
-    WHERE reason = 'do-not-disturb' AND reference = ANY($2::text[]) AND last_seen_at >= $3 AND first_seen_at < $4`,
 );
 
 @Injectable()
@@ -112,25 +116,63 @@ export class ClassificationStateRepository {
   ) {}
 
   /**
-   * Held until the transaction ends. Inhibition and do-not-disturb read what other batches decided; two
-   * workers deciding at once would each miss the other's fire or first issue. Taken after the track locks.
+   * Locks what a batch's classification decides on, then reads it: the tracks it will touch (advisory locks in sorted
+   * order, so concurrent workers queue instead of deadlocking), then, with `decisions`, the decisions lock — held until
+   * the transaction ends, since inhibition and do-not-disturb read what other batches decided and two workers deciding
+   * at once would each miss the other's fire or first issue. Two statements whatever the batch: the locks, then one read
+   * of the tracks' states, the inhibitors in force over [from, to] and the do-not-disturb history (issue 20: five round
+   * trips before, each a wake-up of the backend and a third of a small batch's statements' overhead).
    */
-  async lockDecisions(tx: EntityManager): Promise<void> {
-    await runPrepared(tx, LOCK_DECISIONS, [DECISIONS_LOCK]);
-  }
-
-  /**
-   * Locks the tracks a batch will touch (advisory locks in sorted order, so concurrent workers queue
-   * instead of deadlocking) and returns their stored states.
-   */
-  async lockTracks(tx: EntityManager, keys: string[]): Promise<Map<string, unknown>> {
-    const states = new Map<string, unknown>();
-    if (keys.length === 0) return states;
-    const sorted = [...keys].sort();
-    await runPrepared(tx, LOCK_TRACKS, [sorted]);
-    const rows = await runPrepared<{ track_key: string; state: unknown }>(tx, READ_TRACKS, [sorted]);
-    for (const r of rows) states.set(r.track_key, r.state);
-    return states;
+  async lockAndReadDecisionState(
+    tx: EntityManager,
+    input: {
+      trackKeys: readonly string[];
+      decisions: boolean;
+      inhibitorsFrom: Date;
+      inhibitorsTo: Date;
+      doNotDisturb: { subjects: readonly { subjectId: string; placeIds: readonly string[] }[]; since: Date; to: Date };
+    },
+  ): Promise<{ tracks: Map<string, unknown>; activeInhibitors: ActiveInhibitor[]; doNotDisturbRecords: DoNotDisturbRecord[] }> {
+    const sorted = [...input.trackKeys].sort();
+    const locks: (string | null)[] = input.decisions ? [...sorted, null] : sorted;
+    if (locks.length > 0) await runPrepared(tx, LOCK_FOR_DECISIONS, [locks, DECISIONS_LOCK]);
+    const { subjects, since, to } = input.doNotDisturb;
+    const [row] = await runPrepared<{
+      tracks: [string, unknown][];
+      inhibitors: [string, string, string, ActiveInhibitor['scope'], string | null, string | null, string | null, string, string][];
+      do_not_disturb: ['place' | 'subject', string, string, string][];
+    }>(tx, READ_DECISION_STATE, [
+      sorted,
+      input.inhibitorsFrom,
+      input.inhibitorsTo,
+      [...new Set(subjects.flatMap((s) => s.placeIds))],
+      subjects.map((s) => s.subjectId),
+      since,
+      to,
+    ]);
+    const tracks = new Map<string, unknown>(row.tracks);
+    const activeInhibitors = row.inhibitors.map(([inhibitionId, sourceCategory, sourceIdentityKey, scope, placeId, gridCode, townshipCode, from, until]) =>
+      activeInhibitorOf({
+        inhibition_id: inhibitionId,
+        source_category: sourceCategory,
+        source_identity_key: sourceIdentityKey,
+        scope,
+        place_id: placeId,
+        grid_code: gridCode,
+        township_code: townshipCode,
+        from_at: new Date(from),
+        until_at: new Date(until),
+      }),
+    );
+    const doNotDisturbRecords: DoNotDisturbRecord[] = [];
+    for (const [kind, ref, firstText, lastText] of row.do_not_disturb) {
+      const first = new Date(firstText);
+      const last = new Date(lastText);
+      for (const at of first.getTime() === last.getTime() ? [first] : [first, last]) {
+        doNotDisturbRecords.push(kind === 'place' ? { at, placeId: ref } : { at, subjectId: ref });
+      }
+    }
+    return { tracks, activeInhibitors, doNotDisturbRecords };
   }
 
   async saveTracks(tx: EntityManager, changed: TrackState[]): Promise<void> {
@@ -152,11 +194,6 @@ export class ClassificationStateRepository {
   }
 
   /** Inhibitors whose window overlaps [from, to] (source times of the batch). */
-  async activeInhibitors(tx: EntityManager, from: Date, to: Date): Promise<ActiveInhibitor[]> {
-    const rows = await runPrepared<InhibitorRow>(tx, ACTIVE_INHIBITORS, [from, to]);
-    return rows.map(activeInhibitorOf);
-  }
-
   async saveInhibitors(tx: EntityManager, started: ActiveInhibitor[]): Promise<void> {
     if (started.length === 0) return;
     // Windows of one source that overlap or touch what is stored become one row, the exact union (a fire at 10:00 and
@@ -260,23 +297,6 @@ export class ClassificationStateRepository {
    * detection; a rejected case was no issue: a false positive, or withdrawn by a later inhibition) and the first
    * issues do-not-disturb suppressed (reference = subject id, first and last seen).
    */
-  async doNotDisturbRecords(tx: EntityManager, subjects: { subjectId: string; placeIds: string[] }[], from: Date, to: Date): Promise<DoNotDisturbRecord[]> {
-    if (subjects.length === 0) return [];
-    const rows = await runPrepared<{ kind: 'place' | 'subject'; ref: string; first_at: Date; last_at: Date }>(tx, DO_NOT_DISTURB_RECORDS, [
-      [...new Set(subjects.flatMap((s) => s.placeIds))],
-      subjects.map((s) => s.subjectId),
-      from,
-      to,
-    ]);
-    const out: DoNotDisturbRecord[] = [];
-    for (const r of rows) {
-      for (const at of r.first_at.getTime() === r.last_at.getTime() ? [r.first_at] : [r.first_at, r.last_at]) {
-        out.push(r.kind === 'place' ? { at, placeId: r.ref } : { at, subjectId: r.ref });
-      }
-    }
-    return out;
-  }
-
   /**
    * First issues do-not-disturb suppressed for these subjects, one detection each (count 1), with source time in
    * (after, before): candidates for `repeatsAfterwards`. The stored explanation is the would-be issue's.
