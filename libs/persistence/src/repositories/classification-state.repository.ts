@@ -120,8 +120,10 @@ export class ClassificationStateRepository {
    * order, so concurrent workers queue instead of deadlocking), then, with `decisions`, the decisions lock — held until
    * the transaction ends, since inhibition and do-not-disturb read what other batches decided and two workers deciding
    * at once would each miss the other's fire or first issue. Two statements whatever the batch: the locks, then one read
-   * of the tracks' states, the inhibitors in force over [from, to] and the do-not-disturb history (issue 20: five round
-   * trips before, each a wake-up of the backend and a third of a small batch's statements' overhead).
+   * of the tracks' states, the inhibitors whose window overlaps [from, to] (source times of the batch) and the
+   * do-not-disturb history overlapping [since, to): cases at the subjects' places (their first and last detection; a
+   * rejected case was no issue: a false positive, or withdrawn by a later inhibition) and the first issues
+   * do-not-disturb suppressed (reference = subject id, first and last seen). Issue 20: up to five round trips before.
    */
   async lockAndReadDecisionState(
     tx: EntityManager,
@@ -193,7 +195,6 @@ export class ClassificationStateRepository {
     ]);
   }
 
-  /** Inhibitors whose window overlaps [from, to] (source times of the batch). */
   async saveInhibitors(tx: EntityManager, started: ActiveInhibitor[]): Promise<void> {
     if (started.length === 0) return;
     // Windows of one source that overlap or touch what is stored become one row, the exact union (a fire at 10:00 and
@@ -292,11 +293,6 @@ export class ClassificationStateRepository {
     );
   }
 
-  /**
-   * Do-not-disturb history overlapping [from, to): cases at the subjects' places (their first and last
-   * detection; a rejected case was no issue: a false positive, or withdrawn by a later inhibition) and the first
-   * issues do-not-disturb suppressed (reference = subject id, first and last seen).
-   */
   /**
    * First issues do-not-disturb suppressed for these subjects, one detection each (count 1), with source time in
    * (after, before): candidates for `repeatsAfterwards`. The stored explanation is the would-be issue's.
