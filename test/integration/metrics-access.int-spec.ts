@@ -1,6 +1,6 @@
-import { createServer, type AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import request from 'supertest';
+import { freePort } from '../support/services';
 import { startTestApp, TestApp } from '../support/test-app';
 
 /**
@@ -9,14 +9,6 @@ import { startTestApp, TestApp } from '../support/test-app';
  * METRICS_HOST (default 127.0.0.1), not on the API's port.
  */
 const TOKEN = 'metrics-token-0123456789abcdef';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** An address of this machine that is not loopback (a request to it comes from it, not from 127.0.0.1). */
 function outsideAddress(): string | undefined {

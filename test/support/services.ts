@@ -40,14 +40,43 @@ export function portOpen(port: number, host = '127.0.0.1', timeoutMs = 1000): Pr
   });
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
+/**
+ * A port nothing listens on, for a server a test starts later. Taken outside the kernel's ephemeral range: a port the
+ * kernel hands out for `listen(0)` may meanwhile become the local port of any outgoing connection (another test's client
+ * to PostgreSQL or Kafka), and the server then fails with EADDRINUSE (seen: the embedded broker, seconds after the
+ * embedded PostgreSQL's start). Never the same port twice in one process.
+ */
+export async function freePort(): Promise<number> {
+  const [ephemeralFrom, ephemeralTo] = ephemeralRange();
+  const below = Math.max(0, ephemeralFrom - 10_240);
+  const above = Math.max(0, 65_535 - ephemeralTo);
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const k = Math.floor(Math.random() * (below + above));
+    const port = k < below ? ephemeralFrom - below + k : ephemeralTo + 1 + (k - below);
+    if (port < 10_240 || handedOut.has(port) || !(await canListen(port))) continue;
+    handedOut.add(port);
+    return port;
+  }
+  throw new Error(`no free port outside the ephemeral range ${ephemeralFrom}-${ephemeralTo}`);
+}
+
+const handedOut = new Set<number>();
+
+function ephemeralRange(): [number, number] {
+  try {
+    const [from, to] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (Number.isInteger(from) && Number.isInteger(to)) return [from, to];
+  } catch {
+    // Not Linux: the IANA dynamic range.
+  }
+  return [49_152, 65_535];
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((done) => {
     const srv = createServer();
-    srv.once('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => done(port));
-    });
+    srv.once('error', () => done(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => done(true)));
   });
 }
 
