@@ -255,10 +255,13 @@ describe('inhibition does not depend on arrival order (real ingest, PostgreSQL)'
           run++;
           const base = local('14:00', '2026-06-20');
           const stream = (tag: string): Sent[] => items.map((it, i) => ({ id: `${tag}-${i}`, at: minutes(base, it.minute), label: it.label }));
-          // In order: one grid gets the stream sorted by source time.
+          // In order: one grid gets the stream sorted by source time, a fire before what it mutes at the same minute, one
+          // event stored before the next (how batches fall must not decide the reference). Equal times are in order
+          // either way, but a vendor stored before the fire of its minute opens a case the fire then takes back (as when
+          // shuffled), while a fire first never lets it open.
           const a = takeGrid();
-          const ordered = stream(`p${run}a`).sort((x, y) => x.at.getTime() - y.at.getTime());
-          await send(a, ordered);
+          const ordered = stream(`p${run}a`).sort((x, y) => x.at.getTime() - y.at.getTime() || Number(y.label === 'fire') - Number(x.label === 'fire'));
+          for (const e of ordered) await send(a, [e]);
           // Shuffled: another grid gets it in a random order, in random batches, each stored before the next is sent.
           const b = takeGrid();
           const shuffled = stream(`p${run}b`);
