@@ -8,6 +8,10 @@
  * JSON decoding and adapters, classification and grouping, building and sending SQL, PostgreSQL's answers,
  * sealing and case intake, alert fan-out, garbage collection, idle — then the heaviest functions. Each sample
  * counts for one stage, so the stages add up to the window.
+ *
+ *   npm run bench:profile -- <file.heapprofile>
+ *
+ * The same for a sampling heap profile (`BENCH_HEAP_PROF=<dir>`): bytes allocated by stage, then by allocation site.
  */
 import { readFileSync } from 'node:fs';
 
@@ -48,9 +52,54 @@ const STAGES: { stage: string; test: (f: CallFrame) => boolean }[] = [
   { stage: 'ingest batch bookkeeping', test: (f) => /libs\/ingest\//.test(f.url) },
 ];
 
+interface HeapNode {
+  callFrame: CallFrame;
+  selfSize: number;
+  children: HeapNode[];
+}
+
+const siteOf = (f: CallFrame): string => `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(node_modules\/|work\/[^/]+\/)?/, '')}:${f.lineNumber + 1}`;
+
+/** The first stage (in STAGES' precedence) any frame of the stack matches. */
+function stageOf(stack: readonly CallFrame[]): string {
+  let rank = STAGES.length;
+  for (const frame of stack) {
+    const hit = STAGES.findIndex((s, k) => k < rank && s.test(frame));
+    if (hit >= 0) rank = hit;
+  }
+  return rank < STAGES.length ? STAGES[rank].stage : 'other (Node, Nest, start-up)';
+}
+
+function summariseHeap(file: string): void {
+  const { head } = JSON.parse(readFileSync(file, 'utf8')) as { head: HeapNode };
+  const byStage = new Map<string, number>();
+  const bySite = new Map<string, number>();
+  let total = 0;
+  const walk = (node: HeapNode, stack: CallFrame[]) => {
+    stack.push(node.callFrame);
+    if (node.selfSize > 0) {
+      total += node.selfSize;
+      const stage = stageOf(stack);
+      byStage.set(stage, (byStage.get(stage) ?? 0) + node.selfSize);
+      const site = siteOf(node.callFrame);
+      bySite.set(site, (bySite.get(site) ?? 0) + node.selfSize);
+    }
+    for (const child of node.children) walk(child, stack);
+    stack.pop();
+  };
+  walk(head, []);
+  const pct = (bytes: number) => `${((100 * bytes) / total).toFixed(1).padStart(5)} %`;
+  const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1).padStart(7)} MB`;
+  console.log(`${file}: ${(total / 1e6).toFixed(1)} MB allocated while sampled`);
+  for (const [stage, bytes] of [...byStage].sort((a, b) => b[1] - a[1])) console.log(`${pct(bytes)} ${mb(bytes)}  ${stage}`);
+  console.log('largest allocation sites (self):');
+  for (const [site, bytes] of [...bySite].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`${pct(bytes)} ${mb(bytes)}  ${site}`);
+}
+
 function main(): void {
   const [file, windowArg, fromArg] = process.argv.slice(2);
-  if (!file) throw new Error('usage: npm run bench:profile -- <file.cpuprofile> [windowSeconds] [fromSecond]');
+  if (!file) throw new Error('usage: npm run bench:profile -- <file.cpuprofile> [windowSeconds] [fromSecond] | <file.heapprofile>');
+  if (file.endsWith('.heapprofile')) return summariseHeap(file);
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const windowUs = Number(windowArg ?? 5) * 1e6;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
@@ -82,7 +131,7 @@ function main(): void {
     const dt = profile.timeDeltas[i];
     total += dt;
     const leaf = byId.get(id) as ProfileNode;
-    const name = `${leaf.callFrame.functionName || '(anonymous)'} ${leaf.callFrame.url.replace(/^.*\/(node_modules\/|work\/[^/]+\/)?/, '')}:${leaf.callFrame.lineNumber + 1}`;
+    const name = siteOf(leaf.callFrame);
     selfTime.set(name, (selfTime.get(name) ?? 0) + dt);
     let rank = STAGES.length;
     for (let cur: number | undefined = id; cur !== undefined && rank > 0; cur = parent.get(cur)) {

@@ -9,7 +9,8 @@
  * KAFKA_BROKERS (127.0.0.1:9092), BENCH_EVENTS (50000), BENCH_FIXED_RATE (1000), BENCH_FIXED_SECONDS (20),
  * BENCH_PROBE_EVERY (10), BENCH_PHOTOS (24), BENCH_PHOTO_ROUNDS (3), BENCH_PHOTO_DIR (/tmp/cloudpatrol-bench-photos),
  * BENCH_BUDGET_SECONDS (540), BENCH_SATURATION_ALERTS=0 (no SSE client during the burst), BENCH_KEEP_DATABASES=1, BENCH_SKIP (comma list: mqtt,kafka,postgres,cloudpatrol,embedded,naive,photos,scale-out), BENCH_SCALE_WORKERS (2),
- * BENCH_CPU_PROF=<dir> (V8 CPU profiles of the child processes), BENCH_INGEST_BATCH_SIZE, BENCH_INGEST_BATCH_WAIT_MS,
+ * BENCH_CPU_PROF=<dir> (V8 CPU profiles of the child processes), BENCH_HEAP_PROF=<dir> (a sampling heap profile of the
+ * CloudPatrol phase's child; BENCH_HEAP_FROM 3 s, BENCH_HEAP_SECONDS 4), BENCH_INGEST_BATCH_SIZE, BENCH_INGEST_BATCH_WAIT_MS,
  * BENCH_KAFKA_RECORDS (9000: department records of the Kafka feed sub-phase),
  * BENCH_INGEST_PIPELINE_DEPTH, BENCH_MQTT_RECEIVE_MAXIMUM (instead of the product defaults, for an experiment).
  */

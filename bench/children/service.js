@@ -6,7 +6,7 @@
  * Answers `{type:'ready', url}` over IPC; SIGTERM stops it cleanly.
  */
 'use strict';
-const { readFileSync } = require('node:fs');
+const { readFileSync, writeFileSync } = require('node:fs');
 const { join, resolve } = require('node:path');
 
 const dist = join(__dirname, '../../dist/libs');
@@ -32,7 +32,33 @@ async function main() {
       .catch((err) => console.error(err.message))
       .finally(() => process.exit(0));
   });
+  if (process.env.BENCH_HEAP_PROF)
+    sampleHeap(process.env.BENCH_HEAP_PROF, Number(process.env.BENCH_HEAP_FROM ?? 3), Number(process.env.BENCH_HEAP_SECONDS ?? 4));
   process.send?.({ type: 'ready', url: running.url });
+}
+
+/**
+ * BENCH_HEAP_PROF=<dir>: where a run allocates. V8's sampling heap profiler (through node:inspector, its public seam)
+ * from `fromSeconds` after the start for `seconds`, objects either GC collected included (what the scavenges were
+ * paying for), written to <dir>/heap-<pid>.heapprofile: open it in Chrome DevTools (Memory). The CloudPatrol phase's
+ * burst is about 1-5 s after the start.
+ */
+function sampleHeap(dir, fromSeconds, seconds) {
+  const { Session } = require('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  const run = async () => {
+    await session.post('HeapProfiler.enable');
+    await session.post('HeapProfiler.startSampling', {
+      samplingInterval: 16_384,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
+    await new Promise((r) => setTimeout(r, seconds * 1000));
+    const { profile } = await session.post('HeapProfiler.stopSampling');
+    writeFileSync(join(dir, `heap-${process.pid}.heapprofile`), JSON.stringify(profile));
+  };
+  setTimeout(() => run().catch((err) => console.error(`heap profile: ${err.message}`)), fromSeconds * 1000).unref();
 }
 
 main().catch((err) => {

@@ -208,6 +208,10 @@ export async function runCloudPatrolPhase(o: CloudPatrolPhaseOptions): Promise<C
       ADMIN_USERNAME: ADMIN,
       ADMIN_PASSWORD: adminPassword,
       ...settings,
+      // BENCH_HEAP_PROF=<dir>: a sampling heap profile of this child (bench/children/service.js).
+      BENCH_HEAP_PROF: process.env.BENCH_HEAP_PROF,
+      BENCH_HEAP_FROM: process.env.BENCH_HEAP_FROM,
+      BENCH_HEAP_SECONDS: process.env.BENCH_HEAP_SECONDS,
     },
     benchDevices(probeDevices),
     o.cleanup,
