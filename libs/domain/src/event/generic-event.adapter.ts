@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AdapterResult, accepted, rejected, DEVICE_KINDS } from './canonical-event';
+import { isRecord } from '../adapters/adapter-support';
 import { decodeJson, describeZodError } from './payload';
 
 /**
@@ -56,7 +57,6 @@ const LOCATION_KEYS = new Set(['lat', 'lng']);
 const DETECTION_KEYS = new Set(['label', 'confidence', 'box', 'trackId', 'plate', 'stationary']);
 const MEDIA_KEYS = new Set(['kind', 'uri', 'sha256']);
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isText = (v: unknown, max: number): v is string => typeof v === 'string' && v.length >= 1 && v.length <= max;
 const isNumberIn = (v: unknown, min: number, max: number): v is number => typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max;
 const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
@@ -121,7 +121,7 @@ export function adaptGenericEvent(topic: string, payload: Uint8Array | string): 
   if (!decoded.ok) return decoded.result;
   const body = decoded.value;
   // A missing device id is its own reason: operators look for it first.
-  if (typeof body === 'object' && body !== null && !Array.isArray(body) && !('deviceId' in body)) {
+  if (isRecord(body) && !('deviceId' in body)) {
     return rejected('missing-device-id', 'deviceId is required');
   }
   let e = plainlyValidGenericEvent(body);

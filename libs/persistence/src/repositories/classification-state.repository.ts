@@ -91,9 +91,9 @@ const READ_DECISION_STATE = new PreparedStatement(
   'cp_read_decision_state',
   `SELECT
      (SELECT coalesce(json_agg(json_build_array(track_key, state)), '[]') FROM track_states WHERE track_key = ANY($1::text[])) AS tracks,
-     (SELECT coalesce(json_agg(json_build_array(inhibition_id, source_category, source_identity_key, scope, place_id, grid_code, township_code,
-                                                from_at, until_at)), '[]')
-        FROM inhibitors WHERE until_at >= $2 AND from_at <= $3) AS inhibitors,
+     (SELECT coalesce(json_agg(i), '[]') FROM (
+        SELECT inhibition_id, source_category, source_identity_key, scope, place_id, grid_code, township_code, from_at, until_at
+          FROM inhibitors WHERE until_at >= $2 AND from_at <= $3) AS i) AS inhibitors,
      (SELECT coalesce(json_agg(json_build_array(kind, ref, first_at, last_at)), '[]') FROM (
         SELECT 'place' AS kind, place_id AS ref, first_seen_at AS first_at, last_seen_at AS last_at FROM cases
          WHERE place_id = ANY($4::text[]) AND status <> 'rejected' AND last_seen_at >= $6 AND first_seen_at < $7
@@ -141,7 +141,7 @@ export class ClassificationStateRepository {
     const { subjects, since, to } = input.doNotDisturb;
     const [row] = await runPrepared<{
       tracks: [string, unknown][];
-      inhibitors: [string, string, string, ActiveInhibitor['scope'], string | null, string | null, string | null, string, string][];
+      inhibitors: (Omit<InhibitorRow, 'from_at' | 'until_at'> & { from_at: string; until_at: string })[];
       do_not_disturb: ['place' | 'subject', string, string, string][];
     }>(tx, READ_DECISION_STATE, [
       sorted,
@@ -153,19 +153,8 @@ export class ClassificationStateRepository {
       to,
     ]);
     const tracks = new Map<string, unknown>(row.tracks);
-    const activeInhibitors = row.inhibitors.map(([inhibitionId, sourceCategory, sourceIdentityKey, scope, placeId, gridCode, townshipCode, from, until]) =>
-      activeInhibitorOf({
-        inhibition_id: inhibitionId,
-        source_category: sourceCategory,
-        source_identity_key: sourceIdentityKey,
-        scope,
-        place_id: placeId,
-        grid_code: gridCode,
-        township_code: townshipCode,
-        from_at: new Date(from),
-        until_at: new Date(until),
-      }),
-    );
+    // JSON has no dates: the window's ends come as text.
+    const activeInhibitors = row.inhibitors.map((r) => activeInhibitorOf({ ...r, from_at: new Date(r.from_at), until_at: new Date(r.until_at) }));
     const doNotDisturbRecords: DoNotDisturbRecord[] = [];
     for (const [kind, ref, firstText, lastText] of row.do_not_disturb) {
       const first = new Date(firstText);

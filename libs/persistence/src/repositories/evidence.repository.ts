@@ -55,10 +55,6 @@ export interface CaseEvidenceEventRow {
   deviceReviewed: boolean;
 }
 
-/**
- * Sealed evidence (evidence_items). Callers hold the audit chain lock while they look for unsealed events
- * and insert their items, so two sealers never seal the same event.
- */
 /** Appends `value` to the list kept under `key`, starting the list when there is none. */
 function addTo<K, V>(lists: Map<K, V[]>, key: K, value: V): void {
   const list = lists.get(key);
@@ -66,6 +62,10 @@ function addTo<K, V>(lists: Map<K, V[]>, key: K, value: V): void {
   else lists.set(key, [value]);
 }
 
+/**
+ * Sealed evidence (evidence_items). Callers hold the audit chain lock while they look for unsealed events
+ * and insert their items, so two sealers never seal the same event.
+ */
 @Injectable()
 export class EvidenceRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
