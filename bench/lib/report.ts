@@ -200,7 +200,7 @@ export function markdown(r: BenchResults): string {
       '',
     ],
     [
-      `Default start (embedded broker; a PUBACK only once stored), the same stream from ${fmt(d.embedded?.devices)} device connections: acknowledged = stored (${fmt(d.embedded?.acknowledged)} acknowledged, ${fmt(d.embedded?.stored)} stored)`,
+      `Default start (embedded broker; a PUBACK only once stored), the same stream from ${fmt(d.embedded?.devices)} device connections: acknowledged = stored (${fmt(d.embedded?.acknowledged)} acknowledged, ${fmt(d.embedded?.stored)} stored; CPU s per 1,000 events: CloudPatrol with its broker ${fmt(d.embedded?.cpuSecondsPer1000Events?.cloudPatrol, '', 3)}, PostgreSQL backends ${fmt(d.embedded?.cpuSecondsPer1000Events?.postgresBackends, '', 3)})`,
       fmt(r.embeddedEventsPerSecond, ' events/s'),
       `≥ ${fmt(TARGETS.embeddedEventsPerSecond)} events/s`,
       mark(r.checks.embeddedEventsPerSecond),

@@ -11,6 +11,7 @@ import { rmSync } from 'node:fs';
 import { connect, MqttClient } from 'mqtt';
 import { BenchChild, Cleanup, cloudPatrolChildEnv, createDatabase, freePort, isType, log, pgClient, sleep, startService } from '../lib/services';
 import { benchDevices } from '../lib/workload';
+import { backendPids, CpuMeter, per1000Events } from '../lib/cpu';
 
 export interface EmbeddedPhaseOptions {
   adminUrl: string;
@@ -27,6 +28,11 @@ export interface EmbeddedResult {
   seconds?: number;
   eventsPerSecond?: number;
   devices: number;
+  /**
+   * CPU seconds per 1,000 events from the first publish to the last PUBACK: the CloudPatrol process (its embedded broker
+   * included) and its PostgreSQL backends. Unlike events/s it does not move with how busy the shared machine is.
+   */
+  cpuSecondsPer1000Events?: { cloudPatrol: number; postgresBackends: number };
   errors: string[];
 }
 
@@ -87,6 +93,8 @@ export async function runEmbeddedPhase(o: EmbeddedPhaseOptions): Promise<Embedde
         }),
       );
     }
+    const servicePid = child.child.pid as number;
+    const cpu = new CpuMeter([servicePid, ...(await backendPids(pg))]);
     const started = Date.now();
     await Promise.all(
       [...byDevice.values()].map(async (messages, i) => {
@@ -107,10 +115,14 @@ export async function runEmbeddedPhase(o: EmbeddedPhaseOptions): Promise<Embedde
     );
     result.seconds = (Date.now() - started) / 1000;
     result.eventsPerSecond = Math.round(result.acknowledged / result.seconds);
+    result.cpuSecondsPer1000Events = {
+      cloudPatrol: per1000Events(cpu.used([servicePid]), result.acknowledged),
+      postgresBackends: per1000Events(cpu.used(await backendPids(pg)), result.acknowledged),
+    };
     // Every PUBACK meant stored: the rows are there already.
     result.stored = Number((await pg.query<{ n: string }>('SELECT count(*) AS n FROM events')).rows[0].n);
     log(
-      `embedded broker: ${result.eventsPerSecond} events/s acknowledged-after-store (${result.acknowledged}/${result.events} acknowledged, ${result.stored} stored, ${result.devices} device connections)`,
+      `embedded broker: ${result.eventsPerSecond} events/s acknowledged-after-store (${result.acknowledged}/${result.events} acknowledged, ${result.stored} stored, ${result.devices} device connections; CPU s per 1,000 events ${JSON.stringify(result.cpuSecondsPer1000Events)})`,
     );
   } catch (err) {
     result.errors.push((err as Error).message);

@@ -1,4 +1,5 @@
-import { MicroBatcher } from './micro-batcher';
+import fc from 'fast-check';
+import { FifoQueue, MicroBatcher } from './micro-batcher';
 
 describe('MicroBatcher', () => {
   it('stores parallel submissions in few batches, each item answered with its own result', async () => {
@@ -92,5 +93,46 @@ describe('MicroBatcher', () => {
     const b = new MicroBatcher<number, number>({ maxBatch: 10, maxWaiting: 2, run: () => new Promise(() => undefined) });
     b.submit(1);
     await expect(b.room()).resolves.toBeUndefined();
+  });
+});
+
+describe('FifoQueue', () => {
+  it('gives items back in the order they came, whatever the mix of pushes and shifts (an array as the reference)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.integer({ min: 1, max: 3000 }), fc.constant(-1), fc.integer({ min: -3000, max: -2 }))), (steps) => {
+        const queue = new FifoQueue<number>();
+        const reference: number[] = [];
+        let next = 0;
+        const taken: (number | undefined)[] = [];
+        const expected: (number | undefined)[] = [];
+        for (const step of steps) {
+          // A positive step pushes that many items, a negative one shifts that many (past the end included).
+          if (step > 0) {
+            for (let k = 0; k < step; k++, next++) {
+              queue.push(next);
+              reference.push(next);
+            }
+          } else {
+            for (let k = 0; k < -step; k++) {
+              taken.push(queue.shift());
+              expected.push(reference.shift());
+            }
+          }
+          if (queue.size !== reference.length) return false;
+        }
+        expect(taken).toEqual(expected);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('is empty once every item is taken, and takes new ones after', () => {
+    const queue = new FifoQueue<string>();
+    for (let k = 0; k < 5000; k++) queue.push(`w${k}`);
+    for (let k = 0; k < 5000; k++) expect(queue.shift()).toBe(`w${k}`);
+    expect(queue.size).toBe(0);
+    expect(queue.shift()).toBeUndefined();
+    queue.push('again');
+    expect(queue.shift()).toBe('again');
   });
 });

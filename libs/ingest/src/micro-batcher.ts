@@ -27,7 +27,7 @@ export class MicroBatcher<I, O> {
   private running = 0;
   private scheduled = false;
   /** Callers waiting for room (`room()`), first come first served. */
-  private roomWaiters: (() => void)[] = [];
+  private readonly roomWaiters = new FifoQueue<() => void>();
 
   constructor(private readonly options: MicroBatcherOptions<I, O>) {}
 
@@ -51,17 +51,17 @@ export class MicroBatcher<I, O> {
    * embedded broker has read the publish; its PUBACK waits), so they go on as soon as they may, not after a timer.
    */
   room(): Promise<void> {
-    if (this.waiting + this.roomWaiters.length < this.options.maxWaiting) return Promise.resolve();
+    if (this.waiting + this.roomWaiters.size < this.options.maxWaiting) return Promise.resolve();
     return new Promise((resolve) => this.roomWaiters.push(resolve));
   }
 
   /** Wakes every caller waiting for room (shutting down: they give up instead of waiting for batches that may not come). */
   stopWaiting(): void {
-    for (const wake of this.roomWaiters.splice(0)) wake();
+    for (let wake = this.roomWaiters.shift(); wake; wake = this.roomWaiters.shift()) wake();
   }
 
   private wakeForRoom(): void {
-    for (let free = this.options.maxWaiting - this.waiting; free > 0 && this.roomWaiters.length > 0; free--) this.roomWaiters.shift()?.();
+    for (let free = this.options.maxWaiting - this.waiting; free > 0 && this.roomWaiters.size > 0; free--) this.roomWaiters.shift()?.();
   }
 
   /** Starts on the next turn of the event loop, so pushes that arrived together go together. */
@@ -96,5 +96,37 @@ export class MicroBatcher<I, O> {
     } catch (err) {
       for (const w of batch) w.reject(err);
     }
+  }
+}
+
+/**
+ * First in, first out, O(1) at both ends. `Array#shift` moves every element left: with the default start's tens of
+ * thousands of publishes waiting for room, waking a batch's worth of them cost 7.7 µs each (measured, 41,000 waiting).
+ */
+export class FifoQueue<T> {
+  private items: (T | undefined)[] = [];
+  private head = 0;
+
+  get size(): number {
+    return this.items.length - this.head;
+  }
+
+  push(item: T): void {
+    this.items.push(item);
+  }
+
+  shift(): T | undefined {
+    if (this.head === this.items.length) return undefined;
+    const item = this.items[this.head];
+    this.items[this.head++] = undefined;
+    // Drops the taken slots once they are most of the array, so memory follows what is waiting.
+    if (this.head === this.items.length) {
+      this.items = [];
+      this.head = 0;
+    } else if (this.head >= 1024 && this.head * 2 >= this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return item;
   }
 }
