@@ -42,13 +42,15 @@ const STAGES: { stage: string; test: (f: CallFrame) => boolean }[] = [
   },
   { stage: 'alert fan-out (SSE)', test: (f) => /libs\/core\/src\/alerts\/|alert-listener\.repository|alerts\.controller/.test(f.url) },
   { stage: 'classification and grouping', test: (f) => /libs\/domain\/src\/(classification|cases)\//.test(f.url) },
-  { stage: 'JSON decoding and adapters', test: (f) => /libs\/domain\/src\/(event|adapters)\/|source-router\.ts/.test(f.url) },
+  // Profiles of the bench's children name the built files (dist/…/source-router.js), ts-node runs the sources.
+  { stage: 'JSON decoding and adapters', test: (f) => /libs\/domain\/src\/(event|adapters)\/|source-router\.[jt]s/.test(f.url) },
   {
     stage: 'PostgreSQL: answers parsed',
     test: (f) => /node_modules\/(pg-protocol|postgres-date|pg-types)\//.test(f.url) || /_handleDataRow|parseRow/.test(f.functionName),
   },
   { stage: 'PostgreSQL: SQL built and sent', test: (f) => /node_modules\/(pg|typeorm)\/|libs\/persistence\//.test(f.url) || f.functionName === 'writev' },
-  { stage: 'MQTT receive and acknowledge', test: (f) => /node_modules\/(mqtt-packet|mqtt)\/|libs\/messaging\//.test(f.url) },
+  // aedes and its helpers are the embedded broker of the default start.
+  { stage: 'MQTT receive and acknowledge', test: (f) => /node_modules\/(mqtt-packet|mqtt|aedes[^/]*)\/|libs\/messaging\//.test(f.url) },
   { stage: 'ingest batch bookkeeping', test: (f) => /libs\/ingest\//.test(f.url) },
 ];
 
