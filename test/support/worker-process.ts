@@ -2,9 +2,12 @@ import { ChildProcess, spawn } from 'node:child_process';
 import http from 'node:http';
 import { join } from 'node:path';
 import { freePort, readServices, ROOT } from './services';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const SERVICE_NODE_FLAGS = require('../../scripts/service-node-flags.js') as string[];
 
 /**
- * A CloudPatrol worker in its own OS process (apps/worker/src/main.ts run through ts-node), so a test can
+ * A CloudPatrol worker in its own OS process (the built dist/apps/<app>/src/main.js, as `npm run start:worker` runs
+ * it; jest's global setup builds it), so a test can
  * SIGKILL it mid-stream and start it again with the same identity: the same MQTT client id (the broker
  * keeps the persistent session and its backlog), the same Kafka group (committed offsets) and the same
  * database.
@@ -70,32 +73,29 @@ export class WorkerProcess {
   static async start(identity: WorkerIdentity, readyTimeoutMs = 60_000): Promise<WorkerProcess> {
     const s = readServices();
     const port = await freePort();
-    const child = spawn(
-      process.execPath,
-      ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, `apps/${identity.app ?? 'worker'}/src/main.ts`)],
-      {
-        cwd: ROOT,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: {
-          PATH: process.env.PATH,
-          HOME: process.env.HOME,
-          NODE_ENV: 'test',
-          TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'),
-          DATABASE_URL: identity.databaseUrl,
-          MQTT_URL: identity.mqttUrl ?? s.mqttUrl,
-          MQTT_CLIENT_ID: identity.mqttClientId,
-          MQTT_SHARE_GROUP: identity.mqttShareGroup,
-          KAFKA_BROKERS: s.kafkaBrokers,
-          KAFKA_TOPIC_PREFIX: identity.kafkaTopicPrefix,
-          KAFKA_GROUP_ID: identity.kafkaGroupId,
-          PORT: String(port),
-          HOST: '127.0.0.1',
-          CONFIG_DIR: join(ROOT, 'config/demo'),
-          LOG_LEVEL: 'warn',
-          ...identity.env,
-        },
+    // The built entry, not ts-node: transpiling the app at each start cost several seconds of CPU per process,
+    // and a fault test starts up to four of them.
+    const child = spawn(process.execPath, ['--enable-source-maps', ...SERVICE_NODE_FLAGS, join(ROOT, `dist/apps/${identity.app ?? 'worker'}/src/main.js`)], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        NODE_ENV: 'test',
+        DATABASE_URL: identity.databaseUrl,
+        MQTT_URL: identity.mqttUrl ?? s.mqttUrl,
+        MQTT_CLIENT_ID: identity.mqttClientId,
+        MQTT_SHARE_GROUP: identity.mqttShareGroup,
+        KAFKA_BROKERS: s.kafkaBrokers,
+        KAFKA_TOPIC_PREFIX: identity.kafkaTopicPrefix,
+        KAFKA_GROUP_ID: identity.kafkaGroupId,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        CONFIG_DIR: join(ROOT, 'config/demo'),
+        LOG_LEVEL: 'warn',
+        ...identity.env,
       },
-    );
+    });
     const worker = new WorkerProcess(child, `http://127.0.0.1:${port}`);
     const until = Date.now() + readyTimeoutMs;
     for (;;) {
