@@ -26,7 +26,15 @@ import {
   withdrawalsOfMuted,
 } from '@app/domain';
 import type { Sighting, TrackPoint } from '@app/domain/devices/device-health';
-import { CaseUpsertRow, ClassificationStateRepository, DeadLetterRow, IngestRepository, PictureRepository } from '@app/persistence';
+import {
+  type AuditAppend,
+  AuditLogRepository,
+  CaseUpsertRow,
+  ClassificationStateRepository,
+  DeadLetterRow,
+  IngestRepository,
+  PictureRepository,
+} from '@app/persistence';
 import type { InboundMessage } from '@app/messaging';
 import type { EntityManager } from 'typeorm';
 import {
@@ -121,6 +129,7 @@ export class IngestService implements OnApplicationShutdown {
     private readonly pictureRows: PictureRepository,
     private readonly health: DeviceHealthService,
     private readonly pressure: IngestPressure,
+    private readonly audit: AuditLogRepository,
     @Inject(RUNTIME_OPTIONS) private readonly runtime: RuntimeOptions,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
@@ -459,13 +468,16 @@ export class IngestService implements OnApplicationShutdown {
           fresh.map((f) => ({ ...f, attached: attachedTo.get(f.event) })),
           batchReceivedAt(batch),
         );
-        const { caseRows, dwellProofs } = await this.classifyAndGroup(tx, fresh);
+        const { caseRows, dwellProofs, audit } = await this.classifyAndGroup(tx, fresh);
         const cases = await this.repository.upsertCases(tx, caseRows);
         await this.linkDwellProof(tx, cases, dwellProofs);
         await this.repository.insertDeadLetters(tx, deadLetters, deadLetterKafkaTopic(this.runtime.env));
         await this.state.saveTelemetry(tx, telemetry);
-        // Last: the devices' rows stay locked only until the commit just after.
+        // Late: the devices' rows stay locked only until the commit just after.
         await this.health.recordBatch(tx, sightings, track);
+        // Last of all: the audit chain's lock. The case intake, the case loop and the device watcher take it after
+        // their row locks; taken before this batch's case upsert, it deadlocked with an intake holding a case.
+        await this.audit.appendMany(tx, audit);
         await this.repository.notifyAlerts(
           tx,
           cases.map((c) => ({ caseId: c.caseId, opened: c.opened, growth: !c.opened }) satisfies AlertNotification),
@@ -536,8 +548,8 @@ export class IngestService implements OnApplicationShutdown {
   private async classifyAndGroup(
     tx: EntityManager,
     fresh: { event: CanonicalEvent; id: string }[],
-  ): Promise<{ caseRows: CaseUpsertRow[]; dwellProofs: DwellProofOfIssue[] }> {
-    if (fresh.length === 0) return { caseRows: [], dwellProofs: [] };
+  ): Promise<{ caseRows: CaseUpsertRow[]; dwellProofs: DwellProofOfIssue[]; audit: AuditAppend[] }> {
+    if (fresh.length === 0) return { caseRows: [], dwellProofs: [], audit: [] };
     const { jurisdiction, routing } = this.runtime.district;
     const ruleSet = this.rules.ruleSet;
     const events = fresh.map((f) => f.event);
@@ -583,6 +595,8 @@ export class IngestService implements OnApplicationShutdown {
     // Rows go to the repositories as they come: they fold rows that share a key before each statement.
     const suppressions: SuppressionTally[] = [];
     const caseRows: CaseGrouping[] = [];
+    /** Why cases changed afterwards: appended to the audit chain at the end of the transaction. */
+    const audit: AuditAppend[] = [];
 
     // A fire stored after minor issues it mutes takes them back off their cases (those nobody has acted on),
     // so the cases do not depend on which arrived first. Before this batch's cases are stored: a case it
@@ -598,7 +612,8 @@ export class IngestService implements OnApplicationShutdown {
       const at = new Date();
       const { suppressions: inhibited, withdrawals } = withdrawalsOfMuted(muted, ruleSet, at);
       suppressions.push(...inhibited);
-      const changed = await this.state.takeOffCases(tx, withdrawals, at);
+      const { changed, audit: takenOff } = await this.state.takeOffCases(tx, withdrawals, at);
+      audit.push(...takenOff);
       await this.repository.notifyAlerts(
         tx,
         changed.map((caseId) => ({ caseId, opened: false, growth: false }) satisfies AlertNotification),
@@ -619,14 +634,14 @@ export class IngestService implements OnApplicationShutdown {
       const repeats = repeatsAfterwards(firsts, result.doNotDisturb, dndSubjects, ruleSet.doNotDisturb.windowDays);
       const { cases, superseded } = earlierIssueCases(repeats, result.doNotDisturb, dndSubjects, ruleSet);
       caseRows.push(...cases);
-      await this.state.supersedeFirstIssues(tx, superseded, new Date());
+      audit.push(...(await this.state.supersedeFirstIssues(tx, superseded, new Date())));
     }
 
     const grouped = groupClassified(result.results, (event) => idOf.get(event) as string);
     suppressions.push(...grouped.suppressions);
     caseRows.push(...grouped.cases);
     await this.state.saveSuppressions(tx, suppressions);
-    return { caseRows, dwellProofs: grouped.dwellProofs };
+    return { caseRows, dwellProofs: grouped.dwellProofs, audit };
   }
 }
 

@@ -6,7 +6,11 @@
 export const ADVISORY_LOCKS = {
   /** Migrations run by one process at a time. */
   migrations: 4_242_001,
-  /** The audit hash chain is appended by one transaction at a time. */
+  /**
+   * The audit hash chain is appended by one transaction at a time. Taken after a transaction's row locks (cases,
+   * workflows, devices), never before one it may wait for: the intake, the case loop and the device watcher lock
+   * rows first, and an ingest batch that held the chain while it waited for a case row deadlocked with the intake.
+   */
   auditChain: 4_242_002,
   /** Decisions that look at other events (inhibition, do-not-disturb) are taken by one worker at a time. */
   decisions: 4_242_003,

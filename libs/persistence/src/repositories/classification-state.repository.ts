@@ -15,7 +15,7 @@ import {
   type SuppressionTally,
   type TrackState,
 } from '@app/domain';
-import { AuditLogRepository } from './audit-log.repository';
+import type { AuditAppend } from './audit-log.repository';
 import { ADVISORY_LOCKS } from '../advisory-locks';
 
 interface InhibitorRow {
@@ -110,10 +110,7 @@ const SAVE_TRACKS = new PreparedStatement(
 
 @Injectable()
 export class ClassificationStateRepository {
-  constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly audit: AuditLogRepository,
-  ) {}
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**
    * Locks what a batch's classification decides on, then reads it: the tracks it will touch (advisory locks in sorted
@@ -325,22 +322,21 @@ export class ClassificationStateRepository {
   /**
    * First issues that turned out to be repeats (an earlier issue of the business arrived later): their
    * suppressions go, as they become case occurrences, and the audit log keeps why (the case they join may be
-   * an older one whose explanation is its first issue's).
+   * an older one whose explanation is its first issue's). Returns those audit entries for the caller to append
+   * last in its transaction (see `takeOffCases`).
    */
-  async supersedeFirstIssues(tx: EntityManager, firsts: { key: string; eventId: string; note: Record<string, unknown> }[], at: Date): Promise<void> {
-    if (firsts.length === 0) return;
+  async supersedeFirstIssues(tx: EntityManager, firsts: { key: string; eventId: string; note: Record<string, unknown> }[], at: Date): Promise<AuditAppend[]> {
+    if (firsts.length === 0) return [];
     const sorted = [...firsts].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     await tx.query(`DELETE FROM suppressions WHERE suppression_key = ANY($1::text[])`, [sorted.map((f) => f.key)]);
-    for (const f of sorted) {
-      await this.audit.append(tx, {
-        at,
-        actorId: null,
-        actorRole: 'system',
-        action: 'do-not-disturb.repeat-afterwards',
-        caseId: null,
-        data: { eventId: f.eventId, ...f.note },
-      });
-    }
+    return sorted.map((f) => ({
+      at,
+      actorId: null,
+      actorRole: 'system',
+      action: 'do-not-disturb.repeat-afterwards',
+      caseId: null,
+      data: { eventId: f.eventId, ...f.note },
+    }));
   }
 
   /**
@@ -406,10 +402,14 @@ export class ClassificationStateRepository {
    * the reason appended to the case's explanation (`inhibitedAfterwards`) and to the audit log. A case left with
    * no occurrence is withdrawn: `rejected` (terminal, reopenable by a supervisor, not a reviewed false positive:
    * nobody reviewed it) with `explanation.withdrawn`, its grouping closed and, if the case loop already holds
-   * it, its review clock stopped. Returns the ids of the cases changed.
+   * it, its review clock stopped. Returns the ids of the cases changed and the audit entries that say why.
+   *
+   * The entries are not appended here: the chain lock must be the last lock a transaction takes. The case
+   * intake, the case loop and the device watcher lock rows first and the chain after; an ingest batch that
+   * took the chain here and then waited for a case row the intake held deadlocked with it.
    */
-  async takeOffCases(tx: EntityManager, takeOffs: CaseTakeOff[], at: Date): Promise<string[]> {
-    if (takeOffs.length === 0) return [];
+  async takeOffCases(tx: EntityManager, takeOffs: CaseTakeOff[], at: Date): Promise<{ changed: string[]; audit: AuditAppend[] }> {
+    if (takeOffs.length === 0) return { changed: [], audit: [] };
     const sorted = [...takeOffs].sort((a, b) => (a.caseId < b.caseId ? -1 : a.caseId > b.caseId ? 1 : 0));
     const pairs = sorted.flatMap((t) => t.eventIds.map((e) => [t.caseId, e] as const));
     await tx.query(
@@ -449,18 +449,18 @@ export class ClassificationStateRepository {
         [withdrawn.map((t) => t.caseId), withdrawn.map((t) => t.reason), at],
       );
     }
-    for (const t of sorted) {
+    const audit = sorted.map((t): AuditAppend => {
       const remaining = left.get(t.caseId) ?? 0;
-      await this.audit.append(tx, {
+      return {
         at,
         actorId: null,
         actorRole: 'system',
         action: remaining === 0 ? 'case.withdrawn' : 'case.occurrences-withdrawn',
         caseId: t.caseId,
         data: { caseNumber: t.caseNumber, reason: t.reason, remainingOccurrences: remaining, ...t.note },
-      });
-    }
-    return sorted.map((t) => t.caseId);
+      };
+    });
+    return { changed: sorted.map((t) => t.caseId), audit };
   }
 
   async saveTelemetry(tx: EntityManager, rows: { deviceId: string; at: Date; lat?: number; lng?: number; telemetry: object }[]): Promise<void> {
