@@ -630,6 +630,19 @@ describe('security fuzz: hostile input to every body, query and path of the API'
     }
     // No hostile transition got through: the later properties still find the case where they need it.
     expect((await s.db.query<{ status: string }>(`SELECT status FROM cases WHERE id = $1`, [target.id])).rows[0].status).toBe('in_progress');
+    // Every device a hostile body registered has its security event: none was lost to a value jsonb refuses (a lone
+    // surrogate in ownerDepartment was accepted, and its device.registered entry failed to be written).
+    const unrecorded = await s.db.query<{ id: string }>(
+      `SELECT d.id FROM devices d
+        WHERE d.id LIKE 'FUZZ-%' AND NOT EXISTS (SELECT 1 FROM audit_log a WHERE a.action = 'device.registered' AND a.data->>'deviceId' = d.id)`,
+    );
+    expect(unrecorded.rows).toEqual([]);
+    const lone = await send(
+      s.url,
+      json('POST', '/api/v1/devices', '{"id":"FUZZ-LONE","kind":"camera","name":"x","ownerDepartment":"\\ud800"}'),
+      as(supervisor.token),
+    );
+    expect([lone.status, lone.text]).toEqual([400, expect.stringContaining('ownerDepartment: must be well-formed Unicode')]);
   });
 
   it('refuses oversized and mislabelled bodies without a 5xx', async () => {

@@ -6,28 +6,40 @@ import { z } from 'zod';
 export class ZodValidationPipe<T> implements PipeTransform<unknown, T> {
   constructor(private readonly schema: z.ZodType<T>) {}
   transform(value: unknown): T {
-    // PostgreSQL text and jsonb cannot hold U+0000: refused here, with the field, rather than failing in SQL (500).
-    const nul = pathToNul(value);
-    if (nul !== undefined) throw new BadRequestException(`${nul.slice(0, 200)}: must not contain NUL characters`);
+    // PostgreSQL text and jsonb cannot hold U+0000, and jsonb refuses a lone surrogate (text would keep U+FFFD in its
+    // place): refused here, with the field, rather than failing in SQL (a 500, or an audit entry not written).
+    const bad = firstUnstorable(value);
+    if (bad !== undefined) throw new BadRequestException(`${bad.path.slice(0, 200)}: ${bad.why}`);
     const parsed = this.schema.safeParse(value);
     if (!parsed.success) throw new BadRequestException(describeZodError(parsed.error));
     return parsed.data;
   }
 }
 
-/** The path of the first string (value or key) holding U+0000, or undefined. Iterative: any depth is fine. */
-function pathToNul(value: unknown): string | undefined {
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+function whyUnstorable(s: string): string | undefined {
+  if (s.includes('\u0000')) return 'must not contain NUL characters';
+  if (LONE_SURROGATE.test(s)) return 'must be well-formed Unicode (it holds a lone surrogate)';
+  return undefined;
+}
+
+/** The path of the first string (value or key) PostgreSQL cannot store as it is, and why. Iterative: any depth. */
+function firstUnstorable(value: unknown): { path: string; why: string } | undefined {
+  const printable = (path: string) => path.split('\u0000').join('\\u0000').replace(new RegExp(LONE_SURROGATE.source, 'g'), '\ufffd');
   const stack: { value: unknown; path: string }[] = [{ value, path: '(root)' }];
   while (stack.length > 0) {
     const { value: v, path } = stack.pop() as { value: unknown; path: string };
     if (typeof v === 'string') {
-      if (v.includes('\u0000')) return path;
+      const why = whyUnstorable(v);
+      if (why) return { path: printable(path), why };
     } else if (Array.isArray(v)) {
       v.forEach((item, i) => stack.push({ value: item, path: path === '(root)' ? String(i) : `${path}.${i}` }));
     } else if (v !== null && typeof v === 'object') {
       for (const [key, item] of Object.entries(v)) {
         const at = path === '(root)' ? key : `${path}.${key}`;
-        if (key.includes('\u0000')) return at.split('\u0000').join('\\u0000');
+        const why = whyUnstorable(key);
+        if (why) return { path: printable(at), why };
         stack.push({ value: item, path: at });
       }
     }

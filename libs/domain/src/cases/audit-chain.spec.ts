@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { AUDIT_GENESIS_HASH, AuditChainWalker, auditEntryHash, canonicalJson, chainNext, sha256Hex, type StoredAuditEntry } from './audit-chain';
+import { AUDIT_GENESIS_HASH, AuditChainWalker, auditData, auditEntryHash, canonicalJson, chainNext, sha256Hex, type StoredAuditEntry } from './audit-chain';
 
 function chain(n: number): StoredAuditEntry[] {
   const out: StoredAuditEntry[] = [];
@@ -150,5 +150,57 @@ describe('audit hash chain', () => {
     entries.forEach((e) => walker.check(e));
     expect(walker.checked).toBe(4);
     expect(walker.head).toEqual({ seq: 4, hash: entries[3].hash });
+  });
+});
+
+describe('auditData', () => {
+  /** What jsonb accepts: no U+0000 and no lone surrogate anywhere in the JSON text. */
+  const storable = (v: unknown) => {
+    const text = JSON.stringify(v);
+    return !/\\u0000/.test(text) && !/\\ud[89a-f][0-9a-f]{2}/i.test(text);
+  };
+
+  it('is the JSON round trip of ordinary data, unchanged', () => {
+    const data = { deviceId: 'CAM-01', at: new Date(Date.UTC(2026, 11, 5)), gone: undefined, list: [1, 'two', null], nested: { 粤: '粤B22222 🚗' } };
+    expect(auditData(data)).toEqual({ deviceId: 'CAM-01', at: '2026-12-05T00:00:00.000Z', list: [1, 'two', null], nested: { 粤: '粤B22222 🚗' } });
+  });
+
+  it('replaces U+0000 and lone surrogates in values and keys with U+FFFD, and keeps surrogate pairs', () => {
+    expect(auditData({ ownerDepartment: '\ud800', name: 'a\u0000b', ['k\udc00']: ['x\udbff', '🚗\udfff'], pair: '\ud83d\ude97' })).toEqual({
+      ownerDepartment: '\ufffd',
+      name: 'a\ufffdb',
+      ['k\ufffd']: ['x\ufffd', '🚗\ufffd'],
+      pair: '🚗',
+    });
+  });
+
+  it('leaves a literal backslash-u text alone', () => {
+    expect(auditData({ note: '\\u0000 and \\ud800 are only text here' })).toEqual({ note: '\\u0000 and \\ud800 are only text here' });
+  });
+
+  // Any UTF-16 code unit, lone surrogates and U+0000 among them, and the sharp ones more often.
+  const unit = fc.oneof(
+    fc.constantFrom('\u0000', '\ud800', '\udbff', '\udc00', '\udfff', '\ud83d\ude97', '\\', 'u'),
+    fc.nat(0xffff).map((c) => String.fromCharCode(c)),
+  );
+  const text = fc.string({ unit, maxLength: 12 });
+  const data = fc.dictionary(
+    text,
+    fc.oneof(text, fc.array(text, { maxLength: 3 }), fc.dictionary(text, text, { maxKeys: 3 }), fc.integer(), fc.constant(null)),
+    {
+      maxKeys: 5,
+    },
+  );
+
+  it('always gives what jsonb stores, and is the same after a second pass', () => {
+    fc.assert(
+      fc.property(data, (data) => {
+        const once = auditData(data);
+        expect(storable(once)).toBe(true);
+        expect(auditData(once)).toEqual(once);
+        expect(canonicalJson(auditData(throughJsonb(once)))).toBe(canonicalJson(once));
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -105,6 +105,29 @@ export function auditEntryHash(prevHash: string, content: AuditEntryContent): st
   return sha256Hex(prevHash + canonicalJson(material));
 }
 
+// What JSON.stringify writes for the two things jsonb refuses: U+0000 (22P05) and a lone surrogate (22P02, written
+// as \udXXX since ES2019). A literal backslash before such text also matches: it only takes the slower path.
+const UNSTORABLE_ESCAPE = /\\u(0000|d[89a-f][0-9a-f]{2})/i;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * An entry's data as jsonb will hand it back, which is what gets hashed: plain JSON (toJSON applied, undefined
+ * dropped), with U+0000 and lone surrogates in its strings and keys replaced by U+FFFD. jsonb refuses both, and an
+ * append must not fail on what a request or a device sent: a security event that cannot be written is lost.
+ */
+export function auditData(data: Record<string, unknown>): Record<string, unknown> {
+  const text = JSON.stringify(data);
+  if (!UNSTORABLE_ESCAPE.test(text)) return JSON.parse(text) as Record<string, unknown>;
+  const fix = (s: string) => s.replaceAll('\u0000', '\ufffd').replace(LONE_SURROGATE, '\ufffd');
+  const storable = (v: unknown): unknown => {
+    if (typeof v === 'string') return fix(v);
+    if (Array.isArray(v)) return v.map(storable);
+    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [fix(k), storable(x)]));
+    return v;
+  };
+  return storable(JSON.parse(text)) as Record<string, unknown>;
+}
+
 /** The next entry to append after `last` (undefined when the log is empty). */
 export function chainNext(last: { seq: number; hash: string } | undefined): { seq: number; prevHash: string } {
   return last ? { seq: last.seq + 1, prevHash: last.hash } : { seq: 1, prevHash: AUDIT_GENESIS_HASH };

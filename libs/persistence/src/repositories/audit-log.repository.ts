@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { auditEntryHash, chainNext, type StoredAuditEntry } from '@app/domain/cases/audit-chain';
+import { auditData, auditEntryHash, chainNext, type StoredAuditEntry } from '@app/domain/cases/audit-chain';
 import { ADVISORY_LOCKS } from '../advisory-locks';
 
 /** Serialises appends to the chain (and evidence sealing, which must not race it) across every process. */
@@ -46,7 +46,7 @@ export class AuditLogRepository {
     const last: { seq: string; hash: string }[] = await tx.query('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
     const { seq, prevHash } = chainNext(last[0] ? { seq: Number(last[0].seq), hash: last[0].hash } : undefined);
     // The data goes through JSON once here, so what is hashed is exactly what jsonb will hand back.
-    const data = JSON.parse(JSON.stringify(entry.data)) as Record<string, unknown>;
+    const data = auditData(entry.data);
     const content = { seq, at: entry.at.toISOString(), actorId: entry.actorId, actorRole: entry.actorRole, action: entry.action, caseId: entry.caseId, data };
     const hash = auditEntryHash(prevHash, content);
     await tx.query(
@@ -67,7 +67,7 @@ export class AuditLogRepository {
     let prev = last[0] ? { seq: Number(last[0].seq), hash: last[0].hash } : undefined;
     const rows = entries.map((entry) => {
       const { seq, prevHash } = chainNext(prev);
-      const data = JSON.parse(JSON.stringify(entry.data)) as Record<string, unknown>;
+      const data = auditData(entry.data);
       const content = { seq, at: entry.at.toISOString(), actorId: entry.actorId, actorRole: entry.actorRole, action: entry.action, caseId: entry.caseId, data };
       const hash = auditEntryHash(prevHash, content);
       prev = { seq, hash };
