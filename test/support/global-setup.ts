@@ -23,7 +23,7 @@ export default async function globalSetup(): Promise<void> {
     await pg.end().catch(() => undefined);
   }
 
-  // One broker per jest worker (scripts/test.js runs 2; more cover a larger --maxWorkers).
+  // One broker per jest worker (scripts/test.js runs 3; the fourth covers a larger --maxWorkers).
   const workers = Math.max(2, Number(process.env.CP_TEST_MQTT_BROKERS ?? '4'));
   const mqttBrokers = await Promise.all(Array.from({ length: workers }, (_, i) => startMosquitto(`${runId}-w${i + 1}`)));
 
