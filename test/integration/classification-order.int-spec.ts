@@ -1,11 +1,10 @@
-import { loadDistrictConfig } from '@app/config';
-import type { GeoPoint, GridCell } from '@app/domain';
+import type { GridCell } from '@app/domain';
 import fc from 'fast-check';
 import { connectAsync, MqttClient } from 'mqtt';
-import { join } from 'node:path';
 import { Client } from 'pg';
 import request from 'supertest';
-import { readServices, ROOT } from '../support/services';
+import { readServices } from '../support/services';
+import { demoDistrict, gridCentre, plainGrids } from '../support/demo-grids';
 import { eventually, startTestApp, TestApp } from '../support/test-app';
 import { createUser, step } from './case-loop-helpers';
 
@@ -37,16 +36,8 @@ describe('inhibition does not depend on arrival order (real ingest, PostgreSQL)'
   let mqtt: MqttClient;
   let db: Client;
   const alerts: { caseId: string; opened: boolean; growth?: boolean }[] = [];
-  const district = loadDistrictConfig(join(ROOT, 'config/demo'));
-  const centre = (g: GridCell): GeoPoint => {
-    const ring = (g.geometry.type === 'Polygon' ? g.geometry.coordinates[0] : g.geometry.coordinates[0][0]) as number[][];
-    return { lng: (ring[0][0] + ring[2][0]) / 2, lat: (ring[0][1] + ring[2][1]) / 2 };
-  };
-  // Grid cells whose centre is in no named place: minor issues there are identified by the grid.
-  const grids = district.grids.filter((g) => {
-    const where = district.jurisdiction.locate(centre(g));
-    return where.grid?.code === g.code && where.places.length === 0;
-  });
+  const centre = gridCentre;
+  const grids = plainGrids(demoDistrict());
   let nextGrid = 0;
   const takeGrid = (): GridCell => {
     const g = grids[nextGrid++];

@@ -1,11 +1,9 @@
-import { loadDistrictConfig } from '@app/config';
-import type { GeoPoint, GridCell } from '@app/domain';
+import type { GridCell } from '@app/domain';
 import { IngestService } from '@app/ingest';
 import type { InboundMessage } from '@app/messaging';
 import { AUDIT_CHAIN_LOCK } from '@app/persistence';
-import { join } from 'node:path';
 import { Client } from 'pg';
-import { ROOT } from '../support/services';
+import { demoDistrict, gridCentre, plainGrids } from '../support/demo-grids';
 import { eventually, startTestApp, TestApp } from '../support/test-app';
 
 /**
@@ -20,16 +18,8 @@ describe('an ingest batch that takes a case back and the case intake', () => {
   let db: Client;
   let intake: Client;
   let ingest: IngestService;
-  const district = loadDistrictConfig(join(ROOT, 'config/demo'));
-  const centre = (g: GridCell): GeoPoint => {
-    const ring = (g.geometry.type === 'Polygon' ? g.geometry.coordinates[0] : g.geometry.coordinates[0][0]) as number[][];
-    return { lng: (ring[0][0] + ring[2][0]) / 2, lat: (ring[0][1] + ring[2][1]) / 2 };
-  };
-  // Grid cells whose centre is in no named place: minor issues there are identified by the grid.
-  const plain = district.grids.filter((g) => {
-    const where = district.jurisdiction.locate(centre(g));
-    return where.grid?.code === g.code && where.places.length === 0;
-  });
+  const centre = gridCentre;
+  const plain = plainGrids(demoDistrict());
   const fireGrid = plain[0];
   // In another township: outside what the fire can take back, so only the upsert touches its case.
   const otherGrid = plain.find((g) => g.townshipCode !== fireGrid.townshipCode) as GridCell;
