@@ -36,7 +36,6 @@ describe('inhibition does not depend on arrival order (real ingest, PostgreSQL)'
   let mqtt: MqttClient;
   let db: Client;
   const alerts: { caseId: string; opened: boolean; growth?: boolean }[] = [];
-  const centre = gridCentre;
   const grids = plainGrids(demoDistrict());
   let nextGrid = 0;
   const takeGrid = (): GridCell => {
@@ -72,7 +71,7 @@ describe('inhibition does not depend on arrival order (real ingest, PostgreSQL)'
           eventId: e.id,
           deviceId: 'DRONE-01',
           occurredAt: e.at.toISOString(),
-          location: centre(grid),
+          location: gridCentre(grid),
           detections: [{ label: e.label, confidence: 0.9 }],
         }),
         { qos: 1 },

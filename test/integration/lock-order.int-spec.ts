@@ -18,7 +18,6 @@ describe('an ingest batch that takes a case back and the case intake', () => {
   let db: Client;
   let intake: Client;
   let ingest: IngestService;
-  const centre = gridCentre;
   const plain = plainGrids(demoDistrict());
   const fireGrid = plain[0];
   // In another township: outside what the fire can take back, so only the upsert touches its case.
@@ -48,7 +47,7 @@ describe('an ingest batch that takes a case back and the case intake', () => {
         eventId: id,
         deviceId: 'DRONE-01',
         occurredAt: at(minute).toISOString(),
-        location: centre(grid),
+        location: gridCentre(grid),
         detections: [{ label, confidence: 0.9 }],
       }),
     ),

@@ -21,3 +21,4 @@ export * from './access/sliding-window-limiter';
 export * from './access/redact-url';
 export * from './evidence/picture-requests';
 export * from './documents/document-model';
+export * from './text/jsonb-text';

@@ -1,5 +1,5 @@
 import { BadRequestException, PipeTransform } from '@nestjs/common';
-import { describeZodError } from '@app/domain';
+import { describeZodError, jsonbSafeText, whyNotJsonbSafe } from '@app/domain';
 import { z } from 'zod';
 
 /** Validates a body or query against a schema; a 400 names every bad field. */
@@ -16,29 +16,21 @@ export class ZodValidationPipe<T> implements PipeTransform<unknown, T> {
   }
 }
 
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
-function whyUnstorable(s: string): string | undefined {
-  if (s.includes('\u0000')) return 'must not contain NUL characters';
-  if (LONE_SURROGATE.test(s)) return 'must be well-formed Unicode (it holds a lone surrogate)';
-  return undefined;
-}
-
 /** The path of the first string (value or key) PostgreSQL cannot store as it is, and why. Iterative: any depth. */
 function firstUnstorable(value: unknown): { path: string; why: string } | undefined {
-  const printable = (path: string) => path.split('\u0000').join('\\u0000').replace(new RegExp(LONE_SURROGATE.source, 'g'), '\ufffd');
+  const printable = (path: string) => jsonbSafeText(path.split('\u0000').join('\\u0000'));
   const stack: { value: unknown; path: string }[] = [{ value, path: '(root)' }];
   while (stack.length > 0) {
     const { value: v, path } = stack.pop() as { value: unknown; path: string };
     if (typeof v === 'string') {
-      const why = whyUnstorable(v);
+      const why = whyNotJsonbSafe(v);
       if (why) return { path: printable(path), why };
     } else if (Array.isArray(v)) {
       v.forEach((item, i) => stack.push({ value: item, path: path === '(root)' ? String(i) : `${path}.${i}` }));
     } else if (v !== null && typeof v === 'object') {
       for (const [key, item] of Object.entries(v)) {
         const at = path === '(root)' ? key : `${path}.${key}`;
-        const why = whyUnstorable(key);
+        const why = whyNotJsonbSafe(key);
         if (why) return { path: printable(at), why };
         stack.push({ value: item, path: at });
       }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { jsonbSafeText } from '../text/jsonb-text';
 
 /**
  * The append-only audit log as a hash chain: entry n's hash is
@@ -108,7 +109,6 @@ export function auditEntryHash(prevHash: string, content: AuditEntryContent): st
 // What JSON.stringify writes for the two things jsonb refuses: U+0000 (22P05) and a lone surrogate (22P02, written
 // as \udXXX since ES2019). A literal backslash before such text also matches: it only takes the slower path.
 const UNSTORABLE_ESCAPE = /\\u(0000|d[89a-f][0-9a-f]{2})/i;
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 /**
  * An entry's data as jsonb will hand it back, which is what gets hashed: plain JSON (toJSON applied, undefined
@@ -118,11 +118,10 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
 export function auditData(data: Record<string, unknown>): Record<string, unknown> {
   const text = JSON.stringify(data);
   if (!UNSTORABLE_ESCAPE.test(text)) return JSON.parse(text) as Record<string, unknown>;
-  const fix = (s: string) => s.replaceAll('\u0000', '\ufffd').replace(LONE_SURROGATE, '\ufffd');
   const storable = (v: unknown): unknown => {
-    if (typeof v === 'string') return fix(v);
+    if (typeof v === 'string') return jsonbSafeText(v);
     if (Array.isArray(v)) return v.map(storable);
-    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [fix(k), storable(x)]));
+    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [jsonbSafeText(k), storable(x)]));
     return v;
   };
   return storable(JSON.parse(text)) as Record<string, unknown>;
