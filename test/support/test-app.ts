@@ -44,6 +44,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const kafkaTopicPrefix = options.kafkaTopicPrefix ?? `t${s.runId}${randomBytes(3).toString('hex')}.`;
   const env = parseEnv({
     NODE_ENV: 'test',
+    // bcrypt's lowest cost: a cost-12 hash or comparison takes ~0.35 s of CPU, and every app start and login makes one.
+    PASSWORD_HASH_COST: '4',
     PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',

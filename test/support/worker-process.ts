@@ -82,6 +82,7 @@ export class WorkerProcess {
         PATH: process.env.PATH,
         HOME: process.env.HOME,
         NODE_ENV: 'test',
+        PASSWORD_HASH_COST: '4',
         DATABASE_URL: identity.databaseUrl,
         MQTT_URL: identity.mqttUrl ?? s.mqttUrl,
         MQTT_CLIENT_ID: identity.mqttClientId,

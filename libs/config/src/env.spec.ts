@@ -44,4 +44,18 @@ describe('parseEnv', () => {
     expect(parseEnv({ INGEST_VIA_KAFKA: 'true', KAFKA_BROKERS: 'kafka:9092' }).INGEST_VIA_KAFKA).toBe(true);
     expect(() => parseEnv({ KAFKA_SESSION_TIMEOUT_MS: '1000' })).toThrow('KAFKA_SESSION_TIMEOUT_MS="1000"');
   });
+
+  it('password hashing: bcrypt cost 12 by default; below 10 only under NODE_ENV=test', () => {
+    expect(parseEnv({}).PASSWORD_HASH_COST).toBe(12);
+    expect(parseEnv({ NODE_ENV: 'test', PASSWORD_HASH_COST: '4' }).PASSWORD_HASH_COST).toBe(4);
+    expect(() => parseEnv({ PASSWORD_HASH_COST: '4' })).toThrow('PASSWORD_HASH_COST="4": must be at least 10 (below that only with NODE_ENV=test)');
+    expect(() => parseEnv({ NODE_ENV: 'production', PASSWORD_HASH_COST: '9' })).toThrow('PASSWORD_HASH_COST="9"');
+    expect(() => parseEnv({ NODE_ENV: 'test', PASSWORD_HASH_COST: '3' })).toThrow('PASSWORD_HASH_COST="3"');
+  });
+
+  it('throttles keep 10,000 keys each by default, at least 100', () => {
+    expect(parseEnv({}).THROTTLE_TRACKED_KEYS).toBe(10_000);
+    expect(parseEnv({ THROTTLE_TRACKED_KEYS: '500' }).THROTTLE_TRACKED_KEYS).toBe(500);
+    expect(() => parseEnv({ THROTTLE_TRACKED_KEYS: '10' })).toThrow('THROTTLE_TRACKED_KEYS="10"');
+  });
 });

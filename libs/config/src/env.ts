@@ -133,6 +133,16 @@ export const envSchema = z.object({
   ADMIN_USERNAME: optionalText,
   ADMIN_PASSWORD: optionalText,
   JWT_SECRET: optionalText.pipe(z.string().min(32, 'at least 32 characters').optional()),
+  /**
+   * Client addresses (and case numbers) each public throttle keeps at most: party lookup, case-file verification,
+   * login. Beyond it the least recently seen key below its limit is forgotten, never one being refused.
+   */
+  THROTTLE_TRACKED_KEYS: z.coerce.number().int().min(100).max(10_000_000).default(10_000),
+  /**
+   * bcrypt cost of account passwords hashed from now on (each step doubles the work; a stored hash keeps its own).
+   * At least 10 outside NODE_ENV=test, where 4 keeps the test suite's logins from costing minutes of CPU.
+   */
+  PASSWORD_HASH_COST: z.coerce.number().int().min(4).max(15).default(12),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86400).default(900),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   INGEST_BATCH_SIZE: z.coerce.number().int().min(1).max(10000).default(2000),
@@ -179,6 +189,9 @@ export const envSchema = z.object({
   }
   if (env.INGEST_VIA_KAFKA && !env.KAFKA_BROKERS) {
     ctx.addIssue({ code: 'custom', path: ['INGEST_VIA_KAFKA'], message: 'needs KAFKA_BROKERS (the gateways and workers meet on Kafka)' });
+  }
+  if (env.PASSWORD_HASH_COST < 10 && env.NODE_ENV !== 'test') {
+    ctx.addIssue({ code: 'custom', path: ['PASSWORD_HASH_COST'], message: 'must be at least 10 (below that only with NODE_ENV=test)' });
   }
   // Ingest transactions and the cache refresh must leave connections for the API (health, login, the console).
   if (env.DB_POOL_SIZE < env.INGEST_PIPELINE_DEPTH + 2) {

@@ -54,7 +54,7 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 export class AuthService implements OnModuleInit {
   private jwt!: JwtService;
   private dummyHash!: string;
-  private readonly throttle = new LoginThrottle(30, 5 * 60_000);
+  private readonly throttle: LoginThrottle;
   private readonly deviceAuthCache = new BoundedMap<number>(10_000);
   private readonly lockout = new LoginLockout();
   private readonly deviceThrottle = new DeviceAuthThrottle();
@@ -71,6 +71,7 @@ export class AuthService implements OnModuleInit {
     audit: AuditLogRepository,
   ) {
     this.security = new SecurityAudit(audit, logger);
+    this.throttle = new LoginThrottle(30, 5 * 60_000, runtime.env.THROTTLE_TRACKED_KEYS);
   }
 
   async onModuleInit(): Promise<void> {
@@ -80,7 +81,13 @@ export class AuthService implements OnModuleInit {
       signOptions: { algorithm: 'HS256', issuer: 'cloudpatrol' },
       verifyOptions: { algorithms: ['HS256'], issuer: 'cloudpatrol' },
     });
-    this.dummyHash = await bcrypt.hash(randomBytes(12).toString('hex'), 12);
+    // Made at the configured cost, so an unknown user's comparison takes as long as a known one's.
+    this.dummyHash = await this.hashPassword(randomBytes(12).toString('hex'));
+  }
+
+  /** An account password's hash, at the configured cost (PASSWORD_HASH_COST). */
+  hashPassword(plain: string): Promise<string> {
+    return bcrypt.hash(plain, this.runtime.env.PASSWORD_HASH_COST);
   }
 
   /** The first administrator of a new install; run by the API apps at start (AdministratorSeed). */
@@ -90,7 +97,7 @@ export class AuthService implements OnModuleInit {
     if (await this.users.findByUsername(username)) return;
     if ((await this.users.count()) > 0 && !env.ADMIN_USERNAME) return;
     const password = env.ADMIN_PASSWORD ?? randomBytes(18).toString('base64url');
-    await this.users.create({ username, passwordHash: await bcrypt.hash(password, 12), role: 'admin', displayName: 'Administrator' });
+    await this.users.create({ username, passwordHash: await this.hashPassword(password), role: 'admin', displayName: 'Administrator' });
     if (env.ADMIN_PASSWORD) {
       this.logger.info({ username }, 'administrator account created');
       return;
@@ -175,7 +182,7 @@ export class AuthService implements OnModuleInit {
       throw new ForbiddenException('the current password is wrong');
     }
     if (currentPassword === newPassword) throw new HttpException('the new password must differ from the current one', HttpStatus.BAD_REQUEST);
-    await this.users.update(user.id, { passwordHash: await bcrypt.hash(newPassword, 12) }, true);
+    await this.users.update(user.id, { passwordHash: await this.hashPassword(newPassword) }, true);
     const revoked = await this.revokeRefreshTokens(user.id);
     await this.security.record(actor, 'auth.password_changed', { userId: user.id, username: user.username, client });
     await this.security.record(actor, 'auth.sessions_revoked', {

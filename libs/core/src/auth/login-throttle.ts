@@ -8,7 +8,7 @@ import { SlidingWindowLimiter } from '@app/domain';
 export class LoginThrottle {
   private readonly limiter: SlidingWindowLimiter;
 
-  constructor(max: number, windowMs: number, capacity = 10_000) {
+  constructor(max: number, windowMs: number, capacity: number) {
     this.limiter = new SlidingWindowLimiter({ max, windowMs, capacity });
   }
 

@@ -1,7 +1,6 @@
 import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { ROLES, type Actor, type Role } from '@app/domain';
 import { AuditLogRepository, SecurityEventRepository, UserEntity, UserRepository } from '@app/persistence';
-import bcrypt from 'bcryptjs';
 import { randomBytes } from 'node:crypto';
 import { DistrictDirectory } from '../case-loop/district-directory';
 import { LOGGER, type Logger } from '../observability/logger';
@@ -74,7 +73,7 @@ export class UserService {
     if (await this.users.findByUsername(input.username)) throw new ConflictException(`username ${input.username} is taken`);
     const user = await this.users.create({
       username: input.username,
-      passwordHash: await bcrypt.hash(input.password, 12),
+      passwordHash: await this.auth.hashPassword(input.password),
       displayName: input.displayName,
       ...scope,
     });
@@ -126,7 +125,7 @@ export class UserService {
   async resetPassword(actor: Actor, id: string, password?: string): Promise<{ id: string; username: string; temporaryPassword?: string }> {
     const user = await this.find(id);
     const temporary = password ?? randomBytes(12).toString('base64url');
-    await this.users.update(id, { passwordHash: await bcrypt.hash(temporary, 12) }, true);
+    await this.users.update(id, { passwordHash: await this.auth.hashPassword(temporary) }, true);
     await this.security.record(actor, 'auth.password_reset', { userId: id, username: user.username, generated: password === undefined });
     await this.endSessions(actor, user, 'password_reset');
     return { id, username: user.username, ...(password === undefined ? { temporaryPassword: temporary } : {}) };

@@ -64,7 +64,7 @@ function newDossierCode(): string {
  */
 @Injectable()
 export class DossierService {
-  private readonly verifications = new SlidingWindowLimiter({ max: 60, windowMs: 10 * 60_000, capacity: 10_000 });
+  private readonly verifications: SlidingWindowLimiter;
 
   constructor(
     private readonly files: CaseFileRepository,
@@ -76,7 +76,9 @@ export class DossierService {
     private readonly printer: CaseFilePrinter,
     private readonly clock: Clock,
     @Inject(RUNTIME_OPTIONS) private readonly runtime: RuntimeOptions,
-  ) {}
+  ) {
+    this.verifications = new SlidingWindowLimiter({ max: 60, windowMs: 10 * 60_000, capacity: runtime.env.THROTTLE_TRACKED_KEYS });
+  }
 
   async dossierPdf(actor: Actor, caseId: string, language: DocumentLanguage): Promise<{ pdf: Buffer; fileName: string; code: string }> {
     const row = UUID.test(caseId) ? await this.loop.findCase(caseId) : null;

@@ -1,4 +1,4 @@
-import { HttpException, Injectable, NotFoundException } from '@nestjs/common';
+import { HttpException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { sha256Hex } from '@app/domain/cases/audit-chain';
 import { publicStatusNote } from '@app/domain/cases/open311';
 import { SlidingWindowLimiter } from '@app/domain';
@@ -6,6 +6,7 @@ import { expectedVerification, normalizeVerification, partyMayLookUp } from '@ap
 import { AuditLogRepository, CaseFileRepository, CaseLoopRepository, type LoopCaseRow, type WorkflowRow } from '@app/persistence';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { asCaseStatus, toCaseLoopView } from '../cases/case-workflow.mapper';
+import { RUNTIME_OPTIONS, type RuntimeOptions } from '../runtime/runtime-options';
 import { Clock } from './clock';
 import { DistrictDirectory } from './district-directory';
 
@@ -24,8 +25,6 @@ const MAX_PER_WINDOW = 30;
  */
 export const CASE_FAILURES_PER_HOUR = 20;
 const CASE_WINDOW_MS = 60 * 60_000;
-/** Addresses and case numbers tracked at most; the least recently seen is forgotten first, never all at once. */
-const TRACKED = 10_000;
 const EVIDENCE_SHOWN = 50;
 
 const NO_MATCH = 'No case matches this case number and verification value.';
@@ -41,8 +40,9 @@ const NO_MATCH = 'No case matches this case number and verification value.';
  */
 @Injectable()
 export class PartyAccessService {
-  private readonly perAddress = new SlidingWindowLimiter({ max: MAX_PER_WINDOW, windowMs: WINDOW_MS, capacity: TRACKED });
-  private readonly caseFailures = new SlidingWindowLimiter({ max: CASE_FAILURES_PER_HOUR, windowMs: CASE_WINDOW_MS, capacity: TRACKED });
+  // Addresses and case numbers tracked at most (THROTTLE_TRACKED_KEYS); the least recently seen is forgotten first.
+  private readonly perAddress: SlidingWindowLimiter;
+  private readonly caseFailures: SlidingWindowLimiter;
   private readonly dummy = randomBytes(16).toString('hex');
 
   constructor(
@@ -51,7 +51,12 @@ export class PartyAccessService {
     private readonly audit: AuditLogRepository,
     private readonly directory: DistrictDirectory,
     private readonly clock: Clock,
-  ) {}
+    @Inject(RUNTIME_OPTIONS) runtime: RuntimeOptions,
+  ) {
+    const capacity = runtime.env.THROTTLE_TRACKED_KEYS;
+    this.perAddress = new SlidingWindowLimiter({ max: MAX_PER_WINDOW, windowMs: WINDOW_MS, capacity });
+    this.caseFailures = new SlidingWindowLimiter({ max: CASE_FAILURES_PER_HOUR, windowMs: CASE_WINDOW_MS, capacity });
+  }
 
   async lookup(client: string, creds: PartyCredentials) {
     const { row, workflow } = await this.authenticate(client, creds);
