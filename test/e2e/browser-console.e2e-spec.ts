@@ -213,6 +213,10 @@ describe('browser: operator console and township workspace', () => {
     await panel.getByText('驳回…').click();
     await panel.getByRole('button', { name: '误报：画面中没有该问题' }).click();
     await panel.locator('.badge.status', { hasText: '已驳回' }).waitFor();
+    // Rejected, it is no longer open: it leaves the list (filtered to open cases), and the open case stays listed.
+    // (It once stayed, and the next count, one lower, cut the garbage case off the end of the list instead.)
+    await operator.locator('.alert-row', { hasText: '火情烟雾' }).waitFor({ state: 'detached' });
+    await operator.locator('[data-count="total"]', { hasText: '共 1 件' }).waitFor();
     await operator.locator('.alert-row', { hasText: caseNumber }).click();
     await panel.getByRole('heading', { name: /暴露垃圾/ }).waitFor();
 

@@ -435,6 +435,19 @@ export async function render(main, _params, { onAlert, setTitle, soundOn, setSou
     drawMap();
   }
 
+  /** @param {string} id a case that no longer fits the filters */
+  function leaveList(id) {
+    const at = order.indexOf(id);
+    if (at < 0) return;
+    order.splice(at, 1);
+    total = Math.max(0, total - 1);
+    listCount.textContent = t('console.count', { n: total });
+    // Rows below moved up one: a reader who scrolled keeps the same rows in view.
+    if (scroller.scrollTop > at * ROW_H) scroller.scrollTop = Math.max(0, scroller.scrollTop - ROW_H);
+    // Off the map too, unless the review panel shows it.
+    if (id !== selectedId) byId.delete(id);
+  }
+
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   let countsTimer;
   const scheduleCounts = () => {
@@ -475,6 +488,8 @@ export async function render(main, _params, { onAlert, setTitle, soundOn, setSou
   async function choose(id) {
     const before = selectedId;
     selectedId = id;
+    // The case shown until now may have left the list (rejected under "open"): then it leaves the map as well.
+    if (before && before !== id && !order.includes(before)) byId.delete(before);
     map.select(id);
     for (const c of [before, id]) {
       const row = c ? rendered.get(c) : undefined;
@@ -584,8 +599,12 @@ export async function render(main, _params, { onAlert, setTitle, soundOn, setSou
     if (known) {
       // Patch this case only: its row (if drawn) and its marker. The stream's case has no allowedActions for
       // this user: keep the ones we have until reloaded.
-      byId.set(c.id, { ...known, ...c, deadlineState: c.deadlineState ?? known.deadlineState, allowedActions: known.allowedActions });
+      const updated = { ...known, ...c, deadlineState: c.deadlineState ?? known.deadlineState, allowedActions: known.allowedActions };
+      byId.set(c.id, updated);
       if (alert.type === 'case.opened') fresh.set(c.id, Date.now());
+      // Rejected or closed under "open" (or moved out of the chosen township, team…): it has left the server's list,
+      // so it leaves this one too. Kept, the next count would be one short and cut off the last row, another case.
+      if (!matches(updated)) leaveList(c.id);
     } else if (alert.type === 'case.opened' && insertsOnTop() && matches(c)) {
       byId.set(c.id, c);
       fresh.set(c.id, Date.now());
