@@ -116,7 +116,16 @@ describe('browser: follow-up on a shift', () => {
     const panel = operator.locator('.panel-follow-up');
     await panel.getByRole('button', { name: '认领' }).click();
     await panel.locator('.assignee-name', { hasText: '值班员 王芳' }).waitFor();
-    await panel.getByLabel('要求').fill('群众再次投诉，请今日内清理');
+    // Half the note typed, a live update redraws the panel (as the claim's own alert may, any moment): the note keeps
+    // its text and the focus, so the rest of it lands there too. (The form was taken out and put back: the focus went,
+    // and the next keys with it; the button then sent nothing, the note being required.)
+    const note = panel.getByLabel('要求');
+    await note.fill('群众再次投诉，');
+    await panel.locator('.assignee').evaluate((e: { setAttribute(name: string, value: string): void }) => e.setAttribute('data-before', ''));
+    await db.query(`SELECT pg_notify('cloudpatrol_alerts', $1)`, [JSON.stringify({ type: 'case.assigned', caseId: c.id, assignee: null })]);
+    await panel.locator('.assignee:not([data-before])').waitFor();
+    await operator.keyboard.type('请今日内清理');
+    await expect(note.inputValue()).resolves.toBe('群众再次投诉，请今日内清理');
     await panel.getByRole('button', { name: '发出' }).click();
     await panel.locator('.follow-up', { hasText: '群众再次投诉，请今日内清理' }).waitFor();
 

@@ -1,7 +1,7 @@
 // Follow-up on a case (issue 18): whose desk at the centre it is on (claim, a supervisor's assignment), and 督办 / 催办
 // to the handling team with what it is to do. The team marks a follow-up seen; everything here is in the audit log.
 import { api, errorText } from '../api.js';
-import { h, replace, toast, nextId } from '../dom.js';
+import { h, toast, nextId } from '../dom.js';
 import { t, label, fmtDateTime } from '../i18n.js';
 
 /** @typedef {import('../api.js').CaseView} CaseView */
@@ -101,8 +101,12 @@ export function followUpPanel(c, user) {
   function draw(data) {
     const mine = data.assignee?.user.id === user.id;
     const canClaim = DESK_ROLES.includes(user.role) && !mine && (!data.assignee || user.role === 'supervisor');
-    replace(
-      el,
+    const keep = DESK_ROLES.includes(user.role) && IN_UNIT_HANDS.includes(status) ? (form ??= followUpForm()) : null;
+    // The form is never taken out of the page while it is shown: a detached textarea loses the focus, and what the
+    // user types next (a note half written when a live update redraws the panel) goes nowhere.
+    for (const child of [...el.childNodes]) if (child !== keep) child.remove();
+    if (keep && keep.parentNode !== el) el.append(keep);
+    const parts = [
       h('h2', { id: 'follow-up-h' }, t('followUp.title')),
       h(
         'p',
@@ -134,8 +138,8 @@ export function followUpPanel(c, user) {
               .map((f) => followUpItem(f, { canMarkSeen: user.role === 'township_officer', onSeen: () => void load() })),
           )
         : h('p', { class: 'muted' }, t('followUp.none')),
-      DESK_ROLES.includes(user.role) && IN_UNIT_HANDS.includes(status) ? (form ??= followUpForm()) : null,
-    );
+    ];
+    for (const part of parts) if (part) el.insertBefore(part, keep);
   }
 
   async function claim() {
