@@ -295,7 +295,11 @@ async function route() {
     replace(main);
     main.className = `view-${name}`;
     // Only the login page is shown without a user, and it does not read one.
-    cleanup = (await mod.render(main, params, { user: /** @type {User} */ (user), navigate, onAlert, setTitle, soundOn, setSound, chime })) ?? null;
+    const stop = (await mod.render(main, params, { user: /** @type {User} */ (user), navigate, onAlert, setTitle, soundOn, setSound, chime })) ?? null;
+    // Left while it was still loading (a case opened before the console had its list): stopped now, its timers and
+    // alert listener with it. Kept as `cleanup`, it ran on behind the page shown, and that page's own was lost.
+    if (my !== seq) return void stop?.();
+    cleanup = stop;
   } catch (caught) {
     if (my !== seq) return;
     const err = /** @type {import('./api.js').ApiError} */ (caught);

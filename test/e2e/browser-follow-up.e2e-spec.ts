@@ -207,6 +207,48 @@ describe('browser: follow-up on a shift', () => {
     expect(browser.problems).toEqual([]);
   });
 
+  it('stops a page left while it was loading: a case opened before the console had its list leaves no console behind', async () => {
+    const c = await dispatched();
+    const p = await browser.newPage('quick');
+    // The page's timers run only when the test moves its clock: the console's drone poll (every 3 s) fires on demand.
+    await p.clock.install();
+    // The console's list is held back until the case page is shown, so the console is still loading when it is left.
+    const isList = (url: string) => {
+      const u = new URL(url);
+      return u.pathname === '/api/v1/cases' && u.searchParams.get('offset') === '0';
+    };
+    let releaseList!: () => void;
+    const listHeld = new Promise<void>((resolve) => (releaseList = resolve));
+    await p.route(
+      (url) => isList(url.href),
+      async (route) => {
+        await listHeld;
+        await route.continue();
+      },
+    );
+    const listAsked = p.waitForRequest((r) => isList(r.url()));
+    await signIn(p, app.url, OPERATOR.username, OPERATOR.password);
+    await listAsked;
+    await p.goto(`${app.url}/#/cases/${c.id}`);
+    await p.getByRole('heading', { name: new RegExp(`案卷 ${c.caseNumber}`) }).waitFor();
+    const listDone = p.waitForEvent('requestfinished', (r) => isList(r.url()));
+    releaseList();
+    await listDone;
+    // A round trip of the page's own: what the console did with its list has run by then.
+    const roundTrip = () => p.evaluate(async () => void (await fetch('/icon.svg', { cache: 'no-store' })));
+    await roundTrip();
+
+    const devicePolls: string[] = [];
+    p.on('request', (r) => {
+      if (new URL(r.url()).pathname.startsWith('/api/v1/devices')) devicePolls.push(r.url());
+    });
+    await p.clock.runFor(10_000);
+    await roundTrip();
+    expect(devicePolls).toEqual([]);
+    await p.close();
+    expect(browser.problems).toEqual([]);
+  });
+
   it('asks again for a thumbnail that was not there yet, and shows it once it is', async () => {
     const c = await dispatched();
     await transition('officer', c.id, { action: 'accept' });
