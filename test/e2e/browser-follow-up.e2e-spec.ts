@@ -235,7 +235,8 @@ describe('browser: follow-up on a shift', () => {
     releaseList();
     await listDone;
     // A round trip of the page's own: what the console did with its list has run by then.
-    const roundTrip = () => p.evaluate(async () => void (await fetch('/icon.svg', { cache: 'no-store' })));
+    let trips = 0;
+    const roundTrip = () => p.evaluate(async (n) => void (await fetch(`/icon.svg?trip=${n}`)), ++trips);
     await roundTrip();
 
     const devicePolls: string[] = [];
