@@ -133,8 +133,9 @@ export class CaseNoticeService {
 
   async noticeOf(actor: Actor, caseId: string): Promise<NoticeView> {
     const row = await this.visibleCase(actor, caseId);
-    const notice = await this.requireNotice(row);
-    return this.view(row, notice, await this.files.deliveriesOf(row.id));
+    const { notice, deliveries } = await this.files.noticeWithDeliveries(row.id);
+    if (!notice) throw noNotice(row);
+    return this.view(row, notice, deliveries);
   }
 
   async noticePdf(actor: Actor, caseId: string, language: DocumentLanguage): Promise<{ pdf: Buffer; fileName: string }> {

@@ -105,6 +105,20 @@ export class CaseFileRepository {
     return rows[0].id;
   }
 
+  /**
+   * The notice and its deliveries as of one moment. A delivery's status and the notice's delivered time are written in
+   * one transaction; read in two statements, a delivery could show as delivered beside a notice not yet delivered.
+   */
+  async noticeWithDeliveries(caseId: string): Promise<{ notice: NoticeRow | null; deliveries: DeliveryRow[] }> {
+    return this.dataSource.transaction('REPEATABLE READ', async (tx) => {
+      const notice = await this.noticeOf(caseId, tx);
+      const deliveries: DeliveryRow[] = notice
+        ? await tx.query(`SELECT ${DELIVERY_COLUMNS} FROM notice_deliveries WHERE case_id = $1 ORDER BY requested_at, id`, [caseId])
+        : [];
+      return { notice, deliveries };
+    });
+  }
+
   async deliveriesOf(caseId: string): Promise<DeliveryRow[]> {
     return this.dataSource.query(`SELECT ${DELIVERY_COLUMNS} FROM notice_deliveries WHERE case_id = $1 ORDER BY requested_at, id`, [caseId]);
   }
