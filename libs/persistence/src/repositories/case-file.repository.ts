@@ -112,15 +112,13 @@ export class CaseFileRepository {
   async noticeWithDeliveries(caseId: string): Promise<{ notice: NoticeRow | null; deliveries: DeliveryRow[] }> {
     return this.dataSource.transaction('REPEATABLE READ', async (tx) => {
       const notice = await this.noticeOf(caseId, tx);
-      const deliveries: DeliveryRow[] = notice
-        ? await tx.query(`SELECT ${DELIVERY_COLUMNS} FROM notice_deliveries WHERE case_id = $1 ORDER BY requested_at, id`, [caseId])
-        : [];
+      const deliveries = notice ? await this.deliveriesOf(caseId, tx) : [];
       return { notice, deliveries };
     });
   }
 
-  async deliveriesOf(caseId: string): Promise<DeliveryRow[]> {
-    return this.dataSource.query(`SELECT ${DELIVERY_COLUMNS} FROM notice_deliveries WHERE case_id = $1 ORDER BY requested_at, id`, [caseId]);
+  async deliveriesOf(caseId: string, tx?: EntityManager): Promise<DeliveryRow[]> {
+    return (tx ?? this.dataSource).query(`SELECT ${DELIVERY_COLUMNS} FROM notice_deliveries WHERE case_id = $1 ORDER BY requested_at, id`, [caseId]);
   }
 
   async delivery(id: string): Promise<DeliveryRow | null> {
