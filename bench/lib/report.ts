@@ -206,6 +206,12 @@ export function markdown(r: BenchResults): string {
       mark(r.checks.embeddedEventsPerSecond),
     ],
     [
+      `Default start: ${fmt(d.embedded?.signInStall?.signIns)} operators sign in at once (the default account cost, 12; the slowest took ${fmt(d.embedded?.signInStall?.signInMs, ' ms')}): slowest answer of a request that needs neither the database nor a file (idle: ${fmt(d.embedded?.signInStall?.probeIdle.maxMs, ' ms', 1)})`,
+      fmt(d.embedded?.signInStall?.probeDuringSignIns.maxMs, ' ms', 1),
+      'reference (lower is better)',
+      '',
+    ],
+    [
       `Scale-out path: Mosquitto → gateway (PUBACK after Kafka acks) → Kafka (${fmt(d.scaleOut?.partitions)} partitions) → ${fmt(d.scaleOut?.workers)} worker(s) in one group, the same stream (${fmt(d.scaleOut?.stored)} stored, by worker ${d.scaleOut?.storedByWorker.map((n) => fmt(n)).join(' + ') || '–'}; gateway alone ${fmt(d.scaleOut?.gatewayMessagesPerSecond, ' msg/s')}; CPU s per 1,000 events: gateway ${fmt(d.scaleOut?.cpuSecondsPer1000Events?.gateway, '', 3)}, workers ${fmt(d.scaleOut?.cpuSecondsPer1000Events?.workers, '', 3)}, PostgreSQL backends ${fmt(d.scaleOut?.cpuSecondsPer1000Events?.postgresBackends, '', 3)})`,
       fmt(d.scaleOut?.eventsPerSecond, ' events/s'),
       'beside the direct path above',

@@ -12,6 +12,7 @@ import { connect, MqttClient } from 'mqtt';
 import { BenchChild, Cleanup, cloudPatrolChildEnv, createDatabase, freePort, isType, log, pgClient, sleep, startService } from '../lib/services';
 import { benchDevices } from '../lib/workload';
 import { backendPids, CpuMeter, per1000Events } from '../lib/cpu';
+import { measureSignInStall, type SignInStall } from '../lib/sign-in-stall';
 
 export interface EmbeddedPhaseOptions {
   adminUrl: string;
@@ -33,6 +34,8 @@ export interface EmbeddedResult {
    * included) and its PostgreSQL backends. Unlike events/s it does not move with how busy the shared machine is.
    */
   cpuSecondsPer1000Events?: { cloudPatrol: number; postgresBackends: number };
+  /** Before the burst: how long four operators signing in at once (the default account cost) hold the main thread. */
+  signInStall?: SignInStall;
   errors: string[];
 }
 
@@ -58,6 +61,7 @@ export async function runEmbeddedPhase(o: EmbeddedPhaseOptions): Promise<Embedde
   const dataDir = join('/tmp', `cloudpatrol-bench-embedded-${o.runId}`);
   o.cleanup.add('bench embedded data dir', () => rmSync(dataDir, { recursive: true, force: true }));
   const mqttPort = await freePort();
+  const adminPassword = randomBytes(12).toString('base64url');
   const child: BenchChild = startService(
     'standalone',
     {
@@ -67,7 +71,7 @@ export async function runEmbeddedPhase(o: EmbeddedPhaseOptions): Promise<Embedde
       EMBEDDED_MQTT_HOST: '127.0.0.1',
       DEMO_DEVICE_PASSWORD: DEVICE_PASSWORD,
       ADMIN_USERNAME: 'admin',
-      ADMIN_PASSWORD: randomBytes(12).toString('base64url'),
+      ADMIN_PASSWORD: adminPassword,
     },
     benchDevices(0),
     o.cleanup,
@@ -75,8 +79,12 @@ export async function runEmbeddedPhase(o: EmbeddedPhaseOptions): Promise<Embedde
   const clients: MqttClient[] = [];
   const pg = pgClient(databaseUrl);
   try {
-    await child.message(isType<{ type: 'ready'; url: string }>('ready'), 150_000, 'CloudPatrol (embedded broker) start');
+    const ready = await child.message(isType<{ type: 'ready'; url: string }>('ready'), 150_000, 'CloudPatrol (embedded broker) start');
     await pg.connect();
+    result.signInStall = await measureSignInStall(ready.url, 'admin', adminPassword);
+    log(
+      `embedded broker: ${result.signInStall.signIns} sign-ins at once took ${result.signInStall.signInMs} ms; a 401 probe's slowest answer ${result.signInStall.probeDuringSignIns.maxMs} ms during them (p50 ${result.signInStall.probeDuringSignIns.p50Ms}, ${result.signInStall.probeDuringSignIns.samples} probes), ${result.signInStall.probeIdle.maxMs} ms idle`,
+    );
     for (const device of byDevice.keys()) {
       clients.push(
         await new Promise<MqttClient>((resolve, reject) => {
