@@ -1,7 +1,7 @@
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { contentSecurityPolicy, findWebRoot, tileOrigin } from './web-static';
+import { contentSecurityPolicy, findWebRoot, tileOrigin, webPathFilter } from './web-static';
 
 describe('serving the browser app', () => {
   it('finds web/ from the sources (four levels up) and from the build (five levels up)', () => {
@@ -26,5 +26,17 @@ describe('serving the browser app', () => {
     expect(csp).toContain("script-src 'self'");
     expect(csp).toContain("img-src 'self' blob: data: https://tiles.city.example");
     expect(csp).not.toContain('unsafe');
+  });
+
+  it("hands the app's own paths to the file server and no other", () => {
+    const root = mkdtempSync(join(tmpdir(), 'cp-web-'));
+    writeFileSync(join(root, 'index.html'), '<!doctype html>');
+    writeFileSync(join(root, 'app.js'), '');
+    writeFileSync(join(root, '.env'), '');
+    mkdirSync(join(root, 'views'));
+    const isWebPath = webPathFilter(root);
+    for (const path of ['/', '/index.html', '/app.js', '/views/case.js', '/views/']) expect([path, isWebPath(path)]).toEqual([path, true]);
+    for (const path of ['/api/v1/cases', '/api/docs', '/health', '/metrics', '/open311/v2/requests.json', '/t/abc', '/.env', '/app.jsx', '//app.js'])
+      expect([path, isWebPath(path)]).toEqual([path, false]);
   });
 });

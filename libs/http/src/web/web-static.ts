@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { static as serveStatic } from 'express';
-import type { Response } from 'express';
-import { existsSync, readFileSync } from 'node:fs';
+import type { NextFunction, Request, Response } from 'express';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 /**
@@ -43,6 +43,15 @@ export function contentSecurityPolicy(extraImageOrigin?: string): string {
   ].join('; ');
 }
 
+/**
+ * Whether a request path is one of the app's files: `/` or a path under one of web/'s top-level names (read once, at
+ * start). Any other path is the API's, and is not looked up on disk.
+ */
+export function webPathFilter(root: string): (path: string) => boolean {
+  const names = new Set(readdirSync(root).filter((name) => !name.startsWith('.')));
+  return (path) => path === '/' || names.has(path.slice(1).split('/', 1)[0]);
+}
+
 /** Serves web/ at / with secure headers (only on those files: /api/docs keeps its own page). */
 export function serveWebApp(app: INestApplication, root: string | undefined = findWebRoot()): void {
   if (!root) return;
@@ -58,5 +67,12 @@ export function serveWebApp(app: INestApplication, root: string | undefined = fi
     // Small files, revalidated by ETag: a new version is picked up at the next load.
     res.setHeader('Cache-Control', 'no-cache');
   };
-  app.use(serveStatic(root, { index: 'index.html', dotfiles: 'ignore', redirect: false, fallthrough: true, setHeaders }));
+  const files = serveStatic(root, { index: 'index.html', dotfiles: 'ignore', redirect: false, fallthrough: true, setHeaders });
+  const isWebPath = webPathFilter(root);
+  // The file server looks every GET up on disk, a stat on libuv's thread pool: for an API path it would only wait
+  // there behind photo resizing and password hashing before falling through.
+  app.use((req: Request, res: Response, next: NextFunction): void => {
+    if (isWebPath(req.path)) void files(req, res, next);
+    else next();
+  });
 }
