@@ -12,6 +12,7 @@ import { PictureService } from './pictures/picture.service';
 import { PictureStore } from './pictures/picture-store';
 import { RuleSetService } from './classification/rule-set.service';
 import { UserService } from './auth/user.service';
+import { PasswordHashRepository } from './auth/password-hash.repository';
 import { LOGGER, type Logger } from './observability/logger';
 import { MetricsService } from './observability/metrics.service';
 import { RUNTIME_OPTIONS, type RuntimeOptions } from './runtime/runtime-options';
@@ -30,6 +31,7 @@ const SERVICES = [
   EventLogService,
   IngestPressure,
   MetricsService,
+  PasswordHashRepository,
   PictureService,
   PictureStore,
   RuleSetService,

@@ -3,13 +3,13 @@ import { JwtService } from '@nestjs/jwt';
 import { Actor, Role, ROLES } from '@app/domain';
 import { readOrCreateSecretFile, readSecretFile, SECRET_FILES, secretsDir, writeSecretFile } from '@app/config';
 import { AuditLogRepository, DeviceRepository, RefreshTokenRepository, UserEntity, UserRepository } from '@app/persistence';
-import bcrypt from 'bcryptjs';
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { join } from 'node:path';
 import { LoginThrottle } from './login-throttle';
 import { BoundedMap } from './bounded-map';
 import { DeviceAuthThrottle } from './device-auth-throttle';
 import { LoginLockout } from './login-lockout';
+import { PasswordHashRepository } from './password-hash.repository';
 import { SecurityAudit } from './security-audit';
 import { DeviceRegisterService } from '../devices/device-register.service';
 import { LOGGER, type Logger } from '../observability/logger';
@@ -66,6 +66,7 @@ export class AuthService implements OnModuleInit {
     private readonly devices: DeviceRegisterService,
     private readonly deviceRepository: DeviceRepository,
     private readonly refreshTokens: RefreshTokenRepository,
+    private readonly passwords: PasswordHashRepository,
     @Inject(RUNTIME_OPTIONS) private readonly runtime: RuntimeOptions,
     @Inject(LOGGER) private readonly logger: Logger,
     audit: AuditLogRepository,
@@ -87,7 +88,7 @@ export class AuthService implements OnModuleInit {
 
   /** An account password's hash, at the configured cost (PASSWORD_HASH_COST). */
   hashPassword(plain: string): Promise<string> {
-    return bcrypt.hash(plain, this.runtime.env.PASSWORD_HASH_COST);
+    return this.passwords.hash(plain, this.runtime.env.PASSWORD_HASH_COST);
   }
 
   /** The first administrator of a new install; run by the API apps at start (AdministratorSeed). */
@@ -145,7 +146,7 @@ export class AuthService implements OnModuleInit {
     const locked = this.lockout.lockedUntil(username, client) !== undefined;
     const user = await this.users.findByUsername(username);
     // Compare against a dummy hash when the user is unknown or locked, so timing tells neither.
-    const matches = await bcrypt.compare(password, !locked && user ? user.passwordHash : this.dummyHash);
+    const matches = await this.passwords.matches(password, !locked && user ? user.passwordHash : this.dummyHash);
     if (!user || locked || !matches || user.disabled || !(ROLES as readonly string[]).includes(user.role)) {
       const reason = !user ? 'unknown_user' : locked ? 'locked' : !matches ? 'wrong_password' : user.disabled ? 'disabled' : 'invalid_role';
       // An unknown username is not recorded: it may be a password typed in the wrong field.
@@ -169,7 +170,7 @@ export class AuthService implements OnModuleInit {
     const user = await this.users.findById(actor.id);
     if (!user || user.disabled) throw new UnauthorizedException('account disabled');
     const locked = this.lockout.lockedUntil(user.username, client) !== undefined;
-    const matches = await bcrypt.compare(currentPassword, locked ? this.dummyHash : user.passwordHash);
+    const matches = await this.passwords.matches(currentPassword, locked ? this.dummyHash : user.passwordHash);
     if (locked || !matches) {
       if (!locked) this.lockout.failure(user.username, client);
       await this.security.record(actor, 'auth.login_failed', {
@@ -306,7 +307,7 @@ export class AuthService implements OnModuleInit {
     const cached = this.deviceAuthCache.get(cacheKey);
     if (cached && cached > Date.now()) return true;
     let ok: boolean;
-    if (stored.hash) ok = await bcrypt.compare(password, stored.hash);
+    if (stored.hash) ok = await this.passwords.matches(password, stored.hash);
     else if (stored.managedBy === 'config') {
       const expected = Buffer.from(this.runtime.env.DEMO_DEVICE_PASSWORD);
       const given = Buffer.from(password);

@@ -2,13 +2,16 @@ import { BadRequestException, ConflictException, Inject, Injectable, NotFoundExc
 import type { Actor } from '@app/domain';
 import { deviceHealthState } from '@app/domain/devices/device-health';
 import { AuditLogRepository, DeviceEntity, DeviceRepository } from '@app/persistence';
-import bcrypt from 'bcryptjs';
 import { randomBytes } from 'node:crypto';
 import { DeviceRegisterService } from './device-register.service';
+import { PasswordHashRepository } from '../auth/password-hash.repository';
 import { SecurityAudit } from '../auth/security-audit';
 import { DeviceDigestAuth } from './device-digest-auth.service';
 import { DeviceHealthService } from './device-health.service';
 import { LOGGER, type Logger } from '../observability/logger';
+
+/** A device's password is 18 random bytes, not a person's choice: cost 10 is ample, and a reconnecting fleet pays it. */
+const DEVICE_PASSWORD_HASH_COST = 10;
 
 export interface DeviceCredentials {
   username: string;
@@ -84,6 +87,7 @@ export class DeviceService {
     private readonly register: DeviceRegisterService,
     private readonly digest: DeviceDigestAuth,
     private readonly health: DeviceHealthService,
+    private readonly passwords: PasswordHashRepository,
     audit: AuditLogRepository,
     @Inject(LOGGER) logger: Logger,
   ) {
@@ -130,7 +134,7 @@ export class DeviceService {
     const d = await this.devices.findById(id);
     if (!d) throw new NotFoundException(`device ${id} not found`);
     const password = randomBytes(18).toString('base64url');
-    await this.devices.setPasswordHash(id, await bcrypt.hash(password, 10));
+    await this.devices.setPasswordHash(id, await this.passwords.hash(password, DEVICE_PASSWORD_HASH_COST));
     // Digest checks a hash of the password itself: stored now, so a camera set to Digest works at once.
     await this.digest.learn(id, password);
     await this.security.record(actor, 'device.credentials_issued', { deviceId: id });
