@@ -48,6 +48,9 @@ describe('the API while the thread pool is busy', () => {
     const page = await request(app.url).get('/').expect(200);
     expect(page.headers['content-type']).toMatch(/^text\/html/);
     expect(page.headers['content-security-policy']).toContain("script-src 'self'");
-    await request(app.url).get('/app.js').expect(200).expect('Content-Type', /javascript/);
+    await request(app.url)
+      .get('/app.js')
+      .expect(200)
+      .expect('Content-Type', /javascript/);
   });
 });
