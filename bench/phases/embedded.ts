@@ -12,7 +12,8 @@ import { connect, MqttClient } from 'mqtt';
 import { BenchChild, Cleanup, cloudPatrolChildEnv, createDatabase, freePort, isType, log, pgClient, sleep, startService } from '../lib/services';
 import { benchDevices } from '../lib/workload';
 import { backendPids, CpuMeter, per1000Events } from '../lib/cpu';
-import { measureSignInStall, type SignInStall } from '../lib/sign-in-stall';
+import { login } from '../lib/sse';
+import { measureDeviceReconnectStall, measureSignInStall, type MainThreadStall } from '../lib/main-thread-stall';
 
 export interface EmbeddedPhaseOptions {
   adminUrl: string;
@@ -35,7 +36,9 @@ export interface EmbeddedResult {
    */
   cpuSecondsPer1000Events?: { cloudPatrol: number; postgresBackends: number };
   /** Before the burst: how long four operators signing in at once (the default account cost) hold the main thread. */
-  signInStall?: SignInStall;
+  signInStall?: MainThreadStall;
+  /** Before the burst: the same while registered devices, each with its own password, connect at once. */
+  deviceReconnectStall?: MainThreadStall;
   errors: string[];
 }
 
@@ -81,10 +84,13 @@ export async function runEmbeddedPhase(o: EmbeddedPhaseOptions): Promise<Embedde
   try {
     const ready = await child.message(isType<{ type: 'ready'; url: string }>('ready'), 150_000, 'CloudPatrol (embedded broker) start');
     await pg.connect();
+    const stallLine = (what: string, s: MainThreadStall) =>
+      `embedded broker: ${s.count} ${what} at once took ${s.workMs} ms; a 401 probe's slowest answer ${s.probeDuring.maxMs} ms during them (p50 ${s.probeDuring.p50Ms}, ${s.probeDuring.samples} probes), ${s.probeIdle.maxMs} ms idle`;
     result.signInStall = await measureSignInStall(ready.url, 'admin', adminPassword);
-    log(
-      `embedded broker: ${result.signInStall.signIns} sign-ins at once took ${result.signInStall.signInMs} ms; a 401 probe's slowest answer ${result.signInStall.probeDuringSignIns.maxMs} ms during them (p50 ${result.signInStall.probeDuringSignIns.p50Ms}, ${result.signInStall.probeDuringSignIns.samples} probes), ${result.signInStall.probeIdle.maxMs} ms idle`,
-    );
+    log(stallLine('sign-ins', result.signInStall));
+    const token = await login(ready.url, 'admin', adminPassword);
+    result.deviceReconnectStall = await measureDeviceReconnectStall(ready.url, token, mqttPort, 20, o.runId);
+    log(stallLine('registered devices connecting', result.deviceReconnectStall));
     for (const device of byDevice.keys()) {
       clients.push(
         await new Promise<MqttClient>((resolve, reject) => {
