@@ -34,8 +34,9 @@ describe('browser: follow-up on a shift', () => {
     await transition('operator', c.id, { action: 'dispatch' });
     return c;
   }
-  async function page(name: string, user: { username: string; password: string }): Promise<Page> {
+  async function page(name: string, user: { username: string; password: string }, before?: (p: Page) => Promise<void>): Promise<Page> {
     const p = await browser.newPage(name);
+    await before?.(p);
     await signIn(p, app.url, user.username, user.password);
     await waitForLive(p);
     return p;
@@ -204,6 +205,65 @@ describe('browser: follow-up on a shift', () => {
     );
     expect(audit.rows.map((r) => r.action)).toEqual(['case.claim', 'case.follow-up', 'case.follow-up.seen', 'case.assign', 'case.follow-up']);
     for (const p of [officer, operator, supervisor]) await p.close();
+    expect(browser.problems).toEqual([]);
+  });
+
+  it('cues a case registered and dispatched in quick succession, when the page learns of the dispatch from its own fetch', async () => {
+    // The page's alerts pass a gate the test can close: an alert that arrives meanwhile waits until it opens.
+    const gate = async (p: Page) => {
+      await p.addInitScript(`
+        window.alertGate = {
+          closed: false,
+          held: [],
+          open() {
+            this.closed = false;
+            for (const h of this.held.splice(0)) h.run();
+          },
+        };
+        const add = EventSource.prototype.addEventListener;
+        EventSource.prototype.addEventListener = function (type, listener, options) {
+          if (type !== 'alert' || typeof listener !== 'function') return add.call(this, type, listener, options);
+          const source = this;
+          const gated = (e) => (window.alertGate.closed ? window.alertGate.held.push({ data: e.data, run: () => listener.call(source, e) }) : listener.call(source, e));
+          return add.call(this, type, gated, options);
+        };
+      `);
+    };
+    type Gate = { alertGate: { closed: boolean; held: { data: string }[]; open(): void } };
+    const waiting = await insertCase(db);
+    const officer = await page('officer-quick-dispatch', OFFICER, gate);
+    const card = officer.locator(`.work-card[data-id="${waiting.id}"]`);
+    await officer.getByText(/^显示 \d+ 件，共 \d+ 件$/).waitFor();
+    expect(await card.count()).toBe(0);
+
+    // The registration's alert makes the page fetch the case; that fetch is answered only once the case is dispatched,
+    // and the dispatch's alert reaches the page only after the fetch's answer (as a busy alert stream may deliver it).
+    let asked!: () => void;
+    const fetchAsked = new Promise<void>((resolve) => (asked = resolve));
+    let answer!: () => void;
+    const mayAnswer = new Promise<void>((resolve) => (answer = resolve));
+    await officer.route(new RegExp(`/api/v1/cases/${waiting.id}$`), async (route) => {
+      asked();
+      await mayAnswer;
+      await route.continue();
+    });
+    await transition('operator', waiting.id, { action: 'review-register', evidenceUsableForPenalty: true });
+    await fetchAsked;
+    await officer.evaluate(() => ((globalThis as unknown as Gate).alertGate.closed = true));
+    await transition('operator', waiting.id, { action: 'dispatch' });
+    await officer.waitForFunction(
+      (id) => (globalThis as unknown as Gate).alertGate.held.some((h) => h.data.includes(id) && h.data.includes('"dispatched"')),
+      waiting.id,
+    );
+    answer();
+    await card.waitFor();
+    await officer.evaluate(() => (globalThis as unknown as Gate).alertGate.open());
+
+    // Newly in the team's hands all the same: marked, noted on top, announced.
+    await card.locator('.fresh-badge', { hasText: '新派遣' }).waitFor();
+    await officer.locator('.fresh-note', { hasText: '新派遣案件 1 件' }).waitFor();
+    await officer.locator('#toast', { hasText: waiting.caseNumber }).waitFor();
+    await officer.close();
     expect(browser.problems).toEqual([]);
   });
 

@@ -286,6 +286,21 @@ export async function render(main, _params, { user, onAlert, setTitle, chime }) 
   }
 
   /**
+   * Newly in the team's hands: a tone, a note on top and the card marked until it is accepted. Told by what the page
+   * knew of the case before, from whichever comes first: the dispatch's alert, or the fetch an earlier alert started.
+   * Registered and dispatched in quick succession, the fetch after the registration's alert may already bring the
+   * dispatched case, and the dispatch's alert then finds nothing new.
+   * @param {CaseView} c
+   * @param {CaseView | undefined} before
+   */
+  function cueIfNewlyDispatched(c, before) {
+    if (c.status !== 'dispatched' || before?.status === 'dispatched' || !ours(c) || fresh.has(c.id)) return;
+    fresh.add(c.id);
+    toast(t('workspace.newCase', { number: c.caseNumber }), 'info');
+    chime();
+  }
+
+  /**
    * @param {string} caseId
    * @param {string} followUpId
    */
@@ -304,7 +319,9 @@ export async function render(main, _params, { user, onAlert, setTitle, chime }) 
     try {
       /** @type {CaseView} */
       const c = known?.allowedActions ? known : await api(`/cases/${id}`);
+      const before = cases.get(c.id);
       cases.set(c.id, c);
+      cueIfNewlyDispatched(c, before);
       if (c.status !== 'dispatched') fresh.delete(c.id);
       if (!IN_HAND.includes(c.status)) followUps.delete(c.id);
     } catch (err) {
@@ -333,12 +350,7 @@ export async function render(main, _params, { user, onAlert, setTitle, chime }) 
     if (alert.type === 'case.assigned') return;
     const known = cases.get(c.id);
     if (known && known.updatedAt === c.updatedAt) return;
-    // Newly in the team's hands: a tone, a note on top and the card marked until it is accepted.
-    if (c.status === 'dispatched' && known?.status !== 'dispatched' && ours(c)) {
-      fresh.add(c.id);
-      toast(t('workspace.newCase', { number: c.caseNumber }), 'info');
-      chime();
-    }
+    cueIfNewlyDispatched(c, known);
     // The stream carries the case without this user's allowed actions: fetch it.
     void refresh(c.id);
   });
