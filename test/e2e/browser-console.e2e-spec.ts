@@ -347,7 +347,9 @@ describe('browser: operator console and township workspace', () => {
     await operator.getByRole('button', { name: 'English' }).click();
     await operator.getByRole('heading', { name: 'Cases and on-time closure rate (whole district)' }).waitFor();
     await operator.getByRole('button', { name: '中文' }).click();
-    await operator.getByRole('heading', { name: '统计图表' }).waitFor();
+    // The page's title; the summary's heading ("统计图表 · 截至 …") also contains the words once the figures are in.
+    await operator.getByRole('heading', { name: '统计图表', level: 1 }).waitFor();
+    await operator.getByRole('heading', { name: '案件数量与按期结案率（全区）' }).waitFor();
   });
 
   it('raised no script error or content-security-policy violation on any page', async () => {
