@@ -17,6 +17,13 @@ const LEASE_MS = 30_000;
 export const PICTURE_FETCH_CONCURRENCY = 4;
 /** One request to a source's API, body included; well inside the lease. */
 export const PICTURE_FETCH_TIMEOUT_MS = 10_000;
+/** A claimed slot's outcome, and the origin its metric counts it under. */
+interface Settled {
+  row: DuePicture;
+  origin: string;
+  outcome: PictureSettlement;
+}
+
 /** Rounds of claims per wake-up, so a long backlog does not keep one round going for ever. */
 const MAX_CLAIMS_PER_ROUND = 50;
 
@@ -162,21 +169,29 @@ export class PictureFetchService implements OnApplicationBootstrap, BeforeApplic
     for (let i = 0; i < MAX_CLAIMS_PER_ROUND && !this.stopped; i++) {
       const now = this.clock.now();
       const due = await this.pictures.claimDue(now, new Date(now.getTime() + LEASE_MS), PICTURE_FETCH_CONCURRENCY);
+      const later: Settled[] = [];
       await Promise.all(
-        due.map((row) =>
-          this.fetchOne(row, apiUrlOf).catch((err: Error) => {
+        due.map(async (row) => {
+          try {
+            const settled = await this.fetchOne(row, apiUrlOf);
+            // A picture is in the case file as soon as it is here; the claim's retries and give-ups are written together.
+            if (settled?.outcome.status === 'present') await this.settle([settled]);
+            else if (settled) later.push(settled);
+          } catch (err) {
             // Its lease runs out and it is tried again.
-            this.logger.warn({ err: err.message, eventPicture: row.id }, 'picture fetch failed');
-          }),
-        ),
+            this.logger.warn({ err: (err as Error).message, eventPicture: row.id }, 'picture fetch failed');
+          }
+        }),
       );
+      await this.settle(later).catch((err: Error) => this.logger.warn({ err: err.message, eventPictures: later.length }, 'picture fetch failed'));
       if (due.length < PICTURE_FETCH_CONCURRENCY) break;
     }
   }
 
-  private async fetchOne(row: DuePicture, apiUrlOf: (deviceId: string) => Promise<string | null>): Promise<void> {
+  /** What became of one claimed slot, to be written; undefined when stopping (its lease runs out, it is asked again). */
+  private async fetchOne(row: DuePicture, apiUrlOf: (deviceId: string) => Promise<string | null>): Promise<Settled | undefined> {
     const request = frigateRequestOf(row);
-    if (typeof request === 'string') return this.settle(row, 'none', { status: 'missing', detail: `${request}: nothing was fetched` });
+    if (typeof request === 'string') return { row, origin: 'none', outcome: { status: 'missing', detail: `${request}: nothing was fetched` } };
 
     const apiUrl = await apiUrlOf(row.deviceId);
     let api: ApiAttempt = { kind: 'no-api' };
@@ -187,16 +202,20 @@ export class PictureFetchService implements OnApplicationBootstrap, BeforeApplic
         signal: this.abort.signal,
       });
       // Stopping: the row's lease runs out and the next start (or another worker) asks again.
-      if (this.stopped) return;
+      if (this.stopped) return undefined;
       if (answer.ok) {
         const stored = await this.store.store(answer.bytes);
         if (stored.status === 'stored') {
-          return this.settle(row, 'frigate-api', {
-            status: 'present',
-            sha256: stored.picture.sha256,
+          return {
+            row,
             origin: 'frigate-api',
-            detail: `Frigate's snapshot of tracked object ${request.frigateEventId} (its best frame so far), fetched from ${answer.url} at ${iso(this.clock.now())}`,
-          });
+            outcome: {
+              status: 'present',
+              sha256: stored.picture.sha256,
+              origin: 'frigate-api',
+              detail: `Frigate's snapshot of tracked object ${request.frigateEventId} (its best frame so far), fetched from ${answer.url} at ${iso(this.clock.now())}`,
+            },
+          };
         }
         api = { kind: 'refused', detail: `${stored.reason}: ${stored.detail}` };
       } else {
@@ -208,34 +227,42 @@ export class PictureFetchService implements OnApplicationBootstrap, BeforeApplic
     const giveUpAt = row.giveUpAt ?? now;
     const step = stepAfter(api, now, giveUpAt, row.attempts);
     if (step.do === 'retry-api') {
-      return this.settle(row, 'frigate-api', {
-        status: 'pending',
-        detail: `attempt ${row.attempts}: ${api.kind === 'failed' ? api.detail : api.kind}`,
-        nextAttemptAt: step.at,
-      });
+      return {
+        row,
+        origin: 'frigate-api',
+        outcome: { status: 'pending', detail: `attempt ${row.attempts}: ${api.kind === 'failed' ? api.detail : api.kind}`, nextAttemptAt: step.at },
+      };
     }
     const key = frigateSnapshotMatchKey(row.deviceId, request.camera, request.label);
     const why = whyNotApi(api, row.attempts, row.deviceId);
     for (const window of mqttSnapshotWindows(row.capturedAt)) {
       const snapshot = await this.pictures.latestArrival(key, window.from, window.to);
       if (snapshot) {
-        return this.settle(row, 'frigate-mqtt', {
-          status: 'present',
-          sha256: snapshot.sha256,
+        return {
+          row,
           origin: 'frigate-mqtt',
-          detail: `${why}; Frigate's MQTT snapshot of ${request.camera}/${request.label} (the camera's latest ${request.label}, not tied to tracked object ${request.frigateEventId}) received at ${iso(new Date(snapshot.receivedAt))}, event at ${iso(row.capturedAt)}`,
-        });
+          outcome: {
+            status: 'present',
+            sha256: snapshot.sha256,
+            origin: 'frigate-mqtt',
+            detail: `${why}; Frigate's MQTT snapshot of ${request.camera}/${request.label} (the camera's latest ${request.label}, not tied to tracked object ${request.frigateEventId}) received at ${iso(new Date(snapshot.receivedAt))}, event at ${iso(row.capturedAt)}`,
+          },
+        };
       }
     }
     const [near, wide] = mqttSnapshotWindows(row.capturedAt);
     const noMqtt = `no MQTT snapshot of ${request.camera}/${request.label} arrived between ${iso(near.from)} and ${iso(wide.to)}`;
-    if (step.final) return this.settle(row, 'none', { status: 'missing', detail: `${why}; ${noMqtt}` });
-    return this.settle(row, 'frigate-mqtt', { status: 'pending', detail: `attempt ${row.attempts}: ${why}; ${noMqtt} yet`, nextAttemptAt: step.at });
+    if (step.final) return { row, origin: 'none', outcome: { status: 'missing', detail: `${why}; ${noMqtt}` } };
+    return { row, origin: 'frigate-mqtt', outcome: { status: 'pending', detail: `attempt ${row.attempts}: ${why}; ${noMqtt} yet`, nextAttemptAt: step.at } };
   }
 
-  private async settle(row: DuePicture, origin: string, outcome: PictureSettlement): Promise<void> {
-    await this.pictures.settle(row.id, outcome);
-    this.outcomes.inc({ origin, outcome: outcome.status === 'pending' ? 'retry' : outcome.status });
-    if (outcome.status === 'missing') this.logger.warn({ eventPicture: row.id, eventId: row.eventId, detail: outcome.detail }, 'picture recorded missing');
+  /** Writes outcomes in one statement, then counts and reports them. */
+  private async settle(settled: readonly Settled[]): Promise<void> {
+    if (settled.length === 0) return;
+    await this.pictures.settleMany(settled.map((s) => ({ id: s.row.id, outcome: s.outcome })));
+    for (const { row, origin, outcome } of settled) {
+      this.outcomes.inc({ origin, outcome: outcome.status === 'pending' ? 'retry' : outcome.status });
+      if (outcome.status === 'missing') this.logger.warn({ eventPicture: row.id, eventId: row.eventId, detail: outcome.detail }, 'picture recorded missing');
+    }
   }
 }

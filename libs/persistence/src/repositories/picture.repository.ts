@@ -219,28 +219,29 @@ export class PictureRepository {
     );
   }
 
-  async settle(id: string, outcome: PictureSettlement): Promise<void> {
-    switch (outcome.status) {
-      case 'present':
-        await this.dataSource.query(
-          `UPDATE event_pictures SET status = 'present', sha256 = $2, origin = COALESCE($3, origin), detail = $4, next_attempt_at = NULL, updated_at = now() WHERE id = $1 AND status = 'pending'`,
-          [id, outcome.sha256, outcome.origin ?? null, outcome.detail ?? null],
-        );
-        return;
-      case 'missing':
-        await this.dataSource.query(
-          `UPDATE event_pictures SET status = 'missing', detail = $2, next_attempt_at = NULL, updated_at = now() WHERE id = $1 AND status = 'pending'`,
-          [id, outcome.detail],
-        );
-        return;
-      case 'pending':
-        await this.dataSource.query(`UPDATE event_pictures SET detail = $2, next_attempt_at = $3, updated_at = now() WHERE id = $1 AND status = 'pending'`, [
-          id,
-          outcome.detail,
-          outcome.nextAttemptAt.toISOString(),
-        ]);
-        return;
-    }
+  /**
+   * Several slots' outcomes in one statement (one commit, not one per slot: a fetcher retrying an NVR that does not
+   * answer would otherwise sync the WAL once per slot). Only slots still pending change. A pending outcome keeps the
+   * slot pending with its next attempt; present and missing end it.
+   */
+  async settleMany(settlements: readonly { id: string; outcome: PictureSettlement }[]): Promise<void> {
+    if (settlements.length === 0) return;
+    const sorted = [...settlements].sort((a, b) => Number(BigInt(a.id) - BigInt(b.id)));
+    await this.dataSource.query(
+      `UPDATE event_pictures ep
+          SET status = s.status, sha256 = COALESCE(s.sha256, ep.sha256), origin = COALESCE(s.origin, ep.origin), detail = s.detail,
+              next_attempt_at = s.next_attempt_at, updated_at = now()
+         FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[]) AS s(id, status, sha256, origin, detail, next_attempt_at)
+        WHERE ep.id = s.id AND ep.status = 'pending'`,
+      [
+        sorted.map((s) => s.id),
+        sorted.map((s) => s.outcome.status),
+        sorted.map((s) => (s.outcome.status === 'present' ? s.outcome.sha256 : null)),
+        sorted.map((s) => (s.outcome.status === 'present' ? (s.outcome.origin ?? null) : null)),
+        sorted.map((s) => s.outcome.detail ?? null),
+        sorted.map((s) => (s.outcome.status === 'pending' ? s.outcome.nextAttemptAt.toISOString() : null)),
+      ],
+    );
   }
 
   /** Slots waiting for bytes sent separately that never came: recorded missing, with what was waited for. */
