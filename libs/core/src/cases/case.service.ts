@@ -88,7 +88,9 @@ export class CaseService {
 
   /** For the live stream: the cases named by committed alerts, filtered to what `actor` may see. */
   async viewsForAlert(ids: string[]): Promise<CaseView[]> {
-    return this.withLoop(await this.cases.findByIds(ids));
+    // Both reads at once: a new case's alert waits for one round trip after the commit, not two in a row.
+    const [rows, states] = await Promise.all([this.cases.findByIds(ids), this.loop.loopStates(ids)]);
+    return this.toViews(rows, states);
   }
 
   /** After a transition: the acting user gets the case back even when it has just left their scope (a transfer). */
@@ -100,7 +102,10 @@ export class CaseService {
 
   /** Adds the loop state (and, for a known user, the actions they may take). */
   private async withLoop(rows: CaseEntity[], actor?: Actor): Promise<CaseView[]> {
-    const states = await this.loop.loopStates(rows.map((c) => c.id));
+    return this.toViews(rows, await this.loop.loopStates(rows.map((c) => c.id)), actor);
+  }
+
+  private toViews(rows: CaseEntity[], states: Map<string, LoopStateRow>, actor?: Actor): CaseView[] {
     const now = new Date();
     return rows.map((c) => {
       const state = states.get(c.id);
