@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { DeviceConfig } from '@app/config';
@@ -260,7 +260,10 @@ export function startChild(
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
   // A .js child is CloudPatrol's build, run as scripts/start.js runs it; a .ts child goes through ts-node.
   const loader = script.endsWith('.js') ? ['--enable-source-maps'] : ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register'];
-  const child = spawn(process.execPath, [...profile, ...SERVICE_NODE_FLAGS, ...loader, join(ROOT, script), ...args], {
+  // BENCH_NODE_FLAGS="--trace-gc …": more flags for the children; BENCH_CHILD_LOG=<prefix>: all they print, to <prefix>.<pid>.
+  const extra = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const childLog = process.env.BENCH_CHILD_LOG;
+  const child = spawn(process.execPath, [...profile, ...extra, ...SERVICE_NODE_FLAGS, ...loader, join(ROOT, script), ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     env: { PATH: process.env.PATH, HOME: process.env.HOME, TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'), ...env },
@@ -268,6 +271,7 @@ export function startChild(
   let output = '';
   const keep = (c: Buffer) => {
     output = (output + c.toString('utf8')).slice(-16_384);
+    if (childLog) appendFileSync(`${childLog}.${child.pid}`, c);
     if (options.echo) process.stdout.write(c);
   };
   child.stdout?.on('data', keep);
