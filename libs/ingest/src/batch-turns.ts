@@ -18,6 +18,7 @@ export interface BatchTurn {
   /** Resolves when the previous batch has committed (or failed). */
   readonly previousDone: Promise<void>;
   inserted(): void;
+  /** Committed (or failed): the next batch may classify. Called again when the batch is through; only the first counts. */
   done(): void;
 }
 

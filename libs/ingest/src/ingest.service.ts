@@ -94,6 +94,13 @@ const FAILURES_TO_STALL = 3;
 /** HTTP pushes stored in one transaction at most (a burst of parallel pushes becomes a few batches). */
 const HTTP_BATCH_SIZE = 500;
 
+/**
+ * Messages decoded between two turns of the event loop. Batches overlap on one thread: while one classifies and
+ * commits, statement by statement, the next is decoded; a slice lets the first one's next statement go out.
+ */
+const ROUTE_SLICE = 250;
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /** PostgreSQL text cannot hold U+0000: dead-letter columns show it escaped instead. */
 const storableText = (text: string): string => text.replaceAll('\u0000', '\\u0000');
 
@@ -337,7 +344,7 @@ export class IngestService implements OnApplicationShutdown {
     // Rate-limit charges of this attempt: given back if it does not commit, so a retry is never charged twice.
     const charged: { deviceId: string; key: string }[] = [];
 
-    batch.forEach((m, index) => {
+    const routeOne = (m: InboundMessage, index: number): void => {
       const reject = (source: string, reason: string, detail: string, deviceId?: string) => {
         outcomes[index] = { status: 'rejected', reason, detail };
         // A rate-limited message is kept whole (it passed MAX_PAYLOAD_BYTES): it is meant to be replayed.
@@ -450,7 +457,13 @@ export class IngestService implements OnApplicationShutdown {
         events.push(event);
         eventMessage.push(index);
       }
-    });
+    };
+    for (let index = 0; index < batch.length; index++) {
+      // A full batch is decoded while the batch before it classifies and commits on the same thread: in slices, so
+      // that batch's next statement goes as soon as PostgreSQL answers, not after the whole of this loop.
+      if (index > 0 && index % ROUTE_SLICE === 0) await yieldToEventLoop();
+      routeOne(batch[index], index);
+    }
 
     let stored: { inserted: Map<number, string>; cases: Awaited<ReturnType<IngestRepository['upsertCases']>>; caseRows: CaseUpsertRow[] };
     try {
@@ -488,6 +501,8 @@ export class IngestService implements OnApplicationShutdown {
       for (const c of charged) this.rateLimiter.release(c.deviceId, c.key);
       throw err;
     }
+    // Committed: the next batch may classify now. What follows is this batch's own bookkeeping, off that chain.
+    turn.done();
 
     for (const count of counts) count();
     events.forEach((e, i) => {
