@@ -98,7 +98,7 @@ export const envSchema = z.object({
    * Mosquitto 2.0 does not restore shared subscriptions after a broker restart.
    */
   MQTT_SHARE_GROUP: optionalText,
-  MQTT_RECEIVE_MAXIMUM: z.coerce.number().int().min(1).max(65535).default(6000),
+  MQTT_RECEIVE_MAXIMUM: z.coerce.number().int().min(1).max(65535).default(10_000),
   FRIGATE_TOPIC_PREFIX: z.string().min(1).default('frigate'),
   EMBEDDED_MQTT_PORT: port.default(1883),
   EMBEDDED_MQTT_HOST: z.string().default('127.0.0.1'),
@@ -147,7 +147,7 @@ export const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   INGEST_BATCH_SIZE: z.coerce.number().int().min(1).max(10000).default(2000),
   INGEST_BATCH_WAIT_MS: z.coerce.number().int().min(0).max(5000).default(5),
-  INGEST_PIPELINE_DEPTH: z.coerce.number().int().min(1).max(8).default(2),
+  INGEST_PIPELINE_DEPTH: z.coerce.number().int().min(1).max(8).default(3),
   /** Ingest is reported stalled (health degraded, metric, live alert) when nothing committed this long while work waits. */
   INGEST_STALL_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   /** HTTP pushes (Hikvision, photo marks) waiting to be stored at once; beyond this they are answered 503 to send again. */

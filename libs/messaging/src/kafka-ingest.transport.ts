@@ -45,7 +45,7 @@ export interface KafkaIngestOptions {
   sessionTimeoutMs?: number;
   /**
    * Partitions whose batches are stored at once (default 1). With 2, one partition's next batch is decoded and
-   * inserted while another's is classified and committed, as the MQTT transport's two batches in flight.
+   * inserted while another's is classified and committed, as the MQTT transport's batches in flight.
    */
   partitionsConcurrently?: number;
   /** The partitions this member holds after each rebalance (topic → partitions). */
