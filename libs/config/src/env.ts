@@ -99,6 +99,16 @@ export const envSchema = z.object({
    */
   MQTT_SHARE_GROUP: optionalText,
   MQTT_RECEIVE_MAXIMUM: z.coerce.number().int().min(1).max(65535).default(10_000),
+  /**
+   * Payload bytes a worker or gateway holds unacknowledged at most, beside the message count above: 10,000 pictures
+   * of a megabyte would be 10 GB. Beyond it the connection stops reading until acks make room.
+   */
+  MQTT_RECEIVE_MAXIMUM_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024 * 1024)
+    .max(4 * 1024 * 1024 * 1024)
+    .default(128 * 1024 * 1024),
   FRIGATE_TOPIC_PREFIX: z.string().min(1).default('frigate'),
   EMBEDDED_MQTT_PORT: port.default(1883),
   EMBEDDED_MQTT_HOST: z.string().default('127.0.0.1'),

@@ -114,6 +114,7 @@ export class IngestWorkerService implements OnApplicationBootstrap, BeforeApplic
           // With INGEST_VIA_KAFKA the gateways carry the event topics over Kafka: pictures only here.
           topics: [...(env.INGEST_VIA_KAFKA ? [] : ingestMqttTopics(env.FRIGATE_TOPIC_PREFIX)), ...this.pictureIntake.topicFilters()],
           receiveMaximum: env.MQTT_RECEIVE_MAXIMUM,
+          maxUnackedBytes: env.MQTT_RECEIVE_MAXIMUM_BYTES,
           batchSize: env.INGEST_BATCH_SIZE,
           batchWaitMs: env.INGEST_BATCH_WAIT_MS,
           pipelineDepth: env.INGEST_PIPELINE_DEPTH,

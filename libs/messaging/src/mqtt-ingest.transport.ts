@@ -15,6 +15,8 @@ export interface MqttIngestOptions {
   topics: string[];
   /** How many unacknowledged messages the broker may send us (MQTT 5 Receive Maximum). */
   receiveMaximum: number;
+  /** Payload bytes held unacknowledged at most (pictures are large): beyond it the connection stops reading. */
+  maxUnackedBytes?: number;
   batchSize: number;
   batchWaitMs: number;
   /**
@@ -111,6 +113,7 @@ export class MqttIngestTransport {
       protocolVersion: o.protocolVersion,
       sessionExpiryInterval: o.protocolVersion === 5 ? 7 * 24 * 3600 : undefined,
       receiveMaximum: o.protocolVersion === 5 ? o.receiveMaximum : undefined,
+      maxUnackedBytes: o.maxUnackedBytes,
       subscriptions: filters.map((topic) => ({ topic, qos: 1 as const })),
       keepalive: 60,
       connectTimeoutMs: 10_000,

@@ -216,6 +216,44 @@ describe('MqttSubscriberConnection', () => {
     expect(errors).toEqual([]);
   });
 
+  it('large messages: never more payload bytes out unacknowledged than the bound, and one goes however large', async () => {
+    // MQTT 3.1.1: no Receive Maximum at all, the byte bound alone.
+    const c = connect({ protocolVersion: 4, maxUnackedBytes: 10_000 });
+    const inbox = received(c);
+    const started = c.start();
+    const s = await broker.session(1);
+    await s.next('connect');
+    s.accept();
+    await started;
+    const picture = (i: number, bytes: number) => ({ ...publish(i, `p${i}:`), payload: Buffer.alloc(bytes, i) });
+    // 3,000 bytes each: four are out (12,000 bytes) before the bound stops the fifth.
+    for (let i = 1; i <= 8; i++) s.send(picture(i, 3_000));
+    await inbox.until(4);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(inbox.messages).toHaveLength(4);
+
+    // Two acked: 6,000 bytes out, room for two more.
+    for (const m of inbox.messages.slice(0, 2)) m.ack?.();
+    await inbox.until(6);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(inbox.messages).toHaveLength(6);
+    for (const m of inbox.messages.slice(2)) m.ack?.();
+    await inbox.until(8);
+    for (const m of inbox.messages.slice(6)) m.ack?.();
+
+    // Nothing out: one message larger than the whole bound still goes, then the next waits for its ack.
+    s.send(picture(9, 25_000));
+    s.send(picture(10, 10));
+    await inbox.until(9);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(inbox.messages).toHaveLength(9);
+    inbox.messages[8].ack?.();
+    await inbox.until(10);
+    expect(inbox.messages.map((m) => m.publish.payload.length)).toEqual([3_000, 3_000, 3_000, 3_000, 3_000, 3_000, 3_000, 3_000, 25_000, 10]);
+    await s.next('puback', 9);
+    expect(errors).toEqual([]);
+  });
+
   it('keepalive while the window is full: a PINGRESP not read yet is not a dead broker', async () => {
     const c = connect({ receiveMaximum: 2, keepalive: 1 });
     const inbox = received(c);

@@ -24,6 +24,8 @@ import type { IConnackPacket, IPublishPacket, ISubackPacket, Packet } from 'mqtt
  * measured: 42,000 of the bench's 50,500-event burst waiting in the worker at once, ~55 MB of heap. Publishes
  * beyond the window wait here (parsed, at most one socket read's worth) and the socket is not read until acks
  * open the window again, so the rest waits in the broker's queue, where a persistent session keeps it anyway.
+ * The same holds past `maxUnackedBytes` of payload, which the broker knows nothing of: pictures of a megabyte each
+ * would otherwise fill memory long before the count is reached.
  */
 export interface MqttSubscriberOptions {
   /** mqtt://, tcp://, mqtts://, ssl://, tls://, ws:// or wss:// */
@@ -36,6 +38,12 @@ export interface MqttSubscriberOptions {
   sessionExpiryInterval?: number;
   /** MQTT 5: how many unacknowledged QoS 1/2 messages the broker may send us (and this side hands out at once). */
   receiveMaximum?: number;
+  /**
+   * Payload bytes handed out unacknowledged at most (any protocol version): beyond it publishes wait here and the
+   * socket is not read, as beyond the Receive Maximum. A count alone bounds no memory when messages are large
+   * (pictures of up to a megabyte). One message always goes when none is out, however large.
+   */
+  maxUnackedBytes?: number;
   /** Subscribed on every CONNACK (a restored session may lack them: Mosquitto 2.0 drops shared subscriptions). */
   subscriptions: { topic: string; qos: 0 | 1 }[];
   /** Seconds; 0 turns PINGREQ off. Default 60. */
@@ -120,7 +128,9 @@ export class MqttSubscriberConnection extends EventEmitter<MqttSubscriberEvents>
   private awaitingPingresp = false;
   /** QoS 1 messages of this connection handed out and not acknowledged yet. */
   private unacked = 0;
-  /** Publishes past the Receive Maximum window, handed out as acks open it. */
+  /** Their payload bytes. */
+  private unackedBytes = 0;
+  /** Publishes past the window (Receive Maximum, or the byte bound), handed out as acks open it. */
   private held: IPublishPacket[] = [];
   private releaseScheduled = false;
   /** The socket is not being read (the window is full). */
@@ -218,6 +228,7 @@ export class MqttSubscriberConnection extends EventEmitter<MqttSubscriberEvents>
     }
     this.socket = socket;
     this.unacked = 0;
+    this.unackedBytes = 0;
     this.held = [];
     this.readingPaused = false;
     const parser = mqttPacket.parser(this.packetOptions);
@@ -357,13 +368,19 @@ export class MqttSubscriberConnection extends EventEmitter<MqttSubscriberEvents>
   }
 
   private onPublish(packet: IPublishPacket, generation: number): void {
-    const window = this.options.receiveMaximum;
-    if (window !== undefined && (this.held.length > 0 || this.unacked >= window)) {
+    if (this.held.length > 0 || this.windowFull()) {
       this.held.push(packet);
       this.pauseReading();
       return;
     }
     this.handOut(packet, generation);
+  }
+
+  /** No room for another publish: Receive Maximum messages, or the byte bound, are out unacknowledged. */
+  private windowFull(): boolean {
+    const { receiveMaximum, maxUnackedBytes } = this.options;
+    if (receiveMaximum !== undefined && this.unacked >= receiveMaximum) return true;
+    return maxUnackedBytes !== undefined && this.unackedBytes >= maxUnackedBytes;
   }
 
   private handOut(packet: IPublishPacket, generation: number): void {
@@ -380,12 +397,15 @@ export class MqttSubscriberConnection extends EventEmitter<MqttSubscriberEvents>
     let ack: Ack | undefined;
     if (packet.qos === 1) {
       const messageId = packet.messageId as number;
+      const bytes = publish.payload.length;
       let sent = false;
       this.unacked++;
+      this.unackedBytes += bytes;
       ack = () => {
         if (sent || generation !== this.generation || !this.connected) return;
         sent = true;
         this.unacked--;
+        this.unackedBytes -= bytes;
         this.send(this.options.protocolVersion === 5 ? { cmd: 'puback', messageId, reasonCode: 0 } : { cmd: 'puback', messageId });
         this.scheduleRelease(generation);
       };
@@ -407,10 +427,9 @@ export class MqttSubscriberConnection extends EventEmitter<MqttSubscriberEvents>
     setImmediate(() => {
       this.releaseScheduled = false;
       if (generation !== this.generation) return;
-      const window = this.options.receiveMaximum ?? Infinity;
-      while (this.held.length > 0 && this.unacked < window) this.handOut(this.held.shift() as IPublishPacket, generation);
+      while (this.held.length > 0 && !this.windowFull()) this.handOut(this.held.shift() as IPublishPacket, generation);
       if (generation !== this.generation) return; // a held publish was malformed: that connection is gone
-      if (this.held.length === 0 && this.unacked < window) {
+      if (this.held.length === 0 && !this.windowFull()) {
         this.readingPaused = false;
         this.socket?.resume();
       }

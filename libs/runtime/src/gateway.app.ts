@@ -40,6 +40,7 @@ export async function startGateway(env: Env): Promise<RunningGateway> {
       // The event topics of the source table; pictures stay on MQTT for the workers (large, binary).
       topics: ingestMqttTopics(env.FRIGATE_TOPIC_PREFIX),
       receiveMaximum: env.MQTT_RECEIVE_MAXIMUM,
+      maxUnackedBytes: env.MQTT_RECEIVE_MAXIMUM_BYTES,
       batchSize: env.INGEST_BATCH_SIZE,
       batchWaitMs: env.INGEST_BATCH_WAIT_MS,
       pipelineDepth: env.INGEST_PIPELINE_DEPTH,
