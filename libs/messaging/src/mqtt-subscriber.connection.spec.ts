@@ -109,26 +109,44 @@ describe('MqttSubscriberConnection', () => {
     return connection;
   }
 
-  function received(c: MqttSubscriberConnection): { messages: { publish: ReceivedPublish; ack?: Ack }[]; until(n: number): Promise<void> } {
+  function received(c: MqttSubscriberConnection): {
+    messages: { publish: ReceivedPublish; ack?: Ack }[];
+    until(n: number): Promise<void>;
+    /** `n` messages handed out, and still `n` after `quietMs`: the window holds the rest back. */
+    settlesAt(n: number, quietMs: number): Promise<void>;
+  } {
     const messages: { publish: ReceivedPublish; ack?: Ack }[] = [];
     const events = new EventEmitter();
     c.on('message', (publish, ack) => {
       messages.push({ publish, ack });
       events.emit('message');
     });
-    return {
-      messages,
-      until: (n) =>
-        new Promise<void>((resolve) => {
-          const check = (): void => {
-            if (messages.length < n) return;
-            events.off('message', check);
-            resolve();
-          };
-          events.on('message', check);
-          check();
-        }),
+    const until = (n: number): Promise<void> =>
+      new Promise<void>((resolve) => {
+        const check = (): void => {
+          if (messages.length < n) return;
+          events.off('message', check);
+          resolve();
+        };
+        events.on('message', check);
+        check();
+      });
+    const settlesAt = async (n: number, quietMs: number): Promise<void> => {
+      await until(n);
+      await new Promise((r) => setTimeout(r, quietMs));
+      expect(messages).toHaveLength(n);
     };
+    return { messages, until, settlesAt };
+  }
+
+  /** Starts `c` and accepts its CONNECT: the broker's side of the connection. */
+  async function accepted(c: MqttSubscriberConnection): Promise<FakeSession> {
+    const started = c.start();
+    const session = await broker.session(1);
+    await session.next('connect');
+    session.accept();
+    await started;
+    return session;
   }
 
   const publish = (messageId: number, payload: string, qos: 0 | 1 = 1): IPublishPacket => ({
@@ -189,20 +207,12 @@ describe('MqttSubscriberConnection', () => {
   it('MQTT 5: never more than Receive Maximum messages handed out unacknowledged, also when the broker sends more (Mosquitto < 2.0.13)', async () => {
     const c = connect({ receiveMaximum: 10 });
     const inbox = received(c);
-    const started = c.start();
-    const s = await broker.session(1);
-    await s.next('connect');
-    s.accept();
-    await started;
+    const s = await accepted(c);
     for (let i = 1; i <= 25; i++) s.send(publish(i, `m${i}`));
-    await inbox.until(10);
-    await new Promise((r) => setTimeout(r, 100));
-    expect(inbox.messages).toHaveLength(10);
+    await inbox.settlesAt(10, 100);
 
     for (const m of inbox.messages.slice(0, 3)) m.ack?.();
-    await inbox.until(13);
-    await new Promise((r) => setTimeout(r, 50));
-    expect(inbox.messages).toHaveLength(13);
+    await inbox.settlesAt(13, 50);
     for (const m of inbox.messages.slice(3)) m.ack?.();
     await inbox.until(23);
     for (const m of inbox.messages.slice(13)) m.ack?.();
@@ -220,23 +230,15 @@ describe('MqttSubscriberConnection', () => {
     // MQTT 3.1.1: no Receive Maximum at all, the byte bound alone.
     const c = connect({ protocolVersion: 4, maxUnackedBytes: 10_000 });
     const inbox = received(c);
-    const started = c.start();
-    const s = await broker.session(1);
-    await s.next('connect');
-    s.accept();
-    await started;
+    const s = await accepted(c);
     const picture = (i: number, bytes: number) => ({ ...publish(i, `p${i}:`), payload: Buffer.alloc(bytes, i) });
     // 3,000 bytes each: four are out (12,000 bytes) before the bound stops the fifth.
     for (let i = 1; i <= 8; i++) s.send(picture(i, 3_000));
-    await inbox.until(4);
-    await new Promise((r) => setTimeout(r, 100));
-    expect(inbox.messages).toHaveLength(4);
+    await inbox.settlesAt(4, 100);
 
     // Two acked: 6,000 bytes out, room for two more.
     for (const m of inbox.messages.slice(0, 2)) m.ack?.();
-    await inbox.until(6);
-    await new Promise((r) => setTimeout(r, 50));
-    expect(inbox.messages).toHaveLength(6);
+    await inbox.settlesAt(6, 50);
     for (const m of inbox.messages.slice(2)) m.ack?.();
     await inbox.until(8);
     for (const m of inbox.messages.slice(6)) m.ack?.();
@@ -244,9 +246,7 @@ describe('MqttSubscriberConnection', () => {
     // Nothing out: one message larger than the whole bound still goes, then the next waits for its ack.
     s.send(picture(9, 25_000));
     s.send(picture(10, 10));
-    await inbox.until(9);
-    await new Promise((r) => setTimeout(r, 50));
-    expect(inbox.messages).toHaveLength(9);
+    await inbox.settlesAt(9, 50);
     inbox.messages[8].ack?.();
     await inbox.until(10);
     expect(inbox.messages.map((m) => m.publish.payload.length)).toEqual([3_000, 3_000, 3_000, 3_000, 3_000, 3_000, 3_000, 3_000, 25_000, 10]);
@@ -257,11 +257,7 @@ describe('MqttSubscriberConnection', () => {
   it('keepalive while the window is full: a PINGRESP not read yet is not a dead broker', async () => {
     const c = connect({ receiveMaximum: 2, keepalive: 1 });
     const inbox = received(c);
-    const started = c.start();
-    const s = await broker.session(1);
-    await s.next('connect');
-    s.accept();
-    await started;
+    const s = await accepted(c);
     for (let i = 1; i <= 3; i++) s.send(publish(i, `m${i}`));
     await inbox.until(2);
     await s.next('pingreq');
@@ -290,11 +286,7 @@ describe('MqttSubscriberConnection', () => {
   it('after a lost connection: acks of the old one are dropped, it reconnects, subscribes again and resends an unacknowledged publish with DUP', async () => {
     const c = connect({ protocolVersion: 4 });
     const inbox = received(c);
-    const started = c.start();
-    const first = await broker.session(1);
-    await first.next('connect');
-    first.accept();
-    await started;
+    const first = await accepted(c);
     first.send(publish(7, 'held'));
     await inbox.until(1);
     const sent = c.publish('r/1', 'reply');
@@ -319,11 +311,7 @@ describe('MqttSubscriberConnection', () => {
 
   it('keepalive: PINGREQ every period; without a PINGRESP the connection is dropped and made again', async () => {
     const c = connect({ protocolVersion: 4, keepalive: 1 });
-    const started = c.start();
-    const first = await broker.session(1);
-    await first.next('connect');
-    first.accept();
-    await started;
+    const first = await accepted(c);
     await first.next('pingreq');
     first.send({ cmd: 'pingresp' });
     await first.next('pingreq', 2);
