@@ -22,3 +22,4 @@ export * from './access/redact-url';
 export * from './evidence/picture-requests';
 export * from './documents/document-model';
 export * from './text/jsonb-text';
+export * from './collections/recency-map';

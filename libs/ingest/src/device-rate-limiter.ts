@@ -1,3 +1,5 @@
+import { RecencyMap } from '@app/domain';
+
 export interface RateLimitOptions {
   ratePerSecond: number;
   burst: number;
@@ -40,12 +42,12 @@ interface Count {
 }
 
 interface DeviceBudget {
-  /** Per window of the device's own time (Map order = least recently touched first). */
-  byEventTime: Map<number, Count>;
+  /** Per window of the device's own time (least recently touched first). */
+  byEventTime: RecencyMap<number, Count>;
   /** Events dated too far ahead, per window of arrival time: a budget of their own. */
-  byArrival: Map<number, Count>;
+  byArrival: RecencyMap<number, Count>;
   /** Replayed backlog events whose own-time window is full, per window of arrival time: the flood guard of a re-send. */
-  byReplayArrival: Map<number, Count>;
+  byReplayArrival: RecencyMap<number, Count>;
 }
 
 /**
@@ -91,9 +93,9 @@ export class DeviceRateLimiter {
   private readonly toleranceMs: number;
   private readonly memory: RateLimitMemory;
   /** Least recently active device first. */
-  private readonly devices = new Map<string, DeviceBudget>();
+  private readonly devices = new RecencyMap<string, DeviceBudget>();
   /** `device \0 eventKey` (flattened, see `chargeKeyOf`) → the count it was added to; oldest first. */
-  private readonly charges = new Map<string, Count>();
+  private readonly charges = new RecencyMap<string, Count>();
   private windows = 0;
 
   constructor(
@@ -125,8 +127,7 @@ export class DeviceRateLimiter {
     const chargeKey = DeviceRateLimiter.chargeKeyOf(deviceId, eventKey);
     const charged = this.charges.get(chargeKey);
     if (charged) {
-      this.charges.delete(chargeKey);
-      this.charges.set(chargeKey, charged);
+      this.charges.touch(chargeKey, charged);
       return decision(true);
     }
 
@@ -144,13 +145,11 @@ export class DeviceRateLimiter {
     const window = Math.floor(atMs / this.windowMs);
     const counts = this.countsOf(budget, clock);
     let count = counts.get(window);
-    if (count)
-      counts.delete(window); // re-inserted below: most recently touched last
-    else {
+    if (!count) {
       count = { n: 0, budget, clock, window };
       this.windows++;
     }
-    counts.set(window, count);
+    counts.touch(window, count); // most recently touched last
     if (count.n >= this.capacity) return false;
     count.n++;
     this.charges.set(chargeKey, count);
@@ -158,7 +157,7 @@ export class DeviceRateLimiter {
     return true;
   }
 
-  private countsOf(budget: DeviceBudget, clock: Clock): Map<number, Count> {
+  private countsOf(budget: DeviceBudget, clock: Clock): RecencyMap<number, Count> {
     return clock === 'event' ? budget.byEventTime : clock === 'arrival' ? budget.byArrival : budget.byReplayArrival;
   }
 
@@ -208,10 +207,8 @@ export class DeviceRateLimiter {
   }
 
   private budgetOf(deviceId: string): DeviceBudget {
-    let budget = this.devices.get(deviceId);
-    if (budget) this.devices.delete(deviceId);
-    else budget = { byEventTime: new Map(), byArrival: new Map(), byReplayArrival: new Map() };
-    this.devices.set(deviceId, budget);
+    const budget = this.devices.get(deviceId) ?? { byEventTime: new RecencyMap(), byArrival: new RecencyMap(), byReplayArrival: new RecencyMap() };
+    this.devices.touch(deviceId, budget);
     return budget;
   }
 
@@ -224,14 +221,13 @@ export class DeviceRateLimiter {
     while (DeviceRateLimiter.windowsOf(touched) > this.memory.maxWindowsPerDevice) {
       // The largest of the three budgets gives up its least recently touched window.
       const counts = [touched.byEventTime, touched.byArrival, touched.byReplayArrival].reduce((a, b) => (b.size > a.size ? b : a));
-      counts.delete(counts.keys().next().value as number);
+      counts.dropOldest();
       this.windows--;
     }
     while (this.windows > this.memory.maxWindows && this.devices.size > 1) {
-      const [oldest, budget] = this.devices.entries().next().value as [string, DeviceBudget];
-      this.devices.delete(oldest);
+      const [, budget] = this.devices.dropOldest() as [string, DeviceBudget];
       this.windows -= DeviceRateLimiter.windowsOf(budget);
     }
-    while (this.charges.size > this.memory.maxCharges) this.charges.delete(this.charges.keys().next().value as string);
+    while (this.charges.size > this.memory.maxCharges) this.charges.dropOldest();
   }
 }

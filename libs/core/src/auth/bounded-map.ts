@@ -1,9 +1,11 @@
+import { RecencyMap } from '@app/domain';
+
 /**
  * A map of at most `maxKeys` entries: past that, the least recently written key is dropped, one at a time.
  * Never cleared wholesale, so a spray of new keys cannot wipe out the entries that matter (a locked address).
  */
 export class BoundedMap<V> {
-  private readonly map = new Map<string, V>();
+  private readonly map = new RecencyMap<string, V>();
 
   constructor(private readonly maxKeys: number) {}
 
@@ -13,12 +15,8 @@ export class BoundedMap<V> {
 
   /** Writes and marks the key as the most recent. */
   set(key: string, value: V): void {
-    this.map.delete(key);
-    this.map.set(key, value);
-    if (this.map.size > this.maxKeys) {
-      const oldest = this.map.keys().next();
-      if (!oldest.done) this.map.delete(oldest.value);
-    }
+    this.map.touch(key, value);
+    if (this.map.size > this.maxKeys) this.map.dropOldest();
   }
 
   delete(key: string): void {

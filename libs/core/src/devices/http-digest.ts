@@ -1,4 +1,5 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { RecencyMap } from '@app/domain';
 
 /**
  * HTTP Digest access authentication (RFC 7616) as a server checks it: MD5 and SHA-256, qop=auth only, no
@@ -52,7 +53,7 @@ export type DigestCheck =
 /** Issues and checks nonces; keeps nothing per nonce but the last nonce-count (bounded). */
 export class DigestNonces {
   private readonly key: Buffer;
-  private readonly counts = new Map<string, number>();
+  private readonly counts = new RecencyMap<string, number>();
 
   constructor(
     key = randomBytes(32),
@@ -83,9 +84,8 @@ export class DigestNonces {
   advance(nonce: string, nc: number): boolean {
     const last = this.counts.get(nonce) ?? 0;
     if (nc <= last) return false;
-    this.counts.delete(nonce);
-    this.counts.set(nonce, nc);
-    while (this.counts.size > this.capacity) this.counts.delete(this.counts.keys().next().value as string);
+    this.counts.touch(nonce, nc);
+    while (this.counts.size > this.capacity) this.counts.dropOldest();
     return true;
   }
 

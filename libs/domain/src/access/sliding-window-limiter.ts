@@ -1,3 +1,5 @@
+import { RecencyMap } from '../collections/recency-map';
+
 /**
  * A sliding-window rate limiter with a fixed capacity of keys, pure (the caller passes the time).
  *
@@ -16,10 +18,10 @@ export interface SlidingWindowLimits {
 }
 
 export class SlidingWindowLimiter {
-  /** Insertion order of a Map = recency order: a key is deleted and set again on every hit. Keys below their limit. */
-  private readonly hits = new Map<string, number[]>();
+  /** Keys below their limit, least recently seen first (every hit touches its key). */
+  private readonly hits = new RecencyMap<string, number[]>();
   /** Keys that have used up their window. */
-  private readonly full = new Map<string, number[]>();
+  private readonly full = new RecencyMap<string, number[]>();
 
   constructor(readonly limits: SlidingWindowLimits) {
     if (!(limits.max >= 1 && limits.windowMs > 0 && limits.capacity >= 1)) throw new RangeError('max, windowMs and capacity must be positive');
@@ -81,6 +83,6 @@ export class SlidingWindowLimiter {
     if (recent.length === 0) return;
     const table = recent.length >= this.limits.max ? this.full : this.hits;
     table.set(key, recent);
-    while (table.size > this.limits.capacity) table.delete(table.keys().next().value as string);
+    while (table.size > this.limits.capacity) table.dropOldest();
   }
 }
