@@ -9,6 +9,7 @@ import type { ScaleOutResult } from '../phases/scale-out';
 import type { NaiveResult } from '../phases/naive';
 import type { PhotoResult } from '../phases/photos';
 import type { PgRates } from '../phases/postgres';
+import type { BoundedMemoryResult } from '../children/bounded-memory';
 import { round } from './stats';
 
 export interface BenchDetails {
@@ -20,6 +21,7 @@ export interface BenchDetails {
   naive?: NaiveResult;
   photos?: PhotoResult;
   scaleOut?: ScaleOutResult;
+  boundedMemory?: BoundedMemoryResult;
 }
 
 export interface Machine {
@@ -46,6 +48,7 @@ export const TARGETS = {
   peakRssMb: 600,
   cloudPatrolPeakRssMb: 500,
   intakeCatchUpSeconds: 2,
+  boundedMemoryFullToFilling: 3,
 } as const;
 
 export interface BenchResults {
@@ -61,6 +64,8 @@ export interface BenchResults {
   kafkaEventsPerSecond?: number;
   /** After the saturation burst: its end (last event stored) → the last new case's opening recorded. */
   intakeCatchUpSeconds?: number;
+  /** The larger of the bounded memories' cost per operation once full ÷ while filling (rate limiter, throttle). */
+  boundedMemoryFullToFilling?: number;
   /**
    * CPU seconds per 1,000 events of the saturation burst and the background work it left (sealing, case intake):
    * the CloudPatrol process and its PostgreSQL backends. Independent of how busy the machine was, unlike events/s.
@@ -118,6 +123,7 @@ export function summarise(d: BenchDetails, machine: Machine, startedAt: number, 
     kafkaLimitMessagesPerSecond: d.kafkaLimit?.messagesPerSecond,
     kafkaEventsPerSecond: cp?.kafkaFeed?.eventsPerSecond,
     intakeCatchUpSeconds: cp?.saturation?.intakeCatchUpSeconds,
+    boundedMemoryFullToFilling: d.boundedMemory && Math.max(d.boundedMemory.rateLimiter.ratio, d.boundedMemory.throttle.ratio),
     cpuSecondsPer1000Events: cp?.saturation?.cpuSecondsPer1000EventsWithBackground,
     copyRowsPerSecond: d.postgres?.copyRowsPerSecond,
     unnestRowsPerSecond: d.postgres?.unnestRowsPerSecond,
@@ -166,6 +172,7 @@ export function summarise(d: BenchDetails, machine: Machine, startedAt: number, 
       peakRssMb: check(r.peakRssMb, (v) => v < TARGETS.peakRssMb),
       cloudPatrolPeakRssMb: check(r.cloudPatrolPeakRssMb, (v) => v < TARGETS.cloudPatrolPeakRssMb),
       intakeCatchUpSeconds: check(r.intakeCatchUpSeconds, (v) => v <= TARGETS.intakeCatchUpSeconds),
+      boundedMemoryFullToFilling: check(r.boundedMemoryFullToFilling, (v) => v <= TARGETS.boundedMemoryFullToFilling),
     },
   };
 }
@@ -262,6 +269,12 @@ export function markdown(r: BenchResults): string {
       fmt(r.intakeCatchUpSeconds, ' s', 1),
       '≤ 2 s',
       mark(r.checks.intakeCatchUpSeconds),
+    ],
+    [
+      `Bounded memories once full, µs per operation while filling → full: device rate limiter (${fmt(d.boundedMemory?.rateLimiter.capacity)} charges remembered) ${fmt(d.boundedMemory?.rateLimiter.fillingMicros, '', 2)} → ${fmt(d.boundedMemory?.rateLimiter.fullMicros, '', 2)}; sign-in throttle under a spray of addresses (${fmt(d.boundedMemory?.throttle.capacity)} keys) ${fmt(d.boundedMemory?.throttle.fillingMicros, '', 2)} → ${fmt(d.boundedMemory?.throttle.fullMicros, '', 2)}. The larger ratio`,
+      fmt(r.boundedMemoryFullToFilling, '×', 2),
+      `≤ ${TARGETS.boundedMemoryFullToFilling}×`,
+      mark(r.checks.boundedMemoryFullToFilling),
     ],
     [
       `Naive at the same fixed load: sustained; publish → stored p50 / p99`,
