@@ -83,6 +83,8 @@ type EventForPictures = Pick<CanonicalEvent, 'source' | 'deviceId' | 'eventId' |
  * storage) gives no slot: it stays a plain reference, never sealed as if its bytes were here.
  */
 export function pictureRequestsOf(event: EventForPictures, attached: readonly AttachedPicture[] = []): PictureRequest[] {
+  // Most events name no picture: asked for every stored event, that answer should cost nothing.
+  if (event.media.length === 0 && attached.length === 0) return [];
   const requests: PictureRequest[] = [];
   const seen = new Set<string>();
   for (const ref of event.media) {
