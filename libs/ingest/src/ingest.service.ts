@@ -305,10 +305,10 @@ export class IngestService implements OnApplicationShutdown {
     const turn = this.turns.take();
     const transport = batch[0].transport;
     this.progress.attempted(transport);
+    this.pressure.batchStarted(batch.length);
     try {
       const result = await this.storeBatchInTurn(batch, turn);
       this.progress.committed(transport);
-      this.pressure.batchStored(batch.length);
       return result;
     } catch (err) {
       this.progress.failed(transport, err);
@@ -316,6 +316,7 @@ export class IngestService implements OnApplicationShutdown {
       throw err;
     } finally {
       turn.done();
+      this.pressure.batchEnded(batch.length);
     }
   }
 

@@ -64,7 +64,12 @@ export class CaseLoopScheduler implements OnApplicationBootstrap, BeforeApplicat
     this.every('evidence sealing', SEALING_EVERY_MS, async () => {
       const now = performance.now();
       if (this.sealingYield.waits(this.ingestPressure.backlogged(now), now)) return { againInMs: SEALING_DEFER_CHECK_MS };
-      while ((await this.evidence.sealPending(this.clock.now(), SEALING_ROUND)) === SEALING_ROUND && !this.stopped);
+      // Round after round until the queue is drained, unless a burst starts meanwhile: a run begun on its first
+      // events sealed on through it (measured: 5-16 % of the main thread in half-second stretches of the burst).
+      for (let more = true; more && !this.stopped;) {
+        if (!this.sealingYield.goesOn(this.ingestPressure.backlogged())) return { againInMs: SEALING_DEFER_CHECK_MS };
+        more = (await this.evidence.sealPending(this.clock.now(), SEALING_ROUND)) === SEALING_ROUND;
+      }
     });
     this.every('deadline watch', DEADLINES_EVERY_MS, async () => {
       await this.deadlines.scan();
