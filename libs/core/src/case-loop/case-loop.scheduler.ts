@@ -1,4 +1,5 @@
 import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { ClassificationStateRepository } from '@app/persistence';
 import { CaseNoticeService } from '../case-file/case-notice.service';
 import { DeviceHealthService } from '../devices/device-health.service';
 import { LOGGER, type Logger } from '../observability/logger';
@@ -33,6 +34,14 @@ const DEADLINES_EVERY_MS = 30_000;
 const NOTICES_EVERY_MS = 1_000;
 /** Device health (offline / back) is judged this often: thresholds are minutes, and 10 s at least. */
 const DEVICE_HEALTH_EVERY_MS = 10_000;
+/**
+ * A track state nobody has written for this long is deleted (one row per tracked object, for ever, before): far past
+ * any rule's gap that restarts a track, so only a backlog replayed weeks late, dated right after a pruned track, finds
+ * its dwell counted afresh.
+ */
+const TRACK_STATE_RETENTION_DAYS = 7;
+const TRACK_STATE_PRUNE_EVERY_MS = 60_000;
+const TRACK_STATE_PRUNE_LIMIT = 5_000;
 
 /**
  * The loop's background work in worker processes: record the opening of new cases (and seal their
@@ -54,6 +63,7 @@ export class CaseLoopScheduler implements OnApplicationBootstrap, BeforeApplicat
     private readonly deviceHealth: DeviceHealthService,
     private readonly clock: Clock,
     private readonly ingestPressure: IngestPressure,
+    private readonly trackStates: ClassificationStateRepository,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -79,6 +89,9 @@ export class CaseLoopScheduler implements OnApplicationBootstrap, BeforeApplicat
     });
     this.every('device health watch', DEVICE_HEALTH_EVERY_MS, async () => {
       await this.deviceHealth.scan();
+    });
+    this.every('track state pruning', TRACK_STATE_PRUNE_EVERY_MS, async () => {
+      while ((await this.trackStates.pruneTrackStates(TRACK_STATE_RETENTION_DAYS, TRACK_STATE_PRUNE_LIMIT)) === TRACK_STATE_PRUNE_LIMIT && !this.stopped);
     });
   }
 

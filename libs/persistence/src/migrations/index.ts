@@ -18,6 +18,7 @@ import { CaseNumbersAndPinnedRules1795963500000 } from './1795963500000-CaseNumb
 import { DeadLetterLog1795964500000 } from './1795964500000-DeadLetterLog';
 import { DeviceHealth1795965500000 } from './1795965500000-DeviceHealth';
 import { CaseFollowUp1795966800000 } from './1795966800000-CaseFollowUp';
+import { TrackStateRetention1795967800000 } from './1795967800000-TrackStateRetention';
 
 /** In order. Never edit one that has shipped: add a new one. */
 export const MIGRATIONS = [
@@ -41,4 +42,5 @@ export const MIGRATIONS = [
   DeadLetterLog1795964500000,
   DeviceHealth1795965500000,
   CaseFollowUp1795966800000,
+  TrackStateRetention1795967800000,
 ];

@@ -105,7 +105,7 @@ const SAVE_TRACKS = new PreparedStatement(
   'cp_save_tracks',
   `INSERT INTO track_states (track_key, device_id, state, last_seen_at, ended_at)
    SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::timestamptz[], $5::timestamptz[])
-   ON CONFLICT (track_key) DO UPDATE SET state = EXCLUDED.state, last_seen_at = EXCLUDED.last_seen_at, ended_at = EXCLUDED.ended_at`,
+   ON CONFLICT (track_key) DO UPDATE SET state = EXCLUDED.state, last_seen_at = EXCLUDED.last_seen_at, ended_at = EXCLUDED.ended_at, updated_at = now()`,
 );
 
 @Injectable()
@@ -179,6 +179,20 @@ export class ClassificationStateRepository {
       tracks.map((t) => t.lastSeenAt),
       tracks.map((t) => t.endedAt ?? null),
     ]);
+  }
+
+  /**
+   * Deletes up to `limit` track states nobody has written for `days` (the oldest first, by the database's clock, the
+   * one `updated_at` is written with); returns how many. The keys are taken once, as an array: a subquery the planner
+   * re-runs per row could take more than the limit.
+   */
+  async pruneTrackStates(days: number, limit: number): Promise<number> {
+    const [, deleted]: [unknown[], number] = await this.dataSource.query(
+      `DELETE FROM track_states
+        WHERE track_key = ANY (ARRAY(SELECT track_key FROM track_states WHERE updated_at < now() - $1 * interval '1 day' ORDER BY updated_at LIMIT $2))`,
+      [days, limit],
+    );
+    return deleted;
   }
 
   async saveInhibitors(tx: EntityManager, started: ActiveInhibitor[]): Promise<void> {
