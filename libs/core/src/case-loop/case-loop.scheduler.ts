@@ -74,8 +74,8 @@ export class CaseLoopScheduler implements OnApplicationBootstrap, BeforeApplicat
     this.every('evidence sealing', SEALING_EVERY_MS, async () => {
       const now = performance.now();
       if (this.sealingYield.waits(this.ingestPressure.backlogged(now), now)) return { againInMs: SEALING_DEFER_CHECK_MS };
-      // Round after round until the queue is drained, unless a burst starts meanwhile: a run begun on its first
-      // events sealed on through it (measured: 5-16 % of the main thread in half-second stretches of the burst).
+      // Round after round until the queue is drained, unless a burst starts meanwhile: asked only before the first
+      // round, a run begun just before a burst sealed on through all of it (the burst's events keep the queue full).
       for (let more = true; more && !this.stopped;) {
         if (!this.sealingYield.goesOn(this.ingestPressure.backlogged())) return { againInMs: SEALING_DEFER_CHECK_MS };
         more = (await this.evidence.sealPending(this.clock.now(), SEALING_ROUND)) === SEALING_ROUND;

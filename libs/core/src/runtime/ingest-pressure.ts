@@ -13,9 +13,8 @@ const BACKLOG_MEMORY_MS = 500;
  * scheduling, never a record.
  *
  * Backlogged while a full batch is being stored, and for a while after the last one ended. Counting only batches
- * already stored let the sealer in whenever one batch took longer than that while: a sealing round mid-burst held the
- * audit chain's lock the storing batches wait for last (measured: 16 % of the main thread for half a second of a
- * 10,000 events/s burst).
+ * already stored let the sealer in whenever one batch took longer than that while, and a sealing round mid-burst holds
+ * the audit chain's lock that the storing batches take last.
  */
 @Injectable()
 export class IngestPressure {
