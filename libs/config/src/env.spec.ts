@@ -3,7 +3,7 @@ import { ConfigError, parseEnv } from './env';
 describe('parseEnv', () => {
   it('gives the defaults for an empty environment', () => {
     const env = parseEnv({});
-    expect([env.PHOTO_PREVIEW_MIN_SIZE, env.PHOTO_PREVIEW_SIZE, env.INGEST_BATCH_SIZE]).toEqual([800, 1600, 2000]);
+    expect([env.PHOTO_PREVIEW_MIN_SIZE, env.PHOTO_PREVIEW_SIZE, env.INGEST_BATCH_SIZE]).toEqual([800, 1600, 3000]);
   });
 
   it('names every bad value with what it was, in one error', () => {

@@ -155,7 +155,12 @@ export const envSchema = z.object({
   PASSWORD_HASH_COST: z.coerce.number().int().min(4).max(15).default(12),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86400).default(900),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  INGEST_BATCH_SIZE: z.coerce.number().int().min(1).max(10000).default(2000),
+  /**
+   * Messages per ingest transaction at most. 3,000 rather than 2,000 (issue 20): per-batch statements and round trips
+   * are a smaller share of a burst, 7.8 % more events/s in four alternating pairs; three in flight still fit the
+   * 10,000-message window.
+   */
+  INGEST_BATCH_SIZE: z.coerce.number().int().min(1).max(10000).default(3000),
   INGEST_BATCH_WAIT_MS: z.coerce.number().int().min(0).max(5000).default(5),
   INGEST_PIPELINE_DEPTH: z.coerce.number().int().min(1).max(8).default(3),
   /** Ingest is reported stalled (health degraded, metric, live alert) when nothing committed this long while work waits. */
