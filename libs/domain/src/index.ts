@@ -15,6 +15,7 @@ export * from './time/working-calendar';
 export * from './time/district-instant';
 export * from './time/working-time';
 export * from './time/deadline-policy';
+export * from './time/iso-instant';
 export * from './imagery';
 export * from './access/broker-session';
 export * from './access/sliding-window-limiter';

@@ -3,6 +3,7 @@ import {
   CaseOccurrenceOnRecord,
   earlierIssueCases,
   FirstIssueRecord,
+  foldCaseGroupings,
   groupClassified,
   suppressionTallyOf,
   withdrawalsOfMuted,
@@ -265,19 +266,60 @@ describe('case grouping: a classified batch for the stores', () => {
   const { results } = classifyBatch(events, context());
   const grouped = groupClassified(results, storedId);
 
-  it('one case row per issue, with the stored event, in the batch order', () => {
+  it('one case row per identity: the first issue, every occurrence with its stored event, in the batch order', () => {
     const issues = results.flatMap((r) => r.issues.map((issue) => ({ issue, event: r.event })));
     expect(issues.map((i) => i.event.eventId)).toEqual(['garbage-10:00', 'garbage-10:05', 'car-21:11']);
-    expect(grouped.cases).toEqual(issues.map(({ issue, event: e }) => caseGroupingOf(issue, storedId(e))));
+    const [first, second, car] = issues.map(({ issue, event: e }) => caseGroupingOf(issue, storedId(e)));
+    expect(grouped.cases).toEqual([
+      { ...first, lastSeenAt: second.lastSeenAt, latestEventId: second.latestEventId, events: [...first.events, ...second.events] },
+      car,
+    ]);
     expect(grouped.cases.map((c) => [c.identityKey, c.latestEventId, c.events])).toEqual([
-      [`category=exposed-garbage|grid=${GRID}`, 'stored-garbage-10:00', [{ id: 'stored-garbage-10:00', occurredAt: new Date('2026-11-28T10:00:00+08:00') }]],
-      [`category=exposed-garbage|grid=${GRID}`, 'stored-garbage-10:05', [{ id: 'stored-garbage-10:05', occurredAt: new Date('2026-11-28T10:05:00+08:00') }]],
+      [
+        `category=exposed-garbage|grid=${GRID}`,
+        'stored-garbage-10:05',
+        [
+          { id: 'stored-garbage-10:00', occurredAt: new Date('2026-11-28T10:00:00+08:00') },
+          { id: 'stored-garbage-10:05', occurredAt: new Date('2026-11-28T10:05:00+08:00') },
+        ],
+      ],
       [
         'category=motor-parking|place=np-street|plate=粤A12345',
         'stored-car-21:11',
         [{ id: 'stored-car-21:11', occurredAt: new Date('2026-11-28T21:11:00+08:00') }],
       ],
     ]);
+    // The explanation is the first issue's.
+    expect(grouped.cases[0].explanation.eventId).toBe('garbage-10:00');
+  });
+
+  it('folds case rows by identity: first row kept, occurrences in order, earliest first seen, latest last seen (a later row wins a tie)', () => {
+    const issue = results.find((r) => r.event.eventId === 'garbage-10:00')!.issues[0];
+    const row = (id: string, first: string, last: string) => ({
+      ...caseGroupingOf(issue, id),
+      firstSeenAt: new Date(first),
+      lastSeenAt: new Date(last),
+      events: [{ id, occurredAt: new Date(last) }],
+    });
+    const other = { ...row('o1', '2026-11-28T09:00:00Z', '2026-11-28T09:00:00Z'), identityKey: 'other' };
+    const a = row('a', '2026-11-28T10:00:00Z', '2026-11-28T10:00:00Z');
+    const b = row('b', '2026-11-28T08:00:00Z', '2026-11-28T11:00:00Z');
+    const c = row('c', '2026-11-28T10:30:00Z', '2026-11-28T11:00:00Z');
+    const d = row('d', '2026-11-28T09:30:00Z', '2026-11-28T10:45:00Z');
+    const folded = foldCaseGroupings([a, other, b, c, d]);
+    expect(folded.map((r) => r.identityKey)).toEqual([a.identityKey, 'other']);
+    expect(folded[0]).toEqual({
+      ...a,
+      firstSeenAt: b.firstSeenAt,
+      lastSeenAt: c.lastSeenAt,
+      latestEventId: 'c',
+      events: [...a.events, ...b.events, ...c.events, ...d.events],
+    });
+    expect(folded[1]).toEqual(other);
+    // The input rows are left as they were, and folding again changes nothing.
+    expect(a.events).toEqual([{ id: 'a', occurredAt: new Date('2026-11-28T10:00:00Z') }]);
+    expect(foldCaseGroupings(folded)).toEqual(folded);
+    expect(foldCaseGroupings([...foldCaseGroupings([a, other, b]), c, d])).toEqual(folded);
   });
 
   it('a case row is the issue, its routing decision in the explanation', () => {

@@ -249,8 +249,10 @@ export function earlierIssueCases(
 }
 
 /**
- * A classified batch for the stores, in its order: each suppression a tally under `suppressionKeyOf`, each issue
- * a case row with its stored event (`eventIdOf`), and the dwell proofs of the issues that carry one.
+ * A classified batch for the stores, in its order: each suppression a tally under `suppressionKeyOf`, the issues
+ * of each identity one case row (the first issue's, every occurrence's stored event added, see
+ * `foldCaseGroupings`), and the dwell proofs of the issues that carry one. A burst repeats a few hundred
+ * identities thousands of times: the row and its explanation are built once per identity, not per issue.
  */
 export function groupClassified(
   results: BatchResult['results'],
@@ -258,16 +260,48 @@ export function groupClassified(
 ): { suppressions: SuppressionTally[]; cases: CaseGrouping[]; dwellProofs: DwellProofOfIssue[] } {
   const suppressions: SuppressionTally[] = [];
   const cases: CaseGrouping[] = [];
+  const byIdentity = new Map<string, CaseGrouping>();
   const dwellProofs: DwellProofOfIssue[] = [];
   for (const r of results) {
     const eventId = eventIdOf(r.event);
     for (const s of r.suppressed) suppressions.push(suppressionTallyOf(suppressionKeyOf(s), s, eventId));
     for (const issue of r.issues) {
-      cases.push(caseGroupingOf(issue, eventId));
+      const seen = byIdentity.get(issue.identityKey);
+      if (seen) addOccurrences(seen, [{ id: eventId, occurredAt: issue.occurredAt }], issue.occurredAt, issue.occurredAt, eventId);
+      else {
+        const row = caseGroupingOf(issue, eventId);
+        byIdentity.set(issue.identityKey, row);
+        cases.push(row);
+      }
       if (issue.dwellProof) dwellProofs.push({ identityKey: issue.identityKey, source: r.event.source, deviceId: r.event.deviceId, proof: issue.dwellProof });
     }
   }
   return { suppressions, cases, dwellProofs };
+}
+
+/**
+ * One row per identity, in the order of first appearance: the first row's fields, every row's occurrences in
+ * order, the earliest first seen, and the latest last seen with its event (a later row wins a tie). The case
+ * upsert needs it (ON CONFLICT DO UPDATE may not touch a row twice in one statement, and a burst of one identity
+ * must never fail a batch); folding rows already folded gives the same rows.
+ */
+export function foldCaseGroupings(rows: readonly CaseGrouping[]): CaseGrouping[] {
+  const byIdentity = new Map<string, CaseGrouping>();
+  for (const r of rows) {
+    const seen = byIdentity.get(r.identityKey);
+    if (seen) addOccurrences(seen, r.events, r.firstSeenAt, r.lastSeenAt, r.latestEventId);
+    else byIdentity.set(r.identityKey, { ...r, events: [...r.events] });
+  }
+  return [...byIdentity.values()];
+}
+
+function addOccurrences(row: CaseGrouping, events: CaseGrouping['events'], firstSeenAt: Date, lastSeenAt: Date, latestEventId: string): void {
+  for (const e of events) row.events.push(e);
+  if (firstSeenAt < row.firstSeenAt) row.firstSeenAt = firstSeenAt;
+  if (lastSeenAt >= row.lastSeenAt) {
+    row.lastSeenAt = lastSeenAt;
+    row.latestEventId = latestEventId;
+  }
 }
 
 /** An issue as the occurrence of its case, the stored event `eventId`. */

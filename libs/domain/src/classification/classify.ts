@@ -21,6 +21,7 @@ import {
   inhibitorsFromIssue,
   mergeInhibitors,
 } from './suppression-policy';
+import { isoInstant } from '../time/iso-instant';
 import { describeWindow, localClock, LocalClock, parseUtcOffset, windowAppliesToPlaces, windowContainsTime } from './time-window.matcher';
 
 export { identityKeyOf } from './detected-issue';
@@ -59,6 +60,8 @@ interface CompiledRuleSet {
   /** Labels whose objects need a track (a dwell rule or a grace exemption uses them). */
   trackedLabels: Set<string>;
   categories: Map<string, Category>;
+  /** Categories an inhibition starts from. */
+  inhibitionSources: Set<string>;
 }
 
 // Rule sets are immutable values; compile each once (reloads bring a new object).
@@ -82,6 +85,7 @@ function compile(ruleSet: RuleSet): CompiledRuleSet {
     rulesByLabel,
     trackedLabels,
     categories: new Map(ruleSet.categories.map((cat) => [cat.code, cat])),
+    inhibitionSources: new Set(ruleSet.inhibitions.flatMap((i) => i.sourceCategories)),
   };
   compiled.set(ruleSet, c);
   return c;
@@ -103,6 +107,8 @@ export function trackKeysFor(events: readonly CanonicalEvent[], ruleSet: RuleSet
 interface EventWhere {
   /** Places the event is in, most specific first. */
   places: Place[];
+  /** Their ids (tracks and inhibition look at every place of the event). */
+  placeIds: string[];
   via?: 'zone' | 'geometry';
   located?: JurisdictionLocation;
 }
@@ -120,10 +126,10 @@ function whereOf(event: Pick<CanonicalEvent, 'deviceId' | 'zones' | 'location'>,
   if (event.zones.length > 0) {
     const zoneIds = event.zones.map((z) => ctx.zoneToPlace(event.deviceId, z)).filter((id): id is string => id !== undefined);
     const zonePlaces = zoneIds.length > 0 ? ctx.jurisdiction.placesAround(zoneIds) : [];
-    if (zonePlaces.length > 0) return { places: zonePlaces, via: 'zone', located };
+    if (zonePlaces.length > 0) return { places: zonePlaces, placeIds: zonePlaces.map((p) => p.id), via: 'zone', located };
   }
   const places = located?.places ?? [];
-  return { places, ...(places.length > 0 && { via: 'geometry' as const }), located };
+  return { places, placeIds: places.map((p) => p.id), ...(places.length > 0 && { via: 'geometry' as const }), located };
 }
 
 const inPlaceList = (p: Place, ids: readonly string[] | undefined, types: readonly string[] | undefined): boolean =>
@@ -135,6 +141,7 @@ interface Candidate {
   issue: DetectedIssue;
   /** All places of the event (policies look at every one, not just the identity's). */
   places: Place[];
+  placeIds: string[];
   trackKey?: string;
   pre?: { reason: SuppressionReason; detail: string; reference?: string };
 }
@@ -187,16 +194,11 @@ export function classify(event: CanonicalEvent, ctx: ClassifyContext): ClassifyR
     if (s) suppress(c, 'silenced', `silence "${s.id}" (${s.from} – ${s.to}): ${s.reason}`, [s.id, s.reference].filter(Boolean).join(' '));
     return !s;
   });
-  const eventInhibitors = unsilenced.flatMap((c) => inhibitorsFromIssue(c.issue, ctx.ruleSet));
+  const eventInhibitors = inhibitorsStartedBy(unsilenced, (c) => c.issue, ctx.ruleSet);
   // Copied only when the event starts some (most do not, and the inhibitors in force may be many).
   const inhibitors = eventInhibitors.length > 0 ? [...ctx.activeInhibitors, ...eventInhibitors] : ctx.activeInhibitors;
   for (const c of unsilenced) {
-    const inhibitor = findInhibitor(
-      c.issue,
-      c.places.map((p) => p.id),
-      inhibitors,
-      ctx.ruleSet,
-    );
+    const inhibitor = findInhibitor(c.issue, c.placeIds, inhibitors, ctx.ruleSet);
     if (inhibitor) {
       suppress(c, 'inhibited', inhibitionDetail(inhibitor), inhibitionReference(inhibitor));
       continue;
@@ -215,8 +217,19 @@ export function classify(event: CanonicalEvent, ctx: ClassifyContext): ClassifyR
     issues,
     suppressed,
     tracks: [...changedTracks.values()],
-    inhibitors: issues.flatMap((i) => inhibitorsFromIssue(i, ctx.ruleSet)),
+    inhibitors: inhibitorsStartedBy(issues, (i) => i, ctx.ruleSet),
   };
+}
+
+/** The inhibitors these issues start; asked for every event, and nearly every issue's category starts none. */
+function inhibitorsStartedBy<T>(items: readonly T[], issueOf: (item: T) => DetectedIssue, ruleSet: RuleSet): ActiveInhibitor[] {
+  const sources = compile(ruleSet).inhibitionSources;
+  const started: ActiveInhibitor[] = [];
+  for (const item of items) {
+    const issue = issueOf(item);
+    if (sources.has(issue.categoryCode)) started.push(...inhibitorsFromIssue(issue, ruleSet));
+  }
+  return started;
 }
 
 /**
@@ -257,7 +270,7 @@ function observe(
       ...(detection.stationary !== undefined && { stationary: detection.stationary }),
       ...(detection.box && { box: detection.box }),
       ...(event.location && { location: event.location }),
-      placeIds: where.places.map((p) => p.id),
+      placeIds: where.placeIds,
       ended: event.phase === 'end',
     },
     ctx.ruleSet.tracking,
@@ -296,7 +309,14 @@ function evaluateRule(
   const state = track.key !== undefined ? currentTrack(track.key, changed, ctx) : undefined;
   const issue = buildIssue(event, detection, rule, category, matched[0], where, state, track.key, ctx);
   if (activeWindow) issue.explanation.window = { kind: 'active', window: activeWindow, localTime: clock.text };
-  const candidate: Candidate = { rule, detection, issue, places: where.places, ...(track.key !== undefined && { trackKey: track.key }) };
+  const candidate: Candidate = {
+    rule,
+    detection,
+    issue,
+    places: where.places,
+    placeIds: where.placeIds,
+    ...(track.key !== undefined && { trackKey: track.key }),
+  };
 
   // Dwell and exemptions need the object's history.
   const exemption = rule.exemptions?.find((e) => where.places.some((p) => inPlaceList(p, e.places, e.placeTypes)));
@@ -419,7 +439,7 @@ function buildIssue(
   explanation.deviceId = event.deviceId;
   explanation.eventId = event.eventId;
   explanation.source = event.source;
-  explanation.occurredAt = event.occurredAt.toISOString();
+  explanation.occurredAt = isoInstant(event.occurredAt);
   if (event.location) explanation.location = event.location;
   if (event.zones.length > 0) explanation.zones = event.zones;
   if (place && where.via) explanation.place = { id: place.id, name: place.name, type: place.type, via: where.via };
@@ -517,7 +537,7 @@ function confirm(c: Candidate, changed: Map<string, TrackState>, ctx: ClassifyCo
   if (!state || state.confirmed[c.rule.id]) return;
   changed.set(c.trackKey, {
     ...state,
-    confirmed: { ...state.confirmed, [c.rule.id]: { at: c.issue.occurredAt.toISOString(), identity: c.issue.identity, identityKey: c.issue.identityKey } },
+    confirmed: { ...state.confirmed, [c.rule.id]: { at: isoInstant(c.issue.occurredAt), identity: c.issue.identity, identityKey: c.issue.identityKey } },
   });
 }
 
@@ -567,7 +587,6 @@ function classifyInOrder(
   // Inhibitors started so far, merged as they come (a burst of smoke in one grid is one window, not one per
   // detection): every later event is checked against them, so their number must not grow with the burst.
   const started = new StartedInhibitors();
-  let active: readonly ActiveInhibitor[] = known;
   const results: BatchResult['results'] = [];
   const ledger = new DoNotDisturbLedger();
   const records: DoNotDisturbRecord[] = [];
@@ -576,15 +595,17 @@ function classifyInOrder(
     records.push(r);
   };
   const history = dndPlaces ? eitherHistory(ctx.doNotDisturbHistory, ledger.history) : ctx.doNotDisturbHistory;
+  // One context for the batch, its inhibitors replaced when they change (not a copy of it per event).
+  const eventCtx: ClassifyContext = { ...ctx, tracks, activeInhibitors: known, doNotDisturbHistory: history };
   for (const { e } of ordered) {
-    const r = classify(e, { ...ctx, tracks, activeInhibitors: active, doNotDisturbHistory: history });
+    const r = classify(e, eventCtx);
     for (const t of r.tracks) {
       tracks.set(t.key, t);
       changed.set(t.key, t);
     }
     if (r.inhibitors.length > 0) {
       if (e.occurredAt.getTime() === previousAt) startedAfterSameInstant = true;
-      if (started.add(r.inhibitors)) active = [...known, ...started.all()];
+      if (started.add(r.inhibitors)) eventCtx.activeInhibitors = [...known, ...started.all()];
     }
     previousAt = e.occurredAt.getTime();
     if (dndPlaces) {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Box, CanonicalEvent, Detection, GeoPoint } from '../event/canonical-event';
 import type { TrackingSettings } from './rule-set';
+import { isoInstant } from '../time/iso-instant';
 
 /**
  * Dwell ("a car stationary 10 minutes in a no-parking place") needs memory across events. That memory is
@@ -157,7 +158,7 @@ function isStationary(obs: TrackObservation, previousBox: Box | undefined, track
   return true;
 }
 
-const iso = (d: Date): string => d.toISOString();
+const iso = isoInstant;
 const ms = (isoText: string): number => Date.parse(isoText);
 
 const startTrail = (ref: ProofRef): DwellTrail => ({ first: ref, sample: [], spacingSeconds: 0 });

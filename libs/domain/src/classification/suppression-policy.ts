@@ -199,11 +199,23 @@ export function inhibitorSearchScope(
   return { gridCodes: [...grids].sort(), townshipCodes: [...townships].sort(), from, until };
 }
 
+// A silence's bounds read once, not for every detection it is checked against (rule sets are immutable values).
+const silenceBounds = new WeakMap<Silence, { from: number; to: number }>();
+function boundsOf(s: Silence): { from: number; to: number } {
+  let bounds = silenceBounds.get(s);
+  if (!bounds) {
+    bounds = { from: Date.parse(s.from), to: Date.parse(s.to) };
+    silenceBounds.set(s, bounds);
+  }
+  return bounds;
+}
+
 /** Every given scope list must match (AND); within a list any entry matches (OR). `to` is exclusive. */
 export function findSilence(issue: DetectedIssue, places: readonly Place[], ruleSet: RuleSet): Silence | undefined {
   const at = issue.occurredAt.getTime();
   return ruleSet.silences.find((s) => {
-    if (at < Date.parse(s.from) || at >= Date.parse(s.to)) return false;
+    const { from, to } = boundsOf(s);
+    if (at < from || at >= to) return false;
     if (s.categories && !s.categories.includes(issue.categoryCode)) return false;
     if (s.places && !places.some((p) => s.places?.includes(p.id))) return false;
     if (s.placeTypes && !places.some((p) => s.placeTypes?.includes(p.type))) return false;

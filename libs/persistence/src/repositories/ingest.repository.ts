@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { foldCaseGroupings, isoInstant } from '@app/domain';
 import type { CanonicalEvent, CaseGrouping } from '@app/domain';
 import { insertDeadLetterRows } from './dead-letter.repository';
 import { PreparedStatement, runPrepared } from './prepared-statement';
@@ -29,28 +30,6 @@ export interface CaseUpsertResult {
 
 export const ALERT_CHANNEL = 'cloudpatrol_alerts';
 
-/**
- * One row per identity (occurrences added, the widest first/last seen, the newest event kept): ON CONFLICT DO
- * UPDATE may not touch a row twice in one statement, and a burst of one identity must never fail a batch.
- */
-export function foldCaseRows(rows: readonly CaseUpsertRow[]): Map<string, CaseUpsertRow> {
-  const folded = new Map<string, CaseUpsertRow>();
-  for (const r of rows) {
-    const seen = folded.get(r.identityKey);
-    if (!seen) {
-      folded.set(r.identityKey, { ...r, events: [...r.events] });
-      continue;
-    }
-    seen.events.push(...r.events);
-    if (r.firstSeenAt < seen.firstSeenAt) seen.firstSeenAt = r.firstSeenAt;
-    if (r.lastSeenAt >= seen.lastSeenAt) {
-      seen.lastSeenAt = r.lastSeenAt;
-      seen.latestEventId = r.latestEventId;
-    }
-  }
-  return folded;
-}
-
 /** Events per slice of the insert's document (see insertEvents). */
 const DOCUMENT_SLICE = 250;
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -65,7 +44,7 @@ const eventRowOf = (e: CanonicalEvent) => [
   e.eventId,
   e.sourceKind,
   e.deviceId,
-  e.occurredAt.toISOString(),
+  isoInstant(e.occurredAt),
   e.location?.lat ?? null,
   e.location?.lng ?? null,
   e.zones,
@@ -184,7 +163,7 @@ export class IngestRepository {
    */
   async upsertCases(tx: EntityManager, rows: CaseUpsertRow[]): Promise<CaseUpsertResult[]> {
     if (rows.length === 0) return [];
-    const sorted = [...foldCaseRows(rows).values()].sort((a, b) => (a.identityKey < b.identityKey ? -1 : a.identityKey > b.identityKey ? 1 : 0));
+    const sorted = foldCaseGroupings(rows).sort((a, b) => (a.identityKey < b.identityKey ? -1 : a.identityKey > b.identityKey ? 1 : 0));
     // A placeholder number, unique and never committed: the opened rows are numbered below, in this transaction.
     const results = await runPrepared<{ id: string; identity_key: string; opened: boolean }>(tx, UPSERT_CASES, [
       JSON.stringify(
@@ -230,7 +209,7 @@ export class IngestRepository {
       for (const e of row.events) {
         caseIds.push(result.id);
         eventIds.push(e.id);
-        occurredAts.push(e.occurredAt.toISOString());
+        occurredAts.push(isoInstant(e.occurredAt));
       }
     }
     await runPrepared(tx, INSERT_OCCURRENCES, [plainArrayLiteral(caseIds), plainArrayLiteral(eventIds), plainArrayLiteral(occurredAts)]);
