@@ -4,6 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { foldCaseGroupings, isoInstant } from '@app/domain';
 import type { CanonicalEvent, CaseGrouping } from '@app/domain';
 import { insertDeadLetterRows } from './dead-letter.repository';
+import { jsonbArray, JsonbArrayWriter } from './jsonb-document';
 import { PreparedStatement, runPrepared } from './prepared-statement';
 import { plainArrayLiteral } from './sql-array';
 
@@ -32,6 +33,9 @@ export const ALERT_CHANNEL = 'cloudpatrol_alerts';
 
 /** Events per slice of the insert's document (see insertEvents). */
 const DOCUMENT_SLICE = 250;
+/** Guesses at a document's bytes per row (the bench stream: ~400 per event, ~1,500 per case). */
+const EVENT_ROW_BYTES = 512;
+const CASE_ROW_BYTES = 2048;
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
@@ -129,14 +133,14 @@ export class IngestRepository {
     // without a second encoding, and pg's array-literal escaping cost twice the CPU (measured, 500-row batches).
     // Built in slices, the event loop turning between them: the batch before this one classifies and commits on
     // this thread meanwhile, and each of its statements should go out as soon as PostgreSQL answers the last.
-    const slices: string[] = [];
-    for (let from = 0; from < events.length; from += DOCUMENT_SLICE) {
-      if (from > 0) await yieldToEventLoop();
-      const slice = JSON.stringify(events.slice(from, from + DOCUMENT_SLICE).map(eventRowOf));
-      slices.push(slice.slice(1, -1));
+    // Written event by event as bytes (JsonbArrayWriter): one JSON.stringify sent as a string cost five times as much.
+    const document = new JsonbArrayWriter(events.length * EVENT_ROW_BYTES);
+    for (let i = 0; i < events.length; i++) {
+      if (i > 0 && i % DOCUMENT_SLICE === 0) await yieldToEventLoop();
+      document.add(eventRowOf(events[i]));
     }
     const rows = await runPrepared<{ id: string; source: string; device_id: string; source_event_id: string; occurred_ms: string }>(tx, INSERT_EVENTS, [
-      `[${slices.join(',')}]`,
+      document.bytes(),
     ]);
     // The first occurrence of an identity in the batch is the one stored; later copies are duplicates. Times are
     // compared in epoch milliseconds (what a JS Date holds), never through a driver's date parsing.
@@ -166,7 +170,7 @@ export class IngestRepository {
     const sorted = foldCaseGroupings(rows).sort((a, b) => (a.identityKey < b.identityKey ? -1 : a.identityKey > b.identityKey ? 1 : 0));
     // A placeholder number, unique and never committed: the opened rows are numbered below, in this transaction.
     const results = await runPrepared<{ id: string; identity_key: string; opened: boolean }>(tx, UPSERT_CASES, [
-      JSON.stringify(
+      jsonbArray(
         sorted.map((r) => ({
           category_code: r.categoryCode,
           identity_key: r.identityKey,
@@ -189,6 +193,7 @@ export class IngestRepository {
           rule_version: r.ruleVersion,
           explanation: r.explanation,
         })),
+        CASE_ROW_BYTES,
       ),
       [...new Set(sorted.map((r) => r.ruleVersion))],
     ]);
