@@ -8,7 +8,7 @@
  * Environment (all optional): TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test),
  * KAFKA_BROKERS (127.0.0.1:9092), BENCH_EVENTS (50000), BENCH_FIXED_RATE (1000), BENCH_FIXED_SECONDS (20),
  * BENCH_PROBE_EVERY (10), BENCH_PHOTOS (24), BENCH_PHOTO_ROUNDS (3), BENCH_PHOTO_DIR (/tmp/cloudpatrol-bench-photos),
- * BENCH_BUDGET_SECONDS (540), BENCH_SATURATION_ALERTS=0 (no SSE client during the burst), BENCH_KEEP_DATABASES=1, BENCH_SKIP (comma list: mqtt,kafka,postgres,memory,cloudpatrol,embedded,naive,photos,scale-out), BENCH_SCALE_WORKERS (2),
+ * BENCH_BUDGET_SECONDS (540), BENCH_SATURATION_ALERTS=0 (no SSE client during the burst), BENCH_KEEP_DATABASES=1, BENCH_SKIP (comma list: mqtt,kafka,postgres,memory,stages,cloudpatrol,embedded,naive,photos,scale-out), BENCH_SCALE_WORKERS (2),
  * BENCH_CPU_PROF=<dir> (V8 CPU profiles of the child processes), BENCH_HEAP_PROF=<dir> (a sampling heap profile of the
  * CloudPatrol phase's child; BENCH_HEAP_FROM 3 s, BENCH_HEAP_SECONDS 4), BENCH_INGEST_BATCH_SIZE, BENCH_INGEST_BATCH_WAIT_MS,
  * BENCH_KAFKA_RECORDS (9000: department records of the Kafka feed sub-phase),
@@ -21,6 +21,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { measureKafkaLimit, measureMqttLimit } from './phases/broker-limit';
 import { runBoundedMemoryPhase } from './phases/bounded-memory';
+import { runPipelineStagesPhase } from './phases/pipeline-stages';
 import { runCloudPatrolPhase } from './phases/cloudpatrol';
 import { runEmbeddedPhase } from './phases/embedded';
 import { runNaivePhase } from './phases/naive';
@@ -169,6 +170,12 @@ async function main(): Promise<number> {
       log(
         `bounded memories, µs per operation filling → full: rate limiter ${details.boundedMemory.rateLimiter.fillingMicros} → ${details.boundedMemory.rateLimiter.fullMicros}, throttle ${details.boundedMemory.throttle.fillingMicros} → ${details.boundedMemory.throttle.fullMicros}`,
       );
+
+    details.stages = await phase('stages', 20_000, () => runPipelineStagesPhase({ cleanup, timeoutMs: 90_000 }));
+    if (details.stages) {
+      const us = details.stages.microsPerEvent;
+      log(`pipeline stages, µs per event: adapt ${us.adapt}, classify ${us.classify}, group ${us.group}, events document ${us.document}; in all ${us.total}`);
+    }
 
     details.cloudpatrol = await phase('cloudpatrol', 90_000, () =>
       runCloudPatrolPhase({

@@ -10,6 +10,7 @@ import type { NaiveResult } from '../phases/naive';
 import type { PhotoResult } from '../phases/photos';
 import type { PgRates } from '../phases/postgres';
 import type { BoundedMemoryResult } from '../children/bounded-memory';
+import type { PipelineStagesResult } from './pipeline-stages';
 import { round } from './stats';
 
 export interface BenchDetails {
@@ -22,6 +23,7 @@ export interface BenchDetails {
   photos?: PhotoResult;
   scaleOut?: ScaleOutResult;
   boundedMemory?: BoundedMemoryResult;
+  stages?: PipelineStagesResult;
 }
 
 export interface Machine {
@@ -66,6 +68,11 @@ export interface BenchResults {
   intakeCatchUpSeconds?: number;
   /** The larger of the bounded memories' cost per operation once full ÷ while filling (rate limiter, throttle). */
   boundedMemoryFullToFilling?: number;
+  /**
+   * µs per event of the ingest path's pure stages over the bench stream, in a process of their own (adapt, classify,
+   * group, events document, and their total): far steadier than events/s on a shared machine.
+   */
+  stageMicrosPerEvent?: PipelineStagesResult['microsPerEvent'];
   /**
    * CPU seconds per 1,000 events of the saturation burst and the background work it left (sealing, case intake):
    * the CloudPatrol process and its PostgreSQL backends. Independent of how busy the machine was, unlike events/s.
@@ -124,6 +131,7 @@ export function summarise(d: BenchDetails, machine: Machine, startedAt: number, 
     kafkaEventsPerSecond: cp?.kafkaFeed?.eventsPerSecond,
     intakeCatchUpSeconds: cp?.saturation?.intakeCatchUpSeconds,
     boundedMemoryFullToFilling: d.boundedMemory && Math.max(d.boundedMemory.rateLimiter.ratio, d.boundedMemory.throttle.ratio),
+    stageMicrosPerEvent: d.stages?.microsPerEvent,
     cpuSecondsPer1000Events: cp?.saturation?.cpuSecondsPer1000EventsWithBackground,
     copyRowsPerSecond: d.postgres?.copyRowsPerSecond,
     unnestRowsPerSecond: d.postgres?.unnestRowsPerSecond,
@@ -275,6 +283,12 @@ export function markdown(r: BenchResults): string {
       fmt(r.boundedMemoryFullToFilling, '×', 2),
       `≤ ${TARGETS.boundedMemoryFullToFilling}×`,
       mark(r.checks.boundedMemoryFullToFilling),
+    ],
+    [
+      `The ingest path's pure stages, µs per event (${fmt(d.stages?.events)} events of the bench stream in batches of ${fmt(d.stages?.batchSize)}, median of ${fmt(d.stages?.rounds)} rounds, a process of their own): adapt ${fmt(d.stages?.microsPerEvent.adapt, '', 2)}, classify ${fmt(d.stages?.microsPerEvent.classify, '', 2)}, group ${fmt(d.stages?.microsPerEvent.group, '', 2)}, events document ${fmt(d.stages?.microsPerEvent.document, '', 2)}; in all`,
+      fmt(d.stages?.microsPerEvent.total, ' µs', 2),
+      'reference (lower is better)',
+      '',
     ],
     [
       `Naive at the same fixed load: sustained; publish → stored p50 / p99`,

@@ -43,7 +43,7 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmedi
  * keys would be repeated for every event: a quarter of the document's bytes, built, sent and parsed again
  * (measured on 2,000-event batches: 27 % less PostgreSQL CPU for the insert, 25 % less of CloudPatrol's).
  */
-const eventRowOf = (e: CanonicalEvent) => [
+export const eventRowOf = (e: CanonicalEvent): unknown[] => [
   e.source,
   e.eventId,
   e.sourceKind,
