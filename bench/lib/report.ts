@@ -70,7 +70,7 @@ export interface BenchResults {
   boundedMemoryFullToFilling?: number;
   /**
    * µs per event of the ingest path's pure stages over the bench stream, in a process of their own (adapt, classify,
-   * group, events document, and their total): far steadier than events/s on a shared machine.
+   * group, events document, and their total): steadier than events/s on a shared machine.
    */
   stageMicrosPerEvent?: PipelineStagesResult['microsPerEvent'];
   /**
