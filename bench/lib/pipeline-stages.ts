@@ -11,21 +11,10 @@
  * - document: the events insert's document as the repository writes it (`eventRowOf`, `JsonbArrayWriter`).
  */
 import type { DistrictConfig } from '@app/config';
-import {
-  ActiveInhibitor,
-  adaptGenericEvent,
-  applyDeviceRegister,
-  CanonicalEvent,
-  classifyBatch,
-  DoNotDisturbLedger,
-  foldCaseGroupings,
-  groupClassified,
-  mergeInhibitors,
-  RegisteredDevice,
-  TrackState,
-} from '@app/domain';
+import { adaptGenericEvent, applyDeviceRegister, CanonicalEvent, foldCaseGroupings, groupClassified, RegisteredDevice } from '@app/domain';
 import { JsonbArrayWriter } from '../../libs/persistence/src/repositories/jsonb-document';
 import { eventRowOf } from '../../libs/persistence/src/repositories/ingest.repository';
+import { CarriedClassifier } from './batch-classifier';
 
 export interface StageMicros {
   adapt: number;
@@ -62,15 +51,12 @@ const round2 = (v: number) => Math.round(v * 100) / 100;
 
 export function measurePipelineStages(o: PipelineStagesInput): PipelineStagesResult {
   const registered = new Map<string, RegisteredDevice>(o.devices.map((d) => [d.id, { id: d.id, kind: d.kind, status: 'active', location: d.location }]));
-  const zones = new Map(o.district.devices.map((d) => [d.id, d.zones]));
   const lookup = (id: string) => registered.get(id);
   const samples: StageMicros[] = [];
   let made = { issues: 0, caseRows: 0, suppressions: 0 };
 
   for (let r = 0; r <= o.rounds; r++) {
-    const tracks = new Map<string, TrackState>();
-    let inhibitors: ActiveInhibitor[] = [];
-    const ledger = new DoNotDisturbLedger();
+    const classifier = new CarriedClassifier(o.district);
     const ns = { adapt: 0, classify: 0, group: 0, document: 0 };
     const counts = { issues: 0, caseRows: 0, suppressions: 0 };
     let nextId = 0;
@@ -92,18 +78,7 @@ export function measurePipelineStages(o: PipelineStagesInput): PipelineStagesRes
         }
       }
       lap('adapt');
-      const result = classifyBatch(events, {
-        ruleSet: o.district.ruleSet,
-        jurisdiction: o.district.jurisdiction,
-        routing: o.district.routing,
-        zoneToPlace: (deviceId, zone) => zones.get(deviceId)?.[zone],
-        tracks,
-        activeInhibitors: inhibitors,
-        doNotDisturbHistory: ledger.history,
-      });
-      for (const state of result.tracks) tracks.set(state.key, state);
-      inhibitors = mergeInhibitors([...inhibitors, ...result.inhibitors]);
-      for (const record of result.doNotDisturb) ledger.add(record);
+      const result = classifier.classify(events);
       lap('classify');
       const idOf = new Map(events.map((e) => [e, String(++nextId)]));
       const grouped = groupClassified(result.results, (e) => idOf.get(e) as string);

@@ -1,19 +1,8 @@
 import { join } from 'node:path';
 import { loadDistrictConfig, parseEnv } from '@app/config';
-import {
-  ActiveInhibitor,
-  adaptGenericEvent,
-  applyDeviceRegister,
-  CanonicalEvent,
-  classifyBatch,
-  DetectedIssue,
-  DoNotDisturbLedger,
-  mergeInhibitors,
-  RegisteredDevice,
-  Suppression,
-  TrackState,
-} from '@app/domain';
+import { adaptGenericEvent, applyDeviceRegister, CanonicalEvent, classifyBatch, DetectedIssue, RegisteredDevice, Suppression } from '@app/domain';
 import type { SimMessage } from '../../scripts/simulator/payloads';
+import { CarriedClassifier } from './batch-classifier';
 import { BENCH_CAMERAS, benchDevices, benchIdentities, benchSourceClock, BenchRole, identityEvent, identityOf, probeEvent, SOURCE_MINUTES } from './workload';
 
 /**
@@ -32,7 +21,6 @@ const BATCH = parseEnv({}).INGEST_BATCH_SIZE;
 const registered = new Map<string, RegisteredDevice>(
   [...district.devices, ...benchDevices(8)].map((d) => [d.id, { id: d.id, kind: d.kind, status: 'active' as const, location: d.location }]),
 );
-const zones = new Map(district.devices.map((d) => [d.id, d.zones]));
 
 function canonical(m: SimMessage): CanonicalEvent {
   const adapted = adaptGenericEvent(m.topic, m.payload);
@@ -56,24 +44,11 @@ interface Outcome {
 
 /** Classifies messages in batches of BATCH, carrying state between batches like the ingest worker. */
 function classifyInBatches(messages: SimMessage[], index: (eventId: string) => number): Outcome[] {
-  const tracks = new Map<string, TrackState>();
-  let inhibitors: ActiveInhibitor[] = [];
-  const ledger = new DoNotDisturbLedger();
+  const classifier = new CarriedClassifier(district);
   const out: Outcome[] = [];
   for (let b = 0; b * BATCH < messages.length; b++) {
     const events = messages.slice(b * BATCH, (b + 1) * BATCH).map(canonical);
-    const r = classifyBatch(events, {
-      ruleSet,
-      jurisdiction: district.jurisdiction,
-      routing: district.routing,
-      zoneToPlace: (deviceId, zone) => zones.get(deviceId)?.[zone],
-      tracks,
-      activeInhibitors: inhibitors,
-      doNotDisturbHistory: ledger.history,
-    });
-    for (const t of r.tracks) tracks.set(t.key, t);
-    inhibitors = mergeInhibitors([...inhibitors, ...r.inhibitors]);
-    for (const record of r.doNotDisturb) ledger.add(record);
+    const r = classifier.classify(events);
     for (const { event, issues, suppressed } of r.results) {
       const i = index(event.eventId);
       const { identity } = identityOf(identities, i);
