@@ -133,7 +133,8 @@ export class IngestRepository {
     // without a second encoding, and pg's array-literal escaping cost twice the CPU (measured, 500-row batches).
     // Built in slices, the event loop turning between them: the batch before this one classifies and commits on
     // this thread meanwhile, and each of its statements should go out as soon as PostgreSQL answers the last.
-    // Written event by event as bytes (JsonbArrayWriter): one JSON.stringify sent as a string cost five times as much.
+    // Written event by event as bytes (JsonbArrayWriter): sent as one string, a 3,000-event document cost 25–28 ms to
+    // build and encode, against 5–10 ms.
     const document = new JsonbArrayWriter(events.length * EVENT_ROW_BYTES);
     for (let i = 0; i < events.length; i++) {
       if (i > 0 && i % DOCUMENT_SLICE === 0) await yieldToEventLoop();

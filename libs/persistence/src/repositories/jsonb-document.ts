@@ -7,7 +7,7 @@
  * two bytes a character as soon as any character is beyond Latin-1 (a plate, 粤A12345; a place name), in fresh
  * memory that this machine pays a page fault for every 4 KB of. Measured on the events document of a
  * 3,000-event batch of the bench stream (1.1 MB, a tenth of the events with a plate): ~26 ms to build and
- * encode that way, ~5 ms this way. Each element's text is small and written once; a Buffer parameter goes to
+ * encode that way, 5–10 ms this way. Each element's text is small and written once; a Buffer parameter goes to
  * PostgreSQL as it is, in binary format.
  */
 const JSONB_BINARY_VERSION = 1;
