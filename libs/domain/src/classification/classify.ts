@@ -657,5 +657,5 @@ export function placeIdsOf(
   event: Pick<CanonicalEvent, 'deviceId' | 'zones' | 'location'>,
   ctx: Pick<ClassifyContext, 'jurisdiction' | 'zoneToPlace'>,
 ): string[] {
-  return whereOf(event, ctx).places.map((p) => p.id);
+  return whereOf(event, ctx).placeIds;
 }
