@@ -8,12 +8,11 @@
  * - adapt: a message's bytes → canonical event (JSON decoding, the generic adapter, the device register);
  * - classify: `classifyBatch` (tracks, inhibitors and do-not-disturb history carried from batch to batch);
  * - group: `groupClassified` and the case upsert's fold (`foldCaseGroupings`);
- * - document: the events insert's document as the repository writes it (`eventRowOf`, `JsonbArrayWriter`).
+ * - document: the events insert's document as the repository writes it (`EventsDocument`).
  */
 import type { DistrictConfig } from '@app/config';
 import { adaptGenericEvent, applyDeviceRegister, CanonicalEvent, foldCaseGroupings, groupClassified, RegisteredDevice } from '@app/domain';
-import { JsonbArrayWriter } from '../../libs/persistence/src/repositories/jsonb-document';
-import { eventRowOf } from '../../libs/persistence/src/repositories/ingest.repository';
+import { EventsDocument } from '../../libs/persistence/src/repositories/events-document';
 import { CarriedClassifier } from './batch-classifier';
 
 export interface StageMicros {
@@ -84,11 +83,11 @@ export function measurePipelineStages(o: PipelineStagesInput): PipelineStagesRes
       const grouped = groupClassified(result.results, (e) => idOf.get(e) as string);
       const caseRows = foldCaseGroupings(grouped.cases);
       lap('group');
-      const document = new JsonbArrayWriter(events.length * 512);
-      for (const e of events) document.add(eventRowOf(e));
-      const bytes = document.bytes();
+      const document = new EventsDocument(events.length);
+      for (const e of events) document.add(e);
+      const [rows, payloads] = document.parameters();
       lap('document');
-      if (bytes.length <= events.length) throw new Error('the events document is shorter than its events');
+      if (rows.length <= events.length || payloads.length <= events.length) throw new Error('the events document is shorter than its events');
       for (const x of result.results) counts.issues += x.issues.length;
       counts.caseRows += caseRows.length;
       counts.suppressions += grouped.suppressions.length;

@@ -1,4 +1,7 @@
 import { DataSource, QueryFailedError } from 'typeorm';
+import type { CanonicalEvent } from '@app/domain';
+import { classifyStoreFailure } from '../../libs/ingest/src/store-failure';
+import { IngestRepository } from '../../libs/persistence/src/repositories/ingest.repository';
 import { PreparedStatement, runPrepared } from '../../libs/persistence/src/repositories/prepared-statement';
 import { startTestApp, TestApp } from '../support/test-app';
 
@@ -49,6 +52,44 @@ describe('prepared statements of the ingest path', () => {
     expect((failure as { code?: string }).code).toBe('23505');
     const left: unknown[] = await dataSource.query(`SELECT 1 FROM case_number_days WHERE day = $1::date`, [day]);
     expect(left).toHaveLength(0);
+  });
+
+  describe('the events insert', () => {
+    const event = (eventId: string, raw: string): CanonicalEvent => ({
+      eventId,
+      source: 'cloudpatrol',
+      sourceKind: 'camera',
+      deviceId: 'DEMO-CAM-01',
+      occurredAt: new Date('2026-12-05T12:00:00.123Z'),
+      zones: [],
+      detections: [{ label: 'garbage', confidence: 0.9 }],
+      media: [],
+      attributes: {},
+      raw,
+    });
+
+    it('stores each raw payload as it came, byte for byte, and a copy of an identity once', async () => {
+      const raws = ['{"a":1}', '{"plate":"粤A12345","place":"兰亭夜市 \\"market\\""}', '', '𠮷野家 🚗 \\u0000', 'é'.repeat(70_000)];
+      const events = raws.map((raw, i) => event(`raw-${i}`, raw));
+      const inserted = await dataSource.transaction((tx) => app.app.get(IngestRepository).insertEvents(tx, [...events, event('raw-1', 'a copy')]));
+      expect([...inserted.keys()].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4]);
+      const stored: { id: string; raw_payload: string }[] = await dataSource.query(
+        `SELECT id::text, raw_payload FROM events WHERE source_event_id = ANY($1) ORDER BY source_event_id`,
+        [events.map((e) => e.eventId)],
+      );
+      expect(stored.map((r) => r.raw_payload)).toEqual(raws);
+      expect(stored.map((r) => r.id)).toEqual(events.map((_, i) => inserted.get(i)));
+    });
+
+    it('refuses a payload text cannot hold (U+0000) as a data error, so the batch is split to keep that event aside', async () => {
+      const failure = await dataSource
+        .transaction((tx) => app.app.get(IngestRepository).insertEvents(tx, [event('nul-ok', '{}'), event('nul-raw', 'garb\u0000age')]))
+        .catch((err: unknown) => err);
+      expect((failure as { code?: string }).code).toBe('22021');
+      expect(classifyStoreFailure(failure)).toBe('persistent');
+      const left: unknown[] = await dataSource.query(`SELECT 1 FROM events WHERE source_event_id IN ('nul-ok', 'nul-raw')`);
+      expect(left).toHaveLength(0);
+    });
   });
 
   it('refuses a second statement under a name already used', () => {
