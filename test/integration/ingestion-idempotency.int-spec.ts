@@ -59,6 +59,7 @@ describe('ingestion idempotency: the same 1,000 events delivered twice are store
   };
   const storedTotal = () => counter('cloudpatrol_events_stored_total', `source="cloudpatrol",device="${GENERIC_DEVICE}"`);
   const duplicateTotal = () => counter('cloudpatrol_events_duplicate_total', `source="cloudpatrol",device="${GENERIC_DEVICE}"`);
+  const receivedTotal = (transport: string) => counter('cloudpatrol_events_received_total', `transport="${transport}",source="cloudpatrol"`);
 
   /** What a user sees for one transport's id range: rows, distinct ids, case occurrences, dead letters. */
   const storedFor = async (prefix: string) => {
@@ -98,6 +99,7 @@ describe('ingestion idempotency: the same 1,000 events delivered twice are store
 
   it('over MQTT QoS 1: 1,000 events published twice (the second time in reverse order) are stored 1,000 times', async () => {
     const before = { stored: await storedTotal(), duplicates: await duplicateTotal() };
+    const receivedBefore = await receivedTotal('mqtt');
     const payloads = eventIds('mqtt-', N).map((id) => genericEvent(id));
     const started = Date.now();
     await publishMqttStream(mqtt, GENERIC_MQTT_TOPIC, payloads).done;
@@ -106,6 +108,8 @@ describe('ingestion idempotency: the same 1,000 events delivered twice are store
     const seen = await bothCopiesSeen(before, 30_000);
     process.stdout.write(`ingestion-idempotency: MQTT ${2 * N} messages processed in ${Date.now() - started} ms\n`);
     expect(seen).toEqual({ stored: N, duplicates: N });
+    // Every message counted once as received (counted per batch, once it has committed).
+    expect((await receivedTotal('mqtt')) - receivedBefore).toBe(2 * N);
     expect(await storedFor('mqtt-')).toEqual({ n: N, ids: N, lo: 'mqtt-000', hi: 'mqtt-999', occurrences: N, eventsOnCases: N });
     const cases = await caseCounts();
     expect(cases.counted).toBe(cases.trail);

@@ -53,6 +53,7 @@ import { BatchTurn, BatchTurns } from './batch-turns';
 import { deadLetterKafkaTopic } from './dead-letter-topic';
 import { DeviceRateLimiter } from './device-rate-limiter';
 import { IngestProgress } from './ingest-progress';
+import { LabelTally } from './label-tally';
 import { MicroBatcher } from './micro-batcher';
 import { RouteContext, routeMessage, RoutedMessage, sourceOfTopic } from './source-router';
 import { classifyStoreFailure } from './store-failure';
@@ -325,6 +326,7 @@ export class IngestService implements OnApplicationShutdown {
     const timer = this.metrics.batchSeconds.startTimer({ transport });
     // Counted once the batch is committed: a batch stored again after a failure is not counted twice.
     const counts: (() => void)[] = [];
+    const received = new LabelTally();
     // Caches are refreshed holding no connection and no open transaction (the refresh needs a pool
     // connection of its own; see BatchTurns).
     await Promise.all([this.devices.refreshIfStale(), this.rules.refreshIfStale()]);
@@ -369,7 +371,7 @@ export class IngestService implements OnApplicationShutdown {
       if (m.payload.length > this.runtime.env.MAX_PAYLOAD_BYTES) {
         // Refused unread; the topic still tells which source sent it.
         const source = sourceOfTopic(m, this.route);
-        counts.push(() => this.metrics.received.inc({ transport: m.transport, source }));
+        received.add(m.transport, source);
         return reject(source, 'payload-too-large', `${m.payload.length} bytes exceeds the limit of ${this.runtime.env.MAX_PAYLOAD_BYTES}`);
       }
       let routed: RoutedMessage;
@@ -379,7 +381,7 @@ export class IngestService implements OnApplicationShutdown {
         // An adapter must never throw; if one does, the message is kept aside, not retried forever.
         return reject(sourceOfTopic(m, this.route), 'invalid-schema', `adapter failed: ${(err as Error).message}`);
       }
-      counts.push(() => this.metrics.received.inc({ transport: m.transport, source: routed.source }));
+      received.add(m.transport, routed.source);
       // A publish on its own account proves the publisher is alive (an NVR for its cameras, a dock), a heartbeat its device.
       heard(m.authenticatedDeviceId, m.receivedAt);
       if (routed.heartbeat) heard(routed.heartbeat.deviceId, m.receivedAt);
@@ -506,18 +508,23 @@ export class IngestService implements OnApplicationShutdown {
     turn.done();
 
     for (const count of counts) count();
+    received.forEach((transport, source, n) => this.metrics.received.inc({ transport, source }, n));
+    const storedBy = new LabelTally();
+    const duplicatesBy = new LabelTally();
     events.forEach((e, i) => {
       const id = stored.inserted.get(i);
       const msg = eventMessage[i];
       if (id !== undefined) {
-        this.metrics.stored.inc({ source: e.source, device: e.deviceId });
+        storedBy.add(e.source, e.deviceId);
         const prev = outcomes[msg];
         outcomes[msg] = { status: 'stored', eventIds: [...(prev?.status === 'stored' ? prev.eventIds : []), id] };
       } else {
-        this.metrics.duplicates.inc({ source: e.source, device: e.deviceId });
+        duplicatesBy.add(e.source, e.deviceId);
         outcomes[msg] ??= { status: 'duplicate' };
       }
     });
+    storedBy.forEach((source, device, n) => this.metrics.stored.inc({ source, device }, n));
+    duplicatesBy.forEach((source, device, n) => this.metrics.duplicates.inc({ source, device }, n));
     const categoryOf = new Map(stored.caseRows.map((r) => [r.identityKey, r.categoryCode]));
     for (const c of stored.cases) if (c.opened) this.metrics.casesOpened.inc({ category: categoryOf.get(c.identityKey) ?? 'unknown' });
     for (const r of stored.caseRows) this.metrics.occurrences.inc({ category: r.categoryCode }, r.events.length);
