@@ -1,5 +1,7 @@
 import { DataSource, QueryFailedError } from 'typeorm';
+import { adaptGenericEvent } from '@app/domain';
 import type { CanonicalEvent } from '@app/domain';
+import { GENERIC_MQTT_TOPIC, genericEvent } from '../fixtures/generic-events';
 import { classifyStoreFailure } from '../../libs/ingest/src/store-failure';
 import { IngestRepository } from '../../libs/persistence/src/repositories/ingest.repository';
 import { PreparedStatement, runPrepared } from '../../libs/persistence/src/repositories/prepared-statement';
@@ -55,18 +57,12 @@ describe('prepared statements of the ingest path', () => {
   });
 
   describe('the events insert', () => {
-    const event = (eventId: string, raw: string): CanonicalEvent => ({
-      eventId,
-      source: 'cloudpatrol',
-      sourceKind: 'camera',
-      deviceId: 'DEMO-CAM-01',
-      occurredAt: new Date('2026-12-05T12:00:00.123Z'),
-      zones: [],
-      detections: [{ label: 'garbage', confidence: 0.9 }],
-      media: [],
-      attributes: {},
-      raw,
-    });
+    /** An event as the generic adapter and the register make it from the fixture's payload, its raw payload replaced. */
+    const event = (eventId: string, raw: string): CanonicalEvent => {
+      const adapted = adaptGenericEvent(GENERIC_MQTT_TOPIC, genericEvent(eventId));
+      if (!adapted.ok) throw new Error(adapted.rejection.detail);
+      return { ...adapted.events[0], sourceKind: 'camera', raw };
+    };
 
     it('stores each raw payload as it came, byte for byte, and a copy of an identity once', async () => {
       const raws = ['{"a":1}', '{"plate":"粤A12345","place":"兰亭夜市 \\"market\\""}', '', '𠮷野家 🚗 \\u0000', 'é'.repeat(70_000)];
