@@ -7,23 +7,16 @@
  */
 import { join } from 'node:path';
 import { loadDistrictConfig, parseEnv } from '@app/config';
-import { measurePipelineStages, PipelineStagesResult } from '../lib/pipeline-stages';
-import { benchDevices, benchIdentities, benchSourceClock, identityEvent } from '../lib/workload';
+import { measurePipelineStages, PipelineStagesResult, stageMessages } from '../lib/pipeline-stages';
+import { benchDevices } from '../lib/workload';
 
 function main(): void {
   const district = loadDistrictConfig(join(__dirname, '..', '..', 'config', 'demo'));
   const events = Number(process.env.BENCH_STAGE_EVENTS ?? 30_000);
   const rounds = Number(process.env.BENCH_STAGE_ROUNDS ?? 5);
-  const identities = benchIdentities(district, 200);
-  // 21:00 local on a day the demo permit is in force, as the workload spec dates it: the same outcome every run.
-  const clock = benchSourceClock(district, events, new Date('2026-12-03T13:00:00Z'));
-  const messages = Array.from({ length: events }, (_, i) => {
-    const m = identityEvent(identities, `stage-${i}`, i, clock(i));
-    return { topic: m.topic, payload: Buffer.from(m.payload) };
-  });
   const result: PipelineStagesResult = measurePipelineStages({
     district,
-    messages,
+    messages: stageMessages(district, events),
     devices: [...district.devices, ...benchDevices(0)],
     batchSize: parseEnv({}).INGEST_BATCH_SIZE,
     rounds,

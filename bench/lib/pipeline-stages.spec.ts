@@ -1,17 +1,12 @@
 import { join } from 'node:path';
 import { loadDistrictConfig } from '@app/config';
-import { measurePipelineStages } from './pipeline-stages';
-import { benchDevices, benchIdentities, benchSourceClock, identityEvent } from './workload';
+import { measurePipelineStages, stageMessages } from './pipeline-stages';
+import { benchDevices } from './workload';
 
 /** The stages bench (bench/children/pipeline-stages.ts) on a small stream: every event goes through every stage. */
 const district = loadDistrictConfig(join(__dirname, '..', '..', 'config', 'demo'));
-const identities = benchIdentities(district, 200);
 const EVENTS = 1_200;
-const clock = benchSourceClock(district, EVENTS, new Date('2026-12-03T13:00:00Z'));
-const messages = Array.from({ length: EVENTS }, (_, i) => {
-  const m = identityEvent(identities, `stage-${i}`, i, clock(i));
-  return { topic: m.topic, payload: Buffer.from(m.payload) };
-});
+const messages = stageMessages(district, EVENTS);
 const devices = [...district.devices, ...benchDevices(0)];
 
 describe('the pipeline stages bench', () => {

@@ -14,6 +14,7 @@ import type { DistrictConfig } from '@app/config';
 import { adaptGenericEvent, applyDeviceRegister, CanonicalEvent, foldCaseGroupings, groupClassified, RegisteredDevice } from '@app/domain';
 import { EventsDocument } from '../../libs/persistence/src/repositories/events-document';
 import { CarriedClassifier } from './batch-classifier';
+import { benchIdentities, benchSourceClock, identityEvent } from './workload';
 
 export interface StageMicros {
   adapt: number;
@@ -47,6 +48,19 @@ export interface PipelineStagesInput {
 }
 
 const round2 = (v: number) => Math.round(v * 100) / 100;
+
+/**
+ * `events` messages of the saturation stream's mix, dated in an evening half hour from 21:00 local on a day the demo
+ * permit is in force (as the workload spec dates it): the same outcome every run.
+ */
+export function stageMessages(district: DistrictConfig, events: number): PipelineStagesInput['messages'] {
+  const identities = benchIdentities(district, 200);
+  const clock = benchSourceClock(district, events, new Date('2026-12-03T13:00:00Z'));
+  return Array.from({ length: events }, (_, i) => {
+    const m = identityEvent(identities, `stage-${i}`, i, clock(i));
+    return { topic: m.topic, payload: Buffer.from(m.payload) };
+  });
+}
 
 export function measurePipelineStages(o: PipelineStagesInput): PipelineStagesResult {
   const registered = new Map<string, RegisteredDevice>(o.devices.map((d) => [d.id, { id: d.id, kind: d.kind, status: 'active', location: d.location }]));
