@@ -3,6 +3,7 @@ import { DatabaseHealthRepository } from '@app/persistence';
 import { IngestWatchdogService } from './ingest-watchdog.service';
 import { IngestWorkerService } from './ingest-worker.service';
 import { RUNTIME_OPTIONS, type RuntimeOptions } from '@app/core';
+import { settledWithin } from './settled-within';
 
 export interface HealthReport {
   /** `degraded`: every part answers but ingest is not moving (answered 503 too: someone must look). */
@@ -27,7 +28,7 @@ export class HealthService {
   async check(): Promise<HealthReport> {
     const checks: HealthReport['checks'] = {};
     try {
-      await withTimeout(this.database.ping(), DATABASE_PING_MS, `database did not answer within ${DATABASE_PING_MS} ms`);
+      await settledWithin(this.database.ping(), DATABASE_PING_MS, `database did not answer within ${DATABASE_PING_MS} ms`);
       checks.database = { status: 'up' };
     } catch (err) {
       checks.database = { status: 'down', detail: (err as Error).message };
@@ -45,10 +46,4 @@ export class HealthService {
     const status = states.includes('down') ? 'unavailable' : states.includes('degraded') ? 'degraded' : 'ok';
     return { status, checks };
   }
-}
-
-function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)));
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
