@@ -4,7 +4,7 @@ import { createTestDatabase } from '../support/test-app';
 
 describe('database schema', () => {
   it('is exactly what the entities describe after the migrations run, and the migrations undo cleanly', async () => {
-    const ds = await new DataSource(dataSourceOptions(await createTestDatabase())).initialize();
+    const ds = await new DataSource(dataSourceOptions(await createTestDatabase({ empty: true }))).initialize();
     try {
       await runMigrations(ds);
       const pending = await ds.driver.createSchemaBuilder().log();
