@@ -149,23 +149,7 @@ export class KafkaIngestTransport {
   }
 
   private async ensureTopics(kafka: Kafka): Promise<void> {
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      const existing = new Set(await admin.listTopics());
-      const missing = this.options.topics.filter((t) => !existing.has(t));
-      if (missing.length === 0) return;
-      // kafkajs's own waitForLeaders gives up at once when the broker still calls a topic it has just
-      // created unknown (UNKNOWN_TOPIC_OR_PARTITION; frequent on a busy broker): wait here instead.
-      const numPartitions = (topic: string) => this.options.partitionsFor?.(topic) ?? 3;
-      await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions: numPartitions(topic) })), waitForLeaders: false });
-      await untilMetadataSettles(`leaders for ${missing.join(', ')}`, this.options.onLog, async () => {
-        const { topics } = await admin.fetchTopicMetadata({ topics: missing });
-        return topics.length === missing.length && topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
-      });
-    } finally {
-      await admin.disconnect();
-    }
+    await createMissingTopics(kafka, this.options.topics, (topic) => this.options.partitionsFor?.(topic) ?? 3, this.options.onLog);
   }
 
   async stop(): Promise<void> {
@@ -197,6 +181,29 @@ async function untilMetadataSettles(what: string, onLog: (line: string) => void,
   }
 }
 
+/**
+ * Creates the topics that do not exist yet and waits until every partition has a leader. kafkajs's own
+ * waitForLeaders gives up at once when the broker still calls a topic it has just created unknown
+ * (UNKNOWN_TOPIC_OR_PARTITION; frequent on a busy broker), and the process that asked failed its start on it
+ * (seen: an MQTT gateway). A topic another process created meanwhile counts as there.
+ */
+async function createMissingTopics(kafka: Kafka, topics: string[], partitionsFor: (topic: string) => number, onLog: (line: string) => void): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t));
+    if (missing.length === 0) return;
+    await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions: partitionsFor(topic) })), waitForLeaders: false });
+    await untilMetadataSettles(`leaders for ${missing.join(', ')}`, onLog, async () => {
+      const { topics: found } = await admin.fetchTopicMetadata({ topics: missing });
+      return found.length === missing.length && found.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** Publishes records (outbox relay, simulator). */
 export class KafkaPublisher {
   private producer?: Producer;
@@ -216,17 +223,12 @@ export class KafkaPublisher {
     await producer.connect();
   }
 
-  /** Creates the topics that do not exist yet (several partitions; records with one key stay in one, in order). */
-  async ensureTopics(topics: string[], numPartitions = 3): Promise<void> {
-    const admin = createKafka(this.connection).admin();
-    await admin.connect();
-    try {
-      const existing = new Set(await admin.listTopics());
-      const missing = topics.filter((t) => !existing.has(t));
-      if (missing.length) await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions })), waitForLeaders: true });
-    } finally {
-      await admin.disconnect();
-    }
+  /**
+   * Creates the topics that do not exist yet (several partitions; records with one key stay in one, in order) and
+   * waits until each has its leaders. `onLog` hears each wait for the broker's metadata.
+   */
+  async ensureTopics(topics: string[], numPartitions = 3, onLog: (line: string) => void = () => undefined): Promise<void> {
+    await createMissingTopics(createKafka(this.connection), topics, () => numPartitions, onLog);
   }
 
   /** Resolves once every in-sync replica has the records (acks=all); the idempotent producer writes a retried send once. */

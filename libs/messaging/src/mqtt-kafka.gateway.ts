@@ -58,7 +58,7 @@ export class MqttKafkaGateway {
 
   async start(): Promise<void> {
     const publisher = new KafkaPublisher(this.options.kafka);
-    await publisher.ensureTopics([this.options.topic], this.options.partitions);
+    await publisher.ensureTopics([this.options.topic], this.options.partitions, this.options.onLog);
     await publisher.start();
     this.publisher = publisher;
     // Kafka first: a message taken from MQTT has somewhere to go.
