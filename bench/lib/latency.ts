@@ -37,16 +37,34 @@ export class AlertCollector {
 
 /** Publish → stored for the events whose id matches `like`, given each one's publish time (ms). */
 export async function storeLatency(pg: Client, like: string, publishedAt: (eventId: string) => number | undefined): Promise<LatencySummary> {
+  return summarise([...(await storeTimes(pg, like, publishedAt)).values()]);
+}
+
+/** Publish → stored (the storing transaction's start), by event id, for the events whose id matches `like`. */
+export async function storeTimes(pg: Client, like: string, publishedAt: (eventId: string) => number | undefined): Promise<Map<string, number>> {
   const rows = await pg.query<{ id: string; ms: number }>(
     'SELECT source_event_id AS id, (extract(epoch FROM received_at) * 1000)::float8 AS ms FROM events WHERE source_event_id LIKE $1',
     [like],
   );
-  const values: number[] = [];
+  const stored = new Map<string, number>();
   for (const r of rows.rows) {
     const at = publishedAt(r.id);
-    if (at !== undefined) values.push(Number(r.ms) - at);
+    if (at !== undefined) stored.set(r.id, Number(r.ms) - at);
   }
-  return summarise(values);
+  return stored;
+}
+
+/**
+ * For each probe with both: its storing transaction's start → its live alert (the transaction, its commit and the
+ * way to the console), so a slow alert shows whether it waited before its batch began or inside it.
+ */
+export function alertAfterStore(alertMs: ReadonlyMap<string, number>, storedMs: ReadonlyMap<string, number>): number[] {
+  const after: number[] = [];
+  for (const [id, ms] of alertMs) {
+    const stored = storedMs.get(id);
+    if (stored !== undefined) after.push(ms - stored);
+  }
+  return after;
 }
 
 /** Publish times of a pre-built stream `<prefix>-<i>`, recorded as each message is handed to MQTT.js. */

@@ -26,9 +26,9 @@ import { SimulatedStream } from '../../scripts/simulator/stream';
 import { backendPids, CpuMeter, per1000Events } from '../lib/cpu';
 import { MqttPublisher } from '../lib/publisher';
 import { BenchChild, Cleanup, cloudPatrolChildEnv, createDatabase, isType, log, pgClient, sleep, startService } from '../lib/services';
-import { AlertCollector, SendTimes, storeLatency } from '../lib/latency';
+import { AlertCollector, alertAfterStore, SendTimes, storeLatency, storeTimes } from '../lib/latency';
 import { login } from '../lib/sse';
-import { LatencySummary, round } from '../lib/stats';
+import { LatencySummary, round, summarise } from '../lib/stats';
 import { identityEvent, Identity, PROBE_PREFIX, probeEvent, publishedAtOf, benchDevices } from '../lib/workload';
 
 export interface SaturationResult {
@@ -100,6 +100,8 @@ export interface FixedLoadResult {
   alertLatency: LatencySummary;
   /** Publish → stored (events.received_at, the storing transaction's start) for each probe. */
   storeLatency: LatencySummary;
+  /** The storing transaction's start → live alert for each probe: the alert's time inside and after its batch. */
+  alertAfterStoreLatency: LatencySummary;
   /**
    * CPU seconds per 1,000 events over the window, the background work of the steady state included (sealing, case
    * intake, alerts): small batches make the per-batch costs show, where the burst shows the per-event ones.
@@ -494,6 +496,7 @@ async function fixedLoad(
   const until = Date.now() + 5_000;
   while (alerts.latencies.fixed.size < k && Date.now() < until) await sleep(50);
   const seconds = ((doneAt ?? Date.now()) - t0) / 1000;
+  const probesStored = await storeTimes(pg, `${PROBE_PREFIX.fixed}-%`, publishedAtOf);
   return {
     offeredPerSecond: o.fixedRate,
     seconds: o.fixedSeconds,
@@ -507,7 +510,8 @@ async function fixedLoad(
     openedAlerts: alerts.opened - openedBefore,
     probesWithoutAlert: k - alerts.latencies.fixed.size,
     alertLatency: alerts.summary('fixed'),
-    storeLatency: await storeLatency(pg, `${PROBE_PREFIX.fixed}-%`, publishedAtOf),
+    storeLatency: summarise([...probesStored.values()]),
+    alertAfterStoreLatency: summarise(alertAfterStore(alerts.latencies.fixed, probesStored)),
     ...(stored < paced.emitted && { partial: `${stored} of ${paced.emitted} stored 20 s after the load ended` }),
   };
 }
