@@ -89,7 +89,7 @@ export class KafkaIngestTransport {
       this.options.onError(new Error(`Kafka consumer crashed: ${String(e.payload.error)}`));
     });
     await consumer.connect();
-    await this.ensureTopics(kafka);
+    await createMissingTopics(kafka, this.options.topics, (topic) => this.options.partitionsFor?.(topic) ?? 3, this.options.onLog);
     await this.subscribe(consumer);
     await consumer.run({
       autoCommit: false,
@@ -146,10 +146,6 @@ export class KafkaIngestTransport {
       await consumer.subscribe({ topics: this.options.topics, fromBeginning: true });
       return true;
     });
-  }
-
-  private async ensureTopics(kafka: Kafka): Promise<void> {
-    await createMissingTopics(kafka, this.options.topics, (topic) => this.options.partitionsFor?.(topic) ?? 3, this.options.onLog);
   }
 
   async stop(): Promise<void> {
