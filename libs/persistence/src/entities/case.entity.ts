@@ -6,6 +6,9 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, Update
  */
 @Entity('cases')
 @Index('uq_cases_open_identity', ['identityKey'], { unique: true, where: 'grouping_open' })
+// What a newly started inhibitor (a fire) may take back: detected cases of its grid cells or townships (openOccurrences).
+@Index('ix_cases_detected_grid', ['gridCode'], { where: `status = 'detected'` })
+@Index('ix_cases_detected_township', ['townshipCode'], { where: `status = 'detected'` })
 export class CaseEntity {
   @PrimaryGeneratedColumn('uuid') id: string;
   @Column('text', { name: 'case_number', unique: true }) caseNumber: string;

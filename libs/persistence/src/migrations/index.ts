@@ -19,6 +19,7 @@ import { DeadLetterLog1795964500000 } from './1795964500000-DeadLetterLog';
 import { DeviceHealth1795965500000 } from './1795965500000-DeviceHealth';
 import { CaseFollowUp1795966800000 } from './1795966800000-CaseFollowUp';
 import { TrackStateRetention1795967800000 } from './1795967800000-TrackStateRetention';
+import { InhibitorSearch1795969000000 } from './1795969000000-InhibitorSearch';
 
 /** In order. Never edit one that has shipped: add a new one. */
 export const MIGRATIONS = [
@@ -43,4 +44,5 @@ export const MIGRATIONS = [
   DeviceHealth1795965500000,
   CaseFollowUp1795966800000,
   TrackStateRetention1795967800000,
+  InhibitorSearch1795969000000,
 ];
