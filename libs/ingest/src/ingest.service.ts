@@ -29,11 +29,13 @@ import type { Sighting, TrackPoint } from '@app/domain/devices/device-health';
 import {
   type AuditAppend,
   AuditLogRepository,
+  CaseUpsertResult,
   CaseUpsertRow,
   ClassificationStateRepository,
   DeadLetterRow,
   IngestRepository,
   PictureRepository,
+  type SqlStep,
 } from '@app/persistence';
 import type { InboundMessage } from '@app/messaging';
 import type { EntityManager } from 'typeorm';
@@ -336,7 +338,7 @@ export class IngestService implements OnApplicationShutdown {
     // Pictures that came with a message (multipart image parts), stored already: slots of its events.
     const attachedTo = new Map<CanonicalEvent, AttachedPicture[]>();
     const deadLetters: DeadLetterRow[] = [];
-    const telemetry: Parameters<ClassificationStateRepository['saveTelemetry']>[1] = [];
+    const telemetry: Parameters<ClassificationStateRepository['saveTelemetryStep']>[0] = [];
     // Device health: every registered device this batch heard from (any message), and drones' positions.
     const sightings: Sighting[] = [];
     const track: TrackPoint[] = [];
@@ -468,7 +470,7 @@ export class IngestService implements OnApplicationShutdown {
       routeOne(batch[index], index);
     }
 
-    let stored: { inserted: Map<number, string>; cases: Awaited<ReturnType<IngestRepository['upsertCases']>>; caseRows: CaseUpsertRow[] };
+    let stored: { inserted: Map<number, string>; cases: CaseUpsertResult[]; caseRows: CaseUpsertRow[] };
     try {
       // The turn is waited for holding no connection; once open, the transaction waits only for batches
       // that already hold theirs (BatchTurns).
@@ -484,20 +486,23 @@ export class IngestService implements OnApplicationShutdown {
           fresh.map((f) => ({ ...f, attached: attachedTo.get(f.event) })),
           batchReceivedAt(batch),
         );
-        const { caseRows, dwellProofs, audit } = await this.classifyAndGroup(tx, fresh);
-        const cases = await this.repository.upsertCases(tx, caseRows);
-        await this.linkDwellProof(tx, cases, dwellProofs);
-        await this.repository.insertDeadLetters(tx, deadLetters, deadLetterKafkaTopic(this.runtime.env));
-        await this.state.saveTelemetry(tx, telemetry);
-        // Late: the devices' rows stay locked only until the commit just after.
-        await this.health.recordBatch(tx, sightings, track);
+        const { caseRows, dwellProofs, audit, writes } = await this.classifyAndGroup(tx, fresh);
+        // The writes that need no answer go in the case upsert's round trip, the rest in one more (runInOrder): each
+        // statement sent alone waited for its answer and then for this busy thread's next turn (issue 20).
+        const { cases, then } = await this.repository.upsertCases(tx, caseRows, writes);
+        await this.repository.sendInOrder(tx, [
+          ...then,
+          this.pictureRows.insertDwellProofStep(dwellProofRows(cases, dwellProofs)),
+          this.repository.insertDeadLettersStep(deadLetters, deadLetterKafkaTopic(this.runtime.env)),
+          this.state.saveTelemetryStep(telemetry),
+          // Late: the devices' rows stay locked only until the commit just after.
+          ...this.health.batchSteps(sightings, track),
+          // Delivered only at the commit, whatever follows.
+          this.repository.notifyAlertsStep(cases.map((c) => ({ caseId: c.caseId, opened: c.opened, growth: !c.opened }) satisfies AlertNotification)),
+        ]);
         // Last of all: the audit chain's lock. The case intake, the case loop and the device watcher take it after
         // their row locks; taken before this batch's case upsert, it deadlocked with an intake holding a case.
         await this.audit.appendMany(tx, audit);
-        await this.repository.notifyAlerts(
-          tx,
-          cases.map((c) => ({ caseId: c.caseId, opened: c.opened, growth: !c.opened }) satisfies AlertNotification),
-        );
         return { inserted, cases, caseRows };
       });
     } catch (err) {
@@ -533,36 +538,6 @@ export class IngestService implements OnApplicationShutdown {
   }
 
   /**
-   * A dwell case keeps the events that prove how long the object stood there (first, sample), beside its
-   * occurrences: linked when the case opens (its later occurrences are the rest of the record), so a parked car
-   * seen every few seconds costs nothing more per event once its case is open.
-   */
-  private async linkDwellProof(
-    tx: EntityManager,
-    cases: readonly { caseId: string; identityKey: string; opened: boolean }[],
-    proofs: readonly DwellProofOfIssue[],
-  ): Promise<void> {
-    if (proofs.length === 0) return;
-    const caseOf = new Map(cases.filter((c) => c.opened).map((c) => [c.identityKey, c.caseId]));
-    if (caseOf.size === 0) return;
-    const rows: Parameters<PictureRepository['insertDwellProof']>[1][number][] = [];
-    for (const p of proofs) {
-      const caseId = caseOf.get(p.identityKey);
-      if (!caseId) continue;
-      const ref = (e: { eventId: string; occurredAt: Date }, role: 'first' | 'sample') => ({
-        caseId,
-        source: p.source,
-        deviceId: p.deviceId,
-        sourceEventId: e.eventId,
-        occurredAt: e.occurredAt,
-        role,
-      });
-      rows.push(ref(p.proof.first, 'first'), ...p.proof.sample.map((e) => ref(e, 'sample')));
-    }
-    await this.pictureRows.insertDwellProof(tx, rows);
-  }
-
-  /**
    * Classifies the events stored for the first time, with their tracks locked so concurrent workers
    * never race on one object, and stores the state classification changed. Reads the state, lets the domain
    * decide (classifyBatch, then case-grouping: withdrawals, earlier-issue cases, case rows and suppressions),
@@ -571,8 +546,8 @@ export class IngestService implements OnApplicationShutdown {
   private async classifyAndGroup(
     tx: EntityManager,
     fresh: { event: CanonicalEvent; id: string }[],
-  ): Promise<{ caseRows: CaseUpsertRow[]; dwellProofs: DwellProofOfIssue[]; audit: AuditAppend[] }> {
-    if (fresh.length === 0) return { caseRows: [], dwellProofs: [], audit: [] };
+  ): Promise<{ caseRows: CaseUpsertRow[]; dwellProofs: DwellProofOfIssue[]; audit: AuditAppend[]; writes: (SqlStep | undefined)[] }> {
+    if (fresh.length === 0) return { caseRows: [], dwellProofs: [], audit: [], writes: [] };
     const { jurisdiction, routing } = this.runtime.district;
     const ruleSet = this.rules.ruleSet;
     const events = fresh.map((f) => f.event);
@@ -612,7 +587,8 @@ export class IngestService implements OnApplicationShutdown {
       doNotDisturbHistory: history,
     };
     const result = classifyBatch(events, ctx);
-    await this.state.saveTracks(tx, result.tracks);
+    // Nothing below reads the track states: they are written with the case upsert (the caller sends `writes`).
+    const writes: (SqlStep | undefined)[] = [this.state.saveTracksStep(result.tracks)];
     await this.state.saveInhibitors(tx, result.inhibitors);
 
     // Rows go to the repositories as they come: they fold rows that share a key before each statement.
@@ -663,12 +639,40 @@ export class IngestService implements OnApplicationShutdown {
     const grouped = groupClassified(result.results, (event) => idOf.get(event) as string);
     suppressions.push(...grouped.suppressions);
     caseRows.push(...grouped.cases);
-    await this.state.saveSuppressions(tx, suppressions);
-    return { caseRows, dwellProofs: grouped.dwellProofs, audit };
+    writes.push(this.state.saveSuppressionsStep(suppressions));
+    return { caseRows, dwellProofs: grouped.dwellProofs, audit, writes };
   }
 }
 
 /** The batch's clock for picture deadlines: when its first message arrived. */
 function batchReceivedAt(batch: readonly InboundMessage[]): Date {
   return batch[0].receivedAt;
+}
+
+/**
+ * A dwell case keeps the events that prove how long the object stood there (first, sample), beside its occurrences:
+ * linked when the case opens (its later occurrences are the rest of the record), so a parked car seen every few
+ * seconds costs nothing more per event once its case is open.
+ */
+function dwellProofRows(
+  cases: readonly { caseId: string; identityKey: string; opened: boolean }[],
+  proofs: readonly DwellProofOfIssue[],
+): Parameters<PictureRepository['insertDwellProofStep']>[0][number][] {
+  if (proofs.length === 0) return [];
+  const caseOf = new Map(cases.filter((c) => c.opened).map((c) => [c.identityKey, c.caseId]));
+  const rows: Parameters<PictureRepository['insertDwellProofStep']>[0][number][] = [];
+  for (const p of proofs) {
+    const caseId = caseOf.get(p.identityKey);
+    if (!caseId) continue;
+    const ref = (e: { eventId: string; occurredAt: Date }, role: 'first' | 'sample') => ({
+      caseId,
+      source: p.source,
+      deviceId: p.deviceId,
+      sourceEventId: e.eventId,
+      occurredAt: e.occurredAt,
+      role,
+    });
+    rows.push(ref(p.proof.first, 'first'), ...p.proof.sample.map((e) => ref(e, 'sample')));
+  }
+  return rows;
 }

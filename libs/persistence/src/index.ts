@@ -26,3 +26,4 @@ export * from './repositories/open311.repository';
 export * from './repositories/device-health.repository';
 export * from './repositories/event-log.repository';
 export * from './repositories/follow-up.repository';
+export { type SqlStep } from './repositories/prepared-statement';

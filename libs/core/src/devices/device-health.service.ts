@@ -1,8 +1,7 @@
 import { BadRequestException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import type { Actor } from '@app/domain';
 import { latestSightings, offlineAfterSeconds, type Sighting, thinTrack, type TrackPoint } from '@app/domain/devices/device-health';
-import { AuditLogRepository, DeviceHealthRepository, DeviceRepository } from '@app/persistence';
-import type { EntityManager } from 'typeorm';
+import { AuditLogRepository, DeviceHealthRepository, DeviceRepository, type SqlStep } from '@app/persistence';
 import { Clock } from '../case-loop/clock';
 import { LOGGER, type Logger } from '../observability/logger';
 import { RUNTIME_OPTIONS, type RuntimeOptions } from '../runtime/runtime-options';
@@ -73,13 +72,12 @@ export class DeviceHealthService {
   }
 
   /**
-   * Inside the ingest batch's transaction: every registered device the batch heard (one row each, its latest
-   * arrival) and the batch's track points (thinned to one per second). Two statements for the sightings and one
-   * for the track, whatever the batch's size.
+   * For the ingest batch's transaction, to send with its other last steps: the batch's track points (thinned to one
+   * per second) and every registered device the batch heard (one row each, its latest arrival). Three statements at
+   * most, whatever the batch's size.
    */
-  async recordBatch(tx: EntityManager, sightings: readonly Sighting[], track: readonly TrackPoint[]): Promise<void> {
-    await this.repo.appendTrack(tx, thinTrack(track));
-    await this.repo.markSeen(tx, latestSightings(sightings));
+  batchSteps(sightings: readonly Sighting[], track: readonly TrackPoint[]): (SqlStep | undefined)[] {
+    return [this.repo.appendTrackStep(thinTrack(track)), ...this.repo.markSeenSteps(latestSightings(sightings))];
   }
 
   /** One watch: devices heard again, then devices gone silent; then old track points pruned. */

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { PreparedStatement, runPrepared } from './prepared-statement';
+import { PreparedStatement, runInOrder, runPrepared, type SqlStep } from './prepared-statement';
 import {
   mergeInhibitors,
   type CaseOccurrenceOnRecord,
@@ -107,6 +107,21 @@ const SAVE_TRACKS = new PreparedStatement(
    SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::timestamptz[], $5::timestamptz[])
    ON CONFLICT (track_key) DO UPDATE SET state = EXCLUDED.state, last_seen_at = EXCLUDED.last_seen_at, ended_at = EXCLUDED.ended_at, updated_at = now()`,
 );
+// Most ingest batches record suppressions (prepared once per connection, see PreparedStatement).
+const SAVE_SUPPRESSIONS = new PreparedStatement(
+  'cp_save_suppressions',
+  `INSERT INTO suppressions (suppression_key, reason, detail, reference, category_code, identity_key, rule_id, rule_version, device_id, township_code,
+                                 count, first_seen_at, last_seen_at, latest_event_id, explanation)
+       SELECT t.key, t.reason, t.detail, t.reference, t.category, t.identity_key, t.rule_id, t.rule_version, t.device_id, t.township, t.count, t.first_at, t.at, t.event_id, t.explanation::jsonb
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::text[], $10::text[], $11::int[], $12::timestamptz[], $13::bigint[], $14::text[], $15::timestamptz[])
+              AS t(key, reason, detail, reference, category, identity_key, rule_id, rule_version, device_id, township, count, at, event_id, explanation, first_at)
+       ON CONFLICT (suppression_key) DO UPDATE SET
+         count = suppressions.count + EXCLUDED.count,
+         detail = EXCLUDED.detail,
+         first_seen_at = LEAST(suppressions.first_seen_at, EXCLUDED.first_seen_at),
+         last_seen_at = GREATEST(suppressions.last_seen_at, EXCLUDED.last_seen_at),
+         latest_event_id = CASE WHEN EXCLUDED.last_seen_at >= suppressions.last_seen_at THEN EXCLUDED.latest_event_id ELSE suppressions.latest_event_id END`,
+);
 
 @Injectable()
 export class ClassificationStateRepository {
@@ -164,7 +179,12 @@ export class ClassificationStateRepository {
   }
 
   async saveTracks(tx: EntityManager, changed: TrackState[]): Promise<void> {
-    if (changed.length === 0) return;
+    await runInOrder(tx, [this.saveTracksStep(changed)]);
+  }
+
+  /** `saveTracks` as a step of a group sent at once (`runInOrder`); nothing when no track changed. */
+  saveTracksStep(changed: TrackState[]): SqlStep | undefined {
+    if (changed.length === 0) return undefined;
     // One row per track (the newest state wins): ON CONFLICT DO UPDATE may not touch a row twice in one statement.
     const latest = new Map<string, TrackState>();
     for (const t of changed) {
@@ -172,13 +192,16 @@ export class ClassificationStateRepository {
       if (!seen || seen.lastSeenAt <= t.lastSeenAt) latest.set(t.key, t);
     }
     const tracks = [...latest.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    await runPrepared(tx, SAVE_TRACKS, [
-      tracks.map((t) => t.key),
-      tracks.map((t) => t.deviceId),
-      tracks.map((t) => JSON.stringify(t)),
-      tracks.map((t) => t.lastSeenAt),
-      tracks.map((t) => t.endedAt ?? null),
-    ]);
+    return {
+      statement: SAVE_TRACKS,
+      values: [
+        tracks.map((t) => t.key),
+        tracks.map((t) => t.deviceId),
+        tracks.map((t) => JSON.stringify(t)),
+        tracks.map((t) => t.lastSeenAt),
+        tracks.map((t) => t.endedAt ?? null),
+      ],
+    };
   }
 
   /**
@@ -244,8 +267,9 @@ export class ClassificationStateRepository {
    * Suppressed detections, counted per key (`suppressionKeyOf`: reason and identity) like cases, so a silenced
    * site is one row. A row stands for `count` detections from `firstAt` to the latest (`suppression`, `eventId`).
    */
-  async saveSuppressions(tx: EntityManager, rows: SuppressionTally[]): Promise<void> {
-    if (rows.length === 0) return;
+  /** Suppressions recorded, as a step of a group sent at once (`runInOrder`); nothing when there are none. */
+  saveSuppressionsStep(rows: SuppressionTally[]): SqlStep | undefined {
+    if (rows.length === 0) return undefined;
     // One row per key, counts added, the earliest time and the latest detection kept: a statement may not update a row twice.
     const folded = new Map<string, SuppressionTally>();
     for (const r of rows) {
@@ -261,19 +285,9 @@ export class ClassificationStateRepository {
       }
     }
     const sorted = [...folded.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    await tx.query(
-      `INSERT INTO suppressions (suppression_key, reason, detail, reference, category_code, identity_key, rule_id, rule_version, device_id, township_code,
-                                 count, first_seen_at, last_seen_at, latest_event_id, explanation)
-       SELECT t.key, t.reason, t.detail, t.reference, t.category, t.identity_key, t.rule_id, t.rule_version, t.device_id, t.township, t.count, t.first_at, t.at, t.event_id, t.explanation::jsonb
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::text[], $10::text[], $11::int[], $12::timestamptz[], $13::bigint[], $14::text[], $15::timestamptz[])
-              AS t(key, reason, detail, reference, category, identity_key, rule_id, rule_version, device_id, township, count, at, event_id, explanation, first_at)
-       ON CONFLICT (suppression_key) DO UPDATE SET
-         count = suppressions.count + EXCLUDED.count,
-         detail = EXCLUDED.detail,
-         first_seen_at = LEAST(suppressions.first_seen_at, EXCLUDED.first_seen_at),
-         last_seen_at = GREATEST(suppressions.last_seen_at, EXCLUDED.last_seen_at),
-         latest_event_id = CASE WHEN EXCLUDED.last_seen_at >= suppressions.last_seen_at THEN EXCLUDED.latest_event_id ELSE suppressions.latest_event_id END`,
-      [
+    return {
+      statement: SAVE_SUPPRESSIONS,
+      values: [
         sorted.map((r) => r.key),
         sorted.map((r) => r.suppression.reason),
         sorted.map((r) => r.suppression.detail),
@@ -290,7 +304,7 @@ export class ClassificationStateRepository {
         sorted.map((r) => JSON.stringify(r.suppression.issue.explanation)),
         sorted.map((r) => r.firstAt),
       ],
-    );
+    };
   }
 
   /**
@@ -477,25 +491,26 @@ export class ClassificationStateRepository {
     return { changed: sorted.map((t) => t.caseId), audit };
   }
 
-  async saveTelemetry(tx: EntityManager, rows: { deviceId: string; at: Date; lat?: number; lng?: number; telemetry: object }[]): Promise<void> {
-    if (rows.length === 0) return;
+  /** Drones' latest telemetry, as a step of a group sent at once (`runInOrder`); nothing when there is none. */
+  saveTelemetryStep(rows: { deviceId: string; at: Date; lat?: number; lng?: number; telemetry: object }[]): SqlStep | undefined {
+    if (rows.length === 0) return undefined;
     // Keep only the newest per device within the batch, and never go back in time.
     const latest = new Map<string, (typeof rows)[number]>();
     for (const r of rows) if (!latest.has(r.deviceId) || latest.get(r.deviceId)!.at < r.at) latest.set(r.deviceId, r);
     const list = [...latest.values()].sort((a, b) => (a.deviceId < b.deviceId ? -1 : 1));
-    await tx.query(
-      `INSERT INTO device_telemetry (device_id, at, lat, lng, telemetry, updated_at)
+    return {
+      statement: `INSERT INTO device_telemetry (device_id, at, lat, lng, telemetry, updated_at)
        SELECT t.*, now() FROM unnest($1::text[], $2::timestamptz[], $3::float8[], $4::float8[], $5::jsonb[]) AS t
        ON CONFLICT (device_id) DO UPDATE SET at = EXCLUDED.at, lat = EXCLUDED.lat, lng = EXCLUDED.lng, telemetry = EXCLUDED.telemetry, updated_at = now()
        WHERE device_telemetry.at <= EXCLUDED.at`,
-      [
+      values: [
         list.map((r) => r.deviceId),
         list.map((r) => r.at),
         list.map((r) => r.lat ?? null),
         list.map((r) => r.lng ?? null),
         list.map((r) => JSON.stringify(r.telemetry)),
       ],
-    );
+    };
   }
 
   /**

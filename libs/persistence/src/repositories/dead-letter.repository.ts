@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { runInOrder, type SqlStep } from './prepared-statement';
 
 /** A dead letter taken for a replay: what the transport received, as it was kept. */
 export interface ClaimedDeadLetter {
@@ -108,7 +109,12 @@ export interface DeadLetterInsert {
  * outbox relay if and only if the dead letter was kept. The ids are drawn first so each record names its dead letter.
  */
 export async function insertDeadLetterRows(tx: EntityManager, rows: readonly DeadLetterInsert[], kafkaTopic?: string): Promise<void> {
-  if (rows.length === 0) return;
+  await runInOrder(tx, [insertDeadLetterRowsStep(rows, kafkaTopic)]);
+}
+
+/** `insertDeadLetterRows` as a step of a group sent at once (`runInOrder`); nothing when there are no rows. */
+export function insertDeadLetterRowsStep(rows: readonly DeadLetterInsert[], kafkaTopic?: string): SqlStep | undefined {
+  if (rows.length === 0) return undefined;
   const columns = [
     rows.map((r) => r.transport),
     rows.map((r) => r.source),
@@ -120,12 +126,11 @@ export async function insertDeadLetterRows(tx: EntityManager, rows: readonly Dea
     rows.map((r) => r.payload),
   ];
   if (!kafkaTopic) {
-    await tx.query(
-      `INSERT INTO dead_letters (transport, source, topic, reason, detail, device_id, authenticated_device_id, payload)
+    return {
+      statement: `INSERT INTO dead_letters (transport, source, topic, reason, detail, device_id, authenticated_device_id, payload)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bytea[])`,
-      columns,
-    );
-    return;
+      values: columns,
+    };
   }
   const records = rows.map((r) =>
     JSON.stringify({
@@ -138,8 +143,8 @@ export async function insertDeadLetterRows(tx: EntityManager, rows: readonly Dea
       ...payloadView(r.payload),
     } satisfies Omit<DeadLetterRecord, 'deadLetterId' | 'receivedAt'>),
   );
-  await tx.query(
-    `WITH t AS (SELECT nextval(pg_get_serial_sequence('dead_letters', 'id')) AS id, u.*
+  return {
+    statement: `WITH t AS (SELECT nextval(pg_get_serial_sequence('dead_letters', 'id')) AS id, u.*
                   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bytea[], $9::jsonb[])
                        WITH ORDINALITY AS u(transport, source, topic, reason, detail, device_id, authenticated_device_id, payload, record, ord)),
           kept AS (INSERT INTO dead_letters (id, transport, source, topic, reason, detail, device_id, authenticated_device_id, payload) OVERRIDING SYSTEM VALUE
@@ -150,8 +155,8 @@ export async function insertDeadLetterRows(tx: EntityManager, rows: readonly Dea
             t.record || jsonb_build_object('deadLetterId', t.id::text,
                                            'receivedAt', to_char(kept.received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
        FROM t JOIN kept ON kept.id = t.id ORDER BY t.ord`,
-    [...columns, records, kafkaTopic],
-  );
+    values: [...columns, records, kafkaTopic],
+  };
 }
 
 /**

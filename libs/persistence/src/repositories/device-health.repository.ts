@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { PreparedStatement, runPrepared } from './prepared-statement';
+import { PreparedStatement, type SqlStep } from './prepared-statement';
 import { ALERT_CHANNEL } from './ingest.repository';
 
 /** A device whose health changed, as the watcher's alert and audit entry name it. */
@@ -68,25 +68,28 @@ export class DeviceHealthRepository {
   }
 
   /**
-   * One statement pair per batch, whatever its size: the devices heard (one row each, with the batch's latest
+   * Steps of a group sent at once (`runInOrder`). One statement pair per batch, whatever its size: the devices heard (one row each, with the batch's latest
    * arrival) are locked in id order — two batches of different workers never wait on each other crosswise — and
    * last_seen_at only moves forward. `seen` must be sorted by id with one row per device (latestSightings).
    */
-  async markSeen(tx: EntityManager, seen: readonly { deviceId: string; at: Date }[]): Promise<void> {
-    if (seen.length === 0) return;
+  markSeenSteps(seen: readonly { deviceId: string; at: Date }[]): SqlStep[] {
+    if (seen.length === 0) return [];
     const ids = seen.map((s) => s.deviceId);
-    await runPrepared(tx, LOCK_DEVICES_SEEN, [ids]);
-    await runPrepared(tx, MARK_DEVICES_SEEN, [ids, seen.map((s) => s.at)]);
+    // Sent together: the UPDATE runs after the locking SELECT has taken every row, in id order.
+    return [
+      { statement: LOCK_DEVICES_SEEN, values: [ids] },
+      { statement: MARK_DEVICES_SEEN, values: [ids, seen.map((s) => s.at)] },
+    ];
   }
 
-  /** Track points, at most one per device per second: a point already kept for that second stays. */
-  async appendTrack(tx: EntityManager, points: readonly TrackPointRow[]): Promise<void> {
-    if (points.length === 0) return;
-    await tx.query(
-      `INSERT INTO device_track_points (device_id, at, lat, lng, height, heading, gateway_id)
+  /** Track points, at most one per device per second: a point already kept for that second stays. A step (`runInOrder`). */
+  appendTrackStep(points: readonly TrackPointRow[]): SqlStep | undefined {
+    if (points.length === 0) return undefined;
+    return {
+      statement: `INSERT INTO device_track_points (device_id, at, lat, lng, height, heading, gateway_id)
        SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::float8[], $4::float8[], $5::float8[], $6::float8[], $7::text[])
        ON CONFLICT (device_id, at) DO NOTHING`,
-      [
+      values: [
         points.map((p) => p.deviceId),
         points.map((p) => p.at),
         points.map((p) => p.lat),
@@ -95,7 +98,7 @@ export class DeviceHealthRepository {
         points.map((p) => p.heading ?? null),
         points.map((p) => p.gatewayId ?? null),
       ],
-    );
+    };
   }
 
   /**

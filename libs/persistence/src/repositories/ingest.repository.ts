@@ -3,10 +3,10 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { foldCaseGroupings, isoInstant } from '@app/domain';
 import type { CanonicalEvent, CaseGrouping } from '@app/domain';
-import { insertDeadLetterRows } from './dead-letter.repository';
+import { insertDeadLetterRows, insertDeadLetterRowsStep } from './dead-letter.repository';
 import { EventsDocument } from './events-document';
 import { jsonbArray } from './jsonb-document';
-import { PreparedStatement, runPrepared } from './prepared-statement';
+import { PreparedStatement, runInOrder, runPrepared, type SqlStep } from './prepared-statement';
 import { plainArrayLiteral } from './sql-array';
 
 export interface DeadLetterRow {
@@ -28,6 +28,12 @@ export interface CaseUpsertResult {
   caseId: string;
   identityKey: string;
   opened: boolean;
+}
+
+export interface CaseUpsert {
+  cases: CaseUpsertResult[];
+  /** The opened cases' numbers and every case's occurrences: to be sent next, first of the transaction's last steps. */
+  then: SqlStep[];
 }
 
 export const ALERT_CHANNEL = 'cloudpatrol_alerts';
@@ -142,52 +148,59 @@ export class IngestRepository {
    * The partial unique index on open identities makes this safe with several workers; rows are
    * sorted by identity so two batches lock in the same order and never deadlock.
    *
-   * Case numbers are given only to the cases this statement really opened (a detection joining an open case
-   * takes none): the day's counter row is raised by that count in a second statement, in this transaction, so
-   * a rolled-back batch gives its numbers back and concurrent batches queue on the row (held until commit: take
-   * no other lock after this call that a batch could hold before it). The rules text is pinned by the newest
-   * activation of the row's rule version (one version, one text: RuleSetService refuses anything else).
+   * `sendFirst` goes in the same round trip, ahead of the upsert (`runInOrder`): the batch's other writes that need
+   * no answer. What must follow the upsert's answer comes back as `then`, for the caller to send first of its last
+   * steps. Case numbers are given only to the cases this statement really opened (a detection joining an open case
+   * takes none), by raising the day's counter row by that count in this transaction, so a rolled-back batch gives
+   * its numbers back and concurrent batches queue on the row (held until commit: take no other lock after it that a
+   * batch could hold before it); then the occurrences. The rules text is pinned by the newest activation of the
+   * row's rule version (one version, one text: RuleSetService refuses anything else).
    */
-  async upsertCases(tx: EntityManager, rows: CaseUpsertRow[]): Promise<CaseUpsertResult[]> {
-    if (rows.length === 0) return [];
+  async upsertCases(tx: EntityManager, rows: CaseUpsertRow[], sendFirst: readonly (SqlStep | undefined)[] = []): Promise<CaseUpsert> {
+    if (rows.length === 0) {
+      await runInOrder(tx, sendFirst);
+      return { cases: [], then: [] };
+    }
     const sorted = foldCaseGroupings(rows).sort((a, b) => (a.identityKey < b.identityKey ? -1 : a.identityKey > b.identityKey ? 1 : 0));
-    // A placeholder number, unique and never committed: the opened rows are numbered below, in this transaction.
-    const results = await runPrepared<{ id: string; identity_key: string; opened: boolean }>(tx, UPSERT_CASES, [
-      jsonbArray(
-        sorted.map((r) => ({
-          category_code: r.categoryCode,
-          identity_key: r.identityKey,
-          identity: r.identity,
-          severity: r.severity,
-          township_code: r.townshipCode ?? null,
-          grid_code: r.gridCode ?? null,
-          place_id: r.placeId ?? null,
-          handling_unit: r.handlingUnit ?? null,
-          held_reason: r.heldReason ?? null,
-          officer: r.officer ?? null,
-          device_id: r.deviceId,
-          lat: r.lat ?? null,
-          lng: r.lng ?? null,
-          first_seen_at: r.firstSeenAt.toISOString(),
-          last_seen_at: r.lastSeenAt.toISOString(),
-          occurrence_count: r.events.length,
-          latest_event_id: r.latestEventId,
-          rule_id: r.ruleId,
-          rule_version: r.ruleVersion,
-          explanation: r.explanation,
-        })),
-        CASE_ROW_BYTES,
-      ),
-      [...new Set(sorted.map((r) => r.ruleVersion))],
-    ]);
+    // A placeholder number, unique and never committed: the opened rows are numbered by `then`, in this transaction.
+    const upsert: SqlStep = {
+      statement: UPSERT_CASES,
+      values: [
+        jsonbArray(
+          sorted.map((r) => ({
+            category_code: r.categoryCode,
+            identity_key: r.identityKey,
+            identity: r.identity,
+            severity: r.severity,
+            township_code: r.townshipCode ?? null,
+            grid_code: r.gridCode ?? null,
+            place_id: r.placeId ?? null,
+            handling_unit: r.handlingUnit ?? null,
+            held_reason: r.heldReason ?? null,
+            officer: r.officer ?? null,
+            device_id: r.deviceId,
+            lat: r.lat ?? null,
+            lng: r.lng ?? null,
+            first_seen_at: r.firstSeenAt.toISOString(),
+            last_seen_at: r.lastSeenAt.toISOString(),
+            occurrence_count: r.events.length,
+            latest_event_id: r.latestEventId,
+            rule_id: r.ruleId,
+            rule_version: r.ruleVersion,
+            explanation: r.explanation,
+          })),
+          CASE_ROW_BYTES,
+        ),
+        [...new Set(sorted.map((r) => r.ruleVersion))],
+      ],
+    };
+    const answers = await runInOrder(tx, [...sendFirst, upsert]);
+    const results = answers[answers.length - 1] as { id: string; identity_key: string; opened: boolean }[];
     const byKey = new Map(results.map((r) => [r.identity_key, r]));
-    await this.numberOpenedCases(
-      tx,
-      sorted.flatMap((r) => {
-        const result = byKey.get(r.identityKey);
-        return result?.opened ? [{ id: result.id, firstSeenAt: r.firstSeenAt }] : [];
-      }),
-    );
+    const opened = sorted.flatMap((r) => {
+      const result = byKey.get(r.identityKey);
+      return result?.opened ? [{ id: result.id, firstSeenAt: r.firstSeenAt }] : [];
+    });
     const caseIds: string[] = [];
     const eventIds: string[] = [];
     const occurredAts: string[] = [];
@@ -200,18 +213,15 @@ export class IngestRepository {
         occurredAts.push(isoInstant(e.occurredAt));
       }
     }
-    await runPrepared(tx, INSERT_OCCURRENCES, [plainArrayLiteral(caseIds), plainArrayLiteral(eventIds), plainArrayLiteral(occurredAts)]);
-    return results.map((r) => ({ caseId: r.id, identityKey: r.identity_key, opened: r.opened }));
+    const then: SqlStep[] = [];
+    if (opened.length > 0) then.push(numberOpenedCases(opened));
+    then.push({ statement: INSERT_OCCURRENCES, values: [plainArrayLiteral(caseIds), plainArrayLiteral(eventIds), plainArrayLiteral(occurredAts)] });
+    return { cases: results.map((r) => ({ caseId: r.id, identityKey: r.identity_key, opened: r.opened })), then };
   }
 
-  /**
-   * Numbers the cases just opened: CP-<local day>-<000001..>, in order of first detection, from the day's
-   * counter (UTC+8, the same day boundary as ever). One statement whatever the count.
-   */
-  private async numberOpenedCases(tx: EntityManager, opened: { id: string; firstSeenAt: Date }[]): Promise<void> {
-    if (opened.length === 0) return;
-    const ids = [...opened].sort((a, b) => a.firstSeenAt.getTime() - b.firstSeenAt.getTime() || (a.id < b.id ? -1 : 1)).map((o) => o.id);
-    await runPrepared(tx, NUMBER_OPENED_CASES, [ids, ids.length]);
+  /** Sends a group of steps at once, in order (`runInOrder`): one round trip for all of them. */
+  async sendInOrder(tx: EntityManager, steps: readonly (SqlStep | undefined)[]): Promise<void> {
+    await runInOrder(tx, steps);
   }
 
   /** Keeps dead letters in the batch's transaction; `kafkaTopic` (Kafka configured): their records go to the outbox too. */
@@ -219,9 +229,28 @@ export class IngestRepository {
     await insertDeadLetterRows(tx, rows, kafkaTopic);
   }
 
+  /** `insertDeadLetters` as a step of a group sent at once; nothing when there are no rows. */
+  insertDeadLettersStep(rows: DeadLetterRow[], kafkaTopic?: string): SqlStep | undefined {
+    return insertDeadLetterRowsStep(rows, kafkaTopic);
+  }
+
   /** Delivered to listeners only when the transaction commits, so an alert never names an unsaved case. */
   async notifyAlerts(tx: EntityManager, payloads: object[]): Promise<void> {
-    if (payloads.length === 0) return;
-    await runPrepared(tx, NOTIFY_ALERTS, [ALERT_CHANNEL, payloads.map((p) => JSON.stringify(p))]);
+    await runInOrder(tx, [this.notifyAlertsStep(payloads)]);
   }
+
+  /** `notifyAlerts` as a step of a group sent at once; nothing when there is nothing to notify. */
+  notifyAlertsStep(payloads: object[]): SqlStep | undefined {
+    if (payloads.length === 0) return undefined;
+    return { statement: NOTIFY_ALERTS, values: [ALERT_CHANNEL, payloads.map((p) => JSON.stringify(p))] };
+  }
+}
+
+/**
+ * Numbers the cases just opened: CP-<local day>-<000001..>, in order of first detection, from the day's counter
+ * (UTC+8, the same day boundary as ever). One statement whatever the count.
+ */
+function numberOpenedCases(opened: readonly { id: string; firstSeenAt: Date }[]): SqlStep {
+  const ids = [...opened].sort((a, b) => a.firstSeenAt.getTime() - b.firstSeenAt.getTime() || (a.id < b.id ? -1 : 1)).map((o) => o.id);
+  return { statement: NUMBER_OPENED_CASES, values: [ids, ids.length] };
 }

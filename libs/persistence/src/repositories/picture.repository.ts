@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { CASE_EVENTS_SQL, CASES_EVENTS_SQL } from './case-events.sql';
+import type { SqlStep } from './prepared-statement';
 import { ADVISORY_LOCKS } from '../advisory-locks';
 
 /** A stored picture's catalogue entry (`pictures`). Keys are relative to the photo store. */
@@ -367,21 +368,21 @@ export class PictureRepository {
 
   /**
    * The events proving a dwell's duration (first, sample), linked to their case. Named by their source identity
-   * (the classifier knows no database ids); events stored in this transaction are found too.
+   * (the classifier knows no database ids); events stored in this transaction are found too. A step of a group
+   * sent at once (`runInOrder`); nothing when there are no rows.
    */
-  async insertDwellProof(
-    tx: EntityManager,
+  insertDwellProofStep(
     rows: readonly { caseId: string; source: string; deviceId: string; sourceEventId: string; occurredAt: Date; role: 'first' | 'sample' }[],
-  ): Promise<void> {
-    if (rows.length === 0) return;
-    await tx.query(
-      `INSERT INTO case_dwell_proof (case_id, event_id, role, occurred_at)
+  ): SqlStep | undefined {
+    if (rows.length === 0) return undefined;
+    return {
+      statement: `INSERT INTO case_dwell_proof (case_id, event_id, role, occurred_at)
        SELECT DISTINCT ON (v.case_id, e.id) v.case_id, e.id, v.role, e.occurred_at
          FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[]) AS v(case_id, source, device_id, source_event_id, occurred_at, role)
          JOIN events e ON e.source = v.source AND e.device_id = v.device_id AND e.source_event_id = v.source_event_id AND e.occurred_at = v.occurred_at
         ORDER BY v.case_id, e.id, v.role
        ON CONFLICT (case_id, event_id) DO NOTHING`,
-      [
+      values: [
         rows.map((r) => r.caseId),
         rows.map((r) => r.source),
         rows.map((r) => r.deviceId),
@@ -389,7 +390,7 @@ export class PictureRepository {
         rows.map((r) => r.occurredAt.toISOString()),
         rows.map((r) => r.role),
       ],
-    );
+    };
   }
 
   /** Transaction advisory locks on match keys, in a fixed order (callers pass them sorted) so two never wait on each other. */
