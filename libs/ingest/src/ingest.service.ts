@@ -489,16 +489,15 @@ export class IngestService implements OnApplicationShutdown {
         const { caseRows, dwellProofs, audit, writes } = await this.classifyAndGroup(tx, fresh);
         // The writes that need no answer go in the case upsert's round trip, the rest in one more (runInOrder): each
         // statement sent alone waited for its answer and then for this busy thread's next turn (issue 20).
-        const { cases, then } = await this.repository.upsertCases(tx, caseRows, writes);
+        const { cases, recordGrowth } = await this.repository.upsertCases(tx, caseRows, writes);
         await this.repository.sendInOrder(tx, [
-          ...then,
+          // Numbers, occurrences and the live alerts (delivered only at the commit, whatever follows).
+          recordGrowth(cases.map((c) => ({ caseId: c.caseId, opened: c.opened, growth: !c.opened }) satisfies AlertNotification)),
           this.pictureRows.insertDwellProofStep(dwellProofRows(cases, dwellProofs)),
           this.repository.insertDeadLettersStep(deadLetters, deadLetterKafkaTopic(this.runtime.env)),
           this.state.saveTelemetryStep(telemetry),
           // Late: the devices' rows stay locked only until the commit just after.
           ...this.health.batchSteps(sightings, track),
-          // Delivered only at the commit, whatever follows.
-          this.repository.notifyAlertsStep(cases.map((c) => ({ caseId: c.caseId, opened: c.opened, growth: !c.opened }) satisfies AlertNotification)),
         ]);
         // Last of all: the audit chain's lock. The case intake, the case loop and the device watcher take it after
         // their row locks; taken before this batch's case upsert, it deadlocked with an intake holding a case.

@@ -32,8 +32,11 @@ export interface CaseUpsertResult {
 
 export interface CaseUpsert {
   cases: CaseUpsertResult[];
-  /** The opened cases' numbers and every case's occurrences: to be sent next, first of the transaction's last steps. */
-  then: SqlStep[];
+  /**
+   * The statement to send next, first of the transaction's last steps: the opened cases' numbers, every case's
+   * occurrences and `alerts`, notified on `ALERT_CHANNEL` when the transaction commits.
+   */
+  readonly recordGrowth: (alerts: readonly object[]) => SqlStep | undefined;
 }
 
 export const ALERT_CHANNEL = 'cloudpatrol_alerts';
@@ -81,18 +84,24 @@ const UPSERT_CASES = new PreparedStatement(
               updated_at = now()
        RETURNING id, identity_key, (xmax = 0) AS opened`,
 );
-const INSERT_OCCURRENCES = new PreparedStatement(
-  'cp_insert_case_occurrences',
-  `INSERT INTO case_occurrences (case_id, event_id, occurred_at)
-       SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::timestamptz[]) ON CONFLICT DO NOTHING`,
-);
-const NUMBER_OPENED_CASES = new PreparedStatement(
-  'cp_number_opened_cases',
-  `WITH counter AS (INSERT INTO case_number_days (day, last) VALUES ((now() AT TIME ZONE 'Asia/Shanghai')::date, $2::int)
+/**
+ * What follows a batch's case upsert, in one statement: the opened cases numbered CP-<local day>-<000001..> in order of
+ * first detection from the day's counter (UTC+8, the same day boundary as ever; the counter row is touched only when
+ * a case opened), every case's occurrences, and the live alerts, delivered when the transaction commits. Each part
+ * writes its own table and none reads what another writes, so they may run in any order within the statement.
+ */
+const RECORD_CASE_GROWTH = new PreparedStatement(
+  'cp_record_case_growth',
+  `WITH counter AS (INSERT INTO case_number_days (day, last)
+                        SELECT (now() AT TIME ZONE 'Asia/Shanghai')::date, cardinality($1::uuid[]) WHERE cardinality($1::uuid[]) > 0
                         ON CONFLICT (day) DO UPDATE SET last = case_number_days.last + EXCLUDED.last RETURNING day, last),
-            numbered AS (SELECT o.id, (counter.last - $2::int + o.ord)::text AS n, counter.day FROM unnest($1::uuid[]) WITH ORDINALITY AS o(id, ord), counter)
-       UPDATE cases c SET case_number = 'CP-' || to_char(numbered.day, 'YYYYMMDD') || '-' || lpad(numbered.n, greatest(6, length(numbered.n)), '0')
-         FROM numbered WHERE c.id = numbered.id`,
+            numbered AS (SELECT o.id, (counter.last - cardinality($1::uuid[]) + o.ord)::text AS n, counter.day
+                           FROM unnest($1::uuid[]) WITH ORDINALITY AS o(id, ord), counter),
+            named AS (UPDATE cases c SET case_number = 'CP-' || to_char(numbered.day, 'YYYYMMDD') || '-' || lpad(numbered.n, greatest(6, length(numbered.n)), '0')
+                        FROM numbered WHERE c.id = numbered.id),
+            occurred AS (INSERT INTO case_occurrences (case_id, event_id, occurred_at)
+                           SELECT * FROM unnest($2::uuid[], $3::bigint[], $4::timestamptz[]) ON CONFLICT DO NOTHING)
+       SELECT count(pg_notify($5, p)) AS notified FROM unnest($6::text[]) AS p`,
 );
 const NOTIFY_ALERTS = new PreparedStatement('cp_notify_alerts', `SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p`);
 
@@ -149,20 +158,20 @@ export class IngestRepository {
    * sorted by identity so two batches lock in the same order and never deadlock.
    *
    * `sendFirst` goes in the same round trip, ahead of the upsert (`runInOrder`): the batch's other writes that need
-   * no answer. What must follow the upsert's answer comes back as `then`, for the caller to send first of its last
-   * steps. Case numbers are given only to the cases this statement really opened (a detection joining an open case
-   * takes none), by raising the day's counter row by that count in this transaction, so a rolled-back batch gives
-   * its numbers back and concurrent batches queue on the row (held until commit: take no other lock after it that a
-   * batch could hold before it); then the occurrences. The rules text is pinned by the newest activation of the
-   * row's rule version (one version, one text: RuleSetService refuses anything else).
+   * no answer. What must follow the upsert's answer comes back as `recordGrowth`, one statement for the caller to send first
+   * of its last steps. Case numbers are given only to the cases this statement really opened (a detection joining an
+   * open case takes none), by raising the day's counter row by that count in this transaction, so a rolled-back batch
+   * gives its numbers back and concurrent batches queue on the row (held until commit: take no other lock after it
+   * that a batch could hold before it). The rules text is pinned by the newest activation of the row's rule version
+   * (one version, one text: RuleSetService refuses anything else).
    */
   async upsertCases(tx: EntityManager, rows: CaseUpsertRow[], sendFirst: readonly (SqlStep | undefined)[] = []): Promise<CaseUpsert> {
     if (rows.length === 0) {
       await runInOrder(tx, sendFirst);
-      return { cases: [], then: [] };
+      return { cases: [], recordGrowth: (alerts) => (alerts.length === 0 ? undefined : recordCaseGrowth([], [], [], [], alerts)) };
     }
     const sorted = foldCaseGroupings(rows).sort((a, b) => (a.identityKey < b.identityKey ? -1 : a.identityKey > b.identityKey ? 1 : 0));
-    // A placeholder number, unique and never committed: the opened rows are numbered by `then`, in this transaction.
+    // A placeholder number, unique and never committed: the opened rows are numbered by `recordGrowth`, in this transaction.
     const upsert: SqlStep = {
       statement: UPSERT_CASES,
       values: [
@@ -197,10 +206,14 @@ export class IngestRepository {
     const answers = await runInOrder(tx, [...sendFirst, upsert]);
     const results = answers[answers.length - 1] as { id: string; identity_key: string; opened: boolean }[];
     const byKey = new Map(results.map((r) => [r.identity_key, r]));
-    const opened = sorted.flatMap((r) => {
-      const result = byKey.get(r.identityKey);
-      return result?.opened ? [{ id: result.id, firstSeenAt: r.firstSeenAt }] : [];
-    });
+    // Numbered in order of first detection.
+    const opened = sorted
+      .flatMap((r) => {
+        const result = byKey.get(r.identityKey);
+        return result?.opened ? [{ id: result.id, firstSeenAt: r.firstSeenAt }] : [];
+      })
+      .sort((a, b) => a.firstSeenAt.getTime() - b.firstSeenAt.getTime() || (a.id < b.id ? -1 : 1))
+      .map((o) => o.id);
     const caseIds: string[] = [];
     const eventIds: string[] = [];
     const occurredAts: string[] = [];
@@ -213,10 +226,10 @@ export class IngestRepository {
         occurredAts.push(isoInstant(e.occurredAt));
       }
     }
-    const then: SqlStep[] = [];
-    if (opened.length > 0) then.push(numberOpenedCases(opened));
-    then.push({ statement: INSERT_OCCURRENCES, values: [plainArrayLiteral(caseIds), plainArrayLiteral(eventIds), plainArrayLiteral(occurredAts)] });
-    return { cases: results.map((r) => ({ caseId: r.id, identityKey: r.identity_key, opened: r.opened })), then };
+    return {
+      cases: results.map((r) => ({ caseId: r.id, identityKey: r.identity_key, opened: r.opened })),
+      recordGrowth: (alerts) => recordCaseGrowth(opened, caseIds, eventIds, occurredAts, alerts),
+    };
   }
 
   /** Sends a group of steps at once, in order (`runInOrder`): one round trip for all of them. */
@@ -236,21 +249,27 @@ export class IngestRepository {
 
   /** Delivered to listeners only when the transaction commits, so an alert never names an unsaved case. */
   async notifyAlerts(tx: EntityManager, payloads: object[]): Promise<void> {
-    await runInOrder(tx, [this.notifyAlertsStep(payloads)]);
-  }
-
-  /** `notifyAlerts` as a step of a group sent at once; nothing when there is nothing to notify. */
-  notifyAlertsStep(payloads: object[]): SqlStep | undefined {
-    if (payloads.length === 0) return undefined;
-    return { statement: NOTIFY_ALERTS, values: [ALERT_CHANNEL, payloads.map((p) => JSON.stringify(p))] };
+    if (payloads.length === 0) return;
+    await runPrepared(tx, NOTIFY_ALERTS, [ALERT_CHANNEL, payloads.map((p) => JSON.stringify(p))]);
   }
 }
 
-/**
- * Numbers the cases just opened: CP-<local day>-<000001..>, in order of first detection, from the day's counter
- * (UTC+8, the same day boundary as ever). One statement whatever the count.
- */
-function numberOpenedCases(opened: readonly { id: string; firstSeenAt: Date }[]): SqlStep {
-  const ids = [...opened].sort((a, b) => a.firstSeenAt.getTime() - b.firstSeenAt.getTime() || (a.id < b.id ? -1 : 1)).map((o) => o.id);
-  return { statement: NUMBER_OPENED_CASES, values: [ids, ids.length] };
+function recordCaseGrowth(
+  openedInOrder: readonly string[],
+  caseIds: readonly string[],
+  eventIds: readonly string[],
+  occurredAts: readonly string[],
+  alerts: readonly object[],
+): SqlStep {
+  return {
+    statement: RECORD_CASE_GROWTH,
+    values: [
+      openedInOrder,
+      plainArrayLiteral(caseIds),
+      plainArrayLiteral(eventIds),
+      plainArrayLiteral(occurredAts),
+      ALERT_CHANNEL,
+      alerts.map((a) => JSON.stringify(a)),
+    ],
+  };
 }
