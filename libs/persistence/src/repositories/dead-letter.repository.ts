@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
-import { runInOrder, type SqlStep } from './prepared-statement';
+import { DataSource } from 'typeorm';
+import type { SqlStep } from './prepared-statement';
 
 /** A dead letter taken for a replay: what the transport received, as it was kept. */
 export interface ClaimedDeadLetter {
@@ -104,15 +104,11 @@ export interface DeadLetterInsert {
 }
 
 /**
- * Keeps dead letters in the caller's transaction, one statement. With `kafkaTopic` (KAFKA_DEAD_LETTER_TOPIC, without
- * the prefix; Kafka configured) each also gets its record in the outbox, in the same transaction: published by the
- * outbox relay if and only if the dead letter was kept. The ids are drawn first so each record names its dead letter.
+ * Keeps dead letters in the caller's transaction, one statement (a step for `runInOrder`; nothing when there are no
+ * rows). With `kafkaTopic` (KAFKA_DEAD_LETTER_TOPIC, without the prefix; Kafka configured) each also gets its record in
+ * the outbox, in the same transaction: published by the outbox relay if and only if the dead letter was kept. The ids
+ * are drawn first so each record names its dead letter.
  */
-export async function insertDeadLetterRows(tx: EntityManager, rows: readonly DeadLetterInsert[], kafkaTopic?: string): Promise<void> {
-  await runInOrder(tx, [insertDeadLetterRowsStep(rows, kafkaTopic)]);
-}
-
-/** `insertDeadLetterRows` as a step of a group sent at once (`runInOrder`); nothing when there are no rows. */
 export function insertDeadLetterRowsStep(rows: readonly DeadLetterInsert[], kafkaTopic?: string): SqlStep | undefined {
   if (rows.length === 0) return undefined;
   const columns = [

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { foldCaseGroupings, isoInstant } from '@app/domain';
 import type { CanonicalEvent, CaseGrouping } from '@app/domain';
-import { insertDeadLetterRows, insertDeadLetterRowsStep } from './dead-letter.repository';
+import { insertDeadLetterRowsStep } from './dead-letter.repository';
 import { EventsDocument } from './events-document';
 import { jsonbArray } from './jsonb-document';
 import { PreparedStatement, runInOrder, runPrepared, type SqlStep } from './prepared-statement';
@@ -239,7 +239,7 @@ export class IngestRepository {
 
   /** Keeps dead letters in the batch's transaction; `kafkaTopic` (Kafka configured): their records go to the outbox too. */
   async insertDeadLetters(tx: EntityManager, rows: DeadLetterRow[], kafkaTopic?: string): Promise<void> {
-    await insertDeadLetterRows(tx, rows, kafkaTopic);
+    await runInOrder(tx, [insertDeadLetterRowsStep(rows, kafkaTopic)]);
   }
 
   /** `insertDeadLetters` as a step of a group sent at once; nothing when there are no rows. */
