@@ -182,6 +182,7 @@ async function main(): Promise<number> {
         runId,
         adminUrl,
         mqttUrl: mosquitto.url,
+        brokerPid: mosquitto.pid,
         kafkaBrokers: kafkaOk ? kafkaBrokers : undefined,
         district,
         identities,

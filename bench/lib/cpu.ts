@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import type { Client } from 'pg';
 
 /** USER_HZ of Linux /proc times (100 on every mainstream kernel). */
@@ -41,3 +42,85 @@ export class CpuMeter {
 
 /** Seconds per 1,000 events, three decimals. */
 export const per1000Events = (seconds: number, events: number): number => Math.round((seconds / (events / 1000)) * 1000) / 1000;
+
+/** The whole machine's CPU time from /proc/stat's first line, in seconds over all cores. */
+interface MachineTimes {
+  /** user + nice + system + irq + softirq (guest time is inside user). */
+  busy: number;
+  /** idle + iowait: time no process wanted. */
+  idle: number;
+  /** Time the hypervisor gave another guest while this one had work: a busy host, not this machine's load. */
+  steal: number;
+}
+
+function machineTimes(): MachineTimes {
+  const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/);
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = ticks.map(Number);
+  return { busy: (user + nice + system + irq + softirq) / CLOCK_TICKS, idle: (idle + iowait) / CLOCK_TICKS, steal: (steal || 0) / CLOCK_TICKS };
+}
+
+/**
+ * µs of the machine's CPU per event over a stretch, split by who used it. The parts add up to what the machine
+ * had: its cores × the stretch's seconds ÷ events. Where a target's events/s asks for fewer µs than the parts
+ * CloudPatrol does not own (the broker, the bench's own client, the kernel), no change to CloudPatrol meets it.
+ */
+export interface MachineMicrosPerEvent {
+  cores: number;
+  cloudPatrol: number;
+  postgresBackends: number;
+  /** Mosquitto. */
+  broker: number;
+  /** The bench process: the publisher, the alert stream's client, its polls of the database. */
+  benchClient: number;
+  /** The kernel's own work (softirq: loopback delivery), PostgreSQL's writers, whatever else ran. */
+  other: number;
+  steal: number;
+  idle: number;
+}
+
+/** Measures `MachineMicrosPerEvent` from its construction on. */
+export class MachineCpuMeter {
+  private readonly start = machineTimes();
+  private readonly processes: CpuMeter;
+  private readonly bench = process.cpuUsage();
+
+  constructor(
+    private readonly pids: { cloudPatrol: number; broker: number },
+    backends: readonly number[],
+  ) {
+    this.processes = new CpuMeter([pids.cloudPatrol, pids.broker, ...backends]);
+  }
+
+  perEvent(events: number, backends: readonly number[]): MachineMicrosPerEvent {
+    const now = machineTimes();
+    const us = (seconds: number) => Math.round((seconds * 1e6) / events);
+    const benchUsage = process.cpuUsage(this.bench);
+    const parts = {
+      cloudPatrol: this.processes.used([this.pids.cloudPatrol]),
+      postgresBackends: this.processes.used(backends),
+      broker: this.processes.used([this.pids.broker]),
+      benchClient: (benchUsage.user + benchUsage.system) / 1e6,
+    };
+    const busy = now.busy - this.start.busy;
+    return {
+      cores: availableParallelism(),
+      cloudPatrol: us(parts.cloudPatrol),
+      postgresBackends: us(parts.postgresBackends),
+      broker: us(parts.broker),
+      benchClient: us(parts.benchClient),
+      // /proc's per-process and machine counters tick apart; a few ms either way is rounding, not work.
+      other: us(Math.max(0, busy - parts.cloudPatrol - parts.postgresBackends - parts.broker - parts.benchClient)),
+      steal: us(now.steal - this.start.steal),
+      idle: us(now.idle - this.start.idle),
+    };
+  }
+}
+
+/**
+ * What a rate leaves CloudPatrol and its PostgreSQL backends per event once the parts they do not own are paid at
+ * this run's cost per event (broker, bench client, other, steal): cores × 1e6 ÷ rate − those parts. Negative: not on
+ * this machine, whatever CloudPatrol does.
+ */
+export function microsLeftAt(rate: number, m: MachineMicrosPerEvent): number {
+  return Math.round((m.cores * 1e6) / rate - m.broker - m.benchClient - m.other - m.steal);
+}

@@ -10,6 +10,7 @@ import type { NaiveResult } from '../phases/naive';
 import type { PhotoResult } from '../phases/photos';
 import type { PgRates } from '../phases/postgres';
 import type { BoundedMemoryResult } from '../children/bounded-memory';
+import { type MachineMicrosPerEvent, microsLeftAt } from './cpu';
 import type { PipelineStagesResult } from './pipeline-stages';
 import { round } from './stats';
 
@@ -78,6 +79,14 @@ export interface BenchResults {
    * the CloudPatrol process and its PostgreSQL backends. Independent of how busy the machine was, unlike events/s.
    */
   cpuSecondsPer1000Events?: { cloudPatrol: number; postgresBackends: number };
+  /** The burst's whole machine, µs of CPU per event by who used it; the parts add up to cores × seconds ÷ events. */
+  burstMachineMicrosPerEvent?: MachineMicrosPerEvent;
+  /**
+   * µs of CPU per event the rate targets leave CloudPatrol and its PostgreSQL backends once the rest of the machine
+   * (broker, the bench's client, the kernel, stolen time) is paid at this run's cost per event, beside what the two
+   * used in the burst. A negative figure: the target asks more of the machine than it has.
+   */
+  microsLeftPerEvent?: { atEventsPerSecondTarget: number; atSpeedupTarget?: number; used: number };
   copyRowsPerSecond?: number;
   unnestRowsPerSecond?: number;
   singleInsertRowsPerSecond?: number;
@@ -123,6 +132,7 @@ export function summarise(d: BenchDetails, machine: Machine, startedAt: number, 
   const naiveEventsPerSecond = d.naive?.saturation?.eventsPerSecond;
   const broker = d.mqttLimit?.messagesPerSecond;
   const ratio = (a?: number, b?: number, digits = 2) => (a !== undefined && b ? round(a / b, digits) : undefined);
+  const machineUs = cp?.saturation?.machineMicrosPerEvent;
   const r: Omit<BenchResults, 'checks'> = {
     eventsPerSecond,
     embeddedEventsPerSecond: d.embedded?.eventsPerSecond,
@@ -136,6 +146,12 @@ export function summarise(d: BenchDetails, machine: Machine, startedAt: number, 
     boundedMemoryFullToFilling: d.boundedMemory && Math.max(d.boundedMemory.rateLimiter.ratio, d.boundedMemory.throttle.ratio),
     stageMicrosPerEvent: d.stages?.microsPerEvent,
     cpuSecondsPer1000Events: cp?.saturation?.cpuSecondsPer1000EventsWithBackground,
+    burstMachineMicrosPerEvent: machineUs,
+    microsLeftPerEvent: machineUs && {
+      atEventsPerSecondTarget: microsLeftAt(TARGETS.eventsPerSecond, machineUs),
+      atSpeedupTarget: naiveEventsPerSecond ? microsLeftAt(TARGETS.speedupVsNaive * naiveEventsPerSecond, machineUs) : undefined,
+      used: machineUs.cloudPatrol + machineUs.postgresBackends,
+    },
     copyRowsPerSecond: d.postgres?.copyRowsPerSecond,
     unnestRowsPerSecond: d.postgres?.unnestRowsPerSecond,
     singleInsertRowsPerSecond: d.postgres?.singleRowsPerSecond,
@@ -194,6 +210,10 @@ const fmt = (v: number | undefined, unit = '', digits = 0): string =>
   v === undefined ? 'not measured' : `${v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })}${unit}`;
 const mark = (ok: boolean | null | undefined): string => (ok === null || ok === undefined ? '–' : ok ? '✅ pass' : '❌ fail');
 
+/** What the machine had per event: every part, idle and stolen time included. */
+const machineTotal = (m: MachineMicrosPerEvent | undefined): number | undefined =>
+  m && m.cloudPatrol + m.postgresBackends + m.broker + m.benchClient + m.other + m.steal + m.idle;
+
 export function markdown(r: BenchResults): string {
   const d = r.details;
   const cp = d.cloudpatrol;
@@ -210,6 +230,18 @@ export function markdown(r: BenchResults): string {
     [
       `CPU per 1,000 events of the burst (first publish → all stored), CloudPatrol process / its PostgreSQL backends; with the background work it left (sealing, case intake): ${fmt(sat?.cpuSecondsPer1000EventsWithBackground?.cloudPatrol, ' s', 3)} / ${fmt(sat?.cpuSecondsPer1000EventsWithBackground?.postgresBackends, ' s', 3)}`,
       `${fmt(sat?.cpuSecondsPer1000Events?.cloudPatrol, ' s', 3)} / ${fmt(sat?.cpuSecondsPer1000Events?.postgresBackends, ' s', 3)}`,
+      'reference (lower is better)',
+      '',
+    ],
+    [
+      `The machine during the burst (${fmt(r.burstMachineMicrosPerEvent?.cores)} cores), µs of CPU per event: CloudPatrol ${fmt(r.burstMachineMicrosPerEvent?.cloudPatrol)}, its PostgreSQL backends ${fmt(r.burstMachineMicrosPerEvent?.postgresBackends)}, Mosquitto ${fmt(r.burstMachineMicrosPerEvent?.broker)}, the bench's publisher and client ${fmt(r.burstMachineMicrosPerEvent?.benchClient)}, the kernel and the rest ${fmt(r.burstMachineMicrosPerEvent?.other)}, stolen by the host ${fmt(r.burstMachineMicrosPerEvent?.steal)}, idle ${fmt(r.burstMachineMicrosPerEvent?.idle)}`,
+      fmt(machineTotal(r.burstMachineMicrosPerEvent), ' µs'),
+      'reference: the machine per event',
+      '',
+    ],
+    [
+      `What the rate targets leave CloudPatrol and its PostgreSQL backends per event, the rest of the machine paid at this burst's cost per event: at ${fmt(TARGETS.eventsPerSecond)} events/s ${fmt(r.microsLeftPerEvent?.atEventsPerSecondTarget, ' µs')}; at ${TARGETS.speedupVsNaive}× the naive baseline (${fmt(r.naiveEventsPerSecond && TARGETS.speedupVsNaive * r.naiveEventsPerSecond, ' events/s')}) ${fmt(r.microsLeftPerEvent?.atSpeedupTarget, ' µs')}. Used in the burst`,
+      fmt(r.microsLeftPerEvent?.used, ' µs'),
       'reference (lower is better)',
       '',
     ],

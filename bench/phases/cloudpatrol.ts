@@ -23,7 +23,7 @@ import { DEPARTMENT_TYPES, type Department, departmentRecord } from '../../scrip
 import { HttpSink, KafkaSink, MqttSink } from '../../scripts/simulator/sinks';
 import { runPaced, simulate, SimulationResult } from '../../scripts/simulator/simulate';
 import { SimulatedStream } from '../../scripts/simulator/stream';
-import { backendPids, CpuMeter, per1000Events } from '../lib/cpu';
+import { backendPids, CpuMeter, MachineCpuMeter, type MachineMicrosPerEvent, per1000Events } from '../lib/cpu';
 import { MqttPublisher } from '../lib/publisher';
 import { BenchChild, Cleanup, cloudPatrolChildEnv, createDatabase, isType, log, pgClient, sleep, startService } from '../lib/services';
 import { AlertCollector, alertAfterStore, SendTimes, storeLatency, storeTimes } from '../lib/latency';
@@ -72,6 +72,11 @@ export interface SaturationResult {
    * figure to compare runs of different hours by.
    */
   cpuSecondsPer1000Events?: CpuPer1000Events;
+  /**
+   * The whole machine over the same stretch, µs of CPU per event by who used it (the idle and stolen time
+   * included): what the burst's events/s was made of, and so what a faster one would have to take from whom.
+   */
+  machineMicrosPerEvent?: MachineMicrosPerEvent;
   /** The same from the first publish until the background work was done (sealing, case intake). */
   cpuSecondsPer1000EventsWithBackground?: CpuPer1000Events;
   partial?: string;
@@ -154,6 +159,8 @@ export interface CloudPatrolPhaseOptions {
   runId: string;
   adminUrl: string;
   mqttUrl: string;
+  /** Mosquitto's process, for the machine's CPU split. */
+  brokerPid: number;
   kafkaBrokers?: string;
   district: DistrictConfig;
   identities: Identity[];
@@ -234,7 +241,10 @@ export async function runCloudPatrolPhase(o: CloudPatrolPhaseOptions): Promise<C
       cloudPatrol: per1000Events(cpu.used([servicePid]), events),
       postgresBackends: per1000Events(cpu.used(await backendPids(pg)), events),
     });
-    result.saturation = await saturation(o, pg, alerts, probeDevices, Math.min(o.deadline, Date.now() + 150_000), cpuPer1000).catch((err: Error) => {
+    const machine = new MachineCpuMeter({ cloudPatrol: servicePid, broker: o.brokerPid }, await backendPids(pg));
+    const machinePerEvent = async (events: number) => machine.perEvent(events, await backendPids(pg));
+    const burstDeadline = Math.min(o.deadline, Date.now() + 150_000);
+    result.saturation = await saturation(o, pg, alerts, probeDevices, burstDeadline, cpuPer1000, machinePerEvent).catch((err: Error) => {
       result.errors.push(`saturation: ${err.message}`);
       return undefined;
     });
@@ -365,6 +375,7 @@ async function saturation(
   probeDevices: number,
   deadline: number,
   cpuPer1000: (events: number) => Promise<CpuPer1000Events>,
+  machinePerEvent: (events: number) => Promise<MachineMicrosPerEvent>,
 ): Promise<SaturationResult> {
   const n = o.saturationPayloads.length;
   const prefix = `sat-${o.runId}-`;
@@ -394,6 +405,7 @@ async function saturation(
   const total = n + Math.floor(n / o.saturationProbeEvery);
   const { stored: storedAtDone, doneAt, doneDbAt } = await waitStored(pg, total, deadline);
   const cpuSecondsPer1000Events = doneAt ? await cpuPer1000(total) : undefined;
+  const machineMicrosPerEvent = doneAt ? await machinePerEvent(total) : undefined;
   await publishing;
   await pub.close();
   // The last probes' alerts may still be on their way.
@@ -430,6 +442,7 @@ async function saturation(
     storeLatency: await storeLatency(pg, `${prefix}%`, times.of),
     endedAt: doneDbAt,
     cpuSecondsPer1000Events,
+    machineMicrosPerEvent,
     ...(!doneAt && { partial: `${storedAtDone} of ${total} stored when the phase's time ran out` }),
   };
 }
